@@ -1,0 +1,1 @@
+"""``botctl``: the command line of the project."""

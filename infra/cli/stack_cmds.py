@@ -1,0 +1,106 @@
+"""``botctl stack up | down | status``, ``botctl config`` and the service entry points."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from typing import Any
+
+from infra.endpoints import Endpoints, configured_endpoints, resolve_endpoints
+from infra.kafka.compat import probe_broker
+from infra.logs import configure_logging
+from infra.services.lifecycle import idle_service, stop_event_on_signals
+from infra.settings import load_settings
+from infra.stack.embedded import EmbeddedStack
+
+SERVICES = ("gateway", "thread-worker", "billing-worker", "projector")
+
+
+def register(commands: Any) -> None:
+    stack = commands.add_parser("stack", help="the embedded Kafka/Postgres/Redis stack")
+    actions = stack.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("up", help="start the stack and print its URLs").set_defaults(
+        handler=stack_up
+    )
+    actions.add_parser("down", help="stop the stack and delete its data").set_defaults(
+        handler=stack_down
+    )
+    actions.add_parser("status", help="show each service and its health").set_defaults(
+        handler=stack_status
+    )
+    commands.add_parser("config", help="show the settings (secrets masked)").set_defaults(
+        handler=show_config
+    )
+    run = commands.add_parser(
+        "run", help="run the bot: every service in one process (embedded stack by default)"
+    )
+    run.set_defaults(handler=run_all)
+    for name in SERVICES:
+        service = commands.add_parser(name, help=f"run the {name} service")
+        service.set_defaults(handler=run_service, service=name)
+
+
+async def stack_up(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if configured_endpoints(settings) is not None:
+        print("service URLs are configured; the embedded stack is not used")
+        return 0
+    started = time.monotonic()
+    state = await EmbeddedStack(settings.state_dir).start()
+    print(f"stack healthy in {time.monotonic() - started:.1f}s")
+    print(f"KAFKA_BOOTSTRAP_SERVERS={state.kafka_bootstrap}")
+    print(f"DATABASE_URL={state.database_url}")
+    print(f"REDIS_URL={state.redis_url}")
+    return 0
+
+
+async def stack_down(args: argparse.Namespace) -> int:
+    stopped = EmbeddedStack(load_settings().state_dir).stop()
+    print("stopped: " + ", ".join(stopped) if stopped else "the stack was not running")
+    return 0
+
+
+async def stack_status(args: argparse.Namespace) -> int:
+    statuses = await EmbeddedStack(load_settings().state_dir).status()
+    if not statuses:
+        print("the embedded stack is not running")
+        return 1
+    for s in statuses:
+        state = "healthy" if s.healthy else ("running" if s.running else "stopped")
+        print(f"{s.name:<9} {state:<8} pid {s.pid:<7} {s.url}  {s.detail}")
+    return 0 if all(s.healthy for s in statuses) else 1
+
+
+async def show_config(args: argparse.Namespace) -> int:
+    print(repr(load_settings()))
+    return 0
+
+
+async def _endpoints(start_embedded: bool) -> Endpoints:
+    settings = load_settings()
+    endpoints = await resolve_endpoints(settings, start_embedded=start_embedded)
+    await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    return endpoints
+
+
+async def run_service(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    endpoints = await _endpoints(start_embedded=False)
+    await idle_service(args.service, endpoints, stop_event_on_signals())
+    return 0
+
+
+async def run_all(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    settings.require("telegram_bot_token", "anthropic_api_key")
+    configure_logging(settings.log_level)
+    endpoints = await _endpoints(start_embedded=True)
+    stop = stop_event_on_signals()
+    try:
+        await asyncio.gather(*(idle_service(name, endpoints, stop) for name in SERVICES))
+    finally:
+        if endpoints.embedded:
+            EmbeddedStack(settings.state_dir).stop()
+    return 0

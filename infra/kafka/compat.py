@@ -1,0 +1,92 @@
+"""Broker identification and the one switch for the Tansu workarounds.
+
+The embedded Tansu build answers a wrong high watermark for multi-record batches and fails
+idempotent producers (see BRIEF.md). Every producer and Faust app in the project takes its
+batching and idempotence options from :func:`producer_options` / :func:`faust_options`, so the
+workaround lives here and nowhere else: on for Tansu (identified by its cluster id), off for
+Apache Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, Final
+
+from aiokafka.conn import create_conn
+from aiokafka.protocol.metadata import MetadataRequest
+
+TANSU_CLUSTER_ID: Final = "tansu_cluster"
+SINGLE_RECORD_BATCH_BYTES: Final = 16
+
+
+class BrokerUnreachable(Exception):
+    """No broker answered at the configured bootstrap servers."""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerProfile:
+    """What the code needs to know about the broker it talks to."""
+
+    cluster_id: str
+    tansu_workarounds: bool
+
+
+def decide_workarounds(compat: str, cluster_id: str) -> bool:
+    """``compat`` is the BROKER_COMPAT setting: auto, tansu or kafka."""
+    if compat == "tansu":
+        return True
+    if compat == "kafka":
+        return False
+    return cluster_id == TANSU_CLUSTER_ID
+
+
+async def probe_cluster_id(bootstrap_servers: str, timeout: float = 5.0) -> str:
+    """The cluster id from a Metadata v2 answer of the first broker that answers."""
+    errors = []
+    for server in bootstrap_servers.split(","):
+        host, _, port = server.rpartition(":")
+        try:
+            conn = await asyncio.wait_for(
+                create_conn(host, int(port), request_timeout_ms=int(timeout * 1000)), timeout
+            )
+        except (OSError, TimeoutError) as exc:
+            errors.append(f"{server}: {exc or type(exc).__name__}")
+            continue
+        except Exception as exc:  # aiokafka raises its own KafkaConnectionError
+            errors.append(f"{server}: {exc}")
+            continue
+        try:
+            answer = await asyncio.wait_for(conn.send(MetadataRequest(topics=[])), timeout)
+        except Exception as exc:
+            errors.append(f"{server}: {exc or type(exc).__name__}")
+            continue
+        finally:
+            conn.close()
+        return str(getattr(answer, "cluster_id", None) or "")
+    raise BrokerUnreachable(
+        f"no Kafka broker answered at {bootstrap_servers} ({'; '.join(errors)})"
+    )
+
+
+async def probe_broker(bootstrap_servers: str, compat: str = "auto") -> BrokerProfile:
+    cluster_id = await probe_cluster_id(bootstrap_servers)
+    return BrokerProfile(cluster_id, decide_workarounds(compat, cluster_id))
+
+
+def producer_options(profile: BrokerProfile) -> dict[str, Any]:
+    """Keyword options for every aiokafka producer of the project."""
+    options: dict[str, Any] = {"enable_idempotence": False, "acks": "all"}
+    if profile.tansu_workarounds:
+        options["max_batch_size"] = SINGLE_RECORD_BATCH_BYTES
+        options["linger_ms"] = 0
+    return options
+
+
+def faust_options(profile: BrokerProfile) -> dict[str, Any]:
+    """Keyword options for every faust.App of the project."""
+    options: dict[str, Any] = {"producer_acks": -1}
+    if profile.tansu_workarounds:
+        options["producer_max_batch_size"] = SINGLE_RECORD_BATCH_BYTES
+        options["broker_rebalance_timeout"] = 3
+    return options

@@ -1,0 +1,1 @@
+"""The embedded Kafka-protocol broker, PostgreSQL and Redis, run as local child processes."""

@@ -1,0 +1,83 @@
+"""Settings: environment names, *_FILE secrets, validation and masking."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infra.settings import ConfigError, load_settings
+
+
+def test_defaults_use_the_embedded_stack() -> None:
+    """With no service URL set, the embedded stack is used and public API URLs are defaults."""
+    settings = load_settings({})
+    assert settings.uses_embedded_stack
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.anthropic_base_url == "https://api.anthropic.com"
+
+
+def test_secret_read_from_file(tmp_path: Path) -> None:
+    """NAME_FILE supplies a secret when NAME is unset, with the trailing newline stripped."""
+    path = tmp_path / "token"
+    path.write_text("123:abc\n")
+    settings = load_settings({"TELEGRAM_BOT_TOKEN_FILE": str(path)})
+    assert settings.telegram_bot_token is not None
+    assert settings.telegram_bot_token.reveal() == "123:abc"
+
+
+def test_unreadable_secret_file_names_the_setting(tmp_path: Path) -> None:
+    """A *_FILE that cannot be read is a clear error naming the variable."""
+    with pytest.raises(ConfigError, match="ANTHROPIC_API_KEY_FILE="):
+        load_settings({"ANTHROPIC_API_KEY_FILE": str(tmp_path / "missing")})
+
+
+def test_secrets_never_appear_in_repr() -> None:
+    """The settings' repr masks every secret, including credentials inside URLs."""
+    settings = load_settings(
+        {
+            "TELEGRAM_BOT_TOKEN": "123:topsecret",
+            "ANTHROPIC_API_KEY": "sk-ant-topsecret",
+            "DATABASE_URL": "postgresql://u:topsecret@db/x",
+            "REDIS_URL": "redis://:topsecret@cache/0",
+            "KAFKA_BOOTSTRAP_SERVERS": "k:9092",
+        }
+    )
+    assert "topsecret" not in repr(settings)
+    assert "topsecret" not in str(settings)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL: unsupported URL scheme 'mysql'"),
+        ({"REDIS_URL": "memcached://x"}, "REDIS_URL: unsupported URL scheme 'memcached'"),
+        ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL: unsupported URL scheme 'ftp'"),
+        ({"KAFKA_BOOTSTRAP_SERVERS": "http://k:9092"}, "KAFKA_BOOTSTRAP_SERVERS: unsupported"),
+        ({"KAFKA_BOOTSTRAP_SERVERS": "k"}, "KAFKA_BOOTSTRAP_SERVERS: 'k' is not host:port"),
+        ({"PRIVILEGED_USER_IDS": "1,abc"}, "PRIVILEGED_USER_IDS: 'abc' is not a numeric"),
+        ({"BROKER_COMPAT": "pulsar"}, "BROKER_COMPAT: 'pulsar' is not one of"),
+    ],
+)
+def test_malformed_settings_are_named(env: dict[str, str], message: str) -> None:
+    """Each malformed setting is reported by name in one line."""
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as info:
+        load_settings(env)
+    assert "\n" not in str(info.value)
+
+
+def test_privileged_ids_and_kafka_list() -> None:
+    """Admin ids parse as integers; a kafka:// prefix on bootstrap servers is accepted."""
+    settings = load_settings(
+        {"PRIVILEGED_USER_IDS": "1, 22;333", "KAFKA_BOOTSTRAP_SERVERS": "kafka://a:1,b:2"}
+    )
+    assert settings.privileged_user_ids == frozenset({1, 22, 333})
+    assert settings.kafka_bootstrap_servers == "a:1,b:2"
+
+
+def test_require_names_the_missing_variable() -> None:
+    """require() reports the environment name of the first missing setting."""
+    with pytest.raises(ConfigError, match=r"^ANTHROPIC_API_KEY is not set"):
+        load_settings({"TELEGRAM_BOT_TOKEN": "x"}).require(
+            "telegram_bot_token", "anthropic_api_key"
+        )
