@@ -26,6 +26,31 @@ SECRET_NAMES: Final = (
     "DATABASE_URL",
     "REDIS_URL",
     "TELEGRAM_WEBHOOK_SECRET",
+    "PRIVILEGED_USER_IDS",
+)
+
+
+# Every environment variable the settings read; each secret also as NAME_FILE.
+ENV_NAMES: Final = (
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_URL",
+    "TELEGRAM_WEBHOOK_URL",
+    "TELEGRAM_WEBHOOK_SECRET",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_BASE_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "GOOGLE_API_KEY",
+    "GOOGLE_GEMINI_BASE_URL",
+    "E2B_API_KEY",
+    "KAFKA_BOOTSTRAP_SERVERS",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "PRIVILEGED_USER_IDS",
+    "BROKER_COMPAT",
+    "BOTCTL_STATE_DIR",
+    "LOG_LEVEL",
+    "METRICS_PORT",
 )
 
 
@@ -149,6 +174,7 @@ class Settings:
     broker_compat: str = "auto"
     state_dir: Path = Path(".botctl")
     log_level: str = "INFO"
+    metrics_port: int | None = None
 
     @property
     def uses_embedded_stack(self) -> bool:
@@ -182,6 +208,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     level = env.get("LOG_LEVEL", "INFO").strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL: {level!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    metrics_port = env.get("METRICS_PORT") or None
+    if metrics_port is not None and not (metrics_port.isdigit() and 0 < int(metrics_port) < 65536):
+        raise ConfigError(f"METRICS_PORT: {metrics_port!r} is not a TCP port number")
     return Settings(
         telegram_bot_token=_secret(env, "TELEGRAM_BOT_TOKEN"),
         telegram_api_url=_url(
@@ -213,4 +242,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         broker_compat=compat,
         state_dir=Path(env.get("BOTCTL_STATE_DIR") or ".botctl"),
         log_level=level,
+        metrics_port=int(metrics_port) if metrics_port is not None else None,
     )

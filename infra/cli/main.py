@@ -12,15 +12,16 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from infra.cli import stack_cmds
+from infra.cli import db_cmds, stack_cmds
 from infra.kafka.compat import BrokerUnreachable
+from infra.migrations import MigrationError
 from infra.settings import ConfigError
 from infra.stack.binaries import MissingBinary
 from infra.stack.embedded import StackError
 
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
-USER_ERRORS = (ConfigError, StackError, BrokerUnreachable, MissingBinary)
+USER_ERRORS = (ConfigError, StackError, BrokerUnreachable, MissingBinary, MigrationError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     stack_cmds.register(commands)
+    db_cmds.register(commands)
     return parser
 
 

@@ -1,0 +1,31 @@
+"""``botctl db migrate``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import asyncpg
+
+from infra.endpoints import resolve_endpoints
+from infra.migrations import migrate
+from infra.settings import load_settings
+
+
+def register(commands: Any) -> None:
+    db = commands.add_parser("db", help="the PostgreSQL read models")
+    actions = db.add_subparsers(dest="action", required=True, metavar="ACTION")
+    up = actions.add_parser("migrate", help="apply pending SQL migrations")
+    up.add_argument("--schema", default="public", help="target schema (default: public)")
+    up.set_defaults(handler=db_migrate)
+
+
+async def db_migrate(args: argparse.Namespace) -> int:
+    endpoints = await resolve_endpoints(load_settings(), start_embedded=False)
+    conn = await asyncpg.connect(endpoints.database_url)
+    try:
+        applied = await migrate(conn, args.schema)
+    finally:
+        await conn.close()
+    print(f"applied: {', '.join(applied)}" if applied else "up to date")
+    return 0

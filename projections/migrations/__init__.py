@@ -1,0 +1,1 @@
+"""Versioned SQL migrations of the read models, applied in file-name order."""
