@@ -25,7 +25,7 @@ def consumer_options(profile: BrokerProfile) -> dict[str, Any]:
     if profile.tansu_workarounds:
         # Tansu completes a group join only after the rebalance timeout: keep it short.
         options["rebalance_timeout_ms"] = 3000
-        options["session_timeout_ms"] = 10000
+        options["session_timeout_ms"] = 6000
         options["heartbeat_interval_ms"] = 1000
     return options
 

@@ -88,5 +88,9 @@ def faust_options(profile: BrokerProfile) -> dict[str, Any]:
     options: dict[str, Any] = {"producer_acks": -1}
     if profile.tansu_workarounds:
         options["producer_max_batch_size"] = SINGLE_RECORD_BATCH_BYTES
+        # Tansu completes a group join only after a delay tied to these timeouts
+        # (measured: session 60 s -> 30 s join; session 6 s -> 3 s join).
         options["broker_rebalance_timeout"] = 3
+        options["broker_session_timeout"] = 6
+        options["broker_heartbeat_interval"] = 1
     return options
