@@ -1,0 +1,51 @@
+"""Claude API emulator (ANTHROPIC_BASE_URL): server, reply scripts and the deterministic rules."""
+
+from .rules import PromptCache, default_reply, estimate_tokens, request_tokens
+from .scripts import (
+    Block,
+    Failure,
+    HttpError,
+    Overloaded,
+    PromptTooLong,
+    RateLimited,
+    Reply,
+    ServerToolUseBlock,
+    StreamBreak,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    Usage,
+    WebSearchResult,
+    WebSearchToolResultBlock,
+    failure_reply,
+    text_reply,
+    tool_reply,
+)
+from .server import ClaudeEmulator, RecordedRequest
+
+__all__ = [
+    "Block",
+    "ClaudeEmulator",
+    "Failure",
+    "HttpError",
+    "Overloaded",
+    "PromptCache",
+    "PromptTooLong",
+    "RateLimited",
+    "RecordedRequest",
+    "Reply",
+    "ServerToolUseBlock",
+    "StreamBreak",
+    "TextBlock",
+    "ThinkingBlock",
+    "ToolUseBlock",
+    "Usage",
+    "WebSearchResult",
+    "WebSearchToolResultBlock",
+    "default_reply",
+    "estimate_tokens",
+    "failure_reply",
+    "request_tokens",
+    "text_reply",
+    "tool_reply",
+]

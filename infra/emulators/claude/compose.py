@@ -1,0 +1,246 @@
+"""Turn a Reply into the Messages API's Message JSON, and that into its SSE event sequence."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .rules import CacheOutcome, estimate_tokens, signature_for
+from .scripts import (
+    Block,
+    Reply,
+    ServerToolUseBlock,
+    TextBlock,
+    ThinkingBlock,
+    ToolUseBlock,
+    WebSearchToolResultBlock,
+)
+
+DEFAULT_CHUNK = 12  # characters per text/thinking delta
+
+
+def compose_message(
+    reply: Reply,
+    body: dict[str, Any],
+    *,
+    message_id: str,
+    new_id: Callable[[str], str],
+    input_estimate: int,
+    cache: CacheOutcome,
+) -> dict[str, Any]:
+    """The Message object for this reply: ids filled in, usage estimated unless scripted,
+    text cut at max_tokens (stop_reason max_tokens) like the real API."""
+    max_tokens = int(body.get("max_tokens") or 4096)
+    content: list[dict[str, Any]] = []
+    budget = max_tokens
+    truncated = False
+    last_server_tool = ""
+    web_searches = 0
+    for block in reply.content:
+        if budget <= 0:
+            truncated = True
+            break
+        item, cost, cut = _block_json(block, budget, new_id)
+        if item["type"] == "server_tool_use":
+            last_server_tool = item["id"]
+            if item["name"] == "web_search":
+                web_searches += 1
+        if item["type"] == "web_search_tool_result" and not item["tool_use_id"]:
+            item["tool_use_id"] = last_server_tool or new_id("srvtoolu_")
+        content.append(item)
+        budget -= cost
+        truncated = truncated or cut
+    if reply.stop_reason is not None:
+        stop_reason = reply.stop_reason
+    elif truncated:
+        stop_reason = "max_tokens"
+    elif any(b["type"] == "tool_use" for b in content):
+        stop_reason = "tool_use"
+    else:
+        stop_reason = "end_turn"
+    scripted = reply.usage
+    cache_creation = (
+        scripted.cache_creation_input_tokens
+        if scripted.cache_creation_input_tokens is not None
+        else cache.creation
+    )
+    cache_read = (
+        scripted.cache_read_input_tokens
+        if scripted.cache_read_input_tokens is not None
+        else cache.read
+    )
+    if scripted.input_tokens is not None:
+        input_tokens = scripted.input_tokens
+    else:
+        input_tokens = max(1, input_estimate - cache_creation - cache_read)
+    output_tokens = (
+        scripted.output_tokens
+        if scripted.output_tokens is not None
+        else max(1, max_tokens - budget)
+    )
+    if scripted.cache_creation_input_tokens is not None:
+        creation_split = {
+            "ephemeral_5m_input_tokens": cache_creation,
+            "ephemeral_1h_input_tokens": 0,
+        }
+    else:
+        creation_split = {
+            "ephemeral_5m_input_tokens": cache.creation_5m,
+            "ephemeral_1h_input_tokens": cache.creation_1h,
+        }
+    usage: dict[str, Any] = {
+        "input_tokens": input_tokens,
+        "cache_creation_input_tokens": cache_creation,
+        "cache_read_input_tokens": cache_read,
+        "cache_creation": creation_split,
+        "output_tokens": output_tokens,
+        "service_tier": "standard",
+    }
+    if web_searches:
+        usage["server_tool_use"] = {"web_search_requests": web_searches, "web_fetch_requests": 0}
+    return {
+        "id": message_id,
+        "type": "message",
+        "role": "assistant",
+        "model": str(body.get("model", "")),
+        "content": content,
+        "stop_reason": stop_reason,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+
+
+def _block_json(
+    block: Block, budget: int, new_id: Callable[[str], str]
+) -> tuple[dict[str, Any], int, bool]:
+    """(block JSON, output tokens it costs, whether it was cut at max_tokens)."""
+    if isinstance(block, TextBlock):
+        text, cut = _cut(block.text, budget)
+        return {"type": "text", "text": text}, estimate_tokens(text), cut
+    if isinstance(block, ThinkingBlock):
+        thinking, cut = _cut(block.thinking, budget)
+        signature = block.signature or signature_for(thinking)
+        item: dict[str, Any] = {"type": "thinking", "thinking": thinking, "signature": signature}
+        return item, estimate_tokens(thinking), cut
+    if isinstance(block, ToolUseBlock):
+        item = {
+            "type": "tool_use",
+            "id": block.id or new_id("toolu_"),
+            "name": block.name,
+            "input": block.input,
+        }
+        return item, estimate_tokens(json.dumps(block.input)), False
+    if isinstance(block, ServerToolUseBlock):
+        item = {
+            "type": "server_tool_use",
+            "id": block.id or new_id("srvtoolu_"),
+            "name": block.name,
+            "input": block.input,
+        }
+        return item, estimate_tokens(json.dumps(block.input)), False
+    assert isinstance(block, WebSearchToolResultBlock)
+    result_content: Any
+    if block.error_code is not None:
+        result_content = {"type": "web_search_tool_result_error", "error_code": block.error_code}
+    else:
+        result_content = [
+            {
+                "type": "web_search_result",
+                "url": r.url,
+                "title": r.title,
+                "encrypted_content": r.encrypted_content,
+                "page_age": r.page_age,
+            }
+            for r in block.results
+        ]
+    item = {
+        "type": "web_search_tool_result",
+        "tool_use_id": block.tool_use_id,
+        "content": result_content,
+    }
+    return item, 0, False
+
+
+def _cut(text: str, budget: int) -> tuple[str, bool]:
+    limit = budget * 4
+    if len(text) <= limit:
+        return text, False
+    return text[:limit], True
+
+
+def _chunks(text: str, size: int) -> Iterator[str]:
+    for i in range(0, len(text), size):
+        yield text[i : i + size]
+
+
+def stream_events(
+    message: dict[str, Any], chunk_size: int = 0
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The SSE events the API sends for `message`, in order (ping included)."""
+    size = chunk_size or DEFAULT_CHUNK
+    usage = message["usage"]
+    start_usage = {k: v for k, v in usage.items() if k != "server_tool_use"}
+    start_usage["output_tokens"] = 1
+    yield (
+        "message_start",
+        {
+            "type": "message_start",
+            "message": {**message, "content": [], "stop_reason": None, "usage": start_usage},
+        },
+    )
+    yield "ping", {"type": "ping"}
+    for index, block in enumerate(message["content"]):
+        kind = block["type"]
+        if kind == "text":
+            yield _start(index, {"type": "text", "text": ""})
+            for piece in _chunks(block["text"], size):
+                yield _delta(index, {"type": "text_delta", "text": piece})
+        elif kind == "thinking":
+            yield _start(index, {"type": "thinking", "thinking": "", "signature": ""})
+            for piece in _chunks(block["thinking"], size):
+                yield _delta(index, {"type": "thinking_delta", "thinking": piece})
+            yield _delta(index, {"type": "signature_delta", "signature": block["signature"]})
+        elif kind in ("tool_use", "server_tool_use"):
+            yield _start(index, {**block, "input": {}})
+            raw = json.dumps(block["input"])
+            yield _delta(index, {"type": "input_json_delta", "partial_json": ""})
+            for piece in _chunks(raw, max(size, 8)):
+                yield _delta(index, {"type": "input_json_delta", "partial_json": piece})
+        else:
+            yield _start(index, block)
+        yield "content_block_stop", {"type": "content_block_stop", "index": index}
+    delta_usage: dict[str, Any] = {
+        "input_tokens": usage["input_tokens"],
+        "cache_creation_input_tokens": usage["cache_creation_input_tokens"],
+        "cache_read_input_tokens": usage["cache_read_input_tokens"],
+        "output_tokens": usage["output_tokens"],
+    }
+    if "server_tool_use" in usage:
+        delta_usage["server_tool_use"] = usage["server_tool_use"]
+    yield (
+        "message_delta",
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+            "usage": delta_usage,
+        },
+    )
+    yield "message_stop", {"type": "message_stop"}
+
+
+def _start(index: int, block: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return "content_block_start", {
+        "type": "content_block_start",
+        "index": index,
+        "content_block": block,
+    }
+
+
+def _delta(index: int, delta: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    return "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
+
+
+def output_tokens_for(text: str) -> int:
+    return max(1, math.ceil(len(text) / 4))
