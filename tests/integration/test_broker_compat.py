@@ -77,7 +77,7 @@ def _start_probe(stack: Endpoints, prefix: str, out: Path) -> subprocess.Popen[b
         env=env,
         cwd=out.parent,
         stdout=subprocess.DEVNULL,
-        stderr=open(out.with_suffix(".log"), "ab"),  # noqa: SIM115
+        stderr=open(out.with_suffix(".log"), "ab"),
     )
 
 
