@@ -1,0 +1,34 @@
+"""Bot-wide admin settings and actions (topic ``bot.admin.events``, key ``"global"``).
+
+One key, so every admin record is totally ordered; the current margin is the last
+``admin.margin_changed``. Per-user admin actions go to their user's topic instead
+(``billing.admin_top_up_requested``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Literal
+
+from events.envelope import Envelope
+
+
+class MarginChanged(Envelope, tag="admin.margin_changed", frozen=True, kw_only=True):
+    """``/set_margin``: the owner margin k3 changed (k1 + k2 + k3 <= 1)."""
+
+    v: Literal[1] = 1
+    owner_margin: Decimal
+    previous_owner_margin: Decimal | None = None
+    admin_user_id: int
+
+
+class AnnouncementRequested(
+    Envelope, tag="admin.announcement_requested", frozen=True, kw_only=True
+):
+    """``/announce``: a message to send to every user (delivery resumes after a crash)."""
+
+    v: Literal[1] = 1
+    announcement_id: uuid.UUID
+    text: str
+    admin_user_id: int

@@ -1,0 +1,213 @@
+"""Billing: commands (``bot.billing.commands``) and ledger entries (``bot.billing.ledger``).
+
+Both keyed by user id. Every command names an ``operation_id`` chosen by its producer and
+derived from what it is about, so retries carry the same id:
+
+* ``starter:{user_id}``; ``usage:{event_id}`` (the priced thread event);
+  ``payment:{telegram_payment_charge_id}``; ``refund:{telegram_payment_charge_id}``;
+  ``refund-reversal:{telegram_payment_charge_id}``; ``topup:{command id}``.
+
+The ledger is append-only; each entry names the operation it applies, its signed ``amount``
+(USD, Decimal) and the ``balance_after``. A balance is the fold of its ledger. The same
+operation id with the same ``command_digest`` is a no-op; with another digest, the billing
+actor appends ``ledger.operation_rejected`` (reason ``conflicting_duplicate``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Final, Literal
+
+from events.envelope import Envelope, Payload
+from events.usage import ModelId, ToolQuantities, Usage
+
+USAGE_SOURCES: Final = ("model_call", "cancelled_call", "failed_call", "tool_call", "topic_naming")
+REJECTION_REASONS: Final = (
+    "conflicting_duplicate",
+    "balance_too_low",
+    "refund_window_expired",
+    "unknown_payment",
+    "already_refunded",
+    "not_refunded",
+    "invalid_amount",
+)
+
+# --------------------------------------------------------------------------- commands
+
+
+class StarterCreditRequested(
+    Envelope, tag="billing.starter_credit_requested", frozen=True, kw_only=True
+):
+    """Grant the starter balance to a newly registered user (once per user)."""
+
+    v: Literal[1] = 1
+    operation_id: str
+    user_id: int
+
+
+class UsageChargeRequested(
+    Envelope, tag="billing.usage_charge_requested", frozen=True, kw_only=True
+):
+    """Charge what a model call or tool call consumed; billing prices it.
+
+    ``source_event_id`` is the thread event that records the consumption
+    (``assistant_message_completed``, ``turn_cancelled``, ``turn_failed``,
+    ``tool_call_completed``/``failed``, ``topic_named``); ``source`` is one of
+    :data:`USAGE_SOURCES`.
+    """
+
+    v: Literal[1] = 1
+    operation_id: str
+    user_id: int
+    source: str
+    source_event_id: uuid.UUID
+    thread_key: str
+    turn_id: uuid.UUID | None = None
+    model: ModelId | None = None
+    usage: Usage | None = None
+    tool_name: str | None = None
+    tool_quantities: ToolQuantities | None = None
+
+
+class PaymentCreditRequested(
+    Envelope, tag="billing.payment_credit_requested", frozen=True, kw_only=True
+):
+    """Credit a successful Stars payment at the margin quoted on its invoice."""
+
+    v: Literal[1] = 1
+    operation_id: str
+    user_id: int
+    telegram_payment_charge_id: str
+    stars: int
+    invoice_payload: str
+    owner_margin: Decimal
+
+
+class RefundDebitRequested(
+    Envelope, tag="billing.refund_debit_requested", frozen=True, kw_only=True
+):
+    """``/refund``: debit a payment's credit, if within 30 days and the balance covers it."""
+
+    v: Literal[1] = 1
+    operation_id: str
+    user_id: int
+    telegram_payment_charge_id: str
+    requested_by_user_id: int
+
+
+class RefundReversalRequested(
+    Envelope, tag="billing.refund_reversal_requested", frozen=True, kw_only=True
+):
+    """Telegram refused the refund after the debit: credit the amount back."""
+
+    v: Literal[1] = 1
+    operation_id: str
+    user_id: int
+    telegram_payment_charge_id: str
+    reason: str
+
+
+class AdminTopUpRequested(
+    Envelope, tag="billing.admin_top_up_requested", frozen=True, kw_only=True
+):
+    """``/topup``: a privileged user adjusts a balance (negative amounts deduct)."""
+
+    v: Literal[1] = 1
+    operation_id: str
+    user_id: int
+    amount: Decimal
+    admin_user_id: int
+    reason: str = ""
+
+
+# --------------------------------------------------------------------------- ledger
+
+
+class CostLine(Payload, frozen=True, kw_only=True):
+    """One priced quantity: ``quantity`` x ``unit_price`` per ``unit`` = ``amount`` (USD)."""
+
+    item: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    amount: Decimal
+
+
+class LedgerEntry(Envelope, frozen=True, kw_only=True):
+    """Fields every ledger entry has; not itself on the wire."""
+
+    operation_id: str
+    user_id: int
+    amount: Decimal
+    balance_after: Decimal
+    command_id: uuid.UUID
+    command_digest: str
+
+
+class StarterCreditGranted(
+    LedgerEntry, tag="ledger.starter_credit_granted", frozen=True, kw_only=True
+):
+    """The starter balance ($1.00 by default) was credited."""
+
+    v: Literal[1] = 1
+
+
+class UsageDebited(LedgerEntry, tag="ledger.usage_debited", frozen=True, kw_only=True):
+    """Usage was charged: the quantities, the price table version and the cost lines."""
+
+    v: Literal[1] = 1
+    price_version: str
+    source: str
+    source_event_id: uuid.UUID
+    thread_key: str
+    turn_id: uuid.UUID | None = None
+    model: ModelId | None = None
+    usage: Usage | None = None
+    tool_name: str | None = None
+    tool_quantities: ToolQuantities | None = None
+    lines: tuple[CostLine, ...] = ()
+
+
+class PaymentCredited(LedgerEntry, tag="ledger.payment_credited", frozen=True, kw_only=True):
+    """A Stars payment was credited: USD = stars x usd_per_star x (1 - k1 - k2 - k3)."""
+
+    v: Literal[1] = 1
+    telegram_payment_charge_id: str
+    stars: int
+    usd_per_star: Decimal
+    withdrawal_fee: Decimal
+    topics_fee: Decimal
+    owner_margin: Decimal
+
+
+class RefundDebited(LedgerEntry, tag="ledger.refund_debited", frozen=True, kw_only=True):
+    """A payment's credit was taken back ahead of the Telegram refund."""
+
+    v: Literal[1] = 1
+    telegram_payment_charge_id: str
+    stars: int
+
+
+class RefundReversed(LedgerEntry, tag="ledger.refund_reversed", frozen=True, kw_only=True):
+    """A refund debit was credited back because Telegram refused the refund."""
+
+    v: Literal[1] = 1
+    telegram_payment_charge_id: str
+
+
+class AdminToppedUp(LedgerEntry, tag="ledger.admin_topped_up", frozen=True, kw_only=True):
+    """A privileged user adjusted the balance."""
+
+    v: Literal[1] = 1
+    admin_user_id: int
+    reason: str = ""
+
+
+class OperationRejected(LedgerEntry, tag="ledger.operation_rejected", frozen=True, kw_only=True):
+    """A command was refused: amount 0, balance unchanged; see :data:`REJECTION_REASONS`."""
+
+    v: Literal[1] = 1
+    command_type: str
+    reason: str
+    detail: str = ""
