@@ -10,6 +10,7 @@ from typing import Any
 from infra.endpoints import Endpoints, configured_endpoints, resolve_endpoints
 from infra.kafka.compat import probe_broker
 from infra.logs import configure_logging
+from infra.metrics import serve_metrics
 from infra.services.lifecycle import idle_service, stop_event_on_signals
 from infra.settings import load_settings
 from infra.stack.embedded import EmbeddedStack
@@ -88,6 +89,7 @@ async def run_service(args: argparse.Namespace) -> int:
     settings = load_settings()
     configure_logging(settings.log_level)
     endpoints = await _endpoints(start_embedded=False)
+    serve_metrics(settings.metrics_port)
     await idle_service(args.service, endpoints, stop_event_on_signals())
     return 0
 
@@ -97,6 +99,7 @@ async def run_all(args: argparse.Namespace) -> int:
     settings.require("telegram_bot_token", "anthropic_api_key")
     configure_logging(settings.log_level)
     endpoints = await _endpoints(start_embedded=True)
+    serve_metrics(settings.metrics_port)
     stop = stop_event_on_signals()
     try:
         await asyncio.gather(*(idle_service(name, endpoints, stop) for name in SERVICES))

@@ -1,0 +1,57 @@
+"""Prometheus metrics of every service, exposed on ``METRICS_PORT`` at ``/metrics``.
+
+Metric objects live here, in one registry, so a name is defined once and every service that
+uses it agrees on its labels. The dashboards in ``deploy/grafana`` query these names.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+TURNS = Counter(
+    "claudegram_turns_total", "Turns finished, by outcome", ["outcome"], registry=REGISTRY
+)
+MODEL_FIRST_TOKEN = Histogram(
+    "claudegram_model_first_token_seconds",
+    "Time from the model request to its first streamed token",
+    registry=REGISTRY,
+)
+PIPELINE_ADDED = Histogram(
+    "claudegram_pipeline_added_seconds",
+    "Latency the pipeline adds: update to model request, last token to final message",
+    ["leg"],
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
+    registry=REGISTRY,
+)
+LEDGER_ENTRIES = Counter(
+    "claudegram_ledger_entries_total",
+    "Ledger entries appended, by kind",
+    ["kind"],
+    registry=REGISTRY,
+)
+PROJECTION_LAG_RECORDS = Gauge(
+    "claudegram_projection_lag_records",
+    "Records behind the end of the log",
+    ["projection"],
+    registry=REGISTRY,
+)
+PROJECTION_LAG_SECONDS = Gauge(
+    "claudegram_projection_lag_seconds",
+    "Age of the newest record applied",
+    ["projection"],
+    registry=REGISTRY,
+)
+DEAD_LETTERS = Counter(
+    "claudegram_dead_letters_total",
+    "Records sent to a dead-letter topic",
+    ["topic"],
+    registry=REGISTRY,
+)
+
+
+def serve_metrics(port: int | None) -> None:
+    """Expose ``/metrics`` on ``port`` (no-op when unset)."""
+    if port is not None:
+        start_http_server(port, addr="0.0.0.0", registry=REGISTRY)
