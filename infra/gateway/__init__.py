@@ -1,0 +1,1 @@
+"""The Telegram gateway: aiogram routers that turn updates into commands on the log."""

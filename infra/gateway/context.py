@@ -1,0 +1,35 @@
+"""What every gateway router may use. Built once by the composition root.
+
+Routers are ``build_router(ctx: GatewayContext) -> aiogram.Router`` functions, one module per
+feature under ``infra/gateway/routers/``; they translate updates into commands and publish
+them, holding no business rules of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from aiogram import Bot
+
+from infra.kafka.publisher import EventPublisher
+from infra.settings import Settings
+from infra.views import BalanceView
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class GatewayContext:
+    settings: Settings
+    bot: Bot
+    publisher: EventPublisher
+    balances: BalanceView
+    clock: Callable[[], datetime] = field(default=_utc_now)
+    producer_name: str = "gateway"
+
+    def is_privileged(self, user_id: int) -> bool:
+        return user_id in self.settings.privileged_user_ids

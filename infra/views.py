@@ -1,0 +1,34 @@
+"""Read-side ports the actors and the gateway consult; projections implement them.
+
+A view answers from the read models (Redis first, PostgreSQL behind it). It may lag the log
+by a little; decisions that must be exact (the ledger) never depend on a view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerLine:
+    """One recent ledger operation as shown by ``/balance``."""
+
+    occurred_at: datetime
+    kind: str
+    amount: Decimal
+    balance_after: Decimal
+    description: str
+    operation_id: str
+
+
+class BalanceView(Protocol):
+    async def balance(self, user_id: int) -> Decimal | None:
+        """The user's balance in USD, or None for a user the ledger has never seen."""
+        ...
+
+    async def recent_operations(self, user_id: int, limit: int = 10) -> list[LedgerLine]:
+        """The newest ledger operations of a user, newest first."""
+        ...
