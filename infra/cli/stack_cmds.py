@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
+import os
 import time
 from typing import Any
 
+import asyncpg
+
+from events.catalog import all_topics
 from infra.endpoints import Endpoints, configured_endpoints, resolve_endpoints
 from infra.kafka.compat import probe_broker
+from infra.kafka.topic_admin import ensure_topics
 from infra.logs import configure_logging
 from infra.metrics import serve_metrics
+from infra.migrations import migrate
 from infra.services.lifecycle import idle_service, stop_event_on_signals
+from infra.services.supervisor import botctl_child, supervise
 from infra.settings import load_settings
-from infra.stack.embedded import EmbeddedStack
+from infra.stack.embedded import EmbeddedStack, StackError
 
 SERVICES = ("gateway", "thread-worker", "billing-worker", "projector")
 
@@ -95,15 +101,31 @@ async def run_service(args: argparse.Namespace) -> int:
 
 
 async def run_all(args: argparse.Namespace) -> int:
+    """The whole bot: the stack (embedded unless configured), topics, migrations, and every
+    service as its own child process, all stopped together."""
     settings = load_settings()
     settings.require("telegram_bot_token", "anthropic_api_key")
     configure_logging(settings.log_level)
     endpoints = await _endpoints(start_embedded=True)
-    serve_metrics(settings.metrics_port)
     stop = stop_event_on_signals()
     try:
-        await asyncio.gather(*(idle_service(name, endpoints, stop) for name in SERVICES))
+        report = await ensure_topics(endpoints.kafka_bootstrap, all_topics())
+        if not report.ok:
+            raise StackError(f"topics do not match the catalog: {report.mismatches[0]}")
+        conn = await asyncpg.connect(endpoints.database_url)
+        try:
+            await migrate(conn, "public")
+        finally:
+            await conn.close()
+        env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+            "DATABASE_URL": endpoints.database_url,
+            "REDIS_URL": endpoints.redis_url,
+        }
+        env.pop("METRICS_PORT", None)
+        children = [botctl_child(name, name) for name in SERVICES]
+        return await supervise(children, env, stop)
     finally:
         if endpoints.embedded:
             EmbeddedStack(settings.state_dir).stop()
-    return 0
