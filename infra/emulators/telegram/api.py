@@ -291,6 +291,7 @@ async def get_updates(api: BotApi, bot: BotState, p: Params) -> Any:
         bot.allowed_updates = [str(a) for a in allowed]
     bot.poll_generation += 1
     generation = bot.poll_generation
+    bot.notifier.notify()  # an older long poll ends with 409, as on Telegram
     if offset is not None:
         if offset < 0:
             keep = list(bot.updates)[offset:]

@@ -416,7 +416,7 @@ class TelegramEmulator:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError("condition not met in time")
-            await self.activity.wait(min(remaining, 0.5))
+            await self.activity.wait(min(remaining, 0.05))
 
     # ---- in-process control: failures and limits ------------------------------------------
 

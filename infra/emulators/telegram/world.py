@@ -48,6 +48,7 @@ class World:
     def reset(self) -> None:
         """Forget all bots, chats, files and flood history (keeps the configuration)."""
         for bot in self.bots.values():
+            bot.webhook = None  # stops its delivery task
             bot.notifier.notify()
         self.bots.clear()
         self.files = FileStore()

@@ -1,0 +1,85 @@
+"""Start both emulators together (for the offline demo, benchmarks and `botctl emulators`)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
+
+
+@dataclass(slots=True)
+class RunningEmulators:
+    telegram: TelegramEmulator
+    claude: ClaudeEmulator
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment a bot process needs to talk to these emulators."""
+        return {
+            "TELEGRAM_API_URL": self.telegram.base_url,
+            "TELEGRAM_BOT_TOKEN": self.telegram.token,
+            "ANTHROPIC_BASE_URL": self.claude.base_url,
+            "ANTHROPIC_API_KEY": "emulator-key",
+        }
+
+    async def stop(self) -> None:
+        await self.telegram.stop()
+        await self.claude.stop()
+
+
+async def start_emulators(
+    *,
+    host: str = "127.0.0.1",
+    telegram_port: int = 0,
+    claude_port: int = 0,
+    token: str = DEFAULT_TOKEN,
+    flood: bool = True,
+) -> RunningEmulators:
+    """Start both servers (port 0: any free port) and return them, running."""
+    telegram = TelegramEmulator(token)
+    if not flood:
+        telegram.configure_flood(enabled=False)
+    claude = ClaudeEmulator()
+    await telegram.start(host, telegram_port)
+    try:
+        await claude.start(host, claude_port)
+    except BaseException:
+        await telegram.stop()
+        raise
+    return RunningEmulators(telegram, claude)
+
+
+async def serve_emulators(
+    *,
+    host: str = "127.0.0.1",
+    telegram_port: int = 0,
+    claude_port: int = 0,
+    token: str = DEFAULT_TOKEN,
+    flood: bool = True,
+    on_ready: Callable[[RunningEmulators], None] | None = None,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Run both emulators until `stop` is set, SIGINT/SIGTERM arrives, or the task is cancelled."""
+    running = await start_emulators(
+        host=host, telegram_port=telegram_port, claude_port=claude_port, token=token, flood=flood
+    )
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed: list[signal.Signals] = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+    try:
+        if on_ready is not None:
+            on_ready(running)
+        await stop.wait()
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+        await running.stop()
