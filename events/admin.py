@@ -7,11 +7,11 @@ One key, so every admin record is totally ordered; the current margin is the las
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Literal
 
 from events.envelope import Envelope
+from events.ids import Id
 
 
 class MarginChanged(Envelope, tag="admin.margin_changed", frozen=True, kw_only=True):
@@ -29,6 +29,6 @@ class AnnouncementRequested(
     """``/announce``: a message to send to every user (delivery resumes after a crash)."""
 
     v: Literal[1] = 1
-    announcement_id: uuid.UUID
+    announcement_id: Id
     text: str
     admin_user_id: int

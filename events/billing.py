@@ -15,11 +15,11 @@ actor appends ``ledger.operation_rejected`` (reason ``conflicting_duplicate``).
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Final, Literal
 
 from events.envelope import Envelope, Payload
+from events.ids import Id
 from events.usage import ModelId, ToolQuantities, Usage
 
 USAGE_SOURCES: Final = ("model_call", "cancelled_call", "failed_call", "tool_call", "topic_naming")
@@ -61,9 +61,9 @@ class UsageChargeRequested(
     operation_id: str
     user_id: int
     source: str
-    source_event_id: uuid.UUID
+    source_event_id: Id
     thread_key: str
-    turn_id: uuid.UUID | None = None
+    turn_id: Id | None = None
     model: ModelId | None = None
     usage: Usage | None = None
     tool_name: str | None = None
@@ -141,7 +141,7 @@ class LedgerEntry(Envelope, frozen=True, kw_only=True):
     user_id: int
     amount: Decimal
     balance_after: Decimal
-    command_id: uuid.UUID
+    command_id: Id
     command_digest: str
 
 
@@ -159,9 +159,9 @@ class UsageDebited(LedgerEntry, tag="ledger.usage_debited", frozen=True, kw_only
     v: Literal[1] = 1
     price_version: str
     source: str
-    source_event_id: uuid.UUID
+    source_event_id: Id
     thread_key: str
-    turn_id: uuid.UUID | None = None
+    turn_id: Id | None = None
     model: ModelId | None = None
     usage: Usage | None = None
     tool_name: str | None = None

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any, Final, Generic, TypeAlias, TypeVar
 
 import msgspec
@@ -41,6 +41,7 @@ HEADER_CONTENT_TYPE: Final = "content-type"
 CONTENT_TYPE_JSON: Final = b"application/json"
 
 _ZERO: Final = timedelta(0)
+_KNOWN_KEYS_MAX: Final = 65_536
 
 
 class DecodeError(Exception):
@@ -85,13 +86,23 @@ class _TypeInfo:
 class Codec(Generic[E]):
     """Encoder and decoder for one topic; reusable and cheap to call (build it once)."""
 
-    __slots__ = ("_by_cls", "_by_tag", "_decoder", "_encoder", "_key_kind", "_upcasters", "topic")
+    __slots__ = (
+        "_by_cls",
+        "_by_tag",
+        "_decoder",
+        "_encoder",
+        "_key_kind",
+        "_known_keys",
+        "_upcasters",
+        "topic",
+    )
 
     def __init__(self, topic: TopicSpec[E], *, upcasters: Upcasters = UPCASTERS) -> None:
         if not topic.record_types:
             raise ValueError(f"{topic.name} carries raw records, it has no codec")
         self.topic = topic
         self._key_kind = topic.key_kind
+        self._known_keys: dict[str, bytes] = {}  # keys already validated, encoded
         self._upcasters = upcasters
         infos = [_TypeInfo(cls) for cls in topic.record_types]
         self._by_cls: dict[type[Any], _TypeInfo] = {i.cls: i for i in infos}
@@ -108,18 +119,28 @@ class Codec(Generic[E]):
         if info is None:
             raise EncodeError(f"{type(event).__name__} is not carried by {self.topic.name}")
         record: Envelope = event  # type: ignore[assignment]
-        offset = record.occurred_at.utcoffset()
-        if offset is None or offset != _ZERO:
-            raise EncodeError(f"occurred_at must be UTC, got {record.occurred_at!r}")
-        if not is_valid_key(self._key_kind, record.key):
-            raise EncodeError(f"{record.key!r} is not a {self._key_kind} key ({self.topic.name})")
+        when = record.occurred_at
+        if when.tzinfo is not UTC and when.utcoffset() != _ZERO:
+            raise EncodeError(f"occurred_at must be UTC, got {when!r}")
+        key = self._known_keys.get(record.key)
+        if key is None:
+            key = self._check_key(record.key)
         headers: Headers = [
             (HEADER_EVENT_TYPE, info.tag_header),
             (HEADER_SCHEMA_VERSION, info.version_header),
-            (HEADER_CORRELATION_ID, str(record.correlation_id).encode()),
+            (HEADER_CORRELATION_ID, record.correlation_id.encode()),
             (HEADER_CONTENT_TYPE, CONTENT_TYPE_JSON),
         ]
-        return record.key.encode(), self._encoder.encode(record), headers
+        return key, self._encoder.encode(record), headers
+
+    def _check_key(self, key: str) -> bytes:
+        if not is_valid_key(self._key_kind, key):
+            raise EncodeError(f"{key!r} is not a {self._key_kind} key ({self.topic.name})")
+        if len(self._known_keys) >= _KNOWN_KEYS_MAX:
+            self._known_keys.clear()
+        encoded = key.encode()
+        self._known_keys[key] = encoded
+        return encoded
 
     def encode_value(self, event: E) -> bytes:
         """Only the JSON value (for tests, tools and golden samples)."""

@@ -18,13 +18,12 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeAlias, TypedDict
 
 import msgspec
 
-from events.ids import derived_uuid7, new_uuid7
+from events.ids import Id, derived_id, new_id
 
 UtcDatetime: TypeAlias = Annotated[datetime, msgspec.Meta(tz=True)]
 """A timezone-aware datetime; records carry UTC and decoding refuses naive values."""
@@ -38,11 +37,11 @@ class Envelope(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=F
     """Base of every event and command. Subclasses set ``tag=`` and ``v: Literal[n] = n``."""
 
     v: int = 1
-    id: uuid.UUID
+    id: Id
     occurred_at: UtcDatetime
     key: str
-    causation_id: uuid.UUID | None = None
-    correlation_id: uuid.UUID
+    causation_id: Id | None = None
+    correlation_id: Id
     producer: str
 
 
@@ -53,11 +52,11 @@ class Payload(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 class EnvelopeFields(TypedDict):
     """The envelope as keyword arguments: ``TurnStarted(**caused_by(cmd, ...), ...)``."""
 
-    id: uuid.UUID
+    id: str
     occurred_at: datetime
     key: str
-    causation_id: uuid.UUID | None
-    correlation_id: uuid.UUID
+    causation_id: str | None
+    correlation_id: str
     producer: str
 
 
@@ -70,10 +69,10 @@ def new_envelope(
     key: str,
     producer: str,
     occurred_at: datetime | None = None,
-    id: uuid.UUID | None = None,
+    id: str | None = None,
 ) -> EnvelopeFields:
     """Envelope of a record starting a chain (a Telegram update): it correlates to itself."""
-    record_id = id or new_uuid7()
+    record_id = id or new_id()
     return EnvelopeFields(
         id=record_id,
         occurred_at=occurred_at or utc_now(),
@@ -99,7 +98,7 @@ def caused_by(
     to the cause's key.
     """
     return EnvelopeFields(
-        id=new_uuid7() if label is None else derived_uuid7(cause.id, label),
+        id=new_id() if label is None else derived_id(cause.id, label),
         occurred_at=occurred_at or utc_now(),
         key=cause.key if key is None else key,
         causation_id=cause.id,

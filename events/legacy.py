@@ -6,10 +6,10 @@ Records of these versions may sit in the log forever; the codec upcasts them on 
 
 from __future__ import annotations
 
-import uuid
 from typing import Literal
 
 from events.envelope import Envelope
+from events.ids import Id
 from events.usage import ModelId, Usage
 
 
@@ -17,7 +17,7 @@ class TurnFailedV1(Envelope, tag="thread.turn_failed", frozen=True, kw_only=True
     """``thread.turn_failed`` v1: the error as free text (``"<api error type>: <message>"``)."""
 
     v: Literal[1] = 1
-    turn_id: uuid.UUID
+    turn_id: Id
     user_id: int
     error: str
     model: ModelId | None = None

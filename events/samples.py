@@ -17,13 +17,14 @@ from typing import Any, Final, TypeVar
 import msgspec
 
 from events.envelope import Envelope
+from events.ids import Id
 from events.keys import GLOBAL_KEY, KeyKind
 
 T = TypeVar("T")
 
 SAMPLE_TIME: Final = datetime(2026, 5, 1, 12, 0, 0, 123000, tzinfo=UTC)
-SAMPLE_ID: Final = uuid.UUID("01968c2b-ec9b-7000-8000-000000000001")
-SAMPLE_CORRELATION_ID: Final = uuid.UUID("01968c2b-ec9b-7000-8000-000000000000")
+SAMPLE_ID: Final = "01968c2b-ec9b-7000-8000-000000000001"
+SAMPLE_CORRELATION_ID: Final = "01968c2b-ec9b-7000-8000-000000000000"
 SAMPLE_KEYS: Final[dict[KeyKind, str]] = {
     "thread": "-1001234567890:42",
     "user": "5551234",
@@ -86,6 +87,8 @@ def sample(cls: type[T], *, key: str | None = None) -> T:
 
 
 def _value(name: str, tp: Any) -> Any:
+    if tp == Id:
+        return str(uuid.UUID(int=uuid.UUID(SAMPLE_ID).int + 1 + (sum(map(ord, name)) % 4096)))
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _value(name, typing.get_args(tp)[0])
@@ -107,8 +110,6 @@ def _value(name: str, tp: Any) -> Any:
         return _BY_NAME.get(name, f"sample {name}")
     if tp is Decimal:
         return _DECIMALS.get(name, Decimal("0.012345"))
-    if tp is uuid.UUID:
-        return uuid.UUID(int=SAMPLE_ID.int + 1 + (sum(map(ord, name)) % 4096))
     if tp is datetime:
         return SAMPLE_TIME
     raise TypeError(f"no sample for {name}: {tp!r}")

@@ -8,10 +8,10 @@ names the event it charges for).
 
 from __future__ import annotations
 
-import uuid
 from typing import Final, Literal
 
 from events.envelope import Envelope, UtcDatetime
+from events.ids import Id
 from events.messages import UserMessage
 from events.usage import ModelId, Usage
 
@@ -178,7 +178,7 @@ class TurnStarted(Envelope, tag="thread.turn_started", frozen=True, kw_only=True
     """The actor started answering: the model, prompt and inputs it decided on."""
 
     v: Literal[1] = 1
-    turn_id: uuid.UUID
+    turn_id: Id
     user_id: int
     model: ModelId
     input_message_ids: tuple[int, ...]
@@ -199,7 +199,7 @@ class AssistantMessageCompleted(
     """
 
     v: Literal[1] = 1
-    turn_id: uuid.UUID
+    turn_id: Id
     step: int
     user_id: int
     model: ModelId
@@ -216,7 +216,7 @@ class TurnCompleted(Envelope, tag="thread.turn_completed", frozen=True, kw_only=
     """The turn ended normally; its usage is in its ``assistant_message_completed`` events."""
 
     v: Literal[1] = 1
-    turn_id: uuid.UUID
+    turn_id: Id
     user_id: int
     steps: int
     telegram_message_ids: tuple[int, ...] = ()
@@ -230,7 +230,7 @@ class TurnCancelled(Envelope, tag="thread.turn_cancelled", frozen=True, kw_only=
     """
 
     v: Literal[1] = 1
-    turn_id: uuid.UUID
+    turn_id: Id
     user_id: int
     reason: str
     model: ModelId
@@ -248,7 +248,7 @@ class TurnFailed(Envelope, tag="thread.turn_failed", frozen=True, kw_only=True):
     """
 
     v: Literal[2] = 2
-    turn_id: uuid.UUID
+    turn_id: Id
     user_id: int
     error_class: str
     message: str

@@ -7,10 +7,10 @@ Tool names (:data:`TOOL_NAMES`) are strings on the wire. A call's cost is not st
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, Final, Literal
 
 from events.envelope import Envelope
+from events.ids import Id
 from events.usage import ToolQuantities
 
 TOOL_NAMES: Final = (
@@ -46,7 +46,7 @@ class ToolCallRequested(Envelope, tag="thread.tool_call_requested", frozen=True,
     """Claude asked for a tool; ``server_side`` tools run inside the Claude API."""
 
     v: Literal[1] = 1
-    turn_id: uuid.UUID
+    turn_id: Id
     step: int
     user_id: int
     tool_use_id: str
@@ -60,14 +60,14 @@ class ToolCallCompleted(Envelope, tag="thread.tool_call_completed", frozen=True,
     """A tool returned; ``output`` is the (possibly truncated) text given back to Claude."""
 
     v: Literal[1] = 1
-    turn_id: uuid.UUID
+    turn_id: Id
     user_id: int
     tool_use_id: str
     tool_name: str
     output: str
     duration_ms: int
     quantities: ToolQuantities = ToolQuantities()
-    file_ids: tuple[uuid.UUID, ...] = ()
+    file_ids: tuple[Id, ...] = ()
     sandbox_id: str | None = None
     billing_operation_id: str | None = None
 
@@ -80,7 +80,7 @@ class ToolCallFailed(Envelope, tag="thread.tool_call_failed", frozen=True, kw_on
     """
 
     v: Literal[1] = 1
-    turn_id: uuid.UUID
+    turn_id: Id
     user_id: int
     tool_use_id: str
     tool_name: str

@@ -1,1 +1,1 @@
-"""Kafka adapters."""
+"""Kafka adapters: clients, broker compatibility, topic administration, dead letters."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import types
 import typing
-import uuid
 from datetime import UTC
 from decimal import Decimal
 from typing import Any
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 
 from events.catalog import topic_of
 from events.envelope import Envelope, event_type
+from events.ids import Id
 
 _INT64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 _TEXT = st.text(max_size=40)
@@ -51,6 +51,8 @@ def _struct(cls: type[Any], overrides: dict[str, st.SearchStrategy[Any]]) -> st.
 
 
 def _for(tp: Any) -> st.SearchStrategy[Any]:
+    if tp == Id:
+        return st.uuids().map(str)
     origin = typing.get_origin(tp)
     if origin is typing.Annotated:
         return _for(typing.get_args(tp)[0])
@@ -71,7 +73,6 @@ def _for(tp: Any) -> st.SearchStrategy[Any]:
         int: _INT64,
         str: _TEXT,
         Decimal: _DECIMALS,
-        uuid.UUID: st.uuids(),
     }
     if tp in simple:
         return simple[tp]

@@ -11,7 +11,7 @@ import pytest
 
 from events.catalog import TOPICS, all_topics, record_types, topic_named, topic_of, with_prefix
 from events.envelope import caused_by, event_type, new_envelope, payload_digest, schema_version
-from events.ids import derived_uuid7, new_uuid7, uuid7_time
+from events.ids import derived_id, new_id, new_uuid7, uuid7_time
 from events.keys import ThreadKey, is_valid_key, thread_key, user_key
 from events.legacy import LEGACY_TYPES
 from events.money import usd
@@ -81,21 +81,22 @@ def test_thread_key_formats_and_parses() -> None:
 
 
 def test_uuid7_is_version_7_increasing_and_timed() -> None:
-    """Minted ids are v7, strictly increasing, and carry their creation time."""
-    ids = [new_uuid7() for _ in range(5000)]
-    assert all(i.version == 7 for i in ids)
+    """Minted ids are canonical v7 UUID strings, strictly increasing, carrying their time."""
+    ids = [new_id() for _ in range(5000)]
+    assert all(uuid.UUID(i).version == 7 and str(uuid.UUID(i)) == i for i in ids)
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
     assert abs((uuid7_time(ids[-1]) - datetime.now(UTC)).total_seconds()) < 5
+    assert new_uuid7().version == 7
 
 
-def test_derived_uuid7_is_deterministic() -> None:
+def test_derived_id_is_deterministic() -> None:
     """The same (parent, label) always derives the same v7 id; another label another id."""
-    parent = new_uuid7()
-    assert derived_uuid7(parent, "a") == derived_uuid7(parent, "a")
-    assert derived_uuid7(parent, "a") != derived_uuid7(parent, "b")
-    assert derived_uuid7(parent, "a").version == 7
-    assert uuid7_time(derived_uuid7(parent, "a")) == uuid7_time(parent)
+    parent = new_id()
+    assert derived_id(parent, "a") == derived_id(parent, "a")
+    assert derived_id(parent, "a") != derived_id(parent, "b")
+    assert uuid.UUID(derived_id(parent, "a")).version == 7
+    assert uuid7_time(derived_id(parent, "a")) == uuid7_time(parent)
 
 
 def test_caused_by_chains_correlation_and_causation() -> None:
@@ -105,7 +106,7 @@ def test_caused_by_chains_correlation_and_causation() -> None:
     assert root.causation_id is None
     env = caused_by(root, producer="thread-actor", label="turn")
     child = TurnStarted(
-        **env, turn_id=uuid.uuid4(), user_id=5, model="m", input_message_ids=(), max_output_tokens=1
+        **env, turn_id=new_id(), user_id=5, model="m", input_message_ids=(), max_output_tokens=1
     )
     assert (child.causation_id, child.correlation_id, child.key) == (root.id, root.id, "5:0")
     assert caused_by(root, producer="x", label="turn")["id"] == env["id"]
@@ -114,7 +115,7 @@ def test_caused_by_chains_correlation_and_causation() -> None:
 def test_payload_digest_ignores_the_envelope() -> None:
     """Same payload, different envelope: same digest; different payload: different digest."""
     a = sample(StopRequested, key="5:0")
-    b = msgspec.structs.replace(a, id=new_uuid7(), occurred_at=datetime.now(UTC))
+    b = msgspec.structs.replace(a, id=new_id(), occurred_at=datetime.now(UTC))
     c = msgspec.structs.replace(a, user_id=a.user_id + 1)
     assert payload_digest(a) == payload_digest(b) != payload_digest(c)
 
