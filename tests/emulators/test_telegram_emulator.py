@@ -60,7 +60,8 @@ async def test_get_me_and_unknown_token(
 ) -> None:
     """getMe answers the bot's identity; a token the emulator does not accept gets 401."""
     me = await telegram_bot.get_me()
-    assert me.is_bot and me.id == 123456789
+    assert me.is_bot
+    assert me.id == 123456789
     assert telegram_emulator.calls("getMe")
     async with running_telegram(tokens=[]) as strict:
         other = make_bot(strict, token="42:not-allowed")
@@ -79,12 +80,15 @@ async def test_get_updates_offset_limit_and_types(
     tg.send_command(USER, "start", "ref1")
     updates = await telegram_bot.get_updates(limit=2)
     assert [u.update_id for u in updates] == [first["update_id"], first["update_id"] + 1]
-    assert updates[0].message is not None and updates[0].message.text == "one"
+    assert updates[0].message is not None
+    assert updates[0].message.text == "one"
     rest = await telegram_bot.get_updates(offset=updates[-1].update_id + 1)
     assert len(rest) == 1
     command = rest[0].message
-    assert command is not None and command.text == "/start ref1"
-    assert command.entities is not None and command.entities[0].type == "bot_command"
+    assert command is not None
+    assert command.text == "/start ref1"
+    assert command.entities is not None
+    assert command.entities[0].type == "bot_command"
     assert await telegram_bot.get_updates(offset=rest[0].update_id + 1) == []
 
 
@@ -97,7 +101,8 @@ async def test_long_poll_returns_early_and_conflicts(
     started = time.monotonic()
     updates = await telegram_bot.get_updates(timeout=5)
     assert time.monotonic() - started < 2
-    assert updates[0].message is not None and updates[0].message.text == "wake"
+    assert updates[0].message is not None
+    assert updates[0].message.text == "wake"
     offset = updates[0].update_id + 1
     first = asyncio.create_task(telegram_bot.get_updates(offset=offset, timeout=5))
     await asyncio.sleep(0.05)
@@ -129,7 +134,8 @@ async def test_send_message_plain_and_markdown(
     second = await telegram_bot.send_message(USER, "*bold* and \\.", parse_mode="MarkdownV2")
     assert (first.message_id, second.message_id) == (2, 3)
     assert second.text == "bold and ."
-    assert second.entities is not None and second.entities[0].type == "bold"
+    assert second.entities is not None
+    assert second.entities[0].type == "bold"
     shown = tg.bot_messages(USER)
     assert [m.text for m in shown] == ["plain", "bold and ."]
     assert shown[1].raw_text == "*bold* and \\."
@@ -221,7 +227,8 @@ async def test_edit_and_delete(telegram_bot: Bot, telegram_emulator: TelegramEmu
     edited = await telegram_bot.edit_message_text(
         "_final_", chat_id=USER, message_id=sent.message_id, parse_mode="MarkdownV2"
     )
-    assert not isinstance(edited, bool) and edited.text == "final"
+    assert not isinstance(edited, bool)
+    assert edited.text == "final"
     shown = tg.bot_messages(USER)[0]
     assert (shown.text, shown.edits) == ("final", ["draft 1"])
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
@@ -259,19 +266,23 @@ async def test_bot_uploads_and_file_download(
     photo_msg = await telegram_bot.send_photo(
         USER, BufferedInputFile(image, "chart.png"), caption="*chart*", parse_mode="MarkdownV2"
     )
-    assert photo_msg.photo is not None and photo_msg.caption == "chart"
+    assert photo_msg.photo is not None
+    assert photo_msg.caption == "chart"
     largest = photo_msg.photo[-1]
     assert (largest.width, largest.height) == (64, 32)
     assert tg.file_bytes(largest.file_id) == image
     file = await telegram_bot.get_file(largest.file_id)
     assert file.file_path is not None
     downloaded = await telegram_bot.download_file(file.file_path)
-    assert downloaded is not None and downloaded.getvalue() == image
+    assert downloaded is not None
+    assert downloaded.getvalue() == image
     doc_msg = await telegram_bot.send_document(USER, BufferedInputFile(b"a,b\n1,2\n", "data.csv"))
-    assert doc_msg.document is not None and doc_msg.document.file_name == "data.csv"
+    assert doc_msg.document is not None
+    assert doc_msg.document.file_name == "data.csv"
     assert tg.file_bytes(doc_msg.document.file_id) == b"a,b\n1,2\n"
     again = await telegram_bot.send_document(USER, doc_msg.document.file_id)
-    assert again.document is not None and again.document.file_id == doc_msg.document.file_id
+    assert again.document is not None
+    assert again.document.file_id == doc_msg.document.file_id
     assert [m.kind for m in tg.bot_messages(USER)] == ["photo", "document", "document"]
     with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
         await telegram_bot.send_photo(USER, "no-such-file-id")
@@ -291,7 +302,8 @@ async def test_send_media_group(telegram_bot: Bot, telegram_emulator: TelegramEm
             InputMediaPhoto(media=BufferedInputFile(png(10, 10), "b.png")),
         ],
     )
-    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
+    assert len(album) == 2
+    assert album[0].media_group_id == album[1].media_group_id
     shown = tg.bot_messages(USER)
     assert [m.text for m in shown] == ["first", None]
     assert tg.file_bytes(shown[1].file_ids[0]) == png(10, 10)
@@ -316,10 +328,15 @@ async def test_user_media_reaches_the_bot(
     messages = [u.message for u in updates]
     assert all(m is not None for m in messages)
     photo, doc, voice, album1, album2 = (m for m in messages if m is not None)
-    assert photo.photo is not None and photo.caption == "look" and photo.photo[-1].width == 40
-    assert doc.document is not None and doc.document.mime_type == "application/pdf"
-    assert voice.voice is not None and voice.voice.duration == 3
-    assert album1.media_group_id is not None and album1.media_group_id == album2.media_group_id
+    assert photo.photo is not None
+    assert photo.caption == "look"
+    assert photo.photo[-1].width == 40
+    assert doc.document is not None
+    assert doc.document.mime_type == "application/pdf"
+    assert voice.voice is not None
+    assert voice.voice.duration == 3
+    assert album1.media_group_id is not None
+    assert album1.media_group_id == album2.media_group_id
     for file_id, expected in [
         (photo.photo[-1].file_id, png(40, 20)),
         (doc.document.file_id, b"%PDF-1.4 test"),
@@ -328,22 +345,26 @@ async def test_user_media_reaches_the_bot(
         file = await telegram_bot.get_file(file_id)
         assert file.file_path is not None
         data = await telegram_bot.download_file(file.file_path)
-        assert data is not None and data.getvalue() == expected
+        assert data is not None
+        assert data.getvalue() == expected
 
 
 async def test_user_edits_and_stop_button(
     telegram_bot: Bot, telegram_emulator: TelegramEmulator
 ) -> None:
-    """A user's edit arrives as edited_message; the draft stop button as stopped_message_generation."""
+    """A user's edit arrives as edited_message; the stop button as stopped_message_generation."""
     tg = telegram_emulator
     mid = tg.send_text(USER, "typo")["message"]["message_id"]
     tg.edit_message(USER, mid, "fixed")
     tg.stop_generation(USER, draft_id=7)
     updates = await telegram_bot.get_updates()
     edited = updates[1].edited_message
-    assert edited is not None and edited.text == "fixed" and edited.edit_date is not None
+    assert edited is not None
+    assert edited.text == "fixed"
+    assert edited.edit_date is not None
     stopped = updates[2].stopped_message_generation
-    assert stopped is not None and stopped.draft_id == 7
+    assert stopped is not None
+    assert stopped.draft_id == 7
     assert tg.messages(USER)[0].edits == ["typo"]
 
 
@@ -358,12 +379,14 @@ async def test_forum_topics(telegram_bot: Bot, telegram_emulator: TelegramEmulat
     assert tg.topics(GROUP)[thread].name == "Taxes in 2026"
     assert tg.topics(GROUP)[thread].names == ["New chat", "Taxes in 2026"]
     sent = await telegram_bot.send_message(GROUP, "in topic", message_thread_id=thread)
-    assert sent.message_thread_id == thread and sent.is_topic_message
+    assert sent.message_thread_id == thread
+    assert sent.is_topic_message
     user_topic = tg.create_topic(GROUP, "Question", user_id=USER)
     user_thread = user_topic["message"]["message_thread_id"]
     update = tg.send_text(GROUP, "topic message", user_id=USER, thread_id=user_thread)
     parsed = Update.model_validate(update)
-    assert parsed.message is not None and parsed.message.message_thread_id == user_thread
+    assert parsed.message is not None
+    assert parsed.message.message_thread_id == user_thread
     assert [m.text for m in tg.messages(GROUP, thread_id=user_thread)] == [None, "topic message"]
     with pytest.raises(TelegramBadRequest, match="TOPIC_NOT_MODIFIED"):
         await telegram_bot.edit_forum_topic(GROUP, thread, name="Taxes in 2026")
@@ -408,7 +431,8 @@ async def test_stars_payment_flow(telegram_bot: Bot, telegram_emulator: Telegram
         currency="XTR",
         prices=[LabeledPrice(label="Stars", amount=50)],
     )
-    assert invoice_msg.invoice is not None and invoice_msg.invoice.total_amount == 50
+    assert invoice_msg.invoice is not None
+    assert invoice_msg.invoice.total_amount == 50
     assert tg.invoices(USER)[0].payload == "topup:50"
     with pytest.raises(TelegramBadRequest, match="STARS_INVOICE_INVALID"):
         await telegram_bot.send_invoice(
@@ -421,17 +445,16 @@ async def test_stars_payment_flow(telegram_bot: Bot, telegram_emulator: Telegram
         )
     query = tg.pre_checkout_query(USER, 50, "topup:50")["pre_checkout_query"]
     updates = await telegram_bot.get_updates(offset=-1)
-    assert (
-        updates[0].pre_checkout_query is not None
-        and updates[0].pre_checkout_query.invoice_payload == "topup:50"
-    )
+    assert updates[0].pre_checkout_query is not None
+    assert updates[0].pre_checkout_query.invoice_payload == "topup:50"
     assert await telegram_bot.answer_pre_checkout_query(query["id"], ok=True) is True
     assert tg.bot().pre_checkout_queries[query["id"]].ok is True
     with pytest.raises(TelegramBadRequest, match="query is too old"):
         await telegram_bot.answer_pre_checkout_query(query["id"], ok=True)
     paid = tg.successful_payment(USER, 50, "topup:50")
     parsed = Update.model_validate(paid)
-    assert parsed.message is not None and parsed.message.successful_payment is not None
+    assert parsed.message is not None
+    assert parsed.message.successful_payment is not None
     charge = parsed.message.successful_payment.telegram_payment_charge_id
     assert await telegram_bot.refund_star_payment(USER, charge) is True
     assert [p.charge_id for p in tg.bot().refunds] == [charge]
@@ -471,6 +494,7 @@ async def test_reply_parameters(telegram_bot: Bot, telegram_emulator: TelegramEm
     """Replies carry reply_to_message; a missing target is an error unless allowed."""
     mid = telegram_emulator.send_text(USER, "question")["message"]["message_id"]
     answer = await telegram_bot.send_message(USER, "answer", reply_to_message_id=mid)
-    assert answer.reply_to_message is not None and answer.reply_to_message.text == "question"
+    assert answer.reply_to_message is not None
+    assert answer.reply_to_message.text == "question"
     with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
         await telegram_bot.send_message(USER, "x", reply_to_message_id=999)

@@ -68,11 +68,13 @@ async def test_webhook_delivers_with_secret_and_blocks_polling(
     with pytest.raises(TelegramConflictError):
         await telegram_bot.get_updates()
     info = await telegram_bot.get_webhook_info()
-    assert info.url == receiver.url and info.pending_update_count == 0
+    assert info.url == receiver.url
+    assert info.pending_update_count == 0
     await telegram_bot.delete_webhook()
     telegram_emulator.send_text(USER, "polled again")
     updates = await telegram_bot.get_updates()
-    assert updates[-1].message is not None and updates[-1].message.text == "polled again"
+    assert updates[-1].message is not None
+    assert updates[-1].message.text == "polled again"
 
 
 async def test_webhook_retries_until_accepted(
@@ -88,7 +90,8 @@ async def test_webhook_retries_until_accepted(
     texts = [body["message"]["text"] for _, body in receiver.received]
     assert texts == ["retry me", "retry me", "retry me", "second"]
     info = await telegram_bot.get_webhook_info()
-    assert info.last_error_message is not None and "500" in info.last_error_message
+    assert info.last_error_message is not None
+    assert "500" in info.last_error_message
     await telegram_bot.delete_webhook()
 
 

@@ -37,7 +37,7 @@ def _strings(value: Any) -> Iterator[str]:
                 yield "\0" * (IMAGE_TOKENS * 4)
                 return
         for key, item in value.items():
-            if key in ("type", "cache_control", "id", "tool_use_id", "signature"):
+            if key in ("type", "role", "cache_control", "id", "tool_use_id", "signature"):
                 continue
             yield from _strings(item)
 
