@@ -33,9 +33,7 @@ class EventPublisher:
     async def publish(self, spec: TopicSpec[E], record: E) -> None:
         """Produce one record and wait until the broker has it."""
         key, value, headers = codec_for(spec).encode(record)
-        await self._producer.send_and_wait(
-            self.topic_name(spec), value, key=key, headers=headers
-        )
+        await self._producer.send_and_wait(self.topic_name(spec), value, key=key, headers=headers)
 
     async def publish_all(self, items: Sequence[tuple[TopicSpec[Any], Envelope]]) -> None:
         """Produce several records (in order per topic and key) and wait for all of them."""
