@@ -1,0 +1,400 @@
+"""The per-user ledger: state as a fold of entries, and the decision for each command.
+
+``decide(state, command, now)`` is pure: it returns the ledger records the command causes
+(none for a repeated operation). ``evolve(state, entry)`` folds one entry into the state.
+The billing worker runs both live; replay runs ``evolve`` alone over the ledger topic, and
+because the live state is itself nothing but that fold, replay reproduces it exactly.
+
+Idempotency, by ``operation_id`` (chosen by the command's producer):
+
+* an operation already decided (applied *or* rejected) with the same payload digest is a
+  no-op: ``decide`` returns ``[]``;
+* the same operation id with another digest is answered once with
+  ``ledger.operation_rejected`` (``conflicting_duplicate``), naming both digests; the
+  original entry stands;
+* an entry whose operation is already in the state (only possible when two workers decided
+  the same command, e.g. a zombie after a rebalance) is skipped by the fold and counted in
+  :attr:`BillingState.duplicate_entries`, so a balance never counts an operation twice.
+
+The balance is therefore the sum of the amounts of the entries the fold applied, which is
+every entry except such duplicates; ``balance_after`` on each entry is checked against the
+fold and disagreements are counted in :attr:`BillingState.balance_mismatches` (always 0
+when one writer decides per user).
+
+For throughput, ``evolve`` updates the state object in place and returns it (a fold over
+millions of entries cannot copy a dict per entry); ``decide`` never mutates its input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Final, TypeAlias, TypedDict
+
+from actors.billing import policy
+from actors.billing.pricing import PRICE_TABLES, PriceTable, PricingError, price
+from events.billing import (
+    AdminToppedUp,
+    AdminTopUpRequested,
+    LedgerEntry,
+    OperationRejected,
+    PaymentCredited,
+    PaymentCreditRequested,
+    RefundDebited,
+    RefundDebitRequested,
+    RefundReversalRequested,
+    RefundReversed,
+    StarterCreditGranted,
+    StarterCreditRequested,
+    UsageChargeRequested,
+    UsageDebited,
+)
+from events.catalog import BillingCommand, LedgerRecord
+from events.envelope import Envelope, EnvelopeFields, caused_by, event_type, payload_digest
+
+PRODUCER: Final = "billing"
+ZERO: Final = Decimal(0)
+
+# Rejection reasons: events.billing.REJECTION_REASONS plus the ones marked (new).
+CONFLICTING_DUPLICATE: Final = "conflicting_duplicate"
+BALANCE_TOO_LOW: Final = "balance_too_low"
+REFUND_WINDOW_EXPIRED: Final = "refund_window_expired"
+UNKNOWN_PAYMENT: Final = "unknown_payment"
+ALREADY_REFUNDED: Final = "already_refunded"
+NOT_REFUNDED: Final = "not_refunded"
+INVALID_AMOUNT: Final = "invalid_amount"
+NOT_PAYER: Final = "not_payer"  # (new) someone else asked to refund this payment
+ALREADY_GRANTED: Final = "already_granted"  # (new) a second starter credit, other op id
+ALREADY_CREDITED: Final = "already_credited"  # (new) a payment credited under another op id
+UNPRICED: Final = "unpriced"  # (new) usage with no price in the table (unknown model...)
+
+Entry: TypeAlias = LedgerRecord
+
+
+@dataclass(slots=True)
+class PaymentState:
+    """A credited Stars payment, as the ledger knows it."""
+
+    charge_id: str
+    stars: int
+    credited: Decimal
+    paid_at: datetime
+    refunded: bool = False
+
+
+@dataclass(slots=True)
+class BillingState:
+    """One user's billing state: the fold of their ledger entries."""
+
+    balance: Decimal = ZERO
+    operations: dict[str, str] = field(default_factory=dict)
+    """Every decided operation id -> the payload digest of the command that decided it."""
+    conflicts: set[tuple[str, str]] = field(default_factory=set)
+    """(operation id, digest) pairs already answered with ``conflicting_duplicate``."""
+    payments: dict[str, PaymentState] = field(default_factory=dict)
+    starter_granted: bool = False
+    entries: int = 0
+    duplicate_entries: int = 0
+    balance_mismatches: int = 0
+    last_entry_at: datetime | None = None
+
+    def copy(self) -> BillingState:
+        return BillingState(
+            balance=self.balance,
+            operations=dict(self.operations),
+            conflicts=set(self.conflicts),
+            payments={
+                k: PaymentState(p.charge_id, p.stars, p.credited, p.paid_at, p.refunded)
+                for k, p in self.payments.items()
+            },
+            starter_granted=self.starter_granted,
+            entries=self.entries,
+            duplicate_entries=self.duplicate_entries,
+            balance_mismatches=self.balance_mismatches,
+            last_entry_at=self.last_entry_at,
+        )
+
+
+# --------------------------------------------------------------------------- evolve
+
+
+def evolve(state: BillingState, entry: Entry) -> BillingState:
+    """Fold one ledger entry into ``state`` (in place) and return it."""
+    if isinstance(entry, OperationRejected) and entry.reason == CONFLICTING_DUPLICATE:
+        pair = (entry.operation_id, entry.command_digest)
+        if pair in state.conflicts:
+            state.duplicate_entries += 1
+        else:
+            state.conflicts.add(pair)
+            state.entries += 1
+        return state
+    op = entry.operation_id
+    if op in state.operations:
+        state.duplicate_entries += 1
+        return state
+    state.operations[op] = entry.command_digest
+    balance = state.balance + entry.amount
+    state.balance = balance
+    state.entries += 1
+    state.last_entry_at = entry.occurred_at
+    if entry.balance_after != balance:
+        state.balance_mismatches += 1
+    if isinstance(entry, PaymentCredited):
+        state.payments[entry.telegram_payment_charge_id] = PaymentState(
+            entry.telegram_payment_charge_id, entry.stars, entry.amount, entry.occurred_at
+        )
+    elif isinstance(entry, RefundDebited):
+        payment = state.payments.get(entry.telegram_payment_charge_id)
+        if payment is not None:
+            payment.refunded = True
+    elif isinstance(entry, RefundReversed):
+        payment = state.payments.get(entry.telegram_payment_charge_id)
+        if payment is not None:
+            payment.refunded = False
+    elif isinstance(entry, StarterCreditGranted):
+        state.starter_granted = True
+    return state
+
+
+def fold(entries: list[Entry], state: BillingState | None = None) -> BillingState:
+    """The state after ``entries`` (from an empty state unless one is given)."""
+    result = state if state is not None else BillingState()
+    for entry in entries:
+        evolve(result, entry)
+    return result
+
+
+# --------------------------------------------------------------------------- decide
+
+
+def decide(
+    state: BillingState,
+    command: BillingCommand,
+    now: datetime,
+    *,
+    tables: tuple[PriceTable, ...] = PRICE_TABLES,
+) -> list[Entry]:
+    """The ledger records ``command`` causes in ``state`` at ``now`` (``[]``: a repeat).
+
+    Time rules use the command's own ``occurred_at`` (when the user acted or the usage
+    happened), so the answer does not depend on how late the command is processed; ``now``
+    only stamps the entries.
+    """
+    digest = payload_digest(command)
+    op = command.operation_id
+    known = state.operations.get(op)
+    if known is not None:
+        if known == digest or (op, digest) in state.conflicts:
+            return []
+        return [
+            _rejected(
+                state,
+                command,
+                digest,
+                now,
+                CONFLICTING_DUPLICATE,
+                f"operation {op} was already decided with digest {known}; "
+                f"this command has digest {digest}",
+                label=f"conflict:{digest}",
+            )
+        ]
+    if isinstance(command, UsageChargeRequested):
+        return [_usage(state, command, digest, now, tables)]
+    if isinstance(command, StarterCreditRequested):
+        return [_starter(state, command, digest, now)]
+    if isinstance(command, PaymentCreditRequested):
+        return [_payment(state, command, digest, now)]
+    if isinstance(command, RefundDebitRequested):
+        return [_refund(state, command, digest, now)]
+    if isinstance(command, RefundReversalRequested):
+        return [_reversal(state, command, digest, now)]
+    if isinstance(command, AdminTopUpRequested):
+        return [_top_up(state, command, digest, now)]
+    raise TypeError(f"not a billing command: {type(command).__name__}")
+
+
+class _EntryFields(TypedDict):
+    operation_id: str
+    user_id: int
+    amount: Decimal
+    balance_after: Decimal
+    command_id: str
+    command_digest: str
+
+
+def _envelope(command: Envelope, now: datetime, label: str) -> EnvelopeFields:
+    return caused_by(command, producer=PRODUCER, label=label, occurred_at=now)
+
+
+def _common(
+    state: BillingState, command: BillingCommand, digest: str, amount: Decimal
+) -> _EntryFields:
+    return _EntryFields(
+        operation_id=command.operation_id,
+        user_id=command.user_id,
+        amount=amount,
+        balance_after=state.balance + amount,
+        command_id=command.id,
+        command_digest=digest,
+    )
+
+
+def _rejected(
+    state: BillingState,
+    command: BillingCommand,
+    digest: str,
+    now: datetime,
+    reason: str,
+    detail: str,
+    *,
+    label: str = "ledger",
+) -> OperationRejected:
+    return OperationRejected(
+        **_envelope(command, now, label),
+        **_common(state, command, digest, ZERO),
+        command_type=event_type(type(command)),
+        reason=reason,
+        detail=detail,
+    )
+
+
+def _usage(
+    state: BillingState,
+    command: UsageChargeRequested,
+    digest: str,
+    now: datetime,
+    tables: tuple[PriceTable, ...],
+) -> Entry:
+    try:
+        priced = price(
+            at=command.occurred_at,
+            model=command.model,
+            usage=command.usage,
+            tool_quantities=command.tool_quantities,
+            tables=tables,
+        )
+    except PricingError as exc:
+        return _rejected(state, command, digest, now, UNPRICED, str(exc))
+    return UsageDebited(
+        **_envelope(command, now, "ledger"),
+        **_common(state, command, digest, -priced.total),
+        price_version=priced.version,
+        source=command.source,
+        source_event_id=command.source_event_id,
+        thread_key=command.thread_key,
+        turn_id=command.turn_id,
+        model=command.model,
+        usage=command.usage,
+        tool_name=command.tool_name,
+        tool_quantities=command.tool_quantities,
+        lines=priced.lines,
+    )
+
+
+def _starter(
+    state: BillingState, command: StarterCreditRequested, digest: str, now: datetime
+) -> Entry:
+    if state.starter_granted:
+        return _rejected(
+            state, command, digest, now, ALREADY_GRANTED, "the starter credit is granted once"
+        )
+    return StarterCreditGranted(
+        **_envelope(command, now, "ledger"),
+        **_common(state, command, digest, policy.STARTER_CREDIT),
+    )
+
+
+def _payment(
+    state: BillingState, command: PaymentCreditRequested, digest: str, now: datetime
+) -> Entry:
+    charge = command.telegram_payment_charge_id
+    if charge in state.payments:
+        return _rejected(
+            state, command, digest, now, ALREADY_CREDITED, f"payment {charge} is already credited"
+        )
+    problem = policy.stars_amount_problem(command.stars) or policy.margin_problem(
+        command.owner_margin
+    )
+    if problem:
+        return _rejected(state, command, digest, now, INVALID_AMOUNT, problem)
+    amount = policy.stars_to_usd(command.stars, command.owner_margin)
+    return PaymentCredited(
+        **_envelope(command, now, "ledger"),
+        **_common(state, command, digest, amount),
+        telegram_payment_charge_id=charge,
+        stars=command.stars,
+        usd_per_star=policy.USD_PER_STAR,
+        withdrawal_fee=policy.WITHDRAWAL_FEE,
+        topics_fee=policy.TOPICS_FEE,
+        owner_margin=command.owner_margin,
+    )
+
+
+def _refund(
+    state: BillingState, command: RefundDebitRequested, digest: str, now: datetime
+) -> Entry:
+    charge = command.telegram_payment_charge_id
+    payment = state.payments.get(charge)
+    if payment is None:
+        return _rejected(
+            state,
+            command,
+            digest,
+            now,
+            UNKNOWN_PAYMENT,
+            f"no payment {charge} was made by you (only the payer can refund a payment)",
+        )
+    problem = policy.refund_problem(
+        payer_id=command.user_id,
+        requested_by=command.requested_by_user_id,
+        paid_at=payment.paid_at,
+        requested_at=command.occurred_at,
+        credited=payment.credited,
+        balance=state.balance,
+        already_refunded=payment.refunded,
+    )
+    if problem is not None:
+        reason, detail = problem
+        return _rejected(state, command, digest, now, reason, detail)
+    return RefundDebited(
+        **_envelope(command, now, "ledger"),
+        **_common(state, command, digest, -payment.credited),
+        telegram_payment_charge_id=charge,
+        stars=payment.stars,
+    )
+
+
+def _reversal(
+    state: BillingState, command: RefundReversalRequested, digest: str, now: datetime
+) -> Entry:
+    charge = command.telegram_payment_charge_id
+    payment = state.payments.get(charge)
+    if payment is None:
+        return _rejected(state, command, digest, now, UNKNOWN_PAYMENT, f"no payment {charge}")
+    if not payment.refunded:
+        return _rejected(
+            state, command, digest, now, NOT_REFUNDED, f"payment {charge} has no refund debit"
+        )
+    return RefundReversed(
+        **_envelope(command, now, "ledger"),
+        **_common(state, command, digest, payment.credited),
+        telegram_payment_charge_id=charge,
+    )
+
+
+def _top_up(state: BillingState, command: AdminTopUpRequested, digest: str, now: datetime) -> Entry:
+    problem = policy.admin_amount_problem(command.amount)
+    if problem:
+        return _rejected(state, command, digest, now, INVALID_AMOUNT, problem)
+    return AdminToppedUp(
+        **_envelope(command, now, "ledger"),
+        **_common(state, command, digest, command.amount),
+        admin_user_id=command.admin_user_id,
+        reason=command.reason,
+    )
+
+
+def is_applied(entry: LedgerEntry) -> bool:
+    """Whether an entry moved money or settled an operation (rejections did not)."""
+    return not isinstance(entry, OperationRejected)

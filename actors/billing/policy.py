@@ -1,0 +1,170 @@
+"""Balance policy: every rule about who may spend, get credited or refunded, in one place.
+
+* a new user gets :data:`STARTER_CREDIT` once;
+* a request may start while the balance is above zero (a soft check: the turn's cost may
+  take it below zero once, then requests are refused until a top-up);
+* paid tools are refused while the balance is below zero;
+* a cancelled turn is charged for the usage it actually consumed, nothing more (the thread
+  actor reports partial usage as ``source="cancelled_call"``; billing prices exactly that);
+* Stars convert to USD as ``stars x 0.013 x (1 - k1 - k2 - k3)``, k1 + k2 + k3 <= 1;
+* a refund is for the payer only, within :data:`REFUND_WINDOW` of the payment, and only
+  when the balance still covers the credited amount.
+
+The thread actor and the gateway read a balance from a view and ask these functions; they
+hold no thresholds of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Final
+
+STARTER_CREDIT: Final = Decimal("1.00")
+USD_PER_STAR: Final = Decimal("0.013")
+WITHDRAWAL_FEE: Final = Decimal("0.35")
+"""k1: Telegram's cut when Stars are withdrawn."""
+TOPICS_FEE: Final = Decimal("0.15")
+"""k2: the fee for bots using topics."""
+DEFAULT_OWNER_MARGIN: Final = Decimal("0")
+"""k3 until an admin sets one with ``/set_margin``."""
+MAX_OWNER_MARGIN: Final = Decimal(1) - WITHDRAWAL_FEE - TOPICS_FEE
+REFUND_WINDOW: Final = timedelta(days=30)
+
+STAR_PACKAGES: Final = (10, 50, 100, 250, 500)
+CUSTOM_STARS_MIN: Final = 1
+CUSTOM_STARS_MAX: Final = 2500
+
+MAX_ADMIN_AMOUNT: Final = Decimal("100000")
+"""A top-up beyond this (either sign) is refused as a likely typo."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """An allow/deny answer with the reason a user is shown when denied."""
+
+    allowed: bool
+    reason: str = ""
+
+
+ALLOWED: Final = Verdict(True)
+
+
+def may_start_request(balance: Decimal | None) -> Verdict:
+    """Whether a new request may start: balance strictly above zero (unknown user: no)."""
+    if balance is None:
+        return Verdict(False, "no balance yet: your account is being set up, try again")
+    if balance > 0:
+        return ALLOWED
+    return Verdict(False, f"your balance is ${format_usd(balance)}; top up with /pay")
+
+
+def may_use_paid_tool(balance: Decimal | None) -> Verdict:
+    """Whether a paid tool may run: refused while the balance is below zero."""
+    if balance is None:
+        return Verdict(False, "no balance yet")
+    if balance < 0:
+        return Verdict(
+            False, f"paid tools are unavailable while the balance is ${format_usd(balance)}"
+        )
+    return ALLOWED
+
+
+def margin_problem(owner_margin: Decimal) -> str | None:
+    """Why ``owner_margin`` (k3) is not acceptable, or ``None``: 0 <= k3, k1 + k2 + k3 <= 1."""
+    if not owner_margin.is_finite():
+        return "the margin must be a finite number"
+    if owner_margin < 0:
+        return "the margin cannot be negative"
+    if WITHDRAWAL_FEE + TOPICS_FEE + owner_margin > 1:
+        return (
+            f"k1 + k2 + k3 must not exceed 1 (k1={WITHDRAWAL_FEE}, k2={TOPICS_FEE}, "
+            f"so k3 <= {MAX_OWNER_MARGIN})"
+        )
+    return None
+
+
+def parse_margin(text: str) -> Decimal:
+    """``"0.1"`` or ``"10%"`` -> Decimal("0.1"); raises ValueError with a reason."""
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        value = Decimal(raw.rstrip("%").strip())
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number (e.g. 0.1 or 10%)") from None
+    if percent:
+        value = value / 100
+    problem = margin_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def stars_to_usd(stars: int, owner_margin: Decimal) -> Decimal:
+    """USD credited for ``stars``: stars x 0.013 x (1 - k1 - k2 - k3), exact."""
+    problem = margin_problem(owner_margin)
+    if problem:
+        raise ValueError(problem)
+    return stars * USD_PER_STAR * (1 - WITHDRAWAL_FEE - TOPICS_FEE - owner_margin)
+
+
+def stars_amount_problem(stars: int) -> str | None:
+    """Why ``stars`` is not a valid purchase amount, or ``None``."""
+    if not CUSTOM_STARS_MIN <= stars <= CUSTOM_STARS_MAX:
+        return f"the amount must be between {CUSTOM_STARS_MIN} and {CUSTOM_STARS_MAX} Stars"
+    return None
+
+
+def refund_problem(
+    *,
+    payer_id: int,
+    requested_by: int,
+    paid_at: datetime,
+    requested_at: datetime,
+    credited: Decimal,
+    balance: Decimal,
+    already_refunded: bool,
+) -> tuple[str, str] | None:
+    """``(reason code, message)`` when a refund must be refused, else ``None``.
+
+    Reason codes are the ledger's rejection reasons (``not_payer``, ``already_refunded``,
+    ``refund_window_expired``, ``balance_too_low``).
+    """
+    if requested_by != payer_id:
+        return "not_payer", "only the user who paid can ask for its refund"
+    if already_refunded:
+        return "already_refunded", "this payment has already been refunded"
+    if requested_at - paid_at > REFUND_WINDOW:
+        return (
+            "refund_window_expired",
+            f"refunds are possible within {REFUND_WINDOW.days} days of the payment "
+            f"(paid {paid_at:%Y-%m-%d})",
+        )
+    if balance < credited:
+        return (
+            "balance_too_low",
+            f"the balance ${format_usd(balance)} no longer covers the ${format_usd(credited)} "
+            "this payment credited",
+        )
+    return None
+
+
+def admin_amount_problem(amount: Decimal) -> str | None:
+    if not amount.is_finite():
+        return "the amount must be a finite number"
+    if amount == 0:
+        return "the amount must not be zero"
+    if abs(amount) > MAX_ADMIN_AMOUNT:
+        return f"the amount must not exceed {MAX_ADMIN_AMOUNT} USD either way"
+    return None
+
+
+def format_usd(amount: Decimal) -> str:
+    """A balance for people: 2 decimals, or up to 6 when cents would hide it."""
+    if amount == 0:
+        return "0.00"
+    rounded = amount.quantize(Decimal("0.01"))
+    if rounded != 0 or abs(amount) >= Decimal("0.01"):
+        return f"{rounded:,.2f}"
+    return f"{amount.quantize(Decimal('0.000001')).normalize():f}"

@@ -1,0 +1,222 @@
+"""The one versioned price table, and pricing of usage quantities into cost lines.
+
+Every charge records the ``version`` of the table it used and one :class:`CostLine` per
+priced quantity (quantity x unit price = amount), so an analyst can recompute it from the
+ledger alone. A price change is a new :class:`PriceTable` appended to :data:`PRICE_TABLES`
+with a later ``effective_from``; old tables are never edited, so old charges stay
+reproducible.
+
+Units: tokens are priced per million (``unit="per_million_tokens"``, ``quantity`` in tokens);
+Whisper per minute but charged per second of audio; the E2B sandbox per second; images per
+image by size class; server-side web search per use. Thinking tokens are part of
+``output_tokens`` (the API reports them so) and are billed as output, never twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from types import MappingProxyType
+from typing import Final
+
+from events.billing import CostLine
+from events.usage import HAIKU, OPUS, SONNET, ModelId, ToolQuantities, Usage
+
+MILLION: Final = Decimal(1_000_000)
+AMOUNT_QUANTUM: Final = Decimal("1e-10")
+"""Line amounts are rounded half-even to 10 decimal places (USD); totals are exact sums."""
+
+PER_MILLION_TOKENS: Final = "per_million_tokens"
+
+
+class PricingError(ValueError):
+    """A quantity has no price (unknown model or image size) or no table covers the time."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelPrice:
+    """USD per million tokens."""
+
+    input: Decimal
+    output: Decimal
+    cache_write_5m: Decimal
+    cache_write_1h: Decimal
+    cache_read: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTable:
+    """All prices in force from ``effective_from`` until the next table's."""
+
+    version: str
+    effective_from: datetime
+    models: Mapping[ModelId, ModelPrice]
+    web_search_per_use: Decimal
+    web_fetch_per_use: Decimal
+    whisper_per_minute: Decimal
+    sandbox_per_second: Decimal
+    image_per_size: Mapping[str, Decimal] = field(default_factory=dict)
+
+
+def _d(text: str) -> Decimal:
+    return Decimal(text)
+
+
+PRICE_TABLES: Final[tuple[PriceTable, ...]] = (
+    PriceTable(
+        # The reference bot's table as of 2026-05. It is the first table, so it applies to
+        # everything before the next one.
+        version="2026-05",
+        effective_from=datetime(2000, 1, 1, tzinfo=UTC),
+        models=MappingProxyType(
+            {
+                HAIKU: ModelPrice(_d("1"), _d("5"), _d("1.25"), _d("2"), _d("0.10")),
+                SONNET: ModelPrice(_d("3"), _d("15"), _d("3.75"), _d("6"), _d("0.30")),
+                OPUS: ModelPrice(_d("5"), _d("25"), _d("6.25"), _d("10"), _d("0.50")),
+            }
+        ),
+        web_search_per_use=_d("0.01"),
+        web_fetch_per_use=_d("0"),  # web fetch costs only the tokens it adds
+        whisper_per_minute=_d("0.006"),
+        sandbox_per_second=_d("0.00005"),
+        image_per_size=MappingProxyType(
+            {"512px": _d("0.04482"), "1k": _d("0.0672"), "2k": _d("0.0672"), "4k": _d("0.12")}
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """The result of pricing one charge: table version, lines, exact total (USD)."""
+
+    version: str
+    lines: tuple[CostLine, ...]
+    total: Decimal
+
+
+def table_at(at: datetime, tables: Sequence[PriceTable] = PRICE_TABLES) -> PriceTable:
+    """The table in force at ``at`` (the latest whose ``effective_from`` is not after it)."""
+    found: PriceTable | None = None
+    for table in tables:
+        if table.effective_from <= at and (
+            found is None or table.effective_from >= found.effective_from
+        ):
+            found = table
+    if found is None:
+        raise PricingError(f"no price table is in force at {at.isoformat()}")
+    return found
+
+
+def table_by_version(version: str, tables: Sequence[PriceTable] = PRICE_TABLES) -> PriceTable:
+    """The table named ``version`` (to recompute a recorded charge)."""
+    for table in tables:
+        if table.version == version:
+            return table
+    raise PricingError(f"no price table has version {version!r}")
+
+
+def _line(item: str, quantity: Decimal | int, unit: str, unit_price: Decimal) -> CostLine:
+    qty = Decimal(quantity)
+    raw = qty * unit_price / MILLION if unit == PER_MILLION_TOKENS else qty * unit_price
+    return CostLine(
+        item=item,
+        quantity=qty,
+        unit=unit,
+        unit_price=unit_price,
+        amount=raw.quantize(AMOUNT_QUANTUM, rounding=ROUND_HALF_EVEN),
+    )
+
+
+def line_amount(line: CostLine) -> Decimal:
+    """Recompute a line's amount from its quantity and unit price (what an analyst does)."""
+    return _line(line.item, line.quantity, line.unit, line.unit_price).amount
+
+
+def usage_lines(table: PriceTable, model: ModelId, usage: Usage) -> list[CostLine]:
+    """Cost lines of one Claude call's usage (zero quantities are left out)."""
+    price = table.models.get(model)
+    if price is None:
+        raise PricingError(f"price table {table.version} has no price for model {model!r}")
+    lines: list[CostLine] = []
+    for item, quantity, unit_price in (
+        ("input_tokens", usage.input_tokens, price.input),
+        ("output_tokens", usage.output_tokens, price.output),
+        ("cache_write_5m_tokens", usage.cache_creation_5m_input_tokens, price.cache_write_5m),
+        ("cache_write_1h_tokens", usage.cache_creation_1h_input_tokens, price.cache_write_1h),
+        ("cache_read_tokens", usage.cache_read_input_tokens, price.cache_read),
+    ):
+        if quantity:
+            lines.append(_line(f"{model}/{item}", quantity, PER_MILLION_TOKENS, unit_price))
+    if usage.web_search_requests:
+        lines.append(
+            _line("web_search", usage.web_search_requests, "per_use", table.web_search_per_use)
+        )
+    if usage.web_fetch_requests:
+        lines.append(
+            _line("web_fetch", usage.web_fetch_requests, "per_use", table.web_fetch_per_use)
+        )
+    return lines
+
+
+def tool_lines(table: PriceTable, quantities: ToolQuantities) -> list[CostLine]:
+    """Cost lines of what one tool call consumed."""
+    lines: list[CostLine] = []
+    if quantities.whisper_seconds:
+        per_second = table.whisper_per_minute / 60
+        lines.append(_line("whisper", quantities.whisper_seconds, "per_second", per_second))
+    if quantities.sandbox_seconds:
+        lines.append(
+            _line("e2b_sandbox", quantities.sandbox_seconds, "per_second", table.sandbox_per_second)
+        )
+    for image in quantities.images:
+        unit_price = table.image_per_size.get(image.size_class)
+        if unit_price is None:
+            raise PricingError(
+                f"price table {table.version} has no price for {image.size_class} images"
+            )
+        if image.count:
+            lines.append(
+                _line(
+                    f"image/{image.model}/{image.size_class}", image.count, "per_image", unit_price
+                )
+            )
+    if quantities.web_searches:
+        lines.append(
+            _line("web_search", quantities.web_searches, "per_use", table.web_search_per_use)
+        )
+    if quantities.web_fetches:
+        lines.append(_line("web_fetch", quantities.web_fetches, "per_use", table.web_fetch_per_use))
+    for call in quantities.model_calls:
+        lines.extend(usage_lines(table, call.model, call.usage))
+    return lines
+
+
+def total_of(lines: Iterable[CostLine]) -> Decimal:
+    return sum((line.amount for line in lines), Decimal(0))
+
+
+def price(
+    *,
+    at: datetime,
+    model: ModelId | None = None,
+    usage: Usage | None = None,
+    tool_quantities: ToolQuantities | None = None,
+    tables: Sequence[PriceTable] = PRICE_TABLES,
+) -> Priced:
+    """Price a model call's usage and/or a tool call's quantities at time ``at``.
+
+    Raises :class:`PricingError` when a quantity has no price (usage without a model, an
+    unknown model or image size, a time before every table).
+    """
+    table = table_at(at, tables)
+    lines: list[CostLine] = []
+    if usage is not None and not usage.is_zero():
+        if model is None:
+            raise PricingError("usage without a model cannot be priced")
+        lines.extend(usage_lines(table, model, usage))
+    if tool_quantities is not None:
+        lines.extend(tool_lines(table, tool_quantities))
+    return Priced(table.version, tuple(lines), total_of(lines))

@@ -1,0 +1,1 @@
+"""Billing adapters: the ledger worker, the payments process, replay, balance views."""

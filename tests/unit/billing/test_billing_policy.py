@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from actors.billing import policy
+
+
+def test_requests_are_allowed_only_while_the_balance_is_above_zero() -> None:
+    """Soft check: > 0 starts a request; 0, negative or unknown does not."""
+    assert policy.may_start_request(Decimal("0.0001")).allowed
+    assert not policy.may_start_request(Decimal(0)).allowed
+    assert not policy.may_start_request(Decimal("-0.5")).allowed
+    assert not policy.may_start_request(None).allowed
+    assert "/pay" in policy.may_start_request(Decimal("-0.5")).reason
+
+
+def test_paid_tools_are_refused_only_while_the_balance_is_negative() -> None:
+    """A zero balance may still finish a turn's paid tool; a negative one may not."""
+    assert policy.may_use_paid_tool(Decimal(0)).allowed
+    assert not policy.may_use_paid_tool(Decimal("-0.01")).allowed
+
+
+def test_stars_convert_at_0_013_minus_fees_and_margin() -> None:
+    """USD = stars x 0.013 x (1 - 0.35 - 0.15 - k3), exact."""
+    assert policy.stars_to_usd(100, Decimal(0)) == Decimal("0.65")
+    assert policy.stars_to_usd(100, Decimal("0.1")) == Decimal("0.52")
+    assert policy.stars_to_usd(2500, Decimal("0.5")) == Decimal(0)
+
+
+def test_margin_must_keep_the_fee_sum_at_most_one() -> None:
+    """k1 + k2 + k3 <= 1 and k3 >= 0; parse_margin accepts fractions and percents."""
+    assert policy.parse_margin("0.1") == Decimal("0.1")
+    assert policy.parse_margin("10%") == Decimal("0.1")
+    assert policy.parse_margin("0.5") == Decimal("0.5")
+    for bad in ("0.51", "-0.1", "abc", "NaN"):
+        with pytest.raises(ValueError):
+            policy.parse_margin(bad)
+    with pytest.raises(ValueError):
+        policy.stars_to_usd(10, Decimal("0.6"))
+
+
+def test_refund_rules_name_their_reason() -> None:
+    """Payer only, not twice, within 30 days, and only while the balance covers the credit."""
+    paid = datetime(2026, 1, 1, tzinfo=UTC)
+    ok = {
+        "payer_id": 1,
+        "requested_by": 1,
+        "paid_at": paid,
+        "requested_at": paid + timedelta(days=30),
+        "credited": Decimal("0.65"),
+        "balance": Decimal("0.65"),
+        "already_refunded": False,
+    }
+    assert policy.refund_problem(**ok) is None  # type: ignore[arg-type]
+    cases = {
+        "not_payer": {"requested_by": 2},
+        "already_refunded": {"already_refunded": True},
+        "refund_window_expired": {"requested_at": paid + timedelta(days=30, seconds=1)},
+        "balance_too_low": {"balance": Decimal("0.64")},
+    }
+    for reason, change in cases.items():
+        problem = policy.refund_problem(**{**ok, **change})  # type: ignore[arg-type]
+        assert problem is not None
+        assert problem[0] == reason
+        assert problem[1]
+
+
+def test_usd_is_formatted_for_people_without_hiding_small_amounts() -> None:
+    """Cents normally; tiny non-zero amounts keep their digits."""
+    assert policy.format_usd(Decimal("1")) == "1.00"
+    assert policy.format_usd(Decimal("-0.345")) == "-0.34"
+    assert policy.format_usd(Decimal("0.000123")) == "0.000123"
+    assert policy.format_usd(Decimal(1234)) == "1,234.00"
