@@ -1,0 +1,89 @@
+"""The ``payments`` projection: invoices and Stars payments with their refund status."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events import payments as p
+from projections.rows import Patch, RowOp
+from projections.source import Source
+from projections.tables import INVOICES, PAYMENTS
+
+
+def _invoice(payload: str, values: dict[str, Any], src: Source) -> Patch:
+    return Patch(INVOICES.name, "row", (payload,), values, src.offset)
+
+
+def _payment(charge_id: str, values: dict[str, Any], src: Source) -> Patch:
+    return Patch(PAYMENTS.name, "row", (charge_id,), values, src.offset)
+
+
+def invoice_issued(e: p.InvoiceIssued, src: Source) -> list[RowOp]:
+    values = {
+        "user_id": e.user_id,
+        "chat_id": e.chat_id,
+        "stars": e.stars,
+        "currency": e.currency,
+        "quoted_usd": e.quoted_usd,
+        "owner_margin": e.owner_margin,
+        "issued_at": e.occurred_at,
+        "telegram_message_id": e.telegram_message_id,
+    }
+    return [_invoice(e.invoice_payload, values, src)]
+
+
+def pre_checkout_answered(e: p.PreCheckoutAnswered, src: Source) -> list[RowOp]:
+    values = {
+        "user_id": e.user_id,
+        "pre_checkout_at": e.occurred_at,
+        "pre_checkout_ok": e.ok,
+        "pre_checkout_error": e.error_message,
+    }
+    return [_invoice(e.invoice_payload, values, src)]
+
+
+def payment_succeeded(e: p.PaymentSucceeded, src: Source) -> list[RowOp]:
+    values = {
+        "user_id": e.user_id,
+        "invoice_payload": e.invoice_payload,
+        "stars": e.stars,
+        "currency": e.currency,
+        "provider_payment_charge_id": e.provider_payment_charge_id,
+        "paid_at": e.occurred_at,
+        "status": "paid",
+    }
+    return [
+        _payment(e.telegram_payment_charge_id, values, src),
+        _invoice(e.invoice_payload, {"paid_charge_id": e.telegram_payment_charge_id}, src),
+    ]
+
+
+def refund_requested(e: p.RefundRequested, src: Source) -> list[RowOp]:
+    values = {
+        "user_id": e.user_id,
+        "refund_requested_at": e.occurred_at,
+        "refund_requested_by": e.requested_by_user_id,
+        "status": "refund_requested",
+    }
+    return [_payment(e.telegram_payment_charge_id, values, src)]
+
+
+def refunded(e: p.Refunded, src: Source) -> list[RowOp]:
+    values = {
+        "user_id": e.user_id,
+        "refunded_at": e.occurred_at,
+        "refunded_stars": e.stars,
+        "status": "refunded",
+    }
+    return [_payment(e.telegram_payment_charge_id, values, src)]
+
+
+def refund_failed(e: p.RefundFailed, src: Source) -> list[RowOp]:
+    values = {
+        "user_id": e.user_id,
+        "refund_failed_at": e.occurred_at,
+        "refund_failure_stage": e.stage,
+        "refund_failure_reason": e.reason,
+        "status": "refund_failed",
+    }
+    return [_payment(e.telegram_payment_charge_id, values, src)]

@@ -1,0 +1,23 @@
+"""Where a record was read from: the position that versions every row it touches."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import msgspec
+
+_JSON = msgspec.json.Encoder(decimal_format="string")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A record's topic (catalog name, unprefixed), partition and offset."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+def to_json(value: object) -> str:
+    """JSON text for a ``jsonb`` column (structs, tuples, dicts; money as strings)."""
+    return _JSON.encode(value).decode()
