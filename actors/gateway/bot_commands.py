@@ -1,0 +1,54 @@
+"""Arguments of the bot's commands: ``/model`` choices and ``/personality`` actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from actors.gateway.replies import MAX_PERSONALITY_CHARS, MODEL_LABELS
+from events.usage import ModelId
+
+MODEL_CALLBACK_PREFIX: Final = "model:"
+RESET_WORDS: Final = frozenset({"reset", "default", "clear"})
+
+
+def model_callback_data(model: ModelId) -> str:
+    """The callback data of a ``/model`` keyboard button (at most 64 bytes)."""
+    return MODEL_CALLBACK_PREFIX + model
+
+
+def parse_model_callback(data: str | None) -> ModelId | None:
+    """The model a ``/model`` button names, or ``None`` if it names no offered model."""
+    if data is None or not data.startswith(MODEL_CALLBACK_PREFIX):
+        return None
+    model = data.removeprefix(MODEL_CALLBACK_PREFIX)
+    return model if model in MODEL_LABELS else None
+
+
+def parse_model_name(text: str) -> ModelId | None:
+    """``/model sonnet`` (a family name or an API id), or ``None``."""
+    word = text.strip().lower()
+    if not word:
+        return None
+    for model in MODEL_LABELS:
+        if word == model or word in model.split("-"):
+            return model
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalityAction:
+    kind: Literal["show", "set", "reset", "too_long"]
+    text: str | None = None
+
+
+def parse_personality(args: str | None) -> PersonalityAction:
+    """``/personality`` shows, ``/personality reset`` resets, ``/personality <text>`` sets."""
+    text = (args or "").strip()
+    if not text:
+        return PersonalityAction("show")
+    if text.lower() in RESET_WORDS:
+        return PersonalityAction("reset")
+    if len(text) > MAX_PERSONALITY_CHARS:
+        return PersonalityAction("too_long", text)
+    return PersonalityAction("set", text)

@@ -1,0 +1,120 @@
+"""What the gateway itself says to users: help, confirmations, and why input was refused."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from events.usage import HAIKU, OPUS, SONNET
+
+MODEL_LABELS: Final = {
+    HAIKU: "Claude Haiku 4.5",
+    SONNET: "Claude Sonnet 4.6",
+    OPUS: "Claude Opus 4.6",
+}
+"""The models ``/model`` offers, in the order shown."""
+
+UNSUPPORTED_NAMES: Final = {
+    "sticker": "stickers",
+    "location": "locations",
+    "venue": "venues",
+    "contact": "contacts",
+    "poll": "polls",
+    "dice": "dice",
+    "game": "games",
+    "story": "stories",
+    "paid_media": "paid media",
+    "checklist": "checklists",
+    "live_photo": "live photos",
+    "invoice": "invoices",
+    "giveaway": "giveaways",
+    "web_app_data": "web app data",
+    "passport_data": "Telegram Passport data",
+}
+
+SUPPORTED_SUMMARY: Final = "text, photos, documents (PDF, code, text...), voice, audio and video"
+
+WELCOME: Final = (
+    "Hi! I'm Claude, here in Telegram. Write to me and watch the answer appear.\n\n"
+    f"I read {SUPPORTED_SUMMARY}. Every forum topic is its own conversation.\n"
+    "/help lists the commands."
+)
+
+HELP: Final = (
+    "Commands:\n"
+    "/new - start a new conversation in this thread\n"
+    "/stop - stop the answer being written\n"
+    "/model - choose the Claude model\n"
+    "/personality <text> - set a custom system prompt; /personality shows it, "
+    "/personality reset restores the default\n"
+    "/help - this message\n\n"
+    "Sending a new message while I'm answering stops that answer and starts on yours. "
+    f"I read {SUPPORTED_SUMMARY}; files up to 20 MB."
+)
+
+MAX_PERSONALITY_CHARS: Final = 4000
+
+
+def unsupported_kind(kind: str) -> str:
+    name = UNSUPPORTED_NAMES.get(kind, "this kind of message")
+    return f"Sorry, I can't read {name}. I understand {SUPPORTED_SUMMARY}."
+
+
+def file_too_large(name: str, size_bytes: int, limit_bytes: int) -> str:
+    return (
+        f"{name} is {size_bytes / 1_048_576:.1f} MB; Telegram lets bots download files of up to "
+        f"{limit_bytes // 1_048_576} MB, so I can't read it. Please send a smaller file "
+        "(or split it)."
+    )
+
+
+def nothing_left() -> str:
+    return "There was nothing in that message I could read, so I did not answer it."
+
+
+def model_prompt() -> str:
+    return "Choose the Claude model for your conversations:"
+
+
+def model_chosen(model: str) -> str:
+    return f"Model set to {MODEL_LABELS.get(model, model)}. It applies from your next message."
+
+
+def unknown_model() -> str:
+    return "That model is not available; choose one with /model."
+
+
+def personality_set() -> str:
+    return "Personality saved. It applies from your next message."
+
+
+def personality_reset() -> str:
+    return "Personality reset to the default."
+
+
+def personality_too_long(length: int) -> str:
+    return (
+        f"That personality is {length} characters long; the limit is "
+        f"{MAX_PERSONALITY_CHARS}. Please shorten it."
+    )
+
+
+def personality_show(personality: str | None) -> str:
+    usage = "Set it with /personality <text>, reset it with /personality reset."
+    if personality is None:
+        return f"You use the default personality. {usage}"
+    return f"Your personality:\n\n{personality}\n\n{usage}"
+
+
+def personality_unknown() -> str:
+    return (
+        "I can't look up your personality right now. "
+        "Set it with /personality <text>, reset it with /personality reset."
+    )
+
+
+def new_conversation() -> str:
+    return "New conversation started: I've forgotten this thread's earlier messages."
+
+
+def internal_error() -> str:
+    return "Sorry, something went wrong on my side handling that. Please try again."
