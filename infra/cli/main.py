@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from infra.cli import db_cmds, stack_cmds, topics_cmds
+from infra.cli import db_cmds, emulator_cmds, stack_cmds, topics_cmds
 from infra.kafka.compat import BrokerUnreachable
 from infra.migrations import MigrationError
 from infra.settings import ConfigError
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     stack_cmds.register(commands)
     db_cmds.register(commands)
     topics_cmds.register(commands)
+    emulator_cmds.register(commands)
     return parser
 
 
