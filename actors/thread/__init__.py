@@ -1,0 +1,1 @@
+"""The thread actor: pure decisions, state fold, context building, Telegram formatting."""

@@ -1,0 +1,58 @@
+"""When to send a streaming draft: about one per second per chat, honouring retry_after.
+
+Drafts are previews, so skipping one loses nothing: the gate answers "not now" and the next
+token re-asks. The gate is per chat (several threads of one chat share Telegram's limit).
+Pure: the caller passes the monotonic time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+DRAFT_INTERVAL: Final = 1.0
+MIN_NEW_CHARS: Final = 1
+
+
+@dataclass(slots=True)
+class ChatGate:
+    next_at: float = 0.0
+
+
+@dataclass(slots=True)
+class DraftGate:
+    """Per-chat schedule of the next allowed draft."""
+
+    interval: float = DRAFT_INTERVAL
+    chats: dict[int, ChatGate] = field(default_factory=dict)
+
+    def may_send(self, chat_id: int, now: float) -> bool:
+        gate = self.chats.get(chat_id)
+        return gate is None or now >= gate.next_at
+
+    def sent(self, chat_id: int, now: float) -> None:
+        self.chats.setdefault(chat_id, ChatGate()).next_at = now + self.interval
+
+    def retry_after(self, chat_id: int, now: float, seconds: float) -> None:
+        """Telegram answered 429: nothing before ``seconds`` from now (and the interval)."""
+        gate = self.chats.setdefault(chat_id, ChatGate())
+        gate.next_at = max(gate.next_at, now + max(seconds, self.interval))
+
+    def wait_time(self, chat_id: int, now: float) -> float:
+        gate = self.chats.get(chat_id)
+        return 0.0 if gate is None else max(0.0, gate.next_at - now)
+
+    def forget_idle(self, now: float, idle: float = 60.0) -> None:
+        for chat_id in [c for c, g in self.chats.items() if g.next_at < now - idle]:
+            del self.chats[chat_id]
+
+
+def draft_worth_sending(previous: str, current: str) -> bool:
+    """A draft is sent when the text grew (or changed) since the last one."""
+    return len(current.strip()) >= MIN_NEW_CHARS and current != previous
+
+
+def draft_id_for(turn_id: str) -> int:
+    """A stable, non-zero 31-bit draft id for a turn (changes to one draft are animated)."""
+    value = int(turn_id.replace("-", "")[-8:], 16) & 0x7FFFFFFF
+    return value or 1

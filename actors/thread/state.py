@@ -1,0 +1,112 @@
+"""The state of one thread actor, stored in its changelog-backed table under the thread key.
+
+History is a bounded list of message records (the context builder trims further, to the
+model's window); ``running`` is the turn in flight, written before the model is called so a
+restarted worker knows a turn was interrupted; ``processed`` holds the ids of the latest
+inbox commands, so a redelivered command is recognised and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+import msgspec
+
+from events.thread import TurnStarted
+
+MAX_HISTORY_ITEMS: Final = 400
+MAX_HISTORY_CHARS: Final = 1_600_000  # ~400K tokens: beyond any context window
+MAX_PROCESSED_IDS: Final = 512
+
+
+class FileNote(msgspec.Struct, frozen=True, kw_only=True):
+    """An attachment of a user message, by reference (its bytes stay at Telegram)."""
+
+    kind: str
+    file_id: str
+    mime_type: str | None = None
+    file_name: str | None = None
+    file_size: int | None = None
+
+
+class HistoryItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One message of the conversation: a user message or an assistant answer."""
+
+    role: Literal["user", "assistant"]
+    text: str
+    message_ids: tuple[int, ...] = ()
+    files: tuple[FileNote, ...] = ()
+    turn_id: str | None = None
+
+
+class RunningTurn(msgspec.Struct, frozen=True, kw_only=True):
+    """The turn in flight: its start event (the cause of what follows) and its inputs."""
+
+    started: TurnStarted
+    chat_id: int
+    message_thread_id: int = 0
+    attempt: int = 1
+    steps: int = 0
+    text: str = ""
+    telegram_message_ids: tuple[int, ...] = ()
+
+    @property
+    def turn_id(self) -> str:
+        return self.started.turn_id
+
+
+class ThreadState(msgspec.Struct, frozen=True, kw_only=True):
+    key: str
+    opened: bool = False
+    chat_id: int = 0
+    message_thread_id: int = 0
+    chat_type: str = "private"
+    is_forum: bool = False
+    model_override: str | None = None
+    personality_override: str | None = None
+    history: tuple[HistoryItem, ...] = ()
+    running: RunningTurn | None = None
+    processed: tuple[str, ...] = ()
+    topic_named: bool = False
+    topic_title: str | None = None
+    turns: int = 0
+
+    def has_processed(self, command_id: str) -> bool:
+        return command_id in self.processed
+
+    def mark_processed(self, *command_ids: str) -> ThreadState:
+        new = tuple(c for c in command_ids if c not in self.processed)
+        if not new:
+            return self
+        kept = (self.processed + new)[-MAX_PROCESSED_IDS:]
+        return msgspec.structs.replace(self, processed=kept)
+
+    def message_in_history(self, message_id: int) -> bool:
+        return any(message_id in item.message_ids for item in self.history if item.role == "user")
+
+
+def bounded(history: tuple[HistoryItem, ...]) -> tuple[HistoryItem, ...]:
+    """Drop the oldest items beyond the item and character bounds."""
+    items = history[-MAX_HISTORY_ITEMS:]
+    total = 0
+    for index in range(len(items) - 1, -1, -1):
+        total += len(items[index].text)
+        if total > MAX_HISTORY_CHARS:
+            return items[index + 1 :]
+    return items
+
+
+def initial_state(key: str) -> ThreadState:
+    return ThreadState(key=key)
+
+
+_encoder: Final = msgspec.json.Encoder()
+_decoder: Final = msgspec.json.Decoder(ThreadState)
+
+
+def encode_state(state: ThreadState) -> bytes:
+    return _encoder.encode(state)
+
+
+def decode_state(data: bytes) -> ThreadState:
+    return _decoder.decode(data)
