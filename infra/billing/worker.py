@@ -1,0 +1,409 @@
+"""The billing actor: a consumer-group worker over ``bot.billing.commands``.
+
+For each assigned partition its state is the fold of the same partition of
+``bot.billing.ledger`` (the two topics are co-partitioned: same key, same partition count,
+and entries are written to the partition of the command that caused them). It then loops:
+
+1. take up to ``batch_max`` commands (``getmany``);
+2. decide each against the in-memory state of its user (:func:`actors.billing.ledger.decide`)
+   and fold the resulting entries into that state;
+3. produce all entries and wait for every ack;
+4. commit the commands' offsets.
+
+A crash between 3 and 4 redelivers the batch; the restarted worker has folded the entries
+from step 3, so the repeated operation ids are no-ops: nothing is charged twice. A failure
+in step 3 re-synchronises: the state is folded again from the ledger and the consumer
+rewinds to its committed offsets.
+
+Why aiokafka rather than a Faust agent: the state must be the ledger itself, folded on
+assignment before any command is processed; aiokafka awaits our rebalance callbacks before
+fetching, and ``getmany`` + one commit per batch is what reaches the throughput target.
+A Faust agent would add a table changelog that can disagree with the ledger, per-event
+acking overhead, and its own recovery step we would have to bypass.
+
+Test-only crash hook: with ``BILLING_CRASH_AFTER_APPEND=1`` in the environment the process
+calls ``os._exit(137)`` right after the first batch's entries are acknowledged and before
+its offsets are committed (the kill test uses it). Never set it elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
+
+from actors.billing.ledger import BillingState, decide, evolve
+from events.billing import OperationRejected
+from events.catalog import (
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+    BillingCommand,
+    LedgerRecord,
+    with_prefix,
+)
+from events.codec import Codec, DecodeError, codec_for
+from events.keys import user_key
+from infra.billing import metrics
+from infra.billing.ledger_log import States, fold_partitions
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.dead_letter import send_to_dead_letter
+from infra.kafka.topic_admin import ensure_topics
+from infra.metrics import DEAD_LETTERS, LEDGER_ENTRIES
+from infra.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+GROUP_ID: Final = "billing-actor"
+CRASH_AFTER_APPEND_ENV: Final = "BILLING_CRASH_AFTER_APPEND"
+DEFAULT_BATCH: Final = 2000
+
+
+class TopologyError(Exception):
+    """The command and ledger topics are not co-partitioned."""
+
+
+@dataclass
+class WorkerStats:
+    commands: int = 0
+    entries: int = 0
+    repeats: int = 0
+    rejected: int = 0
+    dead_letters: int = 0
+    batches: int = 0
+    folded: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class BillingWorker:
+    """One member of the billing consumer group."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        profile: BrokerProfile,
+        *,
+        topic_prefix: str = "",
+        group_id: str | None = None,
+        batch_max: int = DEFAULT_BATCH,
+        clock: Callable[[], datetime] = _utc_now,
+        crash_after_append: bool | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._profile = profile
+        self._prefix = topic_prefix
+        self._commands_topic = with_prefix(BILLING_COMMANDS, topic_prefix).name
+        self._ledger_topic = with_prefix(BILLING_LEDGER, topic_prefix).name
+        self._dlq_topic = self._commands_topic + ".dlq"
+        self._group_id = group_id or topic_prefix + GROUP_ID
+        self._batch_max = batch_max
+        self._clock = clock
+        if crash_after_append is None:
+            crash_after_append = os.environ.get(CRASH_AFTER_APPEND_ENV) == "1"
+        self._crash_after_append = crash_after_append
+        self._commands_codec: Codec[BillingCommand] = codec_for(BILLING_COMMANDS)
+        self._ledger_codec: Codec[LedgerRecord] = codec_for(BILLING_LEDGER)
+        self._states: dict[int, States] = {}
+        self._generation = 0
+        self._lock = asyncio.Lock()
+        self._ready = asyncio.Event()
+        self.stats = WorkerStats()
+        self._consumer: AIOKafkaConsumer | None = None
+        self._reader: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def ready(self) -> asyncio.Event:
+        """Set once partitions are assigned and their state folded from the ledger."""
+        return self._ready
+
+    def state_of(self, user_id: int) -> BillingState | None:
+        """The in-memory state of a user on an assigned partition (tests, diagnostics)."""
+        key = user_key(user_id)
+        for states in self._states.values():
+            if key in states:
+                return states[key]
+        return None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self._start()
+        try:
+            while not stop.is_set():
+                await self._step(stop)
+        finally:
+            await self._close()
+
+    async def _start(self) -> None:
+        report = await ensure_topics(
+            self._bootstrap,
+            [BILLING_COMMANDS, BILLING_LEDGER, BILLING_COMMANDS.dead_letter()],
+            name_prefix=self._prefix,
+        )
+        if not report.ok:
+            raise TopologyError("; ".join(str(m) for m in report.mismatches))
+        self._producer = make_producer(self._bootstrap, self._profile)
+        await self._producer.start()
+        self._reader = make_consumer(
+            self._bootstrap, self._profile, [], group_id=None, max_partition_fetch_bytes=8 << 20
+        )
+        await self._reader.start()
+        await self._check_copartitioned()
+        self._consumer = make_consumer(
+            self._bootstrap,
+            self._profile,
+            [],
+            group_id=self._group_id,
+            max_partition_fetch_bytes=4 << 20,
+        )
+        await self._consumer.start()
+        self._consumer.subscribe([self._commands_topic], listener=_Listener(self))
+
+    async def _check_copartitioned(self) -> None:
+        assert self._reader is not None
+        commands = await self._partitions_of(self._commands_topic)
+        ledger = await self._partitions_of(self._ledger_topic)
+        if commands != ledger:
+            raise TopologyError(
+                f"{self._commands_topic} has {commands} partitions, {self._ledger_topic} has "
+                f"{ledger}: they must be equal for the ledger fold to hold each user's entries"
+            )
+
+    async def _partitions_of(self, topic: str) -> int:
+        assert self._reader is not None
+        for _ in range(50):
+            await self._reader.topics()  # refreshes the metadata
+            parts = self._reader.partitions_for_topic(topic)
+            if parts:
+                return len(parts)
+            await asyncio.sleep(0.1)
+        raise TopologyError(f"topic {topic} has no partitions")
+
+    async def _close(self) -> None:
+        for client in (self._consumer, self._reader):
+            if client is not None:
+                await client.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    # ------------------------------------------------------------------ rebalance
+
+    async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
+        async with self._lock:
+            self._generation += 1
+            await self._fold([tp.partition for tp in assigned if tp.topic == self._commands_topic])
+            self._ready.set()
+
+    async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self._lock:  # waits for an in-flight batch to be appended and committed
+            self._generation += 1
+            for tp in revoked:
+                self._states.pop(tp.partition, None)
+
+    async def _fold(self, partitions: list[int]) -> None:
+        assert self._reader is not None
+        started = time.monotonic()
+        folded = await fold_partitions(self._reader, self._ledger_topic, partitions)
+        entries = sum(s.entries for states in folded.values() for s in states.values())
+        duplicates = sum(s.duplicate_entries for states in folded.values() for s in states.values())
+        self._states.update(folded)
+        self.stats.folded += entries
+        metrics.FOLDED.inc(entries)
+        metrics.DUPLICATE_ENTRIES.set(duplicates)
+        log.info(
+            "billing partitions folded from the ledger",
+            extra={
+                "fields": {
+                    "partitions": sorted(partitions),
+                    "entries": entries,
+                    "duplicate_entries": duplicates,
+                    "seconds": round(time.monotonic() - started, 3),
+                }
+            },
+        )
+
+    # ------------------------------------------------------------------ processing
+
+    async def _step(self, stop: asyncio.Event) -> None:
+        assert self._consumer is not None
+        batches = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_max)
+        if not batches:
+            return
+        async with self._lock:
+            if not self._owns(batches):
+                return  # assignment changed since the fetch: the records come again
+            try:
+                await self._process(batches)
+            except Exception:
+                log.exception("billing batch failed; re-folding state and rewinding")
+                await self._resync()
+
+    def _owns(self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> bool:
+        return all(tp.partition in self._states for tp in batches)
+
+    async def _process(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        assert self._producer is not None
+        assert self._consumer is not None
+        started = time.monotonic()
+        now = self._clock()
+        futures = []
+        offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        stats = self.stats
+        for tp, records in batches.items():
+            states = self._states[tp.partition]
+            for record in records:
+                stats.commands += 1
+                command = await self._decode(record)
+                if command is None:
+                    continue
+                state = states.get(command.key)
+                if state is None:
+                    state = states[command.key] = BillingState()
+                entries = decide(state, command, now)
+                if not entries:
+                    stats.repeats += 1
+                    metrics.COMMANDS.labels("repeat").inc()
+                for entry in entries:
+                    evolve(state, entry)
+                    key, value, headers = self._ledger_codec.encode(entry)
+                    futures.append(
+                        await self._producer.send(
+                            self._ledger_topic,
+                            value,
+                            key=key,
+                            headers=headers,
+                            partition=tp.partition,
+                        )
+                    )
+                    stats.entries += 1
+                    LEDGER_ENTRIES.labels(entry.__struct_config__.tag).inc()
+                    if isinstance(entry, OperationRejected):
+                        stats.rejected += 1
+                        metrics.REJECTIONS.labels(entry.reason).inc()
+                        metrics.COMMANDS.labels("rejected").inc()
+                        log.warning(
+                            "billing operation rejected",
+                            extra={
+                                "fields": {
+                                    "user_id": entry.user_id,
+                                    "operation_id": entry.operation_id,
+                                    "reason": entry.reason,
+                                    "detail": entry.detail,
+                                }
+                            },
+                        )
+                    else:
+                        metrics.COMMANDS.labels("applied").inc()
+            offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "")
+        if futures:
+            await asyncio.gather(*futures)
+            if self._crash_after_append:
+                log.warning("%s=1: exiting after append, before commit", CRASH_AFTER_APPEND_ENV)
+                os._exit(137)
+        await self._consumer.commit(offsets)
+        stats.batches += 1
+        metrics.BATCH_SECONDS.observe(time.monotonic() - started)
+
+    async def _decode(self, record: ConsumerRecord[bytes, bytes]) -> BillingCommand | None:
+        """The command, or ``None`` after parking the record in the dead-letter topic."""
+        assert self._producer is not None
+        try:
+            command = self._commands_codec.decode(record.value)
+        except DecodeError as exc:
+            reason, detail = exc.reason, exc.detail
+        else:
+            if command.key == user_key(command.user_id):
+                return command
+            reason = "key_mismatch"
+            detail = f"record key {command.key!r} is not the user id {command.user_id}"
+        await send_to_dead_letter(self._producer, record, reason, detail, dlq_topic=self._dlq_topic)
+        self.stats.dead_letters += 1
+        DEAD_LETTERS.labels(BILLING_COMMANDS.name).inc()
+        metrics.COMMANDS.labels("dead_letter").inc()
+        return None
+
+    async def _resync(self) -> None:
+        """After a failed append: state from the ledger again, consumer back to committed."""
+        assert self._consumer is not None
+        partitions = sorted(self._states)
+        self._states.clear()
+        await self._fold(partitions)
+        for p in partitions:
+            tp = TopicPartition(self._commands_topic, p)
+            committed = await self._consumer.committed(tp)
+            if committed is None:
+                await self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, committed)
+
+
+class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: BillingWorker) -> None:
+        self._worker = worker
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._worker._on_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._worker._on_assigned(assigned)
+
+
+async def run_billing_worker(
+    endpoints: Endpoints,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    topic_prefix: str = "",
+    batch_max: int = DEFAULT_BATCH,
+) -> None:
+    """``botctl billing-worker``: run one billing group member until ``stop`` is set."""
+    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    worker = BillingWorker(
+        endpoints.kafka_bootstrap, profile, topic_prefix=topic_prefix, batch_max=batch_max
+    )
+    await worker.run(stop)
+
+
+def main() -> None:
+    """``python -m infra.billing.worker``: env ``KAFKA_BOOTSTRAP_SERVERS`` (required),
+    ``BILLING_TOPIC_PREFIX``, ``BROKER_COMPAT``, ``LOG_LEVEL``, and the test-only
+    ``BILLING_CRASH_AFTER_APPEND``. Stops on SIGTERM/SIGINT."""
+    from infra.logs import configure_logging
+    from infra.services.lifecycle import stop_event_on_signals
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    settings.require("kafka_bootstrap_servers")
+    bootstrap = settings.kafka_bootstrap_servers
+    assert bootstrap is not None
+
+    async def _run() -> None:
+        stop = stop_event_on_signals()
+        profile = await probe_broker(bootstrap, settings.broker_compat)
+        worker = BillingWorker(
+            bootstrap, profile, topic_prefix=os.environ.get("BILLING_TOPIC_PREFIX", "")
+        )
+        await worker.run(stop)
+
+    asyncio.run(_run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+"""Fixtures for billing tests on the real broker: topics, a publisher, in-process workers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest_asyncio
+
+from events.catalog import (
+    ADMIN_EVENTS,
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+    PAYMENTS_EVENTS,
+)
+from infra.billing.worker import BillingWorker
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_producer
+from infra.kafka.compat import BrokerProfile
+from infra.kafka.publisher import EventPublisher
+from infra.kafka.topic_admin import ensure_topics
+
+BILLING_TOPICS = (
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+    PAYMENTS_EVENTS,
+    ADMIN_EVENTS,
+    BILLING_COMMANDS.dead_letter(),
+)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def billing_topics(stack: Endpoints, topic_prefix: str) -> str:
+    """The billing topics under this test's prefix (returns the prefix)."""
+    report = await ensure_topics(stack.kafka_bootstrap, BILLING_TOPICS, name_prefix=topic_prefix)
+    assert report.ok, report.mismatches
+    return topic_prefix
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def publisher(
+    stack: Endpoints, broker_profile: BrokerProfile, billing_topics: str
+) -> AsyncIterator[EventPublisher]:
+    producer = make_producer(stack.kafka_bootstrap, broker_profile)
+    await producer.start()
+    try:
+        yield EventPublisher(producer, topic_prefix=billing_topics)
+    finally:
+        await producer.stop()
+
+
+WorkerFactory = Callable[..., contextlib.AbstractAsyncContextManager[BillingWorker]]
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def billing_worker(
+    stack: Endpoints, broker_profile: BrokerProfile, billing_topics: str
+) -> WorkerFactory:
+    """``async with billing_worker(**options) as worker``: a running, ready group member."""
+
+    @contextlib.asynccontextmanager
+    async def start(**options: Any) -> AsyncIterator[BillingWorker]:
+        worker = BillingWorker(
+            stack.kafka_bootstrap, broker_profile, topic_prefix=billing_topics, **options
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run(stop))
+        try:
+            ready = asyncio.create_task(worker.ready.wait())
+            done, _ = await asyncio.wait({ready, task}, timeout=60, return_when="FIRST_COMPLETED")
+            if task in done:
+                task.result()
+            assert ready in done, "billing worker not ready in 60 s"
+            yield worker
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+
+    return start
