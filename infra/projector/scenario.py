@@ -53,7 +53,6 @@ class _User:
     user_id: int
     balance: Decimal = Decimal(0)
     threads: list[str] = field(default_factory=list)
-    next_message_id: dict[str, int] = field(default_factory=dict)
     charges: list[str] = field(default_factory=list)
 
 
@@ -70,6 +69,7 @@ class Scenario:
         self.users: list[_User] = []
         self._ids = 0
         self._seed = seed
+        self._message_ids: dict[int, int] = {}
 
     # ------------------------------------------------------------------ helpers
 
@@ -79,6 +79,12 @@ class Scenario:
         value = (ms & 0xFFFF_FFFF_FFFF) << 80 | 0x7 << 76 | 0b10 << 62
         value |= (self._seed & 0xFFF) << 64 | self._ids
         return str(uuid.UUID(int=value))
+
+    def _next_message_id(self, chat_id: int) -> int:
+        """Telegram message ids are unique per chat (a forum's topics share them)."""
+        mid = self._message_ids.get(chat_id, 0) + 1
+        self._message_ids[chat_id] = mid
+        return mid
 
     def _env(self, key: str, producer: str) -> EnvelopeFields:
         self.now += timedelta(milliseconds=self.rng.randint(1, 40))
@@ -130,7 +136,6 @@ class Scenario:
         topic = len(u.threads) + 1 if forum else 0
         key = thread_key(chat_id, topic)
         u.threads.append(key)
-        u.next_message_id[key] = 1
         yield (
             catalog.THREAD_EVENTS,
             thread.ThreadOpened(
@@ -146,8 +151,7 @@ class Scenario:
     def _message(self, u: _User, key: str) -> UserMessage:
         chat_id = int(key.split(":")[0])
         topic = int(key.split(":")[1])
-        mid = u.next_message_id[key]
-        u.next_message_id[key] = mid + 1
+        mid = self._next_message_id(chat_id)
         attachments: tuple[Attachment, ...] = ()
         if self.rng.random() < 0.1:
             attachments = (
@@ -204,7 +208,7 @@ class Scenario:
             output_tokens=self.rng.randint(20, 2_000),
             cache_read_input_tokens=self.rng.randint(0, 10_000),
         )
-        bot_mid = 1_000_000 + u.next_message_id[key]
+        bot_mid = self._next_message_id(msg.chat_id)
         answer = thread.AssistantMessageCompleted(
             **self._env(key, "thread-actor"),
             turn_id=turn_id,

@@ -1,0 +1,418 @@
+"""Rebuilding read models from offset zero into a fresh schema, in bulk, then swapping it in.
+
+The rebuild reads every partition of the projections' input topics from offset 0 with a
+plain consumer, decodes each record once, folds the row operations in memory
+(:class:`projections.changes.Changes`, the same semantics as the live upserts) and loads
+the result with ``COPY``: append-only rows in chunks while reading (duplicate ids in the log
+are skipped), mutable rows once at the end. Positions are written in the same schema, so a
+live projector can tail from there.
+
+``until`` cuts each partition at its first record that occurred after that time (prefix
+semantics: the state of the log as of ``until``, and a valid position to tail from).
+
+``swap`` moves the rebuilt tables into the target schema in ONE transaction (drop the old
+table, ``ALTER TABLE ... SET SCHEMA``, replace the projection's positions), so readers see the
+old tables or the new ones, never a mix; a running live projector notices the new positions
+at its next batch and re-seeks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import asyncpg
+from aiokafka import TopicPartition
+
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_consumer
+from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.migrations import migrate
+from infra.postgres import quote_schema
+from infra.projector.positions import PositionKey
+from projections.catalog import Projection, input_topics, select
+from projections.changes import Changes
+from projections.rows import Insert, Key, Table
+from projections.source import Source
+from projections.tables import TABLES
+
+COPY_CHUNK: Final = 50_000
+ProgressFn = Callable[[int, int, float], None]
+
+
+class ReplayError(Exception):
+    """A rebuild could not be done as asked; the message says why."""
+
+
+@dataclass(slots=True)
+class ReplayResult:
+    """What a rebuild produced."""
+
+    schema: str
+    projections: list[str]
+    records: int
+    seconds: float
+    rows: dict[str, int] = field(default_factory=dict)
+    positions: dict[PositionKey, int] = field(default_factory=dict)
+    swapped_into: str | None = None
+
+    @property
+    def records_per_second(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+
+def stderr_progress() -> ProgressFn:
+    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+    last = [0.0]
+
+    def show(done: int, total: int, elapsed: float) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.1 and done < total:
+            return
+        last[0] = now
+        width = 30
+        frac = min(1.0, done / total) if total else 1.0
+        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+        rate = done / elapsed if elapsed > 0 else 0.0
+        sys.stderr.write(f"\rreplay [{bar}] {done:,}/{total:,} records {rate:,.0f}/s ")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+class _Loader:
+    """Folds row operations; streams append-only rows to COPY in chunks."""
+
+    def __init__(self, conn: asyncpg.Connection, schema: str, tables: Iterable[Table]) -> None:
+        self.conn = conn
+        self.schema = schema
+        self.tables = list(tables)
+        self.changes = Changes(t for t in self.tables if not t.append_only)
+        self.append_only = {t.name: t for t in self.tables if t.append_only}
+        self.seen: dict[str, set[Key]] = {name: set() for name in self.append_only}
+        self.pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in self.append_only}
+        self.rows: dict[str, int] = {t.name: 0 for t in self.tables}
+
+    def apply(self, ops: list[Any]) -> None:
+        changes = self.changes
+        for op in ops:
+            if type(op) is Insert:
+                table = self.append_only[op.table]
+                key = table.key_of(op.row)
+                seen = self.seen[op.table]
+                if key not in seen:
+                    seen.add(key)
+                    self.pending[op.table].append(table.as_tuple(op.row))
+            else:
+                changes.apply(op)
+
+    def full(self) -> bool:
+        return any(len(rows) >= COPY_CHUNK for rows in self.pending.values())
+
+    async def flush_append_only(self) -> None:
+        for name, rows in self.pending.items():
+            if rows:
+                await self._copy(self.append_only[name], rows)
+                self.pending[name] = []
+
+    async def finish(self) -> None:
+        await self.flush_append_only()
+        for table in self.tables:
+            if not table.append_only:
+                rows = [table.as_tuple(r) for r in self.changes.rows(table.name)]
+                if rows:
+                    await self._copy(table, rows)
+
+    async def _copy(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
+        await self.conn.copy_records_to_table(
+            table.name, records=rows, columns=list(table.columns), schema_name=self.schema
+        )
+        self.rows[table.name] += len(rows)
+
+
+async def _fresh_schema(conn: asyncpg.Connection, schema: str, protected: set[str]) -> None:
+    if schema in protected:
+        raise ReplayError(f"refusing to rebuild into {schema!r}: it is a live schema")
+    await conn.execute(f"DROP SCHEMA IF EXISTS {quote_schema(schema)} CASCADE")
+    await migrate(conn, schema)
+
+
+async def rebuild(
+    endpoints: Endpoints,
+    *,
+    projections: tuple[Projection, ...],
+    schema: str,
+    topic_prefix: str = "",
+    until: datetime | None = None,
+    stop_at: dict[PositionKey, int] | None = None,
+    idle_ms: int | None = None,
+    progress: ProgressFn | None = None,
+    profile: BrokerProfile | None = None,
+    protected: set[str] | None = None,
+) -> ReplayResult:
+    """Rebuild ``projections`` into the fresh schema ``schema`` (dropped first if it exists).
+
+    Reads each partition up to its end offset at the start (or, with ``stop_at``, up to the
+    given position per projection; or, with ``idle_ms``, until no record came for that long).
+    """
+    started = time.monotonic()
+    profile = profile or await probe_broker(endpoints.kafka_bootstrap)
+    conn = await asyncpg.connect(endpoints.database_url)
+    try:
+        await _fresh_schema(conn, schema, protected or {"public"})
+        tables = [t for p in projections for t in p.tables]
+        loader = _Loader(conn, schema, tables)
+        positions = await _consume(
+            endpoints,
+            profile,
+            projections,
+            loader,
+            topic_prefix=topic_prefix,
+            until=until,
+            stop_at=stop_at,
+            idle_ms=idle_ms,
+            progress=progress,
+            started=started,
+        )
+        await loader.finish()
+        await conn.executemany(
+            f"INSERT INTO {quote_schema(schema)}.projection_positions "
+            "(projection, topic, partition, next_offset, last_event_at) "
+            "VALUES ($1, $2, $3, $4, $5)",
+            [(p, t, part, off, at) for (p, t, part), (off, at) in positions.items()],
+        )
+        await conn.execute(
+            f"ANALYZE {', '.join(f'{quote_schema(schema)}.{t.name}' for t in tables)}"
+        )
+        return ReplayResult(
+            schema=schema,
+            projections=[p.name for p in projections],
+            records=loader_records(positions),
+            seconds=time.monotonic() - started,
+            rows=dict(loader.rows),
+            positions={k: v[0] for k, v in positions.items()},
+        )
+    finally:
+        await conn.close()
+
+
+def loader_records(positions: dict[PositionKey, tuple[int, datetime | None]]) -> int:
+    """Records read: the highest position of each topic partition, summed."""
+    per_tp: dict[tuple[str, int], int] = {}
+    for (_, topic, partition), (offset, _at) in positions.items():
+        per_tp[(topic, partition)] = max(per_tp.get((topic, partition), 0), offset)
+    return sum(per_tp.values())
+
+
+async def _consume(
+    endpoints: Endpoints,
+    profile: BrokerProfile,
+    projections: tuple[Projection, ...],
+    loader: _Loader,
+    *,
+    topic_prefix: str,
+    until: datetime | None,
+    stop_at: dict[PositionKey, int] | None,
+    idle_ms: int | None,
+    progress: ProgressFn | None,
+    started: float,
+) -> dict[PositionKey, tuple[int, datetime | None]]:
+    from events.codec import DecodeError, codec_for
+
+    consumer = make_consumer(
+        endpoints.kafka_bootstrap,
+        profile,
+        [],
+        group_id=None,
+        max_poll_records=20_000,
+        fetch_max_bytes=64 * 1024 * 1024,
+        max_partition_fetch_bytes=16 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        specs = input_topics(projections)
+        tps: list[TopicPartition] = []
+        routes: dict[str, tuple[Any, Any, tuple[Projection, ...]]] = {}
+        for spec in specs:
+            name = topic_prefix + spec.name
+            parts = consumer.partitions_for_topic(name)
+            if not parts:
+                await consumer.topics()
+                parts = consumer.partitions_for_topic(name)
+            if not parts:
+                raise ReplayError(f"topic {name} does not exist")
+            tps += [TopicPartition(name, p) for p in sorted(parts)]
+            routes[name] = (
+                spec,
+                codec_for(spec),
+                tuple(p for p in projections if spec in p.topics),
+            )
+        consumer.assign(tps)
+        for tp in tps:
+            consumer.seek(tp, 0)
+        ends = await consumer.end_offsets(tps)
+        limits: dict[TopicPartition, int | None] = {}
+        for tp in tps:
+            if stop_at is not None:
+                _, _, subscribed = routes[tp.topic]
+                limits[tp] = max(
+                    (stop_at.get((p.name, tp.topic, tp.partition), 0) for p in subscribed),
+                    default=0,
+                )
+            elif idle_ms is not None:
+                limits[tp] = None
+            else:
+                limits[tp] = ends[tp]
+        positions: dict[PositionKey, tuple[int, datetime | None]] = {}
+        for tp in tps:
+            for p in routes[tp.topic][2]:
+                positions[(p.name, tp.topic, tp.partition)] = (0, None)
+        active = {tp for tp in tps if limits[tp] is None or limits[tp] > 0}  # type: ignore[operator]
+        total = sum(v for v in limits.values() if v is not None) or sum(ends.values())
+        done = 0
+        last_record = time.monotonic()
+        while active:
+            got = await consumer.getmany(*active, timeout_ms=200, max_records=20_000)
+            if not got:
+                if idle_ms is not None and (time.monotonic() - last_record) * 1000 >= idle_ms:
+                    break
+                continue
+            last_record = time.monotonic()
+            for tp, records in got.items():
+                spec, codec, subscribed = routes[tp.topic]
+                limit = limits[tp]
+                for rec in records:
+                    if limit is not None and rec.offset >= limit:
+                        active.discard(tp)
+                        break
+                    try:
+                        record = codec.decode(rec.value)
+                    except DecodeError:
+                        record = None  # dead-lettered by the live projector; skipped here
+                    if record is not None and until is not None and record.occurred_at > until:
+                        active.discard(tp)
+                        break
+                    src = Source(spec.name, rec.partition, rec.offset)
+                    at = None if record is None else record.occurred_at
+                    for p in subscribed:
+                        key = (p.name, tp.topic, tp.partition)
+                        if stop_at is not None and rec.offset >= stop_at.get(key, 0):
+                            continue
+                        if record is not None:
+                            loader.apply(p.ops(record, src))
+                        positions[key] = (rec.offset + 1, at)
+                    done += 1
+                else:
+                    if limit is not None and records and records[-1].offset + 1 >= limit:
+                        active.discard(tp)
+            if loader.full():
+                await loader.flush_append_only()
+            if progress is not None:
+                progress(done, total, time.monotonic() - started)
+        if progress is not None:
+            progress(done, done, time.monotonic() - started)
+        return positions
+    finally:
+        await consumer.stop()
+
+
+async def swap_in(
+    conn: asyncpg.Connection, *, build: str, target: str, projections: tuple[Projection, ...]
+) -> None:
+    """Replace the projections' tables and positions in ``target`` by ``build``'s, atomically,
+    then drop ``build``."""
+    await migrate(conn, target)
+    b, t = quote_schema(build), quote_schema(target)
+    names = [p.name for p in projections]
+    async with conn.transaction():
+        tables = [tbl.name for p in projections for tbl in p.tables]
+        await conn.execute(
+            f"LOCK TABLE {', '.join(f'{t}.{n}' for n in tables)}, {t}.projection_positions "
+            "IN ACCESS EXCLUSIVE MODE"
+        )
+        for name in tables:
+            await conn.execute(f"DROP TABLE {t}.{name}")
+            await conn.execute(f"ALTER TABLE {b}.{name} SET SCHEMA {target}")
+        await conn.execute(
+            f"DELETE FROM {t}.projection_positions WHERE projection = ANY($1::text[])", names
+        )
+        await conn.execute(
+            f"INSERT INTO {t}.projection_positions (projection, topic, partition, next_offset,"
+            " last_event_at) SELECT projection, topic, partition, next_offset, last_event_at"
+            f" FROM {b}.projection_positions WHERE projection = ANY($1::text[])",
+            names,
+        )
+    await conn.execute(f"DROP SCHEMA {b} CASCADE")
+
+
+async def replay(
+    endpoints: Endpoints,
+    *,
+    projection: str | None = None,
+    until: datetime | None = None,
+    into_schema: str | None = None,
+    swap: bool = False,
+    target_schema: str = "public",
+    progress: ProgressFn | bool = True,
+    topic_prefix: str = "",
+    follow: bool = False,
+    stop: asyncio.Event | None = None,
+    profile: BrokerProfile | None = None,
+) -> ReplayResult:
+    """``botctl replay``: rebuild into a fresh schema, optionally swap it in, then tail.
+
+    ``projection``: comma-separated names (default all). ``into_schema``: the build schema
+    (default ``rebuild_<utc timestamp>``; dropped and recreated if it exists; never the
+    target). ``swap``: move the rebuilt tables into ``target_schema`` atomically.
+    ``follow``: afterwards run the live projector on the resulting schema until ``stop``.
+    """
+    chosen = select(projection)
+    build = into_schema or f"rebuild_{datetime.now(UTC):%Y%m%d%H%M%S}"
+    if swap and build == target_schema:
+        raise ReplayError("--into and the swap target are the same schema")
+    if swap and until is not None:
+        raise ReplayError("refusing to swap a rebuild --until a past time into the live schema")
+    show: ProgressFn | None
+    show = stderr_progress() if progress is True else (progress or None)
+    profile = profile or await probe_broker(endpoints.kafka_bootstrap)
+    result = await rebuild(
+        endpoints,
+        projections=chosen,
+        schema=build,
+        topic_prefix=topic_prefix,
+        until=until,
+        progress=show,
+        profile=profile,
+        protected={target_schema},
+    )
+    if swap:
+        conn = await asyncpg.connect(endpoints.database_url)
+        try:
+            await swap_in(conn, build=build, target=target_schema, projections=chosen)
+        finally:
+            await conn.close()
+        result.swapped_into = target_schema
+    if follow:
+        from infra.projector.runner import run_projector
+
+        await run_projector(
+            endpoints,
+            None,
+            stop or asyncio.Event(),
+            topic_prefix=topic_prefix,
+            schema=result.swapped_into or build,
+            projections=projection,
+            profile=profile,
+        )
+    return result
+
+
+def table_names(projections: tuple[Projection, ...]) -> list[str]:
+    return [t.name for p in projections for t in p.tables if t.name in TABLES]

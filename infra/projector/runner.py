@@ -1,0 +1,378 @@
+"""The live projector: consume the input topics, apply batches exactly once, fill the caches.
+
+One process owns a set of partitions (all of them, or the partitions ``p`` with
+``p % instances == instance`` of EVERY input topic, so a key's partition on every topic is
+owned by the same process and each cache key has one writer). Positions live in PostgreSQL,
+not in Kafka: on start and after any failure the consumer seeks to the stored positions.
+
+A batch is up to ``batch_size`` records or ``batch_ms`` milliseconds of records; it becomes
+one transaction that locks and checks the batch's position rows, writes the merged row
+operations and advances the positions. After the commit the cache writer refreshes the
+Redis entries of the keys the batch touched (errors there are logged and swallowed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from aiokafka.partitioner import murmur2
+
+from events.catalog import DEFAULT_PARTITIONS, TopicSpec
+from events.codec import Codec, DecodeError, codec_for
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.dead_letter import send_to_dead_letter
+from infra.migrations import migrate
+from infra.postgres import create_pool
+from infra.projector.cache import CacheWriter
+from infra.projector.metrics import APPLY_DELAY, BATCH_RECORDS, observe_lag
+from infra.projector.positions import (
+    PositionConflict,
+    PositionKey,
+    load_positions,
+    lock_and_check,
+    save_positions,
+)
+from infra.projector.sql import write_changes
+from infra.redis_store import create_redis
+from infra.settings import Settings
+from projections.catalog import Projection, input_topics, select
+from projections.changes import Changes
+from projections.source import Source
+
+log = logging.getLogger(__name__)
+
+CRASH_HOOK_ENV: Final = "CLAUDEGRAM_TEST_PROJECTOR_EXIT_BEFORE_COMMIT_AFTER"
+"""Test-only: exit the process (status 99) once this many records were applied in an
+uncommitted transaction, to simulate ``kill -9`` mid-batch."""
+
+DB_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ConnectionError)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectorOptions:
+    """How a projector process runs."""
+
+    projections: tuple[Projection, ...] = field(default_factory=lambda: select(None))
+    topic_prefix: str = ""
+    schema: str = "public"
+    batch_size: int = 2000
+    batch_ms: int = 20
+    instance: int = 0
+    instances: int = 1
+    use_redis: bool = True
+    migrate: bool = True
+
+
+@dataclass(slots=True)
+class _Topic:
+    spec: TopicSpec[Any]
+    name: str
+    codec: Codec[Any]
+    projections: tuple[Projection, ...]
+
+
+class Projector:
+    """Owns a started consumer, a pool and an optional cache writer; see the module doc."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        options: ProjectorOptions,
+        cache: CacheWriter | None = None,
+    ) -> None:
+        self.pool = pool
+        self.consumer = consumer
+        self.producer = producer
+        self.options = options
+        self.cache = cache
+        self.topics: dict[str, _Topic] = {}
+        for spec in input_topics(options.projections):
+            name = options.topic_prefix + spec.name
+            subscribed = tuple(p for p in options.projections if spec in p.topics)
+            self.topics[name] = _Topic(spec, name, codec_for(spec), subscribed)
+        self.tables = [t for p in options.projections for t in p.tables]
+        self.positions: dict[PositionKey, int] = {}
+        self.last_event_at: dict[str, datetime] = {}
+        self.partitions: list[TopicPartition] = []
+        self.applied = 0
+        self._crash_after = int(os.environ.get(CRASH_HOOK_ENV, "0") or 0)
+
+    # ------------------------------------------------------------------ assignment
+
+    async def assign(self, timeout: float = 30.0) -> None:
+        """Assign this instance's partitions of every input topic (waiting for metadata)."""
+        wanted: list[TopicPartition] = []
+        deadline = time.monotonic() + timeout
+        for name, topic in self.topics.items():
+            while True:
+                parts = self.consumer.partitions_for_topic(name)
+                if parts:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"topic {name} has no partitions (does it exist?)")
+                await self.consumer.topics()  # refresh metadata
+                await asyncio.sleep(0.2)
+            del topic
+            wanted += [
+                TopicPartition(name, p)
+                for p in sorted(parts)
+                if p % self.options.instances == self.options.instance
+            ]
+        self.partitions = wanted
+        self.consumer.assign(wanted)
+
+    async def seek_to_stored(self) -> None:
+        """Load the stored positions and seek every partition to the lowest of them."""
+        names = [p.name for p in self.options.projections]
+        async with self.pool.acquire() as conn:
+            stored = await load_positions(conn, self.options.schema, names)
+        self.positions = {}
+        for tp in self.partitions:
+            topic = self.topics[tp.topic]
+            offsets = []
+            for projection in topic.projections:
+                key = (projection.name, tp.topic, tp.partition)
+                found = stored.get(key)
+                self.positions[key] = found.next_offset if found else 0
+                offsets.append(self.positions[key])
+                if found is not None and found.last_event_at is not None:
+                    previous = self.last_event_at.get(projection.name)
+                    if previous is None or found.last_event_at > previous:
+                        self.last_event_at[projection.name] = found.last_event_at
+            self.consumer.seek(tp, min(offsets))
+
+    # ------------------------------------------------------------------ batches
+
+    async def collect(self) -> list[ConsumerRecord[bytes, bytes]]:
+        """Up to ``batch_size`` records, waiting at most ``batch_ms`` after the first one."""
+        size, window = self.options.batch_size, self.options.batch_ms / 1000
+        records: list[ConsumerRecord[bytes, bytes]] = []
+        deadline: float | None = None
+        timeout_ms = 200
+        while len(records) < size:
+            got = await self.consumer.getmany(
+                timeout_ms=timeout_ms, max_records=size - len(records)
+            )
+            for part in got.values():
+                records.extend(part)
+            if not records:
+                return records
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + window
+            if now >= deadline:
+                break
+            timeout_ms = max(1, int((deadline - now) * 1000))
+        return records
+
+    async def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> int:
+        """Apply one batch in one transaction; answers the records applied (not skipped)."""
+        changes = Changes(self.tables)
+        expected: dict[PositionKey, int] = {}
+        advanced: dict[PositionKey, tuple[int, datetime | None]] = {}
+        applied = 0
+        newest: datetime | None = None
+        for rec in records:
+            topic = self.topics[rec.topic]
+            keys = [(p.name, rec.topic, rec.partition) for p in topic.projections]
+            pending = [
+                (p, k)
+                for p, k in zip(topic.projections, keys, strict=True)
+                if rec.offset >= self.positions.get(k, 0)
+            ]
+            if not pending:
+                continue  # every projection here has it already
+            try:
+                record = topic.codec.decode(rec.value, rec.headers)
+            except DecodeError as exc:
+                await send_to_dead_letter(self.producer, rec, exc.reason, exc.detail)
+                for _, key in pending:
+                    expected.setdefault(key, self.positions.get(key, 0))
+                    advanced[key] = (rec.offset + 1, advanced.get(key, (0, None))[1])
+                continue
+            src = Source(topic.spec.name, rec.partition, rec.offset)
+            occurred_at = record.occurred_at
+            for projection, key in pending:
+                expected.setdefault(key, self.positions.get(key, 0))
+                changes.apply_all(projection.ops(record, src))
+                advanced[key] = (rec.offset + 1, occurred_at)
+            applied += 1
+            if newest is None or occurred_at > newest:
+                newest = occurred_at
+        if not advanced:
+            return 0
+        async with self.pool.acquire() as conn, conn.transaction():
+            await lock_and_check(conn, self.options.schema, expected)
+            await write_changes(conn, self.options.schema, changes)
+            if self._crash_after and self.applied + applied >= self._crash_after:
+                log.warning("test hook: exiting before commit", extra={"fields": {"at": applied}})
+                os._exit(99)
+            await save_positions(conn, self.options.schema, advanced)
+        committed_at = datetime.now(UTC)
+        for key, (offset, at) in advanced.items():
+            self.positions[key] = offset
+            if at is not None:
+                previous = self.last_event_at.get(key[0])
+                if previous is None or at > previous:
+                    self.last_event_at[key[0]] = at
+        self.applied += applied
+        BATCH_RECORDS.observe(len(records))
+        if newest is not None:
+            APPLY_DELAY.observe(max(0.0, (committed_at - newest).total_seconds()))
+        if self.cache is not None:
+            await self.cache.after_commit(changes)
+        return applied
+
+    def update_lag(self) -> None:
+        """Publish records and seconds behind per projection (from the fetch highwaters)."""
+        behind: dict[str, int] = {p.name: 0 for p in self.options.projections}
+        for (name, topic, partition), offset in self.positions.items():
+            high = self.consumer.highwater(TopicPartition(topic, partition))
+            if high is not None:
+                behind[name] += max(0, high - offset)
+        now = datetime.now(UTC)
+        for name, records in behind.items():
+            last = self.last_event_at.get(name)
+            seconds = 0.0 if records == 0 or last is None else (now - last).total_seconds()
+            observe_lag(name, records, max(0.0, seconds))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Project until ``stop`` is set; database and broker failures are retried."""
+        backoff = 0.2
+        await self._resync(stop)
+        while not stop.is_set():
+            try:
+                records = await self.collect()
+                if records:
+                    await self.apply(records)
+                self.update_lag()
+                backoff = 0.2
+            except PositionConflict as exc:
+                log.warning("positions moved; re-seeking", extra={"fields": {"detail": str(exc)}})
+                await self._resync(stop)
+            except (*DB_ERRORS, KafkaError) as exc:
+                log.warning(
+                    "projector batch failed; retrying",
+                    extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}},
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), backoff)
+                backoff = min(backoff * 2, 5.0)
+                await self._resync(stop)
+
+    async def _resync(self, stop: asyncio.Event) -> None:
+        """Seek to the stored positions, waiting for the database to answer."""
+        delay = 0.2
+        while not stop.is_set():
+            try:
+                await self.seek_to_stored()
+                return
+            except DB_ERRORS as exc:
+                log.warning(
+                    "cannot read positions; waiting for PostgreSQL",
+                    extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}},
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay)
+                delay = min(delay * 2, 5.0)
+
+
+def owner(instance: int, instances: int) -> Callable[[str], bool] | None:
+    """Whether a key's partition (default partitioner, 12 partitions) is this instance's."""
+    if instances <= 1:
+        return None
+
+    def owns(key: str) -> bool:
+        partition: int = (murmur2(key.encode()) & 0x7FFFFFFF) % DEFAULT_PARTITIONS
+        return partition % instances == instance
+
+    return owns
+
+
+async def run_projector(
+    endpoints: Endpoints,
+    settings: Settings | None,
+    stop: asyncio.Event,
+    *,
+    topic_prefix: str = "",
+    schema: str = "public",
+    projections: str | None = None,
+    instance: int = 0,
+    instances: int = 1,
+    batch_size: int = 2000,
+    batch_ms: int = 20,
+    use_redis: bool = True,
+    cache_prefix: str = "cg:",
+    profile: BrokerProfile | None = None,
+) -> None:
+    """Run a projector until ``stop`` is set (``botctl projector``).
+
+    ``projections`` is a comma-separated list of names (default: all); ``instance`` of
+    ``instances`` selects this process's partitions. Migrations are applied to ``schema``
+    first. ``settings`` supplies ``BROKER_COMPAT`` (may be ``None`` in tests).
+    """
+    compat = getattr(settings, "broker_compat", "auto") if settings is not None else "auto"
+    profile = profile or await probe_broker(endpoints.kafka_bootstrap, compat)
+    options = ProjectorOptions(
+        projections=select(projections),
+        topic_prefix=topic_prefix,
+        schema=schema,
+        batch_size=batch_size,
+        batch_ms=batch_ms,
+        instance=instance,
+        instances=instances,
+        use_redis=use_redis,
+    )
+    conn = await asyncpg.connect(endpoints.database_url)
+    try:
+        await migrate(conn, schema)
+    finally:
+        await conn.close()
+    pool = await create_pool(endpoints.database_url, min_size=1, max_size=4)
+    consumer = make_consumer(
+        endpoints.kafka_bootstrap, profile, [], group_id=None, max_poll_records=batch_size
+    )
+    producer = make_producer(endpoints.kafka_bootstrap, profile)
+    redis = create_redis(endpoints.redis_url) if use_redis else None
+    await consumer.start()
+    await producer.start()
+    try:
+        cache = None
+        if redis is not None:
+            cache = CacheWriter(
+                redis, pool, schema, prefix=cache_prefix, owns=owner(instance, instances)
+            )
+        projector = Projector(pool, consumer, producer, options, cache)
+        await projector.assign()
+        log.info(
+            "projector ready",
+            extra={
+                "fields": {
+                    "projections": [p.name for p in options.projections],
+                    "partitions": len(projector.partitions),
+                    "schema": schema,
+                }
+            },
+        )
+        await projector.run(stop)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+        await pool.close()
+        if redis is not None:
+            await redis.aclose()
