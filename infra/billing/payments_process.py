@@ -1,0 +1,229 @@
+"""The payments process: turns ledger outcomes of refunds into Telegram calls and messages.
+
+Consumes ``bot.billing.ledger`` in its own group:
+
+* ``ledger.refund_debited`` -> ``refundStarPayment``; then ``payments.refunded`` and a
+  message. Telegram answering ``CHARGE_ALREADY_REFUNDED`` counts as done (a redelivery
+  after a crash between the call and the commit). Any other refusal -> ``payments.
+  refund_failed`` (stage ``error``) + ``billing.refund_reversal_requested`` (the debit is
+  credited back) and a message saying why.
+* ``ledger.operation_rejected`` of a refund -> ``payments.refund_failed`` (stage
+  ``declined``) and a message with the reason.
+
+Network errors and flood limits fail the batch: nothing is committed, the consumer rewinds
+to its committed offsets and retries after a pause. Records it publishes have ids derived
+from the ledger entry, so a retry publishes the same records again (consumers dedupe).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
+
+from actors.billing import replies
+from events.billing import OperationRejected, RefundDebited, RefundDebitRequested
+from events.catalog import (
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+    PAYMENTS_EVENTS,
+    LedgerRecord,
+    with_prefix,
+)
+from events.codec import Codec, DecodeError, codec_for
+from events.envelope import caused_by, event_type
+from events.payments import Refunded, RefundFailed
+from infra.billing import commands, metrics
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.publisher import EventPublisher
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PRODUCER: Final = "payments"
+GROUP_ID: Final = "payments"
+ALREADY_REFUNDED: Final = "CHARGE_ALREADY_REFUNDED"
+RETRY_PAUSE_S: Final = 2.0
+REFUND_COMMAND: Final = event_type(RefundDebitRequested)
+
+
+class _ReadyListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, ready: asyncio.Event) -> None:
+        self._ready = ready
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        return None
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._ready.set()
+
+
+class PaymentsProcess:
+    def __init__(
+        self,
+        bootstrap: str,
+        profile: BrokerProfile,
+        bot: Bot,
+        *,
+        topic_prefix: str = "",
+        group_id: str | None = None,
+    ) -> None:
+        self._bootstrap = bootstrap
+        self._profile = profile
+        self._bot = bot
+        self._prefix = topic_prefix
+        self._topic = with_prefix(BILLING_LEDGER, topic_prefix).name
+        self._group_id = group_id or topic_prefix + GROUP_ID
+        self._codec: Codec[LedgerRecord] = codec_for(BILLING_LEDGER)
+        self.ready = asyncio.Event()
+        self.handled = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        producer = make_producer(self._bootstrap, self._profile)
+        await producer.start()
+        consumer = make_consumer(self._bootstrap, self._profile, [], group_id=self._group_id)
+        await consumer.start()
+        consumer.subscribe([self._topic], listener=_ReadyListener(self.ready))
+        publisher = EventPublisher(producer, topic_prefix=self._prefix)
+        try:
+            while not stop.is_set():
+                batches = await consumer.getmany(timeout_ms=200, max_records=200)
+                if not batches:
+                    continue
+                try:
+                    await self._handle(publisher, batches)
+                except Exception:
+                    log.exception("payments batch failed; retrying from the committed offsets")
+                    await asyncio.sleep(RETRY_PAUSE_S)
+                    await self._rewind(consumer, list(batches))
+                    continue
+                await consumer.commit(
+                    {tp: OffsetAndMetadata(rs[-1].offset + 1, "") for tp, rs in batches.items()}
+                )
+        finally:
+            await consumer.stop()
+            await producer.stop()
+
+    async def _rewind(self, consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> None:
+        for tp in tps:
+            committed = await consumer.committed(tp)
+            if committed is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
+
+    async def _handle(
+        self,
+        publisher: EventPublisher,
+        batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]],
+    ) -> None:
+        for records in batches.values():
+            for record in records:
+                try:
+                    entry = self._codec.decode(record.value)
+                except DecodeError:
+                    continue  # the billing worker wrote it; a reader does not dead-letter
+                if isinstance(entry, RefundDebited):
+                    await self._refund(publisher, entry)
+                elif isinstance(entry, OperationRejected) and entry.command_type == REFUND_COMMAND:
+                    await self._declined(publisher, entry)
+                self.handled += 1
+
+    async def _refund(self, publisher: EventPublisher, entry: RefundDebited) -> None:
+        charge = entry.telegram_payment_charge_id
+        try:
+            await self._bot.refund_star_payment(
+                user_id=entry.user_id, telegram_payment_charge_id=charge
+            )
+        except TelegramBadRequest as exc:
+            if ALREADY_REFUNDED not in exc.message:
+                await self._telegram_refused(publisher, entry, exc.message)
+                return
+        await publisher.publish(
+            PAYMENTS_EVENTS,
+            Refunded(
+                **caused_by(entry, producer=PRODUCER, label="refunded"),
+                user_id=entry.user_id,
+                telegram_payment_charge_id=charge,
+                stars=entry.stars,
+            ),
+        )
+        metrics.REFUNDS.labels("refunded").inc()
+        await self._tell(entry.user_id, replies.refund_done(entry.stars, entry.amount, charge))
+
+    async def _telegram_refused(
+        self, publisher: EventPublisher, entry: RefundDebited, detail: str
+    ) -> None:
+        charge = entry.telegram_payment_charge_id
+        failed = RefundFailed(
+            **caused_by(entry, producer=PRODUCER, label="refund-failed"),
+            user_id=entry.user_id,
+            telegram_payment_charge_id=charge,
+            stage="error",
+            reason="telegram_error",
+            detail=detail,
+        )
+        reversal = commands.refund_reversal(
+            entry.user_id, charge, entry.operation_id, detail, producer=PRODUCER, cause=entry
+        )
+        await publisher.publish_all([(PAYMENTS_EVENTS, failed), (BILLING_COMMANDS, reversal)])
+        metrics.REFUNDS.labels("telegram_error").inc()
+        await self._tell(entry.user_id, replies.refund_failed(charge, detail))
+
+    async def _declined(self, publisher: EventPublisher, entry: OperationRejected) -> None:
+        charge = entry.operation_id.split(":")[1] if entry.operation_id.count(":") >= 2 else ""
+        await publisher.publish(
+            PAYMENTS_EVENTS,
+            RefundFailed(
+                **caused_by(entry, producer=PRODUCER, label="refund-declined"),
+                user_id=entry.user_id,
+                telegram_payment_charge_id=charge,
+                stage="declined",
+                reason=entry.reason,
+                detail=entry.detail,
+            ),
+        )
+        metrics.REFUNDS.labels("declined").inc()
+        await self._tell(entry.user_id, replies.refund_refused(charge, entry.reason, entry.detail))
+
+    async def _tell(self, user_id: int, text: str) -> None:
+        try:
+            await self._bot.send_message(chat_id=user_id, text=text, parse_mode=None)
+        except (TelegramForbiddenError, TelegramBadRequest) as exc:
+            log.warning("could not message user %s: %s", user_id, exc)
+
+
+async def run_payments_process(
+    endpoints: Endpoints,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    topic_prefix: str = "",
+    bot: Bot | None = None,
+) -> None:
+    """``botctl payments``: refunds via Telegram; needs TELEGRAM_BOT_TOKEN (or ``bot``)."""
+    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    own_bot = bot is None
+    if bot is None:
+        from aiogram.client.session.aiohttp import AiohttpSession
+        from aiogram.client.telegram import TelegramAPIServer
+
+        settings.require("telegram_bot_token")
+        assert settings.telegram_bot_token is not None
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        bot = Bot(settings.telegram_bot_token.reveal(), session=session)
+    try:
+        await PaymentsProcess(
+            endpoints.kafka_bootstrap, profile, bot, topic_prefix=topic_prefix
+        ).run(stop)
+    finally:
+        if own_bot:
+            await bot.session.close()

@@ -1,0 +1,77 @@
+"""``/balance``, ``/paysupport`` and ``/refund <transaction id>``.
+
+``/refund`` publishes ``payments.refund_requested`` and the billing command
+``billing.refund_debit_requested``; the billing actor decides (payer only, within 30 days,
+balance covers the credit) and the payments process calls Telegram and tells the user the
+outcome, including why a refund was refused.
+"""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from actors.billing import replies
+from actors.billing.payments import parse_refund_argument
+from actors.gateway.ids import telegram_record_id
+from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
+from events.envelope import new_envelope
+from events.keys import user_key
+from events.payments import RefundRequested
+from infra.billing import commands
+from infra.gateway.context import GatewayContext
+
+PRODUCER = "gateway"
+HISTORY_LINES = 10
+
+
+def build_router(ctx: GatewayContext) -> Router:
+    router = Router(name="billing")
+
+    @router.message(Command("balance"))
+    async def balance(message: Message) -> None:
+        if message.from_user is None:
+            return
+        uid = message.from_user.id
+        amount = await ctx.balances.balance(uid)
+        lines = (
+            await ctx.balances.recent_operations(uid, HISTORY_LINES) if amount is not None else []
+        )
+        await message.answer(replies.balance_report(amount, lines), parse_mode=None)
+
+    @router.message(Command("paysupport"))
+    async def paysupport(message: Message) -> None:
+        await message.answer(replies.PAYSUPPORT, parse_mode=None)
+
+    @router.message(Command("refund"))
+    async def refund(message: Message, command: CommandObject) -> None:
+        if message.from_user is None:
+            return
+        try:
+            charge = parse_refund_argument(command.args)
+        except ValueError as exc:
+            await message.answer(str(exc), parse_mode=None)
+            return
+        uid = message.from_user.id
+        record_id = telegram_record_id("refund", message.chat.id, message.message_id, message.date)
+        requested = RefundRequested(
+            **new_envelope(
+                key=user_key(uid), producer=PRODUCER, id=record_id, occurred_at=message.date
+            ),
+            user_id=uid,
+            telegram_payment_charge_id=charge,
+            requested_by_user_id=uid,
+        )
+        debit = commands.refund_debit(
+            uid,
+            charge,
+            requested_by=uid,
+            request_id=record_id,
+            cause=requested,
+            occurred_at=message.date,
+        )
+        await ctx.publisher.publish_all([(PAYMENTS_EVENTS, requested), (BILLING_COMMANDS, debit)])
+        await message.answer(replies.refund_requested(charge), parse_mode=None)
+
+    return router
