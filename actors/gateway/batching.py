@@ -141,6 +141,17 @@ class Batcher:
         keys = [k for k, b in self._open.items() if b.deadline <= now]
         return [self._close(k) for k in keys]
 
+    def due_keys(self, now: float) -> list[BatchKey]:
+        """The open batches whose deadline has passed (close each with :meth:`close_due`)."""
+        return [k for k, b in self._open.items() if b.deadline <= now]
+
+    def close_due(self, key: BatchKey, now: float) -> Batch | None:
+        """Close one batch if its deadline has passed (it may have been closed meanwhile)."""
+        current = self._open.get(key)
+        if current is None or current.deadline > now:
+            return None
+        return self._close(key)
+
     def flush_thread(self, thread: str) -> list[Batch]:
         """Close every batch of a thread now (before a command or an edit for it)."""
         keys = [k for k in self._open if k[0] == thread]

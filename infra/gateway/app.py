@@ -1,0 +1,231 @@
+"""The gateway service: the aiogram Dispatcher from the routers, polling or webhook mode.
+
+``run_gateway`` is the entry point (``botctl gateway``); :class:`Gateway` is the composition
+root tests and benchmarks open with their own bot, broker prefix and views.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import BotCommand
+from aiohttp import web
+
+from actors.gateway.batching import BatchConfig
+from events.catalog import (
+    THREAD_INBOX,
+    USERS_COMMANDS,
+    USERS_EVENTS,
+)
+from infra.endpoints import Endpoints
+from infra.gateway.context import GatewayContext
+from infra.gateway.intake import UpdateIntake
+from infra.gateway.middlewares import UpdateContextMiddleware
+from infra.gateway.polling import Poller
+from infra.gateway.routers import build_routers
+from infra.gateway.routers.commands import COMMANDS
+from infra.gateway.services import GatewayServices
+from infra.gateway.user_settings import FoldedUserSettings, UserSettingsView
+from infra.gateway.webhook import webhook_app
+from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.publisher import EventPublisher
+from infra.kafka.topic_admin import ensure_topics
+from infra.settings import Settings
+from infra.views import BalanceView
+
+log = logging.getLogger(__name__)
+
+GATEWAY_TOPICS = (THREAD_INBOX, USERS_COMMANDS, USERS_EVENTS)
+
+
+def build_dispatcher(ctx: GatewayContext, services: GatewayServices) -> Dispatcher:
+    dispatcher = Dispatcher(name="gateway")
+    dispatcher.update.outer_middleware(UpdateContextMiddleware())
+    dispatcher.include_routers(*build_routers(ctx, services))
+    return dispatcher
+
+
+def make_bot(settings: Settings) -> Bot:
+    settings.require("telegram_bot_token")
+    assert settings.telegram_bot_token is not None
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(settings.telegram_bot_token.reveal(), session=session)
+
+
+@dataclass
+class Gateway:
+    """A wired gateway: context, services, dispatcher and the update intake."""
+
+    ctx: GatewayContext
+    services: GatewayServices
+    dispatcher: Dispatcher
+    intake: UpdateIntake
+
+    @property
+    def allowed_updates(self) -> list[str]:
+        return self.dispatcher.resolve_used_update_types()
+
+    def poller(self, *, timeout: int = 25) -> Poller:
+        return Poller(
+            self.ctx.bot, self.intake, allowed_updates=self.allowed_updates, timeout=timeout
+        )
+
+    def webhook_app(self, *, path: str) -> web.Application:
+        secret = self.ctx.settings.telegram_webhook_secret
+        return webhook_app(
+            self.ctx.bot,
+            self.intake,
+            path=path,
+            secret=secret.reveal() if secret is not None else None,
+        )
+
+    @classmethod
+    def wire(
+        cls,
+        *,
+        settings: Settings,
+        bot: Bot,
+        publisher: EventPublisher,
+        balances: BalanceView,
+        user_settings: UserSettingsView | None = None,
+        batch_config: BatchConfig | None = None,
+        publish_timeout: float = 10.0,
+    ) -> Gateway:
+        ctx = GatewayContext(settings=settings, bot=bot, publisher=publisher, balances=balances)
+        services = GatewayServices.create(
+            ctx,
+            batch_config=batch_config,
+            user_settings=user_settings,
+            publish_timeout=publish_timeout,
+        )
+        dispatcher = build_dispatcher(ctx, services)
+        return cls(ctx, services, dispatcher, UpdateIntake(dispatcher, bot))
+
+    async def close(self) -> None:
+        await self.services.close()
+
+
+@contextlib.asynccontextmanager
+async def open_gateway(
+    endpoints: Endpoints,
+    settings: Settings,
+    *,
+    topic_prefix: str = "",
+    bot: Bot | None = None,
+    profile: BrokerProfile | None = None,
+    balances: BalanceView | None = None,
+    batch_config: BatchConfig | None = None,
+    fold_user_settings: bool = True,
+) -> AsyncIterator[Gateway]:
+    """A running gateway's parts (producer started, topics ensured); closed on exit."""
+    profile = profile or await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    report = await ensure_topics(
+        endpoints.kafka_bootstrap, GATEWAY_TOPICS, name_prefix=topic_prefix
+    )
+    for mismatch in report.mismatches:
+        log.warning("topic differs from the catalog: %s", mismatch)
+    own_bot = bot is None
+    bot = bot or make_bot(settings)
+    producer = make_producer(endpoints.kafka_bootstrap, profile)
+    await producer.start()
+    async with contextlib.AsyncExitStack() as stack:
+        stack.push_async_callback(producer.stop)
+        if own_bot:
+            stack.push_async_callback(bot.session.close)
+        if balances is None:
+            balances = await _read_model_balances(endpoints, stack)
+        user_settings = None
+        if fold_user_settings:
+            folded = FoldedUserSettings(
+                make_consumer(endpoints.kafka_bootstrap, profile, [], group_id=None),
+                topic_prefix=topic_prefix,
+            )
+            await folded.start()
+            stack.push_async_callback(folded.stop)
+            user_settings = folded
+        gateway = Gateway.wire(
+            settings=settings,
+            bot=bot,
+            publisher=EventPublisher(producer, topic_prefix=topic_prefix),
+            balances=balances,
+            user_settings=user_settings,
+            batch_config=batch_config,
+        )
+        stack.push_async_callback(gateway.close)
+        yield gateway
+
+
+async def _read_model_balances(
+    endpoints: Endpoints, stack: contextlib.AsyncExitStack
+) -> BalanceView:
+    """The projector's read-model views (Redis first, PostgreSQL behind)."""
+    from infra.postgres import create_pool
+    from infra.projector.views import ReadModelViews
+    from infra.redis_store import create_redis
+
+    pool = await create_pool(endpoints.database_url, min_size=1, max_size=4)
+    stack.push_async_callback(pool.close)
+    redis = create_redis(endpoints.redis_url)
+    stack.push_async_callback(redis.aclose)
+    return ReadModelViews(pool, redis)
+
+
+async def _announce_commands(bot: Bot) -> None:
+    try:
+        await bot.set_my_commands(
+            [BotCommand(command=name, description=text) for name, text in COMMANDS.items()]
+        )
+    except Exception as exc:
+        log.warning("setMyCommands failed: %s", exc)
+
+
+async def run_gateway(
+    endpoints: Endpoints,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    topic_prefix: str = "",
+    webhook_host: str = "0.0.0.0",
+    webhook_port: int = 8080,
+    polling_timeout: int = 25,
+) -> None:
+    """Run the gateway until ``stop`` is set: long polling, or a webhook server when
+    ``TELEGRAM_WEBHOOK_URL`` is set (listening on ``webhook_host:webhook_port`` at the URL's
+    path, checking ``TELEGRAM_WEBHOOK_SECRET``)."""
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    async with open_gateway(endpoints, settings, topic_prefix=topic_prefix) as gateway:
+        bot = gateway.ctx.bot
+        await _announce_commands(bot)
+        if settings.telegram_webhook_url is None:
+            await bot.delete_webhook(drop_pending_updates=False)
+            log.info("gateway polling", extra={"fields": {"api": settings.telegram_api_url}})
+            await gateway.poller(timeout=polling_timeout).run(stop)
+            return
+        path = urlsplit(settings.telegram_webhook_url).path or "/"
+        secret = settings.telegram_webhook_secret
+        runner = web.AppRunner(gateway.webhook_app(path=path))
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, webhook_host, webhook_port)
+            await site.start()
+            await bot.set_webhook(
+                settings.telegram_webhook_url,
+                secret_token=secret.reveal() if secret is not None else None,
+                allowed_updates=gateway.allowed_updates,
+            )
+            log.info(
+                "gateway webhook listening",
+                extra={"fields": {"listen": f"{webhook_host}:{webhook_port}", "path": path}},
+            )
+            await stop.wait()
+        finally:
+            await runner.cleanup()

@@ -1,0 +1,90 @@
+"""Where updates enter the gateway (from polling or the webhook): dedupe, order, dispatch.
+
+* A repeated ``update_id`` is dropped: the last ``capacity`` completed ids are remembered
+  (bounded), and an id being handled right now is not handled twice. A duplicate that still
+  slips through (after a restart) writes commands with the same derived ids, which
+  consumers treat as duplicates.
+* Updates of one chat are handled one after another in arrival order; different chats
+  concurrently.
+* :meth:`UpdateIntake.feed` returns True once the update's commands are durable (or the
+  update was a duplicate), False if they are not: the source must not confirm that update.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
+
+from actors.gateway.dedupe import RecentIds
+from infra.gateway.keyed_locks import KeyedLocks
+from infra.gateway.metrics import UPDATE_SECONDS, UPDATES
+
+log = logging.getLogger(__name__)
+
+
+def order_key(update: Update) -> str:
+    """Updates with the same key are handled in order (a chat, else a user)."""
+    message = update.message or update.edited_message
+    if message is not None:
+        return f"chat:{message.chat.id}"
+    if update.stopped_message_generation is not None:
+        return f"chat:{update.stopped_message_generation.chat.id}"
+    if update.callback_query is not None:
+        return f"user:{update.callback_query.from_user.id}"
+    if update.pre_checkout_query is not None:
+        return f"user:{update.pre_checkout_query.from_user.id}"
+    return "other"
+
+
+class UpdateIntake:
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, *, capacity: int = 100_000) -> None:
+        self._dp = dispatcher
+        self._bot = bot
+        self._done = RecentIds(capacity)
+        self._in_flight: set[int] = set()
+        self._locks = KeyedLocks()
+
+    def is_duplicate(self, update_id: int) -> bool:
+        return update_id in self._done or update_id in self._in_flight
+
+    async def feed(self, update: Update) -> bool:
+        """Handle one update; True when its commands are durable or it was a duplicate."""
+        started = asyncio.get_running_loop().time()
+        if self.is_duplicate(update.update_id):
+            UPDATES.labels(outcome="duplicate").inc()
+            return True
+        self._in_flight.add(update.update_id)
+        try:
+            async with self._locks.hold(order_key(update)):
+                await self._dp.feed_update(self._bot, update)
+        except Exception:
+            log.exception("update not handled; it will be delivered again")
+            UPDATES.labels(outcome="failed").inc()
+            return False
+        finally:
+            self._in_flight.discard(update.update_id)
+        self._done.add(update.update_id)
+        UPDATES.labels(outcome="handled").inc()
+        UPDATE_SECONDS.observe(asyncio.get_running_loop().time() - started)
+        return True
+
+    async def feed_many(self, updates: Sequence[Update]) -> list[bool]:
+        """Handle a batch (one getUpdates answer): chats concurrently, each chat in order; a
+        chat stops at its first failure, so its later updates are retried after it."""
+        groups: dict[str, list[int]] = {}
+        for i, update in enumerate(updates):
+            groups.setdefault(order_key(update), []).append(i)
+        results = [False] * len(updates)
+
+        async def run(indices: list[int]) -> None:
+            for i in indices:
+                results[i] = await self.feed(updates[i])
+                if not results[i]:
+                    return
+
+        await asyncio.gather(*(run(ix) for ix in groups.values()))
+        return results

@@ -1,0 +1,49 @@
+"""Webhook mode: an aiohttp endpoint that checks Telegram's secret token header.
+
+A request without the right ``X-Telegram-Bot-Api-Secret-Token`` is refused with 401 before
+its body is read. An accepted update is answered 200 once its commands are durable, and 500
+if they are not, so Telegram delivers it again (it retries non-2xx answers).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from typing import Final
+
+from aiogram import Bot
+from aiogram.types import Update
+from aiohttp import web
+from pydantic import ValidationError
+
+from infra.gateway.intake import UpdateIntake
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def secret_matches(expected: str | None, given: str | None) -> bool:
+    if expected is None:
+        return True
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def webhook_app(
+    bot: Bot, intake: UpdateIntake, *, path: str, secret: str | None
+) -> web.Application:
+    async def handle(request: web.Request) -> web.Response:
+        if not secret_matches(secret, request.headers.get(SECRET_HEADER)):
+            return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": bot})
+        except (ValueError, ValidationError) as exc:
+            log.warning("webhook body is not an Update: %s", exc)
+            return web.json_response({"ok": False, "error": "bad update"}, status=400)
+        if await intake.feed(update):
+            return web.json_response({"ok": True})
+        return web.json_response({"ok": False, "error": "not durable, retry"}, status=500)
+
+    app = web.Application()
+    app.router.add_post(path, handle)
+    return app
