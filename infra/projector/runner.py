@@ -58,6 +58,9 @@ CRASH_HOOK_ENV: Final = "CLAUDEGRAM_TEST_PROJECTOR_EXIT_BEFORE_COMMIT_AFTER"
 """Test-only: exit the process (status 99) once this many records were applied in an
 uncommitted transaction, to simulate ``kill -9`` mid-batch."""
 
+FETCH_WAIT_MS: Final = 20
+"""How long the broker may hold an empty fetch: short, so a new record is seen at once."""
+
 DB_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ConnectionError)
 
 
@@ -345,7 +348,12 @@ async def run_projector(
         await conn.close()
     pool = await create_pool(endpoints.database_url, min_size=1, max_size=4)
     consumer = make_consumer(
-        endpoints.kafka_bootstrap, profile, [], group_id=None, max_poll_records=batch_size
+        endpoints.kafka_bootstrap,
+        profile,
+        [],
+        group_id=None,
+        max_poll_records=batch_size,
+        fetch_max_wait_ms=FETCH_WAIT_MS,
     )
     producer = make_producer(endpoints.kafka_bootstrap, profile)
     redis = create_redis(endpoints.redis_url) if use_redis else None

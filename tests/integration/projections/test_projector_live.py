@@ -31,6 +31,7 @@ from infra.projector.scenario import Scenario
 from infra.projector.verify import verify
 from infra.projector.views import ReadModelViews
 from infra.redis_store import create_redis
+from infra.reports.report import report
 from projections.tables import TABLES
 
 COUNT = 2500
@@ -289,3 +290,48 @@ async def test_swap_replaces_a_projection_atomically_under_a_live_projector(
         stack, schema=pg_schema, topic_prefix=world["prefix"], profile=broker_profile
     )
     assert report.ok, report.summary()
+
+
+async def test_report_writes_csv_and_html_with_the_ledger_totals(
+    stack: Endpoints, pg_schema: str, world: dict[str, Any], tmp_path: Any
+) -> None:
+    """The report's cost and revenue are the ledger's usage debits and net payments."""
+    from datetime import UTC, datetime
+
+    from events import billing
+
+    ledger = [r for spec, r in world["items"] if spec.name == "bot.billing.ledger"]
+    cost = sum((-r.amount for r in ledger if isinstance(r, billing.UsageDebited)), Decimal(0))
+    revenue = sum(
+        (
+            r.amount
+            for r in ledger
+            if isinstance(
+                r, billing.PaymentCredited | billing.RefundDebited | billing.RefundReversed
+            )
+        ),
+        Decimal(0),
+    )
+    result = await report(
+        stack,
+        since=datetime(2020, 1, 1, tzinfo=UTC),
+        until=datetime(2100, 1, 1, tzinfo=UTC),
+        out_dir=tmp_path,
+        schema=pg_schema,
+    )
+    assert result.cost == cost
+    assert result.revenue == revenue
+    assert {p.name for p in result.csv} == {
+        "by_day.csv",
+        "by_user.csv",
+        "by_model.csv",
+        "by_tool.csv",
+        "top_threads.csv",
+    }
+    page = result.html.read_text()
+    assert "<svg" in page
+    assert "<script" not in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    by_model = (tmp_path / "by_model.csv").read_text().splitlines()
+    assert by_model[0] == "model,charges,input_tokens,output_tokens,cost_usd"
+    assert len(by_model) > 1

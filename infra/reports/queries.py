@@ -1,0 +1,158 @@
+"""The report's SQL over the read models, for a half-open range ``[since, until)`` (UTC).
+
+Definitions (all from ``ledger_entries``; USD):
+
+* **cost**: what usage costs at the price table's list prices: the sum of ``-amount`` of the
+  ``usage_debited`` entries (there is no separate wholesale price table, so the provider
+  cost is taken as the list price the billing actor charged);
+* **revenue**: money received: ``payment_credited`` amounts, minus ``refund_debited``
+  (negative amounts), plus ``refund_reversed``; **stars**: Stars credited minus refunded;
+  starter credits and admin top-ups are not revenue;
+* **margin** = revenue - cost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+import asyncpg
+
+from infra.postgres import quote_schema
+
+COST: Final = "sum(CASE WHEN l.kind = 'usage_debited' THEN -l.amount ELSE 0 END)"
+REVENUE: Final = (
+    "sum(CASE WHEN l.kind IN ('payment_credited', 'refund_debited', 'refund_reversed')"
+    " THEN l.amount ELSE 0 END)"
+)
+STARS: Final = (
+    "sum(CASE WHEN l.kind = 'payment_credited' THEN l.stars"
+    " WHEN l.kind = 'refund_debited' THEN -l.stars ELSE 0 END)"
+)
+RANGE: Final = "l.occurred_at >= $1 AND l.occurred_at < $2"
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One report section: a title, column names and rows (first column is the label)."""
+
+    name: str
+    title: str
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(0) if value is None else Decimal(value)
+
+
+async def build_sections(
+    conn: asyncpg.Connection, schema: str, since: datetime, until: datetime, top: int = 20
+) -> list[Section]:
+    s = quote_schema(schema)
+    sections: list[Section] = []
+    rows = await conn.fetch(
+        f"SELECT (l.occurred_at AT TIME ZONE 'UTC')::date AS day, {COST} AS cost,"
+        f" {REVENUE} AS revenue, {STARS} AS stars FROM {s}.ledger_entries l WHERE {RANGE}"
+        " GROUP BY 1 ORDER BY 1",
+        since,
+        until,
+    )
+    sections.append(
+        Section(
+            "by_day",
+            "Cost and revenue by day",
+            ("day", "cost_usd", "revenue_usd", "stars", "margin_usd"),
+            [
+                (
+                    r["day"].isoformat(),
+                    _money(r["cost"]),
+                    _money(r["revenue"]),
+                    r["stars"] or 0,
+                    _money(r["revenue"]) - _money(r["cost"]),
+                )
+                for r in rows
+            ],
+        )
+    )
+    rows = await conn.fetch(
+        f"SELECT l.user_id, max(u.username) AS username, {COST} AS cost, {REVENUE} AS revenue,"
+        f" {STARS} AS stars FROM {s}.ledger_entries l LEFT JOIN {s}.users u"
+        f" ON u.user_id = l.user_id WHERE {RANGE} GROUP BY l.user_id"
+        f" ORDER BY {COST} DESC, l.user_id LIMIT {int(top) * 5}",
+        since,
+        until,
+    )
+    sections.append(
+        Section(
+            "by_user",
+            "Cost and revenue by user",
+            ("user_id", "username", "cost_usd", "revenue_usd", "stars", "margin_usd"),
+            [
+                (
+                    r["user_id"],
+                    r["username"] or "",
+                    _money(r["cost"]),
+                    _money(r["revenue"]),
+                    r["stars"] or 0,
+                    _money(r["revenue"]) - _money(r["cost"]),
+                )
+                for r in rows
+            ],
+        )
+    )
+    rows = await conn.fetch(
+        f"SELECT l.model, count(*) AS calls, {COST} AS cost,"
+        " sum(coalesce((l.usage->>'input_tokens')::bigint, 0)) AS input_tokens,"
+        " sum(coalesce((l.usage->>'output_tokens')::bigint, 0)) AS output_tokens"
+        f" FROM {s}.ledger_entries l WHERE {RANGE} AND l.kind = 'usage_debited'"
+        f" AND l.model IS NOT NULL GROUP BY l.model ORDER BY {COST} DESC",
+        since,
+        until,
+    )
+    sections.append(
+        Section(
+            "by_model",
+            "Cost by model",
+            ("model", "charges", "input_tokens", "output_tokens", "cost_usd"),
+            [
+                (r["model"], r["calls"], r["input_tokens"], r["output_tokens"], _money(r["cost"]))
+                for r in rows
+            ],
+        )
+    )
+    rows = await conn.fetch(
+        f"SELECT l.tool_name, count(*) AS calls, {COST} AS cost FROM {s}.ledger_entries l"
+        f" WHERE {RANGE} AND l.kind = 'usage_debited' AND l.tool_name IS NOT NULL"
+        f" GROUP BY l.tool_name ORDER BY {COST} DESC",
+        since,
+        until,
+    )
+    sections.append(
+        Section(
+            "by_tool",
+            "Cost by tool",
+            ("tool", "charges", "cost_usd"),
+            [(r["tool_name"], r["calls"], _money(r["cost"])) for r in rows],
+        )
+    )
+    rows = await conn.fetch(
+        f"SELECT l.thread_key, max(t.title) AS title, count(DISTINCT l.turn_id) AS turns,"
+        f" {COST} AS cost FROM {s}.ledger_entries l LEFT JOIN {s}.threads t"
+        f" ON t.thread_key = l.thread_key WHERE {RANGE} AND l.kind = 'usage_debited'"
+        f" AND l.thread_key IS NOT NULL GROUP BY l.thread_key"
+        f" ORDER BY {COST} DESC, l.thread_key LIMIT {int(top)}",
+        since,
+        until,
+    )
+    sections.append(
+        Section(
+            "top_threads",
+            f"Top {top} threads by cost",
+            ("thread_key", "title", "turns", "cost_usd"),
+            [(r["thread_key"], r["title"] or "", r["turns"], _money(r["cost"])) for r in rows],
+        )
+    )
+    return sections
