@@ -1,0 +1,271 @@
+"""What the thread actor shows in Telegram: drafts while streaming, final messages, notices,
+the typing action, topic names, and the downloads of user files.
+
+* drafts (``sendMessageDraft``, private chats only) go through the per-chat
+  :class:`~actors.thread.drafts.DraftGate`: about one per second, and none before a 429's
+  ``retry_after`` has passed; a draft is a preview, so a skipped one loses nothing;
+* final answers are split at 4096 characters and sent as MarkdownV2; when Telegram rejects
+  the entities ("can't parse entities"), the part is re-sent as plain text; a 429 is waited
+  out (``retry_after``) and retried, as are network errors, a few times.
+
+aiogram exceptions are translated here into :class:`TelegramOutputError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+
+from actors.thread.content import Readable
+from actors.thread.drafts import DraftGate
+from actors.thread.markdown_v2 import to_markdown_v2, to_plain
+from actors.thread.split import TELEGRAM_LIMIT, split_markdown, split_plain, utf16_len
+
+log = logging.getLogger(__name__)
+
+MARKDOWN_V2: Final = "MarkdownV2"
+MAX_SEND_ATTEMPTS: Final = 6
+MAX_RETRY_AFTER: Final = 60.0
+
+
+class TelegramOutputError(Exception):
+    """Telegram refused a message for good (not a 429, not a parse error)."""
+
+
+def _is_parse_error(exc: TelegramBadRequest) -> bool:
+    return "can't parse entities" in exc.message.lower() or "parse" in exc.message.lower()
+
+
+class TelegramOutput:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        gate: DraftGate | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Any] = asyncio.sleep,
+    ) -> None:
+        self.bot = bot
+        self.gate = gate or DraftGate()
+        self.clock = clock
+        self._sleep = sleep
+
+    # ------------------------------------------------------------------ drafts
+
+    def draft_allowed(self, chat_id: int) -> bool:
+        return self.gate.may_send(chat_id, self.clock())
+
+    async def draft(self, chat_id: int, thread_id: int | None, draft_id: int, text: str) -> bool:
+        """Send a draft if the chat's gate allows it now; True if sent."""
+        now = self.clock()
+        if not self.gate.may_send(chat_id, now):
+            return False
+        self.gate.sent(chat_id, now)
+        shown = _tail(text)
+        try:
+            try:
+                await self.bot.send_message_draft(
+                    chat_id=chat_id,
+                    draft_id=draft_id,
+                    message_thread_id=thread_id or None,
+                    text=to_markdown_v2(shown),
+                    parse_mode=MARKDOWN_V2,
+                )
+            except TelegramBadRequest as exc:
+                if not _is_parse_error(exc):
+                    raise
+                await self.bot.send_message_draft(
+                    chat_id=chat_id,
+                    draft_id=draft_id,
+                    message_thread_id=thread_id or None,
+                    text=to_plain(shown)[-TELEGRAM_LIMIT:],
+                    parse_mode=None,
+                )
+        except TelegramRetryAfter as exc:
+            self.gate.retry_after(chat_id, self.clock(), float(exc.retry_after))
+            return False
+        except TelegramAPIError as exc:
+            log.info("draft not shown", extra={"fields": {"chat_id": chat_id, "error": str(exc)}})
+            return False
+        return True
+
+    # ------------------------------------------------------------------ messages
+
+    async def send_answer(
+        self, chat_id: int, thread_id: int | None, markdown: str, *, reply_to: int | None = None
+    ) -> tuple[int, ...]:
+        """The answer as one or more messages (MarkdownV2, plain fallback); their ids."""
+        ids: list[int] = []
+        for index, part in enumerate(split_markdown(markdown)):
+            ids.extend(
+                await self._send_part(chat_id, thread_id, part, reply_to if index == 0 else None)
+            )
+        return tuple(ids)
+
+    async def send_notice(
+        self, chat_id: int, thread_id: int | None, text: str, *, reply_to: int | None = None
+    ) -> tuple[int, ...]:
+        """A short plain-text reply (rejections, confirmations)."""
+        ids: list[int] = []
+        for part in split_plain(text):
+            ids.append(await self._send(chat_id, thread_id, part, None, reply_to))
+        return tuple(ids)
+
+    async def _send_part(
+        self, chat_id: int, thread_id: int | None, part: str, reply_to: int | None
+    ) -> list[int]:
+        try:
+            return [await self._send(chat_id, thread_id, to_markdown_v2(part), MARKDOWN_V2,
+                                     reply_to)]  # fmt: skip
+        except TelegramBadRequest as exc:
+            if not _is_parse_error(exc):
+                raise TelegramOutputError(exc.message) from exc
+            log.info(
+                "MarkdownV2 rejected, sending plain text", extra={"fields": {"error": exc.message}}
+            )
+        plain = to_plain(part)
+        ids = []
+        for piece in split_plain(plain) if utf16_len(plain) > TELEGRAM_LIMIT else [plain]:
+            if piece.strip():
+                ids.append(await self._send(chat_id, thread_id, piece, None, reply_to))
+        return ids
+
+    async def _send(
+        self,
+        chat_id: int,
+        thread_id: int | None,
+        text: str,
+        parse_mode: str | None,
+        reply_to: int | None,
+    ) -> int:
+        """sendMessage, waiting out 429s and retrying network errors; parse errors raise."""
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                message = await self.bot.send_message(
+                    chat_id=chat_id,
+                    text=text,
+                    message_thread_id=thread_id or None,
+                    parse_mode=parse_mode,
+                    reply_to_message_id=reply_to,
+                    allow_sending_without_reply=True if reply_to else None,
+                )
+                return message.message_id
+            except TelegramRetryAfter as exc:
+                if attempt >= MAX_SEND_ATTEMPTS:
+                    raise TelegramOutputError(f"flood control: {exc.message}") from exc
+                wait = min(float(exc.retry_after), MAX_RETRY_AFTER)
+                self.gate.retry_after(chat_id, self.clock(), wait)
+                await self._sleep(wait)
+            except (TelegramNetworkError, TelegramServerError) as exc:
+                if attempt >= 3:
+                    raise TelegramOutputError(str(exc)) from exc
+                await self._sleep(0.5 * attempt)
+            except TelegramBadRequest:
+                raise
+            except TelegramAPIError as exc:
+                raise TelegramOutputError(str(exc)) from exc
+
+    # ------------------------------------------------------------------ misc
+
+    async def typing(self, chat_id: int, thread_id: int | None) -> None:
+        try:
+            await self.bot.send_chat_action(
+                chat_id=chat_id, action="typing", message_thread_id=thread_id or None
+            )
+        except TelegramAPIError as exc:
+            log.debug("typing not shown: %s", exc)
+
+    async def keep_typing(self, chat_id: int, thread_id: int | None, every: float = 4.0) -> None:
+        """Show 'typing…' until cancelled (Telegram shows it for ~5 s per call)."""
+        while True:
+            await self.typing(chat_id, thread_id)
+            await asyncio.sleep(every)
+
+    async def rename_topic(self, chat_id: int, thread_id: int, name: str) -> bool:
+        try:
+            await self.bot.edit_forum_topic(chat_id=chat_id, message_thread_id=thread_id, name=name)
+        except TelegramRetryAfter as exc:
+            await self._sleep(min(float(exc.retry_after), MAX_RETRY_AFTER))
+            try:
+                await self.bot.edit_forum_topic(
+                    chat_id=chat_id, message_thread_id=thread_id, name=name
+                )
+            except TelegramAPIError:
+                return False
+        except TelegramAPIError as exc:
+            log.info("topic not renamed", extra={"fields": {"error": str(exc)}})
+            return False
+        return True
+
+    async def file_block(self, readable: Readable) -> dict[str, Any] | None:
+        """A Messages API content block for a user file, or None if it cannot be fetched."""
+        att = readable.attachment
+        try:
+            info = await self.bot.get_file(att.file_id)
+            if info.file_path is None:
+                return None
+            buffer = await self.bot.download_file(info.file_path)
+        except TelegramAPIError as exc:
+            log.info("file not downloaded", extra={"fields": {"error": str(exc)}})
+            return None
+        if buffer is None:
+            return None
+        data = buffer.read()
+        if readable.kind == "image":
+            media = (
+                att.mime_type
+                if att.mime_type and att.mime_type.startswith("image/")
+                else (_sniff_image(data))
+            )
+            return {
+                "type": "image",
+                "source": {
+                    "type": "base64",
+                    "media_type": media,
+                    "data": base64.b64encode(data).decode(),
+                },
+            }
+        if readable.kind == "pdf":
+            return {
+                "type": "document",
+                "source": {
+                    "type": "base64",
+                    "media_type": "application/pdf",
+                    "data": base64.b64encode(data).decode(),
+                },
+                "title": att.file_name or "document.pdf",
+            }
+        text = data.decode("utf-8", errors="replace")
+        return {"type": "text", "text": f"File {att.file_name or 'attached'}:\n```\n{text}\n```"}
+
+
+def _tail(text: str) -> str:
+    """A draft shows at most the last 4096 characters (the part being written)."""
+    if utf16_len(text) <= TELEGRAM_LIMIT - 64:
+        return text
+    return split_markdown(text, TELEGRAM_LIMIT - 64)[-1]
+
+
+def _sniff_image(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return "image/png"
+    if data.startswith(b"GIF8"):
+        return "image/gif"
+    if data[8:12] == b"WEBP":
+        return "image/webp"
+    return "image/jpeg"

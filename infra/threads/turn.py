@@ -1,0 +1,393 @@
+"""Running one turn: context -> streamed Claude call(s) -> drafts -> final message(s) ->
+events with usage. Cancellation keeps the partial answer visible and reports partial usage.
+
+The runner never touches the state store itself: it hands every batch of events (and the
+billing commands for their usage) to ``commit``, which makes them durable before returning.
+A step's usage is committed as soon as the step ends; the final answer is sent before the
+last step's events are committed, so a crash in between re-runs the turn (the user may see
+the answer twice) rather than charging for an answer never shown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import msgspec
+
+from actors.thread.content import classify_message
+from actors.thread.context import build_request, continuation_messages
+from actors.thread.decide import (
+    assistant_completed,
+    topic_named,
+    turn_cancelled,
+    turn_completed,
+    turn_failed,
+    usage_charge,
+)
+from actors.thread.drafts import draft_id_for
+from actors.thread.errors import ModelFailure, classify
+from actors.thread.models import TITLE_MODEL
+from actors.thread.state import RunningTurn, ThreadState
+from actors.thread.topic_title import clean_title, title_request
+from events.billing import UsageChargeRequested
+from events.catalog import ThreadEvent
+from events.messages import UserMessage
+from events.thread import (
+    AssistantMessageCompleted,
+    TopicNamed,
+    TurnCancelled,
+    TurnFailed,
+)
+from events.usage import Usage
+from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
+from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
+from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
+
+log = logging.getLogger(__name__)
+
+MAX_STEPS: Final = 4
+CONTINUE_REASONS: Final = ("max_tokens", "pause_turn")
+STOPPED_SUFFIX: Final = "\n\n⏹ _stopped_"
+
+Commit = Callable[[Sequence[ThreadEvent], Sequence[UsageChargeRequested]], Awaitable[ThreadState]]
+
+
+@dataclass(slots=True)
+class TurnConfig:
+    model_retries: int = 1
+    max_retry_wait: float = 5.0
+    title_timeout: float = 15.0
+    drafts: bool = True
+
+
+@dataclass(slots=True)
+class Timings:
+    received_at: float | None = None
+    request_at: float | None = None
+    last_token_at: float | None = None
+    final_at: float | None = None
+
+
+@dataclass(slots=True)
+class TurnHandle:
+    """One turn in flight in this process (the task, what it has shown and consumed)."""
+
+    running: RunningTurn
+    state: ThreadState
+    inputs: tuple[UserMessage, ...] = ()
+    name_topic: bool = False
+    task: asyncio.Task[None] | None = None
+    cancel_reason: str | None = None
+    progress: StreamProgress = field(default_factory=StreamProgress)
+    text_done: str = ""
+    finalizing: bool = False
+    finished: bool = False
+    timings: Timings = field(default_factory=Timings)
+    acks: list[Callable[[], None]] = field(default_factory=list)
+    drafts: set[asyncio.Task[bool]] = field(default_factory=set)
+
+    async def stop_drafts(self) -> None:
+        """Cancel drafts in flight, so none lands after the final message."""
+        pending = list(self.drafts)
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.drafts.clear()
+
+    @property
+    def user_id(self) -> int:
+        return self.running.started.user_id
+
+
+async def shielded(awaitable: Awaitable[Any]) -> Any:
+    """Run to completion even if the caller is cancelled meanwhile (then re-raise)."""
+    task = asyncio.ensure_future(awaitable)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
+
+
+class TurnRunner:
+    def __init__(
+        self,
+        claude: ClaudeClient,
+        telegram: TelegramOutput,
+        config: TurnConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.claude = claude
+        self.telegram = telegram
+        self.config = config or TurnConfig()
+        self.clock = clock
+
+    # ------------------------------------------------------------------ main path
+
+    async def run(self, handle: TurnHandle, commit: Commit) -> None:
+        """Run the turn to a terminal event (completed, failed, or cancelled)."""
+        running = handle.running
+        chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        typing = asyncio.create_task(self.telegram.keep_typing(chat_id, thread_id))
+        naming: asyncio.Task[None] | None = None
+        if handle.name_topic:
+            naming = asyncio.create_task(self._name_topic(handle, commit))
+        try:
+            await self._steps(handle, commit, typing)
+            if naming is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(naming), self.config.title_timeout)
+        except asyncio.CancelledError:
+            if handle.cancel_reason is None:
+                raise  # shutdown or partition revoked: a restart recovers the turn
+            await shielded(self._cancelled(handle, commit))
+        except ModelCallError as exc:
+            await shielded(self._failed(handle, commit, exc.failure))
+        except TelegramOutputError as exc:
+            await shielded(self._failed(handle, commit, ModelFailure("telegram", str(exc))))
+        except Exception as exc:
+            log.exception("turn crashed")
+            await shielded(
+                self._failed(handle, commit, ModelFailure("internal", f"{type(exc).__name__}"))
+            )
+        finally:
+            typing.cancel()
+            if naming is not None and not naming.done():
+                naming.cancel()
+
+    async def _steps(self, handle: TurnHandle, commit: Commit, typing: asyncio.Task[None]) -> None:
+        running = handle.running
+        started = running.started
+        chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        file_blocks = await self._file_blocks(handle)
+        draft_id = draft_id_for(running.turn_id)
+        drafts = self.config.drafts and handle.state.chat_type == "private"
+        base = build_request(
+            handle.state,
+            model=started.model,
+            personality=started.personality,
+            thinking_budget=started.thinking_budget_tokens,
+            file_blocks=file_blocks,
+        )
+        continuation: list[dict[str, Any]] = []
+        handle.text_done = running.text
+        step = running.steps
+        while True:
+            step += 1
+            kwargs = dict(base.kwargs)
+            kwargs["messages"] = base.kwargs["messages"] + continuation
+            handle.progress = StreamProgress()
+            shown = [""]
+
+            def on_text(_: str, handle: TurnHandle = handle, shown: list[str] = shown) -> None:
+                if not drafts or not self.telegram.draft_allowed(chat_id):
+                    return
+                text = handle.text_done + handle.progress.text
+                if text.strip() and text != shown[0]:
+                    shown[0] = text
+                    task = asyncio.create_task(
+                        self.telegram.draft(chat_id, thread_id, draft_id, text)
+                    )
+                    handle.drafts.add(task)
+                    task.add_done_callback(handle.drafts.discard)
+
+            result = await self._call(kwargs, handle, on_text)
+            final = result.stop_reason not in CONTINUE_REASONS or step >= MAX_STEPS
+            if final:
+                handle.finalizing = True
+                await shielded(self._finish(handle, commit, result, step, typing))
+                return
+            event = assistant_completed(
+                handle.running,
+                step=step,
+                model=result.model or started.model,
+                api_message_id=result.api_message_id,
+                text=result.text,
+                stop_reason=result.stop_reason,
+                usage=result.usage,
+            )
+            await shielded(self._commit_step(handle, commit, event))
+            continuation = continuation_messages(
+                continuation,
+                result.stop_reason,
+                result.content,
+                handle.text_done,
+                thinking=started.thinking_budget_tokens is not None,
+            )
+
+    async def _commit_step(
+        self, handle: TurnHandle, commit: Commit, event: AssistantMessageCompleted
+    ) -> None:
+        charge = usage_charge(event, user_id=handle.user_id, turn_id=handle.running.turn_id)
+        state = await commit([event], [charge] if charge else [])
+        handle.text_done += event.text
+        handle.progress = StreamProgress()
+        if state.running is not None:
+            handle.running = state.running
+
+    async def _finish(
+        self,
+        handle: TurnHandle,
+        commit: Commit,
+        result: StepResult,
+        step: int,
+        typing: asyncio.Task[None],
+    ) -> None:
+        """Send the whole answer, then commit the last step and the turn's completion."""
+        running = handle.running
+        chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        typing.cancel()
+        await handle.stop_drafts()
+        full = handle.text_done + result.text
+        reply_to = (
+            running.started.input_message_ids[-1] if running.started.input_message_ids else None
+        )
+        ids = await self.telegram.send_answer(
+            chat_id, thread_id, full if full.strip() else "(no answer)", reply_to=reply_to
+        )
+        handle.timings.final_at = self.clock()
+        if handle.timings.last_token_at is not None:
+            PIPELINE_ADDED.labels("last_token_to_final").observe(
+                handle.timings.final_at - handle.timings.last_token_at
+            )
+        event = assistant_completed(
+            running,
+            step=step,
+            model=result.model or running.started.model,
+            api_message_id=result.api_message_id,
+            text=result.text,
+            stop_reason=result.stop_reason,
+            usage=result.usage,
+            telegram_message_ids=ids,
+        )
+        charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
+        done = turn_completed(_with_steps(running, step), running.telegram_message_ids + ids)
+        await commit([event, done], [charge] if charge else [])
+        handle.finished = True
+        TURNS.labels("completed").inc()
+
+    async def _call(
+        self, kwargs: dict[str, Any], handle: TurnHandle, on_text: Callable[[str], None]
+    ) -> StepResult:
+        attempt = 0
+        while True:
+            attempt += 1
+
+            def on_request(handle: TurnHandle = handle) -> None:
+                now = self.clock()
+                if handle.timings.request_at is None:
+                    handle.timings.request_at = now
+                    if handle.timings.received_at is not None:
+                        PIPELINE_ADDED.labels("update_to_request").observe(
+                            now - handle.timings.received_at
+                        )
+
+            try:
+                result = await self.claude.stream(
+                    kwargs, handle.progress, on_text=on_text, on_request=on_request
+                )
+            except ModelCallError as exc:
+                failure = exc.failure
+                retry = (
+                    failure.kind in ("rate_limited", "overloaded")
+                    and not failure.streamed
+                    and attempt <= self.config.model_retries
+                )
+                if not retry:
+                    raise
+                wait = min(failure.retry_after or 1.0, self.config.max_retry_wait)
+                await asyncio.sleep(wait)
+                handle.progress = StreamProgress()
+                continue
+            progress = handle.progress
+            if progress.first_token_at is not None and handle.timings.request_at is not None:
+                MODEL_FIRST_TOKEN.observe(progress.first_token_at - handle.timings.request_at)
+            handle.timings.last_token_at = self.clock()
+            return result
+
+    # ------------------------------------------------------------------ endings
+
+    async def _cancelled(self, handle: TurnHandle, commit: Commit) -> None:
+        running = handle.running
+        chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        reason = handle.cancel_reason or "stop_command"
+        await handle.stop_drafts()
+        partial = handle.progress.text
+        usage = handle.progress.partial_usage()
+        visible = handle.text_done + partial
+        if reason == "stop_command":
+            text = (visible.rstrip() + STOPPED_SUFFIX) if visible.strip() else "⏹ Stopped."
+        else:
+            text = visible
+        if text.strip():
+            try:
+                await self.telegram.send_answer(chat_id, thread_id, text)
+            except TelegramOutputError as exc:
+                log.warning("partial answer not shown: %s", exc)
+        event: TurnCancelled = turn_cancelled(
+            running, reason=reason, partial_usage=usage, partial_text=partial
+        )
+        charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
+        await commit([event], [charge] if charge else [])
+        handle.finished = True
+        TURNS.labels("cancelled").inc()
+
+    async def _failed(self, handle: TurnHandle, commit: Commit, failure: ModelFailure) -> None:
+        running = handle.running
+        chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        verdict = classify(failure)
+        await handle.stop_drafts()
+        usage = handle.progress.partial_usage() if verdict.report_partial_usage else Usage()
+        visible = handle.text_done + handle.progress.text
+        with contextlib.suppress(TelegramOutputError):
+            if visible.strip() and failure.kind != "telegram":
+                await self.telegram.send_answer(chat_id, thread_id, visible)
+            await self.telegram.send_notice(chat_id, thread_id, verdict.user_message)
+        event: TurnFailed = turn_failed(running, verdict, partial_usage=usage)
+        charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
+        await commit([event], [charge] if charge else [])
+        handle.finished = True
+        TURNS.labels("failed").inc()
+
+    # ------------------------------------------------------------------ inputs and naming
+
+    async def _file_blocks(self, handle: TurnHandle) -> dict[int, list[dict[str, Any]]]:
+        blocks: dict[int, list[dict[str, Any]]] = {}
+        for message in handle.inputs:
+            for readable in classify_message(message).readable:
+                block = await self.telegram.file_block(readable)
+                if block is not None:
+                    blocks.setdefault(message.message_id, []).append(block)
+        return blocks
+
+    async def _name_topic(self, handle: TurnHandle, commit: Commit) -> None:
+        running = handle.running
+        first = next((m.text for m in handle.inputs if m.text.strip()), "")
+        try:
+            answer, usage = await self.claude.complete(title_request(first, TITLE_MODEL))
+        except ModelCallError as exc:
+            log.info("topic not named: %s", exc)
+            answer, usage = "", Usage()
+        title = clean_title(answer, first)
+        renamed = await self.telegram.rename_topic(
+            running.chat_id, running.message_thread_id, title
+        )
+        if not renamed and usage.is_zero():
+            return
+        event: TopicNamed = topic_named(running, title=title, model=TITLE_MODEL, usage=usage)
+        charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
+        await shielded(commit([event], [charge] if charge else []))
+
+
+def _with_steps(running: RunningTurn, steps: int) -> RunningTurn:
+    return msgspec.structs.replace(running, steps=steps)

@@ -1,0 +1,275 @@
+"""The thread worker: a Faust app whose agent feeds ``bot.thread.inbox`` to the thread actor.
+
+Start it with :func:`run_thread_worker` (``botctl thread-worker``), or as a process:
+``python -m infra.threads.worker`` with the usual environment (``KAFKA_BOOTSTRAP_SERVERS``,
+``REDIS_URL``, ``TELEGRAM_*``, ``ANTHROPIC_*``) plus optional ``THREAD_TOPIC_PREFIX``,
+``THREAD_THINKING_BUDGET``, ``THREAD_FIRST_TOKEN_TIMEOUT``, ``THREAD_IDLE_TIMEOUT``,
+``THREAD_MODEL_RETRIES`` (see :class:`ThreadWorkerConfig`).
+
+The agent reads the inbox with ``stream.noack()``: it decodes each record (undecodable ones
+go to the dead-letter topic), hands it to the actor's mailbox for its thread key and goes on
+to the next record at once. The actor acks each event when what it caused is durable;
+Faust commits a partition only up to its first unacked offset, so out-of-order completion
+across threads never skips a command. Thread states live in the changelog-backed table
+``thread-state``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anthropic
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiokafka import AIOKafkaProducer
+
+from events.catalog import (
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+    THREAD_EVENTS,
+    THREAD_INBOX,
+    USERS_EVENTS,
+    TopicSpec,
+    with_prefix,
+)
+from events.codec import DecodeError, codec_for
+from infra.endpoints import Endpoints, resolve_endpoints
+from infra.faust_app import make_faust_app
+from infra.kafka.clients import make_producer
+from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.dead_letter import send_to_dead_letter
+from infra.kafka.topic_admin import ensure_topics
+from infra.logs import configure_logging
+from infra.redis_store import create_redis
+from infra.settings import ConfigError, Settings, load_settings
+from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
+from infra.threads.claude_client import ClaudeClient
+from infra.threads.generation_slots import GenerationSlots
+from infra.threads.log_views import LogViews
+from infra.threads.stores import FaustTableStore, ProducerSink
+from infra.threads.telegram_output import TelegramOutput
+from infra.threads.turn import TurnConfig, TurnRunner
+
+log = logging.getLogger(__name__)
+
+PARTITIONS = 12
+TOPICS = (THREAD_INBOX, THREAD_EVENTS, USERS_EVENTS, BILLING_COMMANDS, BILLING_LEDGER)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadWorkerConfig:
+    topic_prefix: str = ""
+    thinking_budget: int | None = None
+    first_token_timeout: float = 60.0
+    idle_timeout: float = 60.0
+    model_retries: int = 1
+    balance_wait: float = 2.0
+    data_dir: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ThreadWorkerConfig:
+        env = os.environ if env is None else env
+
+        def number(name: str, default: float) -> float:
+            raw = env.get(name)
+            try:
+                return float(raw) if raw else default
+            except ValueError:
+                raise ConfigError(f"{name}: {raw!r} is not a number") from None
+
+        budget = int(number("THREAD_THINKING_BUDGET", 0))
+        data_dir = env.get("THREAD_DATA_DIR")
+        return cls(
+            topic_prefix=env.get("THREAD_TOPIC_PREFIX", ""),
+            thinking_budget=budget or None,
+            first_token_timeout=number("THREAD_FIRST_TOKEN_TIMEOUT", 60.0),
+            idle_timeout=number("THREAD_IDLE_TIMEOUT", 60.0),
+            model_retries=int(number("THREAD_MODEL_RETRIES", 1)),
+            balance_wait=number("THREAD_BALANCE_WAIT", 2.0),
+            data_dir=Path(data_dir) if data_dir else None,
+        )
+
+
+class ThreadWorker:
+    """The Faust app, its table and agent, and the actor with its adapters."""
+
+    def __init__(
+        self,
+        endpoints: Endpoints,
+        settings: Settings,
+        profile: BrokerProfile,
+        config: ThreadWorkerConfig,
+    ) -> None:
+        self.endpoints = endpoints
+        self.settings = settings
+        self.profile = profile
+        self.config = config
+        prefix = config.topic_prefix
+        data_dir = config.data_dir or Path(tempfile.mkdtemp(prefix="thread-worker-"))
+        self.app = make_faust_app(
+            f"{prefix}thread-actor",
+            endpoints.kafka_bootstrap,
+            profile,
+            data_dir=data_dir,
+            topic_partitions=PARTITIONS,
+            stream_buffer_maxsize=8192,
+            broker_commit_every=100,
+            broker_commit_interval=1.0,
+            table_standby_replicas=0,
+        )
+        self.inbox_name = with_prefix(THREAD_INBOX, prefix).name
+        self.inbox = self.app.topic(
+            self.inbox_name,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=PARTITIONS,
+        )
+        self.table = self.app.Table(
+            "thread-state",
+            default=None,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+            partitions=PARTITIONS,
+        )
+        self.ready = asyncio.Event()
+        self.producer: AIOKafkaProducer = make_producer(endpoints.kafka_bootstrap, profile)
+        self.views = LogViews(endpoints.kafka_bootstrap, profile, topic_prefix=prefix)
+        self.actor: ThreadActor | None = None
+        self._closers: list[Any] = []
+        self.app.agent(self.inbox, name=f"{prefix}thread-inbox")(self._consume)
+        self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+
+    async def _consume(self, stream: Any) -> None:
+        await self.ready.wait()
+        codec = codec_for(THREAD_INBOX)
+        async for event in stream.noack().events():
+            message = event.message
+            try:
+                command = codec.decode(message.value, message.headers)
+            except DecodeError as exc:
+                await send_to_dead_letter(self.producer, message, exc.reason, exc.detail)
+                event.ack()
+                continue
+            assert self.actor is not None
+            self.actor.submit(InboxItem(command, message.partition, event.ack))
+
+    async def _on_revoked(self, app: Any, *, revoked: Any, **_: Any) -> None:
+        partitions = {tp.partition for tp in revoked if tp.topic == self.inbox_name}
+        if self.actor is not None and partitions:
+            await self.actor.stop(partitions)
+        store = self.actor.store if self.actor is not None else None
+        if isinstance(store, FaustTableStore):
+            store.forget()
+
+    async def start(self) -> None:
+        settings = self.settings
+        settings.require("telegram_bot_token", "anthropic_api_key")
+        assert settings.telegram_bot_token is not None
+        assert settings.anthropic_api_key is not None
+        await self.producer.start()
+        self._closers.append(self.producer.stop)
+        await self.views.start()
+        self._closers.append(self.views.stop)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.views.caught_up.wait(), 30)
+        redis = create_redis(self.endpoints.redis_url) if self.endpoints.redis_url else None
+        if redis is not None:
+            self._closers.append(redis.aclose)
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        bot = Bot(settings.telegram_bot_token.reveal(), session=session)
+        self._closers.append(bot.session.close)
+        client = anthropic.AsyncAnthropic(
+            api_key=settings.anthropic_api_key.reveal(),
+            base_url=settings.anthropic_base_url,
+            max_retries=0,
+        )
+        self._closers.append(client.close)
+        runner = TurnRunner(
+            ClaudeClient(
+                client,
+                first_token_timeout=self.config.first_token_timeout,
+                idle_timeout=self.config.idle_timeout,
+            ),
+            TelegramOutput(bot),
+            TurnConfig(model_retries=self.config.model_retries),
+        )
+        self.actor = ThreadActor(
+            store=FaustTableStore(self.table, self.producer),
+            sink=ProducerSink(self.producer),
+            runner=runner,
+            slots=GenerationSlots(redis, prefix=f"cg:{self.config.topic_prefix}gen:"),
+            balances=self.views.balances,
+            settings=self.views.settings,
+            config=ActorConfig(
+                topic_prefix=self.config.topic_prefix,
+                thinking_budget=self.config.thinking_budget,
+                balance_wait=self.config.balance_wait,
+            ),
+        )
+        self.ready.set()
+        await self.app.start()
+
+    async def stop(self) -> None:
+        if self.actor is not None:
+            await self.actor.stop()
+        with contextlib.suppress(Exception):
+            await self.app.stop()
+        for close in reversed(self._closers):
+            with contextlib.suppress(Exception):
+                await close()
+
+
+async def run_thread_worker(
+    endpoints: Endpoints,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    topic_prefix: str | None = None,
+    config: ThreadWorkerConfig | None = None,
+) -> None:
+    """Run the thread worker until ``stop`` is set (topics are ensured first)."""
+    config = config or ThreadWorkerConfig.from_env()
+    if topic_prefix is not None:
+        config = ThreadWorkerConfig(**{**_fields(config), "topic_prefix": topic_prefix})
+    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    specs: list[TopicSpec[Any]] = [*TOPICS, *(t.dead_letter() for t in TOPICS)]
+    report = await ensure_topics(endpoints.kafka_bootstrap, specs, name_prefix=config.topic_prefix)
+    for mismatch in report.mismatches:
+        log.warning("topic differs from the catalog: %s", mismatch)
+    worker = ThreadWorker(endpoints, settings, profile, config)
+    try:
+        await worker.start()
+        log.info("thread worker ready", extra={"fields": {"prefix": config.topic_prefix}})
+        await stop.wait()
+    finally:
+        await worker.stop()
+
+
+def _fields(config: ThreadWorkerConfig) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in config.__dataclass_fields__}
+
+
+async def _main() -> None:
+    from infra.services.lifecycle import stop_event_on_signals
+
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    endpoints = await resolve_endpoints(settings, start_embedded=False)
+    await run_thread_worker(endpoints, settings, stop_event_on_signals())
+
+
+if __name__ == "__main__":
+    asyncio.run(_main())

@@ -1,0 +1,107 @@
+"""The thread actor in-process against the real broker and Redis and both emulators."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import pytest_asyncio
+
+from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, THREAD_INBOX
+from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.telegram import TelegramEmulator
+from infra.emulators.testing import (
+    _anthropic_session,
+    _telegram_bot_session,
+    anthropic_client,
+    claude_emulator,
+    claude_emulator_server,
+    make_anthropic,
+    make_bot,
+    telegram_bot,
+    telegram_emulator,
+    telegram_emulator_server,
+)
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_producer
+from infra.kafka.compat import BrokerProfile
+from infra.kafka.topic_admin import ensure_topics
+from infra.redis_store import create_redis
+from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
+from infra.threads.claude_client import ClaudeClient
+from infra.threads.generation_slots import GenerationSlots
+from infra.threads.log_views import LedgerBalanceView, UserSettingsView
+from infra.threads.stores import MemoryThreadStore, ProducerSink
+from infra.threads.telegram_output import TelegramOutput
+from infra.threads.turn import TurnConfig, TurnRunner
+
+__all__ = [
+    "_anthropic_session",
+    "_telegram_bot_session",
+    "anthropic_client",
+    "claude_emulator",
+    "claude_emulator_server",
+    "telegram_bot",
+    "telegram_emulator",
+    "telegram_emulator_server",
+]
+
+
+@dataclass
+class Harness:
+    actor: ThreadActor
+    store: MemoryThreadStore
+    balances: LedgerBalanceView
+    telegram: TelegramEmulator
+    claude: ClaudeEmulator
+    prefix: str
+    acked: list[str] = field(default_factory=list)
+
+    def submit(self, command: object, partition: int = 0) -> None:
+        cmd_id = command.id  # type: ignore[attr-defined]
+        self.actor.submit(InboxItem(command, partition, lambda: self.acked.append(cmd_id)))  # type: ignore[arg-type]
+
+    def fund(self, user_id: int, amount: str = "1.00") -> None:
+        self.balances.balances[user_id] = Decimal(amount)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def harness(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    topic_prefix: str,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+) -> AsyncIterator[Harness]:
+    specs = [THREAD_INBOX, THREAD_EVENTS, BILLING_COMMANDS, BILLING_LEDGER]
+    await ensure_topics(stack.kafka_bootstrap, specs, name_prefix=topic_prefix)
+    producer = make_producer(stack.kafka_bootstrap, broker_profile)
+    await producer.start()
+    bot = make_bot(telegram_emulator)
+    client = make_anthropic(claude_emulator)
+    redis = create_redis(stack.redis_url)
+    store = MemoryThreadStore()
+    balances = LedgerBalanceView()
+    actor = ThreadActor(
+        store=store,
+        sink=ProducerSink(producer),
+        runner=TurnRunner(
+            ClaudeClient(client, first_token_timeout=3.0, idle_timeout=3.0),
+            TelegramOutput(bot),
+            TurnConfig(model_retries=0),
+        ),
+        slots=GenerationSlots(redis, prefix=f"cg:{topic_prefix}gen:"),
+        balances=balances,
+        settings=UserSettingsView(),
+        config=ActorConfig(topic_prefix=topic_prefix, balance_wait=0),
+    )
+    harness = Harness(actor, store, balances, telegram_emulator, claude_emulator, topic_prefix)
+    try:
+        yield harness
+    finally:
+        await actor.stop()
+        await producer.stop()
+        await bot.session.close()
+        await client.close()
+        await redis.aclose()

@@ -1,0 +1,173 @@
+"""The thread actor in one process: real broker, Redis, Telegram and Claude emulators."""
+
+from __future__ import annotations
+
+import asyncio
+
+from conftest import Harness
+from thread_harness import (
+    billing_commands,
+    eventually,
+    message_command,
+    stop_command,
+    thread_events,
+)
+
+from events.thread import (
+    AssistantMessageCompleted,
+    TurnCancelled,
+    TurnCompleted,
+    TurnFailed,
+    TurnStarted,
+    UserMessageRejected,
+)
+from infra.emulators.claude import Overloaded, StreamBreak, text_reply
+from infra.endpoints import Endpoints
+from infra.kafka.compat import BrokerProfile
+
+
+def chat(h: Harness, chat_id: int) -> int:
+    h.telegram.add_private_chat(chat_id)
+    h.fund(chat_id)
+    return chat_id
+
+
+async def test_streamed_reply_drafts_then_final_message_and_usage(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """A message streams drafts, ends in a final message, and reports usage once."""
+    h = harness
+    cid = chat(h, 7001)
+    answer = "Hello **there**, " + "streaming words " * 20
+    h.claude.script(text_reply(answer, chunk_delay=0.03, chunk_size=10))
+    cmd = message_command(cid, "hi", message_id=1)
+    h.submit(cmd)
+    await eventually(lambda: cmd.id in h.acked)
+    bot_msgs = h.telegram.bot_messages(cid)
+    assert len(bot_msgs) == 1
+    assert bot_msgs[0].text == answer.replace("**", "").strip()
+    drafts = h.telegram.drafts(cid)
+    assert drafts
+    assert all(len(d.history) >= 1 for d in drafts.values())
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds.count("TurnCompleted") == 1
+    completed = [e for e in events if isinstance(e, AssistantMessageCompleted)]
+    assert completed[0].usage.output_tokens > 0
+    charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert [c.operation_id for c in charges] == [f"usage:{completed[0].id}"]
+
+
+async def test_stop_mid_stream_keeps_partial_and_charges_partial(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """/stop during streaming: cancelled within 1 s, partial answer visible, partial usage."""
+    h = harness
+    cid = chat(h, 7002)
+    h.claude.script(text_reply("word " * 400, chunk_delay=0.05, chunk_size=5))
+    cmd = message_command(cid, "long please", message_id=1)
+    h.submit(cmd)
+    await eventually(lambda: any(d.history for d in h.telegram.drafts(cid).values()), 10)
+    loop = asyncio.get_running_loop()
+    stopped_at = loop.time()
+    h.submit(stop_command(cid))
+    await eventually(lambda: cmd.id in h.acked, 5)
+    assert loop.time() - stopped_at < 1.0
+    visible = h.telegram.bot_messages(cid)
+    assert visible
+    assert "word" in (visible[0].text or "")
+    assert "stopped" in (visible[-1].text or "")
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    cancelled = [e for e in events if isinstance(e, TurnCancelled)]
+    assert len(cancelled) == 1
+    assert cancelled[0].reason == "stop_command"
+    assert cancelled[0].partial_usage.output_tokens > 0
+    charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert [c.source for c in charges] == ["cancelled_call"]
+
+
+async def test_new_message_cancels_the_running_turn(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """A second message supersedes the first turn, which is cancelled; the second answers."""
+    h = harness
+    cid = chat(h, 7003)
+    h.claude.script(text_reply("slow " * 300, chunk_delay=0.05, chunk_size=5))
+    first = message_command(cid, "first", message_id=1)
+    second = message_command(cid, "second", message_id=2)
+    h.submit(first)
+    await h.claude.wait_for_requests(1, timeout=10)
+    await asyncio.sleep(0.2)
+    h.submit(second)
+    await eventually(lambda: second.id in h.acked and first.id in h.acked, 10)
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    cancelled = [e for e in events if isinstance(e, TurnCancelled)]
+    assert [c.reason for c in cancelled] == ["superseded"]
+    assert sum(isinstance(e, TurnCompleted) for e in events) == 1
+    assert h.telegram.bot_messages(cid)[-1].text == "second"
+    last_request = h.claude.last_message_request().body
+    texts = [b.get("text") for m in last_request["messages"] for b in m["content"]]
+    assert "first" in texts
+    assert "second" in texts
+
+
+async def test_failures_report_a_class_and_tell_the_user(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """529 before streaming: turn failed 'overloaded', no charge; a broken stream: partial."""
+    h = harness
+    cid = chat(h, 7004)
+    h.claude.fail_next(Overloaded())
+    one = message_command(cid, "one", message_id=1)
+    h.submit(one)
+    await eventually(lambda: one.id in h.acked)
+    h.claude.script(text_reply("part " * 50, failure=StreamBreak(after_events=8)))
+    two = message_command(cid, "two", message_id=2)
+    h.submit(two)
+    await eventually(lambda: two.id in h.acked)
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    failed = [e for e in events if isinstance(e, TurnFailed)]
+    assert [f.error_class for f in failed] == ["overloaded", "stream_broken"]
+    assert failed[0].partial_usage.is_zero()
+    assert not failed[1].partial_usage.is_zero()
+    charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert [c.source_event_id for c in charges] == [failed[1].id]
+    texts = [m.text or "" for m in h.telegram.bot_messages(cid)]
+    assert any("overloaded" in t for t in texts)
+
+
+async def test_sixth_generation_of_a_user_is_refused(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """Five slow turns in five threads of one user run; the sixth thread gets 'too many'."""
+    h = harness
+    user = 7010
+    h.fund(user)
+    h.telegram.add_group(-7010, forum=True)
+    topics = [h.telegram.create_topic(-7010, f"t{i}")["message"]["message_thread_id"]
+              for i in range(6)]  # fmt: skip
+    for _ in range(5):
+        h.claude.script(text_reply("slow " * 100, chunk_delay=0.05, chunk_size=5))
+    commands = [
+        message_command(
+            -7010,
+            f"q{i}",
+            message_id=100 + i,
+            user_id=user,
+            thread_id=topic,
+            chat_type="supergroup",
+        )
+        for i, topic in enumerate(topics)
+    ]
+    for command in commands[:5]:
+        h.submit(command)
+    await h.claude.wait_for_requests(5, timeout=10)
+    h.submit(commands[5])
+    await eventually(lambda: commands[5].id in h.acked, 10)
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    rejected = [e for e in events if isinstance(e, UserMessageRejected)]
+    assert [r.reason for r in rejected] == ["concurrency_limit"]
+    for command in commands[:5]:
+        h.submit(stop_command(-7010, thread_id=command.message.message_thread_id))
+    await eventually(lambda: all(c.id in h.acked for c in commands), 10)
+    assert sum(isinstance(e, TurnStarted) for e in events) == 5

@@ -1,0 +1,126 @@
+"""Helpers shared by the thread actor's integration and end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from aiokafka import TopicPartition
+
+from events.billing import StarterCreditGranted
+from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, TopicSpec, with_prefix
+from events.codec import codec_for
+from events.envelope import new_envelope
+from events.ids import new_id
+from events.keys import thread_key, user_key
+from events.messages import Attachment, TelegramUser, UserMessage
+from events.thread import StopRequested, UserMessageReceived
+from infra.kafka.clients import make_consumer
+from infra.kafka.compat import BrokerProfile
+
+
+def message_command(
+    chat_id: int,
+    text: str,
+    *,
+    message_id: int,
+    user_id: int | None = None,
+    thread_id: int | None = None,
+    attachments: tuple[Attachment, ...] = (),
+    media_group_id: str | None = None,
+    chat_type: str = "private",
+) -> UserMessageReceived:
+    user = user_id if user_id is not None else chat_id
+    return UserMessageReceived(
+        **new_envelope(key=thread_key(chat_id, thread_id), producer="test-gateway"),
+        message=UserMessage(
+            chat_id=chat_id,
+            chat_type=chat_type,
+            message_thread_id=thread_id,
+            message_id=message_id,
+            sender=TelegramUser(user_id=user, first_name="Tester"),
+            sent_at=datetime.now(UTC),
+            text=text,
+            attachments=attachments,
+            media_group_id=media_group_id,
+            is_topic_message=thread_id is not None,
+        ),
+    )
+
+
+def stop_command(chat_id: int, *, thread_id: int | None = None) -> StopRequested:
+    return StopRequested(
+        **new_envelope(key=thread_key(chat_id, thread_id), producer="test-gateway"),
+        user_id=chat_id,
+    )
+
+
+def starter_credit(user_id: int, balance: str = "1.00") -> StarterCreditGranted:
+    return StarterCreditGranted(
+        **new_envelope(key=user_key(user_id), producer="test-billing"),
+        operation_id=f"starter:{user_id}",
+        user_id=user_id,
+        amount=Decimal(balance),
+        balance_after=Decimal(balance),
+        command_id=new_id(),
+        command_digest="0" * 64,
+    )
+
+
+async def read_topic(
+    bootstrap: str, profile: BrokerProfile, spec: TopicSpec[Any], prefix: str
+) -> list[Any]:
+    """Every record of a (prefixed) topic, decoded, in partition order."""
+    name = with_prefix(spec, prefix).name
+    consumer = make_consumer(bootstrap, profile, [], group_id=None)
+    await consumer.start()
+    try:
+        parts = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or [])]
+        if not parts:
+            return []
+        consumer.assign(parts)
+        await consumer.seek_to_beginning(*parts)
+        ends = await consumer.end_offsets(parts)
+        out: list[Any] = []
+        pending = {tp for tp in parts if ends[tp] > 0}
+        while pending:
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                for rec in records:
+                    out.append(codec_for(spec).decode(rec.value))
+                    if rec.offset + 1 >= ends[tp]:
+                        pending.discard(tp)
+        return out
+    finally:
+        await consumer.stop()
+
+
+async def thread_events(bootstrap: str, profile: BrokerProfile, prefix: str) -> list[Any]:
+    return await read_topic(bootstrap, profile, THREAD_EVENTS, prefix)
+
+
+async def billing_commands(bootstrap: str, profile: BrokerProfile, prefix: str) -> list[Any]:
+    return await read_topic(bootstrap, profile, BILLING_COMMANDS, prefix)
+
+
+LEDGER = BILLING_LEDGER
+
+
+async def eventually(
+    predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05
+) -> Any:
+    """Wait until ``predicate()`` (sync or async) is truthy; return its value."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(interval)
