@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from infra.cli import db_cmds, emulator_cmds, stack_cmds, topics_cmds
+from infra.cli import db_cmds, emulator_cmds, read_cmds, stack_cmds, topics_cmds
 from infra.kafka.compat import BrokerUnreachable
 from infra.migrations import MigrationError
 from infra.settings import ConfigError
@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     stack_cmds.register(commands)
     db_cmds.register(commands)
-    topics_cmds.register(commands)
+    topics_actions = topics_cmds.register(commands)
+    read_cmds.register(commands, topics_actions)
     emulator_cmds.register(commands)
     return parser
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -16,12 +18,12 @@ from infra.kafka.topic_admin import ensure_topics
 from infra.logs import configure_logging
 from infra.metrics import serve_metrics
 from infra.migrations import migrate
-from infra.services.lifecycle import idle_service, stop_event_on_signals
+from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
-from infra.settings import load_settings
+from infra.settings import Settings, load_settings
 from infra.stack.embedded import EmbeddedStack, StackError
 
-SERVICES = ("gateway", "thread-worker", "billing-worker", "projector")
+SERVICES = ("gateway", "users-worker", "thread-worker", "billing-worker", "payments", "projector")
 
 
 def register(commands: Any) -> None:
@@ -91,12 +93,47 @@ async def _endpoints(start_embedded: bool) -> Endpoints:
     return endpoints
 
 
+ServiceMain = Callable[[Endpoints, Settings, asyncio.Event], Awaitable[None]]
+
+
+def _service_main(name: str) -> tuple[tuple[str, ...], ServiceMain]:
+    """The settings a service needs and its entry point (imported lazily: each service
+    process loads only its own adapters)."""
+    if name == "gateway":
+        from infra.gateway.app import run_gateway
+
+        return ("telegram_bot_token",), run_gateway
+    if name == "users-worker":
+        from infra.users.worker import run_users_worker
+
+        return (), run_users_worker
+    if name == "thread-worker":
+        from infra.threads.worker import run_thread_worker
+
+        return ("telegram_bot_token", "anthropic_api_key"), run_thread_worker
+    if name == "billing-worker":
+        from infra.billing.worker import run_billing_worker
+
+        return (), run_billing_worker
+    if name == "payments":
+        from infra.billing.payments_process import run_payments_process
+
+        return ("telegram_bot_token",), run_payments_process
+    if name == "projector":
+        from infra.projector.runner import run_projector
+
+        return (), run_projector
+    raise ValueError(f"unknown service {name!r}")
+
+
 async def run_service(args: argparse.Namespace) -> int:
     settings = load_settings()
+    required, service_main = _service_main(args.service)
+    settings.require(*required)
     configure_logging(settings.log_level)
     endpoints = await _endpoints(start_embedded=False)
     serve_metrics(settings.metrics_port)
-    await idle_service(args.service, endpoints, stop_event_on_signals())
+    await service_main(endpoints, settings, stop_event_on_signals())
     return 0
 
 

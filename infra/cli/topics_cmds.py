@@ -14,7 +14,8 @@ from infra.kafka.topic_admin import ensure_topics
 from infra.settings import load_settings
 
 
-def register(commands: Any) -> None:
+def register(commands: Any) -> Any:
+    """Adds ``topics`` and ``schema``; answers the ``topics`` sub-command set for others."""
     topics = commands.add_parser("topics", help="the Kafka topics of the catalog")
     actions = topics.add_subparsers(dest="action", required=True, metavar="ACTION")
     ensure = actions.add_parser(
@@ -34,6 +35,7 @@ def register(commands: Any) -> None:
         "--check", action="store_true", help="only compare; exit 1 on any difference"
     )
     export.set_defaults(handler=schema_exporter)
+    return actions
 
 
 async def topics_ensure(args: argparse.Namespace) -> int:

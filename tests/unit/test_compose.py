@@ -13,7 +13,14 @@ from infra.cli.main import build_parser
 from infra.settings import ENV_NAMES, SECRET_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
-BOT_SERVICES = {"gateway", "thread-worker", "billing-worker", "projector"}
+BOT_SERVICES = {
+    "gateway",
+    "users-worker",
+    "thread-worker",
+    "billing-worker",
+    "payments",
+    "projector",
+}
 INFRA_SERVICES = {"kafka", "postgres", "redis", "kafka-ui", "prometheus", "grafana"}
 
 
