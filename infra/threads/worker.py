@@ -140,8 +140,6 @@ class ThreadWorker:
             default=None,
             key_type=bytes,
             value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
             partitions=PARTITIONS,
         )
         self.ready = asyncio.Event()
@@ -166,7 +164,7 @@ class ThreadWorker:
             assert self.actor is not None
             self.actor.submit(InboxItem(command, message.partition, event.ack))
 
-    async def _on_revoked(self, app: Any, *, revoked: Any, **_: Any) -> None:
+    async def _on_revoked(self, app: Any, revoked: Any, **_: Any) -> None:
         partitions = {tp.partition for tp in revoked if tp.topic == self.inbox_name}
         if self.actor is not None and partitions:
             await self.actor.stop(partitions)
@@ -253,7 +251,13 @@ async def run_thread_worker(
     try:
         await worker.start()
         log.info("thread worker ready", extra={"fields": {"prefix": config.topic_prefix}})
-        await stop.wait()
+        stopping = asyncio.ensure_future(stop.wait())
+        crashed = asyncio.ensure_future(worker.app._crashed.wait())
+        await asyncio.wait([stopping, crashed], return_when=asyncio.FIRST_COMPLETED)
+        stopping.cancel()
+        crashed.cancel()
+        if worker.app._crashed.is_set():
+            raise RuntimeError(f"the Faust app crashed: {worker.app.crash_reason!r}")
     finally:
         await worker.stop()
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from decimal import Decimal
 
 import pytest_asyncio
+from thread_harness import Harness
 
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, THREAD_INBOX
 from infra.emulators.claude import ClaudeEmulator
@@ -28,7 +27,7 @@ from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.topic_admin import ensure_topics
 from infra.redis_store import create_redis
-from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
+from infra.threads.actor import ActorConfig, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LedgerBalanceView, UserSettingsView
@@ -46,24 +45,6 @@ __all__ = [
     "telegram_emulator",
     "telegram_emulator_server",
 ]
-
-
-@dataclass
-class Harness:
-    actor: ThreadActor
-    store: MemoryThreadStore
-    balances: LedgerBalanceView
-    telegram: TelegramEmulator
-    claude: ClaudeEmulator
-    prefix: str
-    acked: list[str] = field(default_factory=list)
-
-    def submit(self, command: object, partition: int = 0) -> None:
-        cmd_id = command.id  # type: ignore[attr-defined]
-        self.actor.submit(InboxItem(command, partition, lambda: self.acked.append(cmd_id)))  # type: ignore[arg-type]
-
-    def fund(self, user_id: int, amount: str = "1.00") -> None:
-        self.balances.balances[user_id] = Decimal(amount)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

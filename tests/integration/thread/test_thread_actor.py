@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from conftest import Harness
 from thread_harness import (
+    Harness,
     billing_commands,
     eventually,
     message_command,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,8 +19,13 @@ from events.ids import new_id
 from events.keys import thread_key, user_key
 from events.messages import Attachment, TelegramUser, UserMessage
 from events.thread import StopRequested, UserMessageReceived
+from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.telegram import TelegramEmulator
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
+from infra.threads.actor import InboxItem, ThreadActor
+from infra.threads.log_views import LedgerBalanceView
+from infra.threads.stores import MemoryThreadStore
 
 
 def message_command(
@@ -124,3 +130,21 @@ async def eventually(
         if loop.time() > deadline:
             raise TimeoutError("condition not met in time")
         await asyncio.sleep(interval)
+
+
+@dataclass
+class Harness:
+    actor: ThreadActor
+    store: MemoryThreadStore
+    balances: LedgerBalanceView
+    telegram: TelegramEmulator
+    claude: ClaudeEmulator
+    prefix: str
+    acked: list[str] = field(default_factory=list)
+
+    def submit(self, command: object, partition: int = 0) -> None:
+        cmd_id = command.id  # type: ignore[attr-defined]
+        self.actor.submit(InboxItem(command, partition, lambda: self.acked.append(cmd_id)))  # type: ignore[arg-type]
+
+    def fund(self, user_id: int, amount: str = "1.00") -> None:
+        self.balances.balances[user_id] = Decimal(amount)

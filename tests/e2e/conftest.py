@@ -1,0 +1,190 @@
+"""End-to-end: the thread worker as a separate process on the embedded stack, driven through
+its inbox topic, answering through the Telegram and Claude emulators (in this process)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from events.catalog import (
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+    THREAD_EVENTS,
+    THREAD_INBOX,
+    USERS_EVENTS,
+    TopicSpec,
+)
+from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.telegram import TelegramEmulator
+from infra.emulators.testing import (
+    _anthropic_session,
+    _telegram_bot_session,
+    anthropic_client,
+    claude_emulator,
+    claude_emulator_server,
+    telegram_bot,
+    telegram_emulator,
+    telegram_emulator_server,
+)
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_producer
+from infra.kafka.compat import BrokerProfile
+from infra.kafka.publisher import EventPublisher
+from infra.kafka.topic_admin import ensure_topics
+
+__all__ = [
+    "_anthropic_session",
+    "_telegram_bot_session",
+    "anthropic_client",
+    "claude_emulator",
+    "claude_emulator_server",
+    "telegram_bot",
+    "telegram_emulator",
+    "telegram_emulator_server",
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPICS: tuple[TopicSpec[Any], ...] = (
+    THREAD_INBOX,
+    THREAD_EVENTS,
+    USERS_EVENTS,
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+)
+
+
+@dataclass
+class WorkerProcess:
+    """A thread worker child process and how to restart or kill it."""
+
+    stack: Endpoints
+    prefix: str
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    starts: list[int] = field(default_factory=list)
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "infra.threads.worker"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+        )
+        self.starts.append(self.proc.pid)
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def terminate(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def worker_env(
+    stack: Endpoints,
+    prefix: str,
+    telegram: TelegramEmulator,
+    claude: ClaudeEmulator,
+    **extra: str,
+) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        "DATABASE_URL": stack.database_url,
+        "REDIS_URL": stack.redis_url,
+        "TELEGRAM_API_URL": telegram.base_url,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "ANTHROPIC_BASE_URL": claude.base_url,
+        "ANTHROPIC_API_KEY": "emulator-key",
+        "THREAD_TOPIC_PREFIX": prefix,
+        "THREAD_FIRST_TOKEN_TIMEOUT": "4",
+        "THREAD_IDLE_TIMEOUT": "4",
+        "THREAD_MODEL_RETRIES": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def e2e_prefix(stack: Endpoints) -> str:
+    prefix = f"e{uuid.uuid4().hex[:8]}."
+    specs = [*TOPICS, *(t.dead_letter() for t in TOPICS)]
+    await ensure_topics(stack.kafka_bootstrap, specs, name_prefix=prefix)
+    return prefix
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def publisher(
+    stack: Endpoints, broker_profile: BrokerProfile, e2e_prefix: str
+) -> AsyncIterator[EventPublisher]:
+    producer = make_producer(stack.kafka_bootstrap, broker_profile)
+    await producer.start()
+    yield EventPublisher(producer, topic_prefix=e2e_prefix)
+    await producer.stop()
+
+
+@pytest.fixture(scope="module")
+def thread_worker(
+    stack: Endpoints,
+    e2e_prefix: str,
+    telegram_emulator_server: TelegramEmulator,
+    claude_emulator_server: ClaudeEmulator,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[WorkerProcess]:
+    """One worker process shared by the module's tests (unique thread keys per test)."""
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    env = worker_env(stack, e2e_prefix, telegram_emulator_server, claude_emulator_server)
+    worker = WorkerProcess(stack, e2e_prefix, env, log_path)
+    worker.start()
+    yield worker
+    worker.terminate()
+
+
+async def wait_ready(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram: TelegramEmulator,
+    chat_id: int,
+    timeout: float = 60.0,
+) -> None:
+    """Send a probe message until the worker answers it (group joined, views caught up)."""
+    from thread_e2e import fund, send
+
+    telegram.add_private_chat(chat_id)
+    await fund(publisher, chat_id)
+    await send(publisher, chat_id, "ready?", message_id=1)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not telegram.bot_messages(chat_id):
+        if worker.proc is not None and worker.proc.poll() is not None:
+            raise RuntimeError(f"worker exited:\n{worker.log_tail()}")
+        if loop.time() > deadline:
+            raise TimeoutError(f"worker not ready:\n{worker.log_tail()}")
+        await asyncio.sleep(0.1)
