@@ -3,19 +3,14 @@ its inbox topic, answering through the Telegram and Claude emulators (in this pr
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
+from thread_e2e import ROOT, WorkerProcess
 
 from events.catalog import (
     BILLING_COMMANDS,
@@ -54,7 +49,6 @@ __all__ = [
     "telegram_emulator_server",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 TOPICS: tuple[TopicSpec[Any], ...] = (
     THREAD_INBOX,
     THREAD_EVENTS,
@@ -62,47 +56,6 @@ TOPICS: tuple[TopicSpec[Any], ...] = (
     BILLING_COMMANDS,
     BILLING_LEDGER,
 )
-
-
-@dataclass
-class WorkerProcess:
-    """A thread worker child process and how to restart or kill it."""
-
-    stack: Endpoints
-    prefix: str
-    env: dict[str, str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-    starts: list[int] = field(default_factory=list)
-
-    def start(self) -> None:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.threads.worker"],
-            env=self.env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
-        self.starts.append(self.proc.pid)
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def terminate(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-    def log_tail(self, lines: int = 40) -> str:
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
 
 
 def worker_env(
@@ -165,26 +118,3 @@ def thread_worker(
     worker.start()
     yield worker
     worker.terminate()
-
-
-async def wait_ready(
-    worker: WorkerProcess,
-    publisher: EventPublisher,
-    telegram: TelegramEmulator,
-    chat_id: int,
-    timeout: float = 60.0,
-) -> None:
-    """Send a probe message until the worker answers it (group joined, views caught up)."""
-    from thread_e2e import fund, send
-
-    telegram.add_private_chat(chat_id)
-    await fund(publisher, chat_id)
-    await send(publisher, chat_id, "ready?", message_id=1)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not telegram.bot_messages(chat_id):
-        if worker.proc is not None and worker.proc.poll() is not None:
-            raise RuntimeError(f"worker exited:\n{worker.log_tail()}")
-        if loop.time() > deadline:
-            raise TimeoutError(f"worker not ready:\n{worker.log_tail()}")
-        await asyncio.sleep(0.1)

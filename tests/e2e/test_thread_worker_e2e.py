@@ -2,20 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
 import pytest_asyncio
-from conftest import WorkerProcess, wait_ready
-from thread_e2e import charges_of, events_of, eventually, fund, send
+from aiokafka.partitioner import murmur2
+from thread_e2e import (
+    WorkerProcess,
+    charges_of,
+    events_of,
+    eventually,
+    fund,
+    send,
+    stop,
+    wait_ready,
+)
 
 from events.keys import thread_key
+from events.messages import Attachment
 from events.thread import (
     AssistantMessageCompleted,
+    TurnCancelled,
     TurnCompleted,
+    TurnFailed,
+    UserMessageRejected,
 )
 from infra.emulators.claude import (
     ClaudeEmulator,
+    Overloaded,
+    PromptTooLong,
+    RateLimited,
+    StreamBreak,
     text_reply,
 )
 from infra.emulators.telegram import TelegramEmulator
@@ -84,3 +102,303 @@ async def test_streamed_reply(
 async def _with(coro: object, kind: type) -> list[object] | None:
     found = await coro  # type: ignore[misc]
     return found if any(isinstance(e, kind) for e in found) else None
+
+
+def _album_attachment(update: dict[str, object]) -> tuple[Attachment, int, str]:
+    message = update["message"]
+    assert isinstance(message, dict)
+    photo = message["photo"][-1]
+    attachment = Attachment(
+        kind="photo",
+        file_id=photo["file_id"],
+        file_unique_id=photo["file_unique_id"],
+        file_size=photo.get("file_size"),
+        width=photo.get("width"),
+        height=photo.get("height"),
+    )
+    return attachment, message["message_id"], message["media_group_id"]
+
+
+async def test_media_group_is_one_turn(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+) -> None:
+    """Three photos of one album make one model request with three images, one answer."""
+    from infra.emulators.telegram import MediaItem
+
+    cid = await new_chat(publisher, telegram_emulator, 810002)
+    updates = telegram_emulator.send_media_group(
+        cid, [MediaItem(kind="photo", data=PNG, caption="what is this?" if i == 0 else None)
+              for i in range(3)]
+    )  # fmt: skip
+    for index, update in enumerate(updates):
+        attachment, message_id, group = _album_attachment(update)
+        await send(publisher, cid, "what is this?" if index == 0 else "", message_id=message_id,
+                   attachments=(attachment,), media_group_id=group)  # fmt: skip
+    await eventually(lambda: texts(telegram_emulator, cid), 20)
+    requests = claude_emulator.message_requests()
+    assert len(requests) == 1
+    blocks = [b for m in requests[0].body["messages"] for b in m["content"]]
+    assert sum(b["type"] == "image" for b in blocks) == 3
+    assert len(texts(telegram_emulator, cid)) == 1
+
+
+async def test_stop_mid_stream(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+) -> None:
+    """/stop while streaming: stops within 1 s, the partial answer stays, partial usage."""
+    cid = await new_chat(publisher, telegram_emulator, 810003)
+    claude_emulator.script(text_reply("token " * 500, chunk_delay=0.05, chunk_size=6))
+    await send(publisher, cid, "go on and on", message_id=10)
+    await eventually(lambda: any(d.history for d in telegram_emulator.drafts(cid).values()), 20)
+    loop = asyncio.get_running_loop()
+    sent_at = loop.time()
+    await stop(publisher, cid)
+    await eventually(lambda: texts(telegram_emulator, cid), 10, interval=0.01)
+    assert loop.time() - sent_at < 1.0
+    assert "token" in texts(telegram_emulator, cid)[0]
+    assert "stopped" in texts(telegram_emulator, cid)[0]
+    key = thread_key(cid)
+    events = await eventually(
+        lambda: _with(events_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key),
+                      TurnCancelled), 10)  # fmt: skip
+    cancelled = [e for e in events if isinstance(e, TurnCancelled)]
+    assert cancelled[0].reason == "stop_command"
+    assert cancelled[0].partial_usage.output_tokens > 0
+    charges = await charges_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key)
+    assert [(c.source, c.operation_id) for c in charges] == [
+        ("cancelled_call", f"usage:{cancelled[0].id}")
+    ]
+
+
+async def test_new_message_cancels_previous_turn(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+) -> None:
+    """A new message in the thread cancels the running turn and is answered itself."""
+    cid = await new_chat(publisher, telegram_emulator, 810004)
+    claude_emulator.script(text_reply("slow " * 500, chunk_delay=0.05, chunk_size=5,
+                                      contains="first"))  # fmt: skip
+    await send(publisher, cid, "first", message_id=10)
+    await claude_emulator.wait_for_requests(1, timeout=20)
+    await send(publisher, cid, "second", message_id=11)
+    await eventually(lambda: "second" in texts(telegram_emulator, cid), 20)
+    key = thread_key(cid)
+    events = await eventually(
+        lambda: _with(events_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key),
+                      TurnCompleted), 10)  # fmt: skip
+    assert [e.reason for e in events if isinstance(e, TurnCancelled)] == ["superseded"]
+    assert sum(isinstance(e, TurnCompleted) for e in events) == 1
+
+
+async def test_flood_control_backoff(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+) -> None:
+    """A 429 on the final message is waited out (retry_after) and the message arrives."""
+    cid = await new_chat(publisher, telegram_emulator, 810005)
+    telegram_emulator.fail_next("sendMessage", error_code=429, retry_after=2, chat_id=cid)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await send(publisher, cid, "flood me", message_id=10)
+    await eventually(lambda: texts(telegram_emulator, cid), 20)
+    calls = [
+        c
+        for c in telegram_emulator.calls("sendMessage")
+        if c.params.get("chat_id") in (cid, str(cid))
+    ]
+    assert calls[0].error is not None
+    assert "Too Many Requests" in calls[0].error
+    assert calls[-1].error is None
+    assert calls[-1].at - calls[0].at >= 2.0
+    assert loop.time() - started >= 2.0
+
+
+async def test_markdown_rejection_falls_back_to_plain_text(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+) -> None:
+    """When Telegram rejects the MarkdownV2 entities, the answer is re-sent as plain text."""
+    cid = await new_chat(publisher, telegram_emulator, 810006)
+    claude_emulator.script(text_reply("Some **bold** text.", contains="markdown"))
+    telegram_emulator.fail_next(
+        "sendMessage", error_code=400, chat_id=cid,
+        description="Bad Request: can't parse entities: Can't find end of Bold entity",
+    )  # fmt: skip
+    await send(publisher, cid, "markdown please", message_id=10)
+    await eventually(lambda: texts(telegram_emulator, cid), 20)
+    message = telegram_emulator.bot_messages(cid)[0]
+    assert message.parse_mode is None
+    assert message.text == "Some bold text."
+
+
+async def test_long_answer_is_split_in_two(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+) -> None:
+    """A 5,000-character answer arrives as two messages within Telegram's limit."""
+    cid = await new_chat(publisher, telegram_emulator, 810007)
+    answer = ("A sentence of forty characters, roughly.\n" * 125)[:5000]
+    claude_emulator.script(text_reply(answer, contains="long"))
+    await send(publisher, cid, "long answer please", message_id=10)
+    await eventually(lambda: len(texts(telegram_emulator, cid)) >= 2, 20)
+    parts = texts(telegram_emulator, cid)
+    assert len(parts) == 2
+    assert all(len(p) <= 4096 for p in parts)
+    assert "".join(parts).replace("\n", "") == answer.replace("\n", "")
+
+
+@pytest.mark.parametrize(
+    ("failure", "error_class"),
+    [
+        (RateLimited(retry_after=3), "rate_limited"),
+        (Overloaded(), "overloaded"),
+        (PromptTooLong(), "context_overflow"),
+        (StreamBreak(after_events=8), "stream_broken"),
+        (None, "timeout"),
+    ],
+)
+async def test_each_failure_class(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    failure: object,
+    error_class: str,
+) -> None:
+    """Each failure ends the turn with its error class, a clear message, usage only if
+    something was consumed."""
+    cid = await new_chat(publisher, telegram_emulator, 810100 + len(error_class))
+    if failure is None:
+        claude_emulator.script(text_reply("late", first_token_delay=8, contains="fail"))
+    else:
+        claude_emulator.script(text_reply("part " * 60, failure=failure, contains="fail"))  # type: ignore[arg-type]
+    await send(publisher, cid, "fail now", message_id=10)
+    key = thread_key(cid)
+    events = await eventually(
+        lambda: _with(events_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key),
+                      TurnFailed), 30)  # fmt: skip
+    failed = [e for e in events if isinstance(e, TurnFailed)]
+    assert [f.error_class for f in failed] == [error_class]
+    assert texts(telegram_emulator, cid)
+    assert "⚠️" in texts(telegram_emulator, cid)[-1]
+    charges = await charges_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key)
+    if error_class in ("stream_broken", "timeout"):  # the response had started: input billed
+        assert [c.source for c in charges] == ["failed_call"]
+    else:
+        assert charges == []
+
+
+async def test_unsupported_input_and_empty_balance_get_clear_replies(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+) -> None:
+    """A voice message is refused with a reason; a user at $0 is told to /pay."""
+    cid = await new_chat(publisher, telegram_emulator, 810008)
+    voice = Attachment(kind="voice", file_id="v1", file_unique_id="v1u", duration_seconds=2)
+    await send(publisher, cid, "", message_id=10, attachments=(voice,))
+    await eventually(lambda: texts(telegram_emulator, cid), 20)
+    assert "voice" in texts(telegram_emulator, cid)[0]
+    broke = 810009
+    telegram_emulator.add_private_chat(broke)
+    await fund(publisher, broke, "0.00")
+    await send(publisher, broke, "hello?", message_id=10)
+    await eventually(lambda: texts(telegram_emulator, broke), 20)
+    assert "/pay" in texts(telegram_emulator, broke)[0]
+    assert claude_emulator.message_requests() == []
+    events = await events_of(
+        stack.kafka_bootstrap, broker_profile, worker.prefix, thread_key(broke)
+    )
+    assert [e.reason for e in events if isinstance(e, UserMessageRejected)] == [
+        "insufficient_balance"
+    ]
+
+
+def _same_partition_keys(first_chat: int, partitions: int = 12) -> tuple[int, int]:
+    def partition(chat: int) -> int:
+        return (murmur2(thread_key(chat).encode()) & 0x7FFFFFFF) % partitions
+
+    target = partition(first_chat)
+    other = next(c for c in range(first_chat + 1, first_chat + 500) if partition(c) == target)
+    return first_chat, other
+
+
+async def test_slow_thread_does_not_delay_another_on_the_same_partition(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+) -> None:
+    """Two threads on one partition: while one streams slowly, the other is answered."""
+    slow, fast = _same_partition_keys(820000)
+    await new_chat(publisher, telegram_emulator, slow)
+    await new_chat(publisher, telegram_emulator, fast)
+    claude_emulator.script(text_reply("slow " * 200, chunk_delay=0.3, chunk_size=5,
+                                      contains="slow"))  # fmt: skip
+    await send(publisher, slow, "slow one", message_id=10)
+    await claude_emulator.wait_for_requests(1, timeout=20)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await send(publisher, fast, "fast one", message_id=10)
+    await eventually(lambda: texts(telegram_emulator, fast), 20, interval=0.01)
+    assert loop.time() - started < 3.0
+    assert texts(telegram_emulator, slow) == []
+    await stop(publisher, slow)
+    await eventually(lambda: texts(telegram_emulator, slow), 10)
+
+
+async def test_new_topic_is_named(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+) -> None:
+    """The first message of a forum topic gets a 3-6 word title via editForumTopic."""
+    from events.thread import TopicNamed
+
+    group = -100810010
+    user = 810010
+    telegram_emulator.add_group(group, forum=True)
+    topic = telegram_emulator.create_topic(group, "New topic", user_id=user)
+    thread_id = topic["message"]["message_thread_id"]
+    await fund(publisher, user)
+    claude_emulator.script(
+        text_reply("Baking Sourdough Bread At Home", model="claude-haiku-4-5-20251001")
+    )
+    await send(publisher, group, "how do I bake sourdough bread?", message_id=50, user_id=user,
+               thread_id=thread_id, chat_type="supergroup")  # fmt: skip
+    await eventually(lambda: telegram_emulator.topics(group)[thread_id].name != "New topic", 20)
+    assert telegram_emulator.topics(group)[thread_id].name == "Baking Sourdough Bread At Home"
+    key = thread_key(group, thread_id)
+    events = await eventually(
+        lambda: _with(events_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key),
+                      TopicNamed), 20)  # fmt: skip
+    named = [e for e in events if isinstance(e, TopicNamed)]
+    assert named[0].title == "Baking Sourdough Bread At Home"
+    charges = await charges_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key)
+    assert "topic_naming" in [c.source for c in charges]

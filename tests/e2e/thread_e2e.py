@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, THREAD_INBOX
 from events.thread import StopRequested, UserMessageReceived
+from infra.emulators.telegram import TelegramEmulator
+from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "thread"))
 
-from thread_harness import (
+from thread_harness import (  # noqa: E402
     eventually,
     message_command,
     read_topic,
@@ -53,3 +60,65 @@ async def charges_of(
 ) -> list[Any]:
     found = await read_topic(bootstrap, profile, BILLING_COMMANDS, prefix)
     return [c for c in found if c.thread_key == thread_key]
+
+
+@dataclass
+class WorkerProcess:
+    """A thread worker child process and how to restart or kill it."""
+
+    stack: Endpoints
+    prefix: str
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    starts: list[int] = field(default_factory=list)
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "infra.threads.worker"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+        )
+        self.starts.append(self.proc.pid)
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def terminate(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+async def wait_ready(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram: TelegramEmulator,
+    chat_id: int,
+    timeout: float = 60.0,
+) -> None:
+    """Send a probe message until the worker answers it (group joined, views caught up)."""
+    telegram.add_private_chat(chat_id)
+    await fund(publisher, chat_id)
+    await send(publisher, chat_id, "ready?", message_id=1)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not telegram.bot_messages(chat_id):
+        if worker.proc is not None and worker.proc.poll() is not None:
+            raise RuntimeError(f"worker exited:\n{worker.log_tail()}")
+        if loop.time() > deadline:
+            raise TimeoutError(f"worker not ready:\n{worker.log_tail()}")
+        await asyncio.sleep(0.1)
