@@ -27,10 +27,11 @@ millions of entries cannot copy a dict per entry); ``decide`` never mutates its 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Final, TypeAlias, TypedDict
+from typing import Final, Protocol, TypeAlias, TypedDict, cast
 
 from actors.billing import policy
 from actors.billing.pricing import PRICE_TABLES, PriceTable, PricingError, price
@@ -119,9 +120,61 @@ class BillingState:
 # --------------------------------------------------------------------------- evolve
 
 
-def evolve(state: BillingState, entry: Entry) -> BillingState:
+class Foldable(Protocol):
+    """What the fold reads of every entry: the full records and the slim ones of
+    :mod:`actors.billing.fold_records` (same tags, fewer fields, faster to decode)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def operation_id(self) -> str: ...
+    @property
+    def command_digest(self) -> str: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def balance_after(self) -> Decimal: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
+
+class _Rejection(Foldable, Protocol):
+    @property
+    def reason(self) -> str: ...
+
+
+class _OfPayment(Foldable, Protocol):
+    @property
+    def telegram_payment_charge_id(self) -> str: ...
+
+
+class _PaymentLike(_OfPayment, Protocol):
+    @property
+    def stars(self) -> int: ...
+
+
+_KIND_BY_TAG: Final = {
+    event_type(OperationRejected): "rejected",
+    event_type(PaymentCredited): "payment",
+    event_type(RefundDebited): "refund",
+    event_type(RefundReversed): "reversal",
+    event_type(StarterCreditGranted): "starter",
+}
+_kinds: dict[type, str] = {}
+
+
+def _kind(cls: type) -> str:
+    kind = _kinds.get(cls)
+    if kind is None:
+        tag = cls.__struct_config__.tag  # type: ignore[attr-defined]
+        kind = _kinds[cls] = _KIND_BY_TAG.get(tag, "")
+    return kind
+
+
+def evolve(state: BillingState, entry: Foldable) -> BillingState:
     """Fold one ledger entry into ``state`` (in place) and return it."""
-    if isinstance(entry, OperationRejected) and entry.reason == CONFLICTING_DUPLICATE:
+    kind = _kind(type(entry))
+    if kind == "rejected" and cast(_Rejection, entry).reason == CONFLICTING_DUPLICATE:
         pair = (entry.operation_id, entry.command_digest)
         if pair in state.conflicts:
             state.duplicate_entries += 1
@@ -140,24 +193,22 @@ def evolve(state: BillingState, entry: Entry) -> BillingState:
     state.last_entry_at = entry.occurred_at
     if entry.balance_after != balance:
         state.balance_mismatches += 1
-    if isinstance(entry, PaymentCredited):
-        state.payments[entry.telegram_payment_charge_id] = PaymentState(
-            entry.telegram_payment_charge_id, entry.stars, entry.amount, entry.occurred_at
-        )
-    elif isinstance(entry, RefundDebited):
-        payment = state.payments.get(entry.telegram_payment_charge_id)
+    if not kind or kind == "rejected":
+        return state
+    if kind == "payment":
+        paid = cast(_PaymentLike, entry)
+        charge = paid.telegram_payment_charge_id
+        state.payments[charge] = PaymentState(charge, paid.stars, paid.amount, paid.occurred_at)
+    elif kind == "refund" or kind == "reversal":
+        payment = state.payments.get(cast(_OfPayment, entry).telegram_payment_charge_id)
         if payment is not None:
-            payment.refunded = True
-    elif isinstance(entry, RefundReversed):
-        payment = state.payments.get(entry.telegram_payment_charge_id)
-        if payment is not None:
-            payment.refunded = False
-    elif isinstance(entry, StarterCreditGranted):
+            payment.refunded = kind == "refund"
+    elif kind == "starter":
         state.starter_granted = True
     return state
 
 
-def fold(entries: list[Entry], state: BillingState | None = None) -> BillingState:
+def fold(entries: Iterable[Foldable], state: BillingState | None = None) -> BillingState:
     """The state after ``entries`` (from an empty state unless one is given)."""
     result = state if state is not None else BillingState()
     for entry in entries:

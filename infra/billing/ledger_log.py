@@ -9,17 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Final
+from typing import Final, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from actors.billing.ledger import BillingState, evolve
+from actors.billing.fold_records import decode_slim
+from actors.billing.ledger import BillingState, Foldable, evolve
 from events.catalog import BILLING_LEDGER, LedgerRecord
 from events.codec import Codec, DecodeError, codec_for
 
 FETCH_RECORDS: Final = 20_000
 
 States = dict[str, BillingState]
+T = TypeVar("T", bound=Foldable)
+_FULL: Final[Codec[LedgerRecord]] = codec_for(BILLING_LEDGER)
 
 
 class LedgerCorrupt(Exception):
@@ -37,7 +40,24 @@ async def read_to_end(
     """Feed every entry of ``partitions`` (from offset 0 to the end offset read at the
     start) to ``on_entry(partition, entry)``; with ``until``, stop at entries that
     occurred after it. Returns how many entries were read."""
-    codec = codec or codec_for(BILLING_LEDGER)
+    full = codec or codec_for(BILLING_LEDGER)
+    return await _read(reader, partitions, full.decode, on_entry, until)
+
+
+def _decode_for_fold(value: bytes | None) -> Foldable:
+    slim = decode_slim(value) if value else None
+    if slim is not None:
+        return slim
+    return _FULL.decode(value)
+
+
+async def _read(
+    reader: AIOKafkaConsumer,
+    partitions: Iterable[TopicPartition],
+    decode: Callable[[bytes | None], T],
+    on_entry: Callable[[int, T], None],
+    until: datetime | None,
+) -> int:
     tps = list(partitions)
     if not tps:
         return 0
@@ -51,19 +71,20 @@ async def read_to_end(
         batches = await reader.getmany(*remaining, timeout_ms=1000, max_records=FETCH_RECORDS)
         for tp, records in batches.items():
             end = ends[tp]
+            partition = tp.partition
             for record in records:
-                if record.offset >= end or tp in stopped:
+                if record.offset >= end:
                     break
                 try:
-                    entry = codec.decode(record.value)
+                    entry = decode(record.value)
                 except DecodeError as exc:
                     raise LedgerCorrupt(
-                        f"{tp.topic}[{tp.partition}]@{record.offset}: {exc.reason}: {exc.detail}"
+                        f"{tp.topic}[{partition}]@{record.offset}: {exc.reason}: {exc.detail}"
                     ) from exc
                 if until is not None and entry.occurred_at > until:
                     stopped.add(tp)
                     break
-                on_entry(tp.partition, entry)
+                on_entry(partition, entry)
                 count += 1
         for tp in list(remaining):
             if tp in stopped or await reader.position(tp) >= ends[tp]:
@@ -78,15 +99,17 @@ async def fold_partitions(
     *,
     until: datetime | None = None,
 ) -> dict[int, States]:
-    """Per partition, per user key: the billing state folded from the ledger."""
+    """Per partition, per user key: the billing state folded from the ledger (entries are
+    decoded with the slim fold records, falling back to the full codec)."""
     states: dict[int, States] = {p: {} for p in partitions}
 
-    def apply(partition: int, entry: LedgerRecord) -> None:
+    def apply(partition: int, entry: Foldable) -> None:
         by_key = states[partition]
-        state = by_key.get(entry.key)
+        key = entry.key
+        state = by_key.get(key)
         if state is None:
-            state = by_key[entry.key] = BillingState()
+            state = by_key[key] = BillingState()
         evolve(state, entry)
 
-    await read_to_end(reader, [TopicPartition(topic, p) for p in states], apply, until=until)
+    await _read(reader, [TopicPartition(topic, p) for p in states], _decode_for_fold, apply, until)
     return states
