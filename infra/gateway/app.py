@@ -110,8 +110,13 @@ class Gateway:
         dispatcher = build_dispatcher(ctx, services)
         return cls(ctx, services, dispatcher, UpdateIntake(dispatcher, bot))
 
+    async def start(self) -> None:
+        """Run the routers' startup hooks (polling and the webhook do not do it for us)."""
+        await self.dispatcher.emit_startup(bot=self.ctx.bot)
+
     async def close(self) -> None:
         await self.services.close()
+        await self.dispatcher.emit_shutdown(bot=self.ctx.bot)
 
 
 @contextlib.asynccontextmanager
@@ -160,6 +165,7 @@ async def open_gateway(
             user_settings=user_settings,
             batch_config=batch_config,
         )
+        await gateway.start()
         stack.push_async_callback(gateway.close)
         yield gateway
 

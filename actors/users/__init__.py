@@ -1,0 +1,1 @@
+"""The users actor's pure logic: registration, profile, default model and personality."""

@@ -1,0 +1,171 @@
+"""Decide and evolve for one user (key: user id).
+
+State is the fold of the user's own ``bot.users.events``. A command is decided against it:
+registering an already registered user only refreshes a changed profile; setting the model
+or personality it already has writes nothing. Output ids derive from the command id, so a
+command redelivered after a crash yields the same records again (duplicates downstream).
+
+Registration also asks billing for the starter credit (operation id ``starter:{user_id}``,
+idempotent in the ledger). The shell writes :attr:`Decision.billing` *before*
+:attr:`Decision.events`: the events are the actor's state, so if it dies between the two
+writes the command is decided again on redelivery (the user is still unregistered) and
+billing sees the same operation id twice, which it ignores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final
+
+import msgspec
+
+from events.billing import StarterCreditRequested
+from events.catalog import BillingCommand, UserCommand, UserEvent
+from events.envelope import caused_by
+from events.keys import user_key
+from events.messages import TelegramUser
+from events.usage import KNOWN_MODELS, SONNET, ModelId
+from events.users import (
+    ModelChanged,
+    ModelChangeRequested,
+    PersonalityChanged,
+    ProfileUpdated,
+    RegistrationRequested,
+    UserRegistered,
+)
+
+PRODUCER: Final = "users-actor"
+DEFAULT_MODEL: Final[ModelId] = SONNET
+
+
+def starter_operation_id(user_id: int) -> str:
+    return f"starter:{user_id}"
+
+
+class UserState(msgspec.Struct, frozen=True, kw_only=True):
+    """What the actor knows about one user."""
+
+    user_id: int
+    registered: bool = False
+    profile: TelegramUser | None = None
+    model: ModelId = DEFAULT_MODEL
+    personality: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Records to write: billing commands first, then the user's own events."""
+
+    events: list[UserEvent] = field(default_factory=list)
+    billing: list[BillingCommand] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.events and not self.billing
+
+
+def command_user_id(command: UserCommand) -> int:
+    if isinstance(command, RegistrationRequested):
+        return command.profile.user_id
+    return command.user_id
+
+
+def initial(user_id: int) -> UserState:
+    return UserState(user_id=user_id)
+
+
+def decide(state: UserState, command: UserCommand) -> Decision:
+    if isinstance(command, RegistrationRequested):
+        return _register(state, command)
+    if isinstance(command, ModelChangeRequested):
+        if command.model not in KNOWN_MODELS or command.model == state.model:
+            return Decision()
+        return Decision(
+            events=[
+                ModelChanged(
+                    **caused_by(command, producer=PRODUCER, label="model_changed"),
+                    user_id=state.user_id,
+                    model=command.model,
+                    previous_model=state.model,
+                )
+            ]
+        )
+    if command.personality == state.personality:
+        return Decision()
+    return Decision(
+        events=[
+            PersonalityChanged(
+                **caused_by(command, producer=PRODUCER, label="personality_changed"),
+                user_id=state.user_id,
+                personality=command.personality,
+            )
+        ]
+    )
+
+
+def _register(state: UserState, command: RegistrationRequested) -> Decision:
+    profile = command.profile
+    if state.registered:
+        if state.profile == profile:
+            return Decision()
+        return Decision(
+            events=[
+                ProfileUpdated(
+                    **caused_by(command, producer=PRODUCER, label="profile_updated"),
+                    profile=profile,
+                )
+            ]
+        )
+    registered = UserRegistered(
+        **caused_by(command, producer=PRODUCER, label="registered"),
+        profile=profile,
+        default_model=state.model,  # DEFAULT_MODEL unless chosen before registering
+    )
+    starter = StarterCreditRequested(
+        **caused_by(
+            command, producer=PRODUCER, key=user_key(profile.user_id), label="starter_credit"
+        ),
+        operation_id=starter_operation_id(profile.user_id),
+        user_id=profile.user_id,
+    )
+    return Decision(events=[registered], billing=[starter])
+
+
+def evolve(state: UserState, event: UserEvent) -> UserState:
+    if isinstance(event, UserRegistered):
+        return msgspec.structs.replace(
+            state, registered=True, profile=event.profile, model=event.default_model
+        )
+    if isinstance(event, ProfileUpdated):
+        return msgspec.structs.replace(state, registered=True, profile=event.profile)
+    if isinstance(event, ModelChanged):
+        return msgspec.structs.replace(state, model=event.model)
+    return msgspec.structs.replace(state, personality=event.personality)
+
+
+def event_user_id(event: UserEvent) -> int:
+    if isinstance(event, UserRegistered | ProfileUpdated):
+        return event.profile.user_id
+    return event.user_id
+
+
+class UsersState:
+    """Many users' states (one partition's worth), folded from their events."""
+
+    __slots__ = ("_users",)
+
+    def __init__(self) -> None:
+        self._users: dict[int, UserState] = {}
+
+    def get(self, user_id: int) -> UserState:
+        return self._users.get(user_id) or initial(user_id)
+
+    def apply(self, event: UserEvent) -> None:
+        uid = event_user_id(event)
+        self._users[uid] = evolve(self.get(uid), event)
+
+    def __len__(self) -> int:
+        return len(self._users)
+
+    def __contains__(self, user_id: int) -> bool:
+        return user_id in self._users

@@ -1,0 +1,1 @@
+"""The users actor service (``bot.users.commands`` -> ``bot.users.events``)."""

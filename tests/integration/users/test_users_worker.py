@@ -1,0 +1,154 @@
+"""The users actor on the real broker: registration and starter credit exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest_asyncio
+from users_helpers import read_topic, running_worker
+
+from events.billing import StarterCreditRequested
+from events.catalog import BILLING_COMMANDS, USERS_COMMANDS, USERS_EVENTS
+from events.envelope import new_envelope
+from events.messages import TelegramUser
+from events.usage import HAIKU, OPUS
+from events.users import (
+    ModelChanged,
+    ModelChangeRequested,
+    ProfileUpdated,
+    RegistrationRequested,
+    UserRegistered,
+)
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_producer
+from infra.kafka.compat import BrokerProfile
+from infra.kafka.publisher import EventPublisher
+from infra.kafka.topic_admin import ensure_topics
+from infra.users.worker import CRASH_AFTER_BILLING_ENV, USERS_TOPICS
+
+ROOT = Path(__file__).resolve().parents[3]
+AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def registration(uid: int, name: str = "Ada") -> RegistrationRequested:
+    return RegistrationRequested(
+        **new_envelope(key=str(uid), producer="gateway", occurred_at=AT),
+        profile=TelegramUser(user_id=uid, first_name=name),
+        chat_id=uid,
+    )
+
+
+def model_change(uid: int, model: str) -> ModelChangeRequested:
+    return ModelChangeRequested(
+        **new_envelope(key=str(uid), producer="gateway", occurred_at=AT), user_id=uid, model=model
+    )
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def publisher(
+    stack: Endpoints, broker_profile: BrokerProfile, topic_prefix: str
+) -> AsyncIterator[EventPublisher]:
+    report = await ensure_topics(stack.kafka_bootstrap, USERS_TOPICS, name_prefix=topic_prefix)
+    assert report.ok, report.mismatches
+    producer = make_producer(stack.kafka_bootstrap, broker_profile)
+    await producer.start()
+    try:
+        yield EventPublisher(producer, topic_prefix=topic_prefix)
+    finally:
+        await producer.stop()
+
+
+async def test_registration_delivered_twice_registers_and_credits_once(
+    stack: Endpoints, broker_profile: BrokerProfile, topic_prefix: str, publisher: EventPublisher
+) -> None:
+    """The same RegistrationRequested twice, and a second one from another gateway, give one
+    UserRegistered and one StarterCreditRequested; state survives a worker restart."""
+    uid = 1001
+    first = registration(uid)
+    for cmd in (first, first, registration(uid)):
+        await publisher.publish(USERS_COMMANDS, cmd)
+    async with running_worker(stack, broker_profile, topic_prefix):
+        events = await read_topic(stack, broker_profile, topic_prefix, USERS_EVENTS, count=1)
+        credits = await read_topic(
+            stack, broker_profile, topic_prefix, BILLING_COMMANDS, count=1, settle=1.0
+        )
+        await publisher.publish(USERS_COMMANDS, model_change(uid, OPUS))
+        await read_topic(stack, broker_profile, topic_prefix, USERS_EVENTS, count=2)
+    # a fresh worker folds the events topic: it knows the user and the model
+    await publisher.publish(USERS_COMMANDS, registration(uid))
+    await publisher.publish(USERS_COMMANDS, registration(uid, name="Augusta"))
+    await publisher.publish(USERS_COMMANDS, model_change(uid, HAIKU))
+    async with running_worker(stack, broker_profile, topic_prefix):
+        events = await read_topic(
+            stack, broker_profile, topic_prefix, USERS_EVENTS, count=4, settle=1.0
+        )
+    credits = await read_topic(stack, broker_profile, topic_prefix, BILLING_COMMANDS, count=1)
+    assert [type(e) for e in events] == [
+        UserRegistered,
+        ModelChanged,
+        ProfileUpdated,
+        ModelChanged,
+    ], [(type(e).__name__, e.id, e.causation_id, getattr(e, "model", None)) for e in events]
+    assert events[0].causation_id == first.id
+    assert events[3].previous_model == OPUS
+    (credit,) = credits
+    assert isinstance(credit, StarterCreditRequested)
+    assert (credit.operation_id, credit.user_id) == (f"starter:{uid}", uid)
+
+
+async def test_crash_between_credit_and_registration_is_repaired_once(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    topic_prefix: str,
+    publisher: EventPublisher,
+    tmp_path: Path,
+) -> None:
+    """Killed after writing the starter credit but before UserRegistered, the actor decides
+    the command again on restart: one UserRegistered, and the credit repeated with the same
+    record id and operation id (which billing treats as the same operation)."""
+    uid = 2002
+    cmd = registration(uid)
+    await publisher.publish(USERS_COMMANDS, cmd)
+    env = {**os.environ, CRASH_AFTER_BILLING_ENV: "1", "PYTHONPATH": str(ROOT)}
+    log = open(tmp_path / "users.log", "wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "infra.users",
+            "--bootstrap",
+            stack.kafka_bootstrap,
+            "--prefix",
+            topic_prefix,
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        code = await asyncio.wait_for(asyncio.to_thread(proc.wait), 90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    assert code == 137, (tmp_path / "users.log").read_text()
+    assert (
+        await read_topic(stack, broker_profile, topic_prefix, USERS_EVENTS, count=1, timeout=1)
+        == []
+    )
+    async with running_worker(stack, broker_profile, topic_prefix):
+        events = await read_topic(
+            stack, broker_profile, topic_prefix, USERS_EVENTS, count=1, settle=1.0
+        )
+    credits = await read_topic(stack, broker_profile, topic_prefix, BILLING_COMMANDS, count=2)
+    assert [type(e) for e in events] == [UserRegistered]
+    assert len(credits) == 2
+    assert len({c.id for c in credits}) == 1
+    assert {c.operation_id for c in credits} == {f"starter:{uid}"}
