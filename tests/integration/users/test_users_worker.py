@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -116,9 +115,9 @@ async def test_crash_between_credit_and_registration_is_repaired_once(
     cmd = registration(uid)
     await publisher.publish(USERS_COMMANDS, cmd)
     env = {**os.environ, CRASH_AFTER_BILLING_ENV: "1", "PYTHONPATH": str(ROOT)}
-    log = open(tmp_path / "users.log", "wb")
-    proc = subprocess.Popen(
-        [
+    log_path = tmp_path / "users.log"
+    with log_path.open("wb") as log:
+        proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "infra.users",
@@ -126,19 +125,18 @@ async def test_crash_between_credit_and_registration_is_repaired_once(
             stack.kafka_bootstrap,
             "--prefix",
             topic_prefix,
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        code = await asyncio.wait_for(asyncio.to_thread(proc.wait), 90)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        log.close()
-    assert code == 137, (tmp_path / "users.log").read_text()
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+        )
+        try:
+            code = await asyncio.wait_for(proc.wait(), 90)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert code == 137, log_path.read_text()
     assert (
         await read_topic(stack, broker_profile, topic_prefix, USERS_EVENTS, count=1, timeout=1)
         == []
