@@ -108,7 +108,12 @@ class LogViews:
             with_prefix(spec, topic_prefix).name: spec for spec in sources
         }
         self._consumer: AIOKafkaConsumer = make_consumer(
-            bootstrap, profile, [], group_id=None, enable_auto_commit=False
+            bootstrap,
+            profile,
+            [],
+            group_id=None,
+            enable_auto_commit=False,
+            fetch_max_wait_ms=20 if profile.tansu_workarounds else 500,
         )
         self._task: asyncio.Task[None] | None = None
         self.caught_up = asyncio.Event()

@@ -1,0 +1,276 @@
+"""Latency the thread pipeline adds, and sustained turns per second.
+
+Run: ``.venv/bin/python bench/bench_pipeline.py [--threads 1 50 500] [--seconds 15]
+[--via-gateway]``.
+
+Starts the embedded stack (or uses KAFKA_BOOTSTRAP_SERVERS/DATABASE_URL/REDIS_URL), both
+emulators in this process (the Claude emulator answers instantly, the Telegram emulator
+without flood limits), and the thread worker as a separate process (``python -m
+infra.threads.worker``). ``N`` closed-loop threads each send a message, wait for the final
+answer, and send the next, for ``--seconds``. Measured per turn, on this host's monotonic
+clock (shared by all processes):
+
+* ``update->request``: from the update entering the pipeline (the command published to
+  ``bot.thread.inbox``; with ``--via-gateway`` the update queued in the Telegram emulator,
+  so the gateway's polling and batching count too) to the model request reaching the
+  Claude emulator;
+* ``last token->final``: from the Claude emulator writing the stream's last event to the
+  final ``sendMessage`` reaching the Telegram emulator;
+* ``turns/s``: answered turns per second over the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from aiohttp import web  # noqa: E402
+
+from events.billing import StarterCreditGranted  # noqa: E402
+from events.catalog import (  # noqa: E402
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+    THREAD_EVENTS,
+    THREAD_INBOX,
+    USERS_COMMANDS,
+    USERS_EVENTS,
+)
+from events.envelope import new_envelope  # noqa: E402
+from events.ids import new_id  # noqa: E402
+from events.keys import user_key  # noqa: E402
+from infra.emulators.claude import ClaudeEmulator  # noqa: E402
+from infra.emulators.telegram import TelegramEmulator  # noqa: E402
+from infra.endpoints import Endpoints, configured_endpoints  # noqa: E402
+from infra.kafka.clients import make_producer  # noqa: E402
+from infra.kafka.compat import probe_broker  # noqa: E402
+from infra.kafka.publisher import EventPublisher  # noqa: E402
+from infra.kafka.topic_admin import ensure_topics  # noqa: E402
+from infra.settings import load_settings  # noqa: E402
+from infra.stack.embedded import EmbeddedStack  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests" / "integration" / "thread"))
+from thread_harness import message_command  # noqa: E402
+
+
+class TimedClaude(ClaudeEmulator):
+    """The Claude emulator, remembering when each stream ended (by the last user text)."""
+
+    def __init__(self) -> None:
+        super().__init__(record=True)
+        self.stream_end: dict[str, float] = {}
+
+    def request_times(self) -> dict[str, float]:
+        """When each request arrived, by its last user text."""
+        found: dict[str, float] = {}
+        for req in self.message_requests():
+            messages = req.body.get("messages", []) if isinstance(req.body, dict) else []
+            users = [m for m in messages if m.get("role") == "user"]
+            if users:
+                content = users[-1]["content"]
+                text = (
+                    content
+                    if isinstance(content, str)
+                    else "".join(b.get("text", "") for b in content if b.get("type") == "text")
+                )
+                found.setdefault(text.split("\n")[-1], req.at)
+        return found
+
+    async def _stream(
+        self, request: web.Request, reply: Any, message: dict[str, Any]
+    ) -> web.StreamResponse:
+        text = "".join(b.get("text", "") for b in message.get("content", []))
+        response = await super()._stream(request, reply, message)
+        self.stream_end[text] = time.monotonic()
+        return response
+
+
+@dataclass
+class Run:
+    threads: int
+    sent_at: dict[str, float] = field(default_factory=dict)
+    done: int = 0
+    started: float = 0.0
+    ended: float = 0.0
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def closed_loop(
+    run: Run,
+    chat_id: int,
+    publisher: EventPublisher,
+    telegram: TelegramEmulator,
+    via_gateway: bool,
+    deadline: float,
+) -> None:
+    i = 0
+    while time.monotonic() < deadline:
+        i += 1
+        token = f"b{chat_id}x{i}"
+        before_all = len(telegram.chat(chat_id).messages)
+        run.sent_at[token] = time.monotonic()
+        if via_gateway:
+            telegram.send_text(chat_id, token)
+        else:
+            await publisher.publish(THREAD_INBOX, message_command(chat_id, token, message_id=i))
+        chat = telegram.chat(chat_id)
+        await telegram.wait_until(
+            lambda chat=chat, n=before_all: len(chat.messages) > n, timeout=120
+        )
+        run.done += 1
+
+
+async def bench(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    configured = configured_endpoints(settings)
+    stack: EmbeddedStack | None = None
+    if configured is None:
+        stack = EmbeddedStack(Path(tempfile.mkdtemp(prefix="bench-stack-")))
+        state = await stack.start()
+        endpoints = Endpoints(state.kafka_bootstrap, state.database_url, state.redis_url, True)
+    else:
+        endpoints = configured
+    prefix = f"bench{uuid.uuid4().hex[:6]}."
+    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    topics = [THREAD_INBOX, THREAD_EVENTS, USERS_COMMANDS, USERS_EVENTS, BILLING_COMMANDS,
+              BILLING_LEDGER]  # fmt: skip
+    await ensure_topics(
+        endpoints.kafka_bootstrap, [*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix
+    )
+    telegram = TelegramEmulator()
+    telegram.configure_flood(enabled=False)
+    telegram.record_calls = True
+    claude = TimedClaude()
+    await telegram.start()
+    await claude.start()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+        "DATABASE_URL": endpoints.database_url,
+        "REDIS_URL": endpoints.redis_url,
+        "TELEGRAM_API_URL": telegram.base_url,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "ANTHROPIC_BASE_URL": claude.base_url,
+        "ANTHROPIC_API_KEY": "emulator-key",
+        "THREAD_TOPIC_PREFIX": prefix,
+        "LOG_LEVEL": "WARNING",
+    }
+    logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    worker_log = (logs / "worker.log").open("ab")
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "infra.threads.worker",
+        env=env, cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    gateway: asyncio.subprocess.Process | None = None
+    if args.via_gateway:
+        gateway_log = (logs / "gateway.log").open("ab")
+        gateway = await asyncio.create_subprocess_exec(
+            sys.executable, str(ROOT / "tests" / "e2e" / "gateway_process.py"),
+            env=env, cwd=ROOT, stdout=gateway_log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    producer = make_producer(endpoints.kafka_bootstrap, profile)
+    await producer.start()
+    publisher = EventPublisher(producer, topic_prefix=prefix)
+    try:
+        max_threads = max(args.threads)
+        base = 5_000_000
+        for chat in range(base, base + max_threads + 1):
+            telegram.add_private_chat(chat)
+            await publisher.publish(
+                BILLING_LEDGER,
+                StarterCreditGranted(
+                    **new_envelope(key=user_key(chat), producer="bench"),
+                    operation_id=f"starter:{chat}", user_id=chat, amount=Decimal(100),
+                    balance_after=Decimal(100), command_id=new_id(), command_digest="0" * 64,
+                ),
+            )  # fmt: skip
+        # warm-up: the worker joins its group and answers
+        warm = Run(1)
+        await asyncio.wait_for(
+            closed_loop(warm, base + max_threads, publisher, telegram, args.via_gateway,
+                        time.monotonic() + 0.1), 120)  # fmt: skip
+        print(f"# {platform.node()} nproc={os.cpu_count()} python={platform.python_version()}")
+        print(f"# via gateway: {args.via_gateway}; {args.seconds:.0f} s per row")
+        print("| threads | turns | turns/s | update->request p50 / p99 ms "
+              "| last token->final p50 / p99 ms |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|")
+        for n in args.threads:
+            run = Run(n)
+            run.started = time.monotonic()
+            deadline = run.started + args.seconds
+            await asyncio.gather(
+                *(closed_loop(run, base + c, publisher, telegram, args.via_gateway, deadline)
+                  for c in range(n))
+            )  # fmt: skip
+            run.ended = time.monotonic()
+            finals = {}
+            for call in telegram.calls("sendMessage"):
+                text = str(call.params.get("text", "")).replace("\\", "")
+                finals.setdefault(text, call.at)
+            requests = claude.request_times()
+            to_request = [(requests[t] - s) * 1000 for t, s in run.sent_at.items() if t in requests]
+            to_final = [
+                (finals[t] - claude.stream_end[t]) * 1000
+                for t in run.sent_at if t in finals and t in claude.stream_end
+            ]  # fmt: skip
+            rate = run.done / (run.ended - run.started)
+            print(
+                f"| {n} | {run.done} | {rate:.0f} | {pct(to_request, 0.5):.1f} / "
+                f"{pct(to_request, 0.99):.1f} | {pct(to_final, 0.5):.1f} / "
+                f"{pct(to_final, 0.99):.1f} |",
+                flush=True,
+            )
+            if to_request:
+                _ = statistics.mean(to_request)
+    finally:
+        await producer.stop()
+        for proc in (gateway, worker):
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in (gateway, worker):
+            if proc is not None:
+                try:
+                    await asyncio.wait_for(proc.wait(), 20)
+                except TimeoutError:
+                    proc.kill()
+        await telegram.stop()
+        await claude.stop()
+        if stack is not None:
+            with contextlib.suppress(Exception):
+                stack.stop()
+        print(f"# logs: {logs}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 50, 500])
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--via-gateway", action="store_true")
+    asyncio.run(bench(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
