@@ -130,6 +130,7 @@ class Mailbox:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     task: asyncio.Task[None] | None = None
     turn: TurnHandle | None = None
+    publishing: asyncio.Task[None] | None = None
     deferred_acks: list[Callable[[], None]] = field(default_factory=list)
 
 
@@ -315,7 +316,12 @@ class ThreadActor:
         decision = decide_messages(state, fresh, facts)
         if decision.start is None and acquired:
             await self.slots.release(user_id, turn_id)
-        new_state = await self._commit(mailbox, decision.events, processed=[c.id for c in commands])
+        new_state = await self._commit(
+            mailbox,
+            decision.events,
+            processed=[c.id for c in commands],
+            publish_later=decision.start is not None,
+        )
         if decision.start is None or new_state.running is None:
             await self._send_notices(mailbox, decision.notices)
             for item in batch:
@@ -435,9 +441,17 @@ class ThreadActor:
         charges: Sequence[UsageChargeRequested] = (),
         *,
         processed: Sequence[str] = (),
+        publish_later: bool = False,
     ) -> ThreadState:
-        """Evolve, store state + outbox durably, publish the outbox durably, clear it."""
+        """Evolve, store state + outbox durably, publish the outbox durably, clear it.
+
+        With ``publish_later`` the outbox is published by a background task (the state write
+        is durable already, so a crash republishes it); the next commit of the thread waits
+        for that task first, and every ack comes after a later commit, so a command is still
+        acked only once its events are durable. The turn's model call need not wait for it.
+        """
         async with mailbox.lock:
+            await self._settle_publishing(mailbox)
             stored = self._load(mailbox.key)
             state = evolve_all(stored.state, list(events)).mark_processed(*processed)
             records = [self._record(self._events_topic, e) for e in events]
@@ -448,10 +462,31 @@ class ThreadActor:
             await shielded(
                 self.store.save(mailbox.key, mailbox.partition, StoredThread(state, outbox))
             )
-            if outbox:
+            if outbox and publish_later:
+                mailbox.publishing = asyncio.create_task(self._publish(mailbox, state, outbox))
+            elif outbox:
                 await shielded(self.sink.send_all(outbox))
                 self.store.save_local(mailbox.key, StoredThread(state))
             return state
+
+    async def _publish(
+        self, mailbox: Mailbox, state: ThreadState, outbox: tuple[OutboxRecord, ...]
+    ) -> None:
+        await self.sink.send_all(outbox)
+        current = self.store.load(mailbox.key)
+        if current is not None and current.outbox == outbox:
+            self.store.save_local(mailbox.key, StoredThread(current.state))
+
+    async def _settle_publishing(self, mailbox: Mailbox) -> None:
+        """Wait for a background publish; if it failed, its records stay in the outbox."""
+        task, mailbox.publishing = mailbox.publishing, None
+        if task is not None:
+            try:
+                await shielded(task)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox publish failed, will retry with the next commit: %s", exc)
 
     def _record(self, spec: TopicSpec[Any], record: Any) -> OutboxRecord:
         key, value, headers = codec_for(spec).encode(record)

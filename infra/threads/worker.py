@@ -62,7 +62,7 @@ from infra.threads.turn import TurnConfig, TurnRunner
 log = logging.getLogger(__name__)
 
 PARTITIONS = 12
-TANSU_FETCH_MAX_WAIT_MS = 5
+TANSU_FETCH_MAX_WAIT_MS = 10
 
 
 def limit_faust_fetch_wait(max_wait_ms: int) -> None:
@@ -148,7 +148,9 @@ class ThreadWorker:
         self.profile = profile
         self.config = config
         if profile.tansu_workarounds:
-            limit_faust_fetch_wait(TANSU_FETCH_MAX_WAIT_MS)
+            limit_faust_fetch_wait(
+                int(os.environ.get("THREAD_FETCH_MAX_WAIT_MS", TANSU_FETCH_MAX_WAIT_MS))
+            )
         prefix = config.topic_prefix
         data_dir = config.data_dir or Path(tempfile.mkdtemp(prefix="thread-worker-"))
         self.app = make_faust_app(
