@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from infra.cli import db_cmds, emulator_cmds, read_cmds, stack_cmds, topics_cmds
+from infra.cli import db_cmds, demo_cmds, emulator_cmds, read_cmds, stack_cmds, topics_cmds
 from infra.kafka.compat import BrokerUnreachable
 from infra.migrations import MigrationError
 from infra.settings import ConfigError
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     topics_actions = topics_cmds.register(commands)
     read_cmds.register(commands, topics_actions)
     emulator_cmds.register(commands)
+    demo_cmds.register(commands)
     return parser
 
 
