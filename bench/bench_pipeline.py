@@ -74,6 +74,7 @@ class TimedClaude(ClaudeEmulator):
 
     def __init__(self) -> None:
         super().__init__(record=True)
+        self.arrived: dict[str, float] = {}
         self.stream_end: dict[str, float] = {}
 
     def request_times(self) -> dict[str, float]:
@@ -101,10 +102,31 @@ class TimedClaude(ClaudeEmulator):
         return response
 
 
+class TimedTelegram(TelegramEmulator):
+    """The Telegram emulator, waking the bench's waiter of a chat on its final message."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiters: dict[int, asyncio.Future[float]] = {}
+        self.final_at: dict[str, float] = {}
+
+    def _record(self, token: str, method: str, params: Any, error: str | None) -> None:
+        super()._record(token, method, params, error)
+        if method.lower() != "sendmessage" or error is not None:
+            return
+        now = time.monotonic()
+        values = params.values
+        self.final_at.setdefault(str(values.get("text", "")).replace("\\", ""), now)
+        waiter = self.waiters.pop(int(values.get("chat_id", 0)), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(now)
+
+
 @dataclass
 class Run:
     threads: int
     sent_at: dict[str, float] = field(default_factory=dict)
+    publish_ms: list[float] = field(default_factory=list)
     done: int = 0
     started: float = 0.0
     ended: float = 0.0
@@ -121,7 +143,7 @@ async def closed_loop(
     run: Run,
     chat_id: int,
     publisher: EventPublisher,
-    telegram: TelegramEmulator,
+    telegram: TimedTelegram,
     via_gateway: bool,
     deadline: float,
 ) -> None:
@@ -129,16 +151,14 @@ async def closed_loop(
     while time.monotonic() < deadline:
         i += 1
         token = f"b{chat_id}x{i}"
-        before_all = len(telegram.chat(chat_id).messages)
+        waiter = telegram.waiters[chat_id] = asyncio.get_running_loop().create_future()
         run.sent_at[token] = time.monotonic()
         if via_gateway:
             telegram.send_text(chat_id, token)
         else:
             await publisher.publish(THREAD_INBOX, message_command(chat_id, token, message_id=i))
-        chat = telegram.chat(chat_id)
-        await telegram.wait_until(
-            lambda chat=chat, n=before_all: len(chat.messages) > n, timeout=120
-        )
+            run.publish_ms.append((time.monotonic() - run.sent_at[token]) * 1000)
+        await asyncio.wait_for(waiter, 120)
         run.done += 1
 
 
@@ -159,9 +179,9 @@ async def bench(args: argparse.Namespace) -> None:
     await ensure_topics(
         endpoints.kafka_bootstrap, [*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix
     )
-    telegram = TelegramEmulator()
+    telegram = TimedTelegram()
     telegram.configure_flood(enabled=False)
-    telegram.record_calls = True
+    telegram.record_calls = False
     claude = TimedClaude()
     await telegram.start()
     await claude.start()
@@ -177,11 +197,13 @@ async def bench(args: argparse.Namespace) -> None:
         "ANTHROPIC_API_KEY": "emulator-key",
         "THREAD_TOPIC_PREFIX": prefix,
         "LOG_LEVEL": "WARNING",
+        "METRICS_PORT": str(args.metrics_port),
     }
     logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     worker_log = (logs / "worker.log").open("ab")
+    profile_args = ["-m", "cProfile", "-o", args.profile_worker] if args.profile_worker else []
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "infra.threads.worker",
+        sys.executable, *profile_args, "-m", "infra.threads.worker",
         env=env, cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     gateway: asyncio.subprocess.Process | None = None
@@ -226,10 +248,7 @@ async def bench(args: argparse.Namespace) -> None:
                   for c in range(n))
             )  # fmt: skip
             run.ended = time.monotonic()
-            finals = {}
-            for call in telegram.calls("sendMessage"):
-                text = str(call.params.get("text", "")).replace("\\", "")
-                finals.setdefault(text, call.at)
+            finals = telegram.final_at
             requests = claude.request_times()
             to_request = [(requests[t] - s) * 1000 for t, s in run.sent_at.items() if t in requests]
             to_final = [
@@ -237,6 +256,12 @@ async def bench(args: argparse.Namespace) -> None:
                 for t in run.sent_at if t in finals and t in claude.stream_end
             ]  # fmt: skip
             rate = run.done / (run.ended - run.started)
+            await print_worker_histograms(args.metrics_port)
+            if run.publish_ms:
+                print(
+                    f"#   inbox publish (acks=all) p50 {pct(run.publish_ms, 0.5):.1f} ms, "
+                    f"p99 {pct(run.publish_ms, 0.99):.1f} ms"
+                )
             print(
                 f"| {n} | {run.done} | {rate:.0f} | {pct(to_request, 0.5):.1f} / "
                 f"{pct(to_request, 0.99):.1f} | {pct(to_final, 0.5):.1f} / "
@@ -264,11 +289,30 @@ async def bench(args: argparse.Namespace) -> None:
         print(f"# logs: {logs}")
 
 
+async def print_worker_histograms(port: int) -> None:
+    """The worker's own view: command received -> model request, last token -> final."""
+    import aiohttp
+
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/metrics") as response,
+        ):
+            text = await response.text()
+    except aiohttp.ClientError:
+        return
+    for line in text.splitlines():
+        if line.startswith("claudegram_pipeline_added_seconds_bucket"):
+            print("#   " + line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 50, 500])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--via-gateway", action="store_true")
+    parser.add_argument("--metrics-port", type=int, default=19187)
+    parser.add_argument("--profile-worker", default="", help="write the worker's cProfile here")
     asyncio.run(bench(parser.parse_args()))
 
 

@@ -9,6 +9,7 @@ Faust restores the table from the changelog when a worker (re)gains a partition.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -62,12 +63,37 @@ class MemoryThreadStore:
         self.cache[key] = stored
 
 
-class FaustTableStore:
-    """The thread table: Faust's store for reads and recovery, our producer for writes."""
+class ProducerPool:
+    """Several producers, a record's key choosing one (so one key keeps its order).
 
-    def __init__(self, table: Any, producer: AIOKafkaProducer) -> None:
+    aiokafka keeps one produce request in flight per broker connection, and with Tansu's
+    single-record batches a request carries at most one record per partition; a few
+    connections multiply what one thread worker can write per round trip.
+    """
+
+    def __init__(self, producers: Sequence[AIOKafkaProducer]) -> None:
+        if not producers:
+            raise ValueError("a producer pool needs at least one producer")
+        self.producers = list(producers)
+
+    def for_key(self, key: bytes) -> AIOKafkaProducer:
+        return self.producers[zlib.crc32(key) % len(self.producers)]
+
+    async def start(self) -> None:
+        for producer in self.producers:
+            await producer.start()
+
+    async def stop(self) -> None:
+        for producer in self.producers:
+            await producer.stop()
+
+
+class FaustTableStore:
+    """The thread table: Faust's store for reads and recovery, our producers for writes."""
+
+    def __init__(self, table: Any, producers: ProducerPool) -> None:
         self.table = table
-        self.producer = producer
+        self.producers = producers
         self.cache: dict[str, StoredThread] = {}
 
     @property
@@ -90,8 +116,9 @@ class FaustTableStore:
 
     async def save(self, key: str, partition: int, stored: StoredThread) -> None:
         data = encode_stored(stored)
-        await self.producer.send_and_wait(
-            self.changelog_topic, data, key=key.encode(), partition=partition
+        raw_key = key.encode()
+        await self.producers.for_key(raw_key).send_and_wait(
+            self.changelog_topic, data, key=raw_key, partition=partition
         )
         self.table.data[key.encode()] = data
         self.cache[key] = stored
@@ -101,14 +128,16 @@ class FaustTableStore:
 
 
 class ProducerSink:
-    """Publishes outbox records with an aiokafka producer, waiting for every ack."""
+    """Publishes outbox records, waiting for every ack (a pool: by record key)."""
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self.producer = producer
+    def __init__(self, producer: AIOKafkaProducer | ProducerPool) -> None:
+        self.pool = producer if isinstance(producer, ProducerPool) else ProducerPool([producer])
 
     async def send_all(self, records: Sequence[OutboxRecord]) -> None:
         futures = [
-            await self.producer.send(r.topic, r.value, key=r.key, headers=list(r.headers))
+            await self.pool.for_key(r.key).send(
+                r.topic, r.value, key=r.key, headers=list(r.headers)
+            )
             for r in records
         ]
         for future in futures:

@@ -55,7 +55,7 @@ from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews
-from infra.threads.stores import FaustTableStore, ProducerSink
+from infra.threads.stores import FaustTableStore, ProducerPool, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.turn import TurnConfig, TurnRunner
 
@@ -107,6 +107,7 @@ class ThreadWorkerConfig:
     idle_timeout: float = 60.0
     model_retries: int = 1
     balance_wait: float = 2.0
+    producers: int = 4
     data_dir: Path | None = None
 
     @classmethod
@@ -129,6 +130,7 @@ class ThreadWorkerConfig:
             idle_timeout=number("THREAD_IDLE_TIMEOUT", 60.0),
             model_retries=int(number("THREAD_MODEL_RETRIES", 1)),
             balance_wait=number("THREAD_BALANCE_WAIT", 2.0),
+            producers=max(1, int(number("THREAD_PRODUCERS", 4))),
             data_dir=Path(data_dir) if data_dir else None,
         )
 
@@ -160,7 +162,6 @@ class ThreadWorker:
             data_dir=data_dir,
             topic_partitions=PARTITIONS,
             stream_buffer_maxsize=8192,
-            broker_commit_every=100,
             broker_commit_interval=1.0,
             table_standby_replicas=0,
         )
@@ -182,6 +183,13 @@ class ThreadWorker:
         )
         self.ready = asyncio.Event()
         self.producer: AIOKafkaProducer = make_producer(endpoints.kafka_bootstrap, profile)
+        self.pool = ProducerPool(
+            [self.producer]
+            + [
+                make_producer(endpoints.kafka_bootstrap, profile)
+                for _ in range(max(0, config.producers - 1))
+            ]
+        )
         self.views = LogViews(endpoints.kafka_bootstrap, profile, topic_prefix=prefix)
         self.actor: ThreadActor | None = None
         self._closers: list[Any] = []
@@ -215,8 +223,8 @@ class ThreadWorker:
         settings.require("telegram_bot_token", "anthropic_api_key")
         assert settings.telegram_bot_token is not None
         assert settings.anthropic_api_key is not None
-        await self.producer.start()
-        self._closers.append(self.producer.stop)
+        await self.pool.start()
+        self._closers.append(self.pool.stop)
         await self.views.start()
         self._closers.append(self.views.stop)
         with contextlib.suppress(TimeoutError):
@@ -243,8 +251,8 @@ class ThreadWorker:
             TurnConfig(model_retries=self.config.model_retries),
         )
         self.actor = ThreadActor(
-            store=FaustTableStore(self.table, self.producer),
-            sink=ProducerSink(self.producer),
+            store=FaustTableStore(self.table, self.pool),
+            sink=ProducerSink(self.pool),
             runner=runner,
             slots=GenerationSlots(redis, prefix=f"cg:{self.config.topic_prefix}gen:"),
             balances=self.views.balances,
@@ -305,10 +313,12 @@ def _fields(config: ThreadWorkerConfig) -> dict[str, Any]:
 
 
 async def _main() -> None:
+    from infra.metrics import serve_metrics
     from infra.services.lifecycle import stop_event_on_signals
 
     settings = load_settings()
     configure_logging(settings.log_level)
+    serve_metrics(settings.metrics_port)
     endpoints = await resolve_endpoints(settings, start_embedded=False)
     await run_thread_worker(endpoints, settings, stop_event_on_signals())
 

@@ -171,3 +171,95 @@ async def test_sixth_generation_of_a_user_is_refused(
         h.submit(stop_command(-7010, thread_id=command.message.message_thread_id))
     await eventually(lambda: all(c.id in h.acked for c in commands), 10)
     assert sum(isinstance(e, TurnStarted) for e in events) == 5
+
+
+async def test_max_tokens_continues_in_a_second_step(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """stop_reason max_tokens: the turn continues (assistant prefill), two charged steps,
+    one final message with the whole text."""
+    h = harness
+    cid = chat(h, 7005)
+    h.claude.script(
+        text_reply("First half of the answer,", stop_reason="max_tokens"),
+        text_reply(" and the second half."),
+    )
+    cmd = message_command(cid, "continue me", message_id=1)
+    h.submit(cmd)
+    await eventually(lambda: cmd.id in h.acked)
+    assert [m.text for m in h.telegram.bot_messages(cid)] == [
+        "First half of the answer, and the second half."
+    ]
+    second = h.claude.message_requests()[-1].body["messages"]
+    assert second[-1] == {
+        "role": "assistant",
+        "content": [{"type": "text", "text": "First half of the answer,"}],
+    }
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    steps = [e for e in events if isinstance(e, AssistantMessageCompleted)]
+    assert [(s.step, s.stop_reason) for s in steps] == [(1, "max_tokens"), (2, "end_turn")]
+    charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert sorted(c.operation_id for c in charges) == sorted(f"usage:{s.id}" for s in steps)
+
+
+async def test_user_model_and_thread_override_choose_the_model(harness: Harness) -> None:
+    """The user's /model default applies; a thread override wins over it."""
+    from events.envelope import new_envelope
+    from events.keys import thread_key
+    from events.thread import SettingsOverrideRequested
+    from events.usage import HAIKU, OPUS
+
+    h = harness
+    cid = chat(h, 7006)
+    h.actor.settings.users.setdefault(cid, type(h.actor.settings.get(cid))()).model = HAIKU
+    first = message_command(cid, "which model?", message_id=1)
+    h.submit(first)
+    await eventually(lambda: first.id in h.acked)
+    assert h.claude.last_message_request().body["model"] == HAIKU
+    override = SettingsOverrideRequested(
+        **new_envelope(key=thread_key(cid), producer="test"), user_id=cid, model=OPUS
+    )
+    h.submit(override)
+    second = message_command(cid, "and now?", message_id=2)
+    h.submit(second)
+    await eventually(lambda: second.id in h.acked)
+    assert h.claude.last_message_request().body["model"] == OPUS
+
+
+async def test_redelivered_command_is_a_no_op(harness: Harness) -> None:
+    """The same command delivered twice is answered once (dedupe by command id)."""
+    h = harness
+    cid = chat(h, 7007)
+    cmd = message_command(cid, "only once", message_id=1)
+    h.submit(cmd)
+    await eventually(lambda: cmd.id in h.acked)
+    h.submit(cmd)
+    await eventually(lambda: h.acked.count(cmd.id) == 2)
+    assert len(h.telegram.bot_messages(cid)) == 1
+    assert len(h.claude.message_requests()) == 1
+
+
+async def test_interrupted_turn_is_rerun_once_after_restart(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """A turn abandoned mid-stream (worker gone) is re-run when its command comes back;
+    a second interruption ends it as failed 'interrupted', exactly once."""
+    h = harness
+    cid = chat(h, 7008)
+    h.claude.script(text_reply("never " * 300, chunk_delay=0.05, chunk_size=6))
+    cmd = message_command(cid, "first try", message_id=1)
+    h.submit(cmd)
+    await h.claude.wait_for_requests(1, timeout=10)
+    await h.actor.stop()  # like a crash: no terminal event, no ack
+    assert cmd.id not in h.acked
+    h.claude.script(text_reply("again " * 300, chunk_delay=0.05, chunk_size=6))
+    h.submit(cmd)  # redelivered: attempt 2
+    await h.claude.wait_for_requests(2, timeout=10)
+    await h.actor.stop()
+    h.submit(cmd)  # redelivered again: attempts exhausted
+    await eventually(lambda: cmd.id in h.acked, 10)
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    failed = [e for e in events if isinstance(e, TurnFailed)]
+    assert [f.error_class for f in failed] == ["interrupted"]
+    assert len({e.id for e in events if isinstance(e, TurnStarted)}) == 1  # redelivery: same id
+    assert "interrupted" in (h.telegram.bot_messages(cid)[-1].text or "")
