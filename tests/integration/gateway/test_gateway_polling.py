@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC
 
-from conftest import GatewayFactory, TopicReader, polling
+from gateway_harness import GatewayFactory, TopicReader, polling
 
 from events.catalog import THREAD_INBOX, USERS_COMMANDS
 from events.thread import (

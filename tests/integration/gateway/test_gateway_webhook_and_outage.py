@@ -5,7 +5,7 @@ from __future__ import annotations
 import aiohttp
 from aiogram import Bot
 from aiohttp import web
-from conftest import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader, polling
+from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader, polling
 
 from events.catalog import THREAD_INBOX
 from events.thread import UserMessageReceived
