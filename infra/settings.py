@@ -36,6 +36,7 @@ ENV_NAMES: Final = (
     "TELEGRAM_API_URL",
     "TELEGRAM_WEBHOOK_URL",
     "TELEGRAM_WEBHOOK_SECRET",
+    "TELEGRAM_WEBHOOK_LISTEN",
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_BASE_URL",
     "OPENAI_API_KEY",
@@ -147,6 +148,16 @@ def _user_ids(value: str | None) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _listen(value: str | None) -> tuple[str, int]:
+    """``host:port`` the webhook server binds to (default ``0.0.0.0:8080``)."""
+    if not value:
+        return ("0.0.0.0", 8080)
+    host, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"TELEGRAM_WEBHOOK_LISTEN: {value!r} is not host:port")
+    return (host or "0.0.0.0", int(port))
+
+
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     value = _read(env, name)
     return Secret(value) if value is not None else None
@@ -160,6 +171,7 @@ class Settings:
     telegram_api_url: str = DEFAULT_TELEGRAM_API_URL
     telegram_webhook_url: str | None = None
     telegram_webhook_secret: Secret | None = None
+    telegram_webhook_listen: tuple[str, int] = ("0.0.0.0", 8080)
     anthropic_api_key: Secret | None = None
     anthropic_base_url: str = DEFAULT_ANTHROPIC_BASE_URL
     openai_api_key: Secret | None = None
@@ -221,6 +233,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             "TELEGRAM_WEBHOOK_URL", env.get("TELEGRAM_WEBHOOK_URL") or None, ("https", "http")
         ),
         telegram_webhook_secret=_secret(env, "TELEGRAM_WEBHOOK_SECRET"),
+        telegram_webhook_listen=_listen(env.get("TELEGRAM_WEBHOOK_LISTEN")),
         anthropic_api_key=_secret(env, "ANTHROPIC_API_KEY"),
         anthropic_base_url=_url(
             "ANTHROPIC_BASE_URL", env.get("ANTHROPIC_BASE_URL") or None, ("http", "https")

@@ -102,7 +102,11 @@ def _service_main(name: str) -> tuple[tuple[str, ...], ServiceMain]:
     if name == "gateway":
         from infra.gateway.app import run_gateway
 
-        return ("telegram_bot_token",), run_gateway
+        async def gateway(endpoints: Endpoints, settings: Settings, stop: asyncio.Event) -> None:
+            host, port = settings.telegram_webhook_listen
+            await run_gateway(endpoints, settings, stop, webhook_host=host, webhook_port=port)
+
+        return ("telegram_bot_token",), gateway
     if name == "users-worker":
         from infra.users.worker import run_users_worker
 

@@ -57,6 +57,8 @@ def test_secrets_never_appear_in_repr() -> None:
         ({"KAFKA_BOOTSTRAP_SERVERS": "k"}, "KAFKA_BOOTSTRAP_SERVERS: 'k' is not host:port"),
         ({"PRIVILEGED_USER_IDS": "1,abc"}, "PRIVILEGED_USER_IDS: 'abc' is not a numeric"),
         ({"BROKER_COMPAT": "pulsar"}, "BROKER_COMPAT: 'pulsar' is not one of"),
+        ({"TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0"}, "TELEGRAM_WEBHOOK_LISTEN: '0.0.0.0' is not"),
+        ({"METRICS_PORT": "http"}, "METRICS_PORT: 'http' is not a TCP port"),
     ],
 )
 def test_malformed_settings_are_named(env: dict[str, str], message: str) -> None:
