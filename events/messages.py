@@ -95,3 +95,6 @@ class UserMessage(Payload, frozen=True, kw_only=True):
     forward_origin: ForwardOrigin | None = None
     media_group_id: str | None = None
     is_topic_message: bool = False
+    merged_message_ids: tuple[int, ...] = ()
+    """Ids of the later messages merged into this one (album parts, a split paste), oldest
+    first; ``message_id`` is the first part's. Empty for a single message."""

@@ -102,6 +102,7 @@ def merge(messages: list[UserMessage]) -> UserMessage:
         media_group_id=next(
             (m.media_group_id for m in ordered if m.media_group_id is not None), None
         ),
+        merged_message_ids=tuple(m.message_id for m in ordered[1:]),
     )
 
 

@@ -50,7 +50,18 @@ def test_current_golden_sample_reencodes_to_the_same_json(cls: type) -> None:
     reencoded = codec_for(topic_of(event_type(cls))).encode_value(
         codec_for(topic_of(event_type(cls))).decode(golden)
     )
-    assert msgspec.json.format(reencoded, indent=2) + b"\n" == golden
+    assert _without_new_keys(msgspec.json.decode(reencoded), msgspec.json.decode(golden)) == (
+        msgspec.json.decode(golden)
+    )
+
+
+def _without_new_keys(value: object, stored: object) -> object:
+    """``value`` with the object keys that ``stored`` lacks removed (fields added since)."""
+    if isinstance(value, dict) and isinstance(stored, dict):
+        return {k: _without_new_keys(v, stored[k]) for k, v in value.items() if k in stored}
+    if isinstance(value, list) and isinstance(stored, list) and len(value) == len(stored):
+        return [_without_new_keys(v, s) for v, s in zip(value, stored, strict=True)]
+    return value
 
 
 class _StopRequestedRetyped(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):

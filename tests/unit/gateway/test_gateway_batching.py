@@ -65,6 +65,7 @@ def test_split_paste_becomes_one_turn() -> None:
     (batch,) = b.offer(part(msg(3, text="tail"), 0.09))
     merged = batch.merged()
     assert merged.message_id == 1
+    assert merged.merged_message_ids == (2, 3)
     assert merged.text == f"{LONG}\n{LONG}\ntail"
     assert b.next_deadline() is None
 
@@ -132,6 +133,7 @@ def test_merge_keeps_first_reply_and_orders_by_id() -> None:
     assert merged.text == "first\nsecond"
     assert merged.reply_to == reply
     assert merged.message_id == 1
+    assert merged.merged_message_ids == (2,)
 
 
 # ------------------------------------------------------------------------ properties
