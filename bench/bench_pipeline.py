@@ -132,6 +132,17 @@ class Run:
     ended: float = 0.0
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    if pid is None:
+        return float("nan")
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -166,9 +177,11 @@ async def bench(args: argparse.Namespace) -> None:
     settings = load_settings()
     configured = configured_endpoints(settings)
     stack: EmbeddedStack | None = None
+    broker_pid: int | None = None
     if configured is None:
         stack = EmbeddedStack(Path(tempfile.mkdtemp(prefix="bench-stack-")))
         state = await stack.start()
+        broker_pid = state.services["kafka"].process.pid
         endpoints = Endpoints(state.kafka_bootstrap, state.database_url, state.redis_url, True)
     else:
         endpoints = configured
@@ -241,6 +254,11 @@ async def bench(args: argparse.Namespace) -> None:
         print("|---:|---:|---:|---:|---:|")
         for n in args.threads:
             run = Run(n)
+            cpu_before = {
+                "worker": cpu_seconds(worker.pid),
+                "broker": cpu_seconds(broker_pid),
+                "bench+emulators": cpu_seconds(os.getpid()),
+            }
             run.started = time.monotonic()
             deadline = run.started + args.seconds
             await asyncio.gather(
@@ -257,6 +275,16 @@ async def bench(args: argparse.Namespace) -> None:
             ]  # fmt: skip
             rate = run.done / (run.ended - run.started)
             await print_worker_histograms(args.metrics_port)
+            span = run.ended - run.started
+            busy = ", ".join(
+                f"{name} {(cpu_seconds(pid) - cpu_before[name]) / span:.0%}"
+                for name, pid in (
+                    ("worker", worker.pid),
+                    ("broker", broker_pid),
+                    ("bench+emulators", os.getpid()),
+                )
+            )
+            print(f"#   CPU use (of one core): {busy}")
             if run.publish_ms:
                 print(
                     f"#   inbox publish (acks=all) p50 {pct(run.publish_ms, 0.5):.1f} ms, "
@@ -302,7 +330,9 @@ async def print_worker_histograms(port: int) -> None:
     except aiohttp.ClientError:
         return
     for line in text.splitlines():
-        if line.startswith("claudegram_pipeline_added_seconds_bucket"):
+        if line.startswith(
+            ("claudegram_pipeline_added_seconds_bucket", "claudegram_thread_inbox_delivery")
+        ):
             print("#   " + line)
 
 

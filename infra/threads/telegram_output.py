@@ -190,8 +190,12 @@ class TelegramOutput:
         except TelegramAPIError as exc:
             log.debug("typing not shown: %s", exc)
 
-    async def keep_typing(self, chat_id: int, thread_id: int | None, every: float = 4.0) -> None:
+    async def keep_typing(
+        self, chat_id: int, thread_id: int | None, *, every: float = 4.0, delay: float = 0.0
+    ) -> None:
         """Show 'typing…' until cancelled (Telegram shows it for ~5 s per call)."""
+        if delay > 0:
+            await asyncio.sleep(delay)
         while True:
             await self.typing(chat_id, thread_id)
             await asyncio.sleep(every)

@@ -64,6 +64,10 @@ class TurnConfig:
     max_retry_wait: float = 5.0
     title_timeout: float = 15.0
     drafts: bool = True
+    first_draft_delay: float = 0.2
+    """No draft before this long after the first token: a faster answer goes out whole."""
+    typing_delay: float = 0.3
+    """'typing…' starts this long into a turn (an instant answer needs none)."""
 
 
 @dataclass(slots=True)
@@ -138,7 +142,9 @@ class TurnRunner:
         """Run the turn to a terminal event (completed, failed, or cancelled)."""
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
-        typing = asyncio.create_task(self.telegram.keep_typing(chat_id, thread_id))
+        typing = asyncio.create_task(
+            self.telegram.keep_typing(chat_id, thread_id, delay=self.config.typing_delay)
+        )
         naming: asyncio.Task[None] | None = None
         if handle.name_topic:
             naming = asyncio.create_task(self._name_topic(handle, commit))
@@ -192,6 +198,9 @@ class TurnRunner:
             def on_text(_: str, handle: TurnHandle = handle, shown: list[str] = shown) -> None:
                 if not drafts or not self.telegram.draft_allowed(chat_id):
                     return
+                first = handle.progress.first_token_at
+                if first is None or self.clock() - first < self.config.first_draft_delay:
+                    return  # an answer done within this delay needs no draft
                 text = handle.text_done + handle.progress.text
                 if text.strip() and text != shown[0]:
                     shown[0] = text

@@ -21,6 +21,7 @@ import contextlib
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,7 @@ from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews
+from infra.threads.metrics import INBOX_DELIVERY
 from infra.threads.stores import FaustTableStore, ProducerPool, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.turn import TurnConfig, TurnRunner
@@ -201,6 +203,8 @@ class ThreadWorker:
         codec = codec_for(THREAD_INBOX)
         async for event in stream.noack().events():
             message = event.message
+            if message.timestamp:
+                INBOX_DELIVERY.observe(max(0.0, time.time() - message.timestamp))
             try:
                 command = codec.decode(message.value, message.headers)
             except DecodeError as exc:
