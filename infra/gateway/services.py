@@ -8,7 +8,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
+
+from aiogram.exceptions import TelegramRetryAfter
+from aiogram.methods import TelegramMethod
 
 from actors.gateway.batching import BatchConfig
 from infra.gateway.context import GatewayContext
@@ -18,11 +21,20 @@ from infra.gateway.users import UserCommands
 
 log = logging.getLogger(__name__)
 
+REPLY_ATTEMPTS: Final = 4
+REPLY_WAIT_LIMIT: Final = 30.0
+"""A reply Telegram refused with retry_after is sent again up to this many times in all,
+while the total wait stays within this many seconds."""
+
 
 @dataclass
 class Replies:
     """Replies sent in the background: handling an update ends when its commands are durable,
-    not when Telegram has answered (a flood-control wait must not hold up the next update)."""
+    not when Telegram has answered (a flood-control wait must not hold up the next update).
+
+    A Bot API call that Telegram answers with flood control (``retry_after``) is sent again
+    after the wait it asks for, so a user typing commands quickly still gets every answer.
+    """
 
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -33,9 +45,24 @@ class Replies:
 
     async def _guard(self, call: Awaitable[Any], what: str) -> None:
         try:
-            await call
+            await self._with_retries(call)
         except Exception:
             log.warning("reply failed", exc_info=True, extra={"fields": {"reply": what}})
+
+    @staticmethod
+    async def _with_retries(call: Awaitable[Any]) -> None:
+        waited = 0.0
+        for attempt in range(1, REPLY_ATTEMPTS + 1):
+            try:
+                await call
+                return
+            except TelegramRetryAfter as exc:
+                # A TelegramMethod can be sent again; a bare coroutine cannot.
+                retriable = isinstance(call, TelegramMethod) and attempt < REPLY_ATTEMPTS
+                if not retriable or waited + exc.retry_after > REPLY_WAIT_LIMIT:
+                    raise
+                waited += exc.retry_after
+                await asyncio.sleep(exc.retry_after)
 
     async def drain(self, timeout: float = 5.0) -> None:
         if not self.tasks:
