@@ -20,11 +20,7 @@ from aiogram.types import BotCommand
 from aiohttp import web
 
 from actors.gateway.batching import BatchConfig
-from events.catalog import (
-    THREAD_INBOX,
-    USERS_COMMANDS,
-    USERS_EVENTS,
-)
+from events.catalog import THREAD_INBOX, USERS_COMMANDS
 from infra.endpoints import Endpoints
 from infra.gateway.context import GatewayContext
 from infra.gateway.intake import UpdateIntake
@@ -33,18 +29,19 @@ from infra.gateway.polling import Poller
 from infra.gateway.routers import build_routers
 from infra.gateway.routers.commands import COMMANDS
 from infra.gateway.services import GatewayServices
-from infra.gateway.user_settings import FoldedUserSettings, UserSettingsView
+from infra.gateway.user_settings import UserSettingsView
 from infra.gateway.webhook import webhook_app
-from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
+from infra.projector.views import ReadModelViews
 from infra.settings import Settings
 from infra.views import BalanceView
 
 log = logging.getLogger(__name__)
 
-GATEWAY_TOPICS = (THREAD_INBOX, USERS_COMMANDS, USERS_EVENTS)
+GATEWAY_TOPICS = (THREAD_INBOX, USERS_COMMANDS)
 
 
 def build_dispatcher(ctx: GatewayContext, services: GatewayServices) -> Dispatcher:
@@ -128,10 +125,13 @@ async def open_gateway(
     bot: Bot | None = None,
     profile: BrokerProfile | None = None,
     balances: BalanceView | None = None,
+    user_settings: UserSettingsView | None = None,
     batch_config: BatchConfig | None = None,
-    fold_user_settings: bool = True,
 ) -> AsyncIterator[Gateway]:
-    """A running gateway's parts (producer started, topics ensured); closed on exit."""
+    """A running gateway's parts (producer started, topics ensured); closed on exit.
+
+    ``balances`` and ``user_settings`` not given are read from the projector's read models
+    (PostgreSQL schema ``public``, Redis keys ``cg:``), shared by every gateway replica."""
     profile = profile or await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
     report = await ensure_topics(
         endpoints.kafka_bootstrap, GATEWAY_TOPICS, name_prefix=topic_prefix
@@ -146,17 +146,10 @@ async def open_gateway(
         stack.push_async_callback(producer.stop)
         if own_bot:
             stack.push_async_callback(bot.session.close)
-        if balances is None:
-            balances = await _read_model_balances(endpoints, stack)
-        user_settings = None
-        if fold_user_settings:
-            folded = FoldedUserSettings(
-                make_consumer(endpoints.kafka_bootstrap, profile, [], group_id=None),
-                topic_prefix=topic_prefix,
-            )
-            await folded.start()
-            stack.push_async_callback(folded.stop)
-            user_settings = folded
+        if balances is None or user_settings is None:
+            views = await _read_model_views(endpoints, stack)
+            balances = balances or views
+            user_settings = user_settings or views
         gateway = Gateway.wire(
             settings=settings,
             bot=bot,
@@ -170,12 +163,11 @@ async def open_gateway(
         yield gateway
 
 
-async def _read_model_balances(
+async def _read_model_views(
     endpoints: Endpoints, stack: contextlib.AsyncExitStack
-) -> BalanceView:
+) -> ReadModelViews:
     """The projector's read-model views (Redis first, PostgreSQL behind)."""
     from infra.postgres import create_pool
-    from infra.projector.views import ReadModelViews
     from infra.redis_store import create_redis
 
     pool = await create_pool(endpoints.database_url, min_size=1, max_size=4)

@@ -16,7 +16,7 @@ from aiogram.methods import TelegramMethod
 from actors.gateway.batching import BatchConfig
 from infra.gateway.context import GatewayContext
 from infra.gateway.inbox import ThreadInbox
-from infra.gateway.user_settings import UserSettingsView
+from infra.gateway.user_settings import RecentChoices, UserSettingsView
 from infra.gateway.users import UserCommands
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class Replies:
 class GatewayServices:
     inbox: ThreadInbox
     users: UserCommands
-    user_settings: UserSettingsView | None = None
+    user_settings: RecentChoices | None = None
     replies: Replies = field(default_factory=Replies)
 
     @classmethod
@@ -98,7 +98,7 @@ class GatewayServices:
                 publish_timeout=publish_timeout,
             ),
             users=UserCommands(ctx.publisher, clock=ctx.clock, publish_timeout=publish_timeout),
-            user_settings=user_settings,
+            user_settings=RecentChoices(user_settings) if user_settings is not None else None,
         )
 
     async def close(self) -> None:

@@ -1,65 +1,113 @@
-"""The users' current settings as the gateway sees them (for ``/personality`` and ``/model``).
+"""The users' current settings as the gateway shows them (``/model``'s ✓, ``/personality``).
 
-:class:`UserSettingsView` is the port; :class:`FoldedUserSettings` is an interim adapter that
-folds ``bot.users.events`` in memory (every partition, from the start) with the users
-actor's own :func:`actors.users.decide.evolve`. It lags the log by a moment, which is fine
-for showing settings; nothing is decided from it.
+:class:`UserSettingsView` is the port: the users read model (``users`` table, cached in Redis
+by the projector; :class:`infra.projector.views.ReadModelViews` implements it). Nothing is
+decided from it, and every gateway replica reads the same shared view.
+
+The read model lags the commands the gateway publishes (the users actor decides, then the
+projector projects: typically tens of milliseconds, longer under load). So that a user who
+has just chosen a model does not see the old one ticked, :class:`RecentChoices` remembers,
+in this process, what a user set here and shows it over the read model until the read
+model agrees or :data:`CHOICE_TTL_SECONDS` pass. The users actor accepts every change the
+gateway publishes (the model name and the personality length are checked before), so the
+remembered value is what the read model will show. A change made meanwhile through another
+replica may stay hidden on this one for at most the TTL.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from typing import Protocol
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Final, Protocol
 
-from aiokafka import AIOKafkaConsumer
+from infra.projector.views import UserSettings
 
-from actors.users.decide import UsersState, UserState
-from events.catalog import USERS_EVENTS, with_prefix
-from events.codec import DecodeError, codec_for
+__all__ = ["CHOICE_TTL_SECONDS", "RecentChoices", "UserSettings", "UserSettingsView"]
 
-log = logging.getLogger(__name__)
+CHOICE_TTL_SECONDS: Final = 30.0
+CHOICES_KEPT: Final = 10_000
 
 
 class UserSettingsView(Protocol):
-    async def user(self, user_id: int) -> UserState | None:
-        """The user's state, or None if unknown (not registered yet, or the view lags)."""
+    async def user_settings(self, user_id: int) -> UserSettings | None:
+        """The user's settings, or None if unknown (not registered yet, or the view lags)."""
         ...
 
 
-class FoldedUserSettings:
-    def __init__(self, consumer: AIOKafkaConsumer, *, topic_prefix: str = "") -> None:
-        self._consumer = consumer
-        self._topic = with_prefix(USERS_EVENTS, topic_prefix).name
-        self._state = UsersState()
-        self._task: asyncio.Task[None] | None = None
+@dataclass(slots=True)
+class _Choice:
+    value: str | None
+    until: float
 
-    async def user(self, user_id: int) -> UserState | None:
-        return self._state.get(user_id) if user_id in self._state else None
 
-    async def start(self) -> None:
-        await self._consumer.start()
-        self._consumer.subscribe([self._topic])
-        self._task = asyncio.get_running_loop().create_task(self._run())
+@dataclass(slots=True)
+class _Pending:
+    model: _Choice | None = None
+    personality: _Choice | None = None
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await self._consumer.stop()
 
-    async def _run(self) -> None:
-        codec = codec_for(USERS_EVENTS)
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=1000)
-            for records in batches.values():
-                for record in records:
-                    try:
-                        self._state.apply(codec.decode(record.value, record.headers))
-                    except DecodeError as exc:
-                        log.warning(
-                            "undecodable user event skipped",
-                            extra={"fields": {"reason": exc.reason, "offset": record.offset}},
-                        )
+class RecentChoices:
+    """A :class:`UserSettingsView` over another: the read model, with this process's own
+    fresh writes shown until the read model has them (read-your-writes per replica)."""
+
+    def __init__(
+        self,
+        view: UserSettingsView,
+        *,
+        ttl: float = CHOICE_TTL_SECONDS,
+        capacity: int = CHOICES_KEPT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._view = view
+        self._ttl = ttl
+        self._capacity = capacity
+        self._clock = clock
+        self._pending: OrderedDict[int, _Pending] = OrderedDict()
+
+    def chose_model(self, user_id: int, model: str) -> None:
+        """The user's model change is durable (published); show it from now on."""
+        self._entry(user_id).model = _Choice(model, self._clock() + self._ttl)
+
+    def chose_personality(self, user_id: int, personality: str | None) -> None:
+        """The user's personality change (None: reset) is durable; show it from now on."""
+        self._entry(user_id).personality = _Choice(personality, self._clock() + self._ttl)
+
+    def _entry(self, user_id: int) -> _Pending:
+        entry = self._pending.setdefault(user_id, _Pending())
+        self._pending.move_to_end(user_id)
+        while len(self._pending) > self._capacity:
+            self._pending.popitem(last=False)
+        return entry
+
+    async def user_settings(self, user_id: int) -> UserSettings | None:
+        stored = await self._view.user_settings(user_id)
+        entry = self._pending.get(user_id)
+        if entry is None:
+            return stored
+        now = self._clock()
+        settings = stored or UserSettings(user_id=user_id, default_model=None, personality=None)
+        model = self._settle(entry.model, settings.default_model, now)
+        personality = self._settle(entry.personality, settings.personality, now)
+        entry.model = model
+        entry.personality = personality
+        if model is None and personality is None:
+            del self._pending[user_id]
+            return stored
+        if model is not None:
+            settings = replace(settings, default_model=model.value)
+        if personality is not None:
+            settings = replace(settings, personality=personality.value)
+        return settings
+
+    @staticmethod
+    def _settle(choice: _Choice | None, stored: str | None, now: float) -> _Choice | None:
+        """The choice still to show over ``stored``: None once the read model agrees or the
+        choice is older than the TTL."""
+        if choice is None or choice.value == stored or now >= choice.until:
+            return None
+        return choice
+
+    def __len__(self) -> int:
+        return len(self._pending)

@@ -1,7 +1,8 @@
 """Read ports over the read models: Redis first, PostgreSQL behind it.
 
-:class:`ReadModelViews` implements :class:`infra.views.BalanceView` and the thread view the
-thread actor may use to build context. A Redis miss or error answers from PostgreSQL; after
+:class:`ReadModelViews` implements :class:`infra.views.BalanceView`, the users' settings the
+gateway shows (``/model``, ``/personality``) and the thread view the thread actor may use to
+build context. A Redis miss or error answers from PostgreSQL; after
 a Redis error, Redis is skipped for a few seconds so a dead Redis costs nothing. Readers
 never write the cache (the projector is the only writer of every key).
 """
@@ -46,6 +47,19 @@ class ThreadInfo:
     last_activity_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class UserSettings:
+    """A user's settings as the ``users`` read model holds them.
+
+    ``default_model`` is None while the users projection has not seen the registration (the
+    row may exist for the balance alone); ``personality`` None is the default personality.
+    """
+
+    user_id: int
+    default_model: str | None
+    personality: str | None
+
+
 class _Line(msgspec.Struct):
     occurred_at: datetime
     kind: str
@@ -72,7 +86,8 @@ def _dt(value: str | None) -> datetime | None:
 
 
 class ReadModelViews:
-    """Balance, operations, thread metadata and recent history of the read models."""
+    """Balance, operations, user settings, thread metadata and recent history of the read
+    models."""
 
     def __init__(
         self,
@@ -123,6 +138,30 @@ class ReadModelViews:
                 user_id,
             )
         return value
+
+    # ------------------------------------------------------------------ user settings
+
+    async def user_settings(self, user_id: int) -> UserSettings | None:
+        """The user's default model and personality, or None if the read model has no row."""
+        cached = await self._user_hash(user_id)
+        if cached is not None:
+            # The hash mirrors the whole row, absent fields being NULL columns.
+            return UserSettings(
+                user_id=user_id,
+                default_model=cached.get("default_model"),
+                personality=cached.get("personality"),
+            )
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT default_model, personality FROM {quote_schema(self.schema)}.users"
+                " WHERE user_id = $1",
+                user_id,
+            )
+        if row is None:
+            return None
+        return UserSettings(
+            user_id=user_id, default_model=row["default_model"], personality=row["personality"]
+        )
 
     async def recent_operations(self, user_id: int, limit: int = 10) -> list[LedgerLine]:
         """The newest ledger operations of a user, newest first."""

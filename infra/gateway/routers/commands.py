@@ -6,6 +6,8 @@ once the command is durable, in the background (see ``Replies``).
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
@@ -30,6 +32,14 @@ from actors.gateway.normalize import telegram_user
 from actors.gateway.telegram import TgUser
 from infra.gateway.context import GatewayContext
 from infra.gateway.services import GatewayServices
+from infra.gateway.user_settings import UserSettings
+
+log = logging.getLogger(__name__)
+
+
+class Unavailable(Exception):
+    """The user's settings cannot be read (no view wired, or the read model failed)."""
+
 
 COMMANDS = {
     "start": "Start talking to Claude",
@@ -76,6 +86,19 @@ def model_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
 
 def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     router = Router(name="commands")
+    settings_view = services.user_settings
+
+    async def current_settings(user_id: int) -> UserSettings | None:
+        if settings_view is None:
+            raise Unavailable
+        try:
+            return await settings_view.user_settings(user_id)
+        except Exception as exc:
+            log.warning(
+                "user settings unavailable",
+                extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}},
+            )
+            raise Unavailable from exc
 
     async def known_user(message: Message) -> TgUser | None:
         profile = _profile(message)
@@ -152,12 +175,15 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
                 services.replies.send(message.answer(replies.unknown_model()), what="model")
                 return
             await services.users.change_model(profile.id, chosen)
+            if settings_view is not None:
+                settings_view.chose_model(profile.id, chosen)
             services.replies.send(message.answer(replies.model_chosen(chosen)), what="model")
             return
-        current = None
-        if services.user_settings is not None:
-            state = await services.user_settings.user(profile.id)
-            current = state.model if state is not None else None
+        try:
+            settings = await current_settings(profile.id)
+        except Unavailable:
+            settings = None  # the keyboard still works, without the ✓
+        current = settings.default_model if settings is not None else None
         services.replies.send(
             message.answer(replies.model_prompt(), reply_markup=model_keyboard(current)),
             what="model_keyboard",
@@ -172,6 +198,8 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
             )
             return
         await services.users.change_model(query.from_user.id, chosen)
+        if settings_view is not None:
+            settings_view.chose_model(query.from_user.id, chosen)
         services.replies.send(query.answer(replies.model_chosen(chosen)), what="model")
         if query.message is not None and not isinstance(query.message, InaccessibleMessage):
             services.replies.send(
@@ -191,15 +219,21 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
             text = replies.personality_too_long(len(action.text or ""))
         elif action.kind == "set":
             await services.users.change_personality(profile.id, action.text)
+            if settings_view is not None:
+                settings_view.chose_personality(profile.id, action.text)
             text = replies.personality_set()
         elif action.kind == "reset":
             await services.users.change_personality(profile.id, None)
+            if settings_view is not None:
+                settings_view.chose_personality(profile.id, None)
             text = replies.personality_reset()
-        elif services.user_settings is None:
-            text = replies.personality_unknown()
         else:
-            state = await services.user_settings.user(profile.id)
-            text = replies.personality_show(state.personality if state else None)
+            try:
+                settings = await current_settings(profile.id)
+            except Unavailable:
+                text = replies.personality_unknown()
+            else:
+                text = replies.personality_show(settings.personality if settings else None)
         services.replies.send(message.answer(text), what="personality")
 
     return router

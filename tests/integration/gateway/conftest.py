@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader
+from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, NoSettings, TopicReader
 
 from actors.gateway.batching import BatchConfig
 from infra.emulators.telegram import TelegramEmulator
@@ -49,6 +49,7 @@ async def open_test_gateway(
     @contextlib.asynccontextmanager
     async def start(**options: Any) -> AsyncIterator[Gateway]:
         options.setdefault("batch_config", BatchConfig(window=0.2))
+        options.setdefault("user_settings", NoSettings())
         async with open_gateway(
             stack,
             gateway_settings,

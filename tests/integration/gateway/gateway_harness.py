@@ -16,6 +16,7 @@ from infra.endpoints import Endpoints
 from infra.gateway.app import Gateway
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
+from infra.projector.views import UserSettings
 from infra.views import LedgerLine
 
 WEBHOOK_SECRET = "s3cret-token_ok"
@@ -29,6 +30,14 @@ class NoBalances:
 
     async def recent_operations(self, user_id: int, limit: int = 10) -> list[LedgerLine]:
         return []
+
+
+class NoSettings:
+    """UserSettingsView fake for tests that do not look at settings (the real read model is
+    exercised in test_gateway_user_settings)."""
+
+    async def user_settings(self, user_id: int) -> UserSettings | None:
+        return None
 
 
 GatewayFactory = Callable[..., contextlib.AbstractAsyncContextManager[Gateway]]
