@@ -83,6 +83,7 @@ class TelegramOutput:
                     message_thread_id=thread_id or None,
                     text=to_markdown_v2(shown),
                     parse_mode=MARKDOWN_V2,
+                    can_stop=True,
                 )
             except TelegramBadRequest as exc:
                 if not _is_parse_error(exc):
@@ -93,6 +94,7 @@ class TelegramOutput:
                     message_thread_id=thread_id or None,
                     text=to_plain(shown)[-TELEGRAM_LIMIT:],
                     parse_mode=None,
+                    can_stop=True,
                 )
         except TelegramRetryAfter as exc:
             self.gate.retry_after(chat_id, self.clock(), float(exc.retry_after))
