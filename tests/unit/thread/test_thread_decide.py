@@ -251,3 +251,27 @@ def test_state_roundtrips_through_its_encoding(texts: list[str]) -> None:
             state = evolve(state, turn_completed(state.running, ()))
     assert decode_state(encode_state(state)) == state
     assert state.running is None
+
+
+def test_an_edit_of_an_accepted_message_changes_the_history() -> None:
+    """Editing a message the thread accepted replaces its text in the history."""
+    from datetime import UTC, datetime
+
+    from events.thread import UserMessageEdited, UserMessageEditReceived
+
+    state, _ = started_state("typo")
+    edit_of = user_message("fixed", message_id=1)
+    edit = UserMessageEditReceived(
+        **new_envelope(key=state.key, producer="gateway"),
+        message=edit_of.message,
+        edited_at=datetime.now(UTC),
+    )
+    decision = decide(state, edit, FUNDED)
+    assert [type(e) for e in decision.events] == [UserMessageEdited]
+    assert evolve_all(state, decision.events).history[0].text == "fixed"
+    unknown = UserMessageEditReceived(
+        **new_envelope(key=state.key, producer="gateway"),
+        message=user_message("x", message_id=99).message,
+        edited_at=datetime.now(UTC),
+    )
+    assert decide(state, unknown, FUNDED).events == []
