@@ -12,7 +12,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from infra.kafka.compat import BrokerProfile, producer_options
+from infra.kafka.compat import TANSU_FETCH_MAX_WAIT_MS, BrokerProfile, producer_options
 
 
 def make_producer(bootstrap: str, profile: BrokerProfile, **overrides: Any) -> AIOKafkaProducer:
@@ -27,6 +27,7 @@ def consumer_options(profile: BrokerProfile) -> dict[str, Any]:
         options["rebalance_timeout_ms"] = 3000
         options["session_timeout_ms"] = 6000
         options["heartbeat_interval_ms"] = 1000
+        options["fetch_max_wait_ms"] = TANSU_FETCH_MAX_WAIT_MS
     return options
 
 

@@ -18,6 +18,9 @@ from aiokafka.protocol.metadata import MetadataRequest
 
 TANSU_CLUSTER_ID: Final = "tansu_cluster"
 SINGLE_RECORD_BATCH_BYTES: Final = 16
+TANSU_FETCH_MAX_WAIT_MS: Final = 10
+"""Tansu answers a fetch only when ``fetch_max_wait_ms`` has passed, even when records arrived
+meanwhile (measured: 1500 ms wait -> 120-720 ms delivery latency; 10 ms -> 2-5 ms)."""
 
 
 class BrokerUnreachable(Exception):

@@ -64,38 +64,6 @@ from infra.threads.turn import TurnConfig, TurnRunner
 log = logging.getLogger(__name__)
 
 PARTITIONS = 12
-TANSU_FETCH_MAX_WAIT_MS = 10
-
-
-def limit_faust_fetch_wait(max_wait_ms: int) -> None:
-    """Cap the fetch wait of Faust's consumers (it hard-codes 1500 ms).
-
-    Tansu answers a fetch only when ``fetch_max_wait_ms`` has passed, even if records
-    arrived meanwhile (measured: 1500 ms wait -> 120-720 ms delivery latency; 10 ms ->
-    2-5 ms), so under the Tansu workarounds the wait is cut to a few milliseconds. This
-    belongs with the other broker workarounds in ``infra/kafka/compat.py``; Faust gives no
-    setting for it, hence the patch of its driver's consumer class, in this process only.
-    """
-    import types
-
-    import aiokafka
-    import faust.transport.drivers.aiokafka as driver
-
-    real = aiokafka.AIOKafkaConsumer
-    if getattr(driver.aiokafka, "_fetch_wait_limited", False):  # type: ignore[attr-defined]
-        return
-
-    class LimitedWaitConsumer(real):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            kwargs["fetch_max_wait_ms"] = min(kwargs.get("fetch_max_wait_ms", 500), max_wait_ms)
-            super().__init__(*args, **kwargs)
-
-    proxy = types.SimpleNamespace(
-        **{name: getattr(aiokafka, name) for name in dir(aiokafka) if not name.startswith("__")}
-    )
-    proxy.AIOKafkaConsumer = LimitedWaitConsumer
-    proxy._fetch_wait_limited = True
-    driver.aiokafka = proxy  # type: ignore[attr-defined]
 
 
 TOPICS = (THREAD_INBOX, THREAD_EVENTS, USERS_EVENTS, BILLING_COMMANDS, BILLING_LEDGER)
@@ -151,10 +119,6 @@ class ThreadWorker:
         self.settings = settings
         self.profile = profile
         self.config = config
-        if profile.tansu_workarounds:
-            limit_faust_fetch_wait(
-                int(os.environ.get("THREAD_FETCH_MAX_WAIT_MS", TANSU_FETCH_MAX_WAIT_MS))
-            )
         prefix = config.topic_prefix
         data_dir = config.data_dir or Path(tempfile.mkdtemp(prefix="thread-worker-"))
         self.app = make_faust_app(
@@ -166,6 +130,7 @@ class ThreadWorker:
             stream_buffer_maxsize=8192,
             broker_commit_interval=1.0,
             table_standby_replicas=0,
+            fetch_max_wait_ms=int(os.environ.get("THREAD_FETCH_MAX_WAIT_MS", "0")) or None,
         )
         self.inbox_name = with_prefix(THREAD_INBOX, prefix).name
         self.inbox = self.app.topic(
