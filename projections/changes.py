@@ -24,7 +24,8 @@ class MergedPatch:
     version: int | None
 
 
-def _combine(rule: Rule, old: Any, new: Any) -> Any:
+def combine(rule: Rule, old: Any, new: Any) -> Any:
+    """The merged value of a column under ``rule`` (``None`` means absent)."""
     if rule == "set":
         return new
     if old is None:
@@ -83,7 +84,7 @@ class Changes:
             return
         values = current.values
         for column, value in op.values.items():
-            values[column] = _combine(group.rule(column), values.get(column), value)
+            values[column] = combine(group.rule(column), values.get(column), value)
 
     def apply_all(self, ops: Iterable[RowOp]) -> None:
         for op in ops:

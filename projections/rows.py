@@ -18,7 +18,7 @@ array columns, and JSON text (``str``) for ``jsonb`` columns.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, NamedTuple, TypeAlias
 
 Rule: TypeAlias = Literal["set", "min", "max", "or"]
 Key: TypeAlias = tuple[Any, ...]
@@ -67,16 +67,17 @@ class Table:
         return tuple(get(c) for c in self.columns)
 
 
-@dataclass(frozen=True, slots=True)
-class Insert:
-    """Insert ``row`` (every key column set) unless a row with its key exists."""
+class Insert(NamedTuple):
+    """Insert ``row`` (every key column set) unless a row with its key exists.
+
+    (Row operations are named tuples: a replay builds millions of them.)
+    """
 
     table: str
     row: Row
 
 
-@dataclass(frozen=True, slots=True)
-class Patch:
+class Patch(NamedTuple):
     """Set ``values`` on the row ``key`` of ``table`` (created if missing), within ``group``.
 
     ``version`` is the source offset of the record (``None`` for unguarded groups).

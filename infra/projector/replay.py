@@ -19,9 +19,11 @@ at its next batch and re-seeks.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -34,14 +36,17 @@ from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.migrations import migrate
 from infra.postgres import quote_schema
+from infra.projector.bulk import TableIndexes, defer_indexes, in_parallel, restore_indexes
 from infra.projector.positions import PositionKey
 from projections.catalog import Projection, input_topics, select
-from projections.changes import Changes
-from projections.rows import Insert, Key, Table
+from projections.fold import RowFold
+from projections.rows import Table
 from projections.source import Source
 from projections.tables import TABLES
 
 COPY_CHUNK: Final = 50_000
+LOADERS: Final = 3
+"""Connections loading the mutable tables and building indexes at the end, in parallel."""
 ProgressFn = Callable[[int, int, float], None]
 
 
@@ -60,6 +65,10 @@ class ReplayResult:
     rows: dict[str, int] = field(default_factory=dict)
     positions: dict[PositionKey, int] = field(default_factory=dict)
     swapped_into: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase: ``read`` (fetch, decode, fold, overlapped COPY of append-only
+    rows), ``load`` (COPY of the mutable tables), ``index`` (keys and indexes built after
+    the load), ``finish`` (positions, ANALYZE)."""
 
     @property
     def records_per_second(self) -> float:
@@ -88,50 +97,67 @@ def stderr_progress() -> ProgressFn:
 
 
 class _Loader:
-    """Folds row operations; streams append-only rows to COPY in chunks."""
+    """Folds row operations into whole rows; streams append-only rows to COPY in chunks
+    while reading goes on (the COPY runs in PostgreSQL's process, on the other core)."""
 
     def __init__(self, conn: asyncpg.Connection, schema: str, tables: Iterable[Table]) -> None:
         self.conn = conn
         self.schema = schema
         self.tables = list(tables)
-        self.changes = Changes(t for t in self.tables if not t.append_only)
-        self.append_only = {t.name: t for t in self.tables if t.append_only}
-        self.seen: dict[str, set[Key]] = {name: set() for name in self.append_only}
-        self.pending: dict[str, list[tuple[Any, ...]]] = {name: [] for name in self.append_only}
+        self.fold = RowFold(self.tables)
+        self.apply = self.fold.apply
         self.rows: dict[str, int] = {t.name: 0 for t in self.tables}
-
-    def apply(self, ops: list[Any]) -> None:
-        changes = self.changes
-        for op in ops:
-            if type(op) is Insert:
-                table = self.append_only[op.table]
-                key = table.key_of(op.row)
-                seen = self.seen[op.table]
-                if key not in seen:
-                    seen.add(key)
-                    self.pending[op.table].append(table.as_tuple(op.row))
-            else:
-                changes.apply(op)
+        self._copying: asyncio.Task[None] | None = None
 
     def full(self) -> bool:
-        return any(len(rows) >= COPY_CHUNK for rows in self.pending.values())
+        return self.fold.pending() >= COPY_CHUNK
 
     async def flush_append_only(self) -> None:
-        for name, rows in self.pending.items():
-            if rows:
-                await self._copy(self.append_only[name], rows)
-                self.pending[name] = []
+        """Start copying the pending append-only rows (after the previous copy is done)."""
+        batches = [(a.table, a.take()) for a in self.fold.append_only.values() if a.pending]
+        await self._wait()
+        if batches:
+            self._copying = asyncio.create_task(self._copy_all(batches))
 
-    async def finish(self) -> None:
+    async def _wait(self) -> None:
+        if self._copying is not None:
+            copying, self._copying = self._copying, None
+            await copying
+
+    async def _copy_all(self, batches: list[tuple[Table, list[tuple[Any, ...]]]]) -> None:
+        for table, rows in batches:
+            await self._copy(table, rows)
+
+    async def finish(self, connections: list[asyncpg.Connection]) -> None:
+        """Copy the rest: pending append-only rows, then every mutable table, the tables
+        spread over ``connections`` (largest first)."""
         await self.flush_append_only()
-        for table in self.tables:
-            if not table.append_only:
-                rows = [table.as_tuple(r) for r in self.changes.rows(table.name)]
-                if rows:
-                    await self._copy(table, rows)
+        await self._wait()
+        mutable = sorted(
+            (t for t in self.tables if not t.append_only),
+            key=lambda t: -len(self.fold.mutable[t.name].rows),
+        )
 
-    async def _copy(self, table: Table, rows: list[tuple[Any, ...]]) -> None:
-        await self.conn.copy_records_to_table(
+        def job(table: Table) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+            async def copy(conn: asyncpg.Connection) -> None:
+                rows = self.fold.rows(table.name)
+                if rows:
+                    await self._copy(table, rows, conn)
+
+            return copy
+
+        await in_parallel(connections, [job(t) for t in mutable])
+
+    async def abort(self) -> None:
+        if self._copying is not None:
+            self._copying.cancel()
+            with contextlib.suppress(BaseException):
+                await self._copying
+
+    async def _copy(
+        self, table: Table, rows: list[tuple[Any, ...]], conn: asyncpg.Connection | None = None
+    ) -> None:
+        await (conn or self.conn).copy_records_to_table(
             table.name, records=rows, columns=list(table.columns), schema_name=self.schema
         )
         self.rows[table.name] += len(rows)
@@ -165,32 +191,58 @@ async def rebuild(
     started = time.monotonic()
     profile = profile or await probe_broker(endpoints.kafka_bootstrap)
     conn = await asyncpg.connect(endpoints.database_url)
+    helpers: list[asyncpg.Connection] = []
     try:
         await _fresh_schema(conn, schema, protected or {"public"})
         tables = [t for p in projections for t in p.tables]
+        deferred = await defer_indexes(conn, schema, [t.name for t in tables])
         loader = _Loader(conn, schema, tables)
-        positions = await _consume(
-            endpoints,
-            profile,
-            projections,
-            loader,
-            topic_prefix=topic_prefix,
-            until=until,
-            stop_at=stop_at,
-            idle_ms=idle_ms,
-            progress=progress,
-            started=started,
+        phases: dict[str, float] = {}
+        with _gc_paused():
+            try:
+                positions = await _consume(
+                    endpoints,
+                    profile,
+                    projections,
+                    loader,
+                    topic_prefix=topic_prefix,
+                    until=until,
+                    stop_at=stop_at,
+                    idle_ms=idle_ms,
+                    progress=progress,
+                    started=started,
+                )
+                phases["read"] = time.monotonic() - started
+                helpers = list(
+                    await asyncio.gather(
+                        *(asyncpg.connect(endpoints.database_url) for _ in range(LOADERS - 1))
+                    )
+                )
+                connections = [conn, *helpers]
+                await loader.finish(connections)
+            except BaseException:
+                await loader.abort()
+                raise
+        phases["load"] = time.monotonic() - started - phases["read"]
+        await in_parallel(
+            connections,
+            [
+                _restore_job(schema, deferred[t.name])
+                for t in sorted(tables, key=lambda t: -loader.rows[t.name])
+            ],
         )
-        await loader.finish()
+        phases["index"] = time.monotonic() - started - phases["read"] - phases["load"]
         await conn.executemany(
             f"INSERT INTO {quote_schema(schema)}.projection_positions "
             "(projection, topic, partition, next_offset, last_event_at) "
             "VALUES ($1, $2, $3, $4, $5)",
             [(p, t, part, off, at) for (p, t, part), (off, at) in positions.items()],
         )
-        await conn.execute(
-            f"ANALYZE {', '.join(f'{quote_schema(schema)}.{t.name}' for t in tables)}"
+        await in_parallel(
+            connections,
+            [_analyze_job(f"{quote_schema(schema)}.{t.name}") for t in tables],
         )
+        phases["finish"] = time.monotonic() - started - sum(phases.values())
         return ReplayResult(
             schema=schema,
             projections=[p.name for p in projections],
@@ -198,9 +250,41 @@ async def rebuild(
             seconds=time.monotonic() - started,
             rows=dict(loader.rows),
             positions={k: v[0] for k, v in positions.items()},
+            phases=phases,
         )
     finally:
+        for helper in helpers:
+            await helper.close()
         await conn.close()
+
+
+def _restore_job(
+    schema: str, found: TableIndexes
+) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+    async def restore(conn: asyncpg.Connection) -> None:
+        await restore_indexes(conn, schema, found)
+
+    return restore
+
+
+def _analyze_job(qualified: str) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+    async def analyze(conn: asyncpg.Connection) -> None:
+        await conn.execute(f"ANALYZE {qualified}")
+
+    return analyze
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while folding: a rebuild holds millions of acyclic
+    rows, and every full collection would walk them all (it cost a third of the run)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def loader_records(positions: dict[PositionKey, tuple[int, datetime | None]]) -> int:
