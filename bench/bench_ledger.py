@@ -159,9 +159,17 @@ def pure(n: int) -> tuple[float, float]:
 
 
 async def produce(
-    bootstrap: str, profile: BrokerProfile, prefix: str, cmds: list[BillingCommand]
+    bootstrap: str,
+    profile: BrokerProfile,
+    prefix: str,
+    cmds: list[BillingCommand],
+    *,
+    batched: bool = True,
 ) -> None:
-    producer = make_producer(bootstrap, replace(profile, tansu_workarounds=False), linger_ms=20)
+    options = {"linger_ms": 20} if batched else {}
+    producer = make_producer(
+        bootstrap, replace(profile, tansu_workarounds=profile.tansu_workarounds and not batched), **options
+    )
     # Commands go in multi-record batches for speed; the worker reads them with a consumer
     # group (positions, not end offsets), which multi-record batches do not disturb.
     await producer.start()

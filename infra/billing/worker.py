@@ -32,6 +32,7 @@ import asyncio
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -50,7 +51,8 @@ from events.catalog import (
     LedgerRecord,
     with_prefix,
 )
-from events.codec import Codec, DecodeError, codec_for
+from events.codec import Codec, DecodeError, EncodedRecord, codec_for
+from events.envelope import event_type
 from events.keys import user_key
 from infra.billing import metrics
 from infra.billing.ledger_log import States, fold_partitions
@@ -67,6 +69,8 @@ log = logging.getLogger(__name__)
 GROUP_ID: Final = "billing-actor"
 CRASH_AFTER_APPEND_ENV: Final = "BILLING_CRASH_AFTER_APPEND"
 DEFAULT_BATCH: Final = 2000
+FILL_SECONDS: Final = 0.02
+FILL_POLL_MS: Final = 5
 
 
 class TopologyError(Exception):
@@ -241,17 +245,40 @@ class BillingWorker:
 
     async def _step(self, stop: asyncio.Event) -> None:
         assert self._consumer is not None
+        generation = self._generation
         batches = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_max)
         if not batches:
             return
+        await self._fill(batches)
         async with self._lock:
-            if not self._owns(batches):
-                return  # assignment changed since the fetch: the records come again
+            if generation != self._generation or not self._owns(batches):
+                # The assignment changed while fetching: these records may predate it.
+                # Rewind what is still ours to the committed offsets; they come again.
+                await self._rewind([tp for tp in batches if tp.partition in self._states])
+                return
             try:
                 await self._process(batches)
             except Exception:
                 log.exception("billing batch failed; re-folding state and rewinding")
                 await self._resync()
+
+    async def _fill(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+    ) -> None:
+        """Top a small batch up with what arrives within a few ms: one append round trip
+        and one commit then serve many commands (fetches hand over a few records each)."""
+        assert self._consumer is not None
+        total = sum(len(r) for r in batches.values())
+        deadline = time.monotonic() + FILL_SECONDS
+        while total < self._batch_max and time.monotonic() < deadline:
+            more = await self._consumer.getmany(
+                timeout_ms=FILL_POLL_MS, max_records=self._batch_max - total
+            )
+            if not more:
+                break
+            for tp, records in more.items():
+                batches.setdefault(tp, []).extend(records)
+                total += len(records)
 
     def _owns(self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> bool:
         return all(tp.partition in self._states for tp in batches)
@@ -259,15 +286,17 @@ class BillingWorker:
     async def _process(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
     ) -> None:
-        assert self._producer is not None
         assert self._consumer is not None
         started = time.monotonic()
         now = self._clock()
-        futures = []
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
+        outgoing: dict[int, list[EncodedRecord]] = {}
+        kinds: Counter[str] = Counter()
         stats = self.stats
+        encode = self._ledger_codec.encode
         for tp, records in batches.items():
             states = self._states[tp.partition]
+            out = outgoing.setdefault(tp.partition, [])
             for record in records:
                 stats.commands += 1
                 command = await self._decode(record)
@@ -279,47 +308,79 @@ class BillingWorker:
                 entries = decide(state, command, now)
                 if not entries:
                     stats.repeats += 1
-                    metrics.COMMANDS.labels("repeat").inc()
+                    kinds["repeat"] += 1
                 for entry in entries:
                     evolve(state, entry)
-                    key, value, headers = self._ledger_codec.encode(entry)
-                    futures.append(
-                        await self._producer.send(
-                            self._ledger_topic,
-                            value,
-                            key=key,
-                            headers=headers,
-                            partition=tp.partition,
-                        )
-                    )
-                    stats.entries += 1
-                    LEDGER_ENTRIES.labels(entry.__struct_config__.tag).inc()
+                    out.append(encode(entry))
+                    kinds[event_type(type(entry))] += 1
                     if isinstance(entry, OperationRejected):
-                        stats.rejected += 1
-                        metrics.REJECTIONS.labels(entry.reason).inc()
-                        metrics.COMMANDS.labels("rejected").inc()
-                        log.warning(
-                            "billing operation rejected",
-                            extra={
-                                "fields": {
-                                    "user_id": entry.user_id,
-                                    "operation_id": entry.operation_id,
-                                    "reason": entry.reason,
-                                    "detail": entry.detail,
-                                }
-                            },
-                        )
-                    else:
-                        metrics.COMMANDS.labels("applied").inc()
+                        self._rejected(entry)
             offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "")
-        if futures:
-            await asyncio.gather(*futures)
-            if self._crash_after_append:
-                log.warning("%s=1: exiting after append, before commit", CRASH_AFTER_APPEND_ENV)
-                os._exit(137)
+        appended = await self._append(outgoing)
+        stats.entries += appended
+        if appended and self._crash_after_append:
+            log.warning("%s=1: exiting after append, before commit", CRASH_AFTER_APPEND_ENV)
+            os._exit(137)
         await self._consumer.commit(offsets)
         stats.batches += 1
+        self._count(kinds)
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
+
+    async def _append(self, outgoing: dict[int, list[EncodedRecord]]) -> int:
+        """Produce the entries to their partitions and wait for every ack."""
+        assert self._producer is not None
+        producer = self._producer
+        topic = self._ledger_topic
+        futures = []
+        if self._profile.tansu_workarounds:  # one record per batch (see infra.kafka.compat)
+            for partition, records in outgoing.items():
+                for key, value, headers in records:
+                    futures.append(
+                        await producer.send(
+                            topic, value, key=key, headers=headers, partition=partition
+                        )
+                    )
+        else:  # build the batches ourselves: far cheaper than one send() per record
+            for partition, records in outgoing.items():
+                batch = producer.create_batch()
+                for key, value, headers in records:
+                    if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                        futures.append(await producer.send_batch(batch, topic, partition=partition))
+                        batch = producer.create_batch()
+                        if (
+                            batch.append(key=key, value=value, timestamp=None, headers=headers)
+                            is None
+                        ):
+                            raise ValueError("a ledger entry is larger than a producer batch")
+                if batch.record_count():
+                    futures.append(await producer.send_batch(batch, topic, partition=partition))
+        if futures:
+            await asyncio.gather(*futures)
+        return sum(len(r) for r in outgoing.values())
+
+    def _rejected(self, entry: OperationRejected) -> None:
+        self.stats.rejected += 1
+        metrics.REJECTIONS.labels(entry.reason).inc()
+        log.warning(
+            "billing operation rejected",
+            extra={
+                "fields": {
+                    "user_id": entry.user_id,
+                    "operation_id": entry.operation_id,
+                    "reason": entry.reason,
+                    "detail": entry.detail,
+                }
+            },
+        )
+
+    def _count(self, kinds: Counter[str]) -> None:
+        for kind, n in kinds.items():
+            if kind == "repeat":
+                metrics.COMMANDS.labels("repeat").inc(n)
+                continue
+            LEDGER_ENTRIES.labels(kind).inc(n)
+            outcome = "rejected" if kind == event_type(OperationRejected) else "applied"
+            metrics.COMMANDS.labels(outcome).inc(n)
 
     async def _decode(self, record: ConsumerRecord[bytes, bytes]) -> BillingCommand | None:
         """The command, or ``None`` after parking the record in the dead-letter topic."""
@@ -341,12 +402,14 @@ class BillingWorker:
 
     async def _resync(self) -> None:
         """After a failed append: state from the ledger again, consumer back to committed."""
-        assert self._consumer is not None
         partitions = sorted(self._states)
         self._states.clear()
         await self._fold(partitions)
-        for p in partitions:
-            tp = TopicPartition(self._commands_topic, p)
+        await self._rewind([TopicPartition(self._commands_topic, p) for p in partitions])
+
+    async def _rewind(self, tps: list[TopicPartition]) -> None:
+        assert self._consumer is not None
+        for tp in tps:
             committed = await self._consumer.committed(tp)
             if committed is None:
                 await self._consumer.seek_to_beginning(tp)
