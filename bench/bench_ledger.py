@@ -168,7 +168,9 @@ async def produce(
 ) -> None:
     options = {"linger_ms": 20} if batched else {}
     producer = make_producer(
-        bootstrap, replace(profile, tansu_workarounds=profile.tansu_workarounds and not batched), **options
+        bootstrap,
+        replace(profile, tansu_workarounds=profile.tansu_workarounds and not batched),
+        **options,
     )
     # Commands go in multi-record batches for speed; the worker reads them with a consumer
     # group (positions, not end offsets), which multi-record batches do not disturb.
