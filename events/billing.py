@@ -4,8 +4,10 @@ Both keyed by user id. Every command names an ``operation_id`` chosen by its pro
 derived from what it is about, so retries carry the same id:
 
 * ``starter:{user_id}``; ``usage:{event_id}`` (the priced thread event);
-  ``payment:{telegram_payment_charge_id}``; ``refund:{telegram_payment_charge_id}``;
-  ``refund-reversal:{telegram_payment_charge_id}``; ``topup:{command id}``.
+  ``payment:{telegram_payment_charge_id}``;
+  ``refund:{telegram_payment_charge_id}:{refund request id}`` (a new ``/refund`` after a
+  refusal is a new operation, not a repeat);
+  ``refund-reversal:{refund operation id}``; ``topup:{command id}``.
 
 The ledger is append-only; each entry names the operation it applies, its signed ``amount``
 (USD, Decimal) and the ``balance_after``. A balance is the fold of its ledger. The same
@@ -31,6 +33,10 @@ REJECTION_REASONS: Final = (
     "already_refunded",
     "not_refunded",
     "invalid_amount",
+    "not_payer",
+    "already_granted",
+    "already_credited",
+    "unpriced",
 )
 
 # --------------------------------------------------------------------------- commands

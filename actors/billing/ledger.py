@@ -57,7 +57,7 @@ from events.envelope import Envelope, EnvelopeFields, caused_by, event_type, pay
 PRODUCER: Final = "billing"
 ZERO: Final = Decimal(0)
 
-# Rejection reasons: events.billing.REJECTION_REASONS plus the ones marked (new).
+# Rejection reasons: events.billing.REJECTION_REASONS.
 CONFLICTING_DUPLICATE: Final = "conflicting_duplicate"
 BALANCE_TOO_LOW: Final = "balance_too_low"
 REFUND_WINDOW_EXPIRED: Final = "refund_window_expired"
@@ -65,10 +65,10 @@ UNKNOWN_PAYMENT: Final = "unknown_payment"
 ALREADY_REFUNDED: Final = "already_refunded"
 NOT_REFUNDED: Final = "not_refunded"
 INVALID_AMOUNT: Final = "invalid_amount"
-NOT_PAYER: Final = "not_payer"  # (new) someone else asked to refund this payment
-ALREADY_GRANTED: Final = "already_granted"  # (new) a second starter credit, other op id
-ALREADY_CREDITED: Final = "already_credited"  # (new) a payment credited under another op id
-UNPRICED: Final = "unpriced"  # (new) usage with no price in the table (unknown model...)
+NOT_PAYER: Final = "not_payer"  # someone else asked to refund this payment
+ALREADY_GRANTED: Final = "already_granted"  # a second starter credit, other op id
+ALREADY_CREDITED: Final = "already_credited"  # a payment credited under another op id
+UNPRICED: Final = "unpriced"  # usage with no price in the table (unknown model...)
 
 Entry: TypeAlias = LedgerRecord
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Final
 
 STARTER_CREDIT: Final = Decimal("1.00")
@@ -161,10 +161,11 @@ def admin_amount_problem(amount: Decimal) -> str | None:
 
 
 def format_usd(amount: Decimal) -> str:
-    """A balance for people: 2 decimals, or up to 6 when cents would hide it."""
+    """Money for people, never more than there is: 4 decimals, trailing zeros trimmed down
+    to 2; below a cent, 2 significant digits. Rounded toward zero."""
     if amount == 0:
         return "0.00"
-    rounded = amount.quantize(Decimal("0.01"))
-    if rounded != 0 or abs(amount) >= Decimal("0.01"):
-        return f"{rounded:,.2f}"
-    return f"{amount.quantize(Decimal('0.000001')).normalize():f}"
+    places = max(4, 1 - amount.adjusted()) if abs(amount) < Decimal("0.01") else 4
+    shown = amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+    whole, _, frac = f"{shown:,.{places}f}".partition(".")
+    return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"

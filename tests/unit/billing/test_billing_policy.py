@@ -69,8 +69,11 @@ def test_refund_rules_name_their_reason() -> None:
 
 
 def test_usd_is_formatted_for_people_without_hiding_small_amounts() -> None:
-    """Cents normally; tiny non-zero amounts keep their digits."""
+    """Up to 4 decimals, never rounded up; tiny non-zero amounts keep 2 significant digits."""
     assert policy.format_usd(Decimal("1")) == "1.00"
-    assert policy.format_usd(Decimal("-0.345")) == "-0.34"
-    assert policy.format_usd(Decimal("0.000123")) == "0.000123"
+    assert policy.format_usd(Decimal("0.999649")) == "0.9996"
+    assert policy.format_usd(Decimal("-0.345")) == "-0.345"
+    assert policy.format_usd(Decimal("0.000123")) == "0.00012"
+    assert policy.format_usd(Decimal("0.000351")) == "0.00035"
+    assert policy.format_usd(Decimal("12.34567")) == "12.3456"
     assert policy.format_usd(Decimal(1234)) == "1,234.00"
