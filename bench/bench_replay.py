@@ -211,6 +211,8 @@ async def main() -> None:
         seconds = await produce_bulk(endpoints, prefix, items)
         print(f"produced {len(items):,} in {seconds:.1f} s ({len(items) / seconds:,.0f}/s)")
         schema = f"bench_replay_{uuid.uuid4().hex[:6]}"
+        cpu = time.process_time()
+        load_before = os.getloadavg()[0]
         result = await rebuild(
             endpoints,
             projections=select(None),
@@ -220,10 +222,17 @@ async def main() -> None:
             progress=stderr_progress(),
             profile=profile,
         )
+        cpu = time.process_time() - cpu
         net = result.seconds - IDLE_MS / 1000
         print(
             f"replay: {result.records:,} records into {sum(result.rows.values()):,} rows in "
             f"{net:.1f} s (idle wait excluded) = {result.records / net:,.0f} ev/s"
+        )
+        phases = ", ".join(f"{k} {v:.1f} s" for k, v in result.phases.items())
+        print(
+            f"  phases: {phases} (read includes the {IDLE_MS / 1000:.1f} s idle wait); "
+            f"replay process CPU {cpu:.1f} s ({cpu / result.records * 1e6:.1f} us/event); "
+            f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
         )
         print("rows:", {k: v for k, v in result.rows.items() if v})
         conn = await asyncpg.connect(endpoints.database_url)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import msgspec
 
 _JSON = msgspec.json.Encoder(decimal_format="string")
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """A record's topic (catalog name, unprefixed), partition and offset."""
+class Source(NamedTuple):
+    """A record's topic (catalog name, unprefixed), partition and offset (a named tuple:
+    a replay builds one per record)."""
 
     topic: str
     partition: int

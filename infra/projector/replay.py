@@ -361,6 +361,7 @@ async def _consume(
         active = {tp for tp in tps if limits[tp] is None or limits[tp] > 0}  # type: ignore[operator]
         total = sum(v for v in limits.values() if v is not None) or sum(ends.values())
         done = 0
+        apply = loader.apply
         last_record = time.monotonic()
         while active:
             got = await consumer.getmany(*active, timeout_ms=200, max_records=20_000)
@@ -371,27 +372,42 @@ async def _consume(
             last_record = time.monotonic()
             for tp, records in got.items():
                 spec, codec, subscribed = routes[tp.topic]
+                decode = codec.decode
+                topic = spec.name
                 limit = limits[tp]
+                # (handlers, position key, stop offset) of each projection reading tp
+                readers = [
+                    (
+                        p.handlers,
+                        (p.name, tp.topic, tp.partition),
+                        None
+                        if stop_at is None
+                        else stop_at.get((p.name, tp.topic, tp.partition), 0),
+                    )
+                    for p in subscribed
+                ]
                 for rec in records:
-                    if limit is not None and rec.offset >= limit:
+                    offset = rec.offset
+                    if limit is not None and offset >= limit:
                         active.discard(tp)
                         break
                     try:
-                        record = codec.decode(rec.value)
+                        record = decode(rec.value)
                     except DecodeError:
                         record = None  # dead-lettered by the live projector; skipped here
-                    if record is not None and until is not None and record.occurred_at > until:
+                    at = None if record is None else record.occurred_at
+                    if at is not None and until is not None and at > until:
                         active.discard(tp)
                         break
-                    src = Source(spec.name, rec.partition, rec.offset)
-                    at = None if record is None else record.occurred_at
-                    for p in subscribed:
-                        key = (p.name, tp.topic, tp.partition)
-                        if stop_at is not None and rec.offset >= stop_at.get(key, 0):
+                    src = Source(topic, rec.partition, offset)
+                    for handlers, key, stop in readers:
+                        if stop is not None and offset >= stop:
                             continue
                         if record is not None:
-                            loader.apply(p.ops(record, src))
-                        positions[key] = (rec.offset + 1, at)
+                            handler = handlers.get(type(record))
+                            if handler is not None:
+                                apply(handler(record, src))
+                        positions[key] = (offset + 1, at)
                     done += 1
                 else:
                     if limit is not None and records and records[-1].offset + 1 >= limit:
