@@ -68,7 +68,7 @@ def test_unknown_url_scheme_is_one_clear_line(tmp_path: Path) -> None:
 def test_unreachable_broker_is_one_clear_line(tmp_path: Path) -> None:
     """A broker that does not answer is reported in one line naming its address."""
     result = botctl(
-        "gateway",
+        "billing-worker",
         state_dir=tmp_path,
         KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1",
         DATABASE_URL="postgresql://u@127.0.0.1:1/db",
