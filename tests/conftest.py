@@ -24,6 +24,10 @@ from infra.postgres import quote_schema
 from infra.settings import load_settings
 from infra.stack.embedded import EmbeddedStack
 
+# The emulator fixtures (telegram_emulator, claude_emulator, telegram_bot, anthropic_client),
+# one server of each for the whole session, reset before every test.
+pytest_plugins = ["infra.emulators.testing"]
+
 
 def _docker_endpoints() -> tuple[Endpoints, list[object]]:
     from testcontainers.kafka import KafkaContainer  # type: ignore[import-not-found]

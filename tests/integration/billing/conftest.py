@@ -79,13 +79,3 @@ async def billing_worker(
             await asyncio.wait_for(task, 30)
 
     return start
-
-
-from infra.emulators.testing import (  # noqa: E402
-    _telegram_bot_session,
-    telegram_bot,
-    telegram_emulator,
-    telegram_emulator_server,
-)
-
-__all__ = ["_telegram_bot_session", "telegram_bot", "telegram_emulator", "telegram_emulator_server"]

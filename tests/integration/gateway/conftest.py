@@ -13,18 +13,10 @@ from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, NoSettin
 
 from actors.gateway.batching import BatchConfig
 from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.testing import (
-    _telegram_bot_session,
-    telegram_bot,
-    telegram_emulator,
-    telegram_emulator_server,
-)
 from infra.endpoints import Endpoints
 from infra.gateway.app import Gateway, open_gateway
 from infra.kafka.compat import BrokerProfile
 from infra.settings import Secret, Settings
-
-__all__ = ["_telegram_bot_session", "telegram_bot", "telegram_emulator", "telegram_emulator_server"]
 
 
 @pytest.fixture
