@@ -285,6 +285,9 @@ async def bench(args: argparse.Namespace) -> None:
                 )
             )
             print(f"#   CPU use (of one core): {busy}")
+            worker_cpu = cpu_seconds(worker.pid) - cpu_before["worker"]
+            if run.done:
+                print(f"#   worker CPU per turn: {worker_cpu / run.done * 1000:.2f} ms")
             if run.publish_ms:
                 print(
                     f"#   inbox publish (acks=all) p50 {pct(run.publish_ms, 0.5):.1f} ms, "

@@ -10,6 +10,7 @@ report the usage actually consumed.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,6 +140,76 @@ def translate(exc: BaseException, *, streamed: bool) -> ModelFailure:
     return ModelFailure("internal", f"{type(exc).__name__}: {exc}", streamed=streamed)
 
 
+class _Accumulator:
+    """The final message of a raw event stream, as the SDK's stream helper would build it:
+    content blocks as JSON dicts (text, thinking with signature, tool input), the stop
+    reason, and the usage (message_delta's cumulative counts overwrite message_start's)."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.message_id = ""
+        self.model = ""
+        self.usage: Any = None
+        self.stop_reason: str | None = None
+        self.blocks: dict[int, dict[str, Any]] = {}
+        self.json_parts: dict[int, list[str]] = {}
+
+    def start(self, message: Any) -> None:
+        self.started = True
+        self.message_id = message.id
+        self.model = message.model
+        self.usage = message.usage
+        for index, block in enumerate(message.content or ()):
+            self.block(index, block)
+
+    def block(self, index: int, block: Any) -> None:
+        self.blocks[index] = block.model_dump(mode="json", exclude_none=True)
+
+    def delta(self, index: int, delta: Any) -> None:
+        block = self.blocks.get(index)
+        if block is None:
+            return
+        kind = delta.type
+        if kind == "text_delta":
+            if block.get("type") == "text":
+                block["text"] = block.get("text", "") + delta.text
+        elif kind == "thinking_delta":
+            if block.get("type") == "thinking":
+                block["thinking"] = block.get("thinking", "") + delta.thinking
+        elif kind == "signature_delta":
+            if block.get("type") == "thinking":
+                block["signature"] = delta.signature
+        elif kind == "input_json_delta":
+            self.json_parts.setdefault(index, []).append(delta.partial_json)
+        elif kind == "citations_delta" and block.get("type") == "text":
+            citation = delta.citation.model_dump(mode="json", exclude_none=True)
+            block.setdefault("citations", []).append(citation)
+
+    def message_delta(self, event: Any) -> None:
+        self.stop_reason = event.delta.stop_reason
+        usage, update = self.usage, event.usage
+        if usage is None or update is None:
+            return
+        usage.output_tokens = update.output_tokens
+        for name in (
+            "input_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+            "server_tool_use",
+        ):
+            value = getattr(update, name, None)
+            if value is not None:
+                setattr(usage, name, value)
+
+    def content(self) -> list[dict[str, Any]]:
+        blocks = [self.blocks[i] for i in sorted(self.blocks)]
+        for index, parts in self.json_parts.items():
+            joined = "".join(parts)
+            if index in self.blocks and joined:
+                self.blocks[index]["input"] = json.loads(joined)
+        return blocks
+
+
 class ClaudeClient:
     """Streams one Messages call at a time for a turn; translate failures at the boundary."""
 
@@ -167,27 +238,27 @@ class ClaudeClient:
     ) -> StepResult:
         """Run one streamed call; raises :class:`ModelCallError` on any failure."""
         loop = asyncio.get_running_loop()
+        acc = _Accumulator()
         try:
             async with asyncio.timeout(self.first_token_timeout) as deadline:
                 if on_request is not None:
                     on_request()
-                async with self._client.messages.stream(**kwargs) as stream:
+                # the raw event stream: the SDK's MessageStream helper rebuilds a snapshot
+                # and extra event objects for every delta (and a pydantic generic class per
+                # message), several ms of CPU per turn that nothing here needs
+                stream = await self._client.messages.create(**kwargs, stream=True)
+                async with stream:
                     async for raw in stream:
                         event: Any = raw
                         kind = event.type
-                        if kind == "message_start":
-                            message = event.message
-                            progress.started = True
-                            progress.api_message_id = message.id
-                            progress.model = message.model
-                            progress.start_usage = usage_from_api(message.usage)
-                        elif kind == "content_block_delta":
+                        if kind == "content_block_delta":
                             now = loop.time()
                             if progress.first_token_at is None:
                                 progress.first_token_at = now
                             progress.last_token_at = now
                             deadline.reschedule(now + self.idle_timeout)
                             delta = event.delta
+                            acc.delta(event.index, delta)
                             if delta.type == "text_delta":
                                 progress.text += delta.text
                                 if on_text is not None:
@@ -196,27 +267,37 @@ class ClaudeClient:
                                 progress.thinking_chars += len(delta.thinking)
                                 if on_thinking is not None:
                                     on_thinking(delta.thinking)
-                        elif kind in ("content_block_start", "message_delta"):
+                        elif kind == "message_start":
+                            message = event.message
+                            acc.start(message)
+                            progress.started = True
+                            progress.api_message_id = message.id
+                            progress.model = message.model
+                            progress.start_usage = usage_from_api(message.usage)
+                        elif kind == "content_block_start":
+                            acc.block(event.index, event.content_block)
                             deadline.reschedule(loop.time() + self.idle_timeout)
-                    final = await stream.get_final_message()
+                        elif kind == "message_delta":
+                            acc.message_delta(event)
+                            deadline.reschedule(loop.time() + self.idle_timeout)
         except asyncio.CancelledError:
             raise
         except ModelCallError:
             raise
         except Exception as exc:
             raise ModelCallError(translate(exc, streamed=progress.started)) from exc
-        if final.stop_reason is None:
+        if not acc.started or acc.stop_reason is None:
             raise ModelCallError(
                 ModelFailure("stream_broken", "the stream ended early", streamed=True)
             )
-        content = [block.model_dump(mode="json", exclude_none=True) for block in final.content]
+        content = acc.content()
         text = "".join(b.get("text", "") for b in content if b.get("type") == "text")
         return StepResult(
-            api_message_id=final.id,
-            model=final.model,
+            api_message_id=acc.message_id,
+            model=acc.model,
             text=text,
-            stop_reason=str(final.stop_reason),
-            usage=usage_from_api(final.usage, progress.thinking_chars),
+            stop_reason=str(acc.stop_reason),
+            usage=usage_from_api(acc.usage, progress.thinking_chars),
             content=content,
         )
 

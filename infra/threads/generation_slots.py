@@ -3,9 +3,10 @@
 A user's threads hash to different partitions, hence possibly different workers, so no one
 actor sees all of a user's running turns. The limit is a counting semaphore of N slot keys
 per user in Redis, ``{prefix}{user}:{slot}``: a turn takes a slot with one atomic
-``SET key turn_id NX EX ttl`` (no Lua, no lock, no read-modify-write), keeps it alive while
-it runs and deletes it when it ends. A worker killed mid-turn leaks its slot for at most the
-TTL; a resumed turn re-takes its own slot (same turn id).
+``SET key turn_id NX EX ttl`` (no lock, no read-modify-write), keeps it alive while it runs
+and deletes it when it ends (one compare-and-delete script, one round trip). A worker
+killed mid-turn leaks its slot for at most the TTL; a resumed turn re-takes its own slot
+(same turn id).
 
 Redis is an accelerator: when it is unreachable, each worker counts its own running turns
 (exact per worker, so the global bound becomes N per worker until Redis is back).
@@ -22,6 +23,12 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL: Final = 300
+_RELEASE: Final = """
+for _, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
+end
+return 0
+"""
 
 
 class GenerationSlots:
@@ -93,11 +100,9 @@ class GenerationSlots:
             return
         try:
             slots = [slot] if slot is not None else list(range(self.limit))
-            for index in slots:
-                key = self._key(user_id, index)
-                holder = await self.redis.get(key)
-                if holder is not None and _text(holder) == turn_id:
-                    await self.redis.delete(key)
+            keys = [self._key(user_id, index) for index in slots]
+            # delete only the keys this turn holds, in one round trip (compare-and-delete)
+            await self.redis.eval(_RELEASE, len(keys), *keys, turn_id)
         except (RedisError, OSError) as exc:
             log.warning("redis unavailable for generation slots: %s", exc)
 

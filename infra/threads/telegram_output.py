@@ -28,6 +28,14 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import (
+    EditForumTopic,
+    GetFile,
+    SendChatAction,
+    SendMessage,
+    SendMessageDraft,
+)
+from aiogram.methods.base import Response
 
 from actors.thread.content import Readable
 from actors.thread.drafts import DraftGate
@@ -39,6 +47,15 @@ log = logging.getLogger(__name__)
 MARKDOWN_V2: Final = "MarkdownV2"
 MAX_SEND_ATTEMPTS: Final = 6
 MAX_RETRY_AFTER: Final = 60.0
+
+
+# aiogram parses every answer as ``Response[<the method's result type>]``, a pydantic generic
+# created on use and cached only weakly: unpinned, it is rebuilt (a full schema build of
+# ``Message``, milliseconds of CPU) whenever the garbage collector has dropped it.
+_PINNED_RESPONSE_TYPES: Final = tuple(
+    Response[method.__returning__]  # type: ignore[name-defined]
+    for method in (SendMessage, SendMessageDraft, SendChatAction, EditForumTopic, GetFile)
+)
 
 
 class TelegramOutputError(Exception):
