@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ import anthropic
 
 from actors.thread.errors import FailureKind, ModelFailure
 from events.usage import Usage
+from infra.threads.messages_stream import MessagesStreamer, StreamFailure
 
 
 class ModelCallError(Exception):
@@ -140,6 +141,33 @@ def translate(exc: BaseException, *, streamed: bool) -> ModelFailure:
     return ModelFailure("internal", f"{type(exc).__name__}: {exc}", streamed=streamed)
 
 
+def usage_from_json(raw: Mapping[str, Any] | None, thinking_chars: int = 0) -> Usage:
+    """:func:`usage_from_api` for the usage object of a raw event (a JSON dict)."""
+    if not raw:
+        return Usage()
+    creation = raw.get("cache_creation") or {}
+    total_creation = int(raw.get("cache_creation_input_tokens") or 0)
+    five = int(creation.get("ephemeral_5m_input_tokens") or 0)
+    hour = int(creation.get("ephemeral_1h_input_tokens") or 0)
+    if five + hour != total_creation:
+        five, hour = total_creation - hour, hour
+    server = raw.get("server_tool_use") or {}
+    return Usage(
+        input_tokens=int(raw.get("input_tokens") or 0),
+        output_tokens=int(raw.get("output_tokens") or 0),
+        cache_creation_5m_input_tokens=max(0, five),
+        cache_creation_1h_input_tokens=max(0, hour),
+        cache_read_input_tokens=int(raw.get("cache_read_input_tokens") or 0),
+        thinking_tokens=math.ceil(thinking_chars / 4),
+        web_search_requests=int(server.get("web_search_requests") or 0),
+        web_fetch_requests=int(server.get("web_fetch_requests") or 0),
+    )
+
+
+def _without_none(block: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in block.items() if v is not None}
+
+
 class _Accumulator:
     """The final message of a raw event stream, as the SDK's stream helper would build it:
     content blocks as JSON dicts (text, thinking with signature, tool input), the stop
@@ -149,69 +177,71 @@ class _Accumulator:
         self.started = False
         self.message_id = ""
         self.model = ""
-        self.usage: Any = None
+        self.usage: dict[str, Any] = {}
         self.stop_reason: str | None = None
         self.blocks: dict[int, dict[str, Any]] = {}
         self.json_parts: dict[int, list[str]] = {}
 
-    def start(self, message: Any) -> None:
+    def start(self, message: Mapping[str, Any]) -> None:
         self.started = True
-        self.message_id = message.id
-        self.model = message.model
-        self.usage = message.usage
-        for index, block in enumerate(message.content or ()):
+        self.message_id = str(message.get("id", ""))
+        self.model = str(message.get("model", ""))
+        self.usage = dict(message.get("usage") or {})
+        for index, block in enumerate(message.get("content") or ()):
             self.block(index, block)
 
-    def block(self, index: int, block: Any) -> None:
-        self.blocks[index] = block.model_dump(mode="json", exclude_none=True)
+    def block(self, index: int, block: Mapping[str, Any]) -> None:
+        self.blocks[index] = _without_none(block)
 
-    def delta(self, index: int, delta: Any) -> None:
+    def delta(self, index: int, delta: Mapping[str, Any]) -> None:
         block = self.blocks.get(index)
         if block is None:
             return
-        kind = delta.type
+        kind = delta.get("type")
         if kind == "text_delta":
             if block.get("type") == "text":
-                block["text"] = block.get("text", "") + delta.text
+                block["text"] = block.get("text", "") + delta.get("text", "")
         elif kind == "thinking_delta":
             if block.get("type") == "thinking":
-                block["thinking"] = block.get("thinking", "") + delta.thinking
+                block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
         elif kind == "signature_delta":
             if block.get("type") == "thinking":
-                block["signature"] = delta.signature
+                block["signature"] = delta.get("signature", "")
         elif kind == "input_json_delta":
-            self.json_parts.setdefault(index, []).append(delta.partial_json)
+            self.json_parts.setdefault(index, []).append(delta.get("partial_json", ""))
         elif kind == "citations_delta" and block.get("type") == "text":
-            citation = delta.citation.model_dump(mode="json", exclude_none=True)
+            citation = _without_none(delta.get("citation") or {})
             block.setdefault("citations", []).append(citation)
 
-    def message_delta(self, event: Any) -> None:
-        self.stop_reason = event.delta.stop_reason
-        usage, update = self.usage, event.usage
-        if usage is None or update is None:
-            return
-        usage.output_tokens = update.output_tokens
+    def message_delta(self, event: Mapping[str, Any]) -> None:
+        self.stop_reason = (event.get("delta") or {}).get("stop_reason")
+        update = event.get("usage") or {}
+        if "output_tokens" in update:
+            self.usage["output_tokens"] = update["output_tokens"]
         for name in (
             "input_tokens",
             "cache_creation_input_tokens",
             "cache_read_input_tokens",
             "server_tool_use",
         ):
-            value = getattr(update, name, None)
+            value = update.get(name)
             if value is not None:
-                setattr(usage, name, value)
+                self.usage[name] = value
 
     def content(self) -> list[dict[str, Any]]:
-        blocks = [self.blocks[i] for i in sorted(self.blocks)]
         for index, parts in self.json_parts.items():
             joined = "".join(parts)
             if index in self.blocks and joined:
                 self.blocks[index]["input"] = json.loads(joined)
-        return blocks
+        return [self.blocks[i] for i in sorted(self.blocks)]
 
 
 class ClaudeClient:
-    """Streams one Messages call at a time for a turn; translate failures at the boundary."""
+    """Streams one Messages call at a time for a turn; translate failures at the boundary.
+
+    Streamed turns go through :class:`MessagesStreamer` (aiohttp + msgspec, the SDK
+    client's base URL and headers); the SDK client serves the small non-streamed calls.
+    """
 
     def __init__(
         self,
@@ -221,10 +251,13 @@ class ClaudeClient:
         idle_timeout: float = 60.0,
     ) -> None:
         self._client = client
+        headers = {k: v for k, v in client.default_headers.items() if isinstance(v, str)}
+        self._streamer = MessagesStreamer(str(client.base_url), headers)
         self.first_token_timeout = first_token_timeout
         self.idle_timeout = idle_timeout
 
     async def close(self) -> None:
+        await self._streamer.close()
         await self._client.close()
 
     async def stream(
@@ -243,47 +276,44 @@ class ClaudeClient:
             async with asyncio.timeout(self.first_token_timeout) as deadline:
                 if on_request is not None:
                     on_request()
-                # the raw event stream: the SDK's MessageStream helper rebuilds a snapshot
-                # and extra event objects for every delta (and a pydantic generic class per
-                # message), several ms of CPU per turn that nothing here needs
-                stream = await self._client.messages.create(**kwargs, stream=True)
-                async with stream:
-                    async for raw in stream:
-                        event: Any = raw
-                        kind = event.type
-                        if kind == "content_block_delta":
-                            now = loop.time()
-                            if progress.first_token_at is None:
-                                progress.first_token_at = now
-                            progress.last_token_at = now
-                            deadline.reschedule(now + self.idle_timeout)
-                            delta = event.delta
-                            acc.delta(event.index, delta)
-                            if delta.type == "text_delta":
-                                progress.text += delta.text
-                                if on_text is not None:
-                                    on_text(delta.text)
-                            elif delta.type == "thinking_delta":
-                                progress.thinking_chars += len(delta.thinking)
-                                if on_thinking is not None:
-                                    on_thinking(delta.thinking)
-                        elif kind == "message_start":
-                            message = event.message
-                            acc.start(message)
-                            progress.started = True
-                            progress.api_message_id = message.id
-                            progress.model = message.model
-                            progress.start_usage = usage_from_api(message.usage)
-                        elif kind == "content_block_start":
-                            acc.block(event.index, event.content_block)
-                            deadline.reschedule(loop.time() + self.idle_timeout)
-                        elif kind == "message_delta":
-                            acc.message_delta(event)
-                            deadline.reschedule(loop.time() + self.idle_timeout)
+                async for event in self._streamer.events(kwargs):
+                    kind = event.get("type")
+                    if kind == "content_block_delta":
+                        now = loop.time()
+                        if progress.first_token_at is None:
+                            progress.first_token_at = now
+                        progress.last_token_at = now
+                        deadline.reschedule(now + self.idle_timeout)
+                        delta = event.get("delta") or {}
+                        acc.delta(int(event.get("index", 0)), delta)
+                        delta_kind = delta.get("type")
+                        if delta_kind == "text_delta":
+                            text = delta.get("text", "")
+                            progress.text += text
+                            if on_text is not None:
+                                on_text(text)
+                        elif delta_kind == "thinking_delta":
+                            thinking = delta.get("thinking", "")
+                            progress.thinking_chars += len(thinking)
+                            if on_thinking is not None:
+                                on_thinking(thinking)
+                    elif kind == "message_start":
+                        message = event.get("message") or {}
+                        acc.start(message)
+                        progress.started = True
+                        progress.api_message_id = acc.message_id
+                        progress.model = acc.model
+                        progress.start_usage = usage_from_json(message.get("usage"))
+                    elif kind == "content_block_start":
+                        acc.block(int(event.get("index", 0)), event.get("content_block") or {})
+                        deadline.reschedule(loop.time() + self.idle_timeout)
+                    elif kind == "message_delta":
+                        acc.message_delta(event)
+                        deadline.reschedule(loop.time() + self.idle_timeout)
         except asyncio.CancelledError:
             raise
-        except ModelCallError:
-            raise
+        except StreamFailure as exc:
+            raise ModelCallError(exc.failure) from exc
         except Exception as exc:
             raise ModelCallError(translate(exc, streamed=progress.started)) from exc
         if not acc.started or acc.stop_reason is None:
@@ -297,7 +327,7 @@ class ClaudeClient:
             model=acc.model,
             text=text,
             stop_reason=str(acc.stop_reason),
-            usage=usage_from_api(acc.usage, progress.thinking_chars),
+            usage=usage_from_json(acc.usage, progress.thinking_chars),
             content=content,
         )
 

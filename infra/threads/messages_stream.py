@@ -1,0 +1,138 @@
+"""A streamed Messages API call over aiohttp, its server-sent events decoded with msgspec.
+
+The thread worker's hot path: per turn the anthropic SDK (httpx, pydantic models for every
+event, a deep copy of the request, a connection-pool scan that polls every idle socket)
+cost more CPU than the rest of the worker together. This client sends the same request
+(the SDK client's base URL and headers) and reads the same events as plain dicts; HTTP
+errors and ``error`` events become :class:`~actors.thread.errors.ModelFailure` with the
+same classification as :func:`infra.threads.claude_client.translate` gives SDK exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Final
+
+import aiohttp
+import msgspec
+
+from actors.thread.errors import FailureKind, ModelFailure
+
+_decode: Final = msgspec.json.Decoder(dict[str, Any]).decode
+_encode: Final = msgspec.json.Encoder().encode
+
+
+class StreamFailure(Exception):
+    """The call failed; ``failure`` says how (raised before or while streaming)."""
+
+    def __init__(self, failure: ModelFailure) -> None:
+        super().__init__(f"{failure.kind}: {failure.detail}")
+        self.failure = failure
+
+
+def status_failure(
+    status: int, body: Any, headers: Mapping[str, str], *, streamed: bool = False
+) -> ModelFailure:
+    """The failure for an HTTP error answer (or an ``error`` event when ``streamed``)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    error_type = str(error.get("type", "")) if isinstance(error, dict) else ""
+    message = str(error.get("message", "")) if isinstance(error, dict) else str(body or "")
+    if status == 200 or streamed:
+        return ModelFailure(
+            "stream_broken", f"{error_type}: {message}", status=status, streamed=streamed
+        )
+    kind: FailureKind
+    if status == 429:
+        kind = "rate_limited"
+    elif status == 529 or error_type == "overloaded_error":
+        kind = "overloaded"
+    elif status == 400:
+        kind = "prompt_too_long" if "prompt is too long" in message else "invalid_request"
+    elif status in (401, 403):
+        kind = "auth"
+    elif status == 413:
+        kind = "invalid_request"
+    else:
+        kind = "api_error"
+    raw_retry = headers.get("retry-after")
+    try:
+        retry_after = float(raw_retry) if raw_retry else None
+    except ValueError:
+        retry_after = None
+    return ModelFailure(
+        kind, message or f"Error code: {status}", status=status, retry_after=retry_after
+    )
+
+
+class MessagesStreamer:
+    """POSTs ``/v1/messages`` with ``stream: true`` and yields the decoded events."""
+
+    def __init__(self, base_url: str, headers: Mapping[str, str]) -> None:
+        self.url = base_url.rstrip("/") + "/v1/messages"
+        self.headers = {
+            **{k: v for k, v in headers.items() if k.lower() != "content-type"},
+            "Accept": "text/event-stream",
+            "Content-Type": "application/json",
+        }
+        self._session: aiohttp.ClientSession | None = None
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
+                timeout=aiohttp.ClientTimeout(total=None),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def events(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The stream's events (``ping`` left out); raises :class:`StreamFailure`."""
+        data = _encode({**body, "stream": True})
+        started = False
+        try:
+            async with self._client().post(self.url, data=data, headers=self.headers) as response:
+                if response.status != 200:
+                    raw = await response.read()
+                    try:
+                        error_body: Any = _decode(raw)
+                    except msgspec.DecodeError:
+                        error_body = raw.decode("utf-8", "replace")
+                    raise StreamFailure(
+                        status_failure(response.status, error_body, response.headers)
+                    )
+                async for payload in _data_lines(response.content):
+                    event = _decode(payload)
+                    kind = event.get("type")
+                    if kind == "ping":
+                        continue
+                    if kind == "error":
+                        raise StreamFailure(status_failure(200, event, {}, streamed=started))
+                    if kind == "message_start":
+                        started = True
+                    yield event
+        except (aiohttp.ClientError, msgspec.DecodeError) as exc:
+            kind_: FailureKind = "stream_broken" if started else "api_error"
+            raise StreamFailure(
+                ModelFailure(kind_, str(exc) or type(exc).__name__, streamed=started)
+            ) from exc
+
+
+async def _data_lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:
+    """The payloads of the stream's ``data:`` lines, however long (a server tool's result
+    block can exceed aiohttp's line limit) and however the chunks split them."""
+    pending = b""
+    async for chunk in content.iter_any():
+        pending += chunk
+        if b"\n" not in chunk:
+            continue
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.startswith(b"data:"):
+                payload = line[5:].strip()
+                if payload:
+                    yield payload
+    if pending.startswith(b"data:") and pending[5:].strip():
+        yield pending[5:].strip()
