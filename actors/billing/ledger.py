@@ -35,6 +35,7 @@ from typing import Final, Protocol, TypeAlias, TypedDict, cast
 
 from actors.billing import policy
 from actors.billing.pricing import PRICE_TABLES, PriceTable, PricingError, price
+from actors.billing.quantities import charge_problem
 from events.billing import (
     AdminToppedUp,
     AdminTopUpRequested,
@@ -317,6 +318,9 @@ def _usage(
     now: datetime,
     tables: tuple[PriceTable, ...],
 ) -> Entry:
+    problem = charge_problem(command.usage, command.tool_quantities)
+    if problem:
+        return _rejected(state, command, digest, now, INVALID_AMOUNT, problem)
     try:
         priced = price(
             at=command.occurred_at,
@@ -327,6 +331,10 @@ def _usage(
         )
     except PricingError as exc:
         return _rejected(state, command, digest, now, UNPRICED, str(exc))
+    except ArithmeticError as exc:  # decimal.InvalidOperation, Overflow...: never raise
+        return _rejected(state, command, digest, now, INVALID_AMOUNT, f"cannot be priced: {exc!r}")
+    if not priced.total.is_finite():
+        return _rejected(state, command, digest, now, INVALID_AMOUNT, f"priced at {priced.total}")
     return UsageDebited(
         **_envelope(command, now, "ledger"),
         **_common(state, command, digest, -priced.total),

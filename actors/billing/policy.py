@@ -49,12 +49,16 @@ class Verdict:
 
 
 ALLOWED: Final = Verdict(True)
+UNREADABLE_BALANCE: Final = "your balance cannot be read right now; please contact support"
+"""Shown when a balance is not a finite number (only a corrupt ledger entry can cause it)."""
 
 
 def may_start_request(balance: Decimal | None) -> Verdict:
     """Whether a new request may start: balance strictly above zero (unknown user: no)."""
     if balance is None:
         return Verdict(False, "no balance yet: your account is being set up, try again")
+    if not balance.is_finite():
+        return Verdict(False, UNREADABLE_BALANCE)
     if balance > 0:
         return ALLOWED
     return Verdict(False, f"your balance is ${format_usd(balance)}; top up with /pay")
@@ -64,6 +68,8 @@ def may_use_paid_tool(balance: Decimal | None) -> Verdict:
     """Whether a paid tool may run: refused while the balance is below zero."""
     if balance is None:
         return Verdict(False, "no balance yet")
+    if not balance.is_finite():
+        return Verdict(False, UNREADABLE_BALANCE)
     if balance < 0:
         return Verdict(
             False, f"paid tools are unavailable while the balance is ${format_usd(balance)}"
@@ -141,7 +147,7 @@ def refund_problem(
             f"refunds are possible within {REFUND_WINDOW.days} days of the payment "
             f"(paid {paid_at:%Y-%m-%d})",
         )
-    if balance < credited:
+    if not (balance.is_finite() and credited.is_finite()) or balance < credited:
         return (
             "balance_too_low",
             f"the balance ${format_usd(balance)} no longer covers the ${format_usd(credited)} "
@@ -163,6 +169,8 @@ def admin_amount_problem(amount: Decimal) -> str | None:
 def format_usd(amount: Decimal) -> str:
     """Money for people, never more than there is: 4 decimals, trailing zeros trimmed down
     to 2; below a cent, 2 significant digits. Rounded toward zero."""
+    if not amount.is_finite():
+        return str(amount)  # never raise while reporting a corrupt figure
     if amount == 0:
         return "0.00"
     places = max(4, 1 - amount.adjusted()) if abs(amount) < Decimal("0.01") else 4

@@ -43,6 +43,8 @@ class Line(Protocol):
 
 
 def signed_usd(amount: Decimal) -> str:
+    if not amount.is_finite():
+        return f"${amount}"
     return ("+" if amount >= 0 else "-") + "$" + format_usd(abs(amount))
 
 
@@ -50,7 +52,7 @@ def balance_report(balance: Decimal | None, lines: Sequence[Line]) -> str:
     if balance is None:
         return "You have no balance yet. Send a message to get your $1.00 starter credit."
     text = f"Balance: ${format_usd(balance)}"
-    if balance <= 0:
+    if not balance.is_finite() or balance <= 0:
         text += "\nRequests are paused until you top up with /pay."
     if lines:
         text += "\n\nRecent operations:"

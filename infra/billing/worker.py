@@ -89,6 +89,10 @@ class WorkerStats:
     started_at: float = field(default_factory=time.monotonic)
 
 
+Decider = Callable[[BillingState, BillingCommand, datetime], list[LedgerRecord]]
+"""``actors.billing.ledger.decide``'s shape (tests inject a failing one)."""
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -106,6 +110,7 @@ class BillingWorker:
         batch_max: int = DEFAULT_BATCH,
         clock: Callable[[], datetime] = _utc_now,
         crash_after_append: bool | None = None,
+        decide: Decider = decide,
     ) -> None:
         self._bootstrap = bootstrap
         self._profile = profile
@@ -116,6 +121,7 @@ class BillingWorker:
         self._group_id = group_id or topic_prefix + GROUP_ID
         self._batch_max = batch_max
         self._clock = clock
+        self._decide = decide
         if crash_after_append is None:
             crash_after_append = os.environ.get(CRASH_AFTER_APPEND_ENV) == "1"
         self._crash_after_append = crash_after_append
@@ -257,9 +263,11 @@ class BillingWorker:
                 await self._rewind([tp for tp in batches if tp.partition in self._states])
                 return
             try:
+                # Per-command failures are dead-lettered inside; what escapes is a failed
+                # append, dead-letter or commit: retry the batch from the ledger.
                 await self._process(batches)
             except Exception:
-                log.exception("billing batch failed; re-folding state and rewinding")
+                log.exception("billing append/commit failed; re-folding state and rewinding")
                 await self._resync()
 
     async def _fill(
@@ -305,13 +313,22 @@ class BillingWorker:
                 state = states.get(command.key)
                 if state is None:
                     state = states[command.key] = BillingState()
-                entries = decide(state, command, now)
+                try:
+                    entries = self._decide(state, command, now)
+                    encoded = [encode(entry) for entry in entries]
+                except Exception as exc:  # one bad command must never block its partition
+                    log.exception(
+                        "billing decide failed; command sent to the dead-letter topic",
+                        extra={"fields": {"user_id": command.user_id, "offset": record.offset}},
+                    )
+                    await self._dead_letter(record, "decide_failed", f"{type(exc).__name__}: {exc}")
+                    continue
                 if not entries:
                     stats.repeats += 1
                     kinds["repeat"] += 1
-                for entry in entries:
+                for entry, encoded_entry in zip(entries, encoded, strict=True):
                     evolve(state, entry)
-                    out.append(encode(entry))
+                    out.append(encoded_entry)
                     kinds[event_type(type(entry))] += 1
                     if isinstance(entry, OperationRejected):
                         self._rejected(entry)
@@ -394,11 +411,18 @@ class BillingWorker:
                 return command
             reason = "key_mismatch"
             detail = f"record key {command.key!r} is not the user id {command.user_id}"
+        await self._dead_letter(record, reason, detail)
+        return None
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], reason: str, detail: str
+    ) -> None:
+        """Park ``record`` unchanged in the dead-letter topic (acked before returning)."""
+        assert self._producer is not None
         await send_to_dead_letter(self._producer, record, reason, detail, dlq_topic=self._dlq_topic)
         self.stats.dead_letters += 1
         DEAD_LETTERS.labels(BILLING_COMMANDS.name).inc()
         metrics.COMMANDS.labels("dead_letter").inc()
-        return None
 
     async def _resync(self) -> None:
         """After a failed append: state from the ledger again, consumer back to committed."""

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
+import pytest
 
 from actors.billing.ledger import BillingState, decide, evolve, fold
 from actors.billing.payments import InvoicePayload
@@ -16,9 +18,9 @@ from events.billing import (
     StarterCreditGranted,
     UsageDebited,
 )
-from events.catalog import BILLING_LEDGER, LedgerRecord
+from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, LedgerRecord
 from events.codec import codec_for
-from events.usage import SONNET, Usage
+from events.usage import SONNET, ModelUsage, ToolQuantities, Usage
 from infra.billing import commands
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
@@ -219,3 +221,91 @@ def test_a_duplicate_entry_from_a_second_writer_is_not_counted_twice() -> None:
     assert replayed.balance == Decimal(1)
     assert replayed.duplicate_entries == 1
     assert replayed.balance_mismatches == 0
+
+
+_BAD_SECONDS = ["Infinity", "-Infinity", "NaN", "sNaN", "-3600", "1e30", "1E+999999"]
+
+
+@pytest.mark.parametrize("field", ["whisper_seconds", "sandbox_seconds"])
+@pytest.mark.parametrize("raw", _BAD_SECONDS)
+def test_non_finite_negative_or_huge_tool_seconds_are_rejected_invalid_amount(
+    field: str, raw: str
+) -> None:
+    """A decoded command with NaN/Infinity/negative/huge seconds is a rejection entry
+    (invalid_amount, balance unchanged), never an exception and never a credit."""
+    codec = codec_for(BILLING_COMMANDS)
+    cmd = commands.usage_charge(
+        UID,
+        tool_name="t",
+        tool_quantities=ToolQuantities(whisper_seconds=Decimal(1), sandbox_seconds=Decimal(1)),
+        source="tool_call",
+    )
+    _key, value, _headers = codec.encode(cmd)
+    obj = json.loads(value)
+    obj["tool_quantities"][field] = raw
+    decoded = codec.decode(json.dumps(obj).encode())
+    state = BillingState(balance=Decimal(1))
+    [entry] = apply(state, decoded)
+    assert isinstance(entry, OperationRejected)
+    assert entry.reason == "invalid_amount"
+    assert field in entry.detail
+    assert state.balance == Decimal(1)
+    assert apply(state, decoded) == []  # decided once: a repeat is a no-op
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        Usage(input_tokens=-1000),
+        Usage(output_tokens=-1),
+        Usage(cache_read_input_tokens=10**30),
+        Usage(web_search_requests=-2),
+    ],
+)
+def test_negative_or_huge_token_counts_are_rejected_invalid_amount(usage: Usage) -> None:
+    """Negative token counts would credit money, huge ones overflow pricing: both refused."""
+    state = BillingState(balance=Decimal(1))
+    [entry] = apply(state, commands.usage_charge(UID, model=SONNET, usage=usage))
+    assert isinstance(entry, OperationRejected)
+    assert entry.reason == "invalid_amount"
+    assert state.balance == Decimal(1)
+
+
+def test_negative_usage_inside_a_tool_model_call_is_rejected() -> None:
+    """Usage of a Claude call made by a tool is checked like the main call's."""
+    quantities = ToolQuantities(
+        model_calls=(ModelUsage(model=SONNET, usage=Usage(input_tokens=-5)),)
+    )
+    [entry] = apply(
+        BillingState(),
+        commands.usage_charge(UID, tool_name="t", tool_quantities=quantities, source="tool_call"),
+    )
+    assert isinstance(entry, OperationRejected)
+    assert entry.reason == "invalid_amount"
+
+
+@pytest.mark.parametrize("raw", ["NaN", "sNaN", "Infinity", "-Infinity", "1e30"])
+def test_non_finite_or_huge_admin_top_up_and_margin_are_rejected(raw: str) -> None:
+    """Admin amounts and payment margins that are not finite/plausible are rejections."""
+    state = BillingState()
+    [top_up] = apply(state, commands.admin_top_up(UID, Decimal(raw), 1))
+    assert isinstance(top_up, OperationRejected)
+    assert top_up.reason == "invalid_amount"
+    payload = InvoicePayload(UID, "0" * 32, 100, Decimal(0)).encode()
+    credit = commands.payment_credit(
+        UID, "ch-bad", 100, invoice_payload=payload, owner_margin=Decimal(raw), occurred_at=T0
+    )
+    [rejected] = apply(state, credit)
+    assert isinstance(rejected, OperationRejected)
+    assert rejected.reason == "invalid_amount"
+    assert state.balance == 0
+
+
+def test_decide_never_raises_on_a_nan_balance() -> None:
+    """A state whose balance is NaN (a corrupt entry) still gets decisions, not exceptions."""
+    state = BillingState()
+    paid(state)
+    state.balance = Decimal("NaN")
+    [entry] = apply(state, commands.refund_debit(UID, "ch1", occurred_at=T0))
+    assert isinstance(entry, OperationRejected)
+    assert entry.reason == "balance_too_low"

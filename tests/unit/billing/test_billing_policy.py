@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from actors.billing import policy
+from actors.billing import policy, replies
 
 
 def test_requests_are_allowed_only_while_the_balance_is_above_zero() -> None:
@@ -77,3 +77,13 @@ def test_usd_is_formatted_for_people_without_hiding_small_amounts() -> None:
     assert policy.format_usd(Decimal("0.000351")) == "0.00035"
     assert policy.format_usd(Decimal("12.34567")) == "12.3456"
     assert policy.format_usd(Decimal(1234)) == "1,234.00"
+
+
+@pytest.mark.parametrize("raw", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_policy_and_replies_never_raise_on_a_non_finite_balance(raw: str) -> None:
+    """A corrupt (non-finite) balance is refused with a reason, never an exception."""
+    balance = Decimal(raw)
+    assert not policy.may_start_request(balance).allowed
+    assert not policy.may_use_paid_tool(balance).allowed
+    assert policy.format_usd(balance)
+    assert "top up" in replies.balance_report(balance, [])
