@@ -13,7 +13,10 @@ and entries are written to the partition of the command that caused them). It th
 A crash between 3 and 4 redelivers the batch; the restarted worker has folded the entries
 from step 3, so the repeated operation ids are no-ops: nothing is charged twice. A failure
 in step 3 re-synchronises: the state is folded again from the ledger and the consumer
-rewinds to its committed offsets.
+rewinds to its committed offsets. A command whose decision raises is dead-lettered alone.
+A fold that fails on assignment is retried with backoff, then :class:`FoldFailed` is raised
+from the main loop (the process exits; its supervisor restarts it): a worker never runs with
+assigned partitions that have no state.
 
 Why aiokafka rather than a Faust agent: the state must be the ledger itself, folded on
 assignment before any command is processed; aiokafka awaits our rebalance callbacks before
@@ -71,10 +74,18 @@ CRASH_AFTER_APPEND_ENV: Final = "BILLING_CRASH_AFTER_APPEND"
 DEFAULT_BATCH: Final = 2000
 FILL_SECONDS: Final = 0.02
 FILL_POLL_MS: Final = 5
+FOLD_ATTEMPTS: Final = 3
+FOLD_BACKOFF_SECONDS: Final = 0.5
+"""First wait between fold attempts on assignment (doubles each time)."""
 
 
 class TopologyError(Exception):
     """The command and ledger topics are not co-partitioned."""
+
+
+class FoldFailed(Exception):
+    """Assigned partitions could not be folded from the ledger: the worker must stop (its
+    supervisor restarts it) rather than run with partitions that have no state."""
 
 
 @dataclass
@@ -111,6 +122,8 @@ class BillingWorker:
         clock: Callable[[], datetime] = _utc_now,
         crash_after_append: bool | None = None,
         decide: Decider = decide,
+        fold_attempts: int = FOLD_ATTEMPTS,
+        fold_backoff: float = FOLD_BACKOFF_SECONDS,
     ) -> None:
         self._bootstrap = bootstrap
         self._profile = profile
@@ -122,6 +135,9 @@ class BillingWorker:
         self._batch_max = batch_max
         self._clock = clock
         self._decide = decide
+        self._fold_attempts = max(1, fold_attempts)
+        self._fold_backoff = fold_backoff
+        self._failure: FoldFailed | None = None
         if crash_after_append is None:
             crash_after_append = os.environ.get(CRASH_AFTER_APPEND_ENV) == "1"
         self._crash_after_append = crash_after_append
@@ -155,6 +171,7 @@ class BillingWorker:
         await self._start()
         try:
             while not stop.is_set():
+                self._raise_failure()
                 await self._step(stop)
         finally:
             await self._close()
@@ -214,10 +231,44 @@ class BillingWorker:
     # ------------------------------------------------------------------ rebalance
 
     async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
+        # aiokafka logs and swallows what a rebalance callback raises: a failure here is
+        # recorded and raised by the main loop, never left as partitions without state.
         async with self._lock:
             self._generation += 1
-            await self._fold([tp.partition for tp in assigned if tp.topic == self._commands_topic])
+            partitions = [tp.partition for tp in assigned if tp.topic == self._commands_topic]
+            try:
+                await self._fold_with_retries(partitions)
+            except Exception as exc:
+                self._failure = FoldFailed(
+                    f"folding assigned billing partitions {sorted(partitions)} from "
+                    f"{self._ledger_topic} failed {self._fold_attempts} times: {exc!r}"
+                )
+                self._failure.__cause__ = exc
+                log.critical("%s; the billing worker stops", self._failure)
+                return
             self._ready.set()
+
+    async def _fold_with_retries(self, partitions: list[int]) -> None:
+        delay = self._fold_backoff
+        for attempt in range(1, self._fold_attempts + 1):
+            try:
+                await self._fold(partitions)
+                return
+            except Exception:
+                if attempt == self._fold_attempts:
+                    raise
+                log.exception(
+                    "billing fold failed (attempt %d of %d); retrying in %.1f s",
+                    attempt,
+                    self._fold_attempts,
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                delay *= 2
+
+    def _raise_failure(self) -> None:
+        if self._failure is not None:
+            raise self._failure
 
     async def _on_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self._lock:  # waits for an in-flight batch to be appended and committed
@@ -253,6 +304,7 @@ class BillingWorker:
         assert self._consumer is not None
         generation = self._generation
         batches = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_max)
+        self._raise_failure()  # the assignment that came with this fetch may have failed
         if not batches:
             return
         await self._fill(batches)
