@@ -179,10 +179,22 @@ class UsersWorker:
             else:
                 await self._apply(publisher, state, command)
             try:
-                await consumer.commit({tp: record.offset + 1})
+                await self._commit(consumer, tp, record.offset + 1)
             except (CommitFailedError, KafkaError) as exc:
-                log.warning("commit failed (rebalance?); the command may be redelivered: %s", exc)
+                # The fetch position is already past the rest of this batch: move it back to
+                # the first unprocessed command, or they would be skipped until a restart.
+                if tp in consumer.assignment():
+                    consumer.seek(tp, record.offset + 1)
+                log.warning(
+                    "commit failed (rebalance?); command %d may be redelivered, the rest of "
+                    "the batch will be fetched again: %s",
+                    record.offset,
+                    exc,
+                )
                 return
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        await consumer.commit({tp: offset})
 
     async def _apply(
         self, publisher: EventPublisher, state: UsersState, command: UserCommand

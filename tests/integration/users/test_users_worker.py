@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest_asyncio
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError
 from users_helpers import read_topic, running_worker
 
 from events.billing import StarterCreditRequested
@@ -29,7 +31,7 @@ from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
-from infra.users.worker import CRASH_AFTER_BILLING_ENV, USERS_TOPICS
+from infra.users.worker import CRASH_AFTER_BILLING_ENV, USERS_TOPICS, UsersWorker
 
 ROOT = Path(__file__).resolve().parents[3]
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -150,3 +152,38 @@ async def test_crash_between_credit_and_registration_is_repaired_once(
     assert len(credits) == 2
     assert len({c.id for c in credits}) == 1
     assert {c.operation_id for c in credits} == {f"starter:{uid}"}
+
+
+class _CommitFailsOnce(UsersWorker):
+    """A users worker whose first offset commit fails (as during a rebalance)."""
+
+    failed = False
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        if not self.failed:
+            self.failed = True
+            raise CommitFailedError("simulated: the group is rebalancing")
+        await super()._commit(consumer, tp, offset)
+
+
+async def test_a_failed_commit_mid_batch_skips_none_of_the_following_commands(
+    stack: Endpoints, broker_profile: BrokerProfile, topic_prefix: str, publisher: EventPublisher
+) -> None:
+    """Three commands of one user fetched in one batch; the first commit fails: the other two
+    are fetched again and applied (they used to be skipped until the next restart)."""
+    uid = 3003
+    for cmd in (registration(uid), model_change(uid, OPUS), model_change(uid, HAIKU)):
+        await publisher.publish(USERS_COMMANDS, cmd)
+    worker = _CommitFailsOnce(stack.kafka_bootstrap, broker_profile, topic_prefix=topic_prefix)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        events = await read_topic(
+            stack, broker_profile, topic_prefix, USERS_EVENTS, count=3, timeout=60, settle=0.5
+        )
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+    assert worker.failed
+    assert [type(e) for e in events] == [UserRegistered, ModelChanged, ModelChanged]
+    assert [e.model for e in events[1:]] == [OPUS, HAIKU]
