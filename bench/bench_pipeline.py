@@ -58,7 +58,7 @@ from events.keys import user_key  # noqa: E402
 from infra.emulators.claude import ClaudeEmulator  # noqa: E402
 from infra.emulators.telegram import TelegramEmulator  # noqa: E402
 from infra.endpoints import Endpoints, configured_endpoints  # noqa: E402
-from infra.kafka.clients import make_producer  # noqa: E402
+from infra.kafka.clients import make_consumer, make_producer  # noqa: E402
 from infra.kafka.compat import probe_broker  # noqa: E402
 from infra.kafka.publisher import EventPublisher  # noqa: E402
 from infra.kafka.topic_admin import ensure_topics  # noqa: E402
@@ -157,9 +157,19 @@ async def closed_loop(
     telegram: TimedTelegram,
     via_gateway: bool,
     deadline: float,
+    interval: float = 0.0,
+    offset: float = 0.0,
 ) -> None:
+    """Send, wait for the final answer, repeat; with ``interval`` the sends are paced (one
+    every ``interval`` seconds from ``offset``, never two outstanding in one thread)."""
     i = 0
+    next_at = time.monotonic() + offset
     while time.monotonic() < deadline:
+        if interval:
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+            next_at += interval
+            if time.monotonic() >= deadline:
+                break
         i += 1
         token = f"b{chat_id}x{i}"
         waiter = telegram.waiters[chat_id] = asyncio.get_running_loop().create_future()
@@ -228,6 +238,12 @@ async def bench(args: argparse.Namespace) -> None:
         )  # fmt: skip
     producer = make_producer(endpoints.kafka_bootstrap, profile)
     await producer.start()
+    probe: asyncio.Task[None] | None = None
+    probe_ms: list[float] = []
+    if args.probe_inbox:
+        probe = asyncio.create_task(
+            probe_inbox(endpoints.kafka_bootstrap, profile, prefix + THREAD_INBOX.name, probe_ms)
+        )
     publisher = EventPublisher(producer, topic_prefix=prefix)
     try:
         max_threads = max(args.threads)
@@ -248,7 +264,8 @@ async def bench(args: argparse.Namespace) -> None:
             closed_loop(warm, base + max_threads, publisher, telegram, args.via_gateway,
                         time.monotonic() + 0.1), 120)  # fmt: skip
         print(f"# {platform.node()} nproc={os.cpu_count()} python={platform.python_version()}")
-        print(f"# via gateway: {args.via_gateway}; {args.seconds:.0f} s per row")
+        load = f"paced, {args.rate:g} turns/s in all" if args.rate else "closed loop"
+        print(f"# via gateway: {args.via_gateway}; {args.seconds:.0f} s per row; {load}")
         print("| threads | turns | turns/s | update->request p50 / p99 ms "
               "| last token->final p50 / p99 ms |")  # fmt: skip
         print("|---:|---:|---:|---:|---:|")
@@ -261,8 +278,10 @@ async def bench(args: argparse.Namespace) -> None:
             }
             run.started = time.monotonic()
             deadline = run.started + args.seconds
+            interval = n / args.rate if args.rate else 0.0
             await asyncio.gather(
-                *(closed_loop(run, base + c, publisher, telegram, args.via_gateway, deadline)
+                *(closed_loop(run, base + c, publisher, telegram, args.via_gateway, deadline,
+                              interval, interval * c / n)
                   for c in range(n))
             )  # fmt: skip
             run.ended = time.monotonic()
@@ -288,6 +307,13 @@ async def bench(args: argparse.Namespace) -> None:
             worker_cpu = cpu_seconds(worker.pid) - cpu_before["worker"]
             if run.done:
                 print(f"#   worker CPU per turn: {worker_cpu / run.done * 1000:.2f} ms")
+            if probe_ms:
+                print(
+                    f"#   inbox delivery to a plain aiokafka consumer in the bench: p50 "
+                    f"{pct(probe_ms, 0.5):.1f} ms, p99 {pct(probe_ms, 0.99):.1f} ms, "
+                    f"max {max(probe_ms):.1f} ms"
+                )
+                probe_ms.clear()
             if run.publish_ms:
                 print(
                     f"#   inbox publish (acks=all) p50 {pct(run.publish_ms, 0.5):.1f} ms, "
@@ -302,6 +328,10 @@ async def bench(args: argparse.Namespace) -> None:
             if to_request:
                 _ = statistics.mean(to_request)
     finally:
+        if probe is not None:
+            probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
         await producer.stop()
         for proc in (gateway, worker):
             if proc is not None:
@@ -318,6 +348,21 @@ async def bench(args: argparse.Namespace) -> None:
             with contextlib.suppress(Exception):
                 stack.stop()
         print(f"# logs: {logs}")
+
+
+async def probe_inbox(bootstrap: str, profile: Any, topic: str, delays: list[float]) -> None:
+    """Record, for every inbox record, broker timestamp -> a plain aiokafka consumer (no
+    group, no Faust) has it: the broker's and the client's share of the delivery time."""
+    consumer = make_consumer(bootstrap, profile, [topic], group_id=None)
+    await consumer.start()
+    try:
+        while True:
+            batches = await consumer.getmany(timeout_ms=1000)
+            now = time.time()
+            for records in batches.values():
+                delays.extend(max(0.0, now * 1000 - r.timestamp) for r in records)
+    finally:
+        await consumer.stop()
 
 
 async def print_worker_histograms(port: int) -> None:
@@ -344,6 +389,18 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 50, 500])
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--via-gateway", action="store_true")
+    parser.add_argument(
+        "--probe-inbox",
+        action="store_true",
+        help="also time the inbox's delivery to a plain aiokafka consumer (no Faust)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="paced load: this many turns/s over all threads (default: closed loop, each "
+        "thread sends its next message as soon as the answer arrives)",
+    )
     parser.add_argument("--metrics-port", type=int, default=19187)
     parser.add_argument("--profile-worker", default="", help="write the worker's cProfile here")
     asyncio.run(bench(parser.parse_args()))
