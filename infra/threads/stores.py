@@ -1,66 +1,54 @@
 """Where thread states live: the Faust table (changelog-backed) and an in-memory fake.
 
-The table's values are the encoded :class:`~infra.threads.actor.StoredThread` (raw bytes).
-Writes go to the table's local store and to its changelog topic through our own producer,
-awaited, so a write is durable when :meth:`save` returns (Faust's own table writes are
-buffered until the source offset is committed, which is too late for "turn started").
-Faust restores the table from the changelog when a worker (re)gains a partition.
+The table's values are a thread's snapshot and its deltas (raw bytes, see
+:mod:`infra.threads.state_log`). Writes go to the table's local store and to its changelog
+topic through our own producer, awaited, so a write is durable when :meth:`save` returns
+(Faust's own table writes are buffered until the source offset is committed, which is too
+late for "turn started"). Faust restores the table from the changelog when a worker
+(re)gains a partition.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import zlib
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
-import msgspec
 from aiokafka import AIOKafkaProducer
 
-from actors.thread.state import bounded
 from infra.threads.actor import OutboxRecord, StoredThread
+from infra.threads.state_log import StateLog
 
-MAX_VALUE_BYTES: Final = 900_000
-
-_encoder: Final = msgspec.json.Encoder()
-_decoder: Final = msgspec.json.Decoder(StoredThread)
-
-
-def encode_stored(stored: StoredThread) -> bytes:
-    """Encode, dropping the oldest history while the value is over the broker's limit."""
-    data = _encoder.encode(stored)
-    state = stored.state
-    while len(data) > MAX_VALUE_BYTES and len(state.history) > 1:
-        keep = max(1, len(state.history) * 3 // 4)
-        state = msgspec.structs.replace(state, history=bounded(state.history[-keep:]))
-        data = _encoder.encode(StoredThread(state, stored.outbox))
-    return data
-
-
-def decode_stored(data: bytes) -> StoredThread:
-    return _decoder.decode(data)
+log = logging.getLogger(__name__)
 
 
 class MemoryThreadStore:
-    """The in-memory fake of the table (same encoding, no durability)."""
+    """The in-memory fake of the table: the same snapshot + delta values, no durability."""
 
-    def __init__(self) -> None:
-        self.values: dict[str, bytes] = {}
-        self.cache: dict[str, StoredThread] = {}
+    def __init__(self, values: dict[bytes, bytes] | None = None) -> None:
+        self.values: dict[bytes, bytes] = {} if values is None else values
+        self.log = StateLog(self.values)
         self.saves = 0
 
     def load(self, key: str) -> StoredThread | None:
-        found = self.cache.get(key)
-        if found is None and key in self.values:
-            found = self.cache[key] = decode_stored(self.values[key])
-        return found
+        return self.log.load(key)
 
     async def save(self, key: str, partition: int, stored: StoredThread) -> None:
-        self.values[key] = encode_stored(stored)
-        self.cache[key] = stored
+        await self.log.save(key, stored, _no_write)
         self.saves += 1
 
     def save_local(self, key: str, stored: StoredThread) -> None:
-        self.cache[key] = stored
+        self.log.save_local(key, stored)
+
+    def restarted(self) -> MemoryThreadStore:
+        """A store over the same values with nothing decoded (a restarted worker)."""
+        return MemoryThreadStore(self.values)
+
+
+async def _no_write(key: bytes, value: bytes) -> None:
+    return None
 
 
 class ProducerPool:
@@ -89,42 +77,60 @@ class ProducerPool:
 
 
 class FaustTableStore:
-    """The thread table: Faust's store for reads and recovery, our producers for writes."""
+    """The thread table: Faust's store for reads and recovery, our producers for writes.
+
+    A commit writes a delta of the thread's state (or, now and then, a snapshot) to the
+    changelog, see :mod:`infra.threads.state_log`."""
 
     def __init__(self, table: Any, producers: ProducerPool) -> None:
         self.table = table
         self.producers = producers
-        self.cache: dict[str, StoredThread] = {}
+        self.log = StateLog(table.data)
+        self._background: set[asyncio.Task[Any]] = set()
 
     @property
     def changelog_topic(self) -> str:
         return str(self.table.changelog_topic.get_topic_name())
 
+    @property
+    def cache(self) -> dict[str, StoredThread]:
+        return self.log.cache
+
     def forget(self) -> None:
         """Drop decoded values (after a rebalance the table may hold newer ones)."""
-        self.cache.clear()
+        self.log.forget()
 
     def load(self, key: str) -> StoredThread | None:
-        found = self.cache.get(key)
-        if found is not None:
-            return found
-        raw = self.table.data.get(key.encode())
-        if raw is None:
-            return None
-        found = self.cache[key] = decode_stored(raw)
-        return found
+        return self.log.load(key)
 
     async def save(self, key: str, partition: int, stored: StoredThread) -> None:
-        data = encode_stored(stored)
-        raw_key = key.encode()
-        await self.producers.for_key(raw_key).send_and_wait(
-            self.changelog_topic, data, key=raw_key, partition=partition
-        )
-        self.table.data[key.encode()] = data
-        self.cache[key] = stored
+        producer = self.producers.for_key(key.encode())
+        topic = self.changelog_topic
+
+        async def write(raw_key: bytes, value: bytes) -> None:
+            await producer.send_and_wait(topic, value, key=raw_key, partition=partition)
+
+        def drop(raw_keys: list[bytes]) -> None:
+            task = asyncio.create_task(_tombstones(producer, topic, partition, raw_keys))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+        await self.log.save(key, stored, write, drop)
 
     def save_local(self, key: str, stored: StoredThread) -> None:
-        self.cache[key] = stored
+        self.log.save_local(key, stored)
+
+
+async def _tombstones(
+    producer: AIOKafkaProducer, topic: str, partition: int, keys: list[bytes]
+) -> None:
+    """Delete replaced deltas from the changelog (best effort: readers skip them anyway)."""
+    sent = [await producer.send(topic, None, key=key, partition=partition) for key in keys]
+    for future in sent:
+        try:
+            await future
+        except Exception as exc:
+            log.info("changelog tombstone not written: %s", exc)
 
 
 class ProducerSink:

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest_asyncio
 from thread_harness import Harness
 
-from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, THREAD_INBOX
+from events.catalog import (
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+    THREAD_EVENTS,
+    THREAD_INBOX,
+    TopicSpec,
+)
 from infra.emulators.claude import ClaudeEmulator
 from infra.emulators.telegram import TelegramEmulator
 from infra.emulators.testing import (
@@ -55,7 +62,7 @@ async def harness(
     telegram_emulator: TelegramEmulator,
     claude_emulator: ClaudeEmulator,
 ) -> AsyncIterator[Harness]:
-    specs = [THREAD_INBOX, THREAD_EVENTS, BILLING_COMMANDS, BILLING_LEDGER]
+    specs: list[TopicSpec[Any]] = [THREAD_INBOX, THREAD_EVENTS, BILLING_COMMANDS, BILLING_LEDGER]
     await ensure_topics(stack.kafka_bootstrap, specs, name_prefix=topic_prefix)
     producer = make_producer(stack.kafka_bootstrap, broker_profile)
     await producer.start()

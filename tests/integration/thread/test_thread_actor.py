@@ -252,10 +252,12 @@ async def test_interrupted_turn_is_rerun_once_after_restart(
     await h.claude.wait_for_requests(1, timeout=10)
     await h.actor.stop()  # like a crash: no terminal event, no ack
     assert cmd.id not in h.acked
+    h.actor.store = h.store.restarted()  # the next worker folds the stored snapshot + deltas
     h.claude.script(text_reply("again " * 300, chunk_delay=0.05, chunk_size=6))
     h.submit(cmd)  # redelivered: attempt 2
     await h.claude.wait_for_requests(2, timeout=10)
     await h.actor.stop()
+    h.actor.store = h.store.restarted()
     h.submit(cmd)  # redelivered again: attempts exhausted
     await eventually(lambda: cmd.id in h.acked, 10)
     events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
