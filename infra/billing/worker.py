@@ -43,6 +43,7 @@ from typing import Final
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
 from actors.billing.ledger import BillingState, decide, evolve
@@ -74,6 +75,8 @@ CRASH_AFTER_APPEND_ENV: Final = "BILLING_CRASH_AFTER_APPEND"
 DEFAULT_BATCH: Final = 2000
 FILL_SECONDS: Final = 0.02
 FILL_POLL_MS: Final = 5
+PARTITION_CACHE_SIZE: Final = 100_000
+_PARTITIONER: Final = DefaultPartitioner()
 FOLD_ATTEMPTS: Final = 3
 FOLD_BACKOFF_SECONDS: Final = 0.5
 """First wait between fold attempts on assignment (doubles each time)."""
@@ -138,6 +141,8 @@ class BillingWorker:
         self._fold_attempts = max(1, fold_attempts)
         self._fold_backoff = fold_backoff
         self._failure: FoldFailed | None = None
+        self._partition_count = 0
+        self._partition_of_key: dict[str, int] = {}
         if crash_after_append is None:
             crash_after_append = os.environ.get(CRASH_AFTER_APPEND_ENV) == "1"
         self._crash_after_append = crash_after_append
@@ -205,6 +210,7 @@ class BillingWorker:
         assert self._reader is not None
         commands = await self._partitions_of(self._commands_topic)
         ledger = await self._partitions_of(self._ledger_topic)
+        self._partition_count = commands
         if commands != ledger:
             raise TopologyError(
                 f"{self._commands_topic} has {commands} partitions, {self._ledger_topic} has "
@@ -459,12 +465,32 @@ class BillingWorker:
         except DecodeError as exc:
             reason, detail = exc.reason, exc.detail
         else:
-            if command.key == user_key(command.user_id):
+            expected = self._partition_for(command.key)
+            if command.key != user_key(command.user_id):
+                reason = "key_mismatch"
+                detail = f"record key {command.key!r} is not the user id {command.user_id}"
+            elif self._partition_count and record.partition != expected:
+                # Its state lives on another partition: deciding it here would open a second
+                # BillingState for the same user (double starter credit, split balance).
+                reason = "wrong_partition"
+                detail = (
+                    f"key {command.key!r} hashes to partition {expected} of "
+                    f"{self._partition_count}, the record is on partition {record.partition}"
+                )
+            else:
                 return command
-            reason = "key_mismatch"
-            detail = f"record key {command.key!r} is not the user id {command.user_id}"
         await self._dead_letter(record, reason, detail)
         return None
+
+    def _partition_for(self, key: str) -> int:
+        """The partition our producers' partitioner (murmur2) puts ``key`` on."""
+        partition = self._partition_of_key.get(key)
+        if partition is None:
+            if len(self._partition_of_key) >= PARTITION_CACHE_SIZE:
+                self._partition_of_key.clear()
+            partition = _PARTITIONER(key.encode(), list(range(self._partition_count)), None)
+            self._partition_of_key[key] = partition
+        return partition
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], reason: str, detail: str

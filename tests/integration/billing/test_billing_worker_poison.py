@@ -6,7 +6,9 @@ import json
 from datetime import datetime
 from decimal import Decimal
 
+import msgspec
 from aiokafka import TopicPartition
+from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord
 from billing_helpers import wait_for
 from conftest import WorkerFactory
@@ -15,6 +17,7 @@ from actors.billing.ledger import BillingState, decide
 from events.billing import OperationRejected, StarterCreditGranted
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand, LedgerRecord
 from events.codec import codec_for
+from events.keys import user_key
 from events.usage import ToolQuantities
 from infra.billing import commands
 from infra.endpoints import Endpoints
@@ -78,12 +81,10 @@ async def test_an_infinite_quantity_is_a_rejection_and_the_partition_moves_on(
     await producer.start()
     try:
         topic = billing_topics + BILLING_COMMANDS.name
-        await producer.send_and_wait(
-            topic, json.dumps(obj).encode(), key=key, headers=headers, partition=0
-        )
+        await producer.send_and_wait(topic, json.dumps(obj).encode(), key=key, headers=headers)
         for uid in (POISONED, HEALTHY):
             k, v, h = codec.encode(commands.starter_credit(uid))
-            await producer.send_and_wait(topic, v, key=k, headers=h, partition=0)
+            await producer.send_and_wait(topic, v, key=k, headers=h)
     finally:
         await producer.stop()
     async with billing_worker() as worker:
@@ -131,3 +132,43 @@ async def test_a_command_whose_decision_raises_is_dead_lettered_and_the_rest_app
         await publisher.publish(BILLING_COMMANDS, commands.starter_credit(HEALTHY + 1))
         await wait_for(lambda: again.state_of(HEALTHY + 1) is not None)
         assert (again.state_of(POISONED) or BillingState()).entries == 0
+
+
+async def test_a_command_on_the_wrong_partition_for_its_key_is_dead_lettered(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    billing_topics: str,
+    billing_worker: WorkerFactory,
+) -> None:
+    """A starter credit written to a partition its key does not hash to (murmur2, the
+    producers' partitioner) would open a second state for the user there: it is parked in
+    the .dlq topic (wrong_partition) and the user's own partition keeps the only state."""
+    uid = 6660003
+    key = user_key(uid).encode()
+    partitions = list(range(BILLING_COMMANDS.partitions))
+    right = DefaultPartitioner()(key, partitions, None)
+    wrong = (right + 1) % len(partitions)
+    codec = codec_for(BILLING_COMMANDS)
+    topic = billing_topics + BILLING_COMMANDS.name
+    producer = make_producer(stack.kafka_bootstrap, broker_profile)
+    await producer.start()
+    try:
+        k, v, h = codec.encode(commands.starter_credit(uid))
+        await producer.send_and_wait(topic, v, key=k, headers=h, partition=right)
+        mis = commands.starter_credit(uid)
+        mis = msgspec.structs.replace(mis, operation_id="starter:elsewhere")
+        k, v, h = codec.encode(mis)
+        await producer.send_and_wait(topic, v, key=k, headers=h, partition=wrong)
+    finally:
+        await producer.stop()
+    async with billing_worker() as worker:
+        await wait_for(lambda: worker.stats.commands >= 2 and worker.stats.dead_letters >= 1)
+        assert [p for p, states in worker._states.items() if user_key(uid) in states] == [right]
+        state = worker.state_of(uid)
+        assert state is not None
+        assert state.balance == Decimal("1.00")
+    dead = await read_topic(stack, broker_profile, topic + ".dlq")
+    assert len(dead) == 1
+    headers = dict(dead[0].headers)
+    assert headers["dlq-reason"] == b"wrong_partition"
+    assert dead[0].value == v
