@@ -10,19 +10,35 @@ Consumes ``bot.billing.ledger`` in its own group:
 * ``ledger.operation_rejected`` of a refund -> ``payments.refund_failed`` (stage
   ``declined``) and a message with the reason.
 
-Network errors and flood limits fail the batch: nothing is committed, the consumer rewinds
-to its committed offsets and retries after a pause. Records it publishes have ids derived
-from the ledger entry, so a retry publishes the same records again (consumers dedupe).
+Network errors, flood limits and Telegram server errors fail the batch: nothing is
+committed, the consumer rewinds to its committed offsets and retries after a pause (the
+refund may have happened: giving up would risk refunding the Stars *and* crediting the
+balance back). Other Telegram errors (403 bot blocked, 404...) are retried
+:data:`MAX_REFUND_ATTEMPTS` times, then handled like a refusal (failed + reversal, with the
+reason). Records it publishes have ids derived from the ledger entry, so a retry publishes
+the same records again (consumers dedupe).
+
+Each refund operation is acted on once per process: a ledger entry whose operation id was
+already handled (a duplicate entry the billing fold skips, or an entry before the failure
+point of a retried batch) is skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from typing import Final
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
@@ -53,6 +69,11 @@ GROUP_ID: Final = "payments"
 ALREADY_REFUNDED: Final = "CHARGE_ALREADY_REFUNDED"
 RETRY_PAUSE_S: Final = 2.0
 REFUND_COMMAND: Final = event_type(RefundDebitRequested)
+MAX_REFUND_ATTEMPTS: Final = 3
+"""Attempts of refundStarPayment answered with a non-transient, non-400 error."""
+HANDLED_MEMORY: Final = 100_000
+"""Refund operation ids remembered as handled (oldest forgotten first)."""
+_OUTCOME_UNKNOWN: Final = (TelegramNetworkError, TelegramRetryAfter, TelegramServerError)
 
 
 class _ReadyListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -85,6 +106,9 @@ class PaymentsProcess:
         self._codec: Codec[LedgerRecord] = codec_for(BILLING_LEDGER)
         self.ready = asyncio.Event()
         self.handled = 0
+        self.skipped_duplicates = 0
+        self._done: OrderedDict[str, None] = OrderedDict()
+        self._attempts: dict[str, int] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         producer = make_producer(self._bootstrap, self._profile)
@@ -132,10 +156,29 @@ class PaymentsProcess:
                 except DecodeError:
                     continue  # the billing worker wrote it; a reader does not dead-letter
                 if isinstance(entry, RefundDebited):
-                    await self._refund(publisher, entry)
+                    done = f"refund:{entry.operation_id}"
+                    if not self._once(done):
+                        await self._refund(publisher, entry)
+                        self._remember(done)
                 elif isinstance(entry, OperationRejected) and entry.command_type == REFUND_COMMAND:
-                    await self._declined(publisher, entry)
+                    done = f"declined:{entry.operation_id}"
+                    if not self._once(done):
+                        await self._declined(publisher, entry)
+                        self._remember(done)
                 self.handled += 1
+
+    def _once(self, done: str) -> bool:
+        """Whether this operation was already acted on (then it is skipped)."""
+        if done in self._done:
+            self.skipped_duplicates += 1
+            log.info("refund operation already handled; entry skipped: %s", done)
+            return True
+        return False
+
+    def _remember(self, done: str) -> None:
+        self._done[done] = None
+        if len(self._done) > HANDLED_MEMORY:
+            self._done.popitem(last=False)
 
     async def _refund(self, publisher: EventPublisher, entry: RefundDebited) -> None:
         charge = entry.telegram_payment_charge_id
@@ -147,6 +190,18 @@ class PaymentsProcess:
             if ALREADY_REFUNDED not in exc.message:
                 await self._telegram_refused(publisher, entry, exc.message)
                 return
+        except _OUTCOME_UNKNOWN:
+            raise  # the batch is retried: the refund may have been made
+        except TelegramAPIError as exc:
+            op = entry.operation_id
+            attempts = self._attempts[op] = self._attempts.get(op, 0) + 1
+            if attempts < MAX_REFUND_ATTEMPTS:
+                raise
+            del self._attempts[op]
+            log.warning("refundStarPayment failed %d times; giving up: %s", attempts, exc.message)
+            await self._telegram_refused(publisher, entry, exc.message)
+            return
+        self._attempts.pop(entry.operation_id, None)
         await publisher.publish(
             PAYMENTS_EVENTS,
             Refunded(

@@ -6,18 +6,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import msgspec
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from billing_helpers import wait_for
 from conftest import WorkerFactory
 
+from actors.billing.ledger import BillingState, decide, evolve
+from actors.billing.payments import InvoicePayload
 from events.admin import MarginChanged
-from events.billing import AdminToppedUp, PaymentCredited
+from events.billing import AdminToppedUp, PaymentCredited, RefundDebited
 from events.catalog import ADMIN_EVENTS, BILLING_LEDGER
-from infra.billing.payments_process import PaymentsProcess
+from events.ids import new_id
+from infra.billing import commands
+from infra.billing.payments_process import MAX_REFUND_ATTEMPTS, PaymentsProcess
 from infra.billing.views import LedgerBalanceView, TopicTail
 from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
@@ -342,3 +348,83 @@ async def test_admin_commands_are_privileged_and_recorded_with_the_admin(
         Decimal(0),
     )
     assert not any(isinstance(e, PaymentCredited) for e in ledger)
+
+
+async def test_refund_refused_by_telegram_with_403_is_retried_a_bounded_number_of_times(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    billing_topics: str,
+    publisher: EventPublisher,
+    billing_worker: WorkerFactory,
+    telegram_emulator: TelegramEmulator,
+    telegram_bot: Bot,
+) -> None:
+    """refundStarPayment answering 403 every time: after MAX_REFUND_ATTEMPTS calls the
+    refund fails with the reason, the debit is reversed and the user is told (it used to
+    retry the batch forever and block every later refund)."""
+    telegram_emulator.add_private_chat(PAYER)
+    async with (
+        balance_view(stack, broker_profile, billing_topics) as balances,
+        gateway(stack, telegram_emulator, telegram_bot, publisher, balances) as gw,
+        billing_worker() as worker,
+        payments_process(stack, broker_profile, billing_topics, telegram_bot),
+    ):
+        await gw.feed(telegram_emulator.send_command(PAYER, "pay", "50", user_id=PAYER))
+        [invoice] = telegram_emulator.invoices(PAYER)
+        await gw.feed(
+            telegram_emulator.successful_payment(
+                PAYER, 50, invoice.payload, user_id=PAYER, charge_id="stx403"
+            )
+        )
+        await wait_for(lambda: (worker.state_of(PAYER) or _no_state()).balance > 0)
+        credited = (worker.state_of(PAYER) or _no_state()).balance
+        telegram_emulator.fail_next(
+            "refundStarPayment",
+            error_code=403,
+            description="Forbidden: bot was blocked by the user",
+            times=100,
+        )
+        await gw.feed(telegram_emulator.send_command(PAYER, "refund", "stx403", user_id=PAYER))
+        await wait_for(lambda: (worker.state_of(PAYER) or _no_state()).entries >= 3, 90)
+        state = worker.state_of(PAYER)
+        assert state is not None
+        assert state.balance == credited  # debited, then reversed
+        assert not state.payments["stx403"].refunded
+        calls = telegram_emulator.calls("refundStarPayment")
+        assert len(calls) == MAX_REFUND_ATTEMPTS
+
+
+async def test_a_duplicate_refund_entry_is_acted_on_once(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    billing_topics: str,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    telegram_bot: Bot,
+) -> None:
+    """Two RefundDebited entries of one operation (a zombie worker's double write, which the
+    fold skips) call refundStarPayment once and tell the user once."""
+    telegram_emulator.add_private_chat(PAYER)
+    state = BillingState()
+    payload = InvoicePayload(PAYER, "c" * 32, 50, Decimal(0)).encode()
+    now = datetime.now(UTC)
+    for cmd in (
+        commands.payment_credit(
+            PAYER, "stxDup", 50, invoice_payload=payload, owner_margin=Decimal(0), occurred_at=now
+        ),
+        commands.refund_debit(PAYER, "stxDup", occurred_at=now),
+    ):
+        [entry] = decide(state, cmd, now)
+        evolve(state, entry)
+    assert isinstance(entry, RefundDebited)
+    twin = msgspec.structs.replace(entry, id=new_id())
+    async with payments_process(stack, broker_profile, billing_topics, telegram_bot) as process:
+        await publisher.publish_all([(BILLING_LEDGER, entry), (BILLING_LEDGER, twin)])
+        await wait_for(lambda: process.handled >= 2, 60)
+    assert len(telegram_emulator.calls("refundStarPayment")) == 1
+    assert process.skipped_duplicates == 1
+    assert len(telegram_emulator.bot_messages(PAYER)) == 1
+
+
+def _no_state() -> BillingState:
+    return BillingState()

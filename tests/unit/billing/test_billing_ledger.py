@@ -309,3 +309,16 @@ def test_decide_never_raises_on_a_nan_balance() -> None:
     [entry] = apply(state, commands.refund_debit(UID, "ch1", occurred_at=T0))
     assert isinstance(entry, OperationRejected)
     assert entry.reason == "balance_too_low"
+
+
+def test_a_second_refund_request_while_the_first_is_in_flight_does_not_debit_twice() -> None:
+    """RefundDebited marks the payment refund-pending: another /refund (other request id)
+    is rejected already_refunded until a reversal clears it."""
+    state = BillingState()
+    paid(state)
+    [first] = apply(state, commands.refund_debit(UID, "ch1", request_id="r1", occurred_at=T0))
+    assert isinstance(first, RefundDebited)
+    [second] = apply(state, commands.refund_debit(UID, "ch1", request_id="r2", occurred_at=T0))
+    assert isinstance(second, OperationRejected)
+    assert second.reason == "already_refunded"
+    assert state.balance == 0
