@@ -210,13 +210,14 @@ class ThreadWorker:
             base_url=settings.anthropic_base_url,
             max_retries=0,
         )
-        self._closers.append(client.close)
+        claude = ClaudeClient(
+            client,
+            first_token_timeout=self.config.first_token_timeout,
+            idle_timeout=self.config.idle_timeout,
+        )
+        self._closers.append(claude.close)  # its streaming session and the SDK client
         runner = TurnRunner(
-            ClaudeClient(
-                client,
-                first_token_timeout=self.config.first_token_timeout,
-                idle_timeout=self.config.idle_timeout,
-            ),
+            claude,
             TelegramOutput(bot),
             TurnConfig(model_retries=self.config.model_retries),
         )

@@ -71,11 +71,12 @@ async def harness(
     redis = create_redis(stack.redis_url)
     store = MemoryThreadStore()
     balances = LedgerBalanceView()
+    claude = ClaudeClient(client, first_token_timeout=3.0, idle_timeout=3.0)
     actor = ThreadActor(
         store=store,
         sink=ProducerSink(producer),
         runner=TurnRunner(
-            ClaudeClient(client, first_token_timeout=3.0, idle_timeout=3.0),
+            claude,
             TelegramOutput(bot),
             TurnConfig(model_retries=0),
         ),
@@ -91,5 +92,5 @@ async def harness(
         await actor.stop()
         await producer.stop()
         await bot.session.close()
-        await client.close()
+        await claude.close()
         await redis.aclose()
