@@ -91,20 +91,43 @@ def margin_problem(owner_margin: Decimal) -> str | None:
     return None
 
 
+MARGIN_PLACES: Final = 4
+"""k3 is set to at most 4 decimal places (0.0001 = 0.01 %): short, exact invoice payloads."""
+MARGIN_QUANTUM: Final = Decimal(1).scaleb(-MARGIN_PLACES)
+
+
 def parse_margin(text: str) -> Decimal:
-    """``"0.1"`` or ``"10%"`` -> Decimal("0.1"); raises ValueError with a reason."""
+    """``"0.1"`` or ``"10%"`` -> Decimal("0.1"); raises ValueError with a reason.
+
+    The result is normalised (no sign on zero, no exponent, at most :data:`MARGIN_PLACES`
+    decimals) so it always fits the invoice payload; anything else is refused, never rounded.
+    """
     raw = text.strip()
     percent = raw.endswith("%")
+    number = raw.removesuffix("%").strip()
+    if not number.isascii():
+        raise ValueError(f"{text!r} is not a number (e.g. 0.1 or 10%)")
     try:
-        value = Decimal(raw.rstrip("%").strip())
+        value = Decimal(number)
     except InvalidOperation:
         raise ValueError(f"{text!r} is not a number (e.g. 0.1 or 10%)") from None
+    if not value.is_finite():
+        raise ValueError("the margin must be a finite number")
+    if value.is_signed():
+        raise ValueError("the margin cannot be negative")
     if percent:
-        value = value / 100
+        value = value.scaleb(-2)
     problem = margin_problem(value)
     if problem:
         raise ValueError(problem)
-    return value
+    quantized = value.quantize(MARGIN_QUANTUM)
+    if quantized != value:
+        raise ValueError(
+            f"the margin takes at most {MARGIN_PLACES} decimal places "
+            f"({MARGIN_QUANTUM} = {MARGIN_QUANTUM.scaleb(2).normalize():f}%)"
+        )
+    normalized = quantized.normalize()
+    return normalized if normalized else Decimal(0)
 
 
 def stars_to_usd(stars: int, owner_margin: Decimal) -> Decimal:
@@ -164,6 +187,28 @@ def admin_amount_problem(amount: Decimal) -> str | None:
     if abs(amount) > MAX_ADMIN_AMOUNT:
         return f"the amount must not exceed {MAX_ADMIN_AMOUNT} USD either way"
     return None
+
+
+ADMIN_AMOUNT_PLACES: Final = 4
+
+
+def parse_admin_amount(text: str) -> Decimal:
+    """``"2.5"``, ``"$2.5"``, ``"-1"`` -> Decimal; ValueError with the reason otherwise."""
+    raw = text.strip()
+    sign = "-" if raw.startswith("-") else ""
+    number = raw.removeprefix("-").removeprefix("$")
+    if not number.isascii():
+        raise ValueError(f"{text!r} is not an amount in USD (e.g. 2.5 or -1)")
+    try:
+        amount = Decimal(sign + number)
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not an amount in USD (e.g. 2.5 or -1)") from None
+    problem = admin_amount_problem(amount)
+    if problem:
+        raise ValueError(problem)
+    if amount != amount.quantize(Decimal(1).scaleb(-ADMIN_AMOUNT_PLACES)):
+        raise ValueError(f"the amount takes at most {ADMIN_AMOUNT_PLACES} decimal places")
+    return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount
 
 
 def format_usd(amount: Decimal) -> str:

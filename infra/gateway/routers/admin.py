@@ -6,7 +6,7 @@ Each admin action becomes a record naming the admin: ``billing.admin_top_up_requ
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
@@ -88,15 +88,15 @@ def build_router(
             if user_id is None:
                 await message.answer(f"No user {target} is known.", parse_mode=None)
                 return
-        elif target.isdigit():
+        elif target.isascii() and target.isdigit() and len(target) <= 20:
             user_id = int(target)
         else:
             await message.answer(replies.TOPUP_USAGE, parse_mode=None)
             return
         try:
-            amount = Decimal(raw_amount.lstrip("$"))
-        except InvalidOperation:
-            await message.answer(replies.TOPUP_USAGE, parse_mode=None)
+            amount = policy.parse_admin_amount(raw_amount)
+        except ValueError as exc:
+            await message.answer(f"Refused: {exc}.\n{replies.TOPUP_USAGE}", parse_mode=None)
             return
         problem = policy.admin_amount_problem(amount)
         if problem:

@@ -428,3 +428,32 @@ async def test_a_duplicate_refund_entry_is_acted_on_once(
 
 def _no_state() -> BillingState:
     return BillingState()
+
+
+async def test_admin_bad_inputs_are_each_answered_with_a_reason(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    billing_topics: str,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    telegram_bot: Bot,
+) -> None:
+    """/topup with a superscript id or a non-finite amount and /set_margin -0, sNaN% or a
+    100-digit margin get a refusal naming why (they used to raise or be accepted)."""
+    telegram_emulator.add_private_chat(ADMIN)
+    async with (
+        balance_view(stack, broker_profile, billing_topics) as balances,
+        gateway(stack, telegram_emulator, telegram_bot, publisher, balances) as gw,
+    ):
+        for command, args, expected in [
+            ("topup", "\u00b2 5", "usage: /topup"),
+            ("topup", f"{PAYER} sNaN", "finite"),
+            ("topup", f"{PAYER} \u00b2", "not an amount"),
+            ("set_margin", "-0", "negative"),
+            ("set_margin", "sNaN%", "finite"),
+            ("set_margin", "0." + "1" * 100, "decimal places"),
+        ]:
+            before = len(telegram_emulator.bot_messages(ADMIN))
+            await gw.feed(telegram_emulator.send_command(ADMIN, command, args, user_id=ADMIN))
+            assert len(telegram_emulator.bot_messages(ADMIN)) == before + 1, (command, args)
+            assert expected in last_text(telegram_emulator, ADMIN), (command, args)

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from actors.billing import policy, replies
+from actors.billing import payments, policy, replies
 
 
 def test_requests_are_allowed_only_while_the_balance_is_above_zero() -> None:
@@ -87,3 +87,77 @@ def test_policy_and_replies_never_raise_on_a_non_finite_balance(raw: str) -> Non
     assert not policy.may_use_paid_tool(balance).allowed
     assert policy.format_usd(balance)
     assert "top up" in replies.balance_report(balance, [])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("0.1", "0.1"),
+        ("10%", "0.1"),
+        ("10.5%", "0.105"),
+        ("0", "0"),
+        ("0%", "0"),
+        ("0.10000", "0.1"),
+        ("1e-1", "0.1"),
+        ("0.5", "0.5"),
+        ("0.0001", "0.0001"),
+    ],
+)
+def test_parse_margin_normalises_to_at_most_four_places_without_sign_or_exponent(
+    text: str, expected: str
+) -> None:
+    """Accepted margins come back normalised, so they always fit the invoice payload."""
+    margin = policy.parse_margin(text)
+    assert f"{margin:f}" == expected
+    assert not margin.is_signed()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("-0", "negative"),
+        ("-0%", "negative"),
+        ("-0.1", "negative"),
+        ("NaN", "finite"),
+        ("sNaN", "finite"),
+        ("sNaN%", "finite"),
+        ("Infinity%", "finite"),
+        ("0.51", "must not exceed"),
+        ("51%", "must not exceed"),
+        ("0." + "1" * 100, "decimal places"),
+        ("33.333%", "decimal places"),
+        ("²", "not a number"),
+        ("abc", "not a number"),
+    ],
+)
+def test_parse_margin_refuses_bad_input_with_a_reason(text: str, reason: str) -> None:
+    """-0, NaN/sNaN (with or without %), out of [0, 0.5], over-precise or non-ASCII: a
+    ValueError naming why (sNaN% used to raise InvalidOperation; -0 broke every invoice)."""
+    with pytest.raises(ValueError, match=reason):
+        policy.parse_margin(text)
+
+
+def test_an_invoice_at_any_accepted_margin_fits_telegrams_128_byte_payload() -> None:
+    """Largest user id, 2500 Stars, the longest accepted margin: the payload fits."""
+    margin = policy.parse_margin("0.4999")
+    invoice = payments.invoice_for(2**63 - 1, 2500, margin, "f" * 32)
+    encoded = invoice.payload.encode()
+    assert len(encoded.encode()) <= 128
+    assert payments.parse_payload(encoded).owner_margin == margin
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("2.5", "2.5"), ("$2.5", "2.5"), ("-1", "-1"), ("1e3", "1000")]
+)
+def test_parse_admin_amount_accepts_usd_amounts(text: str, expected: str) -> None:
+    """Plain, $-prefixed and negative amounts; no exponent in the result."""
+    assert f"{policy.parse_admin_amount(text):f}" == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["²", "\u0665", "NaN", "sNaN", "Infinity", "0", "1e30", "0.00001", "abc"]
+)
+def test_parse_admin_amount_refuses_bad_input_with_a_reason(text: str) -> None:
+    """Every bad /topup amount is a ValueError with a message, never another exception."""
+    with pytest.raises(ValueError, match=r"."):
+        policy.parse_admin_amount(text)
