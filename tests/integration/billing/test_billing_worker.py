@@ -8,10 +8,11 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import msgspec
 from billing_helpers import fixed_clock, wait_for
 from conftest import WorkerFactory
 
-from actors.billing.ledger import CONFLICTING_DUPLICATE
+from actors.billing.ledger import CONFLICTING_DUPLICATE, BillingState
 from actors.billing.payments import InvoicePayload
 from events.billing import OperationRejected, RefundDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand, LedgerRecord
@@ -118,9 +119,7 @@ async def test_concurrent_operations_for_one_user_from_many_producers_lose_no_up
     assert replayed[str(UID)].balance_mismatches == 0
 
 
-def _empty():  # type: ignore[no-untyped-def]
-    from actors.billing.ledger import BillingState
-
+def _empty() -> BillingState:
     return BillingState()
 
 
@@ -134,8 +133,8 @@ async def test_duplicates_apply_once_and_a_conflicting_duplicate_is_rejected(
     """The same operation three times (and once re-enveloped) is one entry; the same id
     with another payload is one conflicting_duplicate rejection."""
     charge = commands.usage_charge(UID, model=SONNET, usage=Usage(input_tokens=1000))
-    again = charge.__class__(**{**_fields(charge), "id": commands.starter_credit(1).id})
-    conflicting = charge.__class__(**{**_fields(charge), "usage": Usage(input_tokens=5)})
+    again = msgspec.structs.replace(charge, id=commands.starter_credit(1).id)
+    conflicting = msgspec.structs.replace(charge, usage=Usage(input_tokens=5))
     async with billing_worker() as worker:
         for cmd in (charge, charge, again, charge, conflicting, conflicting):
             await publisher.publish(BILLING_COMMANDS, cmd)
@@ -147,10 +146,6 @@ async def test_duplicates_apply_once_and_a_conflicting_duplicate_is_rejected(
     assert rejected.reason == CONFLICTING_DUPLICATE
     assert rejected.operation_id == charge.operation_id
     assert entries[0].amount == -Decimal("0.003")
-
-
-def _fields(cmd: BillingCommand) -> dict[str, object]:
-    return {f: getattr(cmd, f) for f in cmd.__struct_fields__}
 
 
 async def test_refunds_are_refused_with_a_reason(
@@ -222,9 +217,10 @@ async def test_partitions_move_between_two_workers_without_loss_or_double_charge
                 sent += batch
 
             def done() -> bool:
-                return sum(
+                total: int = sum(
                     (w.state_of(u) or _empty()).entries for u in users for w in (first, second)
-                ) >= len(sent)
+                )
+                return total >= len(sent)
 
             await wait_for(done, 120)
             assert first.stats.commands > 0

@@ -62,7 +62,7 @@ def test_refund_rules_name_their_reason() -> None:
         "balance_too_low": {"balance": Decimal("0.64")},
     }
     for reason, change in cases.items():
-        problem = policy.refund_problem(**{**ok, **change})  # type: ignore[arg-type]
+        problem = policy.refund_problem(**{**ok, **change})  # type: ignore[arg-type,dict-item]
         assert problem is not None
         assert problem[0] == reason
         assert problem[1]

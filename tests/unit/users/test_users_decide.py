@@ -130,7 +130,7 @@ def test_registration_and_credit_happen_once_whatever_is_redelivered(
     delivered: list[UserCommand] = []
     for cmd in commands:
         delivered.append(cmd)
-        if delivered and data.draw(st.booleans()):
+        if delivered and data.draw(st.booleans()):  # type: ignore[arg-type]
             delivered.append(data.draw(st.sampled_from(delivered)))
     for cmd in delivered:
         d = decide(state.get(UID), cmd)
