@@ -379,7 +379,11 @@ async def print_worker_histograms(port: int) -> None:
         return
     for line in text.splitlines():
         if line.startswith(
-            ("claudegram_pipeline_added_seconds_bucket", "claudegram_thread_inbox_delivery")
+            (
+                "claudegram_pipeline_added_seconds_bucket",
+                "claudegram_thread_inbox_delivery",
+                "claudegram_thread_loop_lag_seconds_bucket",
+            )
         ):
             print("#   " + line)
 

@@ -12,3 +12,10 @@ INBOX_DELIVERY = Histogram(
     buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0),
     registry=REGISTRY,
 )
+
+LOOP_LAG = Histogram(
+    "claudegram_thread_loop_lag_seconds",
+    "How late the worker's event loop runs a timer due now (its backlog of ready work)",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5),
+    registry=REGISTRY,
+)

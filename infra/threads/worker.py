@@ -57,7 +57,7 @@ from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews
-from infra.threads.metrics import INBOX_DELIVERY
+from infra.threads.metrics import INBOX_DELIVERY, LOOP_LAG
 from infra.threads.stores import FaustTableStore, ProducerPool, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.turn import TurnConfig, TurnRunner
@@ -265,12 +265,13 @@ async def run_thread_worker(
     for mismatch in report.mismatches:
         log.warning("topic differs from the catalog: %s", mismatch)
     worker = ThreadWorker(endpoints, settings, profile, config)
-    freezer: asyncio.Task[None] | None = None
+    helpers: list[asyncio.Task[None]] = []
     try:
         await worker.start()
         log.info("thread worker ready", extra={"fields": {"prefix": config.topic_prefix}})
         freeze_heap()
-        freezer = asyncio.create_task(_freeze_again(FREEZE_AGAIN_AFTER))
+        helpers.append(asyncio.create_task(_freeze_again(FREEZE_AGAIN_AFTER)))
+        helpers.append(asyncio.create_task(watch_loop_lag()))
         stopping = asyncio.ensure_future(stop.wait())
         crashed = asyncio.ensure_future(worker.app._crashed.wait())
         await asyncio.wait([stopping, crashed], return_when=asyncio.FIRST_COMPLETED)
@@ -279,8 +280,8 @@ async def run_thread_worker(
         if worker.app._crashed.is_set():
             raise RuntimeError(f"the Faust app crashed: {worker.app.crash_reason!r}")
     finally:
-        if freezer is not None:
-            freezer.cancel()
+        for helper in helpers:
+            helper.cancel()
         await worker.stop()
 
 
@@ -297,6 +298,15 @@ def freeze_heap() -> None:
     as long as the process anyway)."""
     gc.collect()
     gc.freeze()
+
+
+async def watch_loop_lag(every: float = 0.05) -> None:
+    """Observe, every ``every`` seconds, how late the loop wakes a timer (``LOOP_LAG``)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        due = loop.time() + every
+        await asyncio.sleep(every)
+        LOOP_LAG.observe(max(0.0, loop.time() - due))
 
 
 async def _freeze_again(delay: float) -> None:
