@@ -51,6 +51,7 @@ from events.catalog import (  # noqa: E402
     THREAD_INBOX,
     USERS_COMMANDS,
     USERS_EVENTS,
+    TopicSpec,
 )
 from events.envelope import new_envelope  # noqa: E402
 from events.ids import new_id  # noqa: E402
@@ -197,8 +198,8 @@ async def bench(args: argparse.Namespace) -> None:
         endpoints = configured
     prefix = f"bench{uuid.uuid4().hex[:6]}."
     profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
-    topics = [THREAD_INBOX, THREAD_EVENTS, USERS_COMMANDS, USERS_EVENTS, BILLING_COMMANDS,
-              BILLING_LEDGER]  # fmt: skip
+    topics: list[TopicSpec[Any]] = [THREAD_INBOX, THREAD_EVENTS, USERS_COMMANDS, USERS_EVENTS,
+                                    BILLING_COMMANDS, BILLING_LEDGER]  # fmt: skip
     await ensure_topics(
         endpoints.kafka_bootstrap, [*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix
     )
