@@ -5,7 +5,8 @@ The runner never touches the state store itself: it hands every batch of events 
 billing commands for their usage) to ``commit``, which makes them durable before returning.
 A step's usage is committed as soon as the step ends; the final answer is sent before the
 last step's events are committed, so a crash in between re-runs the turn (the user may see
-the answer twice) rather than charging for an answer never shown.
+the answer twice). If the answer cannot be delivered (Telegram refuses it), the turn fails
+and reports the completed call's whole usage: it was consumed, so it is charged once.
 """
 
 from __future__ import annotations
@@ -95,6 +96,9 @@ class TurnHandle:
     timings: Timings = field(default_factory=Timings)
     acks: list[Callable[[], None]] = field(default_factory=list)
     drafts: set[asyncio.Task[bool]] = field(default_factory=set)
+    answered_usage: Usage | None = None
+    """The whole usage of a model call that completed but whose answer was not yet committed:
+    if delivering the answer fails, the turn fails, and this is what was consumed."""
 
     async def stop_drafts(self) -> None:
         """Cancel drafts in flight, so none lands after the final message."""
@@ -261,6 +265,7 @@ class TurnRunner:
         reply_to = (
             running.started.input_message_ids[-1] if running.started.input_message_ids else None
         )
+        handle.answered_usage = result.usage
         ids = await self.telegram.send_answer(
             chat_id, thread_id, full if full.strip() else "(no answer)", reply_to=reply_to
         )
@@ -356,7 +361,14 @@ class TurnRunner:
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         verdict = classify(failure)
         await handle.stop_drafts()
-        usage = handle.progress.partial_usage() if verdict.report_partial_usage else Usage()
+        if handle.answered_usage is not None:
+            # The model call completed (we pay for it) but its answer could not be delivered
+            # or committed: the consumed usage is the call's whole usage.
+            usage = handle.answered_usage
+        elif verdict.report_partial_usage:
+            usage = handle.progress.partial_usage()
+        else:
+            usage = Usage()
         visible = handle.text_done + handle.progress.text
         with contextlib.suppress(TelegramOutputError):
             if visible.strip() and failure.kind != "telegram":

@@ -265,3 +265,29 @@ async def test_interrupted_turn_is_rerun_once_after_restart(
     assert [f.error_class for f in failed] == ["interrupted"]
     assert len({e.id for e in events if isinstance(e, TurnStarted)}) == 1  # redelivery: same id
     assert "interrupted" in (h.telegram.bot_messages(cid)[-1].text or "")
+
+
+async def test_undeliverable_answer_fails_the_turn_and_charges_the_completed_call(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """Telegram refusing the final answer fails the turn; the finished call's usage is charged."""
+    h = harness
+    cid = chat(h, 7010)
+    h.claude.script(text_reply("a complete answer that Telegram will refuse"))
+    h.telegram.fail_next(
+        "sendMessage",
+        error_code=403,
+        description="Forbidden: bot was blocked by the user",
+        times=10,
+        chat_id=cid,
+    )
+    cmd = message_command(cid, "hi", message_id=1)
+    h.submit(cmd)
+    await eventually(lambda: cmd.id in h.acked)
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    (failed,) = [e for e in events if isinstance(e, TurnFailed)]
+    assert not [e for e in events if isinstance(e, TurnCompleted)]
+    assert failed.partial_usage.output_tokens > 0
+    assert failed.partial_usage.input_tokens > 0
+    charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert [(c.source_event_id, c.usage) for c in charges] == [(failed.id, failed.partial_usage)]
