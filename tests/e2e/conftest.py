@@ -22,32 +22,11 @@ from events.catalog import (
 )
 from infra.emulators.claude import ClaudeEmulator
 from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.testing import (
-    _anthropic_session,
-    _telegram_bot_session,
-    anthropic_client,
-    claude_emulator,
-    claude_emulator_server,
-    telegram_bot,
-    telegram_emulator,
-    telegram_emulator_server,
-)
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
-
-__all__ = [
-    "_anthropic_session",
-    "_telegram_bot_session",
-    "anthropic_client",
-    "claude_emulator",
-    "claude_emulator_server",
-    "telegram_bot",
-    "telegram_emulator",
-    "telegram_emulator_server",
-]
 
 TOPICS: tuple[TopicSpec[Any], ...] = (
     THREAD_INBOX,

@@ -17,18 +17,7 @@ from events.catalog import (
 )
 from infra.emulators.claude import ClaudeEmulator
 from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.testing import (
-    _anthropic_session,
-    _telegram_bot_session,
-    anthropic_client,
-    claude_emulator,
-    claude_emulator_server,
-    make_anthropic,
-    make_bot,
-    telegram_bot,
-    telegram_emulator,
-    telegram_emulator_server,
-)
+from infra.emulators.testing import make_anthropic, make_bot
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
@@ -41,17 +30,6 @@ from infra.threads.log_views import LedgerBalanceView, UserSettingsView
 from infra.threads.stores import MemoryThreadStore, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.turn import TurnConfig, TurnRunner
-
-__all__ = [
-    "_anthropic_session",
-    "_telegram_bot_session",
-    "anthropic_client",
-    "claude_emulator",
-    "claude_emulator_server",
-    "telegram_bot",
-    "telegram_emulator",
-    "telegram_emulator_server",
-]
 
 
 @pytest_asyncio.fixture(loop_scope="session")
