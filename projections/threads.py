@@ -245,45 +245,35 @@ def turn_completed(e: thread.TurnCompleted, src: Source) -> list[RowOp]:
 
 
 def turn_cancelled(e: thread.TurnCancelled, src: Source) -> list[RowOp]:
-    values = {
-        "thread_key": e.key,
-        "user_id": e.user_id,
-        "status": "cancelled",
-        "ended_at": e.occurred_at,
-        "reason": e.reason,
-    }
-    ops: list[RowOp] = [_turn(e, e.turn_id, values, src), _thread(e, src)]
-    if not e.partial_usage.is_zero():
-        ops.append(
-            _model_call(
-                e,
-                kind="cancelled",
-                turn_id=e.turn_id,
-                step=e.step,
-                user_id=e.user_id,
-                model=e.model,
-                usage=e.partial_usage,
-                billing_operation_id=e.billing_operation_id,
-            )
-        )
-    return ops
+    return _turn_ended_with_usage(e, "cancelled", src, {"reason": e.reason})
 
 
 def turn_failed(e: thread.TurnFailed, src: Source) -> list[RowOp]:
+    return _turn_ended_with_usage(
+        e, "failed", src, {"error_class": e.error_class, "error_message": e.message}
+    )
+
+
+def _turn_ended_with_usage(
+    e: thread.TurnCancelled | thread.TurnFailed,
+    status: str,
+    src: Source,
+    extra: dict[str, Any],
+) -> list[RowOp]:
+    """A turn that ended early: its row, the thread's, and the partial call if it used any."""
     values = {
         "thread_key": e.key,
         "user_id": e.user_id,
-        "status": "failed",
+        "status": status,
         "ended_at": e.occurred_at,
-        "error_class": e.error_class,
-        "error_message": e.message,
+        **extra,
     }
     ops: list[RowOp] = [_turn(e, e.turn_id, values, src), _thread(e, src)]
     if not e.partial_usage.is_zero():
         ops.append(
             _model_call(
                 e,
-                kind="failed",
+                kind=status,
                 turn_id=e.turn_id,
                 step=e.step,
                 user_id=e.user_id,
