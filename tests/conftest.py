@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -27,6 +28,16 @@ from infra.stack.embedded import EmbeddedStack
 # The emulator fixtures (telegram_emulator, claude_emulator, telegram_bot, anthropic_client),
 # one server of each for the whole session, reset before every test.
 pytest_plugins = ["infra.emulators.testing"]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM (a timeout, a CI cancel) ends the run like Ctrl-C, so session fixtures still
+    tear down and the embedded stack's processes are stopped rather than left behind."""
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def _docker_endpoints() -> tuple[Endpoints, list[object]]:
