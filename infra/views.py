@@ -24,10 +24,16 @@ class LedgerLine:
     operation_id: str
 
 
-class BalanceView(Protocol):
+class BalanceReader(Protocol):
+    """What a balance check needs (the thread actor's soft check)."""
+
     async def balance(self, user_id: int) -> Decimal | None:
         """The user's balance in USD, or None for a user the ledger has never seen."""
         ...
+
+
+class BalanceView(BalanceReader, Protocol):
+    """A balance with its history (``/balance``)."""
 
     async def recent_operations(self, user_id: int, limit: int = 10) -> list[LedgerLine]:
         """The newest ledger operations of a user, newest first."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from infra.demo.run import DEMO_USER, run_demo
 from infra.endpoints import resolve_endpoints
 from infra.kafka.compat import probe_broker
 from infra.services.lifecycle import stop_event_on_signals
@@ -18,12 +17,14 @@ def register(commands: Any) -> None:
         "demo",
         help="run the bot offline (emulated Telegram and Claude) and chat with it here",
     )
-    demo.add_argument("--user-id", type=int, default=DEMO_USER, help="your Telegram user id")
+    demo.add_argument("--user-id", type=int, help="your Telegram user id (default: 424242)")
     demo.add_argument("--flood", action="store_true", help="emulate Telegram flood control")
     demo.set_defaults(handler=demo_cmd)
 
 
 async def demo_cmd(args: argparse.Namespace) -> int:
+    from infra.demo.run import DEMO_USER, run_demo  # the emulators load only for the demo
+
     settings = load_settings()
     endpoints = await resolve_endpoints(settings, start_embedded=True)
     try:
@@ -32,7 +33,7 @@ async def demo_cmd(args: argparse.Namespace) -> int:
             endpoints,
             settings,
             stop_event_on_signals(),
-            user_id=args.user_id,
+            user_id=args.user_id or DEMO_USER,
             flood=args.flood,
         )
     finally:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from infra.emulators.runner import RunningEmulators, serve_emulators
-from infra.emulators.telegram import DEFAULT_TOKEN
 from infra.services.lifecycle import stop_event_on_signals
 
 
@@ -17,24 +15,27 @@ def register(commands: Any) -> None:
     emulators.add_argument("--host", default="127.0.0.1")
     emulators.add_argument("--telegram-port", type=int, default=0)
     emulators.add_argument("--claude-port", type=int, default=0)
-    emulators.add_argument("--token", default=DEFAULT_TOKEN, help="the bot token to expect")
+    emulators.add_argument("--token", help="the bot token to expect (default: the emulator's)")
     emulators.add_argument("--no-flood", action="store_true", help="no Telegram flood control")
     emulators.set_defaults(handler=run_emulators)
 
 
-def _print_env(running: RunningEmulators) -> None:
-    for name, value in running.env.items():
-        print(f"{name}={value}", flush=True)
-
-
 async def run_emulators(args: argparse.Namespace) -> int:
+    # Imported here: the emulators are test tooling, not loaded by the bot's own commands.
+    from infra.emulators.runner import RunningEmulators, serve_emulators
+    from infra.emulators.telegram import DEFAULT_TOKEN
+
+    def print_env(running: RunningEmulators) -> None:
+        for name, value in running.env.items():
+            print(f"{name}={value}", flush=True)
+
     await serve_emulators(
         host=args.host,
         telegram_port=args.telegram_port,
         claude_port=args.claude_port,
-        token=args.token,
+        token=args.token or DEFAULT_TOKEN,
         flood=not args.no_flood,
-        on_ready=_print_env,
+        on_ready=print_env,
         stop=stop_event_on_signals(),
     )
     return 0

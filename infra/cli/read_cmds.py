@@ -1,4 +1,7 @@
-"""Analysts' and operators' commands over the read side: replay, verify, report, lag."""
+"""Analysts' and operators' commands over the read side: replay, verify, report, lag.
+
+The projector and report modules are imported by the handlers, so that every other
+``botctl`` command (each service process among them) does not load them at start-up."""
 
 from __future__ import annotations
 
@@ -9,10 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from infra.endpoints import Endpoints, resolve_endpoints
-from infra.projector.lag import format_lag, lag
-from infra.projector.replay import replay
-from infra.projector.verify import verify
-from infra.reports.report import report
 from infra.services.lifecycle import stop_event_on_signals
 from infra.settings import ConfigError, load_settings
 
@@ -71,6 +70,8 @@ async def _endpoints() -> Endpoints:
 
 
 async def replay_cmd(args: argparse.Namespace) -> int:
+    from infra.projector.replay import replay
+
     if args.swap and args.until:
         raise ConfigError("--swap with --until would replace the live state with a past one")
     stop = stop_event_on_signals() if args.follow else None
@@ -97,6 +98,8 @@ async def replay_cmd(args: argparse.Namespace) -> int:
 
 
 async def verify_cmd(args: argparse.Namespace) -> int:
+    from infra.projector.verify import verify
+
     outcome = await verify(
         await _endpoints(), schema=args.schema, projection=args.projection, topic_prefix=args.prefix
     )
@@ -105,6 +108,8 @@ async def verify_cmd(args: argparse.Namespace) -> int:
 
 
 async def report_cmd(args: argparse.Namespace) -> int:
+    from infra.reports.report import report
+
     until = args.until or datetime.now(UTC)
     since = args.since or until - timedelta(days=30)
     if since >= until:
@@ -128,6 +133,8 @@ async def report_cmd(args: argparse.Namespace) -> int:
 
 
 async def lag_cmd(args: argparse.Namespace) -> int:
+    from infra.projector.lag import format_lag, lag
+
     lags = await lag(
         await _endpoints(), schema=args.schema, topic_prefix=args.prefix, projection=args.projection
     )

@@ -128,10 +128,17 @@ class EmbeddedStack:
         except FileNotFoundError:
             return None
 
+    @staticmethod
+    def is_running(state: StackState) -> bool:
+        """All three services recorded and each process still alive."""
+        return set(state.services) == {"kafka", "postgres", "redis"} and all(
+            is_alive(s.process) for s in state.services.values()
+        )
+
     async def start(self) -> StackState:
         """Start all three services; if one fails, stop the ones already started."""
         current = self.load()
-        if current is not None and all(is_alive(s.process) for s in current.services.values()):
+        if current is not None and self.is_running(current):
             return current
         if current is not None:
             self.stop()

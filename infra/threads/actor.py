@@ -70,7 +70,7 @@ from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import UserSettingsView
 from infra.threads.telegram_output import TelegramOutputError
 from infra.threads.turn import TurnHandle, TurnRunner, shielded
-from infra.views import BalanceView
+from infra.views import BalanceReader
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class ThreadActor:
         sink: RecordSink,
         runner: TurnRunner,
         slots: GenerationSlots,
-        balances: BalanceView,
+        balances: BalanceReader,
         settings: UserSettingsView,
         config: ActorConfig | None = None,
     ) -> None:

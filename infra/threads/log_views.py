@@ -3,7 +3,8 @@
 * :class:`UserSettingsView`: each user's default model and personality, from
   ``bot.users.events`` (the users actor is their single writer);
 * :class:`LedgerBalanceView`: each user's balance, the ``balance_after`` of their newest
-  ``bot.billing.ledger`` entry; it implements the :class:`~infra.views.BalanceView` port.
+  ``bot.billing.ledger`` entry; it implements the :class:`~infra.views.BalanceReader` port
+  (the soft check needs nothing more, so no history is kept per user).
 
 Every worker reads all partitions of these topics from the beginning without a consumer
 group: the topics keep their history forever, so this is what a Faust GlobalTable would do,
@@ -30,7 +31,6 @@ from events.usage import ModelId
 from events.users import ModelChanged, PersonalityChanged, UserRegistered
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
-from infra.views import LedgerLine
 
 log = logging.getLogger(__name__)
 
@@ -60,33 +60,17 @@ class UserSettingsView:
 
 
 class LedgerBalanceView:
-    """BalanceView from the ledger: the newest ``balance_after`` per user."""
+    """BalanceReader from the ledger: the newest ``balance_after`` per user."""
 
     def __init__(self) -> None:
         self.balances: dict[int, Decimal] = {}
-        self.lines: dict[int, list[LedgerLine]] = {}
 
     def apply(self, record: Any) -> None:
         if isinstance(record, LedgerEntry) and not isinstance(record, OperationRejected):
             self.balances[record.user_id] = record.balance_after
-            lines = self.lines.setdefault(record.user_id, [])
-            lines.append(
-                LedgerLine(
-                    occurred_at=record.occurred_at,
-                    kind=type(record).__name__,
-                    amount=record.amount,
-                    balance_after=record.balance_after,
-                    description="",
-                    operation_id=record.operation_id,
-                )
-            )
-            del lines[:-50]
 
     async def balance(self, user_id: int) -> Decimal | None:
         return self.balances.get(user_id)
-
-    async def recent_operations(self, user_id: int, limit: int = 10) -> list[LedgerLine]:
-        return list(reversed(self.lines.get(user_id, [])))[:limit]
 
 
 class LogViews:
