@@ -56,7 +56,7 @@ _KEY_DOC: Final = {
 
 def topic_schema(spec: TopicSpec[Any]) -> dict[str, Any]:
     """The JSON Schema of a topic's values, with its Kafka facts under ``x-kafka``."""
-    schema = msgspec.json.schema(spec.value_type)
+    schema = _normalise_docs(msgspec.json.schema(spec.value_type))
     return {
         "$schema": JSON_SCHEMA_DIALECT,
         "title": spec.name,
@@ -77,6 +77,23 @@ def topic_schema(spec: TopicSpec[Any]) -> dict[str, Any]:
         },
         **schema,
     }
+
+
+def _normalise_docs(node: Any) -> Any:
+    """Every ``description`` with its whitespace collapsed to single spaces.
+
+    Descriptions come from docstrings, and how a library dedents them is cosmetic (msgspec
+    0.22 and 0.23 differ): the exported files must not change with it.
+    """
+    if isinstance(node, dict):
+        return {
+            k: " ".join(v.split()) if k == "description" and isinstance(v, str)
+            else _normalise_docs(v)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_normalise_docs(v) for v in node]
+    return node
 
 
 def shape_key(cls: type[Envelope]) -> str:

@@ -40,7 +40,9 @@ def postgres_bin_dir(for_other_user: bool) -> Path:
 
     PostgreSQL refuses to run as root, so as root the server runs as an unprivileged user;
     when that user cannot reach the venv (a checkout under ``/root``, say), the installation
-    is copied once to a world-readable cache folder.
+    is copied once to a world-readable cache folder. The copy keeps the wheel's layout
+    (``pgserver/pginstall`` beside ``pgserver.libs``): the binaries find their libraries by
+    the RPATH ``$ORIGIN/../../../pgserver.libs``.
     """
     spec = importlib.util.find_spec("pgserver")  # not imported: its import has side effects
     if spec is None or spec.origin is None:
@@ -51,11 +53,11 @@ def postgres_bin_dir(for_other_user: bool) -> Path:
     if not for_other_user or _traversable_by_others(source):
         return source
     install = source.parent
-    cache = Path("/tmp") / f"claudegram-pgsql-{os.stat(source / 'postgres').st_size}"
-    target = cache / "pginstall"
+    cache = Path("/tmp") / f"claudegram-pgsql-v2-{os.stat(source / 'postgres').st_size}"
+    target = cache / "pgserver" / "pginstall"
     if not (target / "bin" / "postgres").is_file():
         tmp = cache.with_name(cache.name + f".{os.getpid()}.tmp")
-        shutil.copytree(install, tmp / "pginstall", symlinks=True, dirs_exist_ok=True)
+        shutil.copytree(install, tmp / "pgserver" / "pginstall", symlinks=True, dirs_exist_ok=True)
         libs = install.parent.parent / "pgserver.libs"
         if libs.is_dir():
             shutil.copytree(libs, tmp / "pgserver.libs", symlinks=True, dirs_exist_ok=True)

@@ -134,3 +134,13 @@ def _swap_stop_requested(monkeypatch: pytest.MonkeyPatch, cls: type) -> None:
     topics = tuple(patched if t is catalog.THREAD_INBOX else t for t in catalog.TOPICS)
     monkeypatch.setattr(catalog, "TOPICS", topics)
     monkeypatch.setattr(schema_export, "TOPICS", topics)
+
+
+def test_exported_descriptions_do_not_depend_on_how_docstrings_are_dedented() -> None:
+    """A library's docstring whitespace (msgspec 0.22 vs 0.23) never changes an exported file."""
+    from events.schema_export import _normalise_docs
+
+    a = {"description": "Line one.\n\n    Line two.", "items": [{"description": " x\n y "}]}
+    b = {"description": "Line one.\nLine two.", "items": [{"description": "x y"}]}
+    assert _normalise_docs(a) == _normalise_docs(b)
+    assert _normalise_docs(a)["description"] == "Line one. Line two."
