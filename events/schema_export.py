@@ -87,7 +87,8 @@ def _normalise_docs(node: Any) -> Any:
     """
     if isinstance(node, dict):
         return {
-            k: " ".join(v.split()) if k == "description" and isinstance(v, str)
+            k: " ".join(v.split())
+            if k == "description" and isinstance(v, str)
             else _normalise_docs(v)
             for k, v in node.items()
         }
