@@ -143,7 +143,7 @@ async def run_service(args: argparse.Namespace) -> int:
 
 async def run_all(args: argparse.Namespace) -> int:
     """The whole bot: the stack (embedded unless configured), topics, migrations, and every
-    service as its own child process, all stopped together."""
+    service as its own child process (restarted when it fails), all stopped together."""
     settings = load_settings()
     settings.require("telegram_bot_token", "anthropic_api_key")
     configure_logging(settings.log_level)

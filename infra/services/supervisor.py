@@ -1,8 +1,11 @@
-"""Running several ``botctl`` services as child processes and stopping them together.
+"""Running several ``botctl`` services as child processes, restarting the ones that fail.
 
 ``botctl run`` uses it: every service runs in its own process, exactly as in production,
-with the endpoints passed through the environment. When one child exits, or on SIGTERM/SIGINT,
-all children get SIGTERM, then SIGKILL after a grace period.
+with the endpoints passed through the environment. A service that exits on its own (a crash,
+an OOM kill, any exit not asked for) is logged with its exit code and started again after a
+backoff (``restart_policy``); one that keeps exiting stops the whole bot with a message
+naming it. On SIGTERM/SIGINT (``stop``) every child gets SIGTERM, then SIGKILL after a grace
+period.
 """
 
 from __future__ import annotations
@@ -13,8 +16,11 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+
+from infra.services.restart_policy import ExitHistory, GiveUp, RestartPolicy
 
 log = logging.getLogger(__name__)
 
@@ -29,42 +35,97 @@ def botctl_child(name: str, *args: str) -> ChildSpec:
     return ChildSpec(name, [sys.executable, "-m", "infra.cli.main", *args])
 
 
+@dataclass(slots=True)
+class _Run:
+    """What the children share: their live processes and why the bot is stopping."""
+
+    env: Mapping[str, str]
+    stop: asyncio.Event
+    policy: RestartPolicy
+    clock: Callable[[], float]
+    procs: dict[str, asyncio.subprocess.Process]
+    failure: str | None = None
+
+    @property
+    def ending(self) -> bool:
+        return self.stop.is_set() or self.failure is not None
+
+
 async def supervise(
     children: Sequence[ChildSpec],
     env: Mapping[str, str],
     stop: asyncio.Event,
     *,
     grace: float = 15.0,
+    policy: RestartPolicy | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> int:
-    """Run ``children`` until one exits or ``stop`` is set; answers the first non-zero code."""
-    procs: dict[str, asyncio.subprocess.Process] = {}
-    for child in children:
-        procs[child.name] = await asyncio.create_subprocess_exec(
-            *child.argv, env=dict(env), start_new_session=True
-        )
-        log.info("started", extra={"fields": {"service": child.name, "pid": procs[child.name].pid}})
-    waits = {asyncio.ensure_future(p.wait()): name for name, p in procs.items()}
+    """Run ``children``, restarting failed ones, until ``stop`` is set (answers 0) or one
+    of them crash-loops (answers 1, after stopping the others)."""
+    run = _Run(env, stop, policy or RestartPolicy(), clock, {})
+    keepers = [asyncio.create_task(_keep_running(run, child)) for child in children]
     stopper = asyncio.ensure_future(stop.wait())
-    done, _ = await asyncio.wait([*waits, stopper], return_when=asyncio.FIRST_COMPLETED)
-    exit_code = 0
-    for fut in done:
-        if fut in waits:
-            code = fut.result()
-            log.error("service exited", extra={"fields": {"service": waits[fut], "code": code}})
-            exit_code = exit_code or code or 1
-    for proc in procs.values():
+    await asyncio.wait([stopper, *keepers], return_when=asyncio.FIRST_COMPLETED)
+    stop.set()  # a crash loop ends the others too
+    await asyncio.gather(*keepers)
+    stopper.cancel()
+    await _terminate(list(run.procs.values()), grace)
+    return 1 if run.failure is not None else 0
+
+
+async def _keep_running(run: _Run, child: ChildSpec) -> None:
+    history = ExitHistory(run.policy)
+    while not run.ending:
+        started = run.clock()
+        proc = await asyncio.create_subprocess_exec(
+            *child.argv, env=dict(run.env), start_new_session=True
+        )
+        run.procs[child.name] = proc
+        log.info("started", extra={"fields": {"service": child.name, "pid": proc.pid}})
+        code = await _exit_code_unless_stopped(proc, run.stop)
+        if code is None or run.ending:
+            return
+        decision = history.on_exit(child.name, started_at=started, now=run.clock())
+        fields = {"service": child.name, "code": code}
+        if isinstance(decision, GiveUp):
+            log.error(decision.reason, extra={"fields": fields})
+            print(f"botctl: {decision.reason} (last exit code {code})", file=sys.stderr)
+            run.failure = decision.reason
+            return
+        log.warning(
+            "service exited; restarting",
+            extra={"fields": {**fields, "restart_in_s": decision.delay}},
+        )
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(decision.delay):
+                await run.stop.wait()
+
+
+async def _exit_code_unless_stopped(
+    proc: asyncio.subprocess.Process, stop: asyncio.Event
+) -> int | None:
+    exited = asyncio.ensure_future(proc.wait())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait([exited, stopping], return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if exited.done():
+        return exited.result()
+    exited.cancel()
+    return None
+
+
+async def _terminate(procs: list[asyncio.subprocess.Process], grace: float) -> None:
+    for proc in procs:
         if proc.returncode is None:
             _signal(proc, signal.SIGTERM)
     try:
         async with asyncio.timeout(grace):
-            await asyncio.gather(*(p.wait() for p in procs.values()))
+            await asyncio.gather(*(p.wait() for p in procs))
     except TimeoutError:
-        for proc in procs.values():
+        for proc in procs:
             if proc.returncode is None:
                 _signal(proc, signal.SIGKILL)
-        await asyncio.gather(*(p.wait() for p in procs.values()))
-    stopper.cancel()
-    return exit_code
+        await asyncio.gather(*(p.wait() for p in procs))
 
 
 def _signal(proc: asyncio.subprocess.Process, sig: int) -> None:

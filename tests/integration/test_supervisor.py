@@ -1,0 +1,91 @@
+"""``botctl run``'s supervisor on real child processes: restarts, crash loops, clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from infra.services.restart_policy import RestartPolicy
+from infra.services.supervisor import ChildSpec, supervise
+from tests.integration.thread.thread_harness import eventually
+
+FAST = RestartPolicy(max_exits=5, window=60.0, first_delay=0.05, max_delay=0.2, stable_after=30.0)
+
+
+def _python(code: str) -> list[str]:
+    return [sys.executable, "-c", code]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_a_crashed_service_is_restarted_and_the_others_keep_running(tmp_path: Path) -> None:
+    """A child that dies once is started again; its sibling is never restarted; stop ends all."""
+    starts = tmp_path / "starts"
+    flaky = (
+        "import pathlib, sys, time\n"
+        f"p = pathlib.Path({str(starts)!r})\n"
+        "p.write_text(p.read_text() + 'x' if p.exists() else 'x')\n"
+        "if len(p.read_text()) == 1: sys.exit(3)\n"
+        "time.sleep(600)\n"
+    )
+    steady_starts = tmp_path / "steady"
+    steady = (
+        "import pathlib, time\n"
+        f"p = pathlib.Path({str(steady_starts)!r})\n"
+        "p.write_text(p.read_text() + 'x' if p.exists() else 'x')\n"
+        "time.sleep(600)\n"
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        supervise(
+            [ChildSpec("flaky", _python(flaky)), ChildSpec("steady", _python(steady))],
+            dict(os.environ),
+            stop,
+            grace=5.0,
+            policy=FAST,
+        )
+    )
+    await eventually(lambda: starts.exists() and len(starts.read_text()) == 2, timeout=30)
+    stop.set()
+    assert await asyncio.wait_for(task, 30) == 0
+    assert steady_starts.read_text() == "x"
+    assert starts.read_text() == "xx"
+
+
+async def test_a_crash_looping_service_stops_the_bot_with_its_name(
+    capsys: object, tmp_path: Path
+) -> None:
+    """Five exits within a minute: the supervisor stops every child and answers 1."""
+    pid_file = tmp_path / "steady.pid"
+    steady = (
+        "import os, pathlib, time\n"
+        f"pathlib.Path({str(pid_file)!r}).write_text(str(os.getpid()))\n"
+        "time.sleep(600)\n"
+    )
+    stop = asyncio.Event()
+    code = await asyncio.wait_for(
+        supervise(
+            [
+                ChildSpec("broken", _python("import sys; sys.exit(7)")),
+                ChildSpec("steady", _python(steady)),
+            ],
+            dict(os.environ),
+            stop,
+            grace=5.0,
+            policy=FAST,
+        ),
+        60,
+    )
+    assert code == 1
+    err = capsys.readouterr().err  # type: ignore[attr-defined]
+    assert "service broken exited 5 times" in err
+    assert "last exit code 7" in err
+    assert not _alive(int(pid_file.read_text()))
