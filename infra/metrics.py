@@ -1,4 +1,5 @@
-"""Prometheus metrics of every service, exposed on ``METRICS_PORT`` at ``/metrics``.
+"""Prometheus metrics of every service, exposed on ``METRICS_PORT`` at ``/metrics`` (beside
+``/healthz`` and ``/readyz``, see :mod:`infra.service_health`).
 
 Metric objects live here, in one registry, so a name is defined once and every service that
 uses it agrees on its labels. The dashboards in ``deploy/grafana`` query these names.
@@ -6,7 +7,13 @@ uses it agrees on its labels. The dashboards in ``deploy/grafana`` query these n
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+import threading
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
+
+from infra.service_health import Readiness, health_app
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -51,7 +58,18 @@ DEAD_LETTERS = Counter(
 )
 
 
-def serve_metrics(port: int | None) -> None:
-    """Expose ``/metrics`` on ``port`` (no-op when unset)."""
-    if port is not None:
-        start_http_server(port, addr="0.0.0.0", registry=REGISTRY)
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        """Probes every few seconds would flood stderr; requests are not logged."""
+
+
+def serve_metrics(port: int | None, readiness: Readiness | None = None) -> None:
+    """Expose ``/metrics``, ``/healthz`` and ``/readyz`` on ``port`` (no-op when unset), from
+    a daemon thread. Without ``readiness`` the process is ready as soon as it serves."""
+    if port is None:
+        return
+    app = health_app(make_wsgi_app(REGISTRY), readiness or Readiness())
+    server = make_server(
+        "0.0.0.0", port, app, server_class=ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()

@@ -1,0 +1,69 @@
+"""Liveness and readiness of one service process: ``/healthz`` and ``/readyz``.
+
+Served beside ``/metrics`` on ``METRICS_PORT``. ``/healthz`` answers 200 while the process
+serves HTTP at all (its event loop may still be starting). ``/readyz`` answers 200 only when
+every readiness condition the service declared has been reported met (for example its
+consumer's partitions are assigned and its database pool connected), else 503 with the
+conditions still pending, as JSON, so an orchestrator routes nothing to a process that
+cannot serve it yet.
+
+Conditions are set from the service's event loop and read from the HTTP server's thread;
+a lock keeps that exact.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+
+class Readiness:
+    """The named conditions a service must meet before it is ready."""
+
+    def __init__(self, conditions: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[str, str] = {name: "not yet reported" for name in conditions}
+
+    def require(self, name: str, why: str = "not yet reported") -> None:
+        """Add (or re-open) a condition: the service is not ready until it is met."""
+        with self._lock:
+            self._pending[name] = why
+
+    def met(self, name: str) -> None:
+        with self._lock:
+            self._pending.pop(name, None)
+
+    def snapshot(self) -> dict[str, str]:
+        """The pending conditions and why (empty: ready)."""
+        with self._lock:
+            return dict(self._pending)
+
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def health_app(metrics: WsgiApp, readiness: Readiness) -> WsgiApp:
+    """A WSGI app: ``/healthz``, ``/readyz``, everything else to the metrics app."""
+
+    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterator[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            yield from _json(start_response, "200 OK", {"status": "alive"})
+        elif path == "/readyz":
+            pending = readiness.snapshot()
+            status = "503 Service Unavailable" if pending else "200 OK"
+            yield from _json(start_response, status, {"ready": not pending, "pending": pending})
+        else:
+            yield from metrics(environ, start_response)
+
+    return app
+
+
+def _json(start_response: Callable[..., Any], status: str, body: dict[str, Any]) -> Iterator[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    )
+    yield data
