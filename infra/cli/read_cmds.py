@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from actors.billing.policy import format_usd
 from infra.endpoints import Endpoints, resolve_endpoints
 from infra.services.lifecycle import stop_event_on_signals
 from infra.settings import ConfigError, load_settings
@@ -123,8 +124,8 @@ async def report_cmd(args: argparse.Namespace) -> int:
         top=args.top,
     )
     print(
-        f"cost ${result.cost}  revenue ${result.revenue} ({result.stars} stars)  "
-        f"margin ${result.margin}"
+        f"cost ${format_usd(result.cost)}  revenue ${format_usd(result.revenue)} "
+        f"({result.stars:,} stars)  margin ${format_usd(result.margin)}"
     )
     print(f"wrote {result.html}")
     for path in result.csv:

@@ -44,6 +44,16 @@ class Section:
     rows: list[tuple[Any, ...]]
 
 
+def _tokens(field: str) -> str:
+    return f"sum(coalesce((l.usage->>'{field}')::bigint, 0))::bigint"
+
+
+def cache_read_share(uncached: Any, cache_read: Any, cache_write: Any) -> float:
+    """The share of prompt tokens served from the cache (0 when there were none)."""
+    total = int(uncached) + int(cache_read) + int(cache_write)
+    return int(cache_read) / total if total else 0.0
+
+
 def _money(value: Any) -> Decimal:
     return Decimal(0) if value is None else Decimal(value)
 
@@ -105,8 +115,11 @@ async def build_sections(
     )
     rows = await conn.fetch(
         f"SELECT l.model, count(*) AS calls, {COST} AS cost,"
-        " sum(coalesce((l.usage->>'input_tokens')::bigint, 0)) AS input_tokens,"
-        " sum(coalesce((l.usage->>'output_tokens')::bigint, 0)) AS output_tokens"
+        f" {_tokens('input_tokens')} AS input_tokens,"
+        f" {_tokens('output_tokens')} AS output_tokens,"
+        f" {_tokens('cache_read_input_tokens')} AS cache_read,"
+        f" {_tokens('cache_creation_5m_input_tokens')}"
+        f" + {_tokens('cache_creation_1h_input_tokens')} AS cache_write"
         f" FROM {s}.ledger_entries l WHERE {RANGE} AND l.kind = 'usage_debited'"
         f" AND l.model IS NOT NULL GROUP BY l.model ORDER BY {COST} DESC",
         since,
@@ -116,9 +129,27 @@ async def build_sections(
         Section(
             "by_model",
             "Cost by model",
-            ("model", "charges", "input_tokens", "output_tokens", "cost_usd"),
+            (
+                "model",
+                "charges",
+                "input_tokens",
+                "cache_read_tokens",
+                "cache_write_tokens",
+                "output_tokens",
+                "cache_read_share",
+                "cost_usd",
+            ),
             [
-                (r["model"], r["calls"], r["input_tokens"], r["output_tokens"], _money(r["cost"]))
+                (
+                    r["model"],
+                    r["calls"],
+                    int(r["input_tokens"]),
+                    int(r["cache_read"]),
+                    int(r["cache_write"]),
+                    int(r["output_tokens"]),
+                    cache_read_share(r["input_tokens"], r["cache_read"], r["cache_write"]),
+                    _money(r["cost"]),
+                )
                 for r in rows
             ],
         )

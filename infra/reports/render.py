@@ -6,11 +6,16 @@ from __future__ import annotations
 import csv
 import html
 import io
+import math
 from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from actors.billing.policy import format_usd
 from infra.reports.queries import Section
+
+IDENTIFIER_COLUMNS = frozenset({"user_id", "username", "thread_key", "title", "model", "tool"})
 
 
 def to_csv(section: Section) -> str:
@@ -21,12 +26,45 @@ def to_csv(section: Section) -> str:
     return out.getvalue()
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return f"{value:,.4f}"
-    if isinstance(value, int):
-        return f"{value:,}"
+def cell_text(column: str, value: Any) -> str:
+    """A value as an analyst reads it: money as money (``format_usd``: cents, or two
+    significant digits below a cent), ids verbatim (a user id is not ``5,301``), counts as
+    whole numbers with separators, shares as percentages."""
+    if value is None:
+        return ""
+    if column in IDENTIFIER_COLUMNS:
+        return str(value)
+    if column.endswith("_usd"):
+        return format_usd(Decimal(value))
+    if column.endswith("_share"):
+        return f"{float(value) * 100:.1f} %"
+    if isinstance(value, int | Decimal) and value == int(value):
+        return f"{int(value):,}"
     return str(value)
+
+
+def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
+    """Round axis ticks covering ``[low, high]``: steps of 1, 2 or 5 times a power of ten,
+    so cents-sized values get ticks like 0.005, 0.010, 0.015 rather than 0.00, 0.00, 0.00."""
+    low, high = min(low, 0.0), max(high, 0.0)
+    if high - low <= 0:
+        high = low + 1.0
+    raw = (high - low) / max(1, count - 1)
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first, last = math.floor(low / step), math.ceil(high / step)
+    return [float(f"{k * step:.12g}") for k in range(first, last + 1)]
+
+
+def tick_label(value: float, step: float) -> str:
+    """A tick with as many decimals as its step needs (and no more)."""
+    decimals = max(0, -math.floor(math.log10(step))) if step > 0 else 0
+    return f"{value:,.{decimals}f}"
+
+
+def period_text(since: datetime, until: datetime) -> str:
+    """``2026-11-01 00:00 to 2026-12-01 00:00 UTC`` (no microseconds, no offsets)."""
+    return f"{since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC"
 
 
 def bar_chart(
@@ -37,9 +75,10 @@ def bar_chart(
         return "<p><em>no data</em></p>"
     height, pad_left, pad_bottom, pad_top = 260, 70, 70, 20
     values = [v for _, _, vs in series for v in vs]
-    top = max([*values, 0.0]) or 1.0
-    bottom = min([*values, 0.0])
+    ticks = nice_ticks(min([*values, 0.0]), max([*values, 0.0]))
+    top, bottom = ticks[-1], ticks[0]
     span = top - bottom or 1.0
+    step = ticks[1] - ticks[0] if len(ticks) > 1 else 1.0
     plot_w, plot_h = width - pad_left - 10, height - pad_bottom - pad_top
     group_w = plot_w / len(labels)
     bar_w = max(1.0, group_w * 0.8 / len(series))
@@ -52,9 +91,12 @@ def bar_chart(
         f'role="img" font-family="sans-serif" font-size="11">',
         f'<line x1="{pad_left}" y1="{y(0):.1f}" x2="{width - 10}" y2="{y(0):.1f}" stroke="#444"/>',
     ]
-    for tick in (bottom, (top + bottom) / 2, top):
+    for tick in ticks:
         parts.append(
-            f'<text x="{pad_left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">{tick:,.2f}</text>'
+            f'<text x="{pad_left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end">'
+            f"{tick_label(tick, step)}</text>"
+            f'<line x1="{pad_left - 3}" y1="{y(tick):.1f}" x2="{width - 10}" y2="{y(tick):.1f}" '
+            'stroke="#eee"/>'
         )
     for i, label in enumerate(labels):
         x0 = pad_left + i * group_w + group_w * 0.1
@@ -64,7 +106,7 @@ def bar_chart(
             parts.append(
                 f'<rect x="{x0 + j * bar_w:.1f}" y="{y_top:.1f}" width="{bar_w:.1f}" '
                 f'height="{max(0.5, y_bottom - y_top):.1f}" fill="{colour}">'
-                f"<title>{html.escape(label)} {html.escape(name)}: {v:,.4f}</title></rect>"
+                f"<title>{html.escape(label)} {html.escape(name)}: {v:,.6g}</title></rect>"
             )
         if len(labels) <= 40 or i % max(1, len(labels) // 40) == 0:
             lx = x0 + group_w * 0.4
@@ -85,7 +127,12 @@ def bar_chart(
 def _table(section: Section) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in section.columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(v))}</td>" for v in row) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(cell_text(c, v))}</td>"
+            for c, v in zip(section.columns, row, strict=True)
+        )
+        + "</tr>"
         for row in section.rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -111,6 +158,30 @@ def _chart(section: Section) -> str:
                 ("revenue", "#5cb85c", [float(r[3]) for r in rows]),
             ],
         )
+    if section.name == "by_model":
+        cols = section.columns
+        return bar_chart(
+            [str(r[0]) for r in rows],
+            [
+                ("input", "#f0ad4e", [float(r[cols.index("input_tokens")]) for r in rows]),
+                (
+                    "cache read",
+                    "#5bc0de",
+                    [float(r[cols.index("cache_read_tokens")]) for r in rows],
+                ),
+                (
+                    "cache write",
+                    "#9b59b6",
+                    [float(r[cols.index("cache_write_tokens")]) for r in rows],
+                ),
+                ("output", "#337ab7", [float(r[cols.index("output_tokens")]) for r in rows]),
+            ],
+        ) + _cost_chart(section)
+    return _cost_chart(section)
+
+
+def _cost_chart(section: Section) -> str:
+    rows = section.rows
     cost_index = section.columns.index("cost_usd")
     return bar_chart(
         [str(r[0]) for r in rows], [("cost", "#d9534f", [float(r[cost_index]) for r in rows])]

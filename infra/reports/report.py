@@ -10,9 +10,10 @@ from pathlib import Path
 
 import asyncpg
 
+from actors.billing.policy import format_usd
 from infra.endpoints import Endpoints
 from infra.reports.queries import Section, build_sections
-from infra.reports.render import to_csv, to_html
+from infra.reports.render import period_text, to_csv, to_html
 
 
 @dataclass(slots=True)
@@ -52,12 +53,12 @@ async def report(
     result.revenue = sum((r[2] for r in by_day.rows), Decimal(0))
     result.stars = sum(int(r[3]) for r in by_day.rows)
     totals = {
-        "cost (USD)": f"{result.cost:,.2f}",
-        "revenue (USD)": f"{result.revenue:,.2f}",
-        "margin (USD)": f"{result.margin:,.2f}",
+        "cost (USD)": format_usd(result.cost),
+        "revenue (USD)": format_usd(result.revenue),
+        "margin (USD)": format_usd(result.margin),
         "Stars (net)": f"{result.stars:,}",
     }
-    subtitle = f"{since.isoformat()} to {until.isoformat()} (UTC, end excluded), schema {schema}"
+    subtitle = f"{period_text(since, until)} (end excluded), schema {schema}"
     page = to_html("Cost and revenue", subtitle, totals, sections)
     result.csv = await asyncio.to_thread(_write, out_dir, sections, page)
     return result

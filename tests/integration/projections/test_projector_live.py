@@ -333,5 +333,10 @@ async def test_report_writes_csv_and_html_with_the_ledger_totals(
     assert "<script" not in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     by_model = (tmp_path / "by_model.csv").read_text().splitlines()
-    assert by_model[0] == "model,charges,input_tokens,output_tokens,cost_usd"
+    assert by_model[0] == (
+        "model,charges,input_tokens,cache_read_tokens,cache_write_tokens,output_tokens,"
+        "cache_read_share,cost_usd"
+    )
     assert len(by_model) > 1
+    assert ".0000" not in page  # token counts are whole numbers, not 700.0000
+    assert "T00:00:00" not in page  # the period is readable, not raw ISO
