@@ -10,12 +10,21 @@ from __future__ import annotations
 import threading
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    make_wsgi_app,
+)
 from prometheus_client.exposition import ThreadingWSGIServer
 
 from infra.service_health import Readiness, health_app
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+# process_start_time_seconds (restarts), resident memory and CPU of every service
+ProcessCollector(registry=REGISTRY)
 
 TURNS = Counter(
     "claudegram_turns_total", "Turns finished, by outcome", ["outcome"], registry=REGISTRY
