@@ -20,9 +20,16 @@ from aiogram.types import BotCommand
 from aiohttp import web
 
 from actors.gateway.batching import BatchConfig
-from events.catalog import THREAD_INBOX, USERS_COMMANDS
+from events.catalog import (
+    ADMIN_EVENTS,
+    BILLING_COMMANDS,
+    PAYMENTS_EVENTS,
+    THREAD_INBOX,
+    USERS_COMMANDS,
+)
 from infra.endpoints import Endpoints
 from infra.gateway.context import GatewayContext
+from infra.gateway.durable import DEFAULT_PUBLISH_TIMEOUT, DurablePublisher
 from infra.gateway.intake import UpdateIntake
 from infra.gateway.middlewares import UpdateContextMiddleware
 from infra.gateway.polling import Poller
@@ -41,7 +48,8 @@ from infra.views import BalanceView
 
 log = logging.getLogger(__name__)
 
-GATEWAY_TOPICS = (THREAD_INBOX, USERS_COMMANDS)
+GATEWAY_TOPICS = (THREAD_INBOX, USERS_COMMANDS, PAYMENTS_EVENTS, BILLING_COMMANDS, ADMIN_EVENTS)
+"""Every topic the gateway writes (its routers' records included)."""
 
 
 def build_dispatcher(ctx: GatewayContext, services: GatewayServices) -> Dispatcher:
@@ -95,14 +103,16 @@ class Gateway:
         balances: BalanceView,
         user_settings: UserSettingsView | None = None,
         batch_config: BatchConfig | None = None,
-        publish_timeout: float = 10.0,
+        publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT,
     ) -> Gateway:
-        ctx = GatewayContext(settings=settings, bot=bot, publisher=publisher, balances=balances)
+        ctx = GatewayContext(
+            settings=settings,
+            bot=bot,
+            publisher=DurablePublisher(publisher, timeout=publish_timeout),
+            balances=balances,
+        )
         services = GatewayServices.create(
-            ctx,
-            batch_config=batch_config,
-            user_settings=user_settings,
-            publish_timeout=publish_timeout,
+            ctx, batch_config=batch_config, user_settings=user_settings
         )
         dispatcher = build_dispatcher(ctx, services)
         return cls(ctx, services, dispatcher, UpdateIntake(dispatcher, bot))

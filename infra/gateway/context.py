@@ -2,7 +2,8 @@
 
 Routers are ``build_router(ctx: GatewayContext) -> aiogram.Router`` functions, one module per
 feature under ``infra/gateway/routers/``; they translate updates into commands and publish
-them, holding no business rules of their own.
+them, holding no business rules of their own. ``publisher`` is the durable write path (a
+timeout, and a failure that keeps the update unconfirmed), never the raw producer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import UTC, datetime
 
 from aiogram import Bot
 
-from infra.kafka.publisher import EventPublisher
+from infra.gateway.durable import DurablePublisher
 from infra.settings import Settings
 from infra.views import BalanceView
 
@@ -26,7 +27,7 @@ def _utc_now() -> datetime:
 class GatewayContext:
     settings: Settings
     bot: Bot
-    publisher: EventPublisher
+    publisher: DurablePublisher
     balances: BalanceView
     clock: Callable[[], datetime] = field(default=_utc_now)
     producer_name: str = "gateway"

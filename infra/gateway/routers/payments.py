@@ -11,9 +11,11 @@ the answer, so the conversation state lives in the chat and survives any restart
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     CallbackQuery,
@@ -48,6 +50,9 @@ from events.payments import InvoiceIssued, PaymentSucceeded, PreCheckoutAnswered
 from infra.billing import commands
 from infra.billing.views import MarginView
 from infra.gateway.context import GatewayContext
+from infra.gateway.reads import read_view
+
+log = logging.getLogger(__name__)
 
 PRODUCER = "gateway"
 
@@ -60,6 +65,9 @@ class _Margins:
         self._view = view
 
     async def current(self) -> Decimal:
+        return await read_view(self._read(), what="the current price")
+
+    async def _read(self) -> Decimal:
         if self._view is None:
             self._view = await MarginView.connect(
                 self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
@@ -181,7 +189,12 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             total_amount=query.total_amount,
             from_user_id=query.from_user.id,
         )
-        await query.answer(ok=verdict.ok, error_message=verdict.error_message)
+        try:
+            await query.answer(ok=verdict.ok, error_message=verdict.error_message)
+        except TelegramAPIError as exc:
+            # Answered on an earlier delivery whose record did not reach the log: the
+            # record is still written (the update is confirmed only once it is).
+            log.warning("pre-checkout answer failed", extra={"fields": {"error": str(exc)}})
         await ctx.publisher.publish(
             PAYMENTS_EVENTS,
             PreCheckoutAnswered(
