@@ -8,6 +8,7 @@ from deep inside a client. Secrets are wrapped in :class:`Secret`, whose repr ne
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -158,6 +159,19 @@ def _listen(value: str | None) -> tuple[str, int]:
     return (host or "0.0.0.0", int(port))
 
 
+WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,256}")
+"""Telegram's ``secret_token`` alphabet (1-256 characters); we ask for at least 16."""
+
+
+def _webhook_secret(env: Mapping[str, str]) -> Secret | None:
+    secret = _secret(env, "TELEGRAM_WEBHOOK_SECRET")
+    if secret is not None and WEBHOOK_SECRET_PATTERN.fullmatch(secret.reveal()) is None:
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET: use 16 to 256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    return secret
+
+
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     value = _read(env, name)
     return Secret(value) if value is not None else None
@@ -230,9 +244,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
         or DEFAULT_TELEGRAM_API_URL,
         telegram_webhook_url=_url(
-            "TELEGRAM_WEBHOOK_URL", env.get("TELEGRAM_WEBHOOK_URL") or None, ("https", "http")
+            "TELEGRAM_WEBHOOK_URL", env.get("TELEGRAM_WEBHOOK_URL") or None, ("https",)
         ),
-        telegram_webhook_secret=_secret(env, "TELEGRAM_WEBHOOK_SECRET"),
+        telegram_webhook_secret=_webhook_secret(env),
         telegram_webhook_listen=_listen(env.get("TELEGRAM_WEBHOOK_LISTEN")),
         anthropic_api_key=_secret(env, "ANTHROPIC_API_KEY"),
         anthropic_base_url=_url(

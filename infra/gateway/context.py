@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from aiogram import Bot
 
 from infra.gateway.durable import DurablePublisher
+from infra.gateway.reads import VIEW_READ_TIMEOUT
 from infra.settings import Settings
 from infra.views import BalanceView
 
@@ -30,6 +31,8 @@ class GatewayContext:
     publisher: DurablePublisher
     balances: BalanceView
     clock: Callable[[], datetime] = field(default=_utc_now)
+    view_timeout: float = VIEW_READ_TIMEOUT
+    """Seconds a handler waits for a view (see :mod:`infra.gateway.reads`)."""
     producer_name: str = "gateway"
 
     def is_privileged(self, user_id: int) -> bool:

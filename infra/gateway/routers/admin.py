@@ -38,10 +38,14 @@ class _Reads:
         self._directory = directory
 
     async def margin(self) -> Decimal:
-        return await read_view(self._margin(), what="the current margin")
+        return await read_view(
+            self._margin(), what="the current margin", timeout=self._ctx.view_timeout
+        )
 
     async def user_id(self, username: str) -> int | None:
-        return await read_view(self._user_id(username), what="the user directory")
+        return await read_view(
+            self._user_id(username), what="the user directory", timeout=self._ctx.view_timeout
+        )
 
     async def _margin(self) -> Decimal:
         if self._margins is None:

@@ -44,9 +44,15 @@ def build_router(ctx: GatewayContext) -> Router:
         if message.from_user is None:
             return
         uid = message.from_user.id
-        amount = await read_view(ctx.balances.balance(uid), what="your balance")
+        amount = await read_view(
+            ctx.balances.balance(uid), what="your balance", timeout=ctx.view_timeout
+        )
         lines = (
-            await read_view(ctx.balances.recent_operations(uid, HISTORY_LINES), what="your balance")
+            await read_view(
+                ctx.balances.recent_operations(uid, HISTORY_LINES),
+                what="your balance",
+                timeout=ctx.view_timeout,
+            )
             if amount is not None
             else []
         )

@@ -93,7 +93,11 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if settings_view is None:
             raise Unavailable
         try:
-            return await read_view(settings_view.user_settings(user_id), what="your settings")
+            return await read_view(
+                settings_view.user_settings(user_id),
+                what="your settings",
+                timeout=ctx.view_timeout,
+            )
         except ViewUnavailable as exc:
             log.warning(
                 "user settings unavailable",

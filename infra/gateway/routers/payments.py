@@ -65,7 +65,9 @@ class _Margins:
         self._view = view
 
     async def current(self) -> Decimal:
-        return await read_view(self._read(), what="the current price")
+        return await read_view(
+            self._read(), what="the current price", timeout=self._ctx.view_timeout
+        )
 
     async def _read(self) -> Decimal:
         if self._view is None:
