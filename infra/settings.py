@@ -211,6 +211,14 @@ class Settings:
             and self.redis_url is None
         )
 
+    def secret_values(self) -> list[str]:
+        """Every secret set, revealed: what the log redaction must never let through."""
+        return [
+            value.reveal()
+            for f in fields(self)
+            if isinstance(value := getattr(self, f.name), Secret)
+        ]
+
     def require(self, *names: str) -> None:
         """Raise :class:`ConfigError` for the first of ``names`` (field names) that is unset."""
         for name in names:
