@@ -60,10 +60,16 @@ def build_dispatcher(ctx: GatewayContext, services: GatewayServices) -> Dispatch
     return dispatcher
 
 
+TELEGRAM_CALL_TIMEOUT = 30.0
+"""Seconds a Bot API call on a request path may take (getUpdates sets its own, longer)."""
+
+
 def make_bot(settings: Settings) -> Bot:
     settings.require("telegram_bot_token")
     assert settings.telegram_bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=TELEGRAM_CALL_TIMEOUT
+    )
     return Bot(settings.telegram_bot_token.reveal(), session=session)
 
 
