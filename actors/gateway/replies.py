@@ -133,3 +133,11 @@ def balance_needs_private_chat() -> str:
         "Your balance is private, so I only show it in our private chat: "
         "open a chat with me, press Start, then send /balance there."
     )
+
+
+def payment_needs_support(charge_id: str) -> str:
+    return (
+        "Thank you! Your payment is received and recorded, but I could not read its invoice, "
+        "so it is not on your balance yet. Please write /paysupport with this transaction id "
+        f"and an administrator will credit it: {charge_id}"
+    )

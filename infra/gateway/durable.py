@@ -12,7 +12,7 @@ consumers treat as duplicates. Routers never see the raw publisher.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any, Final, TypeVar
 
 from events.catalog import TopicSpec
@@ -49,12 +49,17 @@ class DurablePublisher:
 
     async def publish(self, spec: TopicSpec[E], record: E) -> None:
         """Write one record; return once the broker has it."""
-        await self.publish_all([(spec, record)])
+        await self._bounded(self._publisher.publish(spec, record), [(spec, record)])
 
     async def publish_all(self, items: Sequence[tuple[TopicSpec[Any], Envelope]]) -> None:
         """Write several records (in order per topic and key); return once all are durable."""
+        await self._bounded(self._publisher.publish_all(items), items)
+
+    async def _bounded(
+        self, write: Awaitable[None], items: Sequence[tuple[TopicSpec[Any], Envelope]]
+    ) -> None:
         try:
-            await asyncio.wait_for(self._publisher.publish_all(items), self.timeout)
+            await asyncio.wait_for(write, self.timeout)
         except Exception as exc:
             raise CommandNotDurable(f"{_describe(items)}: {exc!r}") from exc
         for _, record in items:

@@ -4,9 +4,13 @@ one chat wait for another.
 Telegram forgets the updates below the ``offset`` of the next ``getUpdates`` call. Each update
 of an answer is handled in its own task (see :class:`UpdateIntake`): updates of one chat in
 order, a chat's update starting only after the previous one of that chat succeeded; other
-chats at once. The loop does not wait for a batch's slowest update: while some are in
-flight it asks again every ``busy_interval`` seconds (without long-polling, since Telegram
-answers at once with the unconfirmed ones) and starts the updates it has not seen. The offset
+chats at once. The loop does not wait for a batch's slowest update: when the updates in
+flight are not all done within ``busy_interval`` seconds, it asks again (without
+long-polling, since Telegram answers at once with the unconfirmed ones) and starts the
+updates it has not seen, and so on while some are in flight (every ``busy_interval``,
+backing off to ``max_busy_interval`` while the answers bring only updates that must wait for
+their chat's earlier ones). (A batch
+that is done sooner costs no extra call: the next ``getUpdates`` long-polls as before.) The offset
 it sends moves over the longest run of handled updates only, so a crash or a broker outage
 never loses an update: it is delivered again, and the dedupe (in memory, and downstream by
 derived ids) drops what was already written. A failed update is started again when it comes
@@ -49,6 +53,7 @@ class Poller:
         limit: int = 100,
         retry_delay: float = 1.0,
         busy_interval: float = 0.2,
+        max_busy_interval: float = 1.6,
         shutdown_wait: float = 30.0,
     ) -> None:
         self._bot = bot
@@ -58,6 +63,8 @@ class Poller:
         self._limit = limit
         self._retry_delay = retry_delay
         self._busy_interval = busy_interval
+        self._max_busy_interval = max_busy_interval
+        self._interval = busy_interval
         self._shutdown_wait = shutdown_wait
         self._pending: dict[int, asyncio.Task[bool]] = {}
         self._last_of_key: dict[str, tuple[int, asyncio.Task[bool]]] = {}
@@ -91,25 +98,36 @@ class Poller:
                     delay = min(delay * 2, 30.0)
                     continue
                 delay = self._retry_delay
-                for update in updates:
-                    self._start(update)
+                started_chats = [self._start(update) for update in updates]
+                self._adapt_interval(any(started_chats))
         finally:
             stopping.cancel()
             await self._finish_in_flight()
         await self.confirm()
 
-    def _start(self, update: Update) -> None:
+    def _adapt_interval(self, started_a_chat: bool) -> None:
+        """Ask again sooner while answers bring chats that can start at once; back off
+        (up to ``max_busy_interval``) while they bring only updates that must wait for their
+        chat's earlier ones, so a backlog is not fetched and parsed over and over."""
+        if not self._pending or started_a_chat:
+            self._interval = self._busy_interval
+        else:
+            self._interval = min(self._interval * 2, self._max_busy_interval)
+
+    def _start(self, update: Update) -> bool:
         """Handle ``update`` in its own task unless it is in flight (a repeat of one already
-        handled is dropped by the intake)."""
+        handled is dropped by the intake); True if it starts at once (no earlier update of
+        its chat in flight)."""
         uid = update.update_id
         if uid in self._pending:
-            return
+            return False
         key = order_key(update)
         previous = self._last_of_key.get(key)
         task = asyncio.ensure_future(self._handle(update, previous))
         self._pending[uid] = task
         self._last_of_key[key] = (uid, task)
         task.add_done_callback(lambda _: self._forget(key, task))
+        return previous is None
 
     def _forget(self, key: str, task: asyncio.Task[bool]) -> None:
         last = self._last_of_key.get(key)
@@ -143,12 +161,18 @@ class Poller:
         return False
 
     async def _progress(self, stopping: asyncio.Future[Any]) -> None:
-        """Wait until an update in flight finishes, ``busy_interval`` passes, or a stop."""
-        await asyncio.wait(
-            {*self._pending.values(), stopping},
-            timeout=self._busy_interval,
-            return_when=asyncio.FIRST_COMPLETED,
-        )
+        """Wait until every update in flight is done (then the next getUpdates may long-poll,
+        as when nothing is in flight), ``busy_interval`` passes (then the next one picks up
+        other chats' updates without waiting for a slow one), or a stop."""
+        all_done = asyncio.ensure_future(asyncio.wait(set(self._pending.values())))
+        try:
+            await asyncio.wait(
+                {all_done, stopping},
+                timeout=self._interval,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            all_done.cancel()
 
     async def _finish_in_flight(self) -> None:
         if not self._pending:

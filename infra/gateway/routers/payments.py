@@ -32,6 +32,8 @@ from actors.billing import payments, replies
 from actors.billing.payments import (
     CALLBACK_PREFIX,
     CUSTOM_AMOUNT_PROMPT,
+    InvoicePayload,
+    PayloadError,
     check_pre_checkout,
     invoice_for,
     is_custom_amount_prompt,
@@ -41,6 +43,7 @@ from actors.billing.payments import (
     parse_payload,
 )
 from actors.billing.policy import stars_to_usd
+from actors.gateway import replies as gateway_replies
 from actors.gateway.ids import telegram_record_id
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.envelope import new_envelope
@@ -152,6 +155,13 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
         margin = await margin_source.current()
         await message.answer(replies.PAY_PROMPT, reply_markup=_keyboard(margin), parse_mode=None)
 
+    async def answer_callback(query: CallbackQuery) -> None:
+        try:
+            await query.answer()
+        except TelegramAPIError as exc:
+            # Answered on an earlier delivery whose record did not reach the log: go on.
+            log.info("callback answer failed", extra={"fields": {"error": str(exc)}})
+
     @router.callback_query(F.data.startswith(CALLBACK_PREFIX))
     async def package_chosen(query: CallbackQuery) -> None:
         try:
@@ -159,7 +169,7 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
         except ValueError:
             await query.answer("This button is not valid any more; use /pay.", show_alert=True)
             return
-        await query.answer()
+        await answer_callback(query)
         message = query.message
         if message is None or isinstance(message, InaccessibleMessage):
             return
@@ -220,7 +230,10 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             return
         user_id = message.from_user.id
         charge = paid.telegram_payment_charge_id
-        payload = parse_payload(paid.invoice_payload)  # pre-checkout accepted only ours
+        try:
+            payload: InvoicePayload | None = parse_payload(paid.invoice_payload)
+        except PayloadError:
+            payload = None  # paid, so recorded all the same (below), but not credited
         # The same charge always yields the same record ids and the same operation.
         record_id = telegram_record_id("payment", message.chat.id, message.message_id, message.date)
         succeeded = PaymentSucceeded(
@@ -234,6 +247,14 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             stars=paid.total_amount,
             currency=paid.currency,
         )
+        if payload is None:
+            await ctx.publisher.publish(PAYMENTS_EVENTS, succeeded)
+            log.error(
+                "payment with an unreadable invoice payload recorded, not credited",
+                extra={"fields": {"charge_id": charge, "stars": paid.total_amount}},
+            )
+            await message.answer(gateway_replies.payment_needs_support(charge), parse_mode=None)
+            return
         credit = commands.payment_credit(
             user_id,
             charge,

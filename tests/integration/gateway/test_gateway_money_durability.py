@@ -92,3 +92,31 @@ async def test_a_paid_stars_payment_seen_while_the_log_is_down_is_redelivered_an
         "stxOUTAGE1"
     ]
     assert list(telegram_emulator.bot().updates) == []
+
+
+def _texts(emulator: TelegramEmulator) -> list[str]:
+    return [m.text or "" for m in emulator.bot_messages(PAYER)]
+
+
+async def test_a_paid_payment_with_an_unreadable_payload_is_recorded_not_dropped(
+    open_test_gateway: GatewayFactory, telegram_emulator: TelegramEmulator, topics: TopicReader
+) -> None:
+    """Stars paid against an invoice payload this version cannot read (say, issued by an
+    older one) are still recorded as paid, not credited, and the payer is sent to support."""
+    telegram_emulator.add_private_chat(PAYER)
+    telegram_emulator.successful_payment(
+        PAYER, 50, "xtr0:legacy-format", user_id=PAYER, charge_id="stxLEGACY1"
+    )
+    async with open_test_gateway() as gateway, polling(gateway):
+        (event,) = await topics.read(PAYMENTS_EVENTS, count=1, settle=0.5)
+        await telegram_emulator.wait_until(
+            lambda: any(
+                "/paysupport" in (m.text or "") for m in telegram_emulator.bot_messages(PAYER)
+            ),
+            timeout=10,
+        )
+        commands = await topics.read(BILLING_COMMANDS, count=0, settle=0.5)
+    assert isinstance(event, PaymentSucceeded)
+    assert (event.telegram_payment_charge_id, event.stars) == ("stxLEGACY1", 50)
+    assert commands == []
+    assert list(telegram_emulator.bot().updates) == []
