@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
+from actors.typed_numbers import parse_user_id, shown
+
 DEFAULT_TELEGRAM_API_URL: Final = "https://api.telegram.org"
 DEFAULT_ANTHROPIC_BASE_URL: Final = "https://api.anthropic.com"
 
@@ -141,10 +143,10 @@ def _user_ids(value: str | None) -> frozenset[int]:
         if not item:
             continue
         try:
-            ids.add(int(item))
+            ids.add(parse_user_id(item))
         except ValueError:
             raise ConfigError(
-                f"PRIVILEGED_USER_IDS: {item!r} is not a numeric Telegram user id"
+                f"PRIVILEGED_USER_IDS: {shown(item)} is not a numeric Telegram user id"
             ) from None
     return frozenset(ids)
 
