@@ -7,8 +7,10 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
+import aiohttp
 from aiogram import Bot
-from gateway_harness import GatewayFactory, NoBalances, TopicReader, polling
+from aiohttp import web
+from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader, polling
 
 from actors.billing.payments import InvoicePayload
 from events.billing import PaymentCreditRequested
@@ -120,3 +122,55 @@ async def test_a_paid_payment_with_an_unreadable_payload_is_recorded_not_dropped
     assert (event.telegram_payment_charge_id, event.stars) == ("stxLEGACY1", 50)
     assert commands == []
     assert list(telegram_emulator.bot().updates) == []
+
+
+async def test_a_webhook_payment_is_answered_500_until_it_is_durable(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    gateway_settings: Settings,
+    telegram_emulator: TelegramEmulator,
+    telegram_bot: Bot,
+    topic_prefix: str,
+) -> None:
+    """In webhook mode a successful_payment whose records the log does not take is answered
+    500 (Telegram delivers it again), never 200."""
+    chat = telegram_emulator.add_private_chat(PAYER)
+    broken = Gateway.wire(
+        settings=gateway_settings,
+        bot=telegram_bot,
+        publisher=await _dead_publisher(stack, broker_profile, topic_prefix),
+        balances=NoBalances(),
+        publish_timeout=0.5,
+    )
+    payload = InvoicePayload(PAYER, "e" * 32, 100, Decimal(0)).encode()
+    update = {
+        "update_id": 4444,
+        "message": {
+            "message_id": 60,
+            "date": 1767225600,
+            "chat": chat.to_json(),
+            "from": {"id": PAYER, "is_bot": False, "first_name": "Payer"},
+            "successful_payment": {
+                "currency": "XTR",
+                "total_amount": 100,
+                "invoice_payload": payload,
+                "telegram_payment_charge_id": "stxHOOK1",
+                "provider_payment_charge_id": "",
+            },
+        },
+    }
+    app = broken.webhook_app(path="/tg/hook", secret=WEBHOOK_SECRET)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(f"http://127.0.0.1:{port}/tg/hook", json=update, headers=headers) as r,
+        ):
+            assert r.status == 500
+    finally:
+        await runner.cleanup()
