@@ -49,9 +49,6 @@ class UpdateIntake:
         self._in_flight: dict[int, asyncio.Future[bool]] = {}
         self._locks = KeyedLocks()
 
-    def is_duplicate(self, update_id: int) -> bool:
-        return update_id in self._done or update_id in self._in_flight
-
     async def feed(self, update: Update) -> bool:
         """Handle one update; True when its commands are durable or it was a duplicate
         already handled (a duplicate still in flight waits for the first attempt)."""
