@@ -8,11 +8,14 @@ from deep inside a client. Secrets are wrapped in :class:`Secret`, whose repr ne
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
+
+from actors.typed_numbers import parse_user_id, shown
 
 DEFAULT_TELEGRAM_API_URL: Final = "https://api.telegram.org"
 DEFAULT_ANTHROPIC_BASE_URL: Final = "https://api.anthropic.com"
@@ -140,10 +143,10 @@ def _user_ids(value: str | None) -> frozenset[int]:
         if not item:
             continue
         try:
-            ids.add(int(item))
+            ids.add(parse_user_id(item))
         except ValueError:
             raise ConfigError(
-                f"PRIVILEGED_USER_IDS: {item!r} is not a numeric Telegram user id"
+                f"PRIVILEGED_USER_IDS: {shown(item)} is not a numeric Telegram user id"
             ) from None
     return frozenset(ids)
 
@@ -156,6 +159,19 @@ def _listen(value: str | None) -> tuple[str, int]:
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"TELEGRAM_WEBHOOK_LISTEN: {value!r} is not host:port")
     return (host or "0.0.0.0", int(port))
+
+
+WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,256}")
+"""Telegram's ``secret_token`` alphabet (1-256 characters); we ask for at least 16."""
+
+
+def _webhook_secret(env: Mapping[str, str]) -> Secret | None:
+    secret = _secret(env, "TELEGRAM_WEBHOOK_SECRET")
+    if secret is not None and WEBHOOK_SECRET_PATTERN.fullmatch(secret.reveal()) is None:
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET: use 16 to 256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    return secret
 
 
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
@@ -197,6 +213,14 @@ class Settings:
             and self.redis_url is None
         )
 
+    def secret_values(self) -> list[str]:
+        """Every secret set, revealed: what the log redaction must never let through."""
+        return [
+            value.reveal()
+            for f in fields(self)
+            if isinstance(value := getattr(self, f.name), Secret)
+        ]
+
     def require(self, *names: str) -> None:
         """Raise :class:`ConfigError` for the first of ``names`` (field names) that is unset."""
         for name in names:
@@ -230,9 +254,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
         or DEFAULT_TELEGRAM_API_URL,
         telegram_webhook_url=_url(
-            "TELEGRAM_WEBHOOK_URL", env.get("TELEGRAM_WEBHOOK_URL") or None, ("https", "http")
+            "TELEGRAM_WEBHOOK_URL", env.get("TELEGRAM_WEBHOOK_URL") or None, ("https",)
         ),
-        telegram_webhook_secret=_secret(env, "TELEGRAM_WEBHOOK_SECRET"),
+        telegram_webhook_secret=_webhook_secret(env),
         telegram_webhook_listen=_listen(env.get("TELEGRAM_WEBHOOK_LISTEN")),
         anthropic_api_key=_secret(env, "ANTHROPIC_API_KEY"),
         anthropic_base_url=_url(

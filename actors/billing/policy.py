@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Final
+
+from actors import typed_numbers
 
 STARTER_CREDIT: Final = Decimal("1.00")
 USD_PER_STAR: Final = Decimal("0.013")
@@ -105,14 +107,7 @@ def parse_margin(text: str) -> Decimal:
     raw = text.strip()
     percent = raw.endswith("%")
     number = raw.removesuffix("%").strip()
-    if not number.isascii():
-        raise ValueError(f"{text!r} is not a number (e.g. 0.1 or 10%)")
-    try:
-        value = Decimal(number)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number (e.g. 0.1 or 10%)") from None
-    if not value.is_finite():
-        raise ValueError("the margin must be a finite number")
+    value = typed_numbers.parse_decimal(number, what="the margin", example="0.1 or 10%")
     if value.is_signed():
         raise ValueError("the margin cannot be negative")
     if percent:
@@ -197,12 +192,9 @@ def parse_admin_amount(text: str) -> Decimal:
     raw = text.strip()
     sign = "-" if raw.startswith("-") else ""
     number = raw.removeprefix("-").removeprefix("$")
-    if not number.isascii():
-        raise ValueError(f"{text!r} is not an amount in USD (e.g. 2.5 or -1)")
-    try:
-        amount = Decimal(sign + number)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount in USD (e.g. 2.5 or -1)") from None
+    amount = typed_numbers.parse_decimal(
+        sign + number, what="the amount", example="2.5 or -1", noun="an amount in USD"
+    )
     problem = admin_amount_problem(amount)
     if problem:
         raise ValueError(problem)

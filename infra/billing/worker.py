@@ -554,7 +554,7 @@ def main() -> None:
     from infra.services.lifecycle import stop_event_on_signals
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     settings.require("kafka_bootstrap_servers")
     bootstrap = settings.kafka_bootstrap_servers
     assert bootstrap is not None

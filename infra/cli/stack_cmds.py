@@ -134,7 +134,7 @@ async def run_service(args: argparse.Namespace) -> int:
     settings = load_settings()
     required, service_main = _service_main(args.service)
     settings.require(*required)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     endpoints = await _endpoints(start_embedded=False)
     serve_metrics(settings.metrics_port)
     await service_main(endpoints, settings, stop_event_on_signals())
@@ -146,7 +146,7 @@ async def run_all(args: argparse.Namespace) -> int:
     service as its own child process (restarted when it fails), all stopped together."""
     settings = load_settings()
     settings.require("telegram_bot_token", "anthropic_api_key")
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     endpoints = await _endpoints(start_embedded=True)
     stop = stop_event_on_signals()
     try:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Final
 
+import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -47,6 +48,8 @@ log = logging.getLogger(__name__)
 MARKDOWN_V2: Final = "MarkdownV2"
 MAX_SEND_ATTEMPTS: Final = 6
 MAX_RETRY_AFTER: Final = 60.0
+DOWNLOAD_TIMEOUT: Final = 60
+"""Seconds one file download may take (20 MB at the Bot API's usual speed fits well)."""
 
 
 # aiogram parses every answer as ``Response[<the method's result type>]``, a pydantic generic
@@ -236,18 +239,25 @@ class TelegramOutput:
         return True
 
     async def file_block(self, readable: Readable) -> dict[str, Any] | None:
-        """A Messages API content block for a user file, or None if it cannot be fetched."""
+        """A Messages API content block for a user file. A file that cannot be fetched
+        (Telegram refuses it, the download fails or times out) becomes a text block saying
+        so, for this file only: the rest of the message is answered, and the answer can tell
+        the user which file was not read. The error is logged (the bot token, part of the
+        download URL, is redacted by the log filter and never put in the block)."""
         att = readable.attachment
         try:
             info = await self.bot.get_file(att.file_id)
             if info.file_path is None:
-                return None
-            buffer = await self.bot.download_file(info.file_path)
-        except TelegramAPIError as exc:
-            log.info("file not downloaded", extra={"fields": {"error": str(exc)}})
-            return None
+                return _missing_file(att.file_name, readable.kind)
+            buffer = await self.bot.download_file(info.file_path, timeout=DOWNLOAD_TIMEOUT)
+        except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning(
+                "file not downloaded",
+                extra={"fields": {"file_id": att.file_id, "error": f"{type(exc).__name__}: {exc}"}},
+            )
+            return _missing_file(att.file_name, readable.kind)
         if buffer is None:
-            return None
+            return _missing_file(att.file_name, readable.kind)
         data = buffer.read()
         if readable.kind == "image":
             media = (
@@ -275,6 +285,18 @@ class TelegramOutput:
             }
         text = data.decode("utf-8", errors="replace")
         return {"type": "text", "text": f"File {att.file_name or 'attached'}:\n```\n{text}\n```"}
+
+
+def _missing_file(name: str | None, kind: str) -> dict[str, Any]:
+    """What the model reads in place of a file that could not be downloaded."""
+    label = f"The {kind} {name!r}" if name else f"An attached {kind}"
+    return {
+        "type": "text",
+        "text": (
+            f"[{label} could not be downloaded from Telegram, so its content is missing. "
+            "Tell the user that this file could not be read and that they can send it again.]"
+        ),
+    }
 
 
 def _tail(text: str) -> str:

@@ -324,7 +324,7 @@ async def _main() -> None:
     from infra.services.lifecycle import stop_event_on_signals
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     serve_metrics(settings.metrics_port)
     endpoints = await resolve_endpoints(settings, start_embedded=False)
     await run_thread_worker(endpoints, settings, stop_event_on_signals())

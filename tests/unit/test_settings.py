@@ -59,6 +59,12 @@ def test_secrets_never_appear_in_repr() -> None:
         ({"BROKER_COMPAT": "pulsar"}, "BROKER_COMPAT: 'pulsar' is not one of"),
         ({"TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0"}, "TELEGRAM_WEBHOOK_LISTEN: '0.0.0.0' is not"),
         ({"METRICS_PORT": "http"}, "METRICS_PORT: 'http' is not a TCP port"),
+        (
+            {"TELEGRAM_WEBHOOK_URL": "http://bot.example.com/hook"},
+            "TELEGRAM_WEBHOOK_URL: unsupported URL scheme 'http'; use https://",
+        ),
+        ({"TELEGRAM_WEBHOOK_SECRET": "short"}, "TELEGRAM_WEBHOOK_SECRET: use 16 to 256"),
+        ({"TELEGRAM_WEBHOOK_SECRET": "sixteen chars ok!"}, "TELEGRAM_WEBHOOK_SECRET: use 16"),
     ],
 )
 def test_malformed_settings_are_named(env: dict[str, str], message: str) -> None:
@@ -66,6 +72,19 @@ def test_malformed_settings_are_named(env: dict[str, str], message: str) -> None
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as info:
         load_settings(env)
     assert "\n" not in str(info.value)
+
+
+def test_webhook_url_must_be_https_and_a_valid_secret_is_kept() -> None:
+    """Webhook mode takes only an https:// public URL; a well-formed secret is kept."""
+    settings = load_settings(
+        {
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/tg/hook",
+            "TELEGRAM_WEBHOOK_SECRET": "A-good_secret-0123456789",
+        }
+    )
+    assert settings.telegram_webhook_url == "https://bot.example.com/tg/hook"
+    assert settings.telegram_webhook_secret is not None
+    assert settings.telegram_webhook_secret.reveal() == "A-good_secret-0123456789"
 
 
 def test_privileged_ids_and_kafka_list() -> None:

@@ -31,6 +31,7 @@ from actors.gateway.commands import new_conversation_requested, stop_requested
 from actors.gateway.normalize import telegram_user
 from actors.gateway.telegram import TgUser
 from infra.gateway.context import GatewayContext
+from infra.gateway.reads import ViewUnavailable, read_view
 from infra.gateway.services import GatewayServices
 from infra.gateway.user_settings import UserSettings
 
@@ -92,11 +93,15 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if settings_view is None:
             raise Unavailable
         try:
-            return await settings_view.user_settings(user_id)
-        except Exception as exc:
+            return await read_view(
+                settings_view.user_settings(user_id),
+                what="your settings",
+                timeout=ctx.view_timeout,
+            )
+        except ViewUnavailable as exc:
             log.warning(
                 "user settings unavailable",
-                extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}},
+                extra={"fields": {"error": str(exc)}},
             )
             raise Unavailable from exc
 
