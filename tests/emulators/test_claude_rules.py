@@ -127,3 +127,46 @@ def test_stream_deltas_reassemble_the_message(
     assert signature == message["content"][0]["signature"]
     assert pieces.get(1, "") == message["content"][1]["text"]
     assert json.loads(pieces[2]) == tool_input
+
+
+@given(
+    texts=st.lists(st.text(min_size=1, max_size=400), min_size=1, max_size=30),
+    marks=st.sets(st.integers(min_value=0, max_value=29), max_size=4),
+    minimum=st.sampled_from([1, 50, 1024]),
+)
+def test_cache_usage_adds_up_and_a_repeat_reads_its_prefix(
+    texts: list[str], marks: set[int], minimum: int
+) -> None:
+    """read + creation + input is the whole prompt; the same request again reads everything
+    up to its last breakpoint written, and writes nothing."""
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": t} for t in texts]
+    for mark in marks:
+        if mark < len(blocks):
+            blocks[mark]["cache_control"] = {"type": "ephemeral"}
+    body = {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": blocks}]}
+    cache = PromptCache(minimum_tokens=minimum)
+    first = cache.apply(body, 0.0)
+    second = cache.apply(body, 1.0)
+    whole = request_tokens(body)
+    for outcome in (first, second):
+        message = _compose_cached(Reply(content=[TextBlock(text="ok")]), body, outcome)
+        usage = message["usage"]
+        assert (
+            usage["input_tokens"]
+            + usage["cache_read_input_tokens"]
+            + usage["cache_creation_input_tokens"]
+            == whole
+        )
+    assert second.creation == 0
+    assert second.read == first.read + first.creation
+
+
+def _compose_cached(reply: Reply, body: dict[str, Any], cache: CacheOutcome) -> dict[str, Any]:
+    return compose_message(
+        reply,
+        body,
+        message_id="msg_1",
+        new_id=lambda prefix: f"{prefix}1",
+        input_estimate=request_tokens(body),
+        cache=cache,
+    )

@@ -83,7 +83,7 @@ def compose_message(
     if scripted.input_tokens is not None:
         input_tokens = scripted.input_tokens
     else:
-        input_tokens = max(1, input_estimate - cache_creation - cache_read)
+        input_tokens = max(0, input_estimate - cache_creation - cache_read)
     output_tokens = (
         scripted.output_tokens
         if scripted.output_tokens is not None
