@@ -6,11 +6,14 @@ request reads a written prefix found at one of its breakpoints or up to 20 block
 1. the last tool: the tool definitions are the same in every thread of a model;
 2. the last system block: the system prompt changes only with the personality;
 3. the last block of the last message: writes the whole request, for the next step of the
-   turn (a tool loop) or the next turn to read;
-4. the anchor: the last block of the turn's input (the latest user message that is more than
-   tool results), or, on a turn's first step where that is the last message, the previous
-   turn's input. An earlier request wrote a breakpoint there, so this read holds even when
-   a step or a turn added more blocks than the 20-block look-back of breakpoint 3.
+   turn (a tool loop) or the next turn to read; an assistant prefill (a max_tokens
+   continuation, replaced by a longer one at the next step) is left out: the message
+   before it is marked;
+4. the anchor: the last block of the latest turn input (a user message that is more than
+   tool results) before the message of breakpoint 3: in a tool loop the turn's input, on
+   a turn's first step the previous turn's input. An earlier request wrote a breakpoint
+   there, so this read holds even when a step or a turn added more blocks than the
+   20-block look-back of breakpoint 3.
 
 Markers already in the messages (a continuation carries the previous step's content) are
 removed first, so a request never has more than four.
@@ -22,7 +25,7 @@ q60 are the shares of gaps within 5 minutes and within an hour. With prices rela
 input (w5 = 5-minute write, w60 = 1-hour write, r = read), P the tokens of this request's
 prefix and N the tokens the newest exchange added, the expected cost of writing now and
 being read (or rewritten) next turn is ``N*w + P*(q*r + (1-q)*w)``; the 1-hour lifetime is
-chosen when it is cheaper. Without at least two gaps there is no pace to go by: 5 minutes.
+chosen when it is cheaper. Before the first gap (a new thread) there is no pace: 5 minutes.
 """
 
 from __future__ import annotations
@@ -38,8 +41,8 @@ CacheTtl = Literal["5m", "1h"]
 MAX_BREAKPOINTS: Final = 4
 PACE_WINDOW: Final = 8
 """How many recent gaps between the user's messages describe the thread's pace."""
-MIN_GAPS: Final = 2
-"""Fewer gaps than this say nothing about a pace: the default 5-minute lifetime."""
+MIN_GAPS: Final = 1
+"""With fewer gaps than this there is no pace to go by: the default 5-minute lifetime."""
 FIVE_MINUTES: Final = 300.0
 ONE_HOUR: Final = 3600.0
 
@@ -69,14 +72,24 @@ def _is_input(message: Mapping[str, Any]) -> bool:
     return any(b.get("type") != "tool_result" for b in content or ())
 
 
-def anchor_index(messages: Sequence[Mapping[str, Any]]) -> int | None:
-    """The message whose last block gets breakpoint 4 (see the module docstring)."""
-    inputs = [i for i, m in enumerate(messages) if _is_input(m)]
-    if not inputs:
-        return None
-    if inputs[-1] != len(messages) - 1:
-        return inputs[-1]
-    return inputs[-2] if len(inputs) >= 2 else None
+def last_index(messages: Sequence[Mapping[str, Any]]) -> int:
+    """The message whose last block gets breakpoint 3: the last one, unless it is an
+    assistant prefill (it ends with text the next step replaces by a longer one, so its
+    prefix is never read again): then the message before it."""
+    last = len(messages) - 1
+    if last > 0 and messages[last].get("role") == "assistant":
+        content = _content(messages[last])
+        if content and content[-1].get("type") == "text":
+            return last - 1
+    return last
+
+
+def anchor_index(messages: Sequence[Mapping[str, Any]], last: int | None = None) -> int | None:
+    """The message whose last block gets breakpoint 4: the latest turn input before the
+    message of breakpoint 3 (see the module docstring)."""
+    target = last_index(messages) if last is None else last
+    earlier = [i for i, m in enumerate(messages[:target]) if _is_input(m)]
+    return earlier[-1] if earlier else None
 
 
 def place_cache_breakpoints(
@@ -95,7 +108,8 @@ def place_cache_breakpoints(
         new_tools[-1]["cache_control"] = mark
     if new_system:
         new_system[-1]["cache_control"] = mark
-    marked = [i for i in (anchor_index(new_messages), len(new_messages) - 1) if i is not None]
+    last = last_index(new_messages)
+    marked = [i for i in (anchor_index(new_messages, last), last) if i is not None and i >= 0]
     for index in marked:
         content = new_messages[index]["content"]
         if content:

@@ -9,7 +9,9 @@ from typing import Any
 from anthropic import AsyncAnthropic
 from anthropic.types import Usage
 
-from infra.emulators.claude import ClaudeEmulator, text_reply
+from actors.thread.context import build_request
+from actors.thread.state import HistoryItem, ThreadState
+from infra.emulators.claude import ClaudeEmulator, parallel_tools_reply, text_reply, tool_reply
 
 SONNET = "claude-sonnet-4-6"
 HAIKU = "claude-haiku-4-5-20251001"
@@ -162,3 +164,46 @@ async def test_what_invalidates_a_cached_prefix(
     assert system.cache_read_input_tokens == 0
     again = await call(anthropic_client, messages=messages)
     assert again.cache_read_input_tokens == total(again)
+
+
+async def test_request_builder_steps_read_what_the_previous_step_wrote(
+    anthropic_client: AsyncAnthropic, claude_emulator: ClaudeEmulator
+) -> None:
+    """Through build_request and step_kwargs: a tool step adding more than 20 blocks still
+    reads up to the turn's input (the anchor breakpoint); a small step reads the whole
+    previous request; the next turn reads the last step's input prefix."""
+    tools = [
+        {"name": "calc", "description": "Evaluate. " * 100, "input_schema": {"type": "object"}}
+    ]
+    history = (
+        HistoryItem(role="user", text="first question " * 200, message_ids=(1,)),
+        HistoryItem(role="assistant", text="first answer " * 200),
+        HistoryItem(role="user", text="second question", message_ids=(2,)),
+    )
+    request = build_request(
+        ThreadState(key="1:0", history=history), model=SONNET, personality=None, tools=tools
+    )
+    claude_emulator.script_loop(
+        parallel_tools_reply([("calc", {"x": i}) for i in range(12)]),
+        tool_reply("calc", {"x": 99}),
+        text_reply("done"),
+    )
+    first = await anthropic_client.messages.create(**request.kwargs)
+    steps: list[dict[str, Any]] = []
+
+    def add_step(message: Any) -> None:
+        content = [b.model_dump(exclude_none=True) for b in message.content]
+        results = [
+            {"type": "tool_result", "tool_use_id": b.id, "content": "ok"}
+            for b in message.content
+            if b.type == "tool_use"
+        ]
+        steps.append({"role": "assistant", "content": content})
+        steps.append({"role": "user", "content": results})
+
+    add_step(first)
+    second = await anthropic_client.messages.create(**request.step_kwargs(steps))
+    assert second.usage.cache_read_input_tokens == total(first.usage)  # 24 blocks: the anchor
+    add_step(second)
+    third = await anthropic_client.messages.create(**request.step_kwargs(steps))
+    assert third.usage.cache_read_input_tokens == total(second.usage)  # the whole step before

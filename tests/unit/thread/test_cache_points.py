@@ -79,6 +79,7 @@ def test_tool_loop_step_anchors_on_the_turns_input() -> None:
 def test_anchor_of_a_lone_message_and_string_contents() -> None:
     """One message: no anchor; string contents become a marked text block."""
     assert anchor_index([text("user", "a")]) is None
+    assert anchor_index([text("user", "a")], 0) is None
     _, _, placed = place_cache_breakpoints([], [], [{"role": "user", "content": "hello"}])
     assert placed == [
         {
@@ -112,13 +113,14 @@ def test_never_more_than_four_breakpoints(shape: list[str], tools: int) -> None:
 
 def test_pace_decides_the_lifetime() -> None:
     """Quick replies keep 5 minutes; a pace of 10-40 minutes pays for 1 hour; gaps beyond
-    an hour or too few gaps keep 5 minutes."""
+    an hour, or no gap yet, keep 5 minutes."""
     size = {"prefix_tokens": 20_000, "new_tokens": 800}
     assert choose_ttl([60, 90, 120, 45], **size) == "5m"
     assert choose_ttl([600, 1200, 2400, 900], **size) == "1h"
     assert choose_ttl([600, 60, 1800, 90], **size) == "1h"  # half slow: the hour still pays
     assert choose_ttl([7200, 9000, 86_400], **size) == "5m"
-    assert choose_ttl([1200], **size) == "5m"
+    assert choose_ttl([1200], **size) == "1h"  # one gap is a pace to go by
+    assert choose_ttl([], **size) == "5m"  # a new thread has none
     assert choose_ttl([600, 900], prefix_tokens=500, new_tokens=5000) == "5m"  # all new
 
 
@@ -170,7 +172,7 @@ def test_request_builder_uses_the_threads_pace_and_marks_tools() -> None:
         sum(len([b for b in m["content"] if "cache_control" in b]) for m in step["messages"]) == 2
     )
     items = _state(900).history
-    assert cache_ttl_for(SONNET, items[:3], 1000) == "5m"  # one gap: no pace yet
+    assert cache_ttl_for(SONNET, items[:2], 1000) == "5m"  # one message: no pace yet
 
 
 def test_accepted_messages_keep_when_they_were_sent() -> None:
@@ -180,3 +182,19 @@ def test_accepted_messages_keep_when_they_were_sent() -> None:
     state = evolve_all(initial_state(cmd.key), decision.events)
     assert state.history[0].sent_at == cmd.message.sent_at
     assert decode_state(encode_state(state)) == state
+
+
+def test_a_prefill_is_not_marked() -> None:
+    """A max_tokens continuation's assistant prefill is not cached (the next step extends
+    it); its user message and the previous input are."""
+    messages = [text("user", "a"), text("assistant", "b"), text("user", "c")]
+    messages.append(text("assistant", "partial answer"))
+    placed = place_cache_breakpoints([], SYSTEM, messages)
+    assert marks(*placed) == ["system.0", "messages.0.0", "messages.2.0"]
+    search = {"type": "server_tool_use", "id": "s", "name": "web_search", "input": {}}
+    paused = [text("user", "a"), {"role": "assistant", "content": [search]}]
+    assert marks(*place_cache_breakpoints([], SYSTEM, paused)) == [
+        "system.0",
+        "messages.0.0",
+        "messages.1.0",
+    ]
