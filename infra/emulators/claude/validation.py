@@ -155,7 +155,7 @@ def _check_assistant(messages: list[dict[str, Any]], index: int, thoughts: Thoug
                 f"immediately after: {', '.join(missing)}. Each `tool_use` block must have a "
                 "corresponding `tool_result` block in the next message."
             )
-    server_uses: set[str] = set()
+    server_uses = _server_uses_before(messages, index)
     latest = all(m.get("role") != "assistant" for m in messages[index + 1 :])
     for j, block in enumerate(blocks):
         kind = block.get("type")
@@ -172,6 +172,17 @@ def _check_assistant(messages: list[dict[str, Any]], index: int, thoughts: Thoug
             if problem == "modified" and latest:
                 raise RuleViolation(f"{where}: {MODIFIED}")
             raise RuleViolation(f"{where}: Invalid `signature` in `{kind}` block")
+
+
+def _server_uses_before(messages: list[dict[str, Any]], index: int) -> set[str]:
+    """server_tool_use ids of the assistant messages right before ``index`` (consecutive
+    assistant messages are one turn: a paused answer and its continuation)."""
+    uses: set[str] = set()
+    start = index
+    while start > 0 and messages[start - 1].get("role") == "assistant":
+        start -= 1
+        uses.update(_ids(_blocks(messages[start]), "server_tool_use"))
+    return uses
 
 
 def _check_loop_thinking(messages: list[dict[str, Any]], thoughts: Thoughts) -> None:
