@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from infra.emulators.claude import Reply, TextBlock, ThinkingBlock, ToolUseBlock, default_reply
 from infra.emulators.claude.compose import compose_message, stream_events
-from infra.emulators.claude.rules import CacheOutcome, PromptCache, estimate_tokens, request_tokens
+from infra.emulators.claude.rules import (
+    CacheOutcome,
+    PromptCache,
+    estimate_tokens,
+    request_kind,
+    request_tokens,
+    turn_text,
+)
 
 
 def _compose(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
@@ -170,3 +177,21 @@ def _compose_cached(reply: Reply, body: dict[str, Any], cache: CacheOutcome) -> 
         input_estimate=request_tokens(body),
         cache=cache,
     )
+
+
+def test_request_kind_and_turn_text() -> None:
+    """A request answers the user, tool results or a paused answer; the turn's text is the
+    input that started it, even when tool results (with a note) come after."""
+    user = {"role": "user", "content": "find kiwis"}
+    use = {"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "s"}]}
+    results = {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "t", "content": "r"},
+            {"type": "text", "text": "(note from the runtime)"},
+        ],
+    }
+    assert request_kind({"messages": [user]}) == "user"
+    assert request_kind({"messages": [user, use, results]}) == "tool_result"
+    assert request_kind({"messages": [user, use]}) == "continuation"
+    assert turn_text({"messages": [user, use, results]}) == "find kiwis"

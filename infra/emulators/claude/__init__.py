@@ -13,7 +13,8 @@ Matchers of a Reply (all optional, all must hold):
 
 - ``model``: the request's model id;
 - ``contains``: a substring of the turn's user text, i.e. the text of the last user message
-  that has text (a request answering tool results still matches its turn's input);
+  that has text and no tool results (a request answering tool results still matches its
+  turn's input);
 - ``answers``: the kind of request -- ``"user"`` (a fresh user input), ``"tool_result"``
   (the last message is a user message with tool_result blocks) or ``"continuation"`` (the
   last message is the assistant's: a pause_turn continuation or a prefill).

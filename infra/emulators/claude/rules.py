@@ -52,10 +52,12 @@ def last_user_text(body: dict[str, Any]) -> str:
 
 
 def turn_text(body: dict[str, Any]) -> str:
-    """The text of the last user message that has text: the input of the running turn, also
-    while the turn's later steps answer tool results."""
+    """The text of the last user message that has text and no tool results: the input of
+    the running turn, also while the turn's later steps answer tool results."""
     for message in reversed(body.get("messages") or []):
         if isinstance(message, dict) and message.get("role") == "user":
+            if tool_results(message):
+                continue
             text = message_text(message)
             if text:
                 return text
