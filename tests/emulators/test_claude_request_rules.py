@@ -239,3 +239,15 @@ async def test_cache_control_limits(anthropic_client: AsyncAnthropic) -> None:
             }
         ],
     )
+
+
+async def test_thinking_with_a_forced_tool(anthropic_client: AsyncAnthropic) -> None:
+    """Thinking cannot be combined with a tool_choice that forces a tool."""
+    await refused(
+        anthropic_client,
+        "Thinking may not be enabled when tool_choice forces tool use",
+        thinking=THINKING,
+        tools=[TOOL],
+        tool_choice={"type": "any"},
+        messages=[{"role": "user", "content": "q"}],
+    )

@@ -52,8 +52,9 @@ Rules the emulator enforces like the API (HTTP 400 ``invalid_request_error`` wit
 a tool_result whose tool_use is not in the previous assistant message; tool_use ids without
 their tool_result in the next message; thinking/redacted_thinking blocks altered (their
 signature/data is checked) or, with thinking on, dropped from the latest assistant message
-of a tool loop; invalid tools (name pattern, duplicate names, an input_schema that is not a
-JSON Schema object); more than 4 cache_control breakpoints; a 1h breakpoint after a 5m one.
+of a tool loop; thinking with a tool_choice forcing a tool; invalid tools (name pattern,
+duplicate names, an input_schema that is not a JSON Schema object); more than 4
+cache_control breakpoints; a 1h breakpoint after a 5m one.
 
 Prompt cache (:class:`PromptCache`), as the API's: a breakpoint writes the prefix ending at
 its block (tools, then system, then messages; cache_control markers are not part of it); a

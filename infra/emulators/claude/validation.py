@@ -7,7 +7,8 @@
 message; tool_use ids left without a tool_result in the next message; a server tool result
 without its server_tool_use; thinking blocks whose signature (redacted_thinking: data) was
 not issued for that text; and, with thinking on, the latest assistant message of a tool loop
-whose issued thinking blocks were dropped or changed.
+whose issued thinking blocks were dropped or changed; thinking with a tool_choice that
+forces a tool.
 
 :class:`Thoughts` remembers what the emulator issued: each signature with its thinking text,
 each redacted data, and for each tool_use id the thinking blocks its response began with.
@@ -108,6 +109,9 @@ def check_request(body: dict[str, Any], thoughts: Thoughts) -> None:
             _check_assistant(messages, index, thoughts)
     thinking = body.get("thinking")
     if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
+        choice = body.get("tool_choice")
+        if isinstance(choice, dict) and choice.get("type") in ("any", "tool"):
+            raise RuleViolation("Thinking may not be enabled when tool_choice forces tool use.")
         _check_loop_thinking(messages, thoughts)
 
 
