@@ -194,8 +194,7 @@ class TurnRunner:
         step = running.steps
         while True:
             step += 1
-            kwargs = dict(base.kwargs)
-            kwargs["messages"] = base.kwargs["messages"] + continuation
+            kwargs = base.step_kwargs(continuation)
             handle.progress = StreamProgress()
             shown = [""]
 
