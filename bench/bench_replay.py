@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import msgspec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +43,7 @@ from infra.kafka.clients import make_consumer, make_producer  # noqa: E402
 from infra.kafka.compat import BrokerProfile, probe_broker  # noqa: E402
 from infra.kafka.topic_admin import ensure_topics  # noqa: E402
 from infra.migrations import migrate  # noqa: E402
+from infra.postgres import connect as pg_connect  # noqa: E402
 from infra.postgres import create_pool  # noqa: E402
 from infra.projector.replay import rebuild, stderr_progress  # noqa: E402
 from infra.projector.runner import FETCH_WAIT_MS, Projector, ProjectorOptions  # noqa: E402
@@ -103,7 +103,7 @@ async def live_lag(
     prefix = f"benchlive{uuid.uuid4().hex[:6]}."
     schema = f"bench_live_{uuid.uuid4().hex[:6]}"
     await ensure_topics(endpoints.kafka_bootstrap, TOPICS, name_prefix=prefix)
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url, bulk=True)
     await migrate(conn, schema)
     await conn.close()
     pool = await create_pool(endpoints.database_url, max_size=4)
@@ -159,7 +159,7 @@ async def live_lag(
     await task
     await consumer.stop()
     await producer.stop()
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url, bulk=True)
     await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     await conn.close()
     await pool.close()
@@ -235,7 +235,7 @@ async def main() -> None:
             f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
         )
         print("rows:", {k: v for k, v in result.rows.items() if v})
-        conn = await asyncpg.connect(endpoints.database_url)
+        conn = await pg_connect(endpoints.database_url, bulk=True)
         await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await conn.close()
         if args.live_seconds > 0:

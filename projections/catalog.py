@@ -18,6 +18,7 @@ from events.catalog import TopicSpec
 from projections import admin, ledger, threads, users
 from projections import payments as payment_rows
 from projections.rows import RowOp, Table
+from projections.safe_text import safe_ops
 from projections.source import Source
 from projections.tables import (
     CHATS,
@@ -48,9 +49,10 @@ class Projection:
     handlers: dict[type[Any], Handler]
 
     def ops(self, record: Any, src: Source) -> list[RowOp]:
-        """The row operations for one record (none for a record type it ignores)."""
+        """The row operations for one record (none for a record type it ignores), every text
+        made safe for PostgreSQL (:mod:`projections.safe_text`)."""
         handler = self.handlers.get(type(record))
-        return [] if handler is None else handler(record, src)
+        return [] if handler is None else safe_ops(handler(record, src))
 
     @property
     def topic_names(self) -> tuple[str, ...]:

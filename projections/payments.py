@@ -1,4 +1,10 @@
-"""The ``payments`` projection: invoices and Stars payments with their refund status."""
+"""The ``payments`` projection: invoices and Stars payments with their refund status.
+
+A payment's owner (``user_id``) comes only from ``payment_succeeded``: refund records carry
+the user who *asked*, and ``/refund`` accepts any charge id, so they never write it (someone
+else's charge id must not move that payment to the requester). Likewise an invoice's owner
+comes only from ``invoice_issued``: whoever answers its pre-checkout does not change it.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +40,6 @@ def invoice_issued(e: p.InvoiceIssued, src: Source) -> list[RowOp]:
 
 def pre_checkout_answered(e: p.PreCheckoutAnswered, src: Source) -> list[RowOp]:
     values = {
-        "user_id": e.user_id,
         "pre_checkout_at": e.occurred_at,
         "pre_checkout_ok": e.ok,
         "pre_checkout_error": e.error_message,
@@ -60,7 +65,6 @@ def payment_succeeded(e: p.PaymentSucceeded, src: Source) -> list[RowOp]:
 
 def refund_requested(e: p.RefundRequested, src: Source) -> list[RowOp]:
     values = {
-        "user_id": e.user_id,
         "refund_requested_at": e.occurred_at,
         "refund_requested_by": e.requested_by_user_id,
         "status": "refund_requested",
@@ -70,7 +74,6 @@ def refund_requested(e: p.RefundRequested, src: Source) -> list[RowOp]:
 
 def refunded(e: p.Refunded, src: Source) -> list[RowOp]:
     values = {
-        "user_id": e.user_id,
         "refunded_at": e.occurred_at,
         "refunded_stars": e.stars,
         "status": "refunded",
@@ -80,7 +83,6 @@ def refunded(e: p.Refunded, src: Source) -> list[RowOp]:
 
 def refund_failed(e: p.RefundFailed, src: Source) -> list[RowOp]:
     values = {
-        "user_id": e.user_id,
         "refund_failed_at": e.occurred_at,
         "refund_failure_stage": e.stage,
         "refund_failure_reason": e.reason,

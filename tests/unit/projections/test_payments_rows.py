@@ -1,0 +1,71 @@
+"""The payments read model: a payment's and an invoice's owner come only from their own
+records, never from a refund request or a pre-checkout answer."""
+
+from __future__ import annotations
+
+import msgspec
+
+from events import payments as p
+from events.samples import sample
+from projections.catalog import PROJECTIONS
+from projections.changes import Changes
+from projections.source import Source
+
+OWNER = 1001
+OTHER = 2002
+CHARGE = "charge-of-the-owner"
+
+
+def _apply(changes: Changes, record: object, offset: int) -> None:
+    changes.apply_all(PROJECTIONS["payments"].ops(record, Source("bot.payments.events", 0, offset)))
+
+
+def test_refund_with_someone_elses_charge_id_keeps_the_payments_owner() -> None:
+    """/refund by another user with my charge id (and its failure) leaves the row mine."""
+    changes = Changes(PROJECTIONS["payments"].tables)
+    paid = msgspec.structs.replace(
+        sample(p.PaymentSucceeded), user_id=OWNER, telegram_payment_charge_id=CHARGE
+    )
+    _apply(changes, paid, 1)
+    asked = msgspec.structs.replace(
+        sample(p.RefundRequested),
+        user_id=OTHER,
+        requested_by_user_id=OTHER,
+        telegram_payment_charge_id=CHARGE,
+    )
+    _apply(changes, asked, 2)
+    failed = msgspec.structs.replace(
+        sample(p.RefundFailed), user_id=OTHER, telegram_payment_charge_id=CHARGE
+    )
+    _apply(changes, failed, 3)
+    refunded = msgspec.structs.replace(
+        sample(p.Refunded), user_id=OTHER, telegram_payment_charge_id=CHARGE
+    )
+    _apply(changes, refunded, 4)
+    (row,) = changes.rows("payments")
+    assert row["user_id"] == OWNER
+    assert row["refund_requested_by"] == OTHER  # who asked is still recorded
+
+
+def test_refund_request_for_an_unknown_charge_has_no_owner() -> None:
+    """A refund request for a charge id never paid creates no payment owned by the asker."""
+    changes = Changes(PROJECTIONS["payments"].tables)
+    asked = msgspec.structs.replace(
+        sample(p.RefundRequested), user_id=OTHER, requested_by_user_id=OTHER
+    )
+    _apply(changes, asked, 1)
+    (row,) = changes.rows("payments")
+    assert row.get("user_id") is None
+
+
+def test_pre_checkout_by_another_user_keeps_the_invoices_owner() -> None:
+    """A forwarded invoice answered for someone else stays the issuing user's invoice."""
+    changes = Changes(PROJECTIONS["payments"].tables)
+    issued = msgspec.structs.replace(sample(p.InvoiceIssued), user_id=OWNER)
+    _apply(changes, issued, 1)
+    answered = msgspec.structs.replace(
+        sample(p.PreCheckoutAnswered), user_id=OTHER, invoice_payload=issued.invoice_payload
+    )
+    _apply(changes, answered, 2)
+    (row,) = changes.rows("invoices")
+    assert row["user_id"] == OWNER
