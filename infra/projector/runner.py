@@ -35,8 +35,8 @@ from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.migrations import migrate
+from infra.postgres import PgTimeouts, StoreTimeout, create_pool
 from infra.postgres import connect as pg_connect
-from infra.postgres import create_pool
 from infra.projector.cache import CacheWriter
 from infra.projector.dead_letters import (
     REASON_APPLY,
@@ -71,7 +71,13 @@ uncommitted transaction, to simulate ``kill -9`` mid-batch."""
 FETCH_WAIT_MS: Final = 20
 """How long the broker may hold an empty fetch: short, so a new record is seen at once."""
 
-DB_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ConnectionError)
+DB_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+    ConnectionError,
+    StoreTimeout,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,6 +409,8 @@ class Projector:
                 records = await self.collect()
                 if records:
                     await self.apply(records)
+                elif self.cache is not None:
+                    await self.cache.idle()  # a due re-warm goes on while nothing comes
                 self.update_lag()
                 backoff = 0.2
             except PositionConflict as exc:
@@ -462,6 +470,7 @@ async def run_projector(
     use_redis: bool = True,
     cache_prefix: str = "cg:",
     profile: BrokerProfile | None = None,
+    pg_timeouts: PgTimeouts | None = None,
 ) -> None:
     """Run a projector until ``stop`` is set (``botctl projector``).
 
@@ -481,12 +490,12 @@ async def run_projector(
         instances=instances,
         use_redis=use_redis,
     )
-    conn = await pg_connect(endpoints.database_url, bulk=True)
+    conn = await pg_connect(endpoints.database_url, bulk=True, timeouts=pg_timeouts)
     try:
         await migrate(conn, schema)
     finally:
         await conn.close()
-    pool = await create_pool(endpoints.database_url, min_size=1, max_size=4)
+    pool = await create_pool(endpoints.database_url, min_size=1, max_size=4, timeouts=pg_timeouts)
     consumer = make_consumer(
         endpoints.kafka_bootstrap,
         profile,
@@ -503,7 +512,12 @@ async def run_projector(
         cache = None
         if redis is not None:
             cache = CacheWriter(
-                redis, pool, schema, prefix=cache_prefix, owns=owner(instance, instances)
+                redis,
+                pool,
+                schema,
+                prefix=cache_prefix,
+                owns=owner(instance, instances),
+                name=f"{instance}of{instances}",
             )
         projector = Projector(pool, consumer, producer, options, cache)
         await projector.assign()
