@@ -69,17 +69,17 @@ def error_detail(exc: BaseException) -> str:
 async def load_dead_letters(
     conn: asyncpg.Connection, schema: str, projections: Iterable[str]
 ) -> list[DeadLetter]:
-    """The dead letters of ``projections`` in ``schema`` (none when the table is missing)."""
-    try:
-        rows = await conn.fetch(
-            "SELECT projection, topic, partition, source_offset, record_type, record_id,"
-            f" reason, detail, dead_lettered_at FROM {quote_schema(schema)}."
-            "projection_dead_letters WHERE projection = ANY($1::text[])"
-            " ORDER BY projection, topic, partition, source_offset",
-            list(projections),
-        )
-    except (asyncpg.UndefinedTableError, asyncpg.InvalidSchemaNameError):
+    """The dead letters of ``projections`` in ``schema`` (none when the table is missing;
+    safe inside a transaction: nothing fails)."""
+    table = f"{quote_schema(schema)}.projection_dead_letters"
+    if await conn.fetchval("SELECT to_regclass($1)", table) is None:
         return []
+    rows = await conn.fetch(
+        "SELECT projection, topic, partition, source_offset, record_type, record_id,"
+        f" reason, detail, dead_lettered_at FROM {table} WHERE projection = ANY($1::text[])"
+        " ORDER BY projection, topic, partition, source_offset",
+        list(projections),
+    )
     return [
         DeadLetter(
             r["projection"],

@@ -16,9 +16,11 @@ from projection_helpers import expected_counts, produce, wait_positions
 
 from events import files, payments, thread
 from events.catalog import PAYMENTS_EVENTS, THREAD_EVENTS, all_topics
+from events.codec import codec_for
 from events.envelope import new_envelope
 from events.samples import sample
 from infra.endpoints import Endpoints
+from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.topic_admin import ensure_topics
 from infra.postgres import quote_schema
@@ -74,6 +76,21 @@ def _good_payment(user_id: int, charge: str) -> Any:
     )
 
 
+async def _produce_unmappable(stack: Endpoints, profile: BrokerProfile, prefix: str) -> None:
+    """A thread event whose key is not a chat key (written past the codec's key check)."""
+    good = sample(thread.UserMessageRejected, key="-1009:77")
+    _key, _value, headers = codec_for(THREAD_EVENTS).encode(good)
+    bad = msgspec.structs.replace(good, **{**_env("-1009:77"), "key": "not-a-chat:1"})
+    producer = make_producer(stack.kafka_bootstrap, profile)
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            prefix + THREAD_EVENTS.name, msgspec.json.encode(bad), key=b"-1009:77", headers=headers
+        )
+    finally:
+        await producer.stop()
+
+
 async def _read_dlq(stack: Endpoints, topic: str, count: int) -> list[Any]:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=stack.kafka_bootstrap, group_id=None, auto_offset_reset="earliest"
@@ -106,6 +123,7 @@ async def test_unsafe_text_is_applied_and_a_refused_record_is_dead_lettered(
         (PAYMENTS_EVENTS, _good_payment(4242, "after")),
     ]
     await produce(stack, broker_profile, topic_prefix, items)
+    await _produce_unmappable(stack, broker_profile, topic_prefix)
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_projector(
@@ -119,7 +137,9 @@ async def test_unsafe_text_is_applied_and_a_refused_record_is_dead_lettered(
         )
     )
     try:
-        await wait_positions(stack, pg_schema, expected_counts(items), timeout=60)
+        expected = expected_counts(items)
+        expected["threads"] += 1  # the unmappable record
+        await wait_positions(stack, pg_schema, expected, timeout=60)
     finally:
         stop.set()
         with contextlib.suppress(asyncio.CancelledError):
@@ -139,10 +159,13 @@ async def test_unsafe_text_is_applied_and_a_refused_record_is_dead_lettered(
         dead = await conn.fetch(f"SELECT * FROM {s}.projection_dead_letters")
     finally:
         await conn.close()
-    assert [(d["projection"], d["reason"], d["record_type"]) for d in dead] == [
-        ("payments", "apply_failed", "PaymentSucceeded")
+    assert sorted((d["projection"], d["reason"], d["record_type"]) for d in dead) == [
+        ("payments", "apply_failed", "PaymentSucceeded"),
+        ("threads", "mapping_failed", "UserMessageRejected"),
     ]
+    dead = sorted(dead, key=lambda d: d["projection"])
     assert "int32" in dead[0]["detail"] or "range" in dead[0]["detail"]
+    assert dead[1]["detail"].startswith("ValueError")
     (parked,) = await _read_dlq(stack, f"{topic_prefix}{PAYMENTS_EVENTS.name}.dlq", 1)
     headers = {k: v.decode() for k, v in parked.headers}
     assert headers["dlq-reason"] == "apply_failed"
@@ -155,7 +178,8 @@ async def test_unsafe_text_is_applied_and_a_refused_record_is_dead_lettered(
     )
     assert report.ok, report.summary()
     assert [(d.projection, d.offset) for d in report.dead_letters] == [
-        ("payments", dead[0]["source_offset"])
+        ("payments", dead[0]["source_offset"]),
+        ("threads", dead[1]["source_offset"]),
     ]
     assert "DEAD LETTER: payments: PaymentSucceeded" in report.summary()
 
