@@ -48,11 +48,16 @@ class Projection:
     tables: tuple[Table, ...]
     handlers: dict[type[Any], Handler]
 
-    def ops(self, record: Any, src: Source) -> list[RowOp]:
+    def ops(self, record: Any, src: Source, *, scrub: bool = True) -> list[RowOp]:
         """The row operations for one record (none for a record type it ignores), every text
-        made safe for PostgreSQL (:mod:`projections.safe_text`)."""
+        made safe for PostgreSQL (:mod:`projections.safe_text`). A caller holding the raw
+        record may pass ``scrub=may_need_scrub(raw)`` to skip the scan where it cannot find
+        anything (the replay fold does the same)."""
         handler = self.handlers.get(type(record))
-        return [] if handler is None else safe_ops(handler(record, src))
+        if handler is None:
+            return []
+        ops = handler(record, src)
+        return safe_ops(ops) if scrub else ops
 
     @property
     def topic_names(self) -> tuple[str, ...]:

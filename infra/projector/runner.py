@@ -60,6 +60,7 @@ from infra.settings import Settings
 from projections.catalog import Projection, input_topics, select
 from projections.changes import Changes
 from projections.rows import RowOp
+from projections.safe_text import may_need_scrub
 from projections.source import Source
 
 log = logging.getLogger(__name__)
@@ -299,13 +300,14 @@ class Projector:
                     batch.advanced[key] = (rec.offset + 1, batch.advanced.get(key, (0, None))[1])
                 continue
             src = Source(topic.spec.name, rec.partition, rec.offset)
+            scrub = may_need_scrub(rec.value)
             occurred_at = record.occurred_at
             item = _Item(rec, record)
             for projection, key in pending:
                 batch.expected.setdefault(key, self.positions.get(key, 0))
                 batch.advanced[key] = (rec.offset + 1, occurred_at)
                 try:
-                    ops = projection.ops(record, src)
+                    ops = projection.ops(record, src, scrub=scrub)
                 except Exception as exc:  # a mapping bug must not halt every projection
                     batch.dead.append(_parked(projection.name, rec, record, REASON_MAPPING, exc))
                     continue

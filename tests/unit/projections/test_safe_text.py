@@ -136,3 +136,22 @@ def test_safe_ops_returns_the_same_objects_when_nothing_is_unsafe() -> None:
     ]
     out = safe_ops(ops)
     assert all(a is b for a, b in zip(out, ops, strict=True))
+
+
+@given(st.text(), st.text())
+def test_raw_check_finds_every_record_whose_text_holds_nul(text: str, name: str) -> None:
+    """The raw-bytes shortcut never skips a record that needs scrubbing: whenever a decoded
+    text holds U+0000, its raw JSON holds the escape."""
+    from events import files
+
+    spec = next(t for t in TOPICS if files.FileReceived in t.record_types)
+    record = msgspec.structs.replace(
+        sample(files.FileReceived, key="-100:7"), file_name=name, mime_type=text
+    )
+    _key, raw, _headers = codec_for(spec).encode(record)
+    decoded = codec_for(spec).decode(raw)
+    if NUL in (decoded.file_name or "") + (decoded.mime_type or ""):
+        assert may_need_scrub(raw)
+    src = Source(spec.name, 0, 1)
+    scrubbed = PROJECTIONS["threads"].ops(decoded, src)
+    assert PROJECTIONS["threads"].ops(decoded, src, scrub=may_need_scrub(raw)) == scrubbed
