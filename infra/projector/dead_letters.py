@@ -18,6 +18,7 @@ from typing import Final
 import asyncpg
 
 from infra.postgres import quote_schema
+from projections.safe_text import safe_text
 
 REASON_APPLY: Final = "apply_failed"
 """PostgreSQL refused the record's rows (bad data, a constraint, a size limit)."""
@@ -109,7 +110,7 @@ async def save_dead_letters(
             d.record_type,
             d.record_id,
             d.reason,
-            d.detail[:MAX_DETAIL],
+            safe_text(d.detail[:MAX_DETAIL]),
             d.at,
         )
         for d in letters

@@ -520,6 +520,7 @@ async def replay(
     follow: bool = False,
     stop: asyncio.Event | None = None,
     profile: BrokerProfile | None = None,
+    retry_dead_letters: bool = False,
 ) -> ReplayResult:
     """``botctl replay``: rebuild into a fresh schema, optionally swap it in, then tail.
 
@@ -527,6 +528,8 @@ async def replay(
     (default ``rebuild_<utc timestamp>``; dropped and recreated if it exists; never the
     target). ``swap``: move the rebuilt tables into ``target_schema`` atomically.
     ``follow``: afterwards run the live projector on the resulting schema until ``stop``.
+    The records the live projector dead-lettered in ``target_schema`` are skipped, unless
+    ``retry_dead_letters`` (after the fault is fixed: they are applied like any other).
     """
     chosen = select(projection)
     build = into_schema or f"rebuild_{datetime.now(UTC):%Y%m%d%H%M%S}"
@@ -537,11 +540,13 @@ async def replay(
     show: ProgressFn | None
     show = stderr_progress() if progress is True else (progress or None)
     profile = profile or await probe_broker(endpoints.kafka_bootstrap)
-    conn = await pg_connect(endpoints.database_url, bulk=True)
-    try:  # the records the live projector dead-lettered stay out of the rebuild too
-        dead = await load_dead_letters(conn, target_schema, [p.name for p in chosen])
-    finally:
-        await conn.close()
+    dead: list[DeadLetter] = []
+    if not retry_dead_letters:
+        conn = await pg_connect(endpoints.database_url, bulk=True)
+        try:  # the records the live projector dead-lettered stay out of the rebuild too
+            dead = await load_dead_letters(conn, target_schema, [p.name for p in chosen])
+        finally:
+            await conn.close()
     result = await rebuild(
         endpoints,
         projections=chosen,

@@ -46,7 +46,7 @@ from infra.projector.dead_letters import (
     error_detail,
     save_dead_letters,
 )
-from infra.projector.metrics import APPLY_DELAY, BATCH_RECORDS, observe_lag
+from infra.projector.metrics import APPLY_DELAY, BATCH_RECORDS, DEAD_LETTERS, observe_lag
 from infra.projector.positions import (
     PositionConflict,
     PositionKey,
@@ -339,12 +339,15 @@ class Projector:
     async def _one_by_one(self, batch: _Batch) -> Changes:
         """Write each record's rows in its own savepoint; dead-letter the records refused.
 
-        If every record of a batch of several is refused the fault is not in the records
-        (a schema out of date, say): the error is raised and the batch retried later.
+        Only errors that belong to the data (:data:`UNAPPLIABLE`) are refusals; any other
+        error fails the batch, which is retried. A fault that refuses every record (a mapping
+        bug, a column altered by hand) therefore dead-letters them all, loudly (an error log
+        each, ``claudegram_projection_dead_letters``, ``botctl verify``) rather than halting
+        every projection; after the fix, ``botctl replay --retry-dead-letters --swap``
+        rebuilds them from the log.
         """
         changes = Changes(self.tables)
         dead = list(batch.dead)
-        refused: list[BaseException] = []
         async with self.pool.acquire() as conn, conn.transaction():
             await lock_and_check(conn, self.options.schema, batch.expected)
             for item in batch.items:
@@ -355,15 +358,11 @@ class Projector:
                         async with conn.transaction():
                             await write_changes(conn, self.options.schema, one)
                     except UNAPPLIABLE as exc:
-                        refused.append(exc)
                         dead.append(
                             _parked(projection.name, item.rec, item.record, REASON_APPLY, exc)
                         )
                         continue
                     changes.apply_all(ops)
-            writes = sum(len(item.writes) for item in batch.items)
-            if len(batch.items) > 1 and len(refused) == writes:
-                raise refused[-1]
             await self._park(conn, dead)
             await save_positions(conn, self.options.schema, batch.advanced)
         return changes
@@ -383,6 +382,9 @@ class Projector:
                 self.producer, group[0].rec, letter.reason, f"projection {names}: {letter.detail}"
             )
             for parked in group:
+                DEAD_LETTERS.labels(
+                    projection=parked.letter.projection, reason=parked.letter.reason
+                ).inc()
                 log.error(
                     "projector dead-lettered a record it cannot apply",
                     extra={"fields": {"record": parked.letter.describe()}},

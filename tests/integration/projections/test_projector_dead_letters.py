@@ -11,6 +11,7 @@ from typing import Any
 
 import asyncpg
 import msgspec
+import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from projection_helpers import expected_counts, produce, wait_positions
 
@@ -24,6 +25,7 @@ from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.topic_admin import ensure_topics
 from infra.postgres import quote_schema
+from infra.projector.replay import replay
 from infra.projector.runner import run_projector
 from infra.projector.scenario import Scenario
 from infra.projector.verify import verify
@@ -182,6 +184,37 @@ async def test_unsafe_text_is_applied_and_a_refused_record_is_dead_lettered(
         ("threads", dead[1]["source_offset"]),
     ]
     assert "DEAD LETTER: payments: PaymentSucceeded" in report.summary()
+
+    # botctl replay skips them as well, and lists them in the rebuild's own schema ...
+    build = f"{pg_schema}_rb"
+    result = await replay(
+        stack,
+        into_schema=build,
+        target_schema=pg_schema,
+        progress=False,
+        topic_prefix=topic_prefix,
+        profile=broker_profile,
+    )
+    assert [(d.projection, d.reason) for d in result.dead_letters] == [
+        ("payments", "apply_failed"),
+        ("threads", "mapping_failed"),
+    ]
+    # ... unless asked to retry them: a record still refused fails the rebuild, loudly.
+    with pytest.raises((asyncpg.DataError, OverflowError)):
+        await replay(
+            stack,
+            into_schema=build,
+            target_schema=pg_schema,
+            progress=False,
+            topic_prefix=topic_prefix,
+            profile=broker_profile,
+            retry_dead_letters=True,
+        )
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await conn.execute(f"DROP SCHEMA IF EXISTS {quote_schema(build)} CASCADE")
+    finally:
+        await conn.close()
 
 
 async def test_json_columns_are_the_jsonb_columns_of_the_migrations(
