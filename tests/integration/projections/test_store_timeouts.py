@@ -139,3 +139,37 @@ async def test_projector_retries_a_batch_blocked_by_a_row_lock(
         with contextlib.suppress(Exception):
             await locker.execute(f"DROP SCHEMA IF EXISTS {quote_schema(schema)} CASCADE")
         await locker.close()
+
+
+async def test_a_hung_redis_costs_one_socket_timeout_then_postgresql_answers(
+    stack: Endpoints, pg_schema: str
+) -> None:
+    """With Redis paused (CLIENT PAUSE: it accepts commands and answers none), a balance read
+    gives up after the socket timeout and answers from PostgreSQL."""
+    from infra.redis_store import create_redis
+
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await migrate(conn, pg_schema)
+        await conn.execute(
+            f"INSERT INTO {quote_schema(pg_schema)}.users (user_id, balance) VALUES ($1, 4.25)"
+            " ON CONFLICT (user_id) DO UPDATE SET balance = EXCLUDED.balance",
+            USER + 1,
+        )
+    finally:
+        await conn.close()
+    pool = await create_pool(stack.database_url, max_size=1, timeouts=SHORT)
+    redis = create_redis(stack.redis_url, socket_timeout=0.3)
+    admin = create_redis(stack.redis_url)
+    views = ReadModelViews(pool, redis, schema=pg_schema, prefix=f"{pg_schema}:")
+    try:
+        await redis.ping()  # connected before the pause
+        await admin.execute_command("CLIENT", "PAUSE", "3000", "ALL")
+        async with asyncio.timeout(60):  # a guard against a hang, not a speed assertion
+            assert await views.balance(USER + 1) == Decimal("4.25")
+    finally:
+        with contextlib.suppress(Exception):
+            await admin.execute_command("CLIENT", "UNPAUSE")
+        await admin.aclose()
+        await redis.aclose()
+        await pool.close()
