@@ -12,10 +12,11 @@ never from Redis, so there is no read-modify-write and no Lua):
   write failed, the writer re-warms every key of its partitions from PostgreSQL;
 * ``{prefix}warm:{name}`` the cursor of a re-warm in progress (one per projector instance).
 
-A re-warm is incremental: pages of :data:`WARM_PAGE` users and threads, in key order, each
-page written and then the cursor moved past it, for at most :data:`WARM_BUDGET_SECONDS` after
-a batch (or while the projector is idle), each page under its own timeout. A page that fails
-or times out is retried from the cursor later; however many users there are, the pass ends.
+A re-warm is incremental: pages of :data:`WARM_PAGE` users (and a tenth as many threads), in
+key order, each page written and then the cursor moved past it, for at most
+:data:`WARM_BUDGET_SECONDS` after a batch (or while the projector is idle), each page under its
+own timeout. A page that fails is retried from the cursor later, and one that timed out is
+halved first; however many users there are, the pass ends.
 A new pass starts from the beginning when the process starts, when Redis lost the entries
 (the epoch is gone) or when a batch's refresh failed (an entry behind the cursor may be
 stale); otherwise an interrupted pass resumes where its cursor is.
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 TTL_SECONDS: Final = 7 * 24 * 3600
 RETRY_AFTER_SECONDS: Final = 5.0
 WARM_PAGE: Final = 1000
+"""Users per re-warm page (threads: a tenth of it, each carries its history)."""
 WARM_BUDGET_SECONDS: Final = 0.5
 """How long one call may spend on re-warm pages (it runs on the projector's loop)."""
 STEP_TIMEOUT_SECONDS: Final = 10.0
@@ -137,6 +139,7 @@ class CacheWriter:
         self.owns = owns or (lambda _key: True)
         self.name = name
         self.page = page
+        self.thread_page = max(1, page // 10)
         self.needs_warm = True
         self.restart_warm = True  # a new process may have lost its predecessor's refresh
         self.pages_warmed = 0
@@ -181,6 +184,11 @@ class CacheWriter:
                 async with asyncio.timeout(STEP_TIMEOUT_SECONDS):
                     await self.warm_step()
         except CACHE_ERRORS as exc:
+            if isinstance(exc, TimeoutError | StoreTimeout):
+                # pages too heavy for the timeouts (long histories): halve them, so the pass
+                # still ends however the data is shaped
+                self.page = max(1, self.page // 2)
+                self.thread_page = max(1, self.thread_page // 2)
             self._failed("cache re-warm page failed; will resume", exc)
         return not self.needs_warm
 
@@ -263,7 +271,7 @@ class CacheWriter:
                         f"SELECT thread_key FROM {s}.threads WHERE $1::text IS NULL"
                         " OR thread_key > $1 ORDER BY thread_key LIMIT $2",
                         cursor.threads_after,
-                        self.page,
+                        self.thread_page,
                     )
                 ]
         users = {u for u in user_ids if self.owns(str(u))}
@@ -273,7 +281,7 @@ class CacheWriter:
             users_after=user_ids[-1] if user_ids else cursor.users_after,
             threads_after=thread_keys[-1] if thread_keys else cursor.threads_after,
             users_done=cursor.users_done or len(user_ids) < self.page,
-            threads_done=cursor.threads_done or len(thread_keys) < self.page,
+            threads_done=cursor.threads_done or len(thread_keys) < self.thread_page,
         )
         self.pages_warmed += 1
         if not (cursor.users_done and cursor.threads_done):

@@ -18,7 +18,7 @@ from infra.projector.cache import CacheWriter, user_key
 from infra.redis_store import create_redis
 
 USERS = 20_000
-THREADS = 3_000
+THREADS = 300
 PAGE = 1_000
 
 
@@ -63,6 +63,7 @@ async def test_rewarm_of_many_users_ends_page_by_page(
     assert not await writer.warm_step()
     assert await redis.exists(writer.cursor_key)
     assert await redis.hlen(user_key(prefix, PAGE)) > 0
+    assert await redis.exists(f"{prefix}thread:{PAGE // 10}:0")
     assert not await redis.exists(user_key(prefix, PAGE + 1))  # one page only
     while not await writer.warm_step():
         pass
@@ -77,9 +78,9 @@ async def test_rewarm_of_many_users_ends_page_by_page(
 async def test_interrupted_rewarm_resumes_from_its_cursor(
     stack: Endpoints, many_users: str, writer_parts: dict[str, Any]
 ) -> None:
-    """A page that fails (PostgreSQL blocked past the command timeout) is logged, and the
-    next call resumes at the cursor instead of starting the pass over; a new process starts
-    a fresh pass."""
+    """A page that fails (PostgreSQL blocked past the command timeout) is logged and halved,
+    and the next call resumes at the cursor instead of starting the pass over; a new process
+    starts a fresh pass."""
     redis, prefix = writer_parts["redis"], writer_parts["prefix"]
     writer = CacheWriter(redis, writer_parts["pool"], many_users, prefix=prefix, page=PAGE)
     for _ in range(3):
@@ -103,7 +104,8 @@ async def test_interrupted_rewarm_resumes_from_its_cursor(
     writer._retry_at = 0.0  # skip the back-off pause
     while not await writer.idle(budget=60.0):
         writer._retry_at = 0.0
-    assert writer.pages_warmed == USERS // PAGE + 1
+    assert writer.page == PAGE // 2  # the page that timed out was halved
+    assert writer.pages_warmed == 3 + (USERS - 3 * PAGE) // (PAGE // 2) + 1
     assert await redis.exists(writer.epoch_key)
     assert not any(await asyncio.gather(*(redis.exists(k) for k in first_page[:50])))
     assert await redis.exists(user_key(prefix, PAGE + 1))
