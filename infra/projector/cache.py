@@ -17,9 +17,11 @@ key order, each page written and then the cursor moved past it, for at most
 :data:`WARM_BUDGET_SECONDS` after a batch (or while the projector is idle), each page under its
 own timeout. A page that fails is retried from the cursor later, and one that timed out is
 halved first; however many users there are, the pass ends.
-A new pass starts from the beginning when the process starts, when Redis lost the entries
-(the epoch is gone) or when a batch's refresh failed (an entry behind the cursor may be
-stale); otherwise an interrupted pass resumes where its cursor is.
+A new pass starts from the beginning when the process starts (its predecessor may have
+committed a batch and died before writing its keys) or when Redis lost the entries (the epoch
+is gone); otherwise an interrupted pass resumes where its cursor is. A batch's keys whose
+write failed stay due and are written with a later batch (or, past :data:`DIRTY_MAX` keys,
+by a new pass).
 
 Every entry expires after :data:`TTL_SECONDS`; readers fall back to PostgreSQL on a miss.
 """
@@ -27,6 +29,7 @@ Every entry expires after :data:`TTL_SECONDS`; readers fall back to PostgreSQL o
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -53,7 +56,9 @@ WARM_PAGE: Final = 1000
 WARM_BUDGET_SECONDS: Final = 0.5
 """How long one call may spend on re-warm pages (it runs on the projector's loop)."""
 STEP_TIMEOUT_SECONDS: Final = 10.0
-"""Timeout of one refresh (a batch's keys, or one re-warm page)."""
+"""Timeout of one refresh (a chunk of a batch's keys, or one re-warm page)."""
+DIRTY_MAX: Final = 200_000
+"""Keys remembered for a later write after failures; past it, a full re-warm pass instead."""
 CACHE_ERRORS: Final = (RedisError, OSError, TimeoutError, asyncpg.PostgresError, StoreTimeout)
 _JSON = msgspec.json.Encoder(decimal_format="string")
 
@@ -118,6 +123,48 @@ class WarmCursor(msgspec.Struct):
 _CURSOR = msgspec.json.Decoder(WarmCursor)
 
 
+class Dirty:
+    """Keys whose entries are due: touched by committed batches, not yet written."""
+
+    __slots__ = ("histories", "op_users", "threads", "users")
+
+    def __init__(self) -> None:
+        self.users: set[int] = set()
+        self.op_users: set[int] = set()
+        self.threads: set[str] = set()
+        self.histories: set[str] = set()
+
+    def add(self, users: set[int], op_users: set[int], threads: set[str], hist: set[str]) -> None:
+        self.users |= users
+        self.op_users |= op_users
+        self.threads |= threads
+        self.histories |= hist
+
+    def take(self, users: int, threads: int) -> tuple[set[int], set[int], set[str], set[str]]:
+        """Up to ``users`` users and ``threads`` threads of each kind (left in place)."""
+        return (
+            set(itertools.islice(self.users, users)),
+            set(itertools.islice(self.op_users, users)),
+            set(itertools.islice(self.threads, threads)),
+            set(itertools.islice(self.histories, threads)),
+        )
+
+    def discard(
+        self, users: set[int], op_users: set[int], threads: set[str], hist: set[str]
+    ) -> None:
+        self.users -= users
+        self.op_users -= op_users
+        self.threads -= threads
+        self.histories -= hist
+
+    def clear(self) -> None:
+        for keys in (self.users, self.op_users, self.threads, self.histories):
+            keys.clear()
+
+    def __len__(self) -> int:
+        return len(self.users) + len(self.op_users) + len(self.threads) + len(self.histories)
+
+
 class CacheWriter:
     """Refreshes the cache entries of the keys a committed batch touched; re-warms."""
 
@@ -143,6 +190,7 @@ class CacheWriter:
         self.needs_warm = True
         self.restart_warm = True  # a new process may have lost its predecessor's refresh
         self.pages_warmed = 0
+        self.dirty = Dirty()
         self._retry_at = 0.0
 
     @property
@@ -154,32 +202,41 @@ class CacheWriter:
         return f"{self.prefix}warm:{self.name}"
 
     async def after_commit(self, changes: Changes) -> None:
-        """Write the entries for what ``changes`` touched, then go on with a re-warm if one
-        is due; errors are logged and swallowed."""
+        """Write the entries for what ``changes`` touched (and any earlier batch's keys whose
+        write failed), then go on with a re-warm if one is due; errors are logged and
+        swallowed (the keys stay due)."""
+        self.dirty.add(*touched(changes))
+        if len(self.dirty) > DIRTY_MAX:  # too much to remember: a full pass instead
+            self.dirty.clear()
+            self.needs_warm = True
+            self.restart_warm = True
         if time.monotonic() < self._retry_at:
-            self._lost_refresh()  # this batch's keys are not written: a full pass is due
             return
         try:
             async with asyncio.timeout(STEP_TIMEOUT_SECONDS):
                 if not self.needs_warm and not await self.redis.exists(self.epoch_key):
                     self.needs_warm = True  # Redis lost the entries
                     self.restart_warm = True
-                await self._refresh(*touched(changes))
         except CACHE_ERRORS as exc:
-            self._failed("cache write failed; will re-warm", exc)
-            self._lost_refresh()
+            self._failed("cache check failed; will retry", exc)
             return
         await self.idle()
 
     async def idle(self, budget: float = WARM_BUDGET_SECONDS) -> bool:
-        """Re-warm pages for at most ``budget`` seconds if a pass is due; answers whether
-        the cache is warm. Errors are logged; the pass resumes from its cursor later."""
-        if not self.needs_warm:
+        """Write the keys still due, in chunks, then re-warm pages for at most ``budget``
+        seconds if a pass is due; answers whether the cache is warm and up to date. Errors
+        are logged; what is due stays due and a pass resumes from its cursor later."""
+        if not self.needs_warm and not self.dirty:
             return True
         if time.monotonic() < self._retry_at:
             return False
         deadline = time.monotonic() + budget
         try:
+            while self.dirty:
+                chunk = self.dirty.take(self.page, self.thread_page)
+                async with asyncio.timeout(STEP_TIMEOUT_SECONDS):
+                    await self._refresh(*chunk)
+                self.dirty.discard(*chunk)
             while self.needs_warm and time.monotonic() < deadline:
                 async with asyncio.timeout(STEP_TIMEOUT_SECONDS):
                     await self.warm_step()
@@ -189,12 +246,8 @@ class CacheWriter:
                 # still ends however the data is shaped
                 self.page = max(1, self.page // 2)
                 self.thread_page = max(1, self.thread_page // 2)
-            self._failed("cache re-warm page failed; will resume", exc)
-        return not self.needs_warm
-
-    def _lost_refresh(self) -> None:
-        self.needs_warm = True
-        self.restart_warm = True
+            self._failed("cache write failed; will resume", exc)
+        return not self.needs_warm and not self.dirty
 
     def _failed(self, what: str, exc: BaseException) -> None:
         log.warning(what, extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}})

@@ -116,3 +116,39 @@ async def test_interrupted_rewarm_resumes_from_its_cursor(
     await redis.set(restarted.cursor_key, b'{"users_after": 19000, "threads_after": null}')
     assert not await restarted.warm_step()
     assert await redis.exists(user_key(prefix, 1))
+
+
+async def test_keys_whose_write_failed_are_written_later_without_a_new_pass(
+    stack: Endpoints, many_users: str, writer_parts: dict[str, Any]
+) -> None:
+    """A batch's keys whose write failed (PostgreSQL blocked) stay due and are written at the
+    next call; the warm cache is not thrown away for a full pass."""
+    from projections.changes import Changes
+    from projections.rows import Patch
+    from projections.tables import USERS as USERS_TABLE
+
+    redis, prefix = writer_parts["redis"], writer_parts["prefix"]
+    writer = CacheWriter(redis, writer_parts["pool"], many_users, prefix=prefix, page=PAGE)
+    await writer.warm()
+    assert not writer.needs_warm
+    s = quote_schema(many_users)
+    changes = Changes([USERS_TABLE])
+    changes.apply(Patch("users", "profile", (5,), {"first_name": "renamed"}, 1))
+    locker = await asyncpg.connect(stack.database_url)
+    try:
+        await locker.execute(f"UPDATE {s}.users SET first_name = 'renamed' WHERE user_id = 5")
+        tx = locker.transaction()
+        await tx.start()
+        await locker.execute(f"LOCK TABLE {s}.users IN ACCESS EXCLUSIVE MODE")
+        async with asyncio.timeout(60):  # a guard against a hang, not a speed assertion
+            await writer.after_commit(changes)
+        await tx.rollback()
+    finally:
+        await locker.close()
+    assert writer.dirty.users == {5}
+    assert await redis.hget(user_key(prefix, 5), "first_name") == b"user 5"
+    writer._retry_at = 0.0  # skip the back-off pause
+    assert await writer.idle()
+    assert not writer.needs_warm
+    assert writer.pages_warmed == USERS // PAGE + 1  # no second pass
+    assert await redis.hget(user_key(prefix, 5), "first_name") == b"renamed"
