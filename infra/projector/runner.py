@@ -9,6 +9,11 @@ A batch is up to ``batch_size`` records or ``batch_ms`` milliseconds of records;
 one transaction that locks and checks the batch's position rows, writes the merged row
 operations and advances the positions. After the commit the cache writer refreshes the
 Redis entries of the keys the batch touched (errors there are logged and swallowed).
+
+A record never stops the others: one that cannot be decoded, whose row mapping raises, or
+whose rows PostgreSQL refuses even when the batch is written again record by record, is
+parked in its topic's ``.dlq`` twin and listed in ``projection_dead_letters`` (see
+:mod:`infra.projector.dead_letters`), in the transaction that moves the position past it.
 """
 
 from __future__ import annotations
