@@ -4,16 +4,25 @@ A payment's owner (``user_id``) comes only from ``payment_succeeded``: refund re
 the user who *asked*, and ``/refund`` accepts any charge id, so they never write it (someone
 else's charge id must not move that payment to the requester). Likewise an invoice's owner
 comes only from ``invoice_issued``: whoever answers its pre-checkout does not change it.
+
+A refund request is keyed by the requester, so it may come from another partition than the
+payment: it only writes ``refund_requested_at``/``_by`` under their own guard, never the
+payment's ``status`` (``paid``, ``refunded``, ``refund_failed``) or its guard. A request the
+billing declined (``refund_failed`` at stage ``declined``) changes nothing here; the ledger
+holds the rejection and its reason. Refunds and refund errors come from the payer's partition.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from events import payments as p
 from projections.rows import Patch, RowOp
 from projections.source import Source
 from projections.tables import INVOICES, PAYMENTS
+
+DECLINED: Final = "declined"
+"""The ``RefundFailed`` stage of a request the billing refused (see the payments process)."""
 
 
 def _invoice(payload: str, values: dict[str, Any], src: Source) -> Patch:
@@ -67,9 +76,8 @@ def refund_requested(e: p.RefundRequested, src: Source) -> list[RowOp]:
     values = {
         "refund_requested_at": e.occurred_at,
         "refund_requested_by": e.requested_by_user_id,
-        "status": "refund_requested",
     }
-    return [_payment(e.telegram_payment_charge_id, values, src)]
+    return [Patch(PAYMENTS.name, "request", (e.telegram_payment_charge_id,), values, src.offset)]
 
 
 def refunded(e: p.Refunded, src: Source) -> list[RowOp]:
@@ -82,6 +90,8 @@ def refunded(e: p.Refunded, src: Source) -> list[RowOp]:
 
 
 def refund_failed(e: p.RefundFailed, src: Source) -> list[RowOp]:
+    if e.stage == DECLINED:
+        return []  # billing refused the request: the payment is unchanged (the ledger says why)
     values = {
         "refund_failed_at": e.occurred_at,
         "refund_failure_stage": e.stage,

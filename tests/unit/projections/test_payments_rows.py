@@ -16,35 +16,59 @@ OTHER = 2002
 CHARGE = "charge-of-the-owner"
 
 
-def _apply(changes: Changes, record: object, offset: int) -> None:
-    changes.apply_all(PROJECTIONS["payments"].ops(record, Source("bot.payments.events", 0, offset)))
+def _apply(changes: Changes, record: object, offset: int, partition: int = 0) -> None:
+    src = Source("bot.payments.events", partition, offset)
+    changes.apply_all(PROJECTIONS["payments"].ops(record, src))
 
 
 def test_refund_with_someone_elses_charge_id_keeps_the_payments_owner() -> None:
-    """/refund by another user with my charge id (and its failure) leaves the row mine."""
+    """/refund by another user with my charge id (and its decline) leaves the row mine and
+    paid; my own refund later (a smaller offset of my partition) still shows."""
     changes = Changes(PROJECTIONS["payments"].tables)
     paid = msgspec.structs.replace(
         sample(p.PaymentSucceeded), user_id=OWNER, telegram_payment_charge_id=CHARGE
     )
-    _apply(changes, paid, 1)
+    _apply(changes, paid, 5, partition=1)
     asked = msgspec.structs.replace(
         sample(p.RefundRequested),
         user_id=OTHER,
         requested_by_user_id=OTHER,
         telegram_payment_charge_id=CHARGE,
     )
-    _apply(changes, asked, 2)
-    failed = msgspec.structs.replace(
-        sample(p.RefundFailed), user_id=OTHER, telegram_payment_charge_id=CHARGE
+    _apply(changes, asked, 500, partition=2)
+    declined = msgspec.structs.replace(
+        sample(p.RefundFailed), user_id=OTHER, telegram_payment_charge_id=CHARGE, stage="declined"
     )
-    _apply(changes, failed, 3)
-    refunded = msgspec.structs.replace(
-        sample(p.Refunded), user_id=OTHER, telegram_payment_charge_id=CHARGE
-    )
-    _apply(changes, refunded, 4)
+    _apply(changes, declined, 501, partition=2)
     (row,) = changes.rows("payments")
-    assert row["user_id"] == OWNER
+    assert (row["user_id"], row["status"], row["last_offset"]) == (OWNER, "paid", 5)
     assert row["refund_requested_by"] == OTHER  # who asked is still recorded
+    assert row.get("refund_failure_stage") is None
+    refunded = msgspec.structs.replace(
+        sample(p.Refunded), user_id=OWNER, telegram_payment_charge_id=CHARGE
+    )
+    _apply(changes, refunded, 6, partition=1)
+    (row,) = changes.rows("payments")
+    assert (row["user_id"], row["status"]) == (OWNER, "refunded")
+
+
+def test_a_refund_error_on_the_payers_partition_is_shown() -> None:
+    """Telegram refusing the payer's refund marks the payment refund_failed with the stage."""
+    changes = Changes(PROJECTIONS["payments"].tables)
+    paid = msgspec.structs.replace(
+        sample(p.PaymentSucceeded), user_id=OWNER, telegram_payment_charge_id=CHARGE
+    )
+    _apply(changes, paid, 1)
+    failed = msgspec.structs.replace(
+        sample(p.RefundFailed), user_id=OWNER, telegram_payment_charge_id=CHARGE, stage="error"
+    )
+    _apply(changes, failed, 2)
+    (row,) = changes.rows("payments")
+    assert (row["user_id"], row["status"], row["refund_failure_stage"]) == (
+        OWNER,
+        "refund_failed",
+        "error",
+    )
 
 
 def test_refund_request_for_an_unknown_charge_has_no_owner() -> None:
