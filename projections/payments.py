@@ -3,7 +3,9 @@
 A payment's owner (``user_id``) comes only from ``payment_succeeded``: refund records carry
 the user who *asked*, and ``/refund`` accepts any charge id, so they never write it (someone
 else's charge id must not move that payment to the requester). Likewise an invoice's owner
-comes only from ``invoice_issued``: whoever answers its pre-checkout does not change it.
+comes only from ``invoice_issued``, and the pre-checkout or payment of another user than the
+one the payload names (a forwarded invoice; refused at pre-checkout) does not touch the
+invoice row: its offset, from another partition, would hide the owner's own updates.
 
 A refund request is keyed by the requester, so it may come from another partition than the
 payment: it only writes ``refund_requested_at``/``_by`` under their own guard, never the
@@ -47,7 +49,20 @@ def invoice_issued(e: p.InvoiceIssued, src: Source) -> list[RowOp]:
     return [_invoice(e.invoice_payload, values, src)]
 
 
+def _issued_to(payload: str) -> int | None:
+    """The user an invoice was issued to, from its payload (``<prefix>:<user id>:...``)."""
+    parts = payload.split(":", 2)
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() and len(parts[1]) <= 20 else None
+
+
+def _someone_elses(payload: str, user_id: int) -> bool:
+    issued_to = _issued_to(payload)
+    return issued_to is not None and issued_to != user_id
+
+
 def pre_checkout_answered(e: p.PreCheckoutAnswered, src: Source) -> list[RowOp]:
+    if _someone_elses(e.invoice_payload, e.user_id):
+        return []  # refused at pre-checkout; written by another user's partition: left out
     values = {
         "pre_checkout_at": e.occurred_at,
         "pre_checkout_ok": e.ok,
@@ -66,10 +81,12 @@ def payment_succeeded(e: p.PaymentSucceeded, src: Source) -> list[RowOp]:
         "paid_at": e.occurred_at,
         "status": "paid",
     }
-    return [
-        _payment(e.telegram_payment_charge_id, values, src),
-        _invoice(e.invoice_payload, {"paid_charge_id": e.telegram_payment_charge_id}, src),
-    ]
+    ops: list[RowOp] = [_payment(e.telegram_payment_charge_id, values, src)]
+    if not _someone_elses(e.invoice_payload, e.user_id):
+        ops.append(
+            _invoice(e.invoice_payload, {"paid_charge_id": e.telegram_payment_charge_id}, src)
+        )
+    return ops
 
 
 def refund_requested(e: p.RefundRequested, src: Source) -> list[RowOp]:

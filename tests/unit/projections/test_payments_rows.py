@@ -82,14 +82,29 @@ def test_refund_request_for_an_unknown_charge_has_no_owner() -> None:
     assert row.get("user_id") is None
 
 
-def test_pre_checkout_by_another_user_keeps_the_invoices_owner() -> None:
-    """A forwarded invoice answered for someone else stays the issuing user's invoice."""
+def test_pre_checkout_by_another_user_leaves_the_invoice_to_its_owner() -> None:
+    """A forwarded invoice answered for someone else (another partition, a larger offset)
+    neither relabels the invoice nor hides the owner's own pre-checkout and payment."""
     changes = Changes(PROJECTIONS["payments"].tables)
-    issued = msgspec.structs.replace(sample(p.InvoiceIssued), user_id=OWNER)
-    _apply(changes, issued, 1)
-    answered = msgspec.structs.replace(
-        sample(p.PreCheckoutAnswered), user_id=OTHER, invoice_payload=issued.invoice_payload
+    payload = f"xtr1:{OWNER}:{'ab' * 16}:100:0.2"
+    issued = msgspec.structs.replace(
+        sample(p.InvoiceIssued), user_id=OWNER, invoice_payload=payload
     )
-    _apply(changes, answered, 2)
+    _apply(changes, issued, 1, partition=1)
+    answered = msgspec.structs.replace(
+        sample(p.PreCheckoutAnswered), user_id=OTHER, invoice_payload=payload, ok=False
+    )
+    _apply(changes, answered, 900, partition=2)
     (row,) = changes.rows("invoices")
-    assert row["user_id"] == OWNER
+    assert (row["user_id"], row.get("pre_checkout_ok"), row["last_offset"]) == (OWNER, None, 1)
+    mine = msgspec.structs.replace(answered, user_id=OWNER, ok=True)
+    _apply(changes, mine, 2, partition=1)
+    paid = msgspec.structs.replace(
+        sample(p.PaymentSucceeded),
+        user_id=OWNER,
+        invoice_payload=payload,
+        telegram_payment_charge_id=CHARGE,
+    )
+    _apply(changes, paid, 3, partition=1)
+    (row,) = changes.rows("invoices")
+    assert (row["user_id"], row["pre_checkout_ok"], row["paid_charge_id"]) == (OWNER, True, CHARGE)
