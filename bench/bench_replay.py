@@ -51,6 +51,7 @@ from infra.projector.scenario import Scenario  # noqa: E402
 from infra.stack.embedded import EmbeddedStack  # noqa: E402
 from projections.catalog import PROJECTIONS, select  # noqa: E402
 from projections.changes import Changes  # noqa: E402
+from projections.safe_text import may_need_scrub  # noqa: E402
 from projections.source import Source  # noqa: E402
 from projections.tables import TABLES  # noqa: E402
 
@@ -85,14 +86,15 @@ def fold_in_memory(items: list[Any]) -> tuple[float, float]:
     """(decode seconds, fold seconds) for the whole list, from encoded values."""
     encoded = [(spec, codec_for(spec).encode(r)[1]) for spec, r in items]
     t0 = time.perf_counter()
-    decoded = [(spec, codec_for(spec).decode(v)) for spec, v in encoded]
+    decoded = [(spec, codec_for(spec).decode(v), v) for spec, v in encoded]
     t1 = time.perf_counter()
     changes = Changes(TABLES.values())
     routes = {spec.name: [p for p in PROJECTIONS.values() if spec in p.topics] for spec in TOPICS}
-    for i, (spec, record) in enumerate(decoded):
+    for i, (spec, record, value) in enumerate(decoded):
         src = Source(spec.name, 0, i)
+        scrub = may_need_scrub(value)  # as the replay does
         for p in routes[spec.name]:
-            changes.apply_all(p.ops(record, src))
+            changes.apply_all(p.ops(record, src, scrub=scrub))
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
