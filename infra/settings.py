@@ -55,6 +55,11 @@ ENV_NAMES: Final = (
     "BOTCTL_STATE_DIR",
     "LOG_LEVEL",
     "METRICS_PORT",
+    "DB_COMMAND_TIMEOUT",
+    "DB_ACQUIRE_TIMEOUT",
+    "DB_CONNECT_TIMEOUT",
+    "DB_BULK_COMMAND_TIMEOUT",
+    "REDIS_SOCKET_TIMEOUT",
 )
 
 
@@ -161,6 +166,16 @@ def _listen(value: str | None) -> tuple[str, int]:
     return (host or "0.0.0.0", int(port))
 
 
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A timeout in seconds: a positive number, at most a day."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if len(raw) > 12 or not raw.replace(".", "", 1).isdigit() or not 0 < float(raw) <= 86400:
+        raise ConfigError(f"{name}: {raw[:20]!r} is not a number of seconds between 0 and 86400")
+    return float(raw)
+
+
 WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,256}")
 """Telegram's ``secret_token`` alphabet (1-256 characters); we ask for at least 16."""
 
@@ -203,6 +218,11 @@ class Settings:
     state_dir: Path = Path(".botctl")
     log_level: str = "INFO"
     metrics_port: int | None = None
+    db_command_timeout: float = 10.0
+    db_acquire_timeout: float = 5.0
+    db_connect_timeout: float = 10.0
+    db_bulk_command_timeout: float = 3600.0
+    redis_socket_timeout: float = 1.0
 
     @property
     def uses_embedded_stack(self) -> bool:
@@ -280,4 +300,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         state_dir=Path(env.get("BOTCTL_STATE_DIR") or ".botctl"),
         log_level=level,
         metrics_port=int(metrics_port) if metrics_port is not None else None,
+        db_command_timeout=_seconds(env, "DB_COMMAND_TIMEOUT", 10.0),
+        db_acquire_timeout=_seconds(env, "DB_ACQUIRE_TIMEOUT", 5.0),
+        db_connect_timeout=_seconds(env, "DB_CONNECT_TIMEOUT", 10.0),
+        db_bulk_command_timeout=_seconds(env, "DB_BULK_COMMAND_TIMEOUT", 3600.0),
+        redis_socket_timeout=_seconds(env, "REDIS_SOCKET_TIMEOUT", 1.0),
     )

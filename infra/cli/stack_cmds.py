@@ -9,8 +9,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import asyncpg
-
 from events.catalog import all_topics
 from infra.endpoints import Endpoints, configured_endpoints, resolve_endpoints
 from infra.kafka.compat import probe_broker
@@ -18,6 +16,7 @@ from infra.kafka.topic_admin import ensure_topics
 from infra.logs import configure_logging
 from infra.metrics import serve_metrics
 from infra.migrations import migrate
+from infra.postgres import connect as pg_connect
 from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
 from infra.settings import Settings, load_settings
@@ -153,7 +152,7 @@ async def run_all(args: argparse.Namespace) -> int:
         report = await ensure_topics(endpoints.kafka_bootstrap, all_topics())
         if not report.ok:
             raise StackError(f"topics do not match the catalog: {report.mismatches[0]}")
-        conn = await asyncpg.connect(endpoints.database_url)
+        conn = await pg_connect(endpoints.database_url)
         try:
             await migrate(conn, "public")
         finally:

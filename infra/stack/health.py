@@ -21,7 +21,7 @@ async def kafka_ready(bootstrap_servers: str) -> str:
 
 
 async def postgres_ready(dsn: str) -> str:
-    conn = await asyncpg.connect(dsn, timeout=2.0)
+    conn = await asyncpg.connect(dsn, timeout=2.0, command_timeout=2.0)
     try:
         version: str = await conn.fetchval("SHOW server_version")
         return f"PostgreSQL {version}"

@@ -102,3 +102,31 @@ def test_require_names_the_missing_variable() -> None:
         load_settings({"TELEGRAM_BOT_TOKEN": "x"}).require(
             "telegram_bot_token", "anthropic_api_key"
         )
+
+
+def test_store_timeouts_have_defaults_and_are_configurable() -> None:
+    """PostgreSQL and Redis timeouts default to bounded values and are read from the env."""
+    from infra.postgres import PgTimeouts
+
+    defaults = PgTimeouts.from_settings(load_settings({}))
+    assert (defaults.command, defaults.acquire, defaults.connect) == (10.0, 5.0, 10.0)
+    assert defaults.bulk_command == 3600.0
+    assert load_settings({}).redis_socket_timeout == 1.0
+    s = load_settings(
+        {
+            "DB_COMMAND_TIMEOUT": "2.5",
+            "DB_ACQUIRE_TIMEOUT": "1",
+            "DB_CONNECT_TIMEOUT": "3",
+            "DB_BULK_COMMAND_TIMEOUT": "600",
+            "REDIS_SOCKET_TIMEOUT": "0.5",
+        }
+    )
+    assert PgTimeouts.from_settings(s) == PgTimeouts(2.5, 1.0, 3.0, 600.0)
+    assert s.redis_socket_timeout == 0.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1e999999999", "100000", "nan"])
+def test_a_malformed_timeout_is_named(value: str) -> None:
+    """A timeout that is not a positive number of seconds (at most a day) stops start-up."""
+    with pytest.raises(ConfigError, match="DB_COMMAND_TIMEOUT"):
+        load_settings({"DB_COMMAND_TIMEOUT": value})
