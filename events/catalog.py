@@ -116,6 +116,9 @@ BillingCommand: TypeAlias = (
     | billing.RefundDebitRequested
     | billing.RefundReversalRequested
     | billing.AdminTopUpRequested
+    | billing.UsageReserveRequested
+    | billing.ReservationReleaseRequested
+    | billing.RefundedPaymentDebitRequested
 )
 LedgerRecord: TypeAlias = (
     billing.StarterCreditGranted
@@ -125,6 +128,9 @@ LedgerRecord: TypeAlias = (
     | billing.RefundReversed
     | billing.AdminToppedUp
     | billing.OperationRejected
+    | billing.UsageReserved
+    | billing.ReservationReleased
+    | billing.RefundedPaymentDebited
 )
 PaymentEvent: TypeAlias = (
     payments.InvoiceIssued
@@ -175,7 +181,8 @@ BILLING_COMMANDS: Final = TopicSpec[BillingCommand](
     key_kind="user",
     value_type=BillingCommand,
     description="Commands to the billing actor, each with a producer-chosen operation id: "
-    "starter credit, usage charge, payment credit, refund debit and reversal, admin top-up.",
+    "starter credit, usage charge, payment credit, refund debit and reversal, admin top-up, "
+    "usage reservation and release, debit of a payment refunded outside the bot.",
     producers=("users-actor", "thread-actor", "payments", "gateway"),
     consumers=("billing-actor",),
 )
@@ -184,7 +191,8 @@ BILLING_LEDGER: Final = TopicSpec[LedgerRecord](
     key_kind="user",
     value_type=LedgerRecord,
     description="Append-only ledger: signed USD amounts with the balance after; a balance "
-    "is the fold of its user's entries.",
+    "is the fold of its user's entries (reservations for running calls are amount-0 entries "
+    "that lower the available balance until settled, released or expired).",
     producers=("billing-actor",),
     consumers=("billing-actor", "payments", "projections", "analytics"),
 )

@@ -32,6 +32,7 @@ its offsets are committed (the kill test uses it). Never set it elsewhere.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -46,7 +47,8 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
-from actors.billing.ledger import BillingState, decide, evolve
+from actors.billing.ledger import BillingState, evolve
+from actors.billing.ledger import decide as decide_entries
 from events.billing import OperationRejected
 from events.catalog import (
     BILLING_COMMANDS,
@@ -124,7 +126,8 @@ class BillingWorker:
         batch_max: int = DEFAULT_BATCH,
         clock: Callable[[], datetime] = _utc_now,
         crash_after_append: bool | None = None,
-        decide: Decider = decide,
+        decide: Decider | None = None,
+        privileged_user_ids: frozenset[int] = frozenset(),
         fold_attempts: int = FOLD_ATTEMPTS,
         fold_backoff: float = FOLD_BACKOFF_SECONDS,
     ) -> None:
@@ -137,7 +140,9 @@ class BillingWorker:
         self._group_id = group_id or topic_prefix + GROUP_ID
         self._batch_max = batch_max
         self._clock = clock
-        self._decide = decide
+        self._decide: Decider = decide or functools.partial(
+            decide_entries, privileged=privileged_user_ids
+        )
         self._fold_attempts = max(1, fold_attempts)
         self._fold_backoff = fold_backoff
         self._failure: FoldFailed | None = None
@@ -541,14 +546,19 @@ async def run_billing_worker(
     """``botctl billing-worker``: run one billing group member until ``stop`` is set."""
     profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
     worker = BillingWorker(
-        endpoints.kafka_bootstrap, profile, topic_prefix=topic_prefix, batch_max=batch_max
+        endpoints.kafka_bootstrap,
+        profile,
+        topic_prefix=topic_prefix,
+        batch_max=batch_max,
+        privileged_user_ids=settings.privileged_user_ids,
     )
     await worker.run(stop)
 
 
 def main() -> None:
     """``python -m infra.billing.worker``: env ``KAFKA_BOOTSTRAP_SERVERS`` (required),
-    ``BILLING_TOPIC_PREFIX``, ``BROKER_COMPAT``, ``LOG_LEVEL``, and the test-only
+    ``BILLING_TOPIC_PREFIX``, ``BROKER_COMPAT``, ``LOG_LEVEL``, ``PRIVILEGED_USER_IDS``
+    (who may top up), and the test-only
     ``BILLING_CRASH_AFTER_APPEND``. Stops on SIGTERM/SIGINT."""
     from infra.logs import configure_logging
     from infra.services.lifecycle import stop_event_on_signals
@@ -563,7 +573,10 @@ def main() -> None:
         stop = stop_event_on_signals()
         profile = await probe_broker(bootstrap, settings.broker_compat)
         worker = BillingWorker(
-            bootstrap, profile, topic_prefix=os.environ.get("BILLING_TOPIC_PREFIX", "")
+            bootstrap,
+            profile,
+            topic_prefix=os.environ.get("BILLING_TOPIC_PREFIX", ""),
+            privileged_user_ids=settings.privileged_user_ids,
         )
         await worker.run(stop)
 

@@ -22,6 +22,8 @@ from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
 
+ADMIN_IDS = frozenset({1})
+"""The privileged user ids the test workers are configured with."""
 BILLING_TOPICS = (
     BILLING_COMMANDS,
     BILLING_LEDGER,
@@ -62,6 +64,7 @@ async def billing_worker(
 
     @contextlib.asynccontextmanager
     async def start(**options: Any) -> AsyncIterator[BillingWorker]:
+        options.setdefault("privileged_user_ids", ADMIN_IDS)
         worker = BillingWorker(
             stack.kafka_bootstrap, broker_profile, topic_prefix=billing_topics, **options
         )
