@@ -22,7 +22,7 @@ from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
 
-ADMIN_IDS = frozenset({1})
+ADMIN_IDS = frozenset({1, 9001})
 """The privileged user ids the test workers are configured with."""
 BILLING_TOPICS = (
     BILLING_COMMANDS,
@@ -30,6 +30,7 @@ BILLING_TOPICS = (
     PAYMENTS_EVENTS,
     ADMIN_EVENTS,
     BILLING_COMMANDS.dead_letter(),
+    BILLING_LEDGER.dead_letter(),
 )
 
 
