@@ -18,13 +18,18 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
+from actors.billing import policy
 from actors.billing.pricing import PRICE_TABLES, PriceTable, PricingError, price
 from events.billing import (
     LedgerEntry,
     ReservationReleased,
+    ReservationReleaseRequested,
+    UsageChargeRequested,
     UsageDebited,
     UsageReserved,
+    UsageReserveRequested,
 )
+from events.envelope import Envelope
 from events.usage import OPUS, ModelId, Usage
 
 BYTES_PER_TOKEN: Final = 3
@@ -92,6 +97,26 @@ class Holds:
                 held.pop(rid, None)
                 if not held:
                     del self.open[entry.user_id]
+
+    def note(self, command: Envelope) -> None:
+        """A reservation, or a charge or release ending one, that its writer published:
+        counted before the ledger has it (the ledger's own entry confirms it)."""
+        if isinstance(command, UsageReserveRequested):
+            problem = policy.reservation_problem(command.amount)
+            if problem is None:
+                expires = command.occurred_at + policy.RESERVATION_TTL
+                self.open.setdefault(command.user_id, {})[command.reservation_id] = (
+                    command.amount,
+                    expires,
+                )
+        elif isinstance(command, ReservationReleaseRequested | UsageChargeRequested):
+            if command.reservation_id is None:
+                return
+            found = self.open.get(command.user_id)
+            if found is not None:
+                found.pop(command.reservation_id, None)
+                if not found:
+                    del self.open[command.user_id]
 
     def held(self, user_id: int, at: datetime) -> Decimal:
         """What ``user_id``'s open reservations hold at ``at``; expired ones are dropped."""
