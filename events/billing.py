@@ -306,3 +306,61 @@ class OperationRejected(LedgerEntry, tag="ledger.operation_rejected", frozen=Tru
     command_type: str
     reason: str
     detail: str = ""
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+class PaymentSnapshot(Payload, frozen=True, kw_only=True):
+    telegram_payment_charge_id: str
+    stars: int
+    credited: Decimal
+    paid_at: UtcDatetime
+    refunded: bool = False
+    refund_operation: str | None = None
+
+
+class HoldSnapshot(Payload, frozen=True, kw_only=True):
+    reservation_id: str
+    amount: Decimal
+    expires_at: UtcDatetime
+
+
+class StateSnapshot(Payload, frozen=True, kw_only=True):
+    """A user's billing state without its operation ids (those are re-read from the ledger
+    window they belong to: see :mod:`infra.billing.snapshots`)."""
+
+    balance: Decimal
+    generation_started: UtcDatetime | None = None
+    horizon: UtcDatetime | None = None
+    conflicts: tuple[tuple[str, str], ...] = ()
+    payments: tuple[PaymentSnapshot, ...] = ()
+    reservations: tuple[HoldSnapshot, ...] = ()
+    starter_granted: bool = False
+    entries: int = 0
+    duplicate_entries: int = 0
+    balance_mismatches: int = 0
+    last_entry_at: UtcDatetime | None = None
+
+
+class UserStateSnapshot(Envelope, tag="billing.user_state_snapshot", frozen=True, kw_only=True):
+    """The billing state of one user folded from every ledger entry of theirs on
+    ``ledger_partition`` below ``covers_offset`` (key: the user id; compacted)."""
+
+    v: Literal[1] = 1
+    user_id: int
+    ledger_partition: int
+    covers_offset: int
+    state: StateSnapshot
+
+
+class SnapshotRound(Envelope, tag="billing.snapshot_round", frozen=True, kw_only=True):
+    """Every user with ledger entries on ``ledger_partition`` below ``covers_offset`` has a
+    :class:`UserStateSnapshot` covering them (envelope key ``"0"``, Kafka key
+    ``round:{partition}:{day}``, on the partition it describes; one kept per day, so a
+    start can find an older round from which the operation-id window is re-read)."""
+
+    v: Literal[1] = 1
+    ledger_partition: int
+    covers_offset: int
+    users: int

@@ -132,6 +132,7 @@ LedgerRecord: TypeAlias = (
     | billing.ReservationReleased
     | billing.RefundedPaymentDebited
 )
+BillingSnapshot: TypeAlias = billing.UserStateSnapshot | billing.SnapshotRound
 PaymentEvent: TypeAlias = (
     payments.InvoiceIssued
     | payments.PreCheckoutAnswered
@@ -196,6 +197,17 @@ BILLING_LEDGER: Final = TopicSpec[LedgerRecord](
     producers=("billing-actor",),
     consumers=("billing-actor", "payments", "projections", "analytics"),
 )
+BILLING_SNAPSHOTS: Final = TopicSpec[BillingSnapshot](
+    name="bot.billing.snapshots",
+    key_kind="user",
+    value_type=BillingSnapshot,
+    description="Compacted snapshots of the billing actor's per-user state with the ledger "
+    "offset each covers, and per-partition rounds: a billing worker starts from them and "
+    "folds only the ledger's tail (and the operation-id window).",
+    producers=("billing-actor",),
+    consumers=("billing-actor",),
+    cleanup_policy="compact",
+)
 PAYMENTS_EVENTS: Final = TopicSpec[PaymentEvent](
     name="bot.payments.events",
     key_kind="user",
@@ -225,6 +237,7 @@ TOPICS: Final[tuple[TopicSpec[Any], ...]] = (
     BILLING_LEDGER,
     PAYMENTS_EVENTS,
     ADMIN_EVENTS,
+    BILLING_SNAPSHOTS,
 )
 """Every data topic, in a stable order."""
 

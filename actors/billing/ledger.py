@@ -271,6 +271,22 @@ def _remember(state: BillingState, op: str, digest: str, at: datetime) -> None:
     state.operations[op] = digest
 
 
+def restore_operation(state: BillingState, entry: Foldable) -> None:
+    """Re-learn the operation id of an entry a state snapshot already covers (its amount
+    and facts are in the snapshot): into the generation its time belongs to, or nowhere if
+    it is before the horizon."""
+    if _kind(type(entry)) == "rejected" and cast(_Rejection, entry).reason == (
+        CONFLICTING_DUPLICATE
+    ):
+        return  # conflicts are part of the snapshot
+    at = entry.occurred_at
+    started, horizon = state.generation_started, state.horizon
+    if started is not None and at >= started:
+        state.operations[entry.operation_id] = entry.command_digest
+    elif horizon is None or at >= horizon:
+        state.previous_operations[entry.operation_id] = entry.command_digest
+
+
 def _refused_by_fold(state: BillingState, kind: str, entry: Foldable) -> bool:
     """Whether the payment rules refuse this entry although its operation is new: a
     second credit or refund of one payment, a reversal of another refund than the current

@@ -13,6 +13,7 @@ from events.catalog import (
     ADMIN_EVENTS,
     BILLING_COMMANDS,
     BILLING_LEDGER,
+    BILLING_SNAPSHOTS,
     PAYMENTS_EVENTS,
 )
 from infra.billing.worker import BillingWorker
@@ -27,6 +28,7 @@ ADMIN_IDS = frozenset({1, 9001})
 BILLING_TOPICS = (
     BILLING_COMMANDS,
     BILLING_LEDGER,
+    BILLING_SNAPSHOTS,
     PAYMENTS_EVENTS,
     ADMIN_EVENTS,
     BILLING_COMMANDS.dead_letter(),
