@@ -139,6 +139,8 @@ class BillingState:
     previous_operations: dict[str, str] = field(default_factory=dict)
     """The previous generation (see :data:`OPERATION_RETENTION`)."""
     generation_started: datetime | None = None
+    rotate_at: datetime | None = None
+    """When the next generation starts (``generation_started`` + the window)."""
     horizon: datetime | None = None
     """Operations whose entries occurred before this may be forgotten (``None``: none is)."""
     conflicts: set[tuple[str, str]] = field(default_factory=set)
@@ -170,6 +172,7 @@ class BillingState:
             operations=dict(self.operations),
             previous_operations=dict(self.previous_operations),
             generation_started=self.generation_started,
+            rotate_at=self.rotate_at,
             horizon=self.horizon,
             conflicts=set(self.conflicts),
             payments={
@@ -257,18 +260,20 @@ def _kind(cls: type) -> str:
     return kind
 
 
-def _remember(state: BillingState, op: str, digest: str, at: datetime) -> None:
+def _rotate(state: BillingState, at: datetime) -> None:
+    """Start a new generation of operation ids at ``at`` (see :data:`OPERATION_RETENTION`)."""
     started = state.generation_started
-    if started is None:
-        state.generation_started = at
-    elif at - started >= OPERATION_RETENTION:
+    if started is not None and at < started + OPERATION_RETENTION:
+        return
+    if started is not None:
         state.previous_operations = state.operations
         state.operations = {}
-        state.horizon = started
-        state.generation_started = at
+        # never lowered: a restore may have raised it past what it re-learnt
+        state.horizon = started if state.horizon is None else max(started, state.horizon)
         if state.conflicts:
             state.conflicts = {c for c in state.conflicts if state.digest_of(c[0]) is not None}
-    state.operations[op] = digest
+    state.generation_started = at
+    state.rotate_at = at + OPERATION_RETENTION
 
 
 def restore_operation(state: BillingState, entry: Foldable) -> None:
@@ -321,7 +326,10 @@ def evolve(state: BillingState, entry: Foldable) -> BillingState:
         state.duplicate_entries += 1
         return state
     at = entry.occurred_at
-    _remember(state, op, entry.command_digest, at)
+    rotate_at = state.rotate_at
+    if rotate_at is None or at >= rotate_at:
+        _rotate(state, at)
+    state.operations[op] = entry.command_digest
     if state.reservations:
         _expire(state, at)
     if (kind == "payment" or kind == "refund" or kind == "reversal") and _refused_by_fold(
@@ -338,7 +346,7 @@ def evolve(state: BillingState, entry: Foldable) -> BillingState:
     if not kind or kind == "rejected":
         return state
     if kind == "usage":
-        reservation = cast(_OfReservation, entry).reservation_id
+        reservation = entry.reservation_id  # type: ignore[attr-defined]
         if reservation is not None:
             state.reservations.pop(reservation, None)
     elif kind == "payment":

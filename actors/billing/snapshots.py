@@ -3,7 +3,7 @@ re-learnt from the ledger window, see :mod:`infra.billing.snapshots`)."""
 
 from __future__ import annotations
 
-from actors.billing.ledger import BillingState, Hold, PaymentState
+from actors.billing.ledger import OPERATION_RETENTION, BillingState, Hold, PaymentState
 from events.billing import HoldSnapshot, PaymentSnapshot, StateSnapshot
 
 
@@ -41,6 +41,11 @@ def from_snapshot(snapshot: StateSnapshot) -> BillingState:
     return BillingState(
         balance=snapshot.balance,
         generation_started=snapshot.generation_started,
+        rotate_at=(
+            None
+            if snapshot.generation_started is None
+            else snapshot.generation_started + OPERATION_RETENTION
+        ),
         horizon=snapshot.horizon,
         conflicts=set(snapshot.conflicts),
         payments={

@@ -12,8 +12,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.billing.fold_records import SLIM_TYPES, decode_slim
-from actors.billing.ledger import CONFLICTING_DUPLICATE, BillingState, decide, evolve, fold
+from actors.billing.ledger import (
+    CONFLICTING_DUPLICATE,
+    BillingState,
+    decide,
+    evolve,
+    fold,
+    restore_operation,
+)
 from actors.billing.payments import InvoicePayload
+from actors.billing.snapshots import from_snapshot, to_snapshot
 from events.billing import OperationRejected, RefundReversalRequested
 from events.catalog import BILLING_LEDGER, BillingCommand, LedgerRecord
 from events.codec import codec_for
@@ -332,3 +340,32 @@ def test_a_payment_is_refunded_at_most_once_whatever_interleaves(
     assert state.balance >= 0
     for payment in state.payments.values():
         assert payment.refunded == (payment.refund_operation is not None)
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+@settings(max_examples=80, deadline=None)
+@given(deliveries(), st.integers(0, 60))
+def test_a_snapshot_plus_relearnt_ids_plus_the_tail_equals_the_full_fold(
+    queue: list[BillingCommand], cut: int
+) -> None:
+    """Restoring a user from a snapshot at any point of their ledger, re-learning the
+    covered entries' operation ids and folding the rest gives the state of the full fold."""
+    result = run_worker(queue, 4, [])
+    by_user: dict[str, list[LedgerRecord]] = defaultdict(list)
+    for entry in result.log:
+        by_user[entry.key].append(entry)
+    for key, entries in by_user.items():
+        at = min(cut, len(entries))
+        restored = from_snapshot(to_snapshot(fold(entries[:at])))
+        for entry in entries[:at]:
+            restore_operation(restored, entry)
+        fold(entries[at:], restored)
+        full = result.states[key]
+        assert _snapshot(restored) == _snapshot(full)
+        assert restored.previous_operations == full.previous_operations
+        assert (restored.horizon, restored.generation_started) == (
+            full.horizon,
+            full.generation_started,
+        )

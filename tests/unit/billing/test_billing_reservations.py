@@ -235,3 +235,22 @@ def test_the_fold_forgets_the_same_ids_as_the_live_state() -> None:
     assert replayed.operations == state.operations
     assert replayed.previous_operations == state.previous_operations
     assert replayed.horizon == state.horizon
+
+
+def test_a_horizon_raised_by_a_restore_is_never_lowered_by_a_later_rotation() -> None:
+    """After a start from snapshots the ids before the re-read window are unknown: the
+    next generation change must not claim them remembered again."""
+    state = BillingState()
+    apply(state, commands.admin_top_up(UID, Decimal(100), 1), T0)
+    raised = T0 + timedelta(days=20)
+    state.horizon = raised  # what a restore does when it re-reads from day 20 on
+    later = T0 + OPERATION_RETENTION + timedelta(days=1)
+    cmd = commands.usage_charge(UID, model=SONNET, usage=Usage(input_tokens=5), occurred_at=later)
+    apply(state, cmd, later)
+    assert state.horizon == raised
+    old = commands.usage_charge(
+        UID, model=SONNET, usage=Usage(input_tokens=5), occurred_at=T0 + timedelta(days=5)
+    )
+    [refused] = apply(state, old, later)
+    assert isinstance(refused, OperationRejected)
+    assert refused.reason == "operation_expired"
