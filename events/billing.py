@@ -326,6 +326,13 @@ class HoldSnapshot(Payload, frozen=True, kw_only=True):
     expires_at: UtcDatetime
 
 
+class ConflictSnapshot(Payload, frozen=True, kw_only=True):
+    """An (operation id, digest) pair already answered with ``conflicting_duplicate``."""
+
+    operation_id: str
+    command_digest: str
+
+
 class StateSnapshot(Payload, frozen=True, kw_only=True):
     """A user's billing state without its operation ids (those are re-read from the ledger
     window they belong to: see :mod:`infra.billing.snapshots`)."""
@@ -333,7 +340,7 @@ class StateSnapshot(Payload, frozen=True, kw_only=True):
     balance: Decimal
     generation_started: UtcDatetime | None = None
     horizon: UtcDatetime | None = None
-    conflicts: tuple[tuple[str, str], ...] = ()
+    conflicts: tuple[ConflictSnapshot, ...] = ()
     payments: tuple[PaymentSnapshot, ...] = ()
     reservations: tuple[HoldSnapshot, ...] = ()
     starter_granted: bool = False

@@ -4,7 +4,7 @@ re-learnt from the ledger window, see :mod:`infra.billing.snapshots`)."""
 from __future__ import annotations
 
 from actors.billing.ledger import OPERATION_RETENTION, BillingState, Hold, PaymentState
-from events.billing import HoldSnapshot, PaymentSnapshot, StateSnapshot
+from events.billing import ConflictSnapshot, HoldSnapshot, PaymentSnapshot, StateSnapshot
 
 
 def to_snapshot(state: BillingState) -> StateSnapshot:
@@ -12,7 +12,10 @@ def to_snapshot(state: BillingState) -> StateSnapshot:
         balance=state.balance,
         generation_started=state.generation_started,
         horizon=state.horizon,
-        conflicts=tuple(sorted(state.conflicts)),
+        conflicts=tuple(
+            ConflictSnapshot(operation_id=op, command_digest=digest)
+            for op, digest in sorted(state.conflicts)
+        ),
         payments=tuple(
             PaymentSnapshot(
                 telegram_payment_charge_id=p.charge_id,
@@ -47,7 +50,7 @@ def from_snapshot(snapshot: StateSnapshot) -> BillingState:
             else snapshot.generation_started + OPERATION_RETENTION
         ),
         horizon=snapshot.horizon,
-        conflicts=set(snapshot.conflicts),
+        conflicts={(c.operation_id, c.command_digest) for c in snapshot.conflicts},
         payments={
             p.telegram_payment_charge_id: PaymentState(
                 p.telegram_payment_charge_id,
