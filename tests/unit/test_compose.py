@@ -49,6 +49,11 @@ def test_kafka_ui_is_read_only_and_bound_to_loopback(compose: dict[str, Any]) ->
         assert str(port).startswith("127.0.0.1:"), port
 
 
+def test_the_billing_worker_is_told_who_is_privileged(compose: dict[str, Any]) -> None:
+    """The ledger checks admin ids itself: the billing worker gets PRIVILEGED_USER_IDS."""
+    assert "PRIVILEGED_USER_IDS" in compose["services"]["billing-worker"]["environment"]
+
+
 def test_every_service_has_an_image_or_a_build(compose: dict[str, Any]) -> None:
     """No service lacks something to run; bot services build from the repo's Dockerfile."""
     for name, service in compose["services"].items():
