@@ -67,7 +67,7 @@ from events.thread import StopRequested, UserMessageReceived
 from events.usage import Usage
 from infra.logs import thread_key_var, user_id_var
 from infra.threads.generation_slots import GenerationSlots
-from infra.threads.holds import TurnHolds
+from infra.threads.holds import TurnHolds, interrupted_release
 from infra.threads.log_views import UserSettingsView
 from infra.threads.telegram_output import TelegramOutputError
 from infra.threads.turn import TurnHandle, TurnRunner, shielded
@@ -425,7 +425,9 @@ class ThreadActor:
             except TelegramOutputError:
                 ids = ()
             await self._commit(
-                mailbox, [turn_completed(running, running.telegram_message_ids + ids)]
+                mailbox,
+                [turn_completed(running, running.telegram_message_ids + ids)],
+                [interrupted_release(running)],
             )
         else:
             verdict = FailureVerdict("interrupted", INTERRUPTED_MESSAGE, True, False)
@@ -433,7 +435,7 @@ class ThreadActor:
             charge = usage_charge(event, user_id=running.started.user_id, turn_id=running.turn_id)
             with contextlib.suppress(TelegramOutputError):
                 await self.runner.telegram.send_notice(chat_id, thread_id, INTERRUPTED_MESSAGE)
-            await self._commit(mailbox, [event], [charge] if charge else [])
+            await self._commit(mailbox, [event], [charge or interrupted_release(running)])
         await self.slots.release(running.started.user_id, running.turn_id)
 
     # ------------------------------------------------------------------ commits

@@ -40,6 +40,32 @@ def _ignore(command: BillingCommand) -> None:
     return None
 
 
+def release_of(
+    running: RunningTurn, reservation_id: str, reason: str
+) -> ReservationReleaseRequested:
+    """The release of a reservation the turn will not charge (an operation of its own)."""
+    started = running.started
+    return ReservationReleaseRequested(
+        **caused_by(
+            started,
+            producer=PRODUCER,
+            key=user_key(started.user_id),
+            label=f"release:{reservation_id}",
+        ),
+        operation_id=operations.release(reservation_id),
+        user_id=started.user_id,
+        reservation_id=reservation_id,
+        reason=reason,
+    )
+
+
+def interrupted_release(running: RunningTurn) -> ReservationReleaseRequested:
+    """A turn found interrupted (its worker died mid-call) and not re-run: the call it was
+    making reserved ``{turn}:{steps + 1}`` and will never be charged."""
+    rid = operations.reservation(running.turn_id, running.steps + 1)
+    return release_of(running, rid, "interrupted")
+
+
 @dataclass(slots=True)
 class TurnHolds:
     """The reservation of the model call a turn is making (one call at a time)."""
@@ -89,16 +115,7 @@ class TurnHolds:
             settled = msgspec.structs.replace(charge, reservation_id=rid)
             self.note(settled)
             return [settled]
-        started = running.started
-        release = ReservationReleaseRequested(
-            **caused_by(
-                started, producer=PRODUCER, key=user_key(started.user_id), label=f"release:{rid}"
-            ),
-            operation_id=operations.release(rid),
-            user_id=started.user_id,
-            reservation_id=rid,
-            reason=reason,
-        )
+        release = release_of(running, rid, reason)
         self.note(release)
         return [release]
 

@@ -102,3 +102,29 @@ async def test_a_second_turn_cannot_start_on_what_a_running_turn_holds(
     rejected = [e for e in events if isinstance(e, UserMessageRejected)]
     assert [r.reason for r in rejected] == ["insufficient_balance"]
     assert sum(isinstance(e, TurnStarted) for e in events) == 1
+
+
+async def test_an_interrupted_turn_that_is_not_rerun_releases_what_its_call_reserved(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """Two crashes mid-call: the turn ends 'interrupted' and releases the reservation of the
+    call that never finished (it used to stay held until it expired)."""
+    h = harness
+    h.telegram.add_private_chat(7104)
+    h.fund(7104)
+    cmd = message_command(7104, "first try", message_id=1)
+    for attempt in (1, 2):
+        h.claude.script(text_reply("never " * 300, chunk_delay=0.05, chunk_size=6))
+        h.submit(cmd)
+        await h.claude.wait_for_requests(attempt, timeout=10)
+        await h.actor.stop()  # like a crash: no terminal event, no ack
+        h.actor.store = h.store.restarted()
+    h.submit(cmd)  # attempts exhausted: failed 'interrupted'
+    await eventually(lambda: cmd.id in h.acked, 10)
+    found = await reservation_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
+    reserved = {c.reservation_id for c in found if isinstance(c, UsageReserveRequested)}
+    released = [c for c in found if isinstance(c, ReservationReleaseRequested)]
+    assert [(r.reservation_id, r.reason) for r in released] == [
+        (next(iter(reserved)), "interrupted")
+    ]
+    assert len(reserved) == 1  # the re-run reserved under the same operation id
