@@ -72,6 +72,9 @@ _LEDGER_TYPES: Final = (
     billing.RefundReversed,
     billing.AdminToppedUp,
     billing.OperationRejected,
+    billing.UsageReserved,
+    billing.ReservationReleased,
+    billing.RefundedPaymentDebited,
 )
 
 USERS_PROJECTION: Final = Projection(

@@ -52,10 +52,10 @@ from actors.thread.decide import (
 from actors.thread.errors import INTERRUPTED_MESSAGE, FailureVerdict
 from actors.thread.evolve import evolve_all
 from actors.thread.state import ThreadState, initial_state
-from events.billing import UsageChargeRequested
 from events.catalog import (
     BILLING_COMMANDS,
     THREAD_EVENTS,
+    BillingCommand,
     ThreadEvent,
     ThreadInboxCommand,
     TopicSpec,
@@ -67,10 +67,11 @@ from events.thread import StopRequested, UserMessageReceived
 from events.usage import Usage
 from infra.logs import thread_key_var, user_id_var
 from infra.threads.generation_slots import GenerationSlots
+from infra.threads.holds import TurnHolds, interrupted_release
 from infra.threads.log_views import UserSettingsView
 from infra.threads.telegram_output import TelegramOutputError
 from infra.threads.turn import TurnHandle, TurnRunner, shielded
-from infra.views import BalanceReader
+from infra.views import BalanceReader, HoldsNotes
 
 log = logging.getLogger(__name__)
 
@@ -341,6 +342,9 @@ class ThreadActor:
 
     def _launch(self, mailbox: Mailbox, handle: TurnHandle) -> None:
         mailbox.turn = handle
+        handle.holds = TurnHolds(self._publish_billing)
+        if isinstance(self.balances, HoldsNotes):  # this worker's checks count them at once
+            handle.holds.note = self.balances.note
         handle.task = asyncio.create_task(
             self._turn_main(mailbox, handle), name=f"turn:{handle.running.turn_id}"
         )
@@ -351,7 +355,7 @@ class ThreadActor:
         refresher = asyncio.create_task(self._refresh_slot(handle))
 
         async def commit(
-            events: Sequence[ThreadEvent], charges: Sequence[UsageChargeRequested]
+            events: Sequence[ThreadEvent], charges: Sequence[BillingCommand]
         ) -> ThreadState:
             return await self._commit(mailbox, events, charges)
 
@@ -421,7 +425,9 @@ class ThreadActor:
             except TelegramOutputError:
                 ids = ()
             await self._commit(
-                mailbox, [turn_completed(running, running.telegram_message_ids + ids)]
+                mailbox,
+                [turn_completed(running, running.telegram_message_ids + ids)],
+                [interrupted_release(running)],
             )
         else:
             verdict = FailureVerdict("interrupted", INTERRUPTED_MESSAGE, True, False)
@@ -429,7 +435,7 @@ class ThreadActor:
             charge = usage_charge(event, user_id=running.started.user_id, turn_id=running.turn_id)
             with contextlib.suppress(TelegramOutputError):
                 await self.runner.telegram.send_notice(chat_id, thread_id, INTERRUPTED_MESSAGE)
-            await self._commit(mailbox, [event], [charge] if charge else [])
+            await self._commit(mailbox, [event], [charge or interrupted_release(running)])
         await self.slots.release(running.started.user_id, running.turn_id)
 
     # ------------------------------------------------------------------ commits
@@ -438,7 +444,7 @@ class ThreadActor:
         self,
         mailbox: Mailbox,
         events: Sequence[ThreadEvent],
-        charges: Sequence[UsageChargeRequested] = (),
+        charges: Sequence[BillingCommand] = (),
         *,
         processed: Sequence[str] = (),
         publish_later: bool = False,
@@ -487,6 +493,10 @@ class ThreadActor:
                 raise
             except Exception as exc:
                 log.warning("outbox publish failed, will retry with the next commit: %s", exc)
+
+    async def _publish_billing(self, command: BillingCommand) -> None:
+        """A reservation, published now (see :mod:`infra.threads.holds`)."""
+        await self.sink.send_all([self._record(self._billing_topic, command)])
 
     def _record(self, spec: TopicSpec[Any], record: Any) -> OutboxRecord:
         key, value, headers = codec_for(spec).encode(record)

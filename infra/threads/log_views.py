@@ -19,13 +19,15 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from actors.billing.reservations import Holds
 from events.billing import LedgerEntry, OperationRejected
-from events.catalog import BILLING_LEDGER, USERS_EVENTS, TopicSpec, with_prefix
+from events.catalog import BILLING_LEDGER, USERS_EVENTS, BillingCommand, TopicSpec, with_prefix
 from events.codec import DecodeError, codec_for
 from events.usage import ModelId
 from events.users import ModelChanged, PersonalityChanged, UserRegistered
@@ -60,17 +62,27 @@ class UserSettingsView:
 
 
 class LedgerBalanceView:
-    """BalanceReader from the ledger: the newest ``balance_after`` per user."""
+    """BalanceReader from the ledger: the newest ``balance_after`` per user, minus what the
+    user's open reservations hold (usage of running calls: the *available* balance)."""
 
     def __init__(self) -> None:
         self.balances: dict[int, Decimal] = {}
+        self.holds = Holds()
 
     def apply(self, record: Any) -> None:
         if isinstance(record, LedgerEntry) and not isinstance(record, OperationRejected):
             self.balances[record.user_id] = record.balance_after
+            self.holds.apply(record)
+
+    def note(self, command: BillingCommand) -> None:
+        """A reservation or release this worker just published (before the ledger has it)."""
+        self.holds.note(command)
 
     async def balance(self, user_id: int) -> Decimal | None:
-        return self.balances.get(user_id)
+        balance = self.balances.get(user_id)
+        if balance is None:
+            return None
+        return balance - self.holds.held(user_id, datetime.now(UTC))
 
 
 class LogViews:

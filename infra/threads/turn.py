@@ -37,7 +37,7 @@ from actors.thread.models import TITLE_MODEL
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.topic_title import clean_title, title_request
 from events.billing import UsageChargeRequested
-from events.catalog import ThreadEvent
+from events.catalog import BillingCommand, ThreadEvent
 from events.messages import UserMessage
 from events.thread import (
     AssistantMessageCompleted,
@@ -48,6 +48,7 @@ from events.thread import (
 from events.usage import Usage
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
+from infra.threads.holds import TurnHolds
 from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ MAX_STEPS: Final = 4
 CONTINUE_REASONS: Final = ("max_tokens", "pause_turn")
 STOPPED_SUFFIX: Final = "\n\n⏹ _stopped_"
 
-Commit = Callable[[Sequence[ThreadEvent], Sequence[UsageChargeRequested]], Awaitable[ThreadState]]
+Commit = Callable[[Sequence[ThreadEvent], Sequence[BillingCommand]], Awaitable[ThreadState]]
 
 
 @dataclass(slots=True)
@@ -99,6 +100,8 @@ class TurnHandle:
     answered_usage: Usage | None = None
     """The whole usage of a model call that completed but whose answer was not yet committed:
     if delivering the answer fails, the turn fails, and this is what was consumed."""
+    holds: TurnHolds | None = None
+    """Reserves each model call's estimated cost with billing (see infra.threads.holds)."""
 
     async def stop_drafts(self) -> None:
         """Cancel drafts in flight, so none lands after the final message."""
@@ -213,6 +216,8 @@ class TurnRunner:
                     handle.drafts.add(task)
                     task.add_done_callback(handle.drafts.discard)
 
+            if handle.holds is not None:
+                handle.holds.reserve(handle.running, step, kwargs)
             result = await self._call(kwargs, handle, on_text)
             final = result.stop_reason not in CONTINUE_REASONS or step >= MAX_STEPS
             if final:
@@ -241,7 +246,7 @@ class TurnRunner:
         self, handle: TurnHandle, commit: Commit, event: AssistantMessageCompleted
     ) -> None:
         charge = usage_charge(event, user_id=handle.user_id, turn_id=handle.running.turn_id)
-        state = await commit([event], [charge] if charge else [])
+        state = await commit([event], await self._billing(handle, charge, "no_usage"))
         handle.text_done += event.text
         handle.progress = StreamProgress()
         if state.running is not None:
@@ -285,7 +290,7 @@ class TurnRunner:
         )
         charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
         done = turn_completed(_with_steps(running, step), running.telegram_message_ids + ids)
-        await commit([event, done], [charge] if charge else [])
+        await commit([event, done], await self._billing(handle, charge, "no_usage"))
         handle.finished = True
         TURNS.labels("completed").inc()
 
@@ -351,7 +356,7 @@ class TurnRunner:
             running, reason=reason, partial_usage=usage, partial_text=partial
         )
         charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
-        await commit([event], [charge] if charge else [])
+        await commit([event], await self._billing(handle, charge, "turn_cancelled"))
         handle.finished = True
         TURNS.labels("cancelled").inc()
 
@@ -375,9 +380,17 @@ class TurnRunner:
             await self.telegram.send_notice(chat_id, thread_id, verdict.user_message)
         event: TurnFailed = turn_failed(running, verdict, partial_usage=usage)
         charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
-        await commit([event], [charge] if charge else [])
+        await commit([event], await self._billing(handle, charge, "turn_failed"))
         handle.finished = True
         TURNS.labels("failed").inc()
+
+    async def _billing(
+        self, handle: TurnHandle, charge: UsageChargeRequested | None, reason: str
+    ) -> list[BillingCommand]:
+        """The call's charge naming its reservation, or the reservation's release."""
+        if handle.holds is None:
+            return [charge] if charge is not None else []
+        return await handle.holds.settle(handle.running, charge, reason)
 
     # ------------------------------------------------------------------ inputs and naming
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from events.billing import UsageChargeRequested
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, THREAD_INBOX
 from events.thread import StopRequested, UserMessageReceived
 from infra.emulators.telegram import TelegramEmulator
@@ -59,7 +60,7 @@ async def charges_of(
     bootstrap: str, profile: BrokerProfile, prefix: str, thread_key: str
 ) -> list[Any]:
     found = await read_topic(bootstrap, profile, BILLING_COMMANDS, prefix)
-    return [c for c in found if c.thread_key == thread_key]
+    return [c for c in found if isinstance(c, UsageChargeRequested) and c.thread_key == thread_key]
 
 
 @dataclass

@@ -43,6 +43,7 @@ from actors.billing.payments import (
     parse_payload,
 )
 from actors.billing.policy import stars_to_usd
+from actors.gateway import normalize
 from actors.gateway import replies as gateway_replies
 from actors.gateway.ids import telegram_record_id
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
@@ -53,6 +54,7 @@ from events.payments import InvoiceIssued, PaymentSucceeded, PreCheckoutAnswered
 from infra.billing import commands
 from infra.billing.views import MarginView
 from infra.gateway.context import GatewayContext
+from infra.gateway.convert import message_json
 from infra.gateway.reads import read_view
 
 log = logging.getLogger(__name__)
@@ -269,5 +271,22 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
         await message.answer(
             replies.payment_received(paid.total_amount, usd, charge), parse_mode=None
         )
+
+    @router.message(F.refunded_payment)
+    async def refunded_payment(message: Message) -> None:
+        """Telegram refunded a payment (maybe outside the bot): the ledger debits it once."""
+        refund = normalize.refunded_payment(message_json(message))
+        if refund is None:
+            return
+        debit = commands.refunded_payment_debit(
+            refund.user_id,
+            refund.telegram_payment_charge_id,
+            refund.stars,
+            id=telegram_record_id(
+                "refunded-payment", refund.chat_id, refund.message_id, message.date
+            ),
+            occurred_at=refund.sent_at,
+        )
+        await ctx.publisher.publish(BILLING_COMMANDS, debit)
 
     return router
