@@ -67,6 +67,7 @@ from events.envelope import event_type
 from events.keys import user_key
 from infra.billing import metrics
 from infra.billing.ledger_log import States
+from infra.billing.money_metrics import observe_entries
 from infra.billing.snapshots import restore_partitions, write_round
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer, make_producer
@@ -435,6 +436,7 @@ class BillingWorker:
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         outgoing: dict[int, list[EncodedRecord]] = {}
         kinds: Counter[str] = Counter()
+        appended_entries: list[object] = []
         stats = self.stats
         encode = self._ledger_codec.encode
         for tp, records in batches.items():
@@ -467,6 +469,7 @@ class BillingWorker:
                 for entry, encoded_entry in zip(entries, encoded, strict=True):
                     evolve(state, entry)
                     out.append(encoded_entry)
+                    appended_entries.append(entry)
                     kinds[event_type(type(entry))] += 1
                     if isinstance(entry, OperationRejected):
                         self._rejected(entry)
@@ -481,6 +484,7 @@ class BillingWorker:
         await self._consumer.commit(offsets)
         stats.batches += 1
         self._count(kinds)
+        observe_entries(appended_entries)
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
 
     async def _append(self, outgoing: dict[int, list[EncodedRecord]]) -> int:
