@@ -68,6 +68,7 @@ from events.usage import Usage
 from infra.logs import thread_key_var, user_id_var
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import UserSettingsView
+from infra.threads.pricing_watch import note_unpriced
 from infra.threads.telegram_output import TelegramOutputError
 from infra.threads.turn import TurnHandle, TurnRunner, shielded
 from infra.views import BalanceReader
@@ -456,6 +457,7 @@ class ThreadActor:
             state = evolve_all(stored.state, list(events)).mark_processed(*processed)
             records = [self._record(self._events_topic, e) for e in events]
             records += [self._record(self._billing_topic, c) for c in charges]
+            note_unpriced(charges)
             outbox = stored.outbox + tuple(records)
             if not outbox and state == stored.state:
                 return state

@@ -241,7 +241,12 @@ class TurnRunner:
     async def _commit_step(
         self, handle: TurnHandle, commit: Commit, event: AssistantMessageCompleted
     ) -> None:
-        charge = usage_charge(event, user_id=handle.user_id, turn_id=handle.running.turn_id)
+        charge = usage_charge(
+            event,
+            user_id=handle.user_id,
+            turn_id=handle.running.turn_id,
+            requested_model=handle.running.started.model,
+        )
         state = await commit([event], [charge] if charge else [])
         handle.text_done += event.text
         handle.progress = StreamProgress()
@@ -284,7 +289,12 @@ class TurnRunner:
             usage=result.usage,
             telegram_message_ids=ids,
         )
-        charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
+        charge = usage_charge(
+            event,
+            user_id=handle.user_id,
+            turn_id=running.turn_id,
+            requested_model=running.started.model,
+        )
         done = turn_completed(_with_steps(running, step), running.telegram_message_ids + ids)
         await commit([event, done], [charge] if charge else [])
         handle.finished = True
