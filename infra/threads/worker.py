@@ -9,9 +9,10 @@ Start it with :func:`run_thread_worker` (``botctl thread-worker``), or as a proc
 The agent reads the inbox with ``stream.noack()``: it decodes each record (undecodable ones
 go to the dead-letter topic), hands it to the actor's mailbox for its thread key and goes on
 to the next record at once. The actor acks each event when what it caused is durable;
-Faust commits a partition only up to its first unacked offset, so out-of-order completion
-across threads never skips a command. Thread states live in the changelog-backed table
-``thread-state``.
+the worker owns the commit rule (:mod:`infra.kafka.contiguous_acks`): Faust commits an inbox
+partition only up to its first delivered and unacked offset, so out-of-order completion
+across threads never skips a command (Faust's own rule can, faust-streaming#606). Thread
+states live in the changelog-backed table ``thread-state``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -48,7 +49,9 @@ from infra.endpoints import Endpoints, resolve_endpoints
 from infra.faust_app import make_faust_app
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.contiguous_acks import ContiguousAcks
 from infra.kafka.dead_letter import send_to_dead_letter
+from infra.kafka.faust_commits import own_commit_rule
 from infra.kafka.topic_admin import ensure_topics
 from infra.logs import configure_logging
 from infra.redis_store import create_redis
@@ -150,6 +153,7 @@ class ThreadWorker:
             partitions=PARTITIONS,
         )
         self.ready = asyncio.Event()
+        self.commits: ContiguousAcks[Any] = ContiguousAcks()
         self.producer: AIOKafkaProducer = make_producer(endpoints.kafka_bootstrap, profile)
         self.pool = ProducerPool(
             [self.producer]
@@ -174,14 +178,27 @@ class ThreadWorker:
             try:
                 command = codec.decode(message.value, message.headers)
             except DecodeError as exc:
+                ack = self._ack_of(event)
                 await send_to_dead_letter(self.producer, message, exc.reason, exc.detail)
-                event.ack()
+                ack()
                 continue
             assert self.actor is not None
-            self.actor.submit(InboxItem(command, message.partition, event.ack))
+            self.actor.submit(InboxItem(command, message.partition, self._ack_of(event)))
+
+    def _ack_of(self, event: Any) -> Callable[[], None]:
+        """Record ``event`` as delivered; its ack for the commit rule and for Faust."""
+        tp, offset = event.message.tp, event.message.offset
+        self.commits.delivered(tp, offset)
+
+        def ack() -> None:
+            self.commits.acked(tp, offset)
+            event.ack()
+
+        return ack
 
     async def _on_revoked(self, app: Any, revoked: Any, **_: Any) -> None:
         partitions = {tp.partition for tp in revoked if tp.topic == self.inbox_name}
+        self.commits.forget(tp for tp in revoked if tp.topic == self.inbox_name)
         if self.actor is not None and partitions:
             await self.actor.stop(partitions)
         store = self.actor.store if self.actor is not None else None
@@ -234,6 +251,7 @@ class ThreadWorker:
                 balance_wait=self.config.balance_wait,
             ),
         )
+        own_commit_rule(self.app.consumer, self.commits, {self.inbox_name})
         self.ready.set()
         await self.app.start()
 
