@@ -508,7 +508,7 @@ class ThreadActor:
             while balance is None and loop.time() < deadline:
                 await asyncio.sleep(0.05)
                 balance = await self.balances.balance(user_id)
-        settings = self.settings.get(user_id)
+        settings = await self.settings.lookup(user_id)
         return Facts(
             user_model=settings.model,
             user_personality=settings.personality,
