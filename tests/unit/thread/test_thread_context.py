@@ -147,6 +147,18 @@ def test_draft_gate_one_per_second_per_chat_and_retry_after() -> None:
     assert gate.wait_time(1, 5.0) == 3.0
 
 
+def test_draft_gate_forgets_idle_chats_and_keeps_waiting_ones() -> None:
+    """A worker serving 10,000 chats over hours remembers only the recent ones; a chat
+    still inside a 429's retry_after is never forgotten."""
+    gate = DraftGate()
+    gate.retry_after(-1, 0.0, 100_000)
+    for n in range(10_000):
+        gate.sent(n, float(n))
+    assert len(gate.chats) <= 2 * 256
+    assert not gate.may_send(-1, 10_000.0)
+    assert not gate.may_send(9_999, 9_999.5)
+
+
 def test_draft_ids_are_stable_and_non_zero() -> None:
     """A turn's draft id never changes and is never 0."""
     turn = "0190a000-0000-7000-8000-000000000000"
