@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
+from actors.thread.tokens import estimate_tokens
 
 BASE_SYSTEM_PROMPT: Final = (
     "You are Claude, an AI assistant made by Anthropic, talking with a user in Telegram. "
@@ -72,6 +73,34 @@ def context_budget(model: str, max_tokens: int, system: str) -> int:
     """Input tokens left for the history after the system prompt, answer and a margin."""
     spec = model_spec(model)
     return spec.context_window - max_tokens - estimate_text_tokens(system) - SAFETY_MARGIN_TOKENS
+
+
+class FilesTooLarge(ValueError):
+    """The files of this input alone do not fit in the model's context window; the message
+    is what the user reads."""
+
+
+def block_tokens(block: ContentBlock) -> int:
+    """Tokens of a file's content block: an inlined text file by its text (per script, on
+    the safe side), an image or PDF at the flat rate."""
+    if block.get("type") == "text":
+        return estimate_tokens(str(block.get("text", ""))) + 4
+    return FILE_TOKENS
+
+
+def _files_cost(file_blocks: Mapping[int, Sequence[ContentBlock]], budget: int) -> int:
+    """Tokens the input's files take beyond the flat rate their history items already
+    count; raises :class:`FilesTooLarge` when they cannot fit at all."""
+    blocks = [b for found in file_blocks.values() for b in found]
+    tokens = sum(block_tokens(b) for b in blocks)
+    if tokens > budget:
+        what = "file takes" if len(blocks) == 1 else f"{len(blocks)} files take"
+        raise FilesTooLarge(
+            f"The attached {what} about {tokens:,} tokens, but the model's context window "
+            f"has room for about {max(0, budget):,}. Send a smaller file, or only the part "
+            "you need."
+        )
+    return max(0, tokens - FILE_TOKENS * len(blocks))
 
 
 def _file_placeholder(note: FileNote) -> str:
@@ -157,6 +186,7 @@ def build_request(
     system = system_prompt(personality)
     max_tokens, budget_tokens = plan_max_tokens(model, thinking_budget)
     budget = context_budget(model, max_tokens, system)
+    budget -= _files_cost(file_blocks or {}, budget)
     kept, history_tokens = trim_history(state.history, budget)
     messages = history_messages(kept, file_blocks or {})
     if not messages:

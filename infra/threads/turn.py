@@ -22,7 +22,7 @@ from typing import Any, Final
 import msgspec
 
 from actors.thread.content import classify_message
-from actors.thread.context import build_request, continuation_messages
+from actors.thread.context import FilesTooLarge, build_request, continuation_messages
 from actors.thread.decide import (
     assistant_completed,
     topic_named,
@@ -182,13 +182,16 @@ class TurnRunner:
         file_blocks = await self._file_blocks(handle)
         draft_id = draft_id_for(running.turn_id)
         drafts = self.config.drafts and handle.state.chat_type == "private"
-        base = build_request(
-            handle.state,
-            model=started.model,
-            personality=started.personality,
-            thinking_budget=started.thinking_budget_tokens,
-            file_blocks=file_blocks,
-        )
+        try:
+            base = build_request(
+                handle.state,
+                model=started.model,
+                personality=started.personality,
+                thinking_budget=started.thinking_budget_tokens,
+                file_blocks=file_blocks,
+            )
+        except FilesTooLarge as exc:  # refused before the call: nothing consumed
+            raise ModelCallError(ModelFailure("file_too_large", str(exc))) from None
         continuation: list[dict[str, Any]] = []
         handle.text_done = running.text
         step = running.steps

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from actors.thread.context import (
     BASE_SYSTEM_PROMPT,
+    FilesTooLarge,
     build_request,
     continuation_messages,
     estimate_text_tokens,
@@ -64,6 +67,33 @@ def test_history_is_trimmed_to_the_context_window() -> None:
     assert req.history_items < 21
     assert req.kwargs["messages"][0]["role"] == "user"
     assert req.kwargs["messages"][-1]["content"][0]["text"] == big
+
+
+def test_inlined_text_files_count_against_the_context_window() -> None:
+    """A text file of the input takes room from the history; one that cannot fit at all is
+    refused with a message saying so (before any call)."""
+    older = "y" * 100_000  # ~29K tokens each
+    state = state_with(
+        *[(("user", "assistant")[i % 2], older) for i in range(6)], ("user", "read this")
+    )
+    last = HistoryItem(
+        role="user",
+        text="read this",
+        message_ids=(99,),
+        files=(FileNote(kind="document", file_id="d"),),
+    )
+    state = ThreadState(key="1:0", history=(*state.history[:-1], last))
+    medium = {99: [{"type": "text", "text": "z" * 360_000}]}  # ~120K tokens
+    without = build_request(state, model=HAIKU, personality=None)
+    trimmed = build_request(state, model=HAIKU, personality=None, file_blocks=medium)
+    assert trimmed.history_items < without.history_items
+    assert trimmed.kwargs["messages"][-1]["content"][0]["text"].startswith("z")
+    huge = {99: [{"type": "text", "text": "z" * 700_000}]}  # ~233K tokens
+    with pytest.raises(FilesTooLarge, match="context window") as refused:
+        build_request(state, model=HAIKU, personality=None, file_blocks=huge)
+    verdict = classify(ModelFailure("file_too_large", str(refused.value)))
+    assert verdict.error_class == "context_overflow"
+    assert "smaller file" in verdict.user_message
 
 
 def test_thinking_budget_sets_thinking_and_a_larger_max_tokens() -> None:
