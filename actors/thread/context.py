@@ -32,7 +32,10 @@ ContentBlock = dict[str, Any]
 
 
 def estimate_text_tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN) + 4
+    """History text: 3.5 characters a token for ASCII; other scripts by their per-script
+    weight (:mod:`actors.thread.tokens`), so a CJK history is not undercounted 3x."""
+    flat = math.ceil(len(text) / CHARS_PER_TOKEN) + 4
+    return flat if text.isascii() else max(flat, estimate_tokens(text) + 4)
 
 
 def estimate_item_tokens(item: HistoryItem) -> int:

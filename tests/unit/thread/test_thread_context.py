@@ -69,6 +69,13 @@ def test_history_is_trimmed_to_the_context_window() -> None:
     assert req.kwargs["messages"][-1]["content"][0]["text"] == big
 
 
+def test_a_cjk_history_is_not_undercounted_against_the_context_window() -> None:
+    """Chinese text counts about a token a character (3.5 characters a token undercounted
+    it 3-5x and overflowed the window)."""
+    assert estimate_text_tokens("你好" * 1000) >= 2000
+    assert estimate_text_tokens("hello " * 1000) == estimate_text_tokens("x" * 6000)
+
+
 def test_inlined_text_files_count_against_the_context_window() -> None:
     """A text file of the input takes room from the history; one that cannot fit at all is
     refused with a message saying so (before any call)."""
