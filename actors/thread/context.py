@@ -25,6 +25,7 @@ from actors.thread.cache_points import (
 )
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
+from actors.thread.tokens import estimate_tokens
 
 BASE_SYSTEM_PROMPT: Final = (
     "You are Claude, an AI assistant made by Anthropic, talking with a user in Telegram. "
@@ -40,7 +41,10 @@ ContentBlock = dict[str, Any]
 
 
 def estimate_text_tokens(text: str) -> int:
-    return math.ceil(len(text) / CHARS_PER_TOKEN) + 4
+    """History text: 3.5 characters a token for ASCII; other scripts by their per-script
+    weight (:mod:`actors.thread.tokens`), so a CJK history is not undercounted 3x."""
+    flat = math.ceil(len(text) / CHARS_PER_TOKEN) + 4
+    return flat if text.isascii() else max(flat, estimate_tokens(text) + 4)
 
 
 def estimate_item_tokens(item: HistoryItem) -> int:
@@ -98,6 +102,34 @@ def context_budget(model: str, max_tokens: int, system: str) -> int:
     """Input tokens left for the history after the system prompt, answer and a margin."""
     spec = model_spec(model)
     return spec.context_window - max_tokens - estimate_text_tokens(system) - SAFETY_MARGIN_TOKENS
+
+
+class FilesTooLarge(ValueError):
+    """The files of this input alone do not fit in the model's context window; the message
+    is what the user reads."""
+
+
+def block_tokens(block: ContentBlock) -> int:
+    """Tokens of a file's content block: an inlined text file by its text (per script, on
+    the safe side), an image or PDF at the flat rate."""
+    if block.get("type") == "text":
+        return estimate_tokens(str(block.get("text", ""))) + 4
+    return FILE_TOKENS
+
+
+def _files_cost(file_blocks: Mapping[int, Sequence[ContentBlock]], budget: int) -> int:
+    """Tokens the input's files take beyond the flat rate their history items already
+    count; raises :class:`FilesTooLarge` when they cannot fit at all."""
+    blocks = [b for found in file_blocks.values() for b in found]
+    tokens = sum(block_tokens(b) for b in blocks)
+    if tokens > budget:
+        what = "file takes" if len(blocks) == 1 else f"{len(blocks)} files take"
+        raise FilesTooLarge(
+            f"The attached {what} about {tokens:,} tokens, but the model's context window "
+            f"has room for about {max(0, budget):,}. Send a smaller file, or only the part "
+            "you need."
+        )
+    return max(0, tokens - FILE_TOKENS * len(blocks))
 
 
 def _file_placeholder(note: FileNote) -> str:
@@ -201,6 +233,7 @@ def build_request(
     max_tokens, budget_tokens = plan_max_tokens(model, thinking_budget)
     tool_tokens = sum(estimate_text_tokens(json.dumps(tool, default=str)) for tool in tools)
     budget = context_budget(model, max_tokens, system) - tool_tokens
+    budget -= _files_cost(file_blocks or {}, budget)
     kept, history_tokens = trim_history(state.history, budget)
     messages = history_messages(kept, file_blocks or {})
     if not messages:

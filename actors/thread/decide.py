@@ -397,13 +397,18 @@ def usage_charge(
     *,
     user_id: int,
     turn_id: str | None,
+    requested_model: str | None = None,
 ) -> UsageChargeRequested | None:
-    """The billing command for an event's usage (``None`` when nothing was consumed)."""
+    """The billing command for an event's usage (``None`` when nothing was consumed).
+
+    It is priced by ``requested_model`` when given (the model the turn asked for), not by
+    the id the API reported in the event (a dated snapshot, say), which the event keeps."""
     model: str | None
     if isinstance(event, AssistantMessageCompleted | TopicNamed):
         usage, model = event.usage, event.model
     else:
         usage, model = event.partial_usage, event.model
+    model = requested_model or model
     if usage.is_zero() or event.billing_operation_id is None or model is None:
         return None
     source: Envelope = event

@@ -69,6 +69,7 @@ from infra.logs import thread_key_var, user_id_var
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.holds import TurnHolds, interrupted_release
 from infra.threads.log_views import UserSettingsView
+from infra.threads.pricing_watch import note_unpriced
 from infra.threads.telegram_output import TelegramOutputError
 from infra.threads.turn import TurnHandle, TurnRunner, shielded
 from infra.views import BalanceReader, HoldsNotes
@@ -462,6 +463,7 @@ class ThreadActor:
             state = evolve_all(stored.state, list(events)).mark_processed(*processed)
             records = [self._record(self._events_topic, e) for e in events]
             records += [self._record(self._billing_topic, c) for c in charges]
+            note_unpriced(charges)
             outbox = stored.outbox + tuple(records)
             if not outbox and state == stored.state:
                 return state
@@ -516,7 +518,7 @@ class ThreadActor:
             while balance is None and loop.time() < deadline:
                 await asyncio.sleep(0.05)
                 balance = await self.balances.balance(user_id)
-        settings = self.settings.get(user_id)
+        settings = await self.settings.lookup(user_id)
         return Facts(
             user_model=settings.model,
             user_personality=settings.personality,

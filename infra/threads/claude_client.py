@@ -19,6 +19,7 @@ from typing import Any
 import anthropic
 
 from actors.thread.errors import FailureKind, ModelFailure
+from actors.thread.tokens import token_weight
 from events.usage import Usage
 from infra.threads.messages_stream import MessagesStreamer, StreamFailure
 
@@ -39,21 +40,24 @@ class StreamProgress:
     start_usage: Usage = field(default_factory=Usage)
     text: str = ""
     thinking_chars: int = 0
+    thinking_weight: float = 0.0  # tokens of the thinking so far, estimated per script
     first_token_at: float | None = None
     last_token_at: float | None = None
 
     def partial_usage(self) -> Usage:
-        """Input as the API reported at message_start; output estimated from what streamed."""
+        """Input as the API reported at message_start; output estimated from what streamed
+        (per script, on the safe side: :mod:`actors.thread.tokens`)."""
         if not self.started:
             return Usage()
-        output = math.ceil((len(self.text) + self.thinking_chars) / 4)
+        thinking = math.ceil(self.thinking_weight)
+        output = math.ceil(token_weight(self.text) + self.thinking_weight)
         return Usage(
             input_tokens=self.start_usage.input_tokens,
             output_tokens=output,
             cache_creation_5m_input_tokens=self.start_usage.cache_creation_5m_input_tokens,
             cache_creation_1h_input_tokens=self.start_usage.cache_creation_1h_input_tokens,
             cache_read_input_tokens=self.start_usage.cache_read_input_tokens,
-            thinking_tokens=math.ceil(self.thinking_chars / 4),
+            thinking_tokens=thinking,
         )
 
 
@@ -295,6 +299,7 @@ class ClaudeClient:
                         elif delta_kind == "thinking_delta":
                             thinking = delta.get("thinking", "")
                             progress.thinking_chars += len(thinking)
+                            progress.thinking_weight += token_weight(thinking)
                             if on_thinking is not None:
                                 on_thinking(thinking)
                     elif kind == "message_start":

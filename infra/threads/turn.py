@@ -22,7 +22,7 @@ from typing import Any, Final
 import msgspec
 
 from actors.thread.content import classify_message
-from actors.thread.context import build_request, continuation_messages
+from actors.thread.context import FilesTooLarge, build_request, continuation_messages
 from actors.thread.decide import (
     assistant_completed,
     topic_named,
@@ -185,13 +185,16 @@ class TurnRunner:
         file_blocks = await self._file_blocks(handle)
         draft_id = draft_id_for(running.turn_id)
         drafts = self.config.drafts and handle.state.chat_type == "private"
-        base = build_request(
-            handle.state,
-            model=started.model,
-            personality=started.personality,
-            thinking_budget=started.thinking_budget_tokens,
-            file_blocks=file_blocks,
-        )
+        try:
+            base = build_request(
+                handle.state,
+                model=started.model,
+                personality=started.personality,
+                thinking_budget=started.thinking_budget_tokens,
+                file_blocks=file_blocks,
+            )
+        except FilesTooLarge as exc:  # refused before the call: nothing consumed
+            raise ModelCallError(ModelFailure("file_too_large", str(exc))) from None
         continuation: list[dict[str, Any]] = []
         handle.text_done = running.text
         step = running.steps
@@ -245,7 +248,12 @@ class TurnRunner:
     async def _commit_step(
         self, handle: TurnHandle, commit: Commit, event: AssistantMessageCompleted
     ) -> None:
-        charge = usage_charge(event, user_id=handle.user_id, turn_id=handle.running.turn_id)
+        charge = usage_charge(
+            event,
+            user_id=handle.user_id,
+            turn_id=handle.running.turn_id,
+            requested_model=handle.running.started.model,
+        )
         state = await commit([event], await self._billing(handle, charge, "no_usage"))
         handle.text_done += event.text
         handle.progress = StreamProgress()
@@ -288,7 +296,12 @@ class TurnRunner:
             usage=result.usage,
             telegram_message_ids=ids,
         )
-        charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
+        charge = usage_charge(
+            event,
+            user_id=handle.user_id,
+            turn_id=running.turn_id,
+            requested_model=running.started.model,
+        )
         done = turn_completed(_with_steps(running, step), running.telegram_message_ids + ids)
         await commit([event, done], await self._billing(handle, charge, "no_usage"))
         handle.finished = True

@@ -91,7 +91,7 @@ def compose_message(
         "id": message_id,
         "type": "message",
         "role": "assistant",
-        "model": str(body.get("model", "")),
+        "model": reply.reported_model or str(body.get("model", "")),
         "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": None,

@@ -181,6 +181,7 @@ class Reply(msgspec.Struct, kw_only=True):
     chunk_delay: float = 0.0  # seconds between deltas
     chunk_size: int = 0  # characters per text/thinking delta; 0 = default
     failure: Failure | None = None
+    reported_model: str | None = None  # the model id the reply reports (a dated snapshot)
     # matching: the script is used only for requests that satisfy all of these
     model: str | None = None
     contains: str | None = None  # substring of the turn's user text (rules.turn_text)

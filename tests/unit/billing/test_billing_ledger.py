@@ -204,15 +204,15 @@ def test_admin_top_up_by_an_unprivileged_id_is_rejected_with_a_reason() -> None:
     assert none.reason == "not_privileged"
 
 
-def test_unpriced_usage_is_rejected_not_guessed() -> None:
-    """An unknown model produces a rejection naming the model, and no debit."""
+def test_usage_of_an_unpriced_model_is_debited_at_the_ceiling_not_free() -> None:
+    """A model id missing from the table is consumed usage all the same: debited at the
+    highest rate of the table (issue 10 item 5), never rejected as free."""
     state = BillingState()
     [entry] = apply(
         state, commands.usage_charge(UID, model="claude-x", usage=Usage(input_tokens=5))
     )
-    assert isinstance(entry, OperationRejected)
-    assert entry.reason == "unpriced"
-    assert "claude-x" in entry.detail
+    assert isinstance(entry, UsageDebited)
+    assert entry.amount == Decimal("-0.0000250000")
 
 
 def test_entries_survive_the_wire_and_fold_to_the_same_state() -> None:
