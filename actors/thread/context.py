@@ -147,12 +147,14 @@ def build_request(
     thinking_budget: int | None = None,
     file_blocks: Mapping[int, Sequence[ContentBlock]] | None = None,
     continuation: Sequence[dict[str, Any]] = (),
+    tools: Sequence[Mapping[str, Any]] = (),
 ) -> TurnRequest:
     """The request for the next model call of the running turn.
 
     Breakpoints: the system prompt (stable for the whole thread), the end of the previous
     exchange (read back by this call) and the end of this input (written for the next).
     ``continuation`` holds the messages that continue a turn after max_tokens/pause_turn.
+    ``tools`` is the ``tools`` list offered to the model (the registry's definitions).
     """
     system = system_prompt(personality)
     max_tokens, budget_tokens = plan_max_tokens(model, thinking_budget)
@@ -173,6 +175,8 @@ def build_request(
     }
     if budget_tokens is not None:
         kwargs["thinking"] = {"type": "enabled", "budget_tokens": budget_tokens}
+    if tools:
+        kwargs["tools"] = [dict(t) for t in tools]  # the registry's order: a stable prefix
     return TurnRequest(
         kwargs=kwargs,
         context_tokens=history_tokens + estimate_text_tokens(system),
