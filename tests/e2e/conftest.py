@@ -115,7 +115,8 @@ def tool_processes(
     claude_emulator_server: ClaudeEmulator,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Processes]:
-    """Gateway, thread worker (with the probe tools, iteration cap 3) and billing worker."""
+    """Gateway, thread worker (with the probe tools, iteration cap 3, thinking on) and
+    billing worker."""
     logs = tmp_path_factory.mktemp("tools")
     probe_log = logs / "effects.log"
     env = worker_env(
@@ -125,6 +126,7 @@ def tool_processes(
         claude_emulator_server,
         PROBE_TOOL_LOG=str(probe_log),
         THREAD_MAX_TOOL_ITERATIONS=str(TOOL_ITERATION_CAP),
+        THREAD_THINKING_BUDGET="1024",  # interleaved thinking, sent back between steps
         BILLING_TOPIC_PREFIX=e2e_prefix,
     )
     worker = WorkerProcess(

@@ -5,24 +5,28 @@ process pricing every charge into the ledger, the Claude emulator scripting ``to
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from probe_tools import effects
 from thread_e2e import TOOL_ITERATION_CAP, Processes, eventually, read_topic
 
 from actors.billing.pricing import price
 from events.billing import StarterCreditRequested, UsageDebited
-from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS
+from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, TOPICS
 from events.envelope import new_envelope
 from events.keys import thread_key, user_key
-from events.thread import TurnCancelled, TurnCompleted
+from events.thread import AssistantMessageCompleted, TurnCancelled, TurnCompleted
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from infra.emulators.claude import (
     ClaudeEmulator,
     Reply,
     TextBlock,
+    ThinkingBlock,
     ToolUseBlock,
     Usage,
     text_reply,
@@ -31,6 +35,10 @@ from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
+from infra.kafka.topic_admin import ensure_topics
+from infra.postgres import quote_schema
+from infra.projector.runner import run_projector
+from infra.reports.report import report
 
 pytestmark = pytest.mark.slow
 
@@ -147,6 +155,7 @@ async def test_parallel_calls_run_together_and_charges_add_up(
     claude_emulator.script(
         Reply(
             content=[
+                ThinkingBlock(thinking="Run both probes at once.", signature="sig-parallel-1"),
                 TextBlock(text="Let me check. "),
                 ToolUseBlock(name="probe_paid", input={"label": "a", "seconds": 1, "units": 100}),
                 ToolUseBlock(name="probe_paid", input={"label": "b", "seconds": 1, "units": 300}),
@@ -164,6 +173,17 @@ async def test_parallel_calls_run_together_and_charges_add_up(
     assert lines.index("start probe_paid b") < lines.index("done probe_paid a")
 
     first, second = claude_emulator.message_requests()[-2:]
+    # the step's content goes back unchanged: thinking and its signature first
+    step = next(e for e in events if isinstance(e, AssistantMessageCompleted) and e.content)
+    sent_back = second.body["messages"][-2]
+    assert sent_back["role"] == "assistant"
+    assert sent_back["content"] == list(step.content)
+    assert sent_back["content"][0] == {
+        "type": "thinking",
+        "thinking": "Run both probes at once.",
+        "signature": "sig-parallel-1",
+    }
+    assert "thinking" in first.body
     offered = [t["name"] for t in first.body["tools"]]
     assert {"estimate_cost", "probe_paid", "probe_rerun"} <= set(offered)
     uses = [b for b in second.body["messages"][-2]["content"] if b["type"] == "tool_use"]
@@ -347,3 +367,101 @@ async def test_kill_9_during_tools_resumes_without_repeating_a_paid_effect(
     charges = await log.charges(key)
     assert not [c for c in charges if c.tool_name == "probe_paid"]
     assert "Recovered." in (telegram.bot_messages(cid)[-1].text or "")
+
+
+async def test_tool_calls_projected_and_reported_by_tool(
+    tool_processes: Processes,
+    publisher: EventPublisher,
+    telegram: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+    log: Log,
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    e2e_prefix: str,
+    pg_schema: str,
+    tmp_path: Path,
+) -> None:
+    """The projector fills tool_calls rows from the events (status, paid, duration,
+    quantities) and `botctl report` lists the paid tool's cost, equal to the ledger's."""
+    cid = 850601
+    await _chat(tool_processes, publisher, telegram, claude_emulator, cid)
+    key = thread_key(cid)
+    claude_emulator.script(
+        Reply(
+            content=[
+                ToolUseBlock(name="probe_paid", input={"label": "r", "units": 400}),
+                ToolUseBlock(name="probe_paid", input={"label": "q", "fail": True, "units": 40}),
+            ]
+        ),
+        text_reply("Reported."),
+    )
+    telegram.send_text(cid, "make a row")
+    events = await log.until(key, TurnCompleted, 2)
+    calls = {e.tool_use_id: e for e in _ids(events, ToolCallRequested)}
+    debits = await log.debits(key, 1 + 2 + 2)
+    tool_cost = -sum(d.amount for d in debits if d.tool_name == "probe_paid")
+
+    await ensure_topics(stack.kafka_bootstrap, TOPICS, name_prefix=e2e_prefix)
+    stop = asyncio.Event()
+    projector = asyncio.create_task(
+        run_projector(
+            stack,
+            None,
+            stop,
+            topic_prefix=e2e_prefix,
+            schema=pg_schema,
+            profile=broker_profile,
+            cache_prefix=f"{pg_schema}:",
+        )
+    )
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+
+        async def rows() -> list[Any] | None:
+            try:
+                found = await conn.fetch(
+                    f"SELECT * FROM {quote_schema(pg_schema)}.tool_calls"
+                    " WHERE tool_use_id = ANY($1::text[])",
+                    list(calls),
+                )
+            except asyncpg.UndefinedTableError:
+                return None
+            done = [r for r in found if r["status"] != "requested"]
+            return found if len(done) == len(calls) else None
+
+        found = {r["tool_use_id"]: r for r in await eventually(rows, 90, interval=0.3)}
+        ledger_ids = {d.source_event_id for d in debits}
+
+        async def ledger_rows() -> bool:
+            n = await conn.fetchval(
+                f"SELECT count(*) FROM {quote_schema(pg_schema)}.ledger_entries"
+                " WHERE source_event_id = ANY($1::uuid[])",
+                list(ledger_ids),
+            )
+            return int(n) == len(ledger_ids)
+
+        await eventually(ledger_rows, 90, interval=0.3)
+    finally:
+        await conn.close()
+        stop.set()
+        await asyncio.wait_for(projector, 30)
+    statuses = sorted((r["tool_name"], r["status"], r["paid"]) for r in found.values())
+    assert statuses == [("probe_paid", "completed", True), ("probe_paid", "failed", True)]
+    failed = next(r for r in found.values() if r["status"] == "failed")
+    assert failed["error_class"] == "provider_error"
+    assert all(r["duration_ms"] is not None and r["quantities"] for r in found.values())
+
+    result = await report(
+        stack,
+        since=datetime(2020, 1, 1, tzinfo=UTC),
+        until=datetime(2100, 1, 1, tzinfo=UTC),
+        out_dir=tmp_path,
+        schema=pg_schema,
+    )
+    assert (tmp_path / "by_tool.csv") in result.csv
+    by_tool = {
+        row.split(",")[0]: row.split(",")
+        for row in (tmp_path / "by_tool.csv").read_text().splitlines()[1:]
+    }
+    assert "probe_paid" in by_tool
+    assert Decimal(by_tool["probe_paid"][2]) >= tool_cost  # earlier tests' probe calls add up
