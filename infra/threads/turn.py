@@ -49,6 +49,7 @@ from events.thread import (
 from events.usage import Usage
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
+from infra.threads.metrics import TOOL_STEP_OVERHEAD
 from infra.threads.shield import shielded as shielded  # re-exported for the actor
 from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
 from infra.threads.tool_runtime import ToolRuntime, ToolTurn
@@ -311,12 +312,15 @@ class TurnRunner:
             content=tuple(result.content),
             tool_use_ids=tuple(str(u.get("id", "")) for u in uses),
         )
+        began = self.clock()
         requests = self.tools.requests(handle.running, step, result.content)
         await shielded(self._commit_step(handle, commit, event, requests))
         handle.running = await self.tools.run_pending(
             handle.running, handle.state, handle.tools, commit
         )
-        return step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
+        messages = step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
+        TOOL_STEP_OVERHEAD.observe(max(0.0, self.clock() - began - handle.tools.work))
+        return messages
 
     async def _commit_step(
         self,
