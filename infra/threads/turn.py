@@ -189,8 +189,7 @@ class TurnRunner:
         lengths = 0
         while True:
             step += 1
-            kwargs = dict(base.kwargs)
-            kwargs["messages"] = base.kwargs["messages"] + continuation
+            kwargs = base.step_kwargs(continuation)
             if "tools" in kwargs and step >= cap:
                 kwargs["tool_choice"] = {"type": "none"}  # the last call must answer
             handle.progress = StreamProgress()
