@@ -36,9 +36,11 @@ from actors.thread.errors import ModelFailure, classify
 from actors.thread.models import TITLE_MODEL
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.tool_calls import client_tool_uses, continuation_of, step_messages
+from actors.thread.tool_events import server_tool_events
 from actors.thread.topic_title import clean_title, title_request
 from events.billing import UsageChargeRequested
 from events.catalog import ThreadEvent
+from events.envelope import utc_now
 from events.messages import UserMessage
 from events.thread import (
     AssistantMessageCompleted,
@@ -46,6 +48,7 @@ from events.thread import (
     TurnCancelled,
     TurnFailed,
 )
+from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import Usage
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
@@ -235,7 +238,8 @@ class TurnRunner:
                 usage=result.usage,
                 content=tuple(result.content) if reason == "pause_turn" else (),
             )
-            await shielded(self._commit_step(handle, commit, event))
+            server = self._server_events(handle, step, result)
+            await shielded(self._commit_step(handle, commit, event, server))
             continuation = continuation_messages(
                 continuation,
                 reason,
@@ -245,6 +249,15 @@ class TurnRunner:
             )
 
     # ------------------------------------------------------------------ tools
+
+    @staticmethod
+    def _server_events(
+        handle: TurnHandle, step: int, result: StepResult
+    ) -> list[ToolCallRequested | ToolCallCompleted | ToolCallFailed]:
+        """Records of the server tools the API ran in this step (none for most steps)."""
+        if not any(b.get("type") == "server_tool_use" for b in result.content):
+            return []
+        return server_tool_events(handle.running, step=step, content=result.content, at=utc_now())
 
     def _runs_tools(self, result: StepResult) -> bool:
         return self.tools is not None and bool(client_tool_uses(result.content))
@@ -315,7 +328,8 @@ class TurnRunner:
         )
         began = self.clock()
         requests = self.tools.requests(handle.running, step, result.content)
-        await shielded(self._commit_step(handle, commit, event, requests))
+        server = self._server_events(handle, step, result)
+        await shielded(self._commit_step(handle, commit, event, [*server, *requests]))
         handle.running = await self.tools.run_pending(
             handle.running, handle.state, handle.tools, commit
         )
@@ -378,7 +392,8 @@ class TurnRunner:
         )
         charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
         done = turn_completed(_with_steps(running, step), running.telegram_message_ids + ids)
-        await commit([event, done], [charge] if charge else [])
+        server = self._server_events(handle, step, result)
+        await commit([event, *server, done], [charge] if charge else [])
         handle.finished = True
         TURNS.labels("completed").inc()
 
