@@ -22,10 +22,10 @@ from actors.billing.policy import may_use_paid_tool
 from actors.billing.pricing import PricingError, price
 from actors.thread.decide import PRODUCER
 from actors.thread.state import RunningTurn
-from actors.thread.tool_calls import truncate_output
+from actors.thread.tool_calls import truncate_output, unfinished_calls
 from actors.thread.tools.base import Tool
 from events.billing import UsageChargeRequested
-from events.envelope import caused_by
+from events.envelope import caused_by, utc_now
 from events.keys import user_key
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import ToolQuantities
@@ -252,3 +252,18 @@ def server_tool_events(
             )
             events.append(msgspec.structs.replace(done, quantities=used))
     return events
+
+
+def interrupted_calls(running: RunningTurn) -> list[ToolCallFailed]:
+    """``interrupted`` outcomes for the calls of a turn that ends without resuming them."""
+    return [
+        failed(
+            running,
+            tool_use_id=note.tool_use_id,
+            tool_name=note.tool_name,
+            error_class="interrupted",
+            message="the turn was interrupted by a restart and ended without this call",
+            at=utc_now(),
+        )
+        for note in unfinished_calls(running)
+    ]
