@@ -1,6 +1,6 @@
 """The tool loop in one process (real broker, Redis, both emulators): a newer message
-interrupts a running tool, and a turn interrupted again after its resumption ends with its
-open call failed."""
+interrupts a running tool, a turn interrupted again after its resumption ends with its open
+call failed, pause_turn continues the same turn."""
 
 from __future__ import annotations
 
@@ -10,9 +10,17 @@ import pytest
 from probe_tools import effects
 from thread_harness import Harness, eventually, message_command, thread_events
 
-from events.thread import TurnCancelled, TurnCompleted, TurnFailed
+from events.thread import AssistantMessageCompleted, TurnCancelled, TurnCompleted, TurnFailed
 from events.tools import ToolCallFailed
-from infra.emulators.claude import Reply, ToolUseBlock, text_reply
+from infra.emulators.claude import (
+    Reply,
+    ServerToolUseBlock,
+    TextBlock,
+    ToolUseBlock,
+    WebSearchResult,
+    WebSearchToolResultBlock,
+    text_reply,
+)
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 
@@ -83,3 +91,48 @@ async def test_a_turn_interrupted_again_ends_with_its_open_call_failed(
     assert lines.count("start probe_paid t1") == 1
     assert lines.count("start probe_paid t2") == 1
     assert not [line for line in lines if line.startswith("done")]
+
+
+async def test_pause_turn_continues_the_same_turn_with_the_content_unchanged(
+    tool_harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """pause_turn (a long server-tool run): the paused content goes back as the API returned
+    it, the same turn continues, and the step's content is in its event for a resumption."""
+    h = tool_harness
+    cid = 7103
+    h.telegram.add_private_chat(cid)
+    h.fund(cid)
+    h.claude.script(
+        Reply(
+            content=[
+                TextBlock(text="Searching. "),
+                ServerToolUseBlock(name="web_search", input={"query": "pause"}),
+                WebSearchToolResultBlock(
+                    results=[WebSearchResult(url="https://p.example", title="P")]
+                ),
+            ],
+            stop_reason="pause_turn",
+        ),
+        text_reply("Found it."),
+    )
+    cmd = message_command(cid, "search long", message_id=1)
+    h.submit(cmd)
+    await eventually(lambda: cmd.id in h.acked, 20)
+    first, second = h.claude.message_requests()[-2:]
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    paused = next(
+        e
+        for e in events
+        if isinstance(e, AssistantMessageCompleted) and e.stop_reason == "pause_turn"
+    )
+    sent_back = [m for m in second.body["messages"] if m["role"] == "assistant"][-1]
+    assert [b["type"] for b in paused.content] == [
+        "text",
+        "server_tool_use",
+        "web_search_tool_result",
+    ]
+    unmarked = [{k: v for k, v in b.items() if k != "cache_control"} for b in sent_back["content"]]
+    assert unmarked == list(paused.content)
+    assert len([e for e in events if isinstance(e, TurnCompleted)]) == 1
+    assert h.telegram.bot_messages(cid)[-1].text == "Searching. Found it."
+    assert first.body["messages"][-1]["role"] == "user"
