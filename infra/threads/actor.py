@@ -19,7 +19,10 @@ Durability (at-least-once input, idempotent output)
     * crash during a turn (``TurnStarted`` durable, no terminal event): the command is
       redelivered (never acked), the state shows the interrupted turn, and it is re-run once
       (same turn id and event ids) or, if it was already retried or had finished a step,
-      completed/failed exactly once;
+      completed/failed exactly once. A turn in its tool loop (steps that ended in
+      ``tool_use``/``pause_turn``) is resumed once from its events instead: finished tool
+      calls are not run again, an interrupted one is re-run once or failed per its tool's
+      rule (``infra/threads/tool_runtime.py``);
     * crash after the events, before the ack: the command id is in the processed set, so
       the redelivery is a no-op.
 """
@@ -52,6 +55,7 @@ from actors.thread.decide import (
 from actors.thread.errors import INTERRUPTED_MESSAGE, FailureVerdict
 from actors.thread.evolve import evolve_all
 from actors.thread.state import ThreadState, initial_state
+from actors.thread.tool_events import interrupted_calls
 from events.catalog import (
     BILLING_COMMANDS,
     THREAD_EVENTS,
@@ -338,6 +342,7 @@ class ThreadActor:
             name_topic=decision.name_topic,
         )
         handle.timings.received_at = batch[0].received_at
+        handle.tools.balance_at_start = facts.balance
         handle.acks.extend(i.ack for i in batch)
         self._launch(mailbox, handle)
 
@@ -356,9 +361,13 @@ class ThreadActor:
         refresher = asyncio.create_task(self._refresh_slot(handle))
 
         async def commit(
-            events: Sequence[ThreadEvent], charges: Sequence[BillingCommand]
+            events: Sequence[ThreadEvent],
+            charges: Sequence[BillingCommand],
+            /,
+            *,
+            publish_later: bool = False,
         ) -> ThreadState:
-            return await self._commit(mailbox, events, charges)
+            return await self._commit(mailbox, events, charges, publish_later=publish_later)
 
         try:
             await self.runner.run(handle, commit)
@@ -399,7 +408,8 @@ class ThreadActor:
             "recovering an interrupted turn",
             extra={"fields": {"turn_id": running.turn_id, "attempt": running.attempt}},
         )
-        if running.steps == 0 and running.attempt < MAX_ATTEMPTS:
+        resumable = running.steps == 0 or bool(running.transcript)  # not answering yet
+        if resumable and running.attempt < MAX_ATTEMPTS:
             retry = msgspec.structs.replace(running, attempt=running.attempt + 1)
             retried = msgspec.structs.replace(state, running=retry)
             async with mailbox.lock:
@@ -420,6 +430,9 @@ class ThreadActor:
             self._launch(mailbox, handle)
             return
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        abandoned = interrupted_calls(running)  # the turn ends: its open tool calls too
+        if abandoned:
+            await self._commit(mailbox, abandoned)
         if running.steps > 0 and running.text.strip():
             try:
                 ids = await self.runner.telegram.send_answer(chat_id, thread_id, running.text)
