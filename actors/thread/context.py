@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
+from actors.thread.thinking import ThinkingPlan, plan_thinking
 
 BASE_SYSTEM_PROMPT: Final = (
     "You are Claude, an AI assistant made by Anthropic, talking with a user in Telegram. "
@@ -57,6 +58,27 @@ class TurnRequest:
     history_items: int
     max_tokens: int
     thinking_budget: int | None
+    thinking_level: str = "off"
+
+    @property
+    def thinking(self) -> bool:
+        return "thinking" in self.kwargs
+
+
+def plan_output(
+    model: str, thinking_level: str | None, thinking_budget: int | None
+) -> ThinkingPlan:
+    """The thinking fields and ``max_tokens`` of a turn's calls: the user's level when one is
+    set, else the operator's fixed budget (``THREAD_THINKING_BUDGET``), else no thinking."""
+    plan = plan_thinking(model, thinking_level)
+    if plan.enabled:
+        return plan
+    max_tokens, budget = plan_max_tokens(model, thinking_budget)
+    if budget is None:
+        return plan
+    return ThinkingPlan(
+        "off", max_tokens, {"thinking": {"type": "enabled", "budget_tokens": budget}}, budget
+    )
 
 
 def plan_max_tokens(model: str, thinking_budget: int | None) -> tuple[int, int | None]:
@@ -147,6 +169,7 @@ def build_request(
     thinking_budget: int | None = None,
     file_blocks: Mapping[int, Sequence[ContentBlock]] | None = None,
     continuation: Sequence[dict[str, Any]] = (),
+    thinking_level: str | None = None,
 ) -> TurnRequest:
     """The request for the next model call of the running turn.
 
@@ -155,7 +178,8 @@ def build_request(
     ``continuation`` holds the messages that continue a turn after max_tokens/pause_turn.
     """
     system = system_prompt(personality)
-    max_tokens, budget_tokens = plan_max_tokens(model, thinking_budget)
+    plan = plan_output(model, thinking_level, thinking_budget)
+    max_tokens = plan.max_tokens
     budget = context_budget(model, max_tokens, system)
     kept, history_tokens = trim_history(state.history, budget)
     messages = history_messages(kept, file_blocks or {})
@@ -171,14 +195,14 @@ def build_request(
         "system": [{"type": "text", "text": system, "cache_control": CACHE}],
         "messages": messages,
     }
-    if budget_tokens is not None:
-        kwargs["thinking"] = {"type": "enabled", "budget_tokens": budget_tokens}
+    kwargs.update(plan.params)
     return TurnRequest(
         kwargs=kwargs,
         context_tokens=history_tokens + estimate_text_tokens(system),
         history_items=len(kept),
         max_tokens=max_tokens,
-        thinking_budget=budget_tokens,
+        thinking_budget=plan.budget_tokens,
+        thinking_level=plan.level,
     )
 
 

@@ -18,6 +18,7 @@ from actors.gateway.commands import (
     model_change_requested,
     personality_change_requested,
     registration_requested,
+    thinking_change_requested,
 )
 from events.catalog import USERS_COMMANDS, UserCommand
 from events.envelope import event_type
@@ -71,6 +72,11 @@ class UserCommands:
             personality_change_requested(
                 user_id=user_id, personality=personality, received_at=self._clock()
             )
+        )
+
+    async def change_thinking(self, user_id: int, level: str) -> None:
+        await self._publish(
+            thinking_change_requested(user_id=user_id, level=level, received_at=self._clock())
         )
 
     async def _publish(self, record: UserCommand) -> None:

@@ -1,6 +1,6 @@
 """In-memory views a thread worker folds from other actors' logs.
 
-* :class:`UserSettingsView`: each user's default model and personality, from
+* :class:`UserSettingsView`: each user's default model, personality and thinking level, from
   ``bot.users.events`` (the users actor is their single writer);
 * :class:`LedgerBalanceView`: each user's balance, the ``balance_after`` of their newest
   ``bot.billing.ledger`` entry; it implements the :class:`~infra.views.BalanceReader` port
@@ -28,7 +28,7 @@ from events.billing import LedgerEntry, OperationRejected
 from events.catalog import BILLING_LEDGER, USERS_EVENTS, TopicSpec, with_prefix
 from events.codec import DecodeError, codec_for
 from events.usage import ModelId
-from events.users import ModelChanged, PersonalityChanged, UserRegistered
+from events.users import ModelChanged, PersonalityChanged, ThinkingChanged, UserRegistered
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
 
@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 class UserSettings:
     model: ModelId | None = None
     personality: str | None = None
+    thinking: str | None = None
 
 
 class UserSettingsView:
@@ -57,6 +58,8 @@ class UserSettingsView:
             self.users.setdefault(record.user_id, UserSettings()).model = record.model
         elif isinstance(record, PersonalityChanged):
             self.users.setdefault(record.user_id, UserSettings()).personality = record.personality
+        elif isinstance(record, ThinkingChanged):
+            self.users.setdefault(record.user_id, UserSettings()).thinking = record.level
 
 
 class LedgerBalanceView:

@@ -188,6 +188,7 @@ class TurnRunner:
             personality=started.personality,
             thinking_budget=started.thinking_budget_tokens,
             file_blocks=file_blocks,
+            thinking_level=started.thinking_level,
         )
         continuation: list[dict[str, Any]] = []
         handle.text_done = running.text
@@ -235,7 +236,7 @@ class TurnRunner:
                 result.stop_reason,
                 result.content,
                 handle.text_done,
-                thinking=started.thinking_budget_tokens is not None,
+                thinking=base.thinking,
             )
 
     async def _commit_step(
