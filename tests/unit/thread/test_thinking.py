@@ -31,7 +31,8 @@ def test_adaptive_models_get_adaptive_thinking_with_the_effort() -> None:
     """Sonnet/Opus 4.6: thinking type adaptive, output_config.effort = the level, no beta."""
     plan = plan_thinking(SONNET, "medium")
     assert plan.params == {"thinking": {"type": "adaptive"}, "output_config": {"effort": "medium"}}
-    assert plan.adaptive and plan.budget_tokens is None
+    assert plan.adaptive
+    assert plan.budget_tokens is None
     assert plan.betas(with_tools=True) == ()
     assert plan_thinking(OPUS, "max").params["output_config"] == {"effort": "max"}
     assert plan_thinking(OPUS, "max").max_tokens == 64_000
@@ -44,14 +45,16 @@ def test_haiku_gets_a_budget_and_the_interleaved_beta_with_tools() -> None:
     assert plan.max_tokens > 16_000
     assert plan.betas(with_tools=True) == (INTERLEAVED_BETA,)
     assert plan.betas(with_tools=False) == ()
-    assert offers_thinking_tool(HAIKU) and not offers_thinking_tool(SONNET)
+    assert offers_thinking_tool(HAIKU)
+    assert not offers_thinking_tool(SONNET)
 
 
 def test_off_and_unknown_levels_send_no_thinking() -> None:
     """``off``, None or garbage: no thinking fields and the plain answer budget."""
     for level in ("off", None, "extreme"):
         plan = plan_thinking(SONNET, level)
-        assert not plan.enabled and plan.params == {}
+        assert not plan.enabled
+        assert plan.params == {}
         assert plan.max_tokens == 8_192
 
 
@@ -92,14 +95,16 @@ def test_the_users_level_reaches_the_turn_and_its_request() -> None:
     )
     assert request.kwargs["thinking"] == {"type": "adaptive"}
     assert request.kwargs["output_config"] == {"effort": "high"}
-    assert request.kwargs["max_tokens"] == 32_000 and request.thinking
+    assert request.kwargs["max_tokens"] == 32_000
+    assert request.thinking
 
 
 def test_no_level_keeps_requests_without_thinking() -> None:
     """A user who never chose a level gets no thinking (the default is off)."""
     command = user_message("quick one")
     decision = decide_messages(ThreadState(key=command.key), [command], Facts(balance=Decimal(1)))
-    assert decision.start is not None and decision.start.thinking_level is None
+    assert decision.start is not None
+    assert decision.start.thinking_level is None
 
 
 def _thinking_command(level: str) -> ThinkingChangeRequested:
@@ -113,7 +118,8 @@ def test_users_actor_records_a_level_change_once() -> None:
     state = initial(42)
     decision = decide(state, _thinking_command("high"))
     [event] = decision.events
-    assert isinstance(event, ThinkingChanged) and event.level == "high"
+    assert isinstance(event, ThinkingChanged)
+    assert event.level == "high"
     state = evolve(state, event)
     assert state.thinking == "high"
     assert decide(state, _thinking_command("HIGH")).empty
