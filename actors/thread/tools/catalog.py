@@ -1,0 +1,19 @@
+"""The tools every thread worker offers the model: one line per tool (see the package
+docstring for how to add one)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from actors.thread.tools import estimate_cost
+from actors.thread.tools.base import Tool
+from actors.thread.tools.registry import ToolRegistry
+
+BUILTIN_TOOLS: Final[tuple[Tool, ...]] = (
+    estimate_cost.TOOL,
+)  # fmt: skip
+
+
+def default_registry() -> ToolRegistry:
+    """A fresh registry of :data:`BUILTIN_TOOLS` (the worker's composition root uses it)."""
+    return ToolRegistry(BUILTIN_TOOLS)
