@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -34,6 +34,7 @@ from actors.thread.decide import (
 from actors.thread.drafts import draft_id_for
 from actors.thread.errors import ModelFailure, classify
 from actors.thread.models import TITLE_MODEL
+from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.topic_title import clean_title, title_request
 from events.billing import UsageChargeRequested
@@ -96,6 +97,9 @@ class TurnHandle:
     timings: Timings = field(default_factory=Timings)
     acks: list[Callable[[], None]] = field(default_factory=list)
     drafts: set[asyncio.Task[bool]] = field(default_factory=set)
+    trace: TurnTrace = field(default_factory=TurnTrace)
+    """What the user sees of the turn's work (thinking, tool lines, sources)."""
+    action_changed: asyncio.Event = field(default_factory=asyncio.Event)
     answered_usage: Usage | None = None
     """The whole usage of a model call that completed but whose answer was not yet committed:
     if delivering the answer fails, the turn fails, and this is what was consumed."""
@@ -147,7 +151,13 @@ class TurnRunner:
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         typing = asyncio.create_task(
-            self.telegram.keep_typing(chat_id, thread_id, delay=self.config.typing_delay)
+            self.telegram.keep_typing(
+                chat_id,
+                thread_id,
+                delay=self.config.typing_delay,
+                action=lambda: chat_action_for(handle.trace.running_tool()),
+                changed=handle.action_changed,
+            )
         )
         naming: asyncio.Task[None] | None = None
         if handle.name_topic:
@@ -178,7 +188,6 @@ class TurnRunner:
     async def _steps(self, handle: TurnHandle, commit: Commit, typing: asyncio.Task[None]) -> None:
         running = handle.running
         started = running.started
-        chat_id, thread_id = running.chat_id, running.message_thread_id or None
         file_blocks = await self._file_blocks(handle)
         draft_id = draft_id_for(running.turn_id)
         drafts = self.config.drafts and handle.state.chat_type == "private"
@@ -199,23 +208,30 @@ class TurnRunner:
             kwargs["messages"] = base.kwargs["messages"] + continuation
             handle.progress = StreamProgress()
             shown = [""]
+            handle.trace.new_step()
 
             def on_text(_: str, handle: TurnHandle = handle, shown: list[str] = shown) -> None:
-                if not drafts or not self.telegram.draft_allowed(chat_id):
-                    return
-                first = handle.progress.first_token_at
-                if first is None or self.clock() - first < self.config.first_draft_delay:
-                    return  # an answer done within this delay needs no draft
-                text = handle.text_done + handle.progress.text
-                if text.strip() and text != shown[0]:
-                    shown[0] = text
-                    task = asyncio.create_task(
-                        self.telegram.draft(chat_id, thread_id, draft_id, text)
-                    )
-                    handle.drafts.add(task)
-                    task.add_done_callback(handle.drafts.discard)
+                if drafts:
+                    self._draft(handle, draft_id, shown)
 
-            result = await self._call(kwargs, handle, on_text)
+            def on_thinking(
+                delta: str, handle: TurnHandle = handle, shown: list[str] = shown
+            ) -> None:
+                handle.trace.add_thinking(delta)
+                if drafts:
+                    self._draft(handle, draft_id, shown)
+
+            def on_block(
+                block: Mapping[str, Any], handle: TurnHandle = handle, shown: list[str] = shown
+            ) -> None:
+                handle.trace.block(block)
+                handle.action_changed.set()
+                if drafts:
+                    self._draft(handle, draft_id, shown)
+
+            result = await self._call(
+                kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
+            )
             final = result.stop_reason not in CONTINUE_REASONS or step >= MAX_STEPS
             if final:
                 handle.finalizing = True
@@ -267,8 +283,10 @@ class TurnRunner:
             running.started.input_message_ids[-1] if running.started.input_message_ids else None
         )
         handle.answered_usage = result.usage
+        handle.trace.blocks(result.content)
+        shown = handle.trace.final_markdown(full)
         ids = await self.telegram.send_answer(
-            chat_id, thread_id, full if full.strip() else "(no answer)", reply_to=reply_to
+            chat_id, thread_id, shown if shown.strip() else "(no answer)", reply_to=reply_to
         )
         handle.timings.final_at = self.clock()
         if handle.timings.last_token_at is not None:
@@ -291,8 +309,43 @@ class TurnRunner:
         handle.finished = True
         TURNS.labels("completed").inc()
 
+    def _draft(self, handle: TurnHandle, draft_id: int, shown: list[str]) -> None:
+        """Show the turn's progress (thinking, tool lines, answer so far) as a draft, when
+        the chat's gate allows one and something changed."""
+        running = handle.running
+        chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        if not self.telegram.draft_allowed(chat_id):
+            return
+        first = handle.progress.first_token_at
+        if first is None or self.clock() - first < self.config.first_draft_delay:
+            return  # an answer done within this delay needs no draft
+        text = handle.text_done + handle.progress.text
+        header = handle.trace.draft_header_v2()
+        seen = header + "\x00" + text
+        if not (text.strip() or header) or seen == shown[0]:
+            return
+        shown[0] = seen
+        task = asyncio.create_task(
+            self.telegram.draft(
+                chat_id,
+                thread_id,
+                draft_id,
+                text,
+                header_v2=header,
+                header_plain=handle.trace.draft_header_plain(),
+            )
+        )
+        handle.drafts.add(task)
+        task.add_done_callback(handle.drafts.discard)
+
     async def _call(
-        self, kwargs: dict[str, Any], handle: TurnHandle, on_text: Callable[[str], None]
+        self,
+        kwargs: dict[str, Any],
+        handle: TurnHandle,
+        on_text: Callable[[str], None],
+        *,
+        on_thinking: Callable[[str], None] | None = None,
+        on_block: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> StepResult:
         attempt = 0
         while True:
@@ -309,7 +362,12 @@ class TurnRunner:
 
             try:
                 result = await self.claude.stream(
-                    kwargs, handle.progress, on_text=on_text, on_request=on_request
+                    kwargs,
+                    handle.progress,
+                    on_text=on_text,
+                    on_thinking=on_thinking,
+                    on_request=on_request,
+                    on_block=on_block,
                 )
             except ModelCallError as exc:
                 failure = exc.failure
