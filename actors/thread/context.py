@@ -170,12 +170,17 @@ def build_request(
     file_blocks: Mapping[int, Sequence[ContentBlock]] | None = None,
     continuation: Sequence[dict[str, Any]] = (),
     thinking_level: str | None = None,
+    tools: Sequence[Mapping[str, Any]] = (),
+    betas: Sequence[str] = (),
 ) -> TurnRequest:
     """The request for the next model call of the running turn.
 
     Breakpoints: the system prompt (stable for the whole thread), the end of the previous
     exchange (read back by this call) and the end of this input (written for the next).
     ``continuation`` holds the messages that continue a turn after max_tokens/pause_turn.
+    ``tools`` is the ``tools`` list offered to the model (the registry's definitions),
+    ``betas`` the beta headers they need; thinking follows ``thinking_level`` (else the
+    fixed ``thinking_budget``).
     """
     system = system_prompt(personality)
     plan = plan_output(model, thinking_level, thinking_budget)
@@ -196,6 +201,11 @@ def build_request(
         "messages": messages,
     }
     kwargs.update(plan.params)
+    if tools:
+        kwargs["tools"] = [dict(t) for t in tools]  # the registry's order: a stable prefix
+    all_betas = sorted({*betas, *plan.betas(with_tools=bool(tools))})
+    if all_betas:
+        kwargs["betas"] = all_betas  # sent as the anthropic-beta header
     return TurnRequest(
         kwargs=kwargs,
         context_tokens=history_tokens + estimate_text_tokens(system),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from actors.billing.policy import may_start_request
 from actors.thread.content import classify_message
@@ -314,7 +314,11 @@ def assistant_completed(
     stop_reason: str,
     usage: Usage,
     telegram_message_ids: tuple[int, ...] = (),
+    content: tuple[dict[str, Any], ...] = (),
+    tool_use_ids: tuple[str, ...] = (),
 ) -> AssistantMessageCompleted:
+    """A step's event; ``content`` only for a step the turn continues after (tool_use,
+    pause_turn), so the next request and a resumed turn can send it back unchanged."""
     env = caused_by(running.started, producer=PRODUCER, label=f"step-{step}")
     return AssistantMessageCompleted(
         **env,
@@ -328,6 +332,8 @@ def assistant_completed(
         usage=usage,
         telegram_message_ids=telegram_message_ids,
         billing_operation_id=None if usage.is_zero() else f"usage:{env['id']}",
+        content=content,
+        tool_use_ids=tool_use_ids,
     )
 
 

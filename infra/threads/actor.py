@@ -19,7 +19,10 @@ Durability (at-least-once input, idempotent output)
     * crash during a turn (``TurnStarted`` durable, no terminal event): the command is
       redelivered (never acked), the state shows the interrupted turn, and it is re-run once
       (same turn id and event ids) or, if it was already retried or had finished a step,
-      completed/failed exactly once;
+      completed/failed exactly once. A turn in its tool loop (steps that ended in
+      ``tool_use``/``pause_turn``) is resumed once from its events instead: finished tool
+      calls are not run again, an interrupted one is re-run once or failed per its tool's
+      rule (``infra/threads/tool_runtime.py``);
     * crash after the events, before the ack: the command id is in the processed set, so
       the redelivery is a no-op.
 """
@@ -336,6 +339,7 @@ class ThreadActor:
             name_topic=decision.name_topic,
         )
         handle.timings.received_at = batch[0].received_at
+        handle.tools.balance_at_start = facts.balance
         handle.acks.extend(i.ack for i in batch)
         self._launch(mailbox, handle)
 
@@ -394,7 +398,8 @@ class ThreadActor:
             "recovering an interrupted turn",
             extra={"fields": {"turn_id": running.turn_id, "attempt": running.attempt}},
         )
-        if running.steps == 0 and running.attempt < MAX_ATTEMPTS:
+        resumable = running.steps == 0 or bool(running.transcript)  # not answering yet
+        if resumable and running.attempt < MAX_ATTEMPTS:
             retry = msgspec.structs.replace(running, attempt=running.attempt + 1)
             retried = msgspec.structs.replace(state, running=retry)
             async with mailbox.lock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 
 from infra.metrics import REGISTRY
 
@@ -17,5 +17,20 @@ LOOP_LAG = Histogram(
     "claudegram_thread_loop_lag_seconds",
     "How late the worker's event loop runs a timer due now (its backlog of ready work)",
     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5),
+    registry=REGISTRY,
+)
+
+TOOL_CALLS = Counter(
+    "claudegram_tool_calls_total",
+    "Client tool calls by tool and outcome (completed, or the failure's error class)",
+    ["tool", "outcome"],
+    registry=REGISTRY,
+)
+
+TOOL_SECONDS = Histogram(
+    "claudegram_tool_call_seconds",
+    "Wall time of a client tool call, from its start to its outcome",
+    ["tool"],
+    buckets=(0.001, 0.005, 0.02, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0),
     registry=REGISTRY,
 )

@@ -22,7 +22,7 @@ from typing import Any, Final
 import msgspec
 
 from actors.thread.content import classify_message
-from actors.thread.context import build_request, continuation_messages
+from actors.thread.context import TurnRequest, build_request, continuation_messages
 from actors.thread.decide import (
     assistant_completed,
     topic_named,
@@ -36,6 +36,7 @@ from actors.thread.errors import ModelFailure, classify
 from actors.thread.models import TITLE_MODEL
 from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import RunningTurn, ThreadState
+from actors.thread.tool_calls import client_tool_uses, continuation_of, step_messages
 from actors.thread.topic_title import clean_title, title_request
 from events.billing import UsageChargeRequested
 from events.catalog import ThreadEvent
@@ -49,11 +50,16 @@ from events.thread import (
 from events.usage import Usage
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
+from infra.threads.shield import shielded as shielded  # re-exported for the actor
 from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
+from infra.threads.tool_runtime import ToolRuntime, ToolTurn
 
 log = logging.getLogger(__name__)
 
 MAX_STEPS: Final = 4
+"""Continuations of an answer cut at max_tokens."""
+DEFAULT_MAX_ITERATIONS: Final = 25
+CAP_NOTE: Final = "\n\n_(stopped after {n} tool steps)_"
 CONTINUE_REASONS: Final = ("max_tokens", "pause_turn")
 STOPPED_SUFFIX: Final = "\n\n⏹ _stopped_"
 
@@ -70,6 +76,8 @@ class TurnConfig:
     """No draft before this long after the first token: a faster answer goes out whole."""
     typing_delay: float = 0.3
     """'typing…' starts this long into a turn (an instant answer needs none)."""
+    max_iterations: int = DEFAULT_MAX_ITERATIONS
+    """Model calls of one turn's tool loop; the last is made with tools disabled."""
 
 
 @dataclass(slots=True)
@@ -100,6 +108,7 @@ class TurnHandle:
     trace: TurnTrace = field(default_factory=TurnTrace)
     """What the user sees of the turn's work (thinking, tool lines, sources)."""
     action_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    tools: ToolTurn = field(default_factory=ToolTurn)
     answered_usage: Usage | None = None
     """The whole usage of a model call that completed but whose answer was not yet committed:
     if delivering the answer fails, the turn fails, and this is what was consumed."""
@@ -119,17 +128,6 @@ class TurnHandle:
         return self.running.started.user_id
 
 
-async def shielded(awaitable: Awaitable[Any]) -> Any:
-    """Run to completion even if the caller is cancelled meanwhile (then re-raise)."""
-    task = asyncio.ensure_future(awaitable)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await task
-        raise
-
-
 class TurnRunner:
     def __init__(
         self,
@@ -138,11 +136,13 @@ class TurnRunner:
         config: TurnConfig | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        tools: ToolRuntime | None = None,
     ) -> None:
         self.claude = claude
         self.telegram = telegram
         self.config = config or TurnConfig()
         self.clock = clock
+        self.tools = tools
 
     # ------------------------------------------------------------------ main path
 
@@ -188,24 +188,21 @@ class TurnRunner:
     async def _steps(self, handle: TurnHandle, commit: Commit, typing: asyncio.Task[None]) -> None:
         running = handle.running
         started = running.started
-        file_blocks = await self._file_blocks(handle)
+        commit = self._tracking(handle, commit)
+        base = await self._base_request(handle)
+        handle.text_done = running.text
+        continuation = await self._resumed(handle, commit)
         draft_id = draft_id_for(running.turn_id)
         drafts = self.config.drafts and handle.state.chat_type == "private"
-        base = build_request(
-            handle.state,
-            model=started.model,
-            personality=started.personality,
-            thinking_budget=started.thinking_budget_tokens,
-            file_blocks=file_blocks,
-            thinking_level=started.thinking_level,
-        )
-        continuation: list[dict[str, Any]] = []
-        handle.text_done = running.text
-        step = running.steps
+        step = handle.running.steps
+        cap = self.config.max_iterations
+        lengths = 0
         while True:
             step += 1
             kwargs = dict(base.kwargs)
             kwargs["messages"] = base.kwargs["messages"] + continuation
+            if "tools" in kwargs and step >= cap:
+                kwargs["tool_choice"] = {"type": "none"}  # the last call must answer
             handle.progress = StreamProgress()
             shown = [""]
             handle.trace.new_step()
@@ -232,10 +229,19 @@ class TurnRunner:
             result = await self._call(
                 kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
             )
-            final = result.stop_reason not in CONTINUE_REASONS or step >= MAX_STEPS
-            if final:
+            reason = result.stop_reason
+            if reason == "tool_use" and step < cap and self._runs_tools(result):
+                continuation = continuation + await self._tool_step(handle, commit, result, step)
+                continue
+            lengths += reason == "max_tokens"
+            more = (reason == "pause_turn" and step < cap) or (
+                reason == "max_tokens" and lengths < MAX_STEPS
+            )
+            if not more:
                 handle.finalizing = True
-                await shielded(self._finish(handle, commit, result, step, typing))
+                capped = reason == "tool_use" and step >= cap
+                suffix = CAP_NOTE.format(n=cap) if capped else ""
+                await shielded(self._finish(handle, commit, result, step, typing, suffix))
                 return
             event = assistant_completed(
                 handle.running,
@@ -243,23 +249,102 @@ class TurnRunner:
                 model=result.model or started.model,
                 api_message_id=result.api_message_id,
                 text=result.text,
-                stop_reason=result.stop_reason,
+                stop_reason=reason,
                 usage=result.usage,
+                content=tuple(result.content) if reason == "pause_turn" else (),
             )
             await shielded(self._commit_step(handle, commit, event))
             continuation = continuation_messages(
                 continuation,
-                result.stop_reason,
+                reason,
                 result.content,
                 handle.text_done,
                 thinking=base.thinking,
             )
 
+    # ------------------------------------------------------------------ tools
+
+    def _runs_tools(self, result: StepResult) -> bool:
+        return self.tools is not None and bool(client_tool_uses(result.content))
+
+    def _tracking(self, handle: TurnHandle, commit: Commit) -> Commit:
+        """``commit`` that also counts what the turn charged (the paid-tool balance check)."""
+
+        async def tracked(
+            events: Sequence[ThreadEvent], charges: Sequence[UsageChargeRequested]
+        ) -> ThreadState:
+            state = await commit(events, charges)
+            ToolRuntime.track(handle.tools, charges)
+            return state
+
+        return tracked
+
+    async def _base_request(self, handle: TurnHandle) -> TurnRequest:
+        """The request up to this turn's own steps (a resumed turn's history already holds
+        their text; they are sent as the continuation instead)."""
+        running = handle.running
+        started = running.started
+        state = handle.state
+        if running.steps:
+            history = tuple(i for i in state.history if i.turn_id != running.turn_id)
+            state = msgspec.structs.replace(state, history=history)
+        return build_request(
+            state,
+            model=started.model,
+            personality=started.personality,
+            thinking_budget=started.thinking_budget_tokens,
+            file_blocks=await self._file_blocks(handle),
+            thinking_level=started.thinking_level,
+            tools=self.tools.definitions(started.model) if self.tools is not None else (),
+            betas=self.tools.registry.betas(started.model) if self.tools is not None else (),
+        )
+
+    async def _resumed(self, handle: TurnHandle, commit: Commit) -> list[dict[str, Any]]:
+        """A turn resumed after a crash mid-loop: settle the interrupted calls (re-run once or
+        failed, per tool), run what is left, and rebuild the continuation from the events."""
+        running = handle.running
+        if not running.transcript:
+            return []
+        if self.tools is not None:
+            running = await self.tools.settle_interrupted(running, commit)
+            running = await self.tools.run_pending(running, handle.state, handle.tools, commit)
+            handle.running = running
+        return continuation_of(running, handle.tools.blocks)
+
+    async def _tool_step(
+        self, handle: TurnHandle, commit: Commit, result: StepResult, step: int
+    ) -> list[dict[str, Any]]:
+        """Commit the step with its tool requests, run the calls, return the messages that
+        carry the step and its results into the next request."""
+        assert self.tools is not None
+        uses = client_tool_uses(result.content)
+        event = assistant_completed(
+            handle.running,
+            step=step,
+            model=result.model or handle.running.started.model,
+            api_message_id=result.api_message_id,
+            text=result.text,
+            stop_reason=result.stop_reason,
+            usage=result.usage,
+            content=tuple(result.content),
+            tool_use_ids=tuple(str(u.get("id", "")) for u in uses),
+        )
+        requests = self.tools.requests(handle.running, step, result.content)
+        await shielded(self._commit_step(handle, commit, event, requests))
+        handle.running = await self.tools.run_pending(
+            handle.running, handle.state, handle.tools, commit
+        )
+        return step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
+
     async def _commit_step(
-        self, handle: TurnHandle, commit: Commit, event: AssistantMessageCompleted
+        self,
+        handle: TurnHandle,
+        commit: Commit,
+        event: AssistantMessageCompleted,
+        extra: Sequence[ThreadEvent] = (),
     ) -> None:
         charge = usage_charge(event, user_id=handle.user_id, turn_id=handle.running.turn_id)
-        state = await commit([event], [charge] if charge else [])
+        state = await commit([event, *extra], [charge] if charge else [])
         handle.text_done += event.text
         handle.progress = StreamProgress()
         if state.running is not None:
@@ -272,13 +357,14 @@ class TurnRunner:
         result: StepResult,
         step: int,
         typing: asyncio.Task[None],
+        suffix: str = "",
     ) -> None:
         """Send the whole answer, then commit the last step and the turn's completion."""
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         typing.cancel()
         await handle.stop_drafts()
-        full = handle.text_done + result.text
+        full = handle.text_done + result.text + suffix
         reply_to = (
             running.started.input_message_ids[-1] if running.started.input_message_ids else None
         )
@@ -395,6 +481,8 @@ class TurnRunner:
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         reason = handle.cancel_reason or "stop_command"
         await handle.stop_drafts()
+        if self.tools is not None:
+            await self.tools.cancel_pending(handle.running, commit, reason)
         partial = handle.progress.text
         usage = handle.progress.partial_usage()
         visible = handle.text_done + partial
@@ -420,6 +508,8 @@ class TurnRunner:
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         verdict = classify(failure)
         await handle.stop_drafts()
+        if self.tools is not None:
+            await self.tools.cancel_pending(handle.running, commit, "the turn failed")
         if handle.answered_usage is not None:
             # The model call completed (we pay for it) but its answer could not be delivered
             # or committed: the consumed usage is the call's whole usage.

@@ -4,7 +4,7 @@ Start it with :func:`run_thread_worker` (``botctl thread-worker``), or as a proc
 ``python -m infra.threads.worker`` with the usual environment (``KAFKA_BOOTSTRAP_SERVERS``,
 ``REDIS_URL``, ``TELEGRAM_*``, ``ANTHROPIC_*``) plus optional ``THREAD_TOPIC_PREFIX``,
 ``THREAD_THINKING_BUDGET``, ``THREAD_FIRST_TOKEN_TIMEOUT``, ``THREAD_IDLE_TIMEOUT``,
-``THREAD_MODEL_RETRIES`` (see :class:`ThreadWorkerConfig`).
+``THREAD_MODEL_RETRIES``, ``THREAD_MAX_TOOL_ITERATIONS`` (see :class:`ThreadWorkerConfig`).
 
 The agent reads the inbox with ``stream.noack()``: it decodes each record (undecodable ones
 go to the dead-letter topic), hands it to the actor's mailbox for its thread key and goes on
@@ -34,6 +34,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiokafka import AIOKafkaProducer
 
+from actors.thread.tools.catalog import default_registry
+from actors.thread.tools.registry import ToolRegistry
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
@@ -60,7 +62,9 @@ from infra.threads.log_views import LogViews
 from infra.threads.metrics import INBOX_DELIVERY, LOOP_LAG
 from infra.threads.stores import FaustTableStore, ProducerPool, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
-from infra.threads.turn import TurnConfig, TurnRunner
+from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
+from infra.threads.tool_runtime import ToolRuntime
+from infra.threads.turn import DEFAULT_MAX_ITERATIONS, TurnConfig, TurnRunner
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +84,7 @@ class ThreadWorkerConfig:
     balance_wait: float = 2.0
     producers: int = 4
     data_dir: Path | None = None
+    max_tool_iterations: int = DEFAULT_MAX_ITERATIONS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ThreadWorkerConfig:
@@ -103,6 +108,9 @@ class ThreadWorkerConfig:
             balance_wait=number("THREAD_BALANCE_WAIT", 2.0),
             producers=max(1, int(number("THREAD_PRODUCERS", 4))),
             data_dir=Path(data_dir) if data_dir else None,
+            max_tool_iterations=max(
+                1, int(number("THREAD_MAX_TOOL_ITERATIONS", DEFAULT_MAX_ITERATIONS))
+            ),
         )
 
 
@@ -115,7 +123,9 @@ class ThreadWorker:
         settings: Settings,
         profile: BrokerProfile,
         config: ThreadWorkerConfig,
+        tools: ToolRegistry | None = None,
     ) -> None:
+        self.tools = tools if tools is not None else default_registry()
         self.endpoints = endpoints
         self.settings = settings
         self.profile = profile
@@ -219,7 +229,16 @@ class ThreadWorker:
         runner = TurnRunner(
             claude,
             TelegramOutput(bot),
-            TurnConfig(model_retries=self.config.model_retries),
+            TurnConfig(
+                model_retries=self.config.model_retries,
+                max_iterations=self.config.max_tool_iterations,
+            ),
+            tools=ToolRuntime(
+                self.tools,
+                claude=ClaudeModelPort(claude),
+                files=TelegramFilesPort(bot),
+                balances=self.views.balances,
+            ),
         )
         self.actor = ThreadActor(
             store=FaustTableStore(self.table, self.pool),
@@ -254,8 +273,10 @@ async def run_thread_worker(
     *,
     topic_prefix: str | None = None,
     config: ThreadWorkerConfig | None = None,
+    tools: ToolRegistry | None = None,
 ) -> None:
-    """Run the thread worker until ``stop`` is set (topics are ensured first)."""
+    """Run the thread worker until ``stop`` is set (topics are ensured first); ``tools``
+    replaces the built-in tool registry (tests add test-only tools)."""
     config = config or ThreadWorkerConfig.from_env()
     if topic_prefix is not None:
         config = ThreadWorkerConfig(**{**_fields(config), "topic_prefix": topic_prefix})
@@ -264,7 +285,7 @@ async def run_thread_worker(
     report = await ensure_topics(endpoints.kafka_bootstrap, specs, name_prefix=config.topic_prefix)
     for mismatch in report.mismatches:
         log.warning("topic differs from the catalog: %s", mismatch)
-    worker = ThreadWorker(endpoints, settings, profile, config)
+    worker = ThreadWorker(endpoints, settings, profile, config, tools)
     helpers: list[asyncio.Task[None]] = []
     try:
         await worker.start()
