@@ -7,16 +7,22 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .rules import CacheOutcome, estimate_tokens, signature_for
+import msgspec
+
+from .rules import CacheOutcome, estimate_tokens, redacted_data_for, signature_for
 from .scripts import (
     Block,
+    RedactedThinkingBlock,
     Reply,
     ServerToolUseBlock,
     TextBlock,
     ThinkingBlock,
     ToolUseBlock,
+    WebFetchToolResultBlock,
     WebSearchToolResultBlock,
 )
+
+SERVER_RESULTS = ("web_search_tool_result", "web_fetch_tool_result")
 
 DEFAULT_CHUNK = 12  # characters per text/thinking delta
 
@@ -29,15 +35,18 @@ def compose_message(
     new_id: Callable[[str], str],
     input_estimate: int,
     cache: CacheOutcome,
+    pending_server_tool: str = "",
 ) -> dict[str, Any]:
     """The Message object for this reply: ids filled in, usage estimated unless scripted,
-    text cut at max_tokens (stop_reason max_tokens) like the real API."""
+    text cut at max_tokens (stop_reason max_tokens) like the real API. A server tool result
+    without an id answers the server_tool_use before it, else ``pending_server_tool`` (the
+    unanswered one of a paused turn being continued)."""
     max_tokens = int(body.get("max_tokens") or 4096)
     content: list[dict[str, Any]] = []
     budget = max_tokens
     truncated = False
-    last_server_tool = ""
-    web_searches = 0
+    last_server_tool = pending_server_tool
+    server_uses = {"web_search": 0, "web_fetch": 0}
     for block in reply.content:
         if budget <= 0:
             truncated = True
@@ -45,9 +54,9 @@ def compose_message(
         item, cost, cut = _block_json(block, budget, new_id)
         if item["type"] == "server_tool_use":
             last_server_tool = item["id"]
-            if item["name"] == "web_search":
-                web_searches += 1
-        if item["type"] == "web_search_tool_result" and not item["tool_use_id"]:
+            if item["name"] in server_uses:
+                server_uses[item["name"]] += 1
+        if item["type"] in SERVER_RESULTS and not item["tool_use_id"]:
             item["tool_use_id"] = last_server_tool or new_id("srvtoolu_")
         content.append(item)
         budget -= cost
@@ -98,8 +107,11 @@ def compose_message(
         "output_tokens": output_tokens,
         "service_tier": "standard",
     }
-    if web_searches:
-        usage["server_tool_use"] = {"web_search_requests": web_searches, "web_fetch_requests": 0}
+    if any(server_uses.values()):
+        usage["server_tool_use"] = {
+            "web_search_requests": server_uses["web_search"],
+            "web_fetch_requests": server_uses["web_fetch"],
+        }
     return {
         "id": message_id,
         "type": "message",
@@ -118,12 +130,18 @@ def _block_json(
     """(block JSON, output tokens it costs, whether it was cut at max_tokens)."""
     if isinstance(block, TextBlock):
         text, cut = _cut(block.text, budget)
-        return {"type": "text", "text": text}, estimate_tokens(text), cut
+        item: dict[str, Any] = {"type": "text", "text": text}
+        if block.citations:
+            item["citations"] = [msgspec.to_builtins(c) for c in block.citations]
+        return item, estimate_tokens(text), cut
     if isinstance(block, ThinkingBlock):
         thinking, cut = _cut(block.thinking, budget)
         signature = block.signature or signature_for(thinking)
-        item: dict[str, Any] = {"type": "thinking", "thinking": thinking, "signature": signature}
+        item = {"type": "thinking", "thinking": thinking, "signature": signature}
         return item, estimate_tokens(thinking), cut
+    if isinstance(block, RedactedThinkingBlock):
+        data = block.data or redacted_data_for(new_id("redacted_"))
+        return {"type": "redacted_thinking", "data": data}, 100, False
     if isinstance(block, ToolUseBlock):
         item = {
             "type": "tool_use",
@@ -140,6 +158,8 @@ def _block_json(
             "input": block.input,
         }
         return item, estimate_tokens(json.dumps(block.input)), False
+    if isinstance(block, WebFetchToolResultBlock):
+        return _web_fetch_json(block), 0, False
     assert isinstance(block, WebSearchToolResultBlock)
     result_content: Any
     if block.error_code is not None:
@@ -161,6 +181,27 @@ def _block_json(
         "content": result_content,
     }
     return item, 0, False
+
+
+def _web_fetch_json(block: WebFetchToolResultBlock) -> dict[str, Any]:
+    content: dict[str, Any]
+    if block.error_code is not None:
+        content = {"type": "web_fetch_tool_result_error", "error_code": block.error_code}
+    else:
+        document: dict[str, Any] = {
+            "type": "document",
+            "source": {"type": "text", "media_type": block.media_type, "data": block.text},
+            "title": block.title,
+        }
+        if block.citations:
+            document["citations"] = {"enabled": True}
+        content = {
+            "type": "web_fetch_result",
+            "url": block.url,
+            "content": document,
+            "retrieved_at": block.retrieved_at,
+        }
+    return {"type": "web_fetch_tool_result", "tool_use_id": block.tool_use_id, "content": content}
 
 
 def _cut(text: str, budget: int) -> tuple[str, bool]:
@@ -195,6 +236,8 @@ def stream_events(
         kind = block["type"]
         if kind == "text":
             yield _start(index, {"type": "text", "text": ""})
+            for citation in block.get("citations") or ():
+                yield _delta(index, {"type": "citations_delta", "citation": citation})
             for piece in _chunks(block["text"], size):
                 yield _delta(index, {"type": "text_delta", "text": piece})
         elif kind == "thinking":

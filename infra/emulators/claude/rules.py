@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .scripts import Block, Reply, TextBlock, ThinkingBlock, ToolUseBlock
+from .scripts import Block, Reply, RequestKind, TextBlock, ThinkingBlock, ToolUseBlock
 
 IMAGE_TOKENS = 1600  # flat estimate per image or base64/file document
 _USE_TOOL = re.compile(r"use tool\s+([A-Za-z0-9_-]+)\s*(\{.*\})?", re.DOTALL | re.IGNORECASE)
@@ -78,6 +78,46 @@ def last_user_text(body: dict[str, Any]) -> str:
     return message_text(last_user_message(body))
 
 
+def turn_text(body: dict[str, Any]) -> str:
+    """The text of the last user message that has text: the input of the running turn, also
+    while the turn's later steps answer tool results."""
+    for message in reversed(body.get("messages") or []):
+        if isinstance(message, dict) and message.get("role") == "user":
+            text = message_text(message)
+            if text:
+                return text
+    return ""
+
+
+def request_kind(body: dict[str, Any]) -> RequestKind:
+    """user / tool_result / continuation (see scripts.RequestKind)."""
+    messages = body.get("messages") or []
+    last = messages[-1] if messages else None
+    if not isinstance(last, dict):
+        return "user"
+    if last.get("role") == "assistant":
+        return "continuation"
+    return "tool_result" if tool_results(last) else "user"
+
+
+def pending_server_tool(body: dict[str, Any]) -> str:
+    """The id of the unanswered server_tool_use ending the request's last assistant message
+    (a paused turn being continued), or ""."""
+    messages = body.get("messages") or []
+    last = messages[-1] if messages else None
+    if not isinstance(last, dict) or last.get("role") != "assistant":
+        return ""
+    content = last.get("content")
+    if not isinstance(content, list):
+        return ""
+    answered = {b.get("tool_use_id") for b in content if isinstance(b, dict)}
+    for block in reversed(content):
+        if isinstance(block, dict) and block.get("type") == "server_tool_use":
+            block_id = str(block.get("id", ""))
+            return "" if block_id in answered else block_id
+    return ""
+
+
 def tool_results(message: dict[str, Any] | None) -> list[dict[str, Any]]:
     if message is None or not isinstance(message.get("content"), list):
         return []
@@ -119,7 +159,20 @@ def _result_text(result: dict[str, Any]) -> str:
 
 
 def signature_for(thinking: str) -> str:
+    """The signature the emulator gives a thinking text (so it can tell an altered one)."""
     return "EmuSig" + hashlib.sha256(thinking.encode()).hexdigest()[:40]
+
+
+def redacted_data_for(seed: str) -> str:
+    """Opaque redacted_thinking data that carries its own checksum."""
+    return f"EmuRedacted_{seed}_" + hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+
+def redacted_data_valid(data: str) -> bool:
+    if not data.startswith("EmuRedacted_"):
+        return False
+    seed, _, check = data[len("EmuRedacted_") :].rpartition("_")
+    return bool(seed) and check == hashlib.sha256(seed.encode()).hexdigest()[:16]
 
 
 @dataclass(slots=True)

@@ -24,7 +24,15 @@ from infra.emulators._http import Server, encode_json, json_response
 
 from .compose import compose_message, stream_events
 from .files import FileStore, StoredFile
-from .rules import CacheOutcome, PromptCache, default_reply, last_user_text, request_tokens
+from .rules import (
+    CacheOutcome,
+    PromptCache,
+    default_reply,
+    pending_server_tool,
+    request_kind,
+    request_tokens,
+    turn_text,
+)
 from .scripts import (
     HttpError,
     Overloaded,
@@ -35,6 +43,7 @@ from .scripts import (
     replies_from_json,
     reply_to_builtins,
     text_reply,
+    tool_loop,
 )
 
 MODELS = {
@@ -131,6 +140,12 @@ class ClaudeEmulator:
     def script(self, *replies: Reply) -> None:
         """Queue replies; each /v1/messages request consumes the first one it matches."""
         self.scripts.extend(replies)
+
+    def script_loop(
+        self, *steps: Reply, contains: str | None = None, model: str | None = None
+    ) -> None:
+        """Queue the replies of one multi-step turn (see :func:`tool_loop`)."""
+        self.script(*tool_loop(*steps, contains=contains, model=model))
 
     def reply_text(self, text: str, **kwargs: Any) -> None:
         self.script(text_reply(text, **kwargs))
@@ -275,12 +290,15 @@ class ClaudeEmulator:
 
     def _pick(self, body: dict[str, Any]) -> Reply:
         text: str | None = None
+        kind = request_kind(body)
         for i, reply in enumerate(self.scripts):
             if reply.model is not None and reply.model != body.get("model"):
                 continue
+            if reply.answers is not None and reply.answers != kind:
+                continue
             if reply.contains is not None:
                 if text is None:
-                    text = last_user_text(body)
+                    text = turn_text(body)
                 if reply.contains not in text:
                     continue
             return self.scripts.pop(i)
@@ -331,6 +349,7 @@ class ClaudeEmulator:
                 new_id=self._new_id,
                 input_estimate=estimate,
                 cache=cache,
+                pending_server_tool=pending_server_tool(body),
             )
         except ApiError as e:
             return self._error(e)
@@ -522,6 +541,13 @@ class ClaudeEmulator:
             replies = replies_from_json(
                 encode_json(parsed["replies"] if isinstance(parsed, dict) else parsed)
             )
+            loop = parsed.get("loop") if isinstance(parsed, dict) else None
+            if isinstance(loop, dict):
+                replies = tool_loop(
+                    *replies, contains=loop.get("contains"), model=loop.get("model")
+                )
+            elif loop is not None:
+                raise ValueError("loop must be an object: {contains?, model?}")
         except (ValueError, KeyError) as e:
             return json_response({"ok": False, "error": str(e)}, status=400)
         self.script(*replies)
