@@ -39,14 +39,43 @@ def estimate_item_tokens(item: HistoryItem) -> int:
     return estimate_text_tokens(item.text) + FILE_TOKENS * len(item.files)
 
 
-def system_prompt(personality: str | None) -> str:
+TOOL_GUIDANCE: Final[dict[str, str]] = {
+    "web_search": "web_search for anything recent, niche or checkable; cite what you use.",
+    "web_fetch": "web_fetch to read a page the user linked or a search found.",
+    "list_files": "list_files to see the files sent in this conversation and their ids.",
+    "preview_file": "preview_file to look into a file (text is free, images and PDFs cost).",
+    "analyze_image": "analyze_image to look again at an image sent earlier, by its file id.",
+    "analyze_pdf": "analyze_pdf to read pages of a PDF sent earlier, by its file id.",
+    "extended_thinking": "extended_thinking for a hard sub-problem before you answer.",
+    "self_critique": "self_critique to have a stronger reviewer check a long or risky answer.",
+    "estimate_cost": "estimate_cost before expensive work, and tell the user if it is costly.",
+}
+"""One line per tool in the system prompt (only for the tools offered)."""
+TOOLS_INTRO: Final = (
+    "You have tools. Use one when it clearly helps; answer directly when it does not. "
+    "Several independent calls may go in one step. Paid tools cost the user money, so do "
+    "not repeat a call that already answered. Use:"
+)
+
+
+def tool_guidance(tool_names: Sequence[str]) -> str:
+    lines = [f"- {TOOL_GUIDANCE[name]}" for name in tool_names if name in TOOL_GUIDANCE]
+    return TOOLS_INTRO + "\n" + "\n".join(lines) if lines else ""
+
+
+def system_prompt(personality: str | None, tool_names: Sequence[str] = ()) -> str:
+    """The system prompt: ours, tool guidance for the tools offered, then the personality."""
+    prompt = BASE_SYSTEM_PROMPT
+    guidance = tool_guidance(tool_names)
+    if guidance:
+        prompt += "\n\n" + guidance
     if personality and personality.strip():
         return (
-            BASE_SYSTEM_PROMPT
+            prompt
             + "\n\nThe user asked you to follow this personality and these instructions:\n"
             + personality.strip()
         )
-    return BASE_SYSTEM_PROMPT
+    return prompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +211,7 @@ def build_request(
     ``betas`` the beta headers they need; thinking follows ``thinking_level`` (else the
     fixed ``thinking_budget``).
     """
-    system = system_prompt(personality)
+    system = system_prompt(personality, [str(t.get("name", "")) for t in tools])
     plan = plan_output(model, thinking_level, thinking_budget)
     max_tokens = plan.max_tokens
     budget = context_budget(model, max_tokens, system)

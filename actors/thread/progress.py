@@ -120,6 +120,13 @@ class TurnTrace:
             if call.tool_use_id == tool_use_id:
                 call.state = "done" if ok else "failed"
 
+    def statuses(self, lines: Mapping[str, str]) -> None:
+        """The latest status line of each running call (a tool may report progress)."""
+        for call in self.calls:
+            line = lines.get(call.tool_use_id)
+            if line and call.state == "running":
+                call.status = _short(line)
+
     def running_tool(self) -> str | None:
         """The name of the newest call still running (for the chat action)."""
         for call in reversed(self.calls):

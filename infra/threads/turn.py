@@ -331,10 +331,38 @@ class TurnRunner:
         )
         requests = self.tools.requests(handle.running, step, result.content)
         await shielded(self._commit_step(handle, commit, event, requests))
-        handle.running = await self.tools.run_pending(
-            handle.running, handle.state, handle.tools, commit
-        )
+        for use in uses:
+            tool = self.tools.registry.get(str(use.get("name", "")))
+            raw = use.get("input")
+            tool_input = raw if isinstance(raw, Mapping) else {}
+            status = tool.status_line(tool_input) if tool else f"using {use.get('name')}"
+            handle.trace.tool_started(str(use.get("id", "")), str(use.get("name", "")), status)
+        handle.action_changed.set()
+        ticker = asyncio.create_task(self._show_tools(handle))
+        try:
+            handle.running = await self.tools.run_pending(
+                handle.running, handle.state, handle.tools, commit
+            )
+        finally:
+            ticker.cancel()
+        for note in handle.running.tool_calls:
+            if note.finished:
+                handle.trace.tool_finished(note.tool_use_id, ok=note.status == "completed")
+        handle.action_changed.set()
         return step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
+
+    async def _show_tools(self, handle: TurnHandle, every: float = 1.0) -> None:
+        """While client tools run (no tokens stream then), refresh the draft with their
+        status lines about once a second."""
+        drafts = self.config.drafts and handle.state.chat_type == "private"
+        if not drafts:
+            return
+        shown = [""]
+        draft_id = draft_id_for(handle.running.turn_id)
+        while True:
+            handle.trace.statuses(handle.tools.status)
+            self._draft(handle, draft_id, shown, force=True)
+            await asyncio.sleep(every)
 
     async def _commit_step(
         self,
@@ -395,7 +423,9 @@ class TurnRunner:
         handle.finished = True
         TURNS.labels("completed").inc()
 
-    def _draft(self, handle: TurnHandle, draft_id: int, shown: list[str]) -> None:
+    def _draft(
+        self, handle: TurnHandle, draft_id: int, shown: list[str], *, force: bool = False
+    ) -> None:
         """Show the turn's progress (thinking, tool lines, answer so far) as a draft, when
         the chat's gate allows one and something changed."""
         running = handle.running
@@ -403,7 +433,7 @@ class TurnRunner:
         if not self.telegram.draft_allowed(chat_id):
             return
         first = handle.progress.first_token_at
-        if first is None or self.clock() - first < self.config.first_draft_delay:
+        if not force and (first is None or self.clock() - first < self.config.first_draft_delay):
             return  # an answer done within this delay needs no draft
         text = handle.text_done + handle.progress.text
         header = handle.trace.draft_header_v2()
