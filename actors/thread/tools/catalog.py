@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Final
 
-from actors.thread.tools import estimate_cost
+from actors.thread.tools import estimate_cost, extended_thinking, web_fetch, web_search
 from actors.thread.tools.base import Tool
 from actors.thread.tools.registry import ToolRegistry
 
 BUILTIN_TOOLS: Final[tuple[Tool, ...]] = (
+    web_search.TOOL,
+    web_fetch.TOOL,
+    extended_thinking.TOOL,
     estimate_cost.TOOL,
 )  # fmt: skip
 
