@@ -7,25 +7,26 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 import pytest_asyncio
-from pypdf import PdfReader
-from thread_e2e import WorkerProcess, fund, wait_ready
-from tools_e2e import (
+from model_tools_e2e import (
     Processes,
     answer,
     draft_texts,
     line_total,
     link_urls,
-    processes,
+    red_png,
     settle,
+    start_processes,
     three_page_pdf,
     users_event,
     wait_debits,
 )
+from pypdf import PdfReader
+from thread_e2e import WorkerProcess, eventually, fund, wait_ready
 
 from events.usage import HAIKU, OPUS, SONNET
 from events.users import ModelChanged, ThinkingChanged
@@ -51,9 +52,6 @@ from infra.kafka.publisher import EventPublisher
 
 pytestmark = pytest.mark.slow
 
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-)
 SEARCH, THINK, IMAGE, PDF, PREVIEW, HAIKU_USER, CRITIC, POOR, CAPPED = range(861001, 861010)
 FUNDS = {SEARCH: "5.00", THINK: "5.00", IMAGE: "5.00", PDF: "5.00", PREVIEW: "5.00",
          HAIKU_USER: "5.00", CRITIC: "5.00", POOR: "0.90", CAPPED: "5.00"}  # fmt: skip
@@ -67,21 +65,36 @@ async def bot(
     telegram_emulator_server: TelegramEmulator,
     stack: Endpoints,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Processes]:
+) -> AsyncIterator[Processes]:
     """The worker ready, every test user funded *before* the billing worker folds the
     ledger, then the gateway, users and billing workers started."""
-    await wait_ready(thread_worker, publisher, telegram_emulator_server, 861000)
+    await wait_ready(thread_worker, publisher, telegram_emulator_server, 861000, timeout=180)
     for user_id, amount in FUNDS.items():
         telegram_emulator_server.add_private_chat(user_id)
         await fund(publisher, user_id, amount)
     log_dir = tmp_path_factory.mktemp("tools-e2e")
-    yield from processes(thread_worker.env, thread_worker.prefix, stack.kafka_bootstrap, log_dir)
+    polls = len(telegram_emulator_server.calls("getUpdates"))
+    procs = start_processes(thread_worker.env, thread_worker.prefix, stack.kafka_bootstrap, log_dir)
+    # the gateway is polling before the first update is sent (its start-up is slow under load)
+    await eventually(
+        lambda: len(telegram_emulator_server.calls("getUpdates")) > polls, 90, interval=0.2
+    )
+    try:
+        yield procs
+    finally:
+        procs.stop()
 
 
 @pytest.fixture
 def claude(claude_emulator: ClaudeEmulator) -> ClaudeEmulator:
-    claude_emulator.reset()
     return claude_emulator
+
+
+@pytest.fixture
+def telegram_emulator(telegram_emulator_server: TelegramEmulator) -> TelegramEmulator:
+    """The module's Telegram emulator *without* a reset between tests: the gateway polls it
+    all along (a reset restarts update ids below the gateway's offset); chats differ."""
+    return telegram_emulator_server
 
 
 async def test_web_search_with_pause_turn_shows_progress_links_and_charges_per_search(
@@ -186,7 +199,7 @@ async def test_list_files_and_analyze_image_of_an_earlier_photo(
     Opus rates; the final message names both steps."""
     prefix = bot.env["THREAD_TOPIC_PREFIX"]
     claude.script(text_reply("Nice picture.", contains="my picture"))
-    update = telegram_emulator.send_photo(IMAGE, PNG, caption="my picture")
+    update = telegram_emulator.send_photo(IMAGE, red_png(), caption="my picture")
     await answer(telegram_emulator, IMAGE, 1)
     file_id = update["message"]["photo"][-1]["file_id"]
     claude.script_loop(
@@ -202,9 +215,10 @@ async def test_list_files_and_analyze_image_of_an_earlier_photo(
     final = await answer(telegram_emulator, IMAGE, 2)
     assert final.text.splitlines()[0] == "📋 listed files · 🖼️ looked at an image", bot.logs()
     assert "It is mostly red." in final.text
-    vision = [r.body for r in claude.message_requests() if r.body["model"] == OPUS]
-    assert [b["type"] for b in vision[0]["messages"][0]["content"]] == ["image", "text"]
     last = claude.message_requests()[-1].body["messages"][-1]["content"]
+    vision = [r.body for r in claude.message_requests() if r.body["model"] == OPUS]
+    assert vision, json.dumps(last)[:3000]
+    assert [b["type"] for b in vision[0]["messages"][0]["content"]] == ["image", "text"]
     results = {b["tool_use_id"]: b for b in last if b["type"] == "tool_result"}
     assert len(results) == 2
     assert any(file_id in json.dumps(r) for r in results.values())

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import io
+import struct
 import subprocess
 import sys
-from collections.abc import Iterator
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -70,17 +71,7 @@ def start_processes(env: dict[str, str], prefix: str, bootstrap: str, log_dir: P
     return procs
 
 
-def processes(
-    env: dict[str, str], prefix: str, bootstrap: str, log_dir: Path
-) -> Iterator[Processes]:
-    procs = start_processes(env, prefix, bootstrap, log_dir)
-    try:
-        yield procs
-    finally:
-        procs.stop()
-
-
-async def answer(telegram: TelegramEmulator, chat_id: int, count: int, timeout: float = 60) -> Any:
+async def answer(telegram: TelegramEmulator, chat_id: int, count: int, timeout: float = 90) -> Any:
     """The bot's ``count``-th message in the chat, once it is there."""
     found = await eventually(
         lambda: len(telegram.bot_messages(chat_id)) >= count or None, timeout, interval=0.1
@@ -135,6 +126,19 @@ async def users_event(
         return next((e for e in events if isinstance(e, kind) and e.user_id == user_id), None)
 
     return await eventually(found, 60, interval=0.3)
+
+
+def red_png(size: int = 200) -> bytes:
+    """A solid red square PNG (bigger than the 90 px thumbnail Telegram adds)."""
+    row = b"\x00" + b"\xff\x00\x00" * size
+    raw = zlib.compress(row * size)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
 def three_page_pdf() -> bytes:
