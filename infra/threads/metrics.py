@@ -34,3 +34,12 @@ TOOL_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.02, 0.1, 0.5, 1.0, 5.0, 30.0, 120.0),
     registry=REGISTRY,
 )
+
+TOOL_STEP_OVERHEAD = Histogram(
+    "claudegram_tool_step_overhead_seconds",
+    "The tool runtime's own time in a tool step: from the model's tool_use in hand to the "
+    "next request ready (durable requests and outcomes, balance check, results), minus the "
+    "longest call's own work",
+    buckets=(0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.02, 0.05, 0.1),
+    registry=REGISTRY,
+)

@@ -66,6 +66,8 @@ class ToolTurn:
     spent: Decimal = Decimal(0)
     blocks: dict[str, tuple[dict[str, Any], ...]] = field(default_factory=dict)
     status: dict[str, str] = field(default_factory=dict)
+    work: float = 0.0
+    """Seconds the longest call of the last step spent in its executor (the tool's work)."""
 
 
 def charge_cost(charge: UsageChargeRequested) -> Decimal:
@@ -202,6 +204,7 @@ class ToolRuntime:
         if not notes:
             return running
         balance = await self._balance(running, turn, notes)
+        turn.work = 0.0
         await asyncio.gather(
             *(self._one(running, state, turn, note, balance, commit) for note in notes)
         )
@@ -290,6 +293,7 @@ class ToolRuntime:
             now=at,
             progress=progress,
         )
+        work_started = self.clock()
         try:
             async with asyncio.timeout(tool.timeout):
                 result = await tool.run(tool_input, ctx)
@@ -302,6 +306,8 @@ class ToolRuntime:
         except Exception as exc:
             log.exception("tool crashed", extra={"fields": {"tool": note.tool_name}})
             return fail("internal", f"the tool crashed: {type(exc).__name__}: {exc}")
+        finally:
+            turn.work = max(turn.work, self.clock() - work_started)
         if result.is_error:
             return fail(result.error_class, result.output, quantities=result.quantities)
         if result.blocks:

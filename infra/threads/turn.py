@@ -50,6 +50,7 @@ from events.thread import (
 from events.usage import Usage
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
+from infra.threads.metrics import TOOL_STEP_OVERHEAD
 from infra.threads.shield import shielded as shielded  # re-exported for the actor
 from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
 from infra.threads.tool_runtime import ToolRuntime, ToolTurn
@@ -329,6 +330,7 @@ class TurnRunner:
             content=tuple(result.content),
             tool_use_ids=tuple(str(u.get("id", "")) for u in uses),
         )
+        began = self.clock()
         requests = self.tools.requests(handle.running, step, result.content)
         await shielded(self._commit_step(handle, commit, event, requests))
         for use in uses:
@@ -349,7 +351,9 @@ class TurnRunner:
             if note.finished:
                 handle.trace.tool_finished(note.tool_use_id, ok=note.status == "completed")
         handle.action_changed.set()
-        return step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
+        messages = step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
+        TOOL_STEP_OVERHEAD.observe(max(0.0, self.clock() - began - handle.tools.work))
+        return messages
 
     async def _show_tools(self, handle: TurnHandle, every: float = 1.0) -> None:
         """While client tools run (no tokens stream then), refresh the draft with their
