@@ -1,5 +1,7 @@
 """``extended_thinking``: one long, focused think about a hard sub-problem.
 
+While it thinks, the user's draft shows the newest words of its thinking on the call's line.
+
 Offered only to models whose main call cannot think adaptively (Haiku 4.5): Sonnet and Opus
 4.6 think inside the answer itself (``/thinking``), so the tool would only add a second,
 costlier pass. The executor makes one Claude call on the conversation's model with a large
@@ -63,13 +65,13 @@ def _prompt(tool_input: Mapping[str, Any]) -> str:
 
 async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
     prompt = _prompt(tool_input)
-    thought = [0]
+    seen = [""]
 
     def on_thinking(delta: str) -> None:
-        before = thought[0] // 2000
-        thought[0] += len(delta)
-        if thought[0] // 2000 != before:
-            ctx.progress(f"thinking it through ({thought[0]:,} characters so far)")
+        # the draft's line for this call shows the newest words of the thinking, live
+        seen[0] = (seen[0] + delta)[-200:]
+        tail = " ".join(seen[0].split())[-55:]
+        ctx.progress(f"thinking it through: …{tail}")
 
     reply = await ctx.claude.create(
         {
