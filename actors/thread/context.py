@@ -1,5 +1,6 @@
 """Building the Messages API request of a turn: system prompt and personality, the history
-trimmed to the model's context window, prompt-caching breakpoints, thinking.
+trimmed to the model's context window, prompt-caching breakpoints (placed by
+:mod:`actors.thread.cache_points`), thinking.
 
 Token counts are estimated (about 3.5 characters per token, a flat rate per image/PDF page
 set), on the safe side of the API's tokenizer; a request the API still finds too long fails
@@ -8,11 +9,20 @@ as ``context_overflow`` with a hint to start over.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any, Final
 
+from actors.billing.pricing import PRICE_TABLES
+from actors.thread.cache_points import (
+    CacheTtl,
+    choose_ttl,
+    place_cache_breakpoints,
+    recent_gaps,
+)
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
 from actors.thread.thinking import ThinkingPlan, plan_thinking
@@ -26,7 +36,6 @@ CHARS_PER_TOKEN: Final = 3.5
 FILE_TOKENS: Final = 1_600
 SAFETY_MARGIN_TOKENS: Final = 1_024
 MIN_THINKING_BUDGET: Final = 1_024
-CACHE: Final = {"type": "ephemeral"}
 
 ContentBlock = dict[str, Any]
 
@@ -88,10 +97,27 @@ class TurnRequest:
     max_tokens: int
     thinking_budget: int | None
     thinking_level: str = "off"
+    cache_ttl: CacheTtl = "5m"
 
     @property
     def thinking(self) -> bool:
         return "thinking" in self.kwargs
+
+    def step_kwargs(self, continuation: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+        """The arguments of a later step of the turn: the history, then ``continuation``
+        (the steps so far: tool uses and results, a paused or cut-off answer), with the
+        breakpoints placed again so this step reads what the previous one wrote."""
+        kwargs = dict(self.kwargs)
+        tools, system, messages = place_cache_breakpoints(
+            kwargs.get("tools") or (),
+            kwargs["system"],
+            [*kwargs["messages"], *continuation],
+            self.cache_ttl,
+        )
+        kwargs["system"], kwargs["messages"] = system, messages
+        if tools:
+            kwargs["tools"] = tools
+        return kwargs
 
 
 def plan_output(
@@ -184,10 +210,24 @@ def trim_history(items: Sequence[HistoryItem], budget: int) -> tuple[list[Histor
     return kept, total
 
 
-def _mark_cache(message: dict[str, Any]) -> None:
-    content = message["content"]
-    if isinstance(content, list) and content:
-        content[-1] = {**content[-1], "cache_control": CACHE}
+def price_ratios(model: str) -> dict[str, Decimal]:
+    """Cache write/read prices relative to input for ``model`` (the latest price table);
+    the API's usual 1.25 / 2 / 0.1 for a model the table does not know."""
+    price = PRICE_TABLES[-1].models.get(model)
+    if price is None or not price.input:
+        return {"write_5m": Decimal("1.25"), "write_1h": Decimal("2"), "read": Decimal("0.1")}
+    return {
+        "write_5m": price.cache_write_5m / price.input,
+        "write_1h": price.cache_write_1h / price.input,
+        "read": price.cache_read / price.input,
+    }
+
+
+def cache_ttl_for(model: str, kept: Sequence[HistoryItem], context_tokens: int) -> CacheTtl:
+    """The prompt-cache lifetime of this turn for the thread's pace (cache_points rule)."""
+    gaps = recent_gaps([item.sent_at for item in kept if item.role == "user"])
+    newest = sum(estimate_item_tokens(item) for item in kept[-2:])
+    return choose_ttl(gaps, prefix_tokens=context_tokens, new_tokens=newest, **price_ratios(model))
 
 
 def build_request(
@@ -204,45 +244,47 @@ def build_request(
 ) -> TurnRequest:
     """The request for the next model call of the running turn.
 
-    Breakpoints: the system prompt (stable for the whole thread), the end of the previous
-    exchange (read back by this call) and the end of this input (written for the next).
-    ``continuation`` holds the messages that continue a turn after max_tokens/pause_turn.
-    ``tools`` is the ``tools`` list offered to the model (the registry's definitions),
-    ``betas`` the beta headers they need; thinking follows ``thinking_level`` (else the
-    fixed ``thinking_budget``).
+    ``tools`` are offered as given (``betas``: the beta headers they need); prompt-cache
+    breakpoints go after the tools, the system prompt, the turn's input (or the previous
+    turn's) and the last message, all with the lifetime cheaper for the thread's pace (see
+    :mod:`actors.thread.cache_points`). Thinking follows ``thinking_level`` (else the fixed
+    ``thinking_budget``). ``continuation`` holds the messages that continue a turn (tool
+    steps, max_tokens, pause_turn); a later step's arguments are
+    :meth:`TurnRequest.step_kwargs`.
     """
     system = system_prompt(personality, [str(t.get("name", "")) for t in tools])
     plan = plan_output(model, thinking_level, thinking_budget)
     max_tokens = plan.max_tokens
-    budget = context_budget(model, max_tokens, system)
+    tool_tokens = sum(estimate_text_tokens(json.dumps(tool, default=str)) for tool in tools)
+    budget = context_budget(model, max_tokens, system) - tool_tokens
     kept, history_tokens = trim_history(state.history, budget)
     messages = history_messages(kept, file_blocks or {})
     if not messages:
         messages = [{"role": "user", "content": [{"type": "text", "text": "(empty message)"}]}]
-    _mark_cache(messages[-1])
-    if len(messages) >= 3:
-        _mark_cache(messages[-2])
-    messages.extend(dict(m) for m in continuation)
+    context_tokens = history_tokens + estimate_text_tokens(system) + tool_tokens
+    ttl = cache_ttl_for(model, kept, context_tokens)
     kwargs: dict[str, Any] = {
         "model": model,
         "max_tokens": max_tokens,
-        "system": [{"type": "text", "text": system, "cache_control": CACHE}],
+        "system": [{"type": "text", "text": system}],
         "messages": messages,
     }
     kwargs.update(plan.params)
     if tools:
-        kwargs["tools"] = [dict(t) for t in tools]  # the registry's order: a stable prefix
+        kwargs["tools"] = [dict(tool) for tool in tools]
     all_betas = sorted({*betas, *plan.betas(with_tools=bool(tools))})
     if all_betas:
         kwargs["betas"] = all_betas  # sent as the anthropic-beta header
-    return TurnRequest(
+    request = TurnRequest(
         kwargs=kwargs,
-        context_tokens=history_tokens + estimate_text_tokens(system),
+        context_tokens=context_tokens,
         history_items=len(kept),
         max_tokens=max_tokens,
         thinking_budget=plan.budget_tokens,
         thinking_level=plan.level,
+        cache_ttl=ttl,
     )
+    return replace(request, kwargs=request.step_kwargs(continuation))
 
 
 def continuation_messages(

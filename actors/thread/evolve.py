@@ -57,7 +57,13 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
     """Apply one thread event (a tool call event updates the running turn; files: no change)."""
     if isinstance(event, UserMessageAccepted):
         m = event.message
-        item = HistoryItem(role="user", text=m.text, message_ids=(m.message_id,), files=files_of(m))
+        item = HistoryItem(
+            role="user",
+            text=m.text,
+            message_ids=(m.message_id,),
+            files=files_of(m),
+            sent_at=m.sent_at,
+        )
         return replace(state, history=bounded((*state.history, item)))
     if isinstance(event, TurnStarted):
         started = RunningTurn(

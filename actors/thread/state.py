@@ -8,6 +8,7 @@ inbox commands, so a redelivered command is recognised and changes nothing.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Final, Literal
 
 import msgspec
@@ -37,6 +38,8 @@ class HistoryItem(msgspec.Struct, frozen=True, kw_only=True):
     message_ids: tuple[int, ...] = ()
     files: tuple[FileNote, ...] = ()
     turn_id: str | None = None
+    sent_at: datetime | None = None
+    """When the user sent it (user items; None in states stored before this field)."""
 
 
 class ToolCallNote(msgspec.Struct, frozen=True, kw_only=True):

@@ -355,9 +355,13 @@ class ThreadActor:
         refresher = asyncio.create_task(self._refresh_slot(handle))
 
         async def commit(
-            events: Sequence[ThreadEvent], charges: Sequence[UsageChargeRequested]
+            events: Sequence[ThreadEvent],
+            charges: Sequence[UsageChargeRequested],
+            /,
+            *,
+            publish_later: bool = False,
         ) -> ThreadState:
-            return await self._commit(mailbox, events, charges)
+            return await self._commit(mailbox, events, charges, publish_later=publish_later)
 
         try:
             await self.runner.run(handle, commit)

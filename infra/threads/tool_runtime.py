@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from actors.billing.pricing import PricingError, price
 from actors.thread import tool_events
@@ -49,7 +49,22 @@ from infra.views import BalanceReader
 
 log = logging.getLogger(__name__)
 
-Commit = Callable[[Sequence[ThreadEvent], Sequence[UsageChargeRequested]], Awaitable[ThreadState]]
+
+class Commit(Protocol):
+    """Make events (and their charges) durable; returns the thread's state after them.
+
+    With ``publish_later`` only the state write (which holds them as the outbox) is waited
+    for; the records are published in the background and the thread's next commit waits for
+    that first (see ``ThreadActor._commit``)."""
+
+    def __call__(
+        self,
+        events: Sequence[ThreadEvent],
+        charges: Sequence[UsageChargeRequested],
+        /,
+        *,
+        publish_later: bool = False,
+    ) -> Awaitable[ThreadState]: ...
 
 
 @dataclass(slots=True)
@@ -205,11 +220,16 @@ class ToolRuntime:
             return running
         balance = await self._balance(running, turn, notes)
         turn.work = 0.0
-        await asyncio.gather(
+        states = await asyncio.gather(
             *(self._one(running, state, turn, note, balance, commit) for note in notes)
         )
-        latest = await commit([], [])
-        return latest.running if latest.running is not None else running
+        # commits are serialised: the newest state has the most finished calls
+        latest = max(
+            (s.running for s in states if s.running is not None),
+            key=lambda r: sum(c.finished for c in r.tool_calls),
+            default=None,
+        )
+        return latest if latest is not None else running
 
     async def _balance(
         self, running: RunningTurn, turn: ToolTurn, notes: Sequence[ToolCallNote]
@@ -230,7 +250,7 @@ class ToolRuntime:
         note: ToolCallNote,
         balance: Decimal | None,
         commit: Commit,
-    ) -> None:
+    ) -> ThreadState:
         started = self.clock()
         at = self.now()
         event = await self._execute(running, state, turn, note, balance, at)
@@ -240,7 +260,12 @@ class ToolRuntime:
         TOOL_CALLS.labels(note.tool_name, outcome).inc()
         charge = tool_events.tool_charge(event)
         turn.status.pop(note.tool_use_id, None)
-        await shielded(commit([event], [charge] if charge else []))
+        # durable before the next model call (a finished call is never run again); the
+        # publish overlaps that call
+        after: ThreadState = await shielded(
+            commit([event], [charge] if charge else [], publish_later=True)
+        )
+        return after
 
     async def _execute(
         self,

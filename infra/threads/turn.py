@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -53,7 +53,7 @@ from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult
 from infra.threads.metrics import TOOL_STEP_OVERHEAD
 from infra.threads.shield import shielded as shielded  # re-exported for the actor
 from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
-from infra.threads.tool_runtime import ToolRuntime, ToolTurn
+from infra.threads.tool_runtime import Commit, ToolRuntime, ToolTurn
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,6 @@ DEFAULT_MAX_ITERATIONS: Final = 25
 CAP_NOTE: Final = "\n\n_(stopped after {n} tool steps)_"
 CONTINUE_REASONS: Final = ("max_tokens", "pause_turn")
 STOPPED_SUFFIX: Final = "\n\n⏹ _stopped_"
-
-Commit = Callable[[Sequence[ThreadEvent], Sequence[UsageChargeRequested]], Awaitable[ThreadState]]
 
 
 @dataclass(slots=True)
@@ -200,8 +198,7 @@ class TurnRunner:
         lengths = 0
         while True:
             step += 1
-            kwargs = dict(base.kwargs)
-            kwargs["messages"] = base.kwargs["messages"] + continuation
+            kwargs = base.step_kwargs(continuation)
             if "tools" in kwargs and step >= cap:
                 kwargs["tool_choice"] = {"type": "none"}  # the last call must answer
             handle.progress = StreamProgress()
@@ -272,9 +269,13 @@ class TurnRunner:
         """``commit`` that also counts what the turn charged (the paid-tool balance check)."""
 
         async def tracked(
-            events: Sequence[ThreadEvent], charges: Sequence[UsageChargeRequested]
+            events: Sequence[ThreadEvent],
+            charges: Sequence[UsageChargeRequested],
+            /,
+            *,
+            publish_later: bool = False,
         ) -> ThreadState:
-            state = await commit(events, charges)
+            state = await commit(events, charges, publish_later=publish_later)
             ToolRuntime.track(handle.tools, charges)
             return state
 
@@ -375,8 +376,10 @@ class TurnRunner:
         event: AssistantMessageCompleted,
         extra: Sequence[ThreadEvent] = (),
     ) -> None:
+        """Commit a step the turn continues after; with ``extra`` (its tool requests) only the
+        state write is waited for: it is what must be durable before a call runs."""
         charge = usage_charge(event, user_id=handle.user_id, turn_id=handle.running.turn_id)
-        state = await commit([event, *extra], [charge] if charge else [])
+        state = await commit([event, *extra], [charge] if charge else [], publish_later=bool(extra))
         handle.text_done += event.text
         handle.progress = StreamProgress()
         if state.running is not None:

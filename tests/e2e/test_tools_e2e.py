@@ -61,7 +61,7 @@ async def _ready(
     await _fund(publisher, chat_id)
     telegram.send_text(chat_id, "ready?")
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + 90
+    deadline = loop.time() + 240  # three processes start on a shared machine
     while not telegram.bot_messages(chat_id):
         if procs.worker.proc is not None and procs.worker.proc.poll() is not None:
             raise RuntimeError(f"worker exited:\n{procs.worker.log_tail()}")

@@ -204,6 +204,10 @@ async def test_pause_turn_and_its_continuation(
     assert result.tool_use_id == paused.content[0].id  # type: ignore[union-attr]
     assert text.type == "text"
     assert resumed.stop_reason == "end_turn"
+    messages += [{"role": "assistant", "content": blocks_of(resumed)}]
+    messages.append({"role": "user", "content": "thanks"})
+    after = await anthropic_client.messages.create(model=MODEL, max_tokens=500, messages=messages)
+    assert after.content[0].type == "text"  # the paused answer and its continuation are one
 
 
 async def test_redacted_thinking_round_trip(

@@ -13,7 +13,8 @@ Matchers of a Reply (all optional, all must hold):
 
 - ``model``: the request's model id;
 - ``contains``: a substring of the turn's user text, i.e. the text of the last user message
-  that has text (a request answering tool results still matches its turn's input);
+  that has text and no tool results (a request answering tool results still matches its
+  turn's input);
 - ``answers``: the kind of request -- ``"user"`` (a fresh user input), ``"tool_result"``
   (the last message is a user message with tool_result blocks) or ``"continuation"`` (the
   last message is the assistant's: a pause_turn continuation or a prefill).
@@ -51,8 +52,9 @@ Rules the emulator enforces like the API (HTTP 400 ``invalid_request_error`` wit
 a tool_result whose tool_use is not in the previous assistant message; tool_use ids without
 their tool_result in the next message; thinking/redacted_thinking blocks altered (their
 signature/data is checked) or, with thinking on, dropped from the latest assistant message
-of a tool loop; invalid tools (name pattern, duplicate names, an input_schema that is not a
-JSON Schema object); more than 4 cache_control breakpoints; a 1h breakpoint after a 5m one.
+of a tool loop; thinking with a tool_choice forcing a tool; invalid tools (name pattern,
+duplicate names, an input_schema that is not a JSON Schema object); more than 4
+cache_control breakpoints; a 1h breakpoint after a 5m one.
 
 Prompt cache (:class:`PromptCache`), as the API's: a breakpoint writes the prefix ending at
 its block (tools, then system, then messages; cache_control markers are not part of it); a

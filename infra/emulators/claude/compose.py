@@ -69,44 +69,7 @@ def compose_message(
         stop_reason = "tool_use"
     else:
         stop_reason = "end_turn"
-    scripted = reply.usage
-    cache_creation = (
-        scripted.cache_creation_input_tokens
-        if scripted.cache_creation_input_tokens is not None
-        else cache.creation
-    )
-    cache_read = (
-        scripted.cache_read_input_tokens
-        if scripted.cache_read_input_tokens is not None
-        else cache.read
-    )
-    if scripted.input_tokens is not None:
-        input_tokens = scripted.input_tokens
-    else:
-        input_tokens = max(1, input_estimate - cache_creation - cache_read)
-    output_tokens = (
-        scripted.output_tokens
-        if scripted.output_tokens is not None
-        else max(1, max_tokens - budget)
-    )
-    if scripted.cache_creation_input_tokens is not None:
-        creation_split = {
-            "ephemeral_5m_input_tokens": cache_creation,
-            "ephemeral_1h_input_tokens": 0,
-        }
-    else:
-        creation_split = {
-            "ephemeral_5m_input_tokens": cache.creation_5m,
-            "ephemeral_1h_input_tokens": cache.creation_1h,
-        }
-    usage: dict[str, Any] = {
-        "input_tokens": input_tokens,
-        "cache_creation_input_tokens": cache_creation,
-        "cache_read_input_tokens": cache_read,
-        "cache_creation": creation_split,
-        "output_tokens": output_tokens,
-        "service_tier": "standard",
-    }
+    usage = _usage(reply, cache, input_estimate, output_estimate=max(1, max_tokens - budget))
     if any(server_uses.values()):
         usage["server_tool_use"] = {
             "web_search_requests": server_uses["web_search"],
@@ -121,6 +84,45 @@ def compose_message(
         "stop_reason": stop_reason,
         "stop_sequence": None,
         "usage": usage,
+    }
+
+
+def _usage(
+    reply: Reply, cache: CacheOutcome, input_estimate: int, *, output_estimate: int
+) -> dict[str, Any]:
+    """Usage of the reply: scripted figures win; otherwise the estimate and the cache's
+    outcome (input is what the cache neither read nor wrote)."""
+    scripted = reply.usage
+    creation = (
+        scripted.cache_creation_input_tokens
+        if scripted.cache_creation_input_tokens is not None
+        else cache.creation
+    )
+    read = (
+        scripted.cache_read_input_tokens
+        if scripted.cache_read_input_tokens is not None
+        else cache.read
+    )
+    if scripted.cache_creation_input_tokens is not None:
+        split = {"ephemeral_5m_input_tokens": creation, "ephemeral_1h_input_tokens": 0}
+    else:
+        split = {
+            "ephemeral_5m_input_tokens": cache.creation_5m,
+            "ephemeral_1h_input_tokens": cache.creation_1h,
+        }
+    return {
+        "input_tokens": (
+            scripted.input_tokens
+            if scripted.input_tokens is not None
+            else max(0, input_estimate - creation - read)
+        ),
+        "cache_creation_input_tokens": creation,
+        "cache_read_input_tokens": read,
+        "cache_creation": split,
+        "output_tokens": (
+            scripted.output_tokens if scripted.output_tokens is not None else output_estimate
+        ),
+        "service_tier": "standard",
     }
 
 

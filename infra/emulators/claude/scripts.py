@@ -183,7 +183,7 @@ class Reply(msgspec.Struct, kw_only=True):
     failure: Failure | None = None
     # matching: the script is used only for requests that satisfy all of these
     model: str | None = None
-    contains: str | None = None  # substring of the turn's user text (see turn_text)
+    contains: str | None = None  # substring of the turn's user text (rules.turn_text)
     answers: RequestKind | None = None  # the kind of request (see RequestKind)
 
 

@@ -45,6 +45,7 @@ from .scripts import (
     text_reply,
     tool_loop,
 )
+from .validation import RuleViolation, Thoughts, check_request
 
 MODELS = {
     "claude-haiku-4-5-20251001": ("Claude Haiku 4.5", 200_000),
@@ -87,7 +88,7 @@ class ClaudeEmulator:
         *,
         api_keys: set[str] | None = None,
         context_window: int = 200_000,
-        cache_minimum_tokens: int = 1024,
+        cache_minimum_tokens: int | None = None,
         files_beta_required: bool = False,
         record: bool = True,
     ) -> None:
@@ -98,7 +99,8 @@ class ClaudeEmulator:
         self.scripts: list[Reply] = []
         self.requests: list[RecordedRequest] = []
         self.files = FileStore()
-        self.cache = PromptCache(minimum_tokens=cache_minimum_tokens)
+        self.cache = PromptCache(minimum_tokens=cache_minimum_tokens)  # None: per model
+        self.thoughts = Thoughts()
         self.clock: Callable[[], float] = time.monotonic
         self._ids = itertools.count(1)
         self._request_seen = asyncio.Event()
@@ -178,11 +180,14 @@ class ClaudeEmulator:
         self.files.files[file_id].expires_at = datetime.now(UTC) - timedelta(seconds=1)
 
     def reset(self) -> None:
-        """Drop scripts, recorded requests, files and the prompt cache."""
+        """Drop scripts, recorded requests, files, the prompt cache and issued thinking;
+        the clock is the real one again."""
         self.scripts.clear()
         self.requests.clear()
         self.files = FileStore()
         self.cache.entries.clear()
+        self.thoughts = Thoughts()
+        self.clock = time.monotonic
 
     async def wait_for_requests(
         self, count: int, timeout: float = 5.0, path: str = "/v1/messages"
@@ -272,6 +277,10 @@ class ClaudeEmulator:
                     f"messages.{i}.role: Input should be 'user' or 'assistant'",
                 )
         self._check_files(messages)
+        try:
+            check_request(body, self.thoughts)
+        except RuleViolation as e:
+            raise ApiError(400, "invalid_request_error", str(e)) from None
         return body
 
     def _check_files(self, value: Any) -> None:
@@ -351,6 +360,7 @@ class ClaudeEmulator:
                 cache=cache,
                 pending_server_tool=pending_server_tool(body),
             )
+            self.thoughts.issue(message["content"])
         except ApiError as e:
             return self._error(e)
         if body.get("stream"):
