@@ -45,6 +45,8 @@ MIN_GAPS: Final = 1
 """With fewer gaps than this there is no pace to go by: the default 5-minute lifetime."""
 FIVE_MINUTES: Final = 300.0
 ONE_HOUR: Final = 3600.0
+UNMARKABLE: Final = ("thinking", "redacted_thinking")
+"""Blocks the API does not let carry cache_control (nor may an empty text block)."""
 
 
 def cache_control(ttl: CacheTtl) -> dict[str, str]:
@@ -112,8 +114,13 @@ def place_cache_breakpoints(
     marked = [i for i in (anchor_index(new_messages, last), last) if i is not None and i >= 0]
     for index in marked:
         content = new_messages[index]["content"]
-        if content:
-            content[-1]["cache_control"] = mark
+        markable = [
+            b
+            for b in content
+            if b.get("type") not in UNMARKABLE and (b.get("type") != "text" or b.get("text"))
+        ]
+        if markable:
+            markable[-1]["cache_control"] = mark
     return new_tools, new_system, new_messages
 
 

@@ -251,3 +251,32 @@ async def test_thinking_with_a_forced_tool(anthropic_client: AsyncAnthropic) -> 
         tool_choice={"type": "any"},
         messages=[{"role": "user", "content": "q"}],
     )
+
+
+async def test_valid_tools_are_accepted(anthropic_client: AsyncAnthropic) -> None:
+    """Custom tools with nested schemas and versioned server tools pass the checks."""
+    nested = {
+        "name": "plan",
+        "input_schema": {
+            "type": "object",
+            "properties": {
+                "steps": {"type": "array", "items": {"type": "string"}},
+                "mode": {"enum": ["a", "b"]},
+                "when": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+            },
+            "required": ["steps"],
+            "additionalProperties": False,
+        },
+    }
+    message = await anthropic_client.messages.create(
+        model=MODEL,
+        max_tokens=100,
+        tools=[
+            nested,  # type: ignore[list-item]
+            {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
+            {"type": "web_fetch_20250910", "name": "web_fetch"},  # type: ignore[list-item]
+            {"type": "text_editor_20250728", "name": "str_replace_based_edit_tool"},
+        ],
+        messages=[{"role": "user", "content": "q"}],
+    )
+    assert message.content

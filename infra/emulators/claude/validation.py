@@ -25,9 +25,9 @@ from .rules import redacted_data_valid, signature_for
 
 MAX_BREAKPOINTS: Final = 4
 TOOL_NAME: Final = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
-SERVER_TOOL_TYPE: Final = re.compile(
-    r"^(web_search|web_fetch|code_execution|bash|text_editor)_\d{8}$"
-)
+VERSIONED_TOOL_TYPE: Final = re.compile(r"^[a-z_]+_\d{8}$")
+NAMED_AS_TYPE: Final = ("web_search", "web_fetch", "code_execution")
+"""Versioned tool types whose name must be the type without its date."""
 SERVER_RESULTS: Final = ("web_search_tool_result", "web_fetch_tool_result")
 THINKING_KINDS: Final = ("thinking", "redacted_thinking")
 JSON_TYPES: Final = frozenset({"string", "number", "integer", "boolean", "object", "array", "null"})
@@ -234,12 +234,12 @@ def check_tools(tools: Any) -> None:
         name = str(tool.get("name", ""))
         if kind in (None, "custom"):
             _check_custom_tool(i, tool)
-        elif not isinstance(kind, str) or not SERVER_TOOL_TYPE.match(kind):
+        elif not isinstance(kind, str) or not VERSIONED_TOOL_TYPE.match(kind):
             raise RuleViolation(
                 f"tools.{i}: Input tag '{kind}' found using 'type' does not match any of the "
                 "expected tags"
             )
-        elif name != kind.rsplit("_", 1)[0]:
+        elif kind.rsplit("_", 1)[0] in NAMED_AS_TYPE and name != kind.rsplit("_", 1)[0]:
             raise RuleViolation(
                 f"tools.{i}.{kind}.name: Input should be '{kind.rsplit('_', 1)[0]}'"
             )

@@ -198,3 +198,13 @@ def test_a_prefill_is_not_marked() -> None:
         "messages.0.0",
         "messages.1.0",
     ]
+
+
+def test_thinking_and_empty_text_are_never_marked() -> None:
+    """The breakpoint goes on the last block that may carry one."""
+    thinking = {"type": "thinking", "thinking": "t", "signature": "s"}
+    answer = {"role": "assistant", "content": [{"type": "text", "text": "x"}, thinking]}
+    paused = [text("user", "a"), answer]
+    _, _, placed = place_cache_breakpoints([], [], paused)
+    assert "cache_control" in placed[1]["content"][0]
+    assert "cache_control" not in placed[1]["content"][1]
