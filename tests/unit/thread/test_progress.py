@@ -1,12 +1,17 @@
-"""What the user sees of a turn's work: the draft header, the final trace, chat actions."""
+"""What the user sees of a turn's work (draft header, final trace, chat actions) and what the
+model is offered (tools per model, their guidance and beta headers)."""
 
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from actors.thread.context import build_request
 from actors.thread.markdown_v2 import to_markdown_v2
 from actors.thread.progress import TurnTrace, chat_action_for
+from actors.thread.state import HistoryItem, ThreadState
+from actors.thread.tools.catalog import default_registry
+from events.usage import HAIKU, SONNET
 from infra.emulators.telegram.markdown_v2 import parse_markdown_v2
 
 SEARCH_CALL = {
@@ -122,3 +127,24 @@ def test_draft_header_always_parses(thinking: str, queries: list[str]) -> None:
     header = trace.draft_header_v2()
     if header:
         parse_markdown_v2(header)
+
+
+def test_offered_tools_follow_the_model_and_bring_their_guidance_and_betas() -> None:
+    """Haiku is offered extended_thinking, Sonnet not; web_fetch's beta is requested; the
+    system prompt has one guidance line per offered tool."""
+    registry = default_registry()
+    assert "extended_thinking" in [t["name"] for t in registry.definitions(HAIKU)]
+    assert "extended_thinking" not in [t["name"] for t in registry.definitions(SONNET)]
+    assert registry.betas(SONNET) == ("web-fetch-2025-09-10",)
+    state = ThreadState(key="1:0", history=(HistoryItem(role="user", text="hi"),))
+    request = build_request(
+        state,
+        model=SONNET,
+        personality=None,
+        tools=registry.definitions(SONNET),
+        betas=registry.betas(SONNET),
+    )
+    system = request.kwargs["system"][0]["text"]
+    assert "- web_search for anything recent" in system
+    assert "extended_thinking" not in system
+    assert request.kwargs["betas"] == ["web-fetch-2025-09-10"]
