@@ -68,7 +68,7 @@ async def bot(
 ) -> AsyncIterator[Processes]:
     """The worker ready, every test user funded *before* the billing worker folds the
     ledger, then the gateway, users and billing workers started."""
-    await wait_ready(thread_worker, publisher, telegram_emulator_server, 861000, timeout=180)
+    await wait_ready(thread_worker, publisher, telegram_emulator_server, 861000, timeout=300)
     for user_id, amount in FUNDS.items():
         telegram_emulator_server.add_private_chat(user_id)
         await fund(publisher, user_id, amount)
@@ -77,7 +77,7 @@ async def bot(
     procs = start_processes(thread_worker.env, thread_worker.prefix, stack.kafka_bootstrap, log_dir)
     # the gateway is polling before the first update is sent (its start-up is slow under load)
     await eventually(
-        lambda: len(telegram_emulator_server.calls("getUpdates")) > polls, 90, interval=0.2
+        lambda: len(telegram_emulator_server.calls("getUpdates")) > polls, 300, interval=0.2
     )
     try:
         yield procs
