@@ -104,10 +104,17 @@ ThreadEvent: TypeAlias = (
     | files.FileDelivered
 )
 UserCommand: TypeAlias = (
-    users.RegistrationRequested | users.ModelChangeRequested | users.PersonalityChangeRequested
+    users.RegistrationRequested
+    | users.ModelChangeRequested
+    | users.PersonalityChangeRequested
+    | users.ThinkingChangeRequested
 )
 UserEvent: TypeAlias = (
-    users.UserRegistered | users.ProfileUpdated | users.ModelChanged | users.PersonalityChanged
+    users.UserRegistered
+    | users.ProfileUpdated
+    | users.ModelChanged
+    | users.PersonalityChanged
+    | users.ThinkingChanged
 )
 BillingCommand: TypeAlias = (
     billing.StarterCreditRequested

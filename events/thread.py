@@ -185,6 +185,9 @@ class TurnStarted(Envelope, tag="thread.turn_started", frozen=True, kw_only=True
     personality: str | None = None
     thinking_budget_tokens: int | None = None
     max_output_tokens: int
+    thinking_level: str | None = None
+    """The user's thinking level (``low``...``max``) when thinking is on; ``None``: off or
+    the operator's fixed ``thinking_budget_tokens``."""
     context_tokens_estimate: int | None = None
 
 

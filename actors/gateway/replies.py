@@ -83,6 +83,23 @@ def unknown_model() -> str:
     return "That model is not available; choose one with /model."
 
 
+def thinking_prompt() -> str:
+    return (
+        "How hard should Claude think before answering? More thinking gives better answers "
+        "to hard questions, takes longer and costs more (thinking is billed as output):"
+    )
+
+
+def thinking_chosen(level: str) -> str:
+    if level == "off":
+        return "Thinking is off. It applies from your next message."
+    return f"Thinking set to {level}. It applies from your next message."
+
+
+def unknown_thinking() -> str:
+    return "Choose one of: off, low, medium, high, max (for example /thinking high)."
+
+
 def personality_set() -> str:
     return "Personality saved. It applies from your next message."
 

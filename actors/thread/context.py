@@ -25,6 +25,7 @@ from actors.thread.cache_points import (
 )
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
+from actors.thread.thinking import ThinkingPlan, plan_thinking
 from actors.thread.tokens import estimate_tokens
 
 BASE_SYSTEM_PROMPT: Final = (
@@ -51,14 +52,43 @@ def estimate_item_tokens(item: HistoryItem) -> int:
     return estimate_text_tokens(item.text) + FILE_TOKENS * len(item.files)
 
 
-def system_prompt(personality: str | None) -> str:
+TOOL_GUIDANCE: Final[dict[str, str]] = {
+    "web_search": "web_search for anything recent, niche or checkable; cite what you use.",
+    "web_fetch": "web_fetch to read a page the user linked or a search found.",
+    "list_files": "list_files to see the files sent in this conversation and their ids.",
+    "preview_file": "preview_file to look into a file (text is free, images and PDFs cost).",
+    "analyze_image": "analyze_image to look again at an image sent earlier, by its file id.",
+    "analyze_pdf": "analyze_pdf to read pages of a PDF sent earlier, by its file id.",
+    "extended_thinking": "extended_thinking for a hard sub-problem before you answer.",
+    "self_critique": "self_critique to have a stronger reviewer check a long or risky answer.",
+    "estimate_cost": "estimate_cost before expensive work, and tell the user if it is costly.",
+}
+"""One line per tool in the system prompt (only for the tools offered)."""
+TOOLS_INTRO: Final = (
+    "You have tools. Use one when it clearly helps; answer directly when it does not. "
+    "Several independent calls may go in one step. Paid tools cost the user money, so do "
+    "not repeat a call that already answered. Use:"
+)
+
+
+def tool_guidance(tool_names: Sequence[str]) -> str:
+    lines = [f"- {TOOL_GUIDANCE[name]}" for name in tool_names if name in TOOL_GUIDANCE]
+    return TOOLS_INTRO + "\n" + "\n".join(lines) if lines else ""
+
+
+def system_prompt(personality: str | None, tool_names: Sequence[str] = ()) -> str:
+    """The system prompt: ours, tool guidance for the tools offered, then the personality."""
+    prompt = BASE_SYSTEM_PROMPT
+    guidance = tool_guidance(tool_names)
+    if guidance:
+        prompt += "\n\n" + guidance
     if personality and personality.strip():
         return (
-            BASE_SYSTEM_PROMPT
+            prompt
             + "\n\nThe user asked you to follow this personality and these instructions:\n"
             + personality.strip()
         )
-    return BASE_SYSTEM_PROMPT
+    return prompt
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +100,12 @@ class TurnRequest:
     history_items: int
     max_tokens: int
     thinking_budget: int | None
+    thinking_level: str = "off"
     cache_ttl: CacheTtl = "5m"
+
+    @property
+    def thinking(self) -> bool:
+        return "thinking" in self.kwargs
 
     def step_kwargs(self, continuation: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
         """The arguments of a later step of the turn: the history, then ``continuation``
@@ -87,6 +122,22 @@ class TurnRequest:
         if tools:
             kwargs["tools"] = tools
         return kwargs
+
+
+def plan_output(
+    model: str, thinking_level: str | None, thinking_budget: int | None
+) -> ThinkingPlan:
+    """The thinking fields and ``max_tokens`` of a turn's calls: the user's level when one is
+    set, else the operator's fixed budget (``THREAD_THINKING_BUDGET``), else no thinking."""
+    plan = plan_thinking(model, thinking_level)
+    if plan.enabled:
+        return plan
+    max_tokens, budget = plan_max_tokens(model, thinking_budget)
+    if budget is None:
+        return plan
+    return ThinkingPlan(
+        "off", max_tokens, {"thinking": {"type": "enabled", "budget_tokens": budget}}, budget
+    )
 
 
 def plan_max_tokens(model: str, thinking_budget: int | None) -> tuple[int, int | None]:
@@ -219,18 +270,23 @@ def build_request(
     thinking_budget: int | None = None,
     file_blocks: Mapping[int, Sequence[ContentBlock]] | None = None,
     continuation: Sequence[dict[str, Any]] = (),
+    thinking_level: str | None = None,
     tools: Sequence[Mapping[str, Any]] = (),
+    betas: Sequence[str] = (),
 ) -> TurnRequest:
     """The request for the next model call of the running turn.
 
-    ``tools`` are offered as given; prompt-cache breakpoints go after the tools, the system
-    prompt, the turn's input (or the previous turn's) and the last message, all with the
-    lifetime cheaper for the thread's pace (see :mod:`actors.thread.cache_points`).
-    ``continuation`` holds the messages that continue a turn (tool steps, max_tokens,
-    pause_turn); a later step's arguments are :meth:`TurnRequest.step_kwargs`.
+    ``tools`` are offered as given (``betas``: the beta headers they need); prompt-cache
+    breakpoints go after the tools, the system prompt, the turn's input (or the previous
+    turn's) and the last message, all with the lifetime cheaper for the thread's pace (see
+    :mod:`actors.thread.cache_points`). Thinking follows ``thinking_level`` (else the fixed
+    ``thinking_budget``). ``continuation`` holds the messages that continue a turn (tool
+    steps, max_tokens, pause_turn); a later step's arguments are
+    :meth:`TurnRequest.step_kwargs`.
     """
-    system = system_prompt(personality)
-    max_tokens, budget_tokens = plan_max_tokens(model, thinking_budget)
+    system = system_prompt(personality, [str(t.get("name", "")) for t in tools])
+    plan = plan_output(model, thinking_level, thinking_budget)
+    max_tokens = plan.max_tokens
     tool_tokens = sum(estimate_text_tokens(json.dumps(tool, default=str)) for tool in tools)
     budget = context_budget(model, max_tokens, system) - tool_tokens
     budget -= _files_cost(file_blocks or {}, budget)
@@ -246,16 +302,19 @@ def build_request(
         "system": [{"type": "text", "text": system}],
         "messages": messages,
     }
+    kwargs.update(plan.params)
     if tools:
         kwargs["tools"] = [dict(tool) for tool in tools]
-    if budget_tokens is not None:
-        kwargs["thinking"] = {"type": "enabled", "budget_tokens": budget_tokens}
+    all_betas = sorted({*betas, *plan.betas(with_tools=bool(tools))})
+    if all_betas:
+        kwargs["betas"] = all_betas  # sent as the anthropic-beta header
     request = TurnRequest(
         kwargs=kwargs,
         context_tokens=context_tokens,
         history_items=len(kept),
         max_tokens=max_tokens,
-        thinking_budget=budget_tokens,
+        thinking_budget=plan.budget_tokens,
+        thinking_level=plan.level,
         cache_ttl=ttl,
     )
     return replace(request, kwargs=request.step_kwargs(continuation))

@@ -22,7 +22,7 @@ from actors.thread.content import classify_message
 from actors.thread.context import (
     context_budget,
     estimate_text_tokens,
-    plan_max_tokens,
+    plan_output,
     system_prompt,
     trim_history,
 )
@@ -76,6 +76,8 @@ class Facts:
     balance: Decimal | None = None
     other_running: int = 0
     thinking_budget: int | None = None
+    thinking_level: str | None = None
+    """The user's ``/thinking`` level (None: the default, see :mod:`actors.thread.thinking`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +209,8 @@ def decide_messages(
         )
     model = effective_model(state, facts)
     personality = effective_personality(state, facts)
-    max_tokens, thinking = plan_max_tokens(model, facts.thinking_budget)
+    plan = plan_output(model, facts.thinking_level, facts.thinking_budget)
+    max_tokens = plan.max_tokens
     budget = context_budget(model, max_tokens, system_prompt(personality))
 
     usable: list[UserMessageReceived] = []
@@ -274,7 +277,8 @@ def decide_messages(
         model=model,
         input_message_ids=tuple(c.message.message_id for c in usable),
         personality=personality,
-        thinking_budget_tokens=thinking,
+        thinking_budget_tokens=plan.budget_tokens,
+        thinking_level=plan.level if plan.level != "off" else None,
         max_output_tokens=max_tokens,
         context_tokens_estimate=history_tokens + estimate_text_tokens(system_prompt(personality)),
     )

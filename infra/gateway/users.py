@@ -17,6 +17,7 @@ from actors.gateway.commands import (
     model_change_requested,
     personality_change_requested,
     registration_requested,
+    thinking_change_requested,
 )
 from events.catalog import USERS_COMMANDS, UserCommand
 from events.messages import TelegramUser
@@ -65,6 +66,11 @@ class UserCommands:
             personality_change_requested(
                 user_id=user_id, personality=personality, received_at=self._clock()
             )
+        )
+
+    async def change_thinking(self, user_id: int, level: str) -> None:
+        await self._publish(
+            thinking_change_requested(user_id=user_id, level=level, received_at=self._clock())
         )
 
     async def _publish(self, record: UserCommand) -> None:

@@ -538,6 +538,7 @@ class ThreadActor:
             balance=balance,
             other_running=other_running,
             thinking_budget=self.config.thinking_budget,
+            thinking_level=settings.thinking,
         )
 
     async def _send_notices(self, mailbox: Mailbox, notices: Sequence[Notice]) -> None:

@@ -232,6 +232,16 @@ class _Accumulator:
             if value is not None:
                 self.usage[name] = value
 
+    def finish(self, index: int) -> dict[str, Any] | None:
+        """The block at ``index`` once complete (its streamed JSON input parsed)."""
+        parts = self.json_parts.pop(index, None)
+        block = self.blocks.get(index)
+        if block is not None and parts:
+            joined = "".join(parts)
+            if joined:
+                block["input"] = json.loads(joined)
+        return block
+
     def content(self) -> list[dict[str, Any]]:
         for index, parts in self.json_parts.items():
             joined = "".join(parts)
@@ -272,8 +282,12 @@ class ClaudeClient:
         on_text: Callable[[str], None] | None = None,
         on_thinking: Callable[[str], None] | None = None,
         on_request: Callable[[], None] | None = None,
+        on_block: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> StepResult:
-        """Run one streamed call; raises :class:`ModelCallError` on any failure."""
+        """Run one streamed call; raises :class:`ModelCallError` on any failure.
+
+        ``on_block`` gets each content block when it is complete (a server tool call with
+        its input, a search result, a text block with its citations)."""
         loop = asyncio.get_running_loop()
         acc = _Accumulator()
         try:
@@ -312,6 +326,10 @@ class ClaudeClient:
                     elif kind == "content_block_start":
                         acc.block(int(event.get("index", 0)), event.get("content_block") or {})
                         deadline.reschedule(loop.time() + self.idle_timeout)
+                    elif kind == "content_block_stop":
+                        done = acc.finish(int(event.get("index", 0)))
+                        if done is not None and on_block is not None:
+                            on_block(done)
                     elif kind == "message_delta":
                         acc.message_delta(event)
                         deadline.reschedule(loop.time() + self.idle_timeout)

@@ -1,6 +1,6 @@
 """In-memory views a thread worker keeps of other actors' logs.
 
-* :class:`UserSettingsView`: each user's default model and personality, from
+* :class:`UserSettingsView`: each user's default model, personality and thinking level, from
   ``bot.users.events`` (the users actor is their single writer);
 * :class:`LedgerBalanceView`: each user's balance, the ``balance_after`` of their newest
   ``bot.billing.ledger`` entry; it implements the :class:`~infra.views.BalanceReader` port
@@ -36,7 +36,7 @@ from events.billing import LedgerEntry, OperationRejected
 from events.catalog import BILLING_LEDGER, USERS_EVENTS, BillingCommand, TopicSpec, with_prefix
 from events.codec import DecodeError, codec_for
 from events.usage import ModelId
-from events.users import ModelChanged, PersonalityChanged, UserRegistered
+from events.users import ModelChanged, PersonalityChanged, ThinkingChanged, UserRegistered
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import quote_schema
@@ -52,6 +52,7 @@ UNKNOWN: Final = -1  # the offset of a value read from nowhere
 class UserSettings:
     model: ModelId | None = None
     personality: str | None = None
+    thinking: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +103,14 @@ class UserSettingsView:
             settings.model = record.model
         elif isinstance(record, PersonalityChanged):
             settings.personality = record.personality
+        elif isinstance(record, ThinkingChanged):
+            settings.thinking = record.level
 
 
 def _settings_user(record: Any) -> int | None:
     if isinstance(record, UserRegistered):
         return record.profile.user_id
-    if isinstance(record, ModelChanged | PersonalityChanged):
+    if isinstance(record, ModelChanged | PersonalityChanged | ThinkingChanged):
         return record.user_id
     return None
 

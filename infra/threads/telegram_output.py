@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -88,20 +89,36 @@ class TelegramOutput:
     def draft_allowed(self, chat_id: int) -> bool:
         return self.gate.may_send(chat_id, self.clock())
 
-    async def draft(self, chat_id: int, thread_id: int | None, draft_id: int, text: str) -> bool:
-        """Send a draft if the chat's gate allows it now; True if sent."""
+    async def draft(
+        self,
+        chat_id: int,
+        thread_id: int | None,
+        draft_id: int,
+        text: str,
+        *,
+        header_v2: str = "",
+        header_plain: str = "",
+    ) -> bool:
+        """Send a draft if the chat's gate allows it now; True if sent.
+
+        ``header_v2`` (MarkdownV2, e.g. the thinking blockquote and tool lines) goes above
+        the answer's tail; ``header_plain`` replaces it in the plain-text fallback."""
         now = self.clock()
         if not self.gate.may_send(chat_id, now):
             return False
         self.gate.sent(chat_id, now)
-        shown = _tail(text)
+        room = TELEGRAM_LIMIT - 64 - utf16_len(header_v2)
+        shown = _tail(text, max(room, 512))
+        body = to_markdown_v2(shown) if shown.strip() else ""
+        v2 = "\n\n".join(part for part in (header_v2, body) if part)
+        plain = "\n\n".join(part for part in (header_plain, to_plain(shown)) if part.strip())
         try:
             try:
                 await self.bot.send_message_draft(
                     chat_id=chat_id,
                     draft_id=draft_id,
                     message_thread_id=thread_id or None,
-                    text=to_markdown_v2(shown),
+                    text=v2,
                     parse_mode=MARKDOWN_V2,
                     can_stop=True,
                 )
@@ -112,7 +129,7 @@ class TelegramOutput:
                     chat_id=chat_id,
                     draft_id=draft_id,
                     message_thread_id=thread_id or None,
-                    text=to_plain(shown)[-TELEGRAM_LIMIT:],
+                    text=plain[-TELEGRAM_LIMIT:],
                     parse_mode=None,
                     can_stop=True,
                 )
@@ -204,23 +221,37 @@ class TelegramOutput:
 
     # ------------------------------------------------------------------ misc
 
-    async def typing(self, chat_id: int, thread_id: int | None) -> None:
+    async def typing(self, chat_id: int, thread_id: int | None, action: str = "typing") -> None:
         try:
             await self.bot.send_chat_action(
-                chat_id=chat_id, action="typing", message_thread_id=thread_id or None
+                chat_id=chat_id, action=action, message_thread_id=thread_id or None
             )
         except TelegramAPIError as exc:
-            log.debug("typing not shown: %s", exc)
+            log.debug("chat action not shown: %s", exc)
 
     async def keep_typing(
-        self, chat_id: int, thread_id: int | None, *, every: float = 4.0, delay: float = 0.0
+        self,
+        chat_id: int,
+        thread_id: int | None,
+        *,
+        every: float = 4.0,
+        delay: float = 0.0,
+        action: Callable[[], str] | None = None,
+        changed: asyncio.Event | None = None,
     ) -> None:
-        """Show 'typing…' until cancelled (Telegram shows it for ~5 s per call)."""
+        """Show a chat action until cancelled (Telegram shows one for ~5 s per call):
+        ``action()`` names the current one (default 'typing'); setting ``changed`` re-sends
+        at once (a tool with another action started)."""
         if delay > 0:
             await asyncio.sleep(delay)
         while True:
-            await self.typing(chat_id, thread_id)
-            await asyncio.sleep(every)
+            await self.typing(chat_id, thread_id, action() if action is not None else "typing")
+            if changed is None:
+                await asyncio.sleep(every)
+                continue
+            changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), every)
 
     async def rename_topic(self, chat_id: int, thread_id: int, name: str) -> bool:
         try:
@@ -299,11 +330,11 @@ def _missing_file(name: str | None, kind: str) -> dict[str, Any]:
     }
 
 
-def _tail(text: str) -> str:
-    """A draft shows at most the last 4096 characters (the part being written)."""
-    if utf16_len(text) <= TELEGRAM_LIMIT - 64:
+def _tail(text: str, limit: int = TELEGRAM_LIMIT - 64) -> str:
+    """A draft shows at most the last ``limit`` characters (the part being written)."""
+    if utf16_len(text) <= limit:
         return text
-    return split_markdown(text, TELEGRAM_LIMIT - 64)[-1]
+    return split_markdown(text, limit)[-1]
 
 
 def _sniff_image(data: bytes) -> str:

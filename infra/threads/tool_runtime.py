@@ -115,8 +115,8 @@ class ToolRuntime:
         self.clock = clock
         self.now = now
 
-    def definitions(self) -> list[dict[str, Any]]:
-        return self.registry.definitions()
+    def definitions(self, model: str | None = None) -> list[dict[str, Any]]:
+        return self.registry.definitions(model)
 
     # ------------------------------------------------------------------ requests
 
@@ -235,8 +235,8 @@ class ToolRuntime:
     async def _balance(
         self, running: RunningTurn, turn: ToolTurn, notes: Sequence[ToolCallNote]
     ) -> Decimal | None:
-        if not any((t := self.registry.get(n.tool_name)) and t.paid for n in notes):
-            return None
+        # Every call gets the balance (an in-memory view): a free tool may still refuse its
+        # paid part (preview_file of an image) on a negative balance.
         view = await self.balances.balance(running.started.user_id) if self.balances else None
         if turn.balance_at_start is None:
             return view

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -39,6 +39,7 @@ from actors.thread.decide import (
 from actors.thread.drafts import draft_id_for
 from actors.thread.errors import ModelFailure, classify
 from actors.thread.models import TITLE_MODEL
+from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.tool_calls import client_tool_uses, continuation_of, step_messages
 from actors.thread.tool_events import server_tool_events
@@ -112,6 +113,9 @@ class TurnHandle:
     timings: Timings = field(default_factory=Timings)
     acks: list[Callable[[], None]] = field(default_factory=list)
     drafts: set[asyncio.Task[bool]] = field(default_factory=set)
+    trace: TurnTrace = field(default_factory=TurnTrace)
+    """What the user sees of the turn's work (thinking, tool lines, sources)."""
+    action_changed: asyncio.Event = field(default_factory=asyncio.Event)
     tools: ToolTurn = field(default_factory=ToolTurn)
     answered_usage: Usage | None = None
     """The whole usage of a model call that completed but whose answer was not yet committed:
@@ -157,7 +161,13 @@ class TurnRunner:
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         typing = asyncio.create_task(
-            self.telegram.keep_typing(chat_id, thread_id, delay=self.config.typing_delay)
+            self.telegram.keep_typing(
+                chat_id,
+                thread_id,
+                delay=self.config.typing_delay,
+                action=lambda: chat_action_for(handle.trace.running_tool()),
+                changed=handle.action_changed,
+            )
         )
         naming: asyncio.Task[None] | None = None
         if handle.name_topic:
@@ -188,7 +198,6 @@ class TurnRunner:
     async def _steps(self, handle: TurnHandle, commit: Commit, typing: asyncio.Task[None]) -> None:
         running = handle.running
         started = running.started
-        chat_id, thread_id = running.chat_id, running.message_thread_id or None
         commit = self._tracking(handle, commit)
         base = await self._base_request(handle)
         handle.text_done = running.text
@@ -205,25 +214,32 @@ class TurnRunner:
                 kwargs["tool_choice"] = {"type": "none"}  # the last call must answer
             handle.progress = StreamProgress()
             shown = [""]
+            handle.trace.new_step()
 
             def on_text(_: str, handle: TurnHandle = handle, shown: list[str] = shown) -> None:
-                if not drafts or not self.telegram.draft_allowed(chat_id):
-                    return
-                first = handle.progress.first_token_at
-                if first is None or self.clock() - first < self.config.first_draft_delay:
-                    return  # an answer done within this delay needs no draft
-                text = handle.text_done + handle.progress.text
-                if text.strip() and text != shown[0]:
-                    shown[0] = text
-                    task = asyncio.create_task(
-                        self.telegram.draft(chat_id, thread_id, draft_id, text)
-                    )
-                    handle.drafts.add(task)
-                    task.add_done_callback(handle.drafts.discard)
+                if drafts:
+                    self._draft(handle, draft_id, shown)
+
+            def on_thinking(
+                delta: str, handle: TurnHandle = handle, shown: list[str] = shown
+            ) -> None:
+                handle.trace.add_thinking(delta)
+                if drafts:
+                    self._draft(handle, draft_id, shown)
+
+            def on_block(
+                block: Mapping[str, Any], handle: TurnHandle = handle, shown: list[str] = shown
+            ) -> None:
+                handle.trace.block(block)
+                handle.action_changed.set()
+                if drafts:
+                    self._draft(handle, draft_id, shown)
 
             if handle.holds is not None:
                 handle.holds.reserve(handle.running, step, kwargs)
-            result = await self._call(kwargs, handle, on_text)
+            result = await self._call(
+                kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
+            )
             reason = result.stop_reason
             if reason == "tool_use" and step < cap and self._runs_tools(result):
                 continuation = continuation + await self._tool_step(handle, commit, result, step)
@@ -255,7 +271,7 @@ class TurnRunner:
                 reason,
                 result.content,
                 handle.text_done,
-                thinking=started.thinking_budget_tokens is not None,
+                thinking=base.thinking,
             )
 
     # ------------------------------------------------------------------ tools
@@ -305,7 +321,9 @@ class TurnRunner:
                 personality=started.personality,
                 thinking_budget=started.thinking_budget_tokens,
                 file_blocks=file_blocks,
-                tools=self.tools.definitions() if self.tools is not None else (),
+                thinking_level=started.thinking_level,
+                tools=self.tools.definitions(started.model) if self.tools is not None else (),
+                betas=self.tools.registry.betas(started.model) if self.tools is not None else (),
             )
         except FilesTooLarge as exc:  # refused before the call: nothing consumed
             raise ModelCallError(ModelFailure("file_too_large", str(exc))) from None
@@ -344,12 +362,40 @@ class TurnRunner:
         requests = self.tools.requests(handle.running, step, result.content)
         server = self._server_events(handle, step, result)
         await shielded(self._commit_step(handle, commit, event, [*server, *requests]))
-        handle.running = await self.tools.run_pending(
-            handle.running, handle.state, handle.tools, commit
-        )
+        for use in uses:
+            tool = self.tools.registry.get(str(use.get("name", "")))
+            raw = use.get("input")
+            tool_input = raw if isinstance(raw, Mapping) else {}
+            status = tool.status_line(tool_input) if tool else f"using {use.get('name')}"
+            handle.trace.tool_started(str(use.get("id", "")), str(use.get("name", "")), status)
+        handle.action_changed.set()
+        ticker = asyncio.create_task(self._show_tools(handle))
+        try:
+            handle.running = await self.tools.run_pending(
+                handle.running, handle.state, handle.tools, commit
+            )
+        finally:
+            ticker.cancel()
+        for note in handle.running.tool_calls:
+            if note.finished:
+                handle.trace.tool_finished(note.tool_use_id, ok=note.status == "completed")
+        handle.action_changed.set()
         messages = step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
         TOOL_STEP_OVERHEAD.observe(max(0.0, self.clock() - began - handle.tools.work))
         return messages
+
+    async def _show_tools(self, handle: TurnHandle, every: float = 1.0) -> None:
+        """While client tools run (no tokens stream then), refresh the draft with their
+        status lines about once a second."""
+        drafts = self.config.drafts and handle.state.chat_type == "private"
+        if not drafts:
+            return
+        shown = [""]
+        draft_id = draft_id_for(handle.running.turn_id)
+        while True:
+            handle.trace.statuses(handle.tools.status)
+            self._draft(handle, draft_id, shown, force=True)
+            await asyncio.sleep(every)
 
     async def _commit_step(
         self,
@@ -392,8 +438,10 @@ class TurnRunner:
             running.started.input_message_ids[-1] if running.started.input_message_ids else None
         )
         handle.answered_usage = result.usage
+        handle.trace.blocks(result.content)
+        shown = handle.trace.final_markdown(full)
         ids = await self.telegram.send_answer(
-            chat_id, thread_id, full if full.strip() else "(no answer)", reply_to=reply_to
+            chat_id, thread_id, shown if shown.strip() else "(no answer)", reply_to=reply_to
         )
         handle.timings.final_at = self.clock()
         if handle.timings.last_token_at is not None:
@@ -422,8 +470,45 @@ class TurnRunner:
         handle.finished = True
         TURNS.labels("completed").inc()
 
+    def _draft(
+        self, handle: TurnHandle, draft_id: int, shown: list[str], *, force: bool = False
+    ) -> None:
+        """Show the turn's progress (thinking, tool lines, answer so far) as a draft, when
+        the chat's gate allows one and something changed."""
+        running = handle.running
+        chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        if not self.telegram.draft_allowed(chat_id):
+            return
+        first = handle.progress.first_token_at
+        if not force and (first is None or self.clock() - first < self.config.first_draft_delay):
+            return  # an answer done within this delay needs no draft
+        text = handle.text_done + handle.progress.text
+        header = handle.trace.draft_header_v2()
+        seen = header + "\x00" + text
+        if not (text.strip() or header) or seen == shown[0]:
+            return
+        shown[0] = seen
+        task = asyncio.create_task(
+            self.telegram.draft(
+                chat_id,
+                thread_id,
+                draft_id,
+                text,
+                header_v2=header,
+                header_plain=handle.trace.draft_header_plain(),
+            )
+        )
+        handle.drafts.add(task)
+        task.add_done_callback(handle.drafts.discard)
+
     async def _call(
-        self, kwargs: dict[str, Any], handle: TurnHandle, on_text: Callable[[str], None]
+        self,
+        kwargs: dict[str, Any],
+        handle: TurnHandle,
+        on_text: Callable[[str], None],
+        *,
+        on_thinking: Callable[[str], None] | None = None,
+        on_block: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> StepResult:
         attempt = 0
         while True:
@@ -440,7 +525,12 @@ class TurnRunner:
 
             try:
                 result = await self.claude.stream(
-                    kwargs, handle.progress, on_text=on_text, on_request=on_request
+                    kwargs,
+                    handle.progress,
+                    on_text=on_text,
+                    on_thinking=on_thinking,
+                    on_request=on_request,
+                    on_block=on_block,
                 )
             except ModelCallError as exc:
                 failure = exc.failure

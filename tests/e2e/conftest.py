@@ -61,7 +61,7 @@ def worker_env(
         "THREAD_FIRST_TOKEN_TIMEOUT": "4",
         "THREAD_IDLE_TIMEOUT": "4",
         "THREAD_MODEL_RETRIES": "0",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("E2E_LOG_LEVEL", "WARNING"),
     }
     env.update(extra)
     return env

@@ -151,7 +151,9 @@ class Tool:
     * ``on_interrupt``: the crash rule (:data:`CrashRule`), a documented choice per tool;
     * ``timeout``: seconds before the call fails with ``timeout``;
     * ``status``: the one-line progress text shown while it runs ("searching the web for
-      ..."), from its input.
+      ..."), from its input;
+    * ``betas``: beta headers a request offering the tool needs (``web-fetch-...``);
+    * ``offered_to``: which models are offered it (default: all).
     """
 
     name: str
@@ -164,6 +166,11 @@ class Tool:
     on_interrupt: CrashRule = "fail"
     timeout: float = DEFAULT_TIMEOUT
     status: Callable[[Mapping[str, Any]], str] | None = None
+    betas: tuple[str, ...] = ()
+    offered_to: Callable[[ModelId], bool] | None = None
+
+    def offered(self, model: ModelId) -> bool:
+        return self.offered_to is None or self.offered_to(model)
 
     def __post_init__(self) -> None:
         if self.server and self.api_definition is None:

@@ -5,11 +5,29 @@ from __future__ import annotations
 
 from typing import Final
 
-from actors.thread.tools import estimate_cost
+from actors.thread.tools import (
+    analyze_image,
+    analyze_pdf,
+    estimate_cost,
+    extended_thinking,
+    list_files,
+    preview_file,
+    self_critique,
+    web_fetch,
+    web_search,
+)
 from actors.thread.tools.base import Tool
 from actors.thread.tools.registry import ToolRegistry
 
 BUILTIN_TOOLS: Final[tuple[Tool, ...]] = (
+    web_search.TOOL,
+    web_fetch.TOOL,
+    list_files.TOOL,
+    preview_file.TOOL,
+    analyze_image.TOOL,
+    analyze_pdf.TOOL,
+    extended_thinking.TOOL,
+    self_critique.TOOL,
     estimate_cost.TOOL,
 )  # fmt: skip
 

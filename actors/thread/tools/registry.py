@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from actors.thread.tools.base import Tool
+from events.usage import ModelId
 
 
 class ToolRegistry:
@@ -29,8 +30,16 @@ class ToolRegistry:
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 
-    def definitions(self) -> list[dict[str, Any]]:
-        return [tool.definition() for tool in self._tools.values()]
+    def definitions(self, model: ModelId | None = None) -> list[dict[str, Any]]:
+        """The ``tools`` list (for ``model``: only the tools offered to it)."""
+        return [tool.definition() for tool in self.offered(model)]
+
+    def offered(self, model: ModelId | None = None) -> list[Tool]:
+        return [t for t in self._tools.values() if model is None or t.offered(model)]
+
+    def betas(self, model: ModelId | None = None) -> tuple[str, ...]:
+        """Beta headers a request offering these tools needs (sorted, no repeats)."""
+        return tuple(sorted({b for tool in self.offered(model) for b in tool.betas}))
 
     def names(self) -> tuple[str, ...]:
         return tuple(self._tools)
