@@ -86,6 +86,7 @@ USERS_PROJECTION: Final = Projection(
         user_events.ProfileUpdated: users.profile_updated,
         user_events.ModelChanged: users.model_changed,
         user_events.PersonalityChanged: users.personality_changed,
+        user_events.ThinkingChanged: users.thinking_changed,
         **{t: users.balance_changed for t in _LEDGER_TYPES},
     },
 )

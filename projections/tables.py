@@ -16,7 +16,7 @@ USERS: Final = Table(
     "users",
     _cols(
         "user_id first_name last_name username language_code is_premium is_bot default_model"
-        " personality registered_at profile_updated_at profile_offset balance"
+        " personality thinking registered_at profile_updated_at profile_offset balance"
         " balance_updated_at last_operation_id balance_offset"
     ),
     key=("user_id",),

@@ -171,7 +171,7 @@ class ReadModelSeed:
         try:
             async with asyncio.timeout(READ_TIMEOUT):
                 found = await self.pool.fetchrow(
-                    f"SELECT balance, balance_offset, default_model, personality, profile_offset"
+                    f"SELECT balance, balance_offset, default_model, personality, thinking, profile_offset"
                     f" FROM {self.schema}.users WHERE user_id = $1",
                     user_id,
                 )
@@ -183,7 +183,7 @@ class ReadModelSeed:
         return UserRow(
             balance=found["balance"],
             balance_offset=_offset(found["balance_offset"]),
-            settings=UserSettings(found["default_model"], found["personality"]),
+            settings=UserSettings(found["default_model"], found["personality"], found["thinking"]),
             profile_offset=_offset(found["profile_offset"]),
         )
 

@@ -61,6 +61,10 @@ def _history() -> list[tuple[Any, Envelope]]:
             users.ModelChanged(**env, user_id=USERS[1], model=OPUS, previous_model=SONNET),
         )
     )
+    env = new_envelope(key=user_key(USERS[1]), producer="users-actor")
+    items.append(
+        (catalog.USERS_EVENTS, users.ThinkingChanged(**env, user_id=USERS[1], level="high"))
+    )
     return items
 
 
@@ -75,7 +79,7 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
     stack: Endpoints, broker_profile: BrokerProfile, pg_schema: str
 ) -> None:
     """With the projector's positions, the views read only the tail after them (2 records,
-    not 54), answer a user's balance and model from the read model, and a newer ledger
+    not 55), answer a user's balance and model from the read model, and a newer ledger
     entry in the tail wins over the row; without a seed they read everything from zero."""
     prefix = f"s{uuid.uuid4().hex[:8]}."
     await create_topics(stack, prefix)
@@ -102,6 +106,7 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
             assert await view.balances.balance(LATE) == Decimal(7)
             assert await view.balances.balance(USERS[2]) == Decimal(5)
             assert (await view.settings.lookup(USERS[1])).model == OPUS
+            assert (await view.settings.lookup(USERS[1])).thinking == "high"
             assert await view.balances.balance(6_399_999) is None
     finally:
         await seeded.stop()
