@@ -12,7 +12,15 @@ import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
-from infra.cli import db_cmds, demo_cmds, emulator_cmds, read_cmds, stack_cmds, topics_cmds
+from infra.cli import (
+    db_cmds,
+    demo_cmds,
+    emulator_cmds,
+    kafka_cmds,
+    read_cmds,
+    stack_cmds,
+    topics_cmds,
+)
 from infra.kafka.compat import BrokerUnreachable
 from infra.migrations import MigrationError
 from infra.settings import ConfigError
@@ -35,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     read_cmds.register(commands, topics_actions)
     emulator_cmds.register(commands)
     demo_cmds.register(commands)
+    kafka_cmds.register(commands)
     return parser
 
 

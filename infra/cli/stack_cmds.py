@@ -1,10 +1,11 @@
-"""``botctl stack up | down | status``, ``botctl config`` and the service entry points."""
+"""``botctl stack up | down | reset | status``, ``botctl config`` and the service entry points."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -32,9 +33,12 @@ def register(commands: Any) -> None:
     actions.add_parser("up", help="start the stack and print its URLs").set_defaults(
         handler=stack_up
     )
-    actions.add_parser("down", help="stop the stack and delete its data").set_defaults(
+    actions.add_parser("down", help="stop the stack, keeping its data").set_defaults(
         handler=stack_down
     )
+    reset = actions.add_parser("reset", help="stop the stack and delete all its data")
+    reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    reset.set_defaults(handler=stack_reset)
     actions.add_parser("status", help="show each service and its health").set_defaults(
         handler=stack_status
     )
@@ -56,7 +60,7 @@ async def stack_up(args: argparse.Namespace) -> int:
         print("service URLs are configured; the embedded stack is not used")
         return 0
     started = time.monotonic()
-    state = await EmbeddedStack(settings.state_dir).start()
+    state = await EmbeddedStack(settings.state_dir, settings=settings).start()
     print(f"stack healthy in {time.monotonic() - started:.1f}s")
     print(f"KAFKA_BOOTSTRAP_SERVERS={state.kafka_bootstrap}")
     print(f"DATABASE_URL={state.database_url}")
@@ -65,13 +69,44 @@ async def stack_up(args: argparse.Namespace) -> int:
 
 
 async def stack_down(args: argparse.Namespace) -> int:
-    stopped = EmbeddedStack(load_settings().state_dir).stop()
+    settings = load_settings()
+    stopped = EmbeddedStack(settings.state_dir, settings=settings).stop()
     print("stopped: " + ", ".join(stopped) if stopped else "the stack was not running")
+    if stopped:
+        print("data kept (`botctl stack up` resumes it, `botctl stack reset` deletes it)")
+    return 0
+
+
+async def stack_reset(args: argparse.Namespace) -> int:
+    """Delete the stack's data, after a yes on a terminal (or ``--yes``)."""
+    settings = load_settings()
+    stack = EmbeddedStack(settings.state_dir, settings=settings)
+    existing = [p for p in stack.data_paths() if p.exists()]
+    if not existing and stack.load() is None:
+        print("nothing to reset: the embedded stack has no data")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(
+                "botctl: error: `stack reset` deletes every topic, balance and conversation; "
+                "confirm on a terminal or pass --yes",
+                file=sys.stderr,
+            )
+            return 2
+        where = ", ".join(str(p) for p in existing)
+        question = f"Delete all data of the embedded stack ({where})? [y/N] "
+        answer = await asyncio.to_thread(input, question)
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    deleted = stack.reset()
+    print("deleted: " + ", ".join(str(p) for p in deleted) if deleted else "nothing to delete")
     return 0
 
 
 async def stack_status(args: argparse.Namespace) -> int:
-    statuses = await EmbeddedStack(load_settings().state_dir).status()
+    settings = load_settings()
+    statuses = await EmbeddedStack(settings.state_dir, settings=settings).status()
     if not statuses:
         print("the embedded stack is not running")
         return 1
@@ -169,4 +204,4 @@ async def run_all(args: argparse.Namespace) -> int:
         return await supervise(children, env, stop)
     finally:
         if endpoints.embedded:
-            EmbeddedStack(settings.state_dir).stop()
+            EmbeddedStack(settings.state_dir, settings=settings).stop()
