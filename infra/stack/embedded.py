@@ -395,8 +395,8 @@ class EmbeddedStack:
         return stopped
 
     def data_paths(self) -> list[Path]:
-        """Every folder holding this stack's data (existing or not)."""
-        paths = [self.state_dir / "kafka", self.state_dir / "postgres", self.state_dir / "logs"]
+        """Every folder holding this stack's data, existing or not (the logs are not data)."""
+        paths = [self.state_dir / "kafka", self.state_dir / "postgres"]
         outside = pg_data_dir(self.state_dir, _pg_user())
         if outside not in paths:
             paths += [outside, outside.with_suffix(".owner")]

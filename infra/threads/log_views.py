@@ -29,7 +29,7 @@ from events.catalog import BILLING_LEDGER, USERS_EVENTS, TopicSpec, with_prefix
 from events.codec import DecodeError, codec_for
 from events.usage import ModelId
 from events.users import ModelChanged, PersonalityChanged, UserRegistered
-from infra.kafka.clients import make_consumer
+from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
 
 log = logging.getLogger(__name__)
@@ -106,10 +106,7 @@ class LogViews:
         await self._consumer.start()
         partitions: list[TopicPartition] = []
         for name in self._specs:
-            found = self._consumer.partitions_for_topic(name)
-            if not found:
-                await self._consumer.force_metadata_update()  # type: ignore[no-untyped-call]
-                found = self._consumer.partitions_for_topic(name) or set()
+            found = await refresh_partitions(self._consumer, name, timeout=30.0)
             partitions.extend(TopicPartition(name, p) for p in sorted(found))
         self._consumer.assign(partitions)
         await self._consumer.seek_to_beginning(*partitions)

@@ -57,11 +57,11 @@ def test_stack_up_status_down_leaves_no_process(tmp_path: Path) -> None:
     refused = botctl("stack", "reset", state_dir=tmp_path)
     assert refused.returncode == 2
     assert "confirm on a terminal or pass --yes" in refused.stderr
-    assert (tmp_path / "logs").exists()
+    assert (tmp_path / "postgres").exists() or (tmp_path / "kafka").exists()
     reset = botctl("stack", "reset", "--yes", state_dir=tmp_path)
     assert reset.returncode == 0, reset.stderr
     assert "deleted:" in reset.stdout
-    assert not (tmp_path / "logs").exists()
+    assert not (tmp_path / "postgres").exists()
     assert not (tmp_path / "kafka").exists()
 
 
