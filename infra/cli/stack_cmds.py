@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import sys
 import time
@@ -23,6 +24,8 @@ from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
 from infra.settings import Settings, load_settings
 from infra.stack.embedded import EmbeddedStack, StackError
+
+log = logging.getLogger(__name__)
 
 SERVICES = ("gateway", "users-worker", "thread-worker", "billing-worker", "payments", "projector")
 
@@ -46,7 +49,15 @@ def register(commands: Any) -> None:
         handler=show_config
     )
     run = commands.add_parser(
-        "run", help="run the bot: every service in one process (embedded stack by default)"
+        "run", help="run the bot: stack (embedded by default), topics, migrations, services"
+    )
+    run.add_argument(
+        "--processes",
+        choices=("auto", "one", "separate"),
+        default="auto",
+        help="one: every service as a task of this process (one copy of each library); "
+        "separate: each service its own child process, as deployed; auto (default): one on "
+        "the embedded stack, separate with configured service URLs",
     )
     run.set_defaults(handler=run_all)
     for name in SERVICES:
@@ -176,12 +187,50 @@ async def run_service(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stack_running(stack: EmbeddedStack) -> bool:
+    state = stack.load()
+    return state is not None and stack.is_running(state)
+
+
+async def _wait_set(event: asyncio.Event) -> None:
+    await event.wait()
+
+
+async def run_together(endpoints: Endpoints, settings: Settings, stop: asyncio.Event) -> int:
+    """Every service as a task of this process, until ``stop`` or until one of them ends
+    (then the others are stopped too); answers 1 if a service failed."""
+    tasks: dict[asyncio.Future[None], str] = {
+        asyncio.ensure_future(_service_main(name)[1](endpoints, settings, stop)): name
+        for name in SERVICES
+    }
+    stopping: asyncio.Future[None] = asyncio.ensure_future(_wait_set(stop))
+    done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    code = 0
+    for task in done:
+        if task in tasks and (task.cancelled() or task.exception() is not None):
+            code = 1
+            log.error(
+                "service failed",
+                extra={"fields": {"service": tasks[task], "error": repr(task.exception())}},
+            )
+    _, pending = await asyncio.wait(tasks, timeout=30.0)
+    for task in pending:
+        task.cancel()
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            code = 1
+    return code
+
+
 async def run_all(args: argparse.Namespace) -> int:
     """The whole bot: the stack (embedded unless configured), topics, migrations, and every
-    service as its own child process, all stopped together."""
+    service, in this process or as child processes, all stopped together."""
     settings = load_settings()
     settings.require("telegram_bot_token", "anthropic_api_key")
     configure_logging(settings.log_level)
+    embedded = EmbeddedStack(settings.state_dir, settings=settings)
+    already_up = configured_endpoints(settings) is None and _stack_running(embedded)
     endpoints = await _endpoints(start_embedded=True)
     stop = stop_event_on_signals()
     try:
@@ -200,8 +249,12 @@ async def run_all(args: argparse.Namespace) -> int:
             "REDIS_URL": endpoints.redis_url,
         }
         env.pop("METRICS_PORT", None)
+        together = args.processes == "one" or (args.processes == "auto" and endpoints.embedded)
+        if together:
+            serve_metrics(settings.metrics_port)
+            return await run_together(endpoints, settings, stop)
         children = [botctl_child(name, name) for name in SERVICES]
         return await supervise(children, env, stop)
     finally:
-        if endpoints.embedded:
-            EmbeddedStack(settings.state_dir, settings=settings).stop()
+        if endpoints.embedded and not already_up:  # a stack `stack up` started stays up
+            embedded.stop()
