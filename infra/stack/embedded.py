@@ -255,7 +255,7 @@ class EmbeddedStack:
             str(layout.root),
             version=f"Apache Kafka {runtime.kafka_version} (Java {runtime.java_version})",
         )
-        return await self._await_ready(service, lambda: health.kafka_ready(service.url))
+        return await self._await_ready(service, lambda: health.kafka_coordinator_ready(service.url))
 
     async def _start_tansu(self) -> ServiceState:
         port = free_port()

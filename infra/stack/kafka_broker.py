@@ -109,7 +109,7 @@ def server_properties(data_dir: Path, host: str, port: int, controller_port: int
         "log.retention.ms": str(INFINITE_RETENTION_MS),
         "auto.create.topics.enable": "false",
         "offsets.topic.replication.factor": "1",
-        "offsets.topic.num.partitions": "12",
+        "offsets.topic.num.partitions": "4",
         "transaction.state.log.replication.factor": "1",
         "transaction.state.log.min.isr": "1",
         "transaction.state.log.num.partitions": "4",
