@@ -54,20 +54,21 @@ def _children(pid: int) -> list[int]:
     return out
 
 
-def _session(pid: int) -> int:
+def _stack_pids(state_dir: str) -> set[int]:
+    """The embedded servers' pids (recorded by the stack), not the bot's own processes."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return -1
-    return int(stat[stat.rindex(")") + 2 :].split()[3])
+        state = json.loads((Path(state_dir) / "stack.json").read_text())
+    except (OSError, ValueError):
+        return set()
+    return {int(s["process"]["pid"]) for s in state.values()}
 
 
-def _tree(pid: int, session: int) -> list[int]:
-    """``pid`` and its descendants in ``session`` (the stack's servers have their own)."""
+def _tree(pid: int, exclude: set[int]) -> list[int]:
+    """``pid`` and its descendants, without the ``exclude`` subtrees."""
     pids = [pid]
     for child in _children(pid):
-        if _session(child) == session:
-            pids += _tree(child, session)
+        if child not in exclude:
+            pids += _tree(child, exclude)
     return pids
 
 
@@ -106,7 +107,12 @@ def one_run(emulated: dict[str, str], processes: str, state_dir: str) -> dict[st
     telegram = emulated["TELEGRAM_API_URL"]
     _post(f"{telegram}/_control/reset", {})
     _post(f"{telegram}/_control/_/chats", {"chat_id": CHAT, "first_name": "Bench"})
-    env = {**os.environ, **emulated, "BOTCTL_STATE_DIR": state_dir, "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        **emulated,
+        "BOTCTL_STATE_DIR": state_dir,
+        "LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+    }
     for name in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)
     started = time.monotonic()
@@ -129,7 +135,7 @@ def one_run(emulated: dict[str, str], processes: str, state_dir: str) -> dict[st
         if answered is None:
             raise RuntimeError("no answer within 180 s")
         time.sleep(3.0)  # settle: every service is up by now
-        pids = _tree(bot.pid, _session(bot.pid))
+        pids = _tree(bot.pid, _stack_pids(state_dir))
         rss_mb = sum(_rss_kb(p) for p in pids) / 1024
         return {"first_answer_s": answered, "bot_rss_mb": rss_mb, "processes": len(pids)}
     finally:
