@@ -132,13 +132,14 @@ def pg_data_dir(state_dir: Path, user: str | None) -> Path:
 
 
 def _forget_orphaned_pg_data() -> None:
-    """Delete the root-side PostgreSQL folders whose state folder no longer exists."""
+    """Delete the root-side PostgreSQL folders whose state folder no longer exists (and the
+    owner notes of folders deleted by other means)."""
     for owner in PG_ROOT_DATA.glob("pgdata-*.owner"):
         try:
             state_dir = Path(owner.read_text().strip())
         except OSError:
             continue
-        if not state_dir.exists():
+        if not state_dir.exists() or not owner.with_suffix("").exists():
             shutil.rmtree(owner.with_suffix(""), ignore_errors=True)
             owner.unlink(missing_ok=True)
 
