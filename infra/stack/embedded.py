@@ -312,8 +312,9 @@ class EmbeddedStack:
         if data_dir.parent == PG_ROOT_DATA:
             PG_ROOT_DATA.mkdir(mode=0o755, parents=True, exist_ok=True)
             _forget_orphaned_pg_data()
-            data_dir.with_suffix(".owner").write_text(f"{self.state_dir}\n")
         data_dir.mkdir(parents=True)
+        if data_dir.parent == PG_ROOT_DATA:
+            data_dir.with_suffix(".owner").write_text(f"{self.state_dir}\n")
         if user is not None:
             entry = pwd.getpwnam(user)
             os.chown(data_dir, entry.pw_uid, entry.pw_gid)
