@@ -261,7 +261,7 @@ async def main() -> None:
             )
     finally:
         if stack is not None:
-            stack.stop()
+            stack.reset()
 
 
 if __name__ == "__main__":

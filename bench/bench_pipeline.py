@@ -351,7 +351,7 @@ async def bench(args: argparse.Namespace) -> None:
         await claude.stop()
         if stack is not None:
             with contextlib.suppress(Exception):
-                stack.stop()
+                stack.reset()
         print(f"# logs: {logs}")
 
 

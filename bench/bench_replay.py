@@ -249,7 +249,7 @@ async def main() -> None:
             )
     finally:
         if stack is not None:
-            stack.stop()
+            stack.reset()
 
 
 if __name__ == "__main__":

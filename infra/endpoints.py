@@ -57,7 +57,7 @@ async def resolve_endpoints(settings: Settings, *, start_embedded: bool) -> Endp
     configured = configured_endpoints(settings)
     if configured is not None:
         return configured
-    stack = EmbeddedStack(settings.state_dir)
+    stack = EmbeddedStack(settings.state_dir, settings=settings)
     state = stack.load()
     if (
         state is None

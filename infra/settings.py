@@ -19,6 +19,7 @@ from actors.typed_numbers import parse_user_id, shown
 
 DEFAULT_TELEGRAM_API_URL: Final = "https://api.telegram.org"
 DEFAULT_ANTHROPIC_BASE_URL: Final = "https://api.anthropic.com"
+DEFAULT_MAVEN_REPO_URL: Final = "https://repo.maven.apache.org/maven2"
 
 SECRET_NAMES: Final = (
     "TELEGRAM_BOT_TOKEN",
@@ -53,6 +54,9 @@ ENV_NAMES: Final = (
     "PRIVILEGED_USER_IDS",
     "BROKER_COMPAT",
     "BOTCTL_STATE_DIR",
+    "EMBEDDED_BROKER",
+    "MAVEN_REPO_URL",
+    "CLAUDEGRAM_CACHE_DIR",
     "LOG_LEVEL",
     "METRICS_PORT",
     "DB_COMMAND_TIMEOUT",
@@ -216,6 +220,9 @@ class Settings:
     privileged_user_ids: frozenset[int] = field(default_factory=frozenset)
     broker_compat: str = "auto"
     state_dir: Path = Path(".botctl")
+    embedded_broker: str = "kafka"
+    maven_repo_url: str = DEFAULT_MAVEN_REPO_URL
+    cache_dir: Path | None = None
     log_level: str = "INFO"
     metrics_port: int | None = None
     db_command_timeout: float = 10.0
@@ -261,6 +268,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     compat = env.get("BROKER_COMPAT", "auto").strip().lower()
     if compat not in ("auto", "tansu", "kafka"):
         raise ConfigError(f"BROKER_COMPAT: {compat!r} is not one of auto, tansu, kafka")
+    embedded_broker = env.get("EMBEDDED_BROKER", "kafka").strip().lower() or "kafka"
+    if embedded_broker not in ("kafka", "tansu"):
+        raise ConfigError(f"EMBEDDED_BROKER: {embedded_broker!r} is not one of kafka, tansu")
     level = env.get("LOG_LEVEL", "INFO").strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL: {level!r} is not one of DEBUG, INFO, WARNING, ERROR")
@@ -298,6 +308,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         privileged_user_ids=_user_ids(_read(env, "PRIVILEGED_USER_IDS")),
         broker_compat=compat,
         state_dir=Path(env.get("BOTCTL_STATE_DIR") or ".botctl"),
+        embedded_broker=embedded_broker,
+        maven_repo_url=_url("MAVEN_REPO_URL", env.get("MAVEN_REPO_URL") or None, ("https", "http"))
+        or DEFAULT_MAVEN_REPO_URL,
+        cache_dir=Path(env["CLAUDEGRAM_CACHE_DIR"]) if env.get("CLAUDEGRAM_CACHE_DIR") else None,
         log_level=level,
         metrics_port=int(metrics_port) if metrics_port is not None else None,
         db_command_timeout=_seconds(env, "DB_COMMAND_TIMEOUT", 10.0),

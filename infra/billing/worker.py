@@ -70,7 +70,7 @@ from infra.billing.ledger_log import States
 from infra.billing.money_metrics import observe_entries
 from infra.billing.snapshots import restore_partitions, write_round
 from infra.endpoints import Endpoints
-from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.clients import make_consumer, make_producer, refresh_partitions
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.topic_admin import ensure_topics
@@ -243,12 +243,9 @@ class BillingWorker:
 
     async def _partitions_of(self, topic: str) -> int:
         assert self._reader is not None
-        for _ in range(50):
-            await self._reader.topics()  # refreshes the metadata
-            parts = self._reader.partitions_for_topic(topic)
-            if parts:
-                return len(parts)
-            await asyncio.sleep(0.1)
+        parts = await refresh_partitions(self._reader, topic, timeout=30.0)
+        if parts:
+            return len(parts)
         raise TopologyError(f"topic {topic} has no partitions")
 
     async def _close(self) -> None:

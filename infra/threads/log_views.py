@@ -37,7 +37,7 @@ from events.catalog import BILLING_LEDGER, USERS_EVENTS, BillingCommand, TopicSp
 from events.codec import DecodeError, codec_for
 from events.usage import ModelId
 from events.users import ModelChanged, PersonalityChanged, ThinkingChanged, UserRegistered
-from infra.kafka.clients import make_consumer
+from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import quote_schema
 
@@ -171,7 +171,8 @@ class ReadModelSeed:
         try:
             async with asyncio.timeout(READ_TIMEOUT):
                 found = await self.pool.fetchrow(
-                    f"SELECT balance, balance_offset, default_model, personality, thinking, profile_offset"
+                    "SELECT balance, balance_offset, default_model, personality, thinking,"
+                    " profile_offset"
                     f" FROM {self.schema}.users WHERE user_id = $1",
                     user_id,
                 )
@@ -230,10 +231,7 @@ class LogViews:
         await self._consumer.start()
         partitions: list[TopicPartition] = []
         for name in self._specs:
-            found = self._consumer.partitions_for_topic(name)
-            if not found:
-                await self._consumer.force_metadata_update()  # type: ignore[no-untyped-call]
-                found = self._consumer.partitions_for_topic(name) or set()
+            found = await refresh_partitions(self._consumer, name, timeout=30.0)
             partitions.extend(TopicPartition(name, p) for p in sorted(found))
         self._consumer.assign(partitions)
         seeded = await self._seeded_positions()
