@@ -9,20 +9,23 @@ same instant as the ledger will, so ``cost_usd`` in the event matches the ledger
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
+import msgspec
+
 from actors.billing.policy import may_use_paid_tool
 from actors.billing.pricing import PricingError, price
 from actors.thread.decide import PRODUCER
 from actors.thread.state import RunningTurn
-from actors.thread.tool_calls import truncate_output
+from actors.thread.tool_calls import truncate_output, unfinished_calls
 from actors.thread.tools.base import Tool
 from events.billing import UsageChargeRequested
-from events.envelope import caused_by
+from events.envelope import caused_by, utc_now
 from events.keys import user_key
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import ToolQuantities
@@ -171,3 +174,96 @@ def tool_charge(event: ToolCallCompleted | ToolCallFailed) -> UsageChargeRequest
         tool_name=event.tool_name,
         tool_quantities=event.quantities,
     )
+
+
+SERVER_RESULT_SUFFIX: Final = "_tool_result"
+MAX_SERVER_SUMMARY: Final = 2_000
+
+
+def _server_summary(content: Any) -> tuple[str, str | None]:
+    """(what a server tool returned, in short; its error code, if it failed)."""
+    if isinstance(content, Mapping):
+        code = content.get("error_code")
+        if code:
+            return f"error: {code}", str(code)
+        url = content.get("url")
+        return (f"fetched {url}" if url else json.dumps(content, default=str)), None
+    if isinstance(content, list):
+        lines = [
+            f"{item.get('title', '')} {item.get('url', '')}".strip()
+            for item in content
+            if isinstance(item, Mapping)
+        ]
+        return "\n".join(lines) or "(no results)", None
+    return str(content), None
+
+
+def server_tool_events(
+    running: RunningTurn, *, step: int, content: Sequence[Mapping[str, Any]], at: datetime
+) -> list[ToolCallRequested | ToolCallCompleted | ToolCallFailed]:
+    """Records of the server tools (web search, web fetch) the API ran inside one model call:
+    a request per ``server_tool_use`` block and an outcome per ``*_tool_result`` block.
+    Their cost is in that call's usage (charged with the step), so they carry no charge; the
+    quantities say what was used."""
+    events: list[ToolCallRequested | ToolCallCompleted | ToolCallFailed] = []
+    names: dict[str, str] = {}
+    for block in content:
+        kind = str(block.get("type", ""))
+        if kind == "server_tool_use":
+            tool_use_id, name = str(block.get("id", "")), str(block.get("name", ""))
+            names[tool_use_id] = name
+            raw = block.get("input")
+            event = requested(
+                running,
+                step=step,
+                tool_use_id=tool_use_id,
+                tool_name=name,
+                tool_input=raw if isinstance(raw, Mapping) else {},
+                tool=None,
+            )
+            events.append(msgspec.structs.replace(event, server_side=True))
+        elif kind.endswith(SERVER_RESULT_SUFFIX) and kind != "tool_result":
+            tool_use_id = str(block.get("tool_use_id", ""))
+            name = names.get(tool_use_id, kind.removesuffix(SERVER_RESULT_SUFFIX))
+            summary, error = _server_summary(block.get("content"))
+            used = ToolQuantities(
+                web_searches=int(name == "web_search"), web_fetches=int(name == "web_fetch")
+            )
+            if error is not None:
+                events.append(
+                    failed(
+                        running,
+                        tool_use_id=tool_use_id,
+                        tool_name=name,
+                        error_class="provider_error",
+                        message=summary,
+                        at=at,
+                    )
+                )
+                continue
+            done = completed(
+                running,
+                tool_use_id=tool_use_id,
+                tool_name=name,
+                output=summary[:MAX_SERVER_SUMMARY],
+                duration_ms=0,
+                quantities=ToolQuantities(),
+                at=at,
+            )
+            events.append(msgspec.structs.replace(done, quantities=used))
+    return events
+
+
+def interrupted_calls(running: RunningTurn) -> list[ToolCallFailed]:
+    """``interrupted`` outcomes for the calls of a turn that ends without resuming them."""
+    return [
+        failed(
+            running,
+            tool_use_id=note.tool_use_id,
+            tool_name=note.tool_name,
+            error_class="interrupted",
+            message="the turn was interrupted by a restart and ended without this call",
+            at=utc_now(),
+        )
+        for note in unfinished_calls(running)
+    ]

@@ -55,6 +55,7 @@ from actors.thread.decide import (
 from actors.thread.errors import INTERRUPTED_MESSAGE, FailureVerdict
 from actors.thread.evolve import evolve_all
 from actors.thread.state import ThreadState, initial_state
+from actors.thread.tool_events import interrupted_calls
 from events.billing import UsageChargeRequested
 from events.catalog import (
     BILLING_COMMANDS,
@@ -424,6 +425,9 @@ class ThreadActor:
             self._launch(mailbox, handle)
             return
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        abandoned = interrupted_calls(running)  # the turn ends: its open tool calls too
+        if abandoned:
+            await self._commit(mailbox, abandoned)
         if running.steps > 0 and running.text.strip():
             try:
                 ids = await self.runner.telegram.send_answer(chat_id, thread_id, running.text)

@@ -300,24 +300,7 @@ class ToolRuntime:
         raw = block.get("input") if block else None
         tool_input: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         turn.status[note.tool_use_id] = tool.status_line(tool_input)
-
-        def progress(line: str, key: str = note.tool_use_id) -> None:
-            turn.status[key] = line
-
-        ctx = ToolContext(
-            thread_key=state.key,
-            user_id=running.started.user_id,
-            turn_id=running.turn_id,
-            tool_use_id=note.tool_use_id,
-            model=running.started.model,
-            history=state.history,
-            files=history_files(state.history),
-            claude=self.claude,
-            file_store=self.files,
-            balance=balance,
-            now=at,
-            progress=progress,
-        )
+        ctx = self._context(running, state, turn, note, balance, at)
         work_started = self.clock()
         try:
             async with asyncio.timeout(tool.timeout):
@@ -347,6 +330,33 @@ class ToolRuntime:
             at=at,
             file_ids=result.file_ids,
             sandbox_id=result.sandbox_id,
+        )
+
+    def _context(
+        self,
+        running: RunningTurn,
+        state: ThreadState,
+        turn: ToolTurn,
+        note: ToolCallNote,
+        balance: Decimal | None,
+        at: datetime,
+    ) -> ToolContext:
+        def progress(line: str, key: str = note.tool_use_id) -> None:
+            turn.status[key] = line
+
+        return ToolContext(
+            thread_key=state.key,
+            user_id=running.started.user_id,
+            turn_id=running.turn_id,
+            tool_use_id=note.tool_use_id,
+            model=running.started.model,
+            history=state.history,
+            files=history_files(state.history),
+            claude=self.claude,
+            file_store=self.files,
+            balance=balance,
+            now=at,
+            progress=progress,
         )
 
 

@@ -37,9 +37,11 @@ from actors.thread.models import TITLE_MODEL
 from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.tool_calls import client_tool_uses, continuation_of, step_messages
+from actors.thread.tool_events import server_tool_events
 from actors.thread.topic_title import clean_title, title_request
 from events.billing import UsageChargeRequested
 from events.catalog import ThreadEvent
+from events.envelope import utc_now
 from events.messages import UserMessage
 from events.thread import (
     AssistantMessageCompleted,
@@ -47,6 +49,7 @@ from events.thread import (
     TurnCancelled,
     TurnFailed,
 )
+from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import Usage
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
@@ -251,7 +254,8 @@ class TurnRunner:
                 usage=result.usage,
                 content=tuple(result.content) if reason == "pause_turn" else (),
             )
-            await shielded(self._commit_step(handle, commit, event))
+            server = self._server_events(handle, step, result)
+            await shielded(self._commit_step(handle, commit, event, server))
             continuation = continuation_messages(
                 continuation,
                 reason,
@@ -261,6 +265,15 @@ class TurnRunner:
             )
 
     # ------------------------------------------------------------------ tools
+
+    @staticmethod
+    def _server_events(
+        handle: TurnHandle, step: int, result: StepResult
+    ) -> list[ToolCallRequested | ToolCallCompleted | ToolCallFailed]:
+        """Records of the server tools the API ran in this step (none for most steps)."""
+        if not any(b.get("type") == "server_tool_use" for b in result.content):
+            return []
+        return server_tool_events(handle.running, step=step, content=result.content, at=utc_now())
 
     def _runs_tools(self, result: StepResult) -> bool:
         return self.tools is not None and bool(client_tool_uses(result.content))
@@ -333,14 +346,9 @@ class TurnRunner:
         )
         began = self.clock()
         requests = self.tools.requests(handle.running, step, result.content)
-        await shielded(self._commit_step(handle, commit, event, requests))
-        for use in uses:
-            tool = self.tools.registry.get(str(use.get("name", "")))
-            raw = use.get("input")
-            tool_input = raw if isinstance(raw, Mapping) else {}
-            status = tool.status_line(tool_input) if tool else f"using {use.get('name')}"
-            handle.trace.tool_started(str(use.get("id", "")), str(use.get("name", "")), status)
-        handle.action_changed.set()
+        server = self._server_events(handle, step, result)
+        await shielded(self._commit_step(handle, commit, event, [*server, *requests]))
+        self._trace_calls(handle, uses)
         ticker = asyncio.create_task(self._show_tools(handle))
         try:
             handle.running = await self.tools.run_pending(
@@ -355,6 +363,18 @@ class TurnRunner:
         messages = step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
         TOOL_STEP_OVERHEAD.observe(max(0.0, self.clock() - began - handle.tools.work))
         return messages
+
+    def _trace_calls(self, handle: TurnHandle, uses: Sequence[Mapping[str, Any]]) -> None:
+        """A draft line per client tool call of the step (its tool's status line)."""
+        assert self.tools is not None
+        for use in uses:
+            name = str(use.get("name", ""))
+            tool = self.tools.registry.get(name)
+            raw = use.get("input")
+            tool_input = raw if isinstance(raw, Mapping) else {}
+            status = tool.status_line(tool_input) if tool else f"using {name}"
+            handle.trace.tool_started(str(use.get("id", "")), name, status)
+        handle.action_changed.set()
 
     async def _show_tools(self, handle: TurnHandle, every: float = 1.0) -> None:
         """While client tools run (no tokens stream then), refresh the draft with their
@@ -426,7 +446,8 @@ class TurnRunner:
         )
         charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
         done = turn_completed(_with_steps(running, step), running.telegram_message_ids + ids)
-        await commit([event, done], [charge] if charge else [])
+        server = self._server_events(handle, step, result)
+        await commit([event, *server, done], [charge] if charge else [])
         handle.finished = True
         TURNS.labels("completed").inc()
 

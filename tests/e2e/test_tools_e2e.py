@@ -25,10 +25,13 @@ from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from infra.emulators.claude import (
     ClaudeEmulator,
     Reply,
+    ServerToolUseBlock,
     TextBlock,
     ThinkingBlock,
     ToolUseBlock,
     Usage,
+    WebSearchResult,
+    WebSearchToolResultBlock,
     text_reply,
 )
 from infra.emulators.telegram import TelegramEmulator
@@ -382,13 +385,18 @@ async def test_tool_calls_projected_and_reported_by_tool(
     tmp_path: Path,
 ) -> None:
     """The projector fills tool_calls rows from the events (status, paid, duration,
-    quantities) and `botctl report` lists the paid tool's cost, equal to the ledger's."""
+    quantities; a server tool's search too) and `botctl report` lists cost by tool: the paid
+    client tool's charges and the web search priced inside the model call."""
     cid = 850601
     await _chat(tool_processes, publisher, telegram, claude_emulator, cid)
     key = thread_key(cid)
     claude_emulator.script(
         Reply(
             content=[
+                ServerToolUseBlock(name="web_search", input={"query": "tool costs"}),
+                WebSearchToolResultBlock(
+                    results=[WebSearchResult(url="https://example.org/a", title="Costs")]
+                ),
                 ToolUseBlock(name="probe_paid", input={"label": "r", "units": 400}),
                 ToolUseBlock(name="probe_paid", input={"label": "q", "fail": True, "units": 40}),
             ]
@@ -398,6 +406,8 @@ async def test_tool_calls_projected_and_reported_by_tool(
     telegram.send_text(cid, "make a row")
     events = await log.until(key, TurnCompleted, 2)
     calls = {e.tool_use_id: e for e in _ids(events, ToolCallRequested)}
+    server = [e for e in calls.values() if e.server_side]
+    assert [(e.tool_name, e.input) for e in server] == [("web_search", {"query": "tool costs"})]
     debits = await log.debits(key, 1 + 2 + 2)
     tool_cost = -sum(d.amount for d in debits if d.tool_name == "probe_paid")
 
@@ -446,7 +456,14 @@ async def test_tool_calls_projected_and_reported_by_tool(
         stop.set()
         await asyncio.wait_for(projector, 30)
     statuses = sorted((r["tool_name"], r["status"], r["paid"]) for r in found.values())
-    assert statuses == [("probe_paid", "completed", True), ("probe_paid", "failed", True)]
+    assert statuses == [
+        ("probe_paid", "completed", True),
+        ("probe_paid", "failed", True),
+        ("web_search", "completed", False),
+    ]
+    search = next(r for r in found.values() if r["tool_name"] == "web_search")
+    assert search["server_side"] is True
+    assert "https://example.org/a" in search["output"]
     failed = next(r for r in found.values() if r["status"] == "failed")
     assert failed["error_class"] == "provider_error"
     assert all(r["duration_ms"] is not None and r["quantities"] for r in found.values())
@@ -464,4 +481,6 @@ async def test_tool_calls_projected_and_reported_by_tool(
         for row in (tmp_path / "by_tool.csv").read_text().splitlines()[1:]
     }
     assert "probe_paid" in by_tool
+    assert Decimal(by_tool["web_search"][1]) >= 1  # one search priced per use
+    assert Decimal(by_tool["web_search"][2]) >= Decimal("0.01")
     assert Decimal(by_tool["probe_paid"][2]) >= tool_cost  # earlier tests' probe calls add up

@@ -12,6 +12,7 @@ from tool_builders import started_state, step_event, use
 from actors.thread import tool_events
 from actors.thread.evolve import evolve_all
 from actors.thread.tool_calls import MAX_OUTPUT_CHARS, continuation_of, unfinished_calls
+from events.tools import ToolCallRequested
 from events.usage import ToolQuantities
 
 AT = datetime(2026, 6, 1, tzinfo=UTC)
@@ -152,3 +153,41 @@ def test_ids_are_derived_so_a_retried_report_is_the_same_record() -> None:
     assert charge.tool_name == "probe"
     assert first.cost_usd is not None
     assert first.price_version == "2026-05"
+
+
+def test_server_tools_are_recorded_from_the_step_content_without_a_charge() -> None:
+    """A web search the API ran is a server-side request plus its outcome (results as
+    lines, an error code as a failure); its cost is the step's, so no charge of its own."""
+    state = started_state()
+    assert state.running is not None
+    content = [
+        {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"q": 1}},
+        {
+            "type": "web_search_tool_result",
+            "tool_use_id": "srvtoolu_1",
+            "content": [{"type": "web_search_result", "url": "https://a.example", "title": "A"}],
+        },
+        {"type": "server_tool_use", "id": "srvtoolu_2", "name": "web_fetch", "input": {}},
+        {
+            "type": "web_fetch_tool_result",
+            "tool_use_id": "srvtoolu_2",
+            "content": {"type": "web_fetch_tool_error", "error_code": "url_not_accessible"},
+        },
+        {"type": "text", "text": "found it"},
+    ]
+    events = tool_events.server_tool_events(state.running, step=1, content=content, at=AT)
+    kinds = [(type(e).__name__, e.tool_name) for e in events]
+    assert kinds == [
+        ("ToolCallRequested", "web_search"),
+        ("ToolCallCompleted", "web_search"),
+        ("ToolCallRequested", "web_fetch"),
+        ("ToolCallFailed", "web_fetch"),
+    ]
+    assert all(e.server_side for e in events if isinstance(e, ToolCallRequested))
+    assert events[1].output == "A https://a.example"
+    assert events[1].quantities == ToolQuantities(web_searches=1)
+    assert events[3].message == "error: url_not_accessible"
+    assert all(getattr(e, "billing_operation_id", None) is None for e in events)
+    after = evolve_all(state, events).running
+    assert after is not None
+    assert after.tool_calls == ()  # server calls are not the runtime's to run or resume
