@@ -14,6 +14,7 @@ from infra.emulators.claude import (
     ClaudeEmulator,
     RedactedThinkingBlock,
     Reply,
+    ServerToolUseBlock,
     TextBlock,
     ThinkingBlock,
     ToolUseBlock,
@@ -265,3 +266,28 @@ async def test_loop_scripted_over_http(
     )
     assert second.content[0].type == "text"
     assert second.content[0].text == "two"
+
+
+async def test_searches_beyond_max_uses_are_refused_and_not_counted(
+    anthropic_client: AsyncAnthropic, claude_emulator: ClaudeEmulator
+) -> None:
+    """A third search with max_uses 2 gets a max_uses_exceeded result; usage counts two."""
+    found = [WebSearchResult(url="https://r.example", title="R")]
+    blocks: list[Any] = []
+    for query in ("a", "b", "c"):
+        blocks += [
+            ServerToolUseBlock(name="web_search", input={"query": query}),
+            WebSearchToolResultBlock(results=found),
+        ]
+    claude_emulator.script(Reply(content=[*blocks, TextBlock(text="Found.")]))
+    message = await anthropic_client.messages.create(
+        model=MODEL,
+        max_tokens=500,
+        tools=[{"type": "web_search_20250305", "name": "web_search", "max_uses": 2}],
+        messages=[{"role": "user", "content": "search thrice"}],
+    )
+    results = [b for b in message.content if b.type == "web_search_tool_result"]
+    assert [isinstance(r.content, list) for r in results] == [True, True, False]
+    assert results[2].content.error_code == "max_uses_exceeded"  # type: ignore[union-attr]
+    assert message.usage.server_tool_use is not None
+    assert message.usage.server_tool_use.web_search_requests == 2

@@ -29,7 +29,10 @@ server_tool_use before it in the same reply, else the unanswered server_tool_use
 request's last (assistant) message: that is how a pause_turn continuation answers the search
 the paused step started. ``stop_reason`` defaults to ``tool_use`` when the reply has a
 tool_use block, else ``end_turn`` (``max_tokens`` when cut at the request's max_tokens); set
-``"pause_turn"`` explicitly. Usage is estimated (about 4 characters a token) unless scripted.
+``"pause_turn"`` explicitly. Usage is estimated (about 4 characters a token) unless scripted;
+``server_tool_use.web_search_requests`` / ``web_fetch_requests`` count the server tool uses,
+and a use beyond the ``max_uses`` of the request's tool definition is answered
+``max_uses_exceeded`` (its result block turns into the error) and not counted.
 
 A multi-step tool loop is a sequence of replies bound to one turn with :func:`tool_loop`
 (``emulator.script_loop(...)``; over HTTP ``{"replies": [...], "loop": {"contains": "..."}}``)::

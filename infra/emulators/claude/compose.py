@@ -40,13 +40,17 @@ def compose_message(
     """The Message object for this reply: ids filled in, usage estimated unless scripted,
     text cut at max_tokens (stop_reason max_tokens) like the real API. A server tool result
     without an id answers the server_tool_use before it, else ``pending_server_tool`` (the
-    unanswered one of a paused turn being continued)."""
+    unanswered one of a paused turn being continued). A server tool used beyond the
+    ``max_uses`` its tool definition allows is answered ``max_uses_exceeded`` and not
+    counted in usage."""
     max_tokens = int(body.get("max_tokens") or 4096)
     content: list[dict[str, Any]] = []
     budget = max_tokens
     truncated = False
     last_server_tool = pending_server_tool
     server_uses = {"web_search": 0, "web_fetch": 0}
+    limits = _max_uses(body)
+    over: set[str] = set()  # server_tool_use ids beyond their tool's max_uses
     for block in reply.content:
         if budget <= 0:
             truncated = True
@@ -54,10 +58,18 @@ def compose_message(
         item, cost, cut = _block_json(block, budget, new_id)
         if item["type"] == "server_tool_use":
             last_server_tool = item["id"]
-            if item["name"] in server_uses:
-                server_uses[item["name"]] += 1
-        if item["type"] in SERVER_RESULTS and not item["tool_use_id"]:
-            item["tool_use_id"] = last_server_tool or new_id("srvtoolu_")
+            name = item["name"]
+            if name in server_uses:
+                if server_uses[name] >= limits.get(name, 10**9):
+                    over.add(item["id"])
+                else:
+                    server_uses[name] += 1
+        if item["type"] in SERVER_RESULTS:
+            if not item["tool_use_id"]:
+                item["tool_use_id"] = last_server_tool or new_id("srvtoolu_")
+            if item["tool_use_id"] in over:
+                kind = item["type"].removesuffix("_result") + "_result_error"
+                item["content"] = {"type": kind, "error_code": "max_uses_exceeded"}
         content.append(item)
         budget -= cost
         truncated = truncated or cut
@@ -85,6 +97,15 @@ def compose_message(
         "stop_sequence": None,
         "usage": usage,
     }
+
+
+def _max_uses(body: dict[str, Any]) -> dict[str, int]:
+    """max_uses of the server tools the request offers, by tool name."""
+    limits: dict[str, int] = {}
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and isinstance(tool.get("max_uses"), int):
+            limits[str(tool.get("name", ""))] = tool["max_uses"]
+    return limits
 
 
 def _usage(
