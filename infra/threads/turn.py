@@ -362,13 +362,7 @@ class TurnRunner:
         requests = self.tools.requests(handle.running, step, result.content)
         server = self._server_events(handle, step, result)
         await shielded(self._commit_step(handle, commit, event, [*server, *requests]))
-        for use in uses:
-            tool = self.tools.registry.get(str(use.get("name", "")))
-            raw = use.get("input")
-            tool_input = raw if isinstance(raw, Mapping) else {}
-            status = tool.status_line(tool_input) if tool else f"using {use.get('name')}"
-            handle.trace.tool_started(str(use.get("id", "")), str(use.get("name", "")), status)
-        handle.action_changed.set()
+        self._trace_calls(handle, uses)
         ticker = asyncio.create_task(self._show_tools(handle))
         try:
             handle.running = await self.tools.run_pending(
@@ -383,6 +377,18 @@ class TurnRunner:
         messages = step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
         TOOL_STEP_OVERHEAD.observe(max(0.0, self.clock() - began - handle.tools.work))
         return messages
+
+    def _trace_calls(self, handle: TurnHandle, uses: Sequence[Mapping[str, Any]]) -> None:
+        """A draft line per client tool call of the step (its tool's status line)."""
+        assert self.tools is not None
+        for use in uses:
+            name = str(use.get("name", ""))
+            tool = self.tools.registry.get(name)
+            raw = use.get("input")
+            tool_input = raw if isinstance(raw, Mapping) else {}
+            status = tool.status_line(tool_input) if tool else f"using {name}"
+            handle.trace.tool_started(str(use.get("id", "")), name, status)
+        handle.action_changed.set()
 
     async def _show_tools(self, handle: TurnHandle, every: float = 1.0) -> None:
         """While client tools run (no tokens stream then), refresh the draft with their

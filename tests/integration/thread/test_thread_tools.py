@@ -134,5 +134,8 @@ async def test_pause_turn_continues_the_same_turn_with_the_content_unchanged(
     unmarked = [{k: v for k, v in b.items() if k != "cache_control"} for b in sent_back["content"]]
     assert unmarked == list(paused.content)
     assert len([e for e in events if isinstance(e, TurnCompleted)]) == 1
-    assert h.telegram.bot_messages(cid)[-1].text == "Searching. Found it."
+    final = h.telegram.bot_messages(cid)[-1].text or ""
+    # the answer, under the turn's trace line and above the search results as links
+    assert final.splitlines()[0] == "🔍 searched the web"
+    assert "Searching. Found it." in final
     assert first.body["messages"][-1]["role"] == "user"
