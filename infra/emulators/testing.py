@@ -9,6 +9,8 @@ They run on the session event loop (this project's pytest default).
 - ``claude_emulator``: a clean `ClaudeEmulator`
 - ``telegram_bot``: an aiogram `Bot` bound to the emulator with the default token
 - ``anthropic_client``: an `AsyncAnthropic` bound to the emulator, ``max_retries=0``
+- ``whisper_emulator``: a clean `WhisperEmulator` (OpenAI audio transcriptions)
+- ``openai_client``: an `AsyncOpenAI` bound to the Whisper emulator, ``max_retries=0``
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from anthropic import AsyncAnthropic
+from openai import AsyncOpenAI
 
 from infra.emulators.claude import ClaudeEmulator
 from infra.emulators.telegram import TelegramEmulator
+from infra.emulators.whisper import WhisperEmulator
 
 
 @asynccontextmanager
@@ -119,3 +123,39 @@ async def anthropic_client(
     claude_emulator: ClaudeEmulator, _anthropic_session: AsyncAnthropic
 ) -> AsyncAnthropic:
     return _anthropic_session
+
+
+def make_openai(emulator: WhisperEmulator, **kwargs: Any) -> AsyncOpenAI:
+    """An AsyncOpenAI bound to the Whisper emulator; max_retries defaults to 0."""
+    kwargs.setdefault("max_retries", 0)
+    kwargs.setdefault("api_key", "emulator-key")
+    return AsyncOpenAI(base_url=emulator.openai_base_url, **kwargs)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def whisper_emulator_server() -> AsyncIterator[WhisperEmulator]:
+    async with WhisperEmulator() as emulator:
+        yield emulator
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def whisper_emulator(
+    whisper_emulator_server: WhisperEmulator,
+) -> AsyncIterator[WhisperEmulator]:
+    whisper_emulator_server.reset()
+    yield whisper_emulator_server
+    whisper_emulator_server.reset()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _openai_session(whisper_emulator_server: WhisperEmulator) -> AsyncIterator[AsyncOpenAI]:
+    client = make_openai(whisper_emulator_server)
+    yield client
+    await client.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def openai_client(
+    whisper_emulator: WhisperEmulator, _openai_session: AsyncOpenAI
+) -> AsyncOpenAI:
+    return _openai_session

@@ -32,6 +32,15 @@ async def test_serve_emulators_until_stopped() -> None:
             f"{env['ANTHROPIC_BASE_URL']}/v1/models", headers={"x-api-key": "k"}
         ) as resp:
             assert resp.status == 200
+        form = aiohttp.FormData()
+        form.add_field("model", "whisper-1")
+        form.add_field("file", b"", filename="a.wav")
+        async with http.post(
+            f"{env['OPENAI_BASE_URL']}/audio/transcriptions",
+            data=form,
+            headers={"authorization": f"Bearer {env['OPENAI_API_KEY']}"},
+        ) as resp:
+            assert "text" in await resp.json()
     assert ready[0].telegram.world.flood.config.enabled is False
     stop.set()
     await asyncio.wait_for(task, 5)
