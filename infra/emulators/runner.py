@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.gemini import GeminiEmulator
 from infra.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
 from infra.emulators.whisper import WhisperEmulator
 
@@ -18,6 +19,7 @@ class RunningEmulators:
     telegram: TelegramEmulator
     claude: ClaudeEmulator
     whisper: WhisperEmulator
+    gemini: GeminiEmulator
 
     @property
     def env(self) -> dict[str, str]:
@@ -29,12 +31,15 @@ class RunningEmulators:
             "ANTHROPIC_API_KEY": "emulator-key",
             "OPENAI_BASE_URL": self.whisper.openai_base_url,
             "OPENAI_API_KEY": "emulator-key",
+            "GOOGLE_GEMINI_BASE_URL": self.gemini.base_url,
+            "GOOGLE_API_KEY": "emulator-key",
         }
 
     async def stop(self) -> None:
         await self.telegram.stop()
         await self.claude.stop()
         await self.whisper.stop()
+        await self.gemini.stop()
 
 
 async def start_emulators(
@@ -45,16 +50,18 @@ async def start_emulators(
     token: str = DEFAULT_TOKEN,
     flood: bool = True,
     whisper_port: int = 0,
+    gemini_port: int = 0,
 ) -> RunningEmulators:
     """Start every server (port 0: any free port) and return them, running."""
     telegram = TelegramEmulator(token)
     if not flood:
         telegram.configure_flood(enabled=False)
-    running = RunningEmulators(telegram, ClaudeEmulator(), WhisperEmulator())
+    running = RunningEmulators(telegram, ClaudeEmulator(), WhisperEmulator(), GeminiEmulator())
     try:
         await telegram.start(host, telegram_port)
         await running.claude.start(host, claude_port)
         await running.whisper.start(host, whisper_port)
+        await running.gemini.start(host, gemini_port)
     except BaseException:
         await running.stop()
         raise
@@ -71,6 +78,7 @@ async def serve_emulators(
     on_ready: Callable[[RunningEmulators], None] | None = None,
     stop: asyncio.Event | None = None,
     whisper_port: int = 0,
+    gemini_port: int = 0,
 ) -> None:
     """Run the emulators until `stop` is set, SIGINT/SIGTERM arrives, or the task is cancelled."""
     running = await start_emulators(
@@ -80,6 +88,7 @@ async def serve_emulators(
         token=token,
         flood=flood,
         whisper_port=whisper_port,
+        gemini_port=gemini_port,
     )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

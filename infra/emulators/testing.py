@@ -11,6 +11,8 @@ They run on the session event loop (this project's pytest default).
 - ``anthropic_client``: an `AsyncAnthropic` bound to the emulator, ``max_retries=0``
 - ``whisper_emulator``: a clean `WhisperEmulator` (OpenAI audio transcriptions)
 - ``openai_client``: an `AsyncOpenAI` bound to the Whisper emulator, ``max_retries=0``
+- ``gemini_emulator``: a clean `GeminiEmulator` (Gemini Developer API)
+- ``genai_client``: a google-genai `Client` bound to the Gemini emulator (no retries)
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from anthropic import AsyncAnthropic
+from google import genai
+from google.genai import types as genai_types
 from openai import AsyncOpenAI
 
 from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.gemini import GeminiEmulator
 from infra.emulators.telegram import TelegramEmulator
 from infra.emulators.whisper import WhisperEmulator
 
@@ -159,3 +164,31 @@ async def openai_client(
     whisper_emulator: WhisperEmulator, _openai_session: AsyncOpenAI
 ) -> AsyncOpenAI:
     return _openai_session
+
+
+def make_genai(emulator: GeminiEmulator, **http_options: Any) -> genai.Client:
+    """A google-genai Client bound to the Gemini emulator (use its `.aio` for async calls)."""
+    return genai.Client(
+        api_key="emulator-key",
+        http_options=genai_types.HttpOptions(base_url=emulator.base_url, **http_options),
+    )
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def gemini_emulator_server() -> AsyncIterator[GeminiEmulator]:
+    async with GeminiEmulator() as emulator:
+        yield emulator
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def gemini_emulator(gemini_emulator_server: GeminiEmulator) -> AsyncIterator[GeminiEmulator]:
+    gemini_emulator_server.reset()
+    yield gemini_emulator_server
+    gemini_emulator_server.reset()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def genai_client(gemini_emulator: GeminiEmulator) -> AsyncIterator[genai.Client]:
+    client = make_genai(gemini_emulator)
+    yield client
+    await client.aio.aclose()

@@ -41,6 +41,12 @@ async def test_serve_emulators_until_stopped() -> None:
             headers={"authorization": f"Bearer {env['OPENAI_API_KEY']}"},
         ) as resp:
             assert "text" in await resp.json()
+        async with http.post(
+            f"{env['GOOGLE_GEMINI_BASE_URL']}/v1beta/models/gemini-2.5-flash:generateContent",
+            json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+            headers={"x-goog-api-key": env["GOOGLE_API_KEY"]},
+        ) as resp:
+            assert "candidates" in await resp.json()
     assert ready[0].telegram.world.flood.config.enabled is False
     stop.set()
     await asyncio.wait_for(task, 5)
