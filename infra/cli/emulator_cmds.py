@@ -18,6 +18,7 @@ def register(commands: Any) -> None:
     emulators.add_argument("--claude-port", type=int, default=0)
     emulators.add_argument("--whisper-port", type=int, default=0)
     emulators.add_argument("--gemini-port", type=int, default=0)
+    emulators.add_argument("--e2b-port", type=int, default=0)
     emulators.add_argument("--token", help="the bot token to expect (default: the emulator's)")
     emulators.add_argument("--no-flood", action="store_true", help="no Telegram flood control")
     emulators.set_defaults(handler=run_emulators)
@@ -40,6 +41,7 @@ async def run_emulators(args: argparse.Namespace) -> int:
         flood=not args.no_flood,
         whisper_port=args.whisper_port,
         gemini_port=args.gemini_port,
+        e2b_port=args.e2b_port,
         on_ready=print_env,
         stop=stop_event_on_signals(),
     )

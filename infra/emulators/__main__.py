@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--claude-port", type=int, default=0)
     parser.add_argument("--whisper-port", type=int, default=0)
     parser.add_argument("--gemini-port", type=int, default=0)
+    parser.add_argument("--e2b-port", type=int, default=0)
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="the bot token to expect")
     parser.add_argument("--no-flood", action="store_true", help="disable Telegram flood control")
     args = parser.parse_args(argv)
@@ -36,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
             flood=not args.no_flood,
             whisper_port=args.whisper_port,
             gemini_port=args.gemini_port,
+            e2b_port=args.e2b_port,
             on_ready=_print_env,
         )
     )

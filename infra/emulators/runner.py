@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.e2b_sandbox import E2BEmulator
 from infra.emulators.gemini import GeminiEmulator
 from infra.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
 from infra.emulators.whisper import WhisperEmulator
@@ -20,6 +21,7 @@ class RunningEmulators:
     claude: ClaudeEmulator
     whisper: WhisperEmulator
     gemini: GeminiEmulator
+    e2b: E2BEmulator
 
     @property
     def env(self) -> dict[str, str]:
@@ -33,6 +35,11 @@ class RunningEmulators:
             "OPENAI_API_KEY": "emulator-key",
             "GOOGLE_GEMINI_BASE_URL": self.gemini.base_url,
             "GOOGLE_API_KEY": "emulator-key",
+            # the e2b SDK reads these itself (HTTP/1.1: its default HTTP/2 needs TLS)
+            "E2B_API_URL": self.e2b.base_url,
+            "E2B_SANDBOX_URL": self.e2b.base_url,
+            "E2B_HTTP_VERSION": "1.1",
+            "E2B_API_KEY": "emulator-key",
         }
 
     async def stop(self) -> None:
@@ -40,6 +47,7 @@ class RunningEmulators:
         await self.claude.stop()
         await self.whisper.stop()
         await self.gemini.stop()
+        await self.e2b.stop()
 
 
 async def start_emulators(
@@ -51,17 +59,21 @@ async def start_emulators(
     flood: bool = True,
     whisper_port: int = 0,
     gemini_port: int = 0,
+    e2b_port: int = 0,
 ) -> RunningEmulators:
     """Start every server (port 0: any free port) and return them, running."""
     telegram = TelegramEmulator(token)
     if not flood:
         telegram.configure_flood(enabled=False)
-    running = RunningEmulators(telegram, ClaudeEmulator(), WhisperEmulator(), GeminiEmulator())
+    running = RunningEmulators(
+        telegram, ClaudeEmulator(), WhisperEmulator(), GeminiEmulator(), E2BEmulator()
+    )
     try:
         await telegram.start(host, telegram_port)
         await running.claude.start(host, claude_port)
         await running.whisper.start(host, whisper_port)
         await running.gemini.start(host, gemini_port)
+        await running.e2b.start(host, e2b_port)
     except BaseException:
         await running.stop()
         raise
@@ -79,6 +91,7 @@ async def serve_emulators(
     stop: asyncio.Event | None = None,
     whisper_port: int = 0,
     gemini_port: int = 0,
+    e2b_port: int = 0,
 ) -> None:
     """Run the emulators until `stop` is set, SIGINT/SIGTERM arrives, or the task is cancelled."""
     running = await start_emulators(
@@ -89,6 +102,7 @@ async def serve_emulators(
         flood=flood,
         whisper_port=whisper_port,
         gemini_port=gemini_port,
+        e2b_port=e2b_port,
     )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -13,6 +13,7 @@ They run on the session event loop (this project's pytest default).
 - ``openai_client``: an `AsyncOpenAI` bound to the Whisper emulator, ``max_retries=0``
 - ``gemini_emulator``: a clean `GeminiEmulator` (Gemini Developer API)
 - ``genai_client``: a google-genai `Client` bound to the Gemini emulator (no retries)
+- ``e2b_emulator``: a clean `E2BEmulator` (sandboxes; ``sdk_options(e2b_emulator)`` for the SDK)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from google.genai import types as genai_types
 from openai import AsyncOpenAI
 
 from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.e2b_sandbox import E2BEmulator
 from infra.emulators.gemini import GeminiEmulator
 from infra.emulators.telegram import TelegramEmulator
 from infra.emulators.whisper import WhisperEmulator
@@ -192,3 +194,18 @@ async def genai_client(gemini_emulator: GeminiEmulator) -> AsyncIterator[genai.C
     client = make_genai(gemini_emulator)
     yield client
     await client.aio.aclose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def e2b_emulator_server() -> AsyncIterator[E2BEmulator]:
+    async with E2BEmulator() as emulator:
+        yield emulator
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def e2b_emulator(e2b_emulator_server: E2BEmulator) -> AsyncIterator[E2BEmulator]:
+    limit = e2b_emulator_server.execution_limit
+    e2b_emulator_server.reset()
+    yield e2b_emulator_server
+    e2b_emulator_server.execution_limit = limit
+    e2b_emulator_server.reset()

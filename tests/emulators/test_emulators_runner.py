@@ -47,6 +47,12 @@ async def test_serve_emulators_until_stopped() -> None:
             headers={"x-goog-api-key": env["GOOGLE_API_KEY"]},
         ) as resp:
             assert "candidates" in await resp.json()
+        async with http.post(
+            f"{env['E2B_API_URL']}/v2/sandboxes",
+            json={"templateID": "code-interpreter-v1"},
+            headers={"x-api-key": env["E2B_API_KEY"]},
+        ) as resp:
+            assert resp.status == 201
     assert ready[0].telegram.world.flood.config.enabled is False
     stop.set()
     await asyncio.wait_for(task, 5)

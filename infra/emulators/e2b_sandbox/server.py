@@ -1,0 +1,269 @@
+"""The E2B emulator: the control plane REST API (create, get, timeout, kill sandboxes) and, at
+the same address, the in-sandbox services: envd's /files and /health and the code
+interpreter's /execute, told apart as the real proxy does by the E2b-Sandbox-Id header."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from infra.emulators._http import json_response
+from infra.emulators._provider import ProviderEmulator
+
+from .runner import run_cell
+
+ENVD_VERSION = "0.6.4"
+HOME = "/home/user"
+
+
+@dataclass(slots=True)
+class EmulatedSandbox:
+    sandbox_id: str
+    template: str
+    root: Path
+    access_token: str
+    env: dict[str, str]
+    metadata: dict[str, str]
+    timeout: int
+    started_at: float
+    ended_at: float | None = None
+    executions: int = 0
+    codes: list[str] = field(default_factory=list)
+
+    @property
+    def billable_seconds(self) -> int:
+        """Whole seconds from create to kill (or to now while running), at least 1."""
+        end = self.ended_at if self.ended_at is not None else time.monotonic()
+        return max(1, math.ceil(end - self.started_at))
+
+    def path(self, raw: str) -> Path:
+        """Where a sandbox path lives on this machine (relative paths from /home/user)."""
+        full = raw if raw.startswith("/") else f"{HOME}/{raw}"
+        resolved = (self.root / full.lstrip("/")).resolve()
+        if not resolved.is_relative_to(self.root.resolve()):
+            raise _error(400, f"path '{raw}' is outside the sandbox")
+        return resolved
+
+
+@dataclass(slots=True)
+class ApiFailure:
+    """A scripted control-plane failure for the next create: status and message."""
+
+    status: int
+    message: str
+
+
+class E2BEmulator(ProviderEmulator):
+    """Emulated E2B API and sandboxes; see the package docstring for the SDK settings."""
+
+    def __init__(self, *, api_keys: set[str] | None = None, execution_limit: float = 60.0) -> None:
+        super().__init__()
+        self.app.middlewares.append(_errors)
+        self.api_keys = api_keys
+        self.execution_limit = execution_limit
+        self.sandboxes: dict[str, EmulatedSandbox] = {}
+        self.create_failures: list[ApiFailure] = []
+        self._ids = itertools.count(1)
+        r = self.app.router
+        r.add_post("/v2/sandboxes", self._create)
+        r.add_post("/sandboxes", self._create)
+        r.add_get("/sandboxes/{sandbox_id}", self._get)
+        r.add_post("/sandboxes/{sandbox_id}/timeout", self._set_timeout)
+        r.add_delete("/sandboxes/{sandbox_id}", self._kill)
+        r.add_get("/files", self._read_file)
+        r.add_post("/files", self._write_file)
+        r.add_get("/health", self._health)
+        r.add_post("/execute", self._execute)
+
+    def fail_next_create(self, status: int, message: str = "emulated failure") -> None:
+        """The next sandbox create answers `status` (429, 500, ...) with E2B's error body."""
+        self.create_failures.append(ApiFailure(status, message))
+
+    def billable_seconds(self, sandbox_id: str) -> int:
+        return self.sandboxes[sandbox_id].billable_seconds
+
+    def running(self) -> list[EmulatedSandbox]:
+        return [s for s in self.sandboxes.values() if s.ended_at is None]
+
+    def reset(self) -> None:
+        super().reset()
+        self.create_failures.clear()
+        for sandbox in self.sandboxes.values():
+            shutil.rmtree(sandbox.root, ignore_errors=True)
+        self.sandboxes.clear()
+
+    async def stop(self) -> None:
+        self.reset()
+        await super().stop()
+
+    # ---- control plane -----------------------------------------------------------------------
+
+    def _authenticate(self, request: web.Request) -> None:
+        key = request.headers.get("x-api-key", "")
+        if not key or (self.api_keys is not None and key not in self.api_keys):
+            raise _error(401, "Invalid API key")
+
+    def _sandbox(self, sandbox_id: str) -> EmulatedSandbox:
+        sandbox = self.sandboxes.get(sandbox_id)
+        if sandbox is None or sandbox.ended_at is not None:
+            raise _error(404, f"sandbox \"{sandbox_id}\" doesn't exist or you don't have access")
+        return sandbox
+
+    async def _create(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.record(request, body)
+        self._authenticate(request)
+        if self.create_failures:
+            failure = self.create_failures.pop(0)
+            raise _error(failure.status, failure.message)
+        sandbox_id = f"emu{next(self._ids):06d}"
+        root = Path(tempfile.mkdtemp(prefix=f"e2b-{sandbox_id}-"))
+        (root / HOME.lstrip("/")).mkdir(parents=True)
+        template = str(body.get("templateID") or "base")
+        self.sandboxes[sandbox_id] = EmulatedSandbox(
+            sandbox_id=sandbox_id,
+            template=template,
+            root=root,
+            access_token=f"envd-token-{sandbox_id}",
+            env={str(k): str(v) for k, v in (body.get("envVars") or {}).items()},
+            metadata={str(k): str(v) for k, v in (body.get("metadata") or {}).items()},
+            timeout=int(body.get("timeout") or 300),
+            started_at=time.monotonic(),
+        )
+        answer = {
+            "templateID": template,
+            "sandboxID": sandbox_id,
+            "clientID": "emulator",
+            "envdVersion": ENVD_VERSION,
+            "envdAccessToken": self.sandboxes[sandbox_id].access_token,
+        }
+        return json_response(answer, status=201)
+
+    async def _get(self, request: web.Request) -> web.Response:
+        self.record(request, None)
+        self._authenticate(request)
+        s = self._sandbox(request.match_info["sandbox_id"])
+        return json_response(
+            {
+                "templateID": s.template,
+                "sandboxID": s.sandbox_id,
+                "clientID": "emulator",
+                "envdVersion": ENVD_VERSION,
+                "state": "running",
+                "metadata": s.metadata,
+                "cpuCount": 2,
+                "memoryMB": 512,
+                "diskSizeMB": 1024,
+                "startedAt": "2026-01-01T00:00:00Z",
+                "endAt": "2026-01-01T00:05:00Z",
+            }
+        )
+
+    async def _set_timeout(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.record(request, body)
+        self._authenticate(request)
+        self._sandbox(request.match_info["sandbox_id"]).timeout = int(body.get("timeout", 0))
+        return web.Response(status=204)
+
+    async def _kill(self, request: web.Request) -> web.Response:
+        self.record(request, None)
+        self._authenticate(request)
+        sandbox = self._sandbox(request.match_info["sandbox_id"])
+        sandbox.ended_at = time.monotonic()
+        shutil.rmtree(sandbox.root, ignore_errors=True)
+        return web.Response(status=204)
+
+    # ---- inside a sandbox --------------------------------------------------------------------
+
+    def _in_sandbox(self, request: web.Request) -> EmulatedSandbox:
+        sandbox = self._sandbox(request.headers.get("e2b-sandbox-id", ""))
+        token = request.headers.get("x-access-token")
+        if token is not None and token != sandbox.access_token:
+            raise _error(401, "invalid access token")
+        return sandbox
+
+    async def _health(self, request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    async def _read_file(self, request: web.Request) -> web.Response:
+        self.record(request, None)
+        sandbox = self._in_sandbox(request)
+        target = sandbox.path(request.query.get("path", ""))
+        if not target.is_file():
+            raise _error(404, f"path '{request.query.get('path')}' does not exist")
+        return web.Response(body=target.read_bytes(), content_type="application/octet-stream")
+
+    async def _write_file(self, request: web.Request) -> web.Response:
+        sandbox = self._in_sandbox(request)
+        written: list[dict[str, Any]] = []
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                raw_path = request.query.get("path") or getattr(part, "filename", None) or ""
+                data = await part.read()  # type: ignore[union-attr]
+                written.append(self._store(sandbox, raw_path, bytes(data)))
+        else:
+            written.append(
+                self._store(sandbox, request.query.get("path", ""), await request.read())
+            )
+        self.record(request, {"written": written})
+        return json_response(written)
+
+    def _store(self, sandbox: EmulatedSandbox, raw_path: str, data: bytes) -> dict[str, Any]:
+        target = sandbox.path(raw_path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        shown = "/" + str(target.relative_to(sandbox.root))
+        return {"name": target.name, "type": "file", "path": shown}
+
+    async def _execute(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.record(request, body)
+        sandbox = self._in_sandbox(request)
+        sandbox.executions += 1
+        sandbox.codes.append(str(body.get("code", "")))
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(sandbox.root / HOME.lstrip("/"))}
+        env.update(sandbox.env)
+        env.update({str(k): str(v) for k, v in (body.get("env_vars") or {}).items()})
+        response = web.StreamResponse(headers={"content-type": "application/json"})
+        await response.prepare(request)
+        async for line in run_cell(
+            sandbox.codes[-1],
+            sandbox.root / HOME.lstrip("/"),
+            timeout=self.execution_limit,
+            env=env,
+            count=sandbox.executions,
+        ):
+            await response.write(line)
+        await response.write_eof()
+        return response
+
+
+class E2BError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def _error(status: int, message: str) -> E2BError:
+    return E2BError(status, message)
+
+
+@web.middleware
+async def _errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """E2B's error body {"code", "message"} for an E2BError raised by a handler."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except E2BError as e:
+        return json_response({"code": e.status, "message": e.message}, status=e.status)
+    return response
