@@ -80,3 +80,17 @@ async def test_missing_file_is_not_found(e2b_emulator: E2BEmulator) -> None:
     with pytest.raises(Exception, match="does not exist"):
         await sandbox.files.read("nope.txt")
     await sandbox.kill()
+
+
+async def test_list_and_remove_generated_files(e2b_emulator: E2BEmulator) -> None:
+    """Files the code writes are listed (with sizes) through files.list and removable."""
+    sandbox = await AsyncSandbox.create(**sdk_options(e2b_emulator))
+    await sandbox.run_code("import os\nos.mkdir('out')\nopen('out/chart.png','wb').write(b'x'*7)")
+    entries = await sandbox.files.list("/home/user/out")
+    assert [(e.name, e.path, e.size) for e in entries] == [
+        ("chart.png", "/home/user/out/chart.png", 7)
+    ]
+    assert [e.name for e in await sandbox.files.list("/home/user")] == ["out"]
+    await sandbox.files.remove("/home/user/out/chart.png")
+    assert await sandbox.files.list("/home/user/out") == []
+    await sandbox.kill()

@@ -22,6 +22,8 @@ What it answers
   Jupyter kernel keeps it); files written do persist.
 - ``GET /files?path=`` / ``POST /files`` (``sandbox.files.read`` / ``write``, multipart or
   octet-stream): paths map into the sandbox's directory; relative ones from /home/user.
+- ``/filesystem.Filesystem/ListDir`` and ``/Remove`` (``sandbox.files.list`` / ``remove``):
+  envd's Connect-RPC in the SDK's JSON codec; entries with size, type, mode, modified time.
 - Billing: ``emulator.billable_seconds(sandbox_id)``: whole seconds from create to kill
   (to now while running), at least 1.
 
@@ -31,8 +33,10 @@ Scripting
 - ``emulator.sandboxes`` / ``running()``: state per sandbox (root directory, executions, the
   code of each cell, env); ``emulator.calls`` / ``GET /_control/requests``; reset forgets all.
 
-Not emulated: commands (``sandbox.commands.run``) and the filesystem RPCs (list, remove,
-watch: envd's Connect-RPC protocol), code contexts, languages other than Python, pause/resume.
+Not emulated: commands (``sandbox.commands.run``: envd's server-streaming Connect-RPC, so a
+``pip install`` has to go through run_code, e.g. ``subprocess``), the other filesystem RPCs
+(stat, make_dir, rename, watch), code contexts, languages other than Python, pause/resume,
+and the sandbox's own timeout expiring (kill it to end billing).
 """
 
 from typing import Any

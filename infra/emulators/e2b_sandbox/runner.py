@@ -28,19 +28,25 @@ if last is not None:
 """
 
 
+def _prepare(work: Path, code: str, count: int) -> tuple[Path, Path]:
+    """Write the cell and the runner (small local files: done inline, not in a thread)."""
+    work.mkdir(exist_ok=True)
+    cell, result = work / f"cell{count}.py", work / f"result{count}.json"
+    cell.write_text(code, encoding="utf-8")
+    (work / "runner.py").write_text(_CELL_RUNNER, encoding="utf-8")
+    return cell, result
+
+
 def _line(kind: str, **fields: Any) -> bytes:
     return json.dumps({"type": kind, **fields}).encode() + b"\n"
 
 
 async def run_cell(
-    code: str, cwd: Path, *, timeout: float, env: dict[str, str], count: int
+    code: str, cwd: Path, work: Path, *, timeout: float, env: dict[str, str], count: int
 ) -> AsyncIterator[bytes]:
-    """Yield the JSON lines of one execution (stdout, stderr, result, error, counters)."""
-    work = cwd / ".emulator"
-    work.mkdir(exist_ok=True)
-    cell, result = work / f"cell{count}.py", work / f"result{count}.json"
-    cell.write_text(code, encoding="utf-8")
-    (work / "runner.py").write_text(_CELL_RUNNER, encoding="utf-8")
+    """Yield the JSON lines of one execution (stdout, stderr, result, error, counters); the
+    runner's own files go to `work`, outside the directory the code sees as its home."""
+    cell, result = _prepare(work, code, count)
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(work / "runner.py"),

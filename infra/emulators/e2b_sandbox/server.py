@@ -11,7 +11,9 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from stat import filemode
 from typing import Any
 
 from aiohttp import web
@@ -83,6 +85,8 @@ class E2BEmulator(ProviderEmulator):
         r.add_post("/files", self._write_file)
         r.add_get("/health", self._health)
         r.add_post("/execute", self._execute)
+        r.add_post("/filesystem.Filesystem/ListDir", self._list_dir)
+        r.add_post("/filesystem.Filesystem/Remove", self._remove)
 
     def fail_next_create(self, status: int, message: str = "emulated failure") -> None:
         """The next sandbox create answers `status` (429, 500, ...) with E2B's error body."""
@@ -226,6 +230,34 @@ class E2BEmulator(ProviderEmulator):
         shown = "/" + str(target.relative_to(sandbox.root))
         return {"name": target.name, "type": "file", "path": shown}
 
+    async def _list_dir(self, request: web.Request) -> web.Response:
+        """Connect-RPC unary, JSON codec (the SDK's): entries down to `depth` levels."""
+        body = await request.json()
+        self.record(request, body)
+        sandbox = self._in_sandbox(request)
+        top = sandbox.path(str(body.get("path", "")))
+        if not top.is_dir():
+            return _connect_error("not_found", f"directory '{body.get('path')}' not found")
+        depth = max(int(body.get("depth") or 1), 1)
+        entries = [
+            _entry(sandbox, p)
+            for p in sorted(top.rglob("*"))
+            if len(p.relative_to(top).parts) <= depth and ".emulator" not in p.parts
+        ]
+        return json_response({"entries": entries})
+
+    async def _remove(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.record(request, body)
+        target = self._in_sandbox(request).path(str(body.get("path", "")))
+        if not target.exists():
+            return _connect_error("not_found", f"path '{body.get('path')}' not found")
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink()
+        return json_response({})
+
     async def _execute(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         self.record(request, body)
@@ -240,6 +272,7 @@ class E2BEmulator(ProviderEmulator):
         async for line in run_cell(
             sandbox.codes[-1],
             sandbox.root / HOME.lstrip("/"),
+            sandbox.root / ".emulator",
             timeout=self.execution_limit,
             env=env,
             count=sandbox.executions,
@@ -247,6 +280,27 @@ class E2BEmulator(ProviderEmulator):
             await response.write(line)
         await response.write_eof()
         return response
+
+
+def _entry(sandbox: EmulatedSandbox, path: Path) -> dict[str, Any]:
+    stat = path.stat()
+    modified = datetime.fromtimestamp(stat.st_mtime, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return {
+        "name": path.name,
+        "type": "FILE_TYPE_DIRECTORY" if path.is_dir() else "FILE_TYPE_FILE",
+        "path": "/" + str(path.relative_to(sandbox.root)),
+        "size": str(stat.st_size),
+        "mode": stat.st_mode & 0o777,
+        "permissions": filemode(stat.st_mode),
+        "owner": "user",
+        "group": "user",
+        "modifiedTime": modified,
+    }
+
+
+def _connect_error(code: str, message: str) -> web.Response:
+    status = {"not_found": 404, "invalid_argument": 400}.get(code, 500)
+    return json_response({"code": code, "message": message}, status=status)
 
 
 class E2BError(Exception):
