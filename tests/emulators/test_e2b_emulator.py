@@ -4,7 +4,7 @@ in a local subprocess), files write and read, kill, billable seconds, failures."
 from __future__ import annotations
 
 import pytest
-from e2b import SandboxException
+from e2b import CommandExitException, SandboxException
 from e2b_code_interpreter import AsyncSandbox
 
 from infra.emulators.e2b_sandbox import E2BEmulator, sdk_options
@@ -93,4 +93,20 @@ async def test_list_and_remove_generated_files(e2b_emulator: E2BEmulator) -> Non
     assert [e.name for e in await sandbox.files.list("/home/user")] == ["out"]
     await sandbox.files.remove("/home/user/out/chart.png")
     assert await sandbox.files.list("/home/user/out") == []
+    await sandbox.kill()
+
+
+async def test_commands_run_streams_output_and_exit_code(e2b_emulator: E2BEmulator) -> None:
+    """commands.run runs in the sandbox home and reports stdout, stderr and the exit code."""
+    sandbox = await AsyncSandbox.create(**sdk_options(e2b_emulator))
+    await sandbox.files.write("note.txt", "hello")
+    result = await sandbox.commands.run("cat note.txt; echo warn >&2", envs={"X": "1"})
+    assert (result.stdout, result.stderr, result.exit_code) == ("hello", "warn\n", 0)
+    with pytest.raises(CommandExitException) as caught:
+        await sandbox.commands.run("exit 3")
+    assert caught.value.exit_code == 3
+    assert e2b_emulator.sandboxes[sandbox.sandbox_id].commands == [
+        "cat note.txt; echo warn >&2",
+        "exit 3",
+    ]
     await sandbox.kill()

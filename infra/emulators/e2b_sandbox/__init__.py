@@ -24,6 +24,11 @@ What it answers
   octet-stream): paths map into the sandbox's directory; relative ones from /home/user.
 - ``/filesystem.Filesystem/ListDir`` and ``/Remove`` (``sandbox.files.list`` / ``remove``):
   envd's Connect-RPC in the SDK's JSON codec; entries with size, type, mode, modified time.
+- ``/process.Process/Start`` (``sandbox.commands.run``): server-streaming Connect-RPC; the
+  command runs with bash in the sandbox's directory (the cwd asked for, else /home/user),
+  stdout/stderr and the exit code streamed back; over ``execution_limit`` it is killed.
+  The commands received are kept in ``emulator.sandboxes[id].commands`` (e.g. to check a
+  ``pip install`` was asked for without running one: script that in your test's command).
 - Billing: ``emulator.billable_seconds(sandbox_id)``: whole seconds from create to kill
   (to now while running), at least 1.
 
@@ -33,8 +38,7 @@ Scripting
 - ``emulator.sandboxes`` / ``running()``: state per sandbox (root directory, executions, the
   code of each cell, env); ``emulator.calls`` / ``GET /_control/requests``; reset forgets all.
 
-Not emulated: commands (``sandbox.commands.run``: envd's server-streaming Connect-RPC, so a
-``pip install`` has to go through run_code, e.g. ``subprocess``), the other filesystem RPCs
+Not emulated: background commands, stdin and PTYs, the other filesystem RPCs
 (stat, make_dir, rename, watch), code contexts, languages other than Python, pause/resume,
 and the sandbox's own timeout expiring (kill it to end billing).
 """

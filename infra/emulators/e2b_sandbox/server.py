@@ -21,6 +21,7 @@ from aiohttp import web
 from infra.emulators._http import json_response
 from infra.emulators._provider import ProviderEmulator
 
+from .process import run_command, unwrap
 from .runner import run_cell
 
 ENVD_VERSION = "0.6.4"
@@ -40,6 +41,7 @@ class EmulatedSandbox:
     ended_at: float | None = None
     executions: int = 0
     codes: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
 
     @property
     def billable_seconds(self) -> int:
@@ -87,6 +89,7 @@ class E2BEmulator(ProviderEmulator):
         r.add_post("/execute", self._execute)
         r.add_post("/filesystem.Filesystem/ListDir", self._list_dir)
         r.add_post("/filesystem.Filesystem/Remove", self._remove)
+        r.add_post("/process.Process/Start", self._start_process)
 
     def fail_next_create(self, status: int, message: str = "emulated failure") -> None:
         """The next sandbox create answers `status` (429, 500, ...) with E2B's error body."""
@@ -257,6 +260,26 @@ class E2BEmulator(ProviderEmulator):
         else:
             target.unlink()
         return json_response({})
+
+    async def _start_process(self, request: web.Request) -> web.StreamResponse:
+        body = unwrap(await request.read())
+        self.record(request, body)
+        sandbox = self._in_sandbox(request)
+        config = body.get("process") or {}
+        args = [str(a) for a in config.get("args") or []]
+        command = args[-1] if args else ""
+        sandbox.commands.append(command)
+        home = sandbox.root / HOME.lstrip("/")
+        cwd = sandbox.path(str(config["cwd"])) if config.get("cwd") else home
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(home), **sandbox.env}
+        env.update({str(k): str(v) for k, v in (config.get("envs") or {}).items()})
+        response = web.StreamResponse(headers={"content-type": "application/connect+json"})
+        await response.prepare(request)
+        pid = 1000 + len(sandbox.commands)
+        async for chunk in run_command(command, cwd, env, self.execution_limit, pid):
+            await response.write(chunk)
+        await response.write_eof()
+        return response
 
     async def _execute(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
