@@ -110,3 +110,19 @@ async def test_commands_run_streams_output_and_exit_code(e2b_emulator: E2BEmulat
         "exit 3",
     ]
     await sandbox.kill()
+
+
+async def test_billable_seconds_and_timeout_expiry(e2b_emulator: E2BEmulator) -> None:
+    """Billing runs on the emulator clock; a sandbox past its timeout ends at its deadline."""
+    e2b_emulator.freeze_clock()
+    kept = await AsyncSandbox.create(timeout=600, **sdk_options(e2b_emulator))
+    short = await AsyncSandbox.create(timeout=60, **sdk_options(e2b_emulator))
+    e2b_emulator.advance(90)
+    assert e2b_emulator.billable_seconds(short.sandbox_id) == 60
+    assert [s.sandbox_id for s in e2b_emulator.running()] == [kept.sandbox_id]
+    with pytest.raises(SandboxException):
+        await short.run_code("1")
+    await kept.set_timeout(30)
+    e2b_emulator.advance(10)
+    await kept.kill()
+    assert e2b_emulator.billable_seconds(kept.sandbox_id) == 100

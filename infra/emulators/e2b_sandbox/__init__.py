@@ -29,8 +29,11 @@ What it answers
   stdout/stderr and the exit code streamed back; over ``execution_limit`` it is killed.
   The commands received are kept in ``emulator.sandboxes[id].commands`` (e.g. to check a
   ``pip install`` was asked for without running one: script that in your test's command).
-- Billing: ``emulator.billable_seconds(sandbox_id)``: whole seconds from create to kill
-  (to now while running), at least 1.
+- Billing: ``emulator.billable_seconds(sandbox_id)``: whole seconds from create to kill or
+  expiry (to now while running), at least 1, on the emulator's clock: ``advance(90)`` moves
+  it on without waiting, ``freeze_clock()`` stops real time for exact figures. A sandbox
+  whose timeout (create's ``timeout``, renewed by ``set_timeout``) passes ends at its
+  deadline; later calls to it answer 404.
 
 Scripting
 - ``emulator.fail_next_create(429, "rate limited")`` (or 500, 401, ...): the next create fails.
@@ -39,8 +42,7 @@ Scripting
   code of each cell, env); ``emulator.calls`` / ``GET /_control/requests``; reset forgets all.
 
 Not emulated: background commands, stdin and PTYs, the other filesystem RPCs
-(stat, make_dir, rename, watch), code contexts, languages other than Python, pause/resume,
-and the sandbox's own timeout expiring (kill it to end billing).
+(stat, make_dir, rename, watch), code contexts, languages other than Python, pause/resume.
 """
 
 from typing import Any

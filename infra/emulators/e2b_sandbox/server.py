@@ -38,15 +38,15 @@ class EmulatedSandbox:
     metadata: dict[str, str]
     timeout: int
     started_at: float
+    deadline: float  # started_at + timeout, moved by set_timeout; past it the sandbox is gone
     ended_at: float | None = None
     executions: int = 0
     codes: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
 
-    @property
-    def billable_seconds(self) -> int:
-        """Whole seconds from create to kill (or to now while running), at least 1."""
-        end = self.ended_at if self.ended_at is not None else time.monotonic()
+    def billable_seconds(self, now: float) -> int:
+        """Whole seconds from create to kill or expiry (to `now` while running), at least 1."""
+        end = self.ended_at if self.ended_at is not None else now
         return max(1, math.ceil(end - self.started_at))
 
     def path(self, raw: str) -> Path:
@@ -76,6 +76,8 @@ class E2BEmulator(ProviderEmulator):
         self.execution_limit = execution_limit
         self.sandboxes: dict[str, EmulatedSandbox] = {}
         self.create_failures: list[ApiFailure] = []
+        self.clock_offset = 0.0
+        self.frozen_at: float | None = None
         self._ids = itertools.count(1)
         r = self.app.router
         r.add_post("/v2/sandboxes", self._create)
@@ -95,15 +97,40 @@ class E2BEmulator(ProviderEmulator):
         """The next sandbox create answers `status` (429, 500, ...) with E2B's error body."""
         self.create_failures.append(ApiFailure(status, message))
 
+    def now(self) -> float:
+        """The emulator's clock: monotonic time (or the frozen instant) plus `advance`s."""
+        base = self.frozen_at if self.frozen_at is not None else time.monotonic()
+        return base + self.clock_offset
+
+    def freeze_clock(self) -> None:
+        """Stop the clock (only `advance` moves it): exact billable seconds in tests."""
+        self.frozen_at = time.monotonic()
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock on (billing and sandbox timeouts, without waiting)."""
+        self.clock_offset += seconds
+
     def billable_seconds(self, sandbox_id: str) -> int:
-        return self.sandboxes[sandbox_id].billable_seconds
+        self._expire()
+        return self.sandboxes[sandbox_id].billable_seconds(self.now())
 
     def running(self) -> list[EmulatedSandbox]:
+        self._expire()
         return [s for s in self.sandboxes.values() if s.ended_at is None]
+
+    def _expire(self) -> None:
+        """End every sandbox whose timeout passed, at its deadline, as E2B does."""
+        now = self.now()
+        for sandbox in self.sandboxes.values():
+            if sandbox.ended_at is None and sandbox.deadline <= now:
+                sandbox.ended_at = sandbox.deadline
+                shutil.rmtree(sandbox.root, ignore_errors=True)
 
     def reset(self) -> None:
         super().reset()
         self.create_failures.clear()
+        self.clock_offset = 0.0
+        self.frozen_at = None
         for sandbox in self.sandboxes.values():
             shutil.rmtree(sandbox.root, ignore_errors=True)
         self.sandboxes.clear()
@@ -120,6 +147,7 @@ class E2BEmulator(ProviderEmulator):
             raise _error(401, "Invalid API key")
 
     def _sandbox(self, sandbox_id: str) -> EmulatedSandbox:
+        self._expire()
         sandbox = self.sandboxes.get(sandbox_id)
         if sandbox is None or sandbox.ended_at is not None:
             raise _error(404, f"sandbox \"{sandbox_id}\" doesn't exist or you don't have access")
@@ -133,6 +161,7 @@ class E2BEmulator(ProviderEmulator):
             failure = self.create_failures.pop(0)
             raise _error(failure.status, failure.message)
         sandbox_id = f"emu{next(self._ids):06d}"
+        timeout, now = int(body.get("timeout") or 300), self.now()
         root = Path(tempfile.mkdtemp(prefix=f"e2b-{sandbox_id}-"))
         (root / HOME.lstrip("/")).mkdir(parents=True)
         template = str(body.get("templateID") or "base")
@@ -143,8 +172,9 @@ class E2BEmulator(ProviderEmulator):
             access_token=f"envd-token-{sandbox_id}",
             env={str(k): str(v) for k, v in (body.get("envVars") or {}).items()},
             metadata={str(k): str(v) for k, v in (body.get("metadata") or {}).items()},
-            timeout=int(body.get("timeout") or 300),
-            started_at=time.monotonic(),
+            timeout=timeout,
+            started_at=now,
+            deadline=now + timeout,
         )
         answer = {
             "templateID": template,
@@ -179,14 +209,16 @@ class E2BEmulator(ProviderEmulator):
         body = await request.json()
         self.record(request, body)
         self._authenticate(request)
-        self._sandbox(request.match_info["sandbox_id"]).timeout = int(body.get("timeout", 0))
+        sandbox = self._sandbox(request.match_info["sandbox_id"])
+        sandbox.timeout = int(body.get("timeout", 0))
+        sandbox.deadline = self.now() + sandbox.timeout
         return web.Response(status=204)
 
     async def _kill(self, request: web.Request) -> web.Response:
         self.record(request, None)
         self._authenticate(request)
         sandbox = self._sandbox(request.match_info["sandbox_id"])
-        sandbox.ended_at = time.monotonic()
+        sandbox.ended_at = self.now()
         shutil.rmtree(sandbox.root, ignore_errors=True)
         return web.Response(status=204)
 
