@@ -294,7 +294,7 @@ async def main() -> None:
         with contextlib.suppress(subprocess.TimeoutExpired):
             emulator.wait(10)
         if stack is not None:
-            stack.stop()
+            stack.reset()
     print(f"load average after: {os.getloadavg()}")
 
 

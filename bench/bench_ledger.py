@@ -50,6 +50,8 @@ from infra.kafka.compat import BrokerProfile, probe_broker  # noqa: E402
 from infra.kafka.topic_admin import ensure_topics  # noqa: E402
 from infra.stack.embedded import EmbeddedStack  # noqa: E402
 
+ADMINS = frozenset({1})
+
 USERS = 1000
 
 
@@ -124,7 +126,7 @@ def pure(n: int) -> tuple[float, float]:
             state = states.get(cmd.key)
             if state is None:
                 state = states[cmd.key] = BillingState()
-            for entry in decide(state, cmd, now):
+            for entry in decide(state, cmd, now, privileged=ADMINS):
                 evolve(state, entry)
                 entries.append(led_codec.encode(entry)[1])
 
@@ -199,7 +201,9 @@ async def live(
     )
     assert report.ok, report.mismatches
     await produce(bootstrap, profile, prefix, cmds)
-    worker = BillingWorker(bootstrap, profile, topic_prefix=prefix, batch_max=batch)
+    worker = BillingWorker(
+        bootstrap, profile, topic_prefix=prefix, batch_max=batch, privileged_user_ids=ADMINS
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     await asyncio.wait_for(worker.ready.wait(), 120)
@@ -257,7 +261,7 @@ async def main() -> None:
             )
     finally:
         if stack is not None:
-            stack.stop()
+            stack.reset()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Latency the thread pipeline adds, and sustained turns per second.
 
 Run: ``.venv/bin/python bench/bench_pipeline.py [--threads 1 50 500] [--seconds 15]
-[--via-gateway]``.
+[--via-gateway] [--tool estimate_cost]``.
 
 Starts the embedded stack (or uses KAFKA_BOOTSTRAP_SERVERS/DATABASE_URL/REDIS_URL), both
 emulators in this process (the Claude emulator answers instantly, the Telegram emulator
@@ -160,9 +160,12 @@ async def closed_loop(
     deadline: float,
     interval: float = 0.0,
     offset: float = 0.0,
+    tool: str | None = None,
 ) -> None:
     """Send, wait for the final answer, repeat; with ``interval`` the sends are paced (one
-    every ``interval`` seconds from ``offset``, never two outstanding in one thread)."""
+    every ``interval`` seconds from ``offset``, never two outstanding in one thread). With
+    ``tool`` each message asks the emulator for one call of that tool (two model calls and
+    one tool call per turn)."""
     i = 0
     next_at = time.monotonic() + offset
     while time.monotonic() < deadline:
@@ -173,13 +176,14 @@ async def closed_loop(
                 break
         i += 1
         token = f"b{chat_id}x{i}"
+        text = f"{token} use tool {tool} {{}}" if tool else token
         waiter = telegram.waiters[chat_id] = asyncio.get_running_loop().create_future()
-        run.sent_at[token] = time.monotonic()
+        run.sent_at[text] = time.monotonic()
         if via_gateway:
-            telegram.send_text(chat_id, token)
+            telegram.send_text(chat_id, text)
         else:
-            await publisher.publish(THREAD_INBOX, message_command(chat_id, token, message_id=i))
-            run.publish_ms.append((time.monotonic() - run.sent_at[token]) * 1000)
+            await publisher.publish(THREAD_INBOX, message_command(chat_id, text, message_id=i))
+            run.publish_ms.append((time.monotonic() - run.sent_at[text]) * 1000)
         await asyncio.wait_for(waiter, 120)
         run.done += 1
 
@@ -282,7 +286,7 @@ async def bench(args: argparse.Namespace) -> None:
             interval = n / args.rate if args.rate else 0.0
             await asyncio.gather(
                 *(closed_loop(run, base + c, publisher, telegram, args.via_gateway, deadline,
-                              interval, interval * c / n)
+                              interval, interval * c / n, args.tool)
                   for c in range(n))
             )  # fmt: skip
             run.ended = time.monotonic()
@@ -347,7 +351,7 @@ async def bench(args: argparse.Namespace) -> None:
         await claude.stop()
         if stack is not None:
             with contextlib.suppress(Exception):
-                stack.stop()
+                stack.reset()
         print(f"# logs: {logs}")
 
 
@@ -384,6 +388,8 @@ async def print_worker_histograms(port: int) -> None:
                 "claudegram_pipeline_added_seconds_bucket",
                 "claudegram_thread_inbox_delivery",
                 "claudegram_thread_loop_lag_seconds_bucket",
+                "claudegram_tool_step_overhead_seconds",
+                "claudegram_tool_call_seconds",
             )
         ):
             print("#   " + line)
@@ -407,6 +413,12 @@ def main() -> None:
         "thread sends its next message as soon as the answer arrives)",
     )
     parser.add_argument("--metrics-port", type=int, default=19187)
+    parser.add_argument(
+        "--tool",
+        default="",
+        help="one call of this tool per turn (e.g. estimate_cost); the worker's histogram "
+        "claudegram_tool_step_overhead_seconds is the runtime's own time per tool step",
+    )
     parser.add_argument("--profile-worker", default="", help="write the worker's cProfile here")
     asyncio.run(bench(parser.parse_args()))
 

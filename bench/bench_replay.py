@@ -31,7 +31,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import msgspec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +43,7 @@ from infra.kafka.clients import make_consumer, make_producer  # noqa: E402
 from infra.kafka.compat import BrokerProfile, probe_broker  # noqa: E402
 from infra.kafka.topic_admin import ensure_topics  # noqa: E402
 from infra.migrations import migrate  # noqa: E402
+from infra.postgres import connect as pg_connect  # noqa: E402
 from infra.postgres import create_pool  # noqa: E402
 from infra.projector.replay import rebuild, stderr_progress  # noqa: E402
 from infra.projector.runner import FETCH_WAIT_MS, Projector, ProjectorOptions  # noqa: E402
@@ -51,6 +51,7 @@ from infra.projector.scenario import Scenario  # noqa: E402
 from infra.stack.embedded import EmbeddedStack  # noqa: E402
 from projections.catalog import PROJECTIONS, select  # noqa: E402
 from projections.changes import Changes  # noqa: E402
+from projections.safe_text import may_need_scrub  # noqa: E402
 from projections.source import Source  # noqa: E402
 from projections.tables import TABLES  # noqa: E402
 
@@ -85,14 +86,15 @@ def fold_in_memory(items: list[Any]) -> tuple[float, float]:
     """(decode seconds, fold seconds) for the whole list, from encoded values."""
     encoded = [(spec, codec_for(spec).encode(r)[1]) for spec, r in items]
     t0 = time.perf_counter()
-    decoded = [(spec, codec_for(spec).decode(v)) for spec, v in encoded]
+    decoded = [(spec, codec_for(spec).decode(v), v) for spec, v in encoded]
     t1 = time.perf_counter()
     changes = Changes(TABLES.values())
     routes = {spec.name: [p for p in PROJECTIONS.values() if spec in p.topics] for spec in TOPICS}
-    for i, (spec, record) in enumerate(decoded):
+    for i, (spec, record, value) in enumerate(decoded):
         src = Source(spec.name, 0, i)
+        scrub = may_need_scrub(value)  # as the replay does
         for p in routes[spec.name]:
-            changes.apply_all(p.ops(record, src))
+            changes.apply_all(p.ops(record, src, scrub=scrub))
     t2 = time.perf_counter()
     return t1 - t0, t2 - t1
 
@@ -103,7 +105,7 @@ async def live_lag(
     prefix = f"benchlive{uuid.uuid4().hex[:6]}."
     schema = f"bench_live_{uuid.uuid4().hex[:6]}"
     await ensure_topics(endpoints.kafka_bootstrap, TOPICS, name_prefix=prefix)
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url, bulk=True)
     await migrate(conn, schema)
     await conn.close()
     pool = await create_pool(endpoints.database_url, max_size=4)
@@ -159,7 +161,7 @@ async def live_lag(
     await task
     await consumer.stop()
     await producer.stop()
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url, bulk=True)
     await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
     await conn.close()
     await pool.close()
@@ -235,7 +237,7 @@ async def main() -> None:
             f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}"
         )
         print("rows:", {k: v for k, v in result.rows.items() if v})
-        conn = await asyncpg.connect(endpoints.database_url)
+        conn = await pg_connect(endpoints.database_url, bulk=True)
         await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
         await conn.close()
         if args.live_seconds > 0:
@@ -247,7 +249,7 @@ async def main() -> None:
             )
     finally:
         if stack is not None:
-            stack.stop()
+            stack.reset()
 
 
 if __name__ == "__main__":

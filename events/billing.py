@@ -7,7 +7,15 @@ derived from what it is about, so retries carry the same id:
   ``payment:{telegram_payment_charge_id}``;
   ``refund:{telegram_payment_charge_id}:{refund request id}`` (a new ``/refund`` after a
   refusal is a new operation, not a repeat);
-  ``refund-reversal:{refund operation id}``; ``topup:{command id}``.
+  ``refund-reversal:{refund operation id}``; ``topup:{command id}``;
+  ``reserve:{reservation id}`` and ``release:{reservation id}`` (a reservation id is
+  ``{turn id}:{step}``: one per model call); ``refunded-payment:{telegram_payment_charge_id}``.
+
+Reservations: before a model call the thread actor reserves an estimate of its cost; the
+call's usage charge names the reservation and settles it; a turn that ends without a charge
+releases it; a reservation never settled stops counting after
+:data:`actors.billing.policy.RESERVATION_TTL`. ``available = balance - open reservations``
+is what the balance check and ``/refund`` use.
 
 The ledger is append-only; each entry names the operation it applies, its signed ``amount``
 (USD, Decimal) and the ``balance_after``. A balance is the fold of its ledger. The same
@@ -20,7 +28,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final, Literal
 
-from events.envelope import Envelope, Payload
+from events.envelope import Envelope, Payload, UtcDatetime
 from events.ids import Id
 from events.usage import ModelId, ToolQuantities, Usage
 
@@ -37,7 +45,10 @@ REJECTION_REASONS: Final = (
     "already_granted",
     "already_credited",
     "unpriced",
+    "not_privileged",
+    "operation_expired",
 )
+RELEASE_REASONS: Final = ("turn_failed", "turn_cancelled", "no_usage", "interrupted")
 
 # --------------------------------------------------------------------------- commands
 
@@ -74,6 +85,47 @@ class UsageChargeRequested(
     usage: Usage | None = None
     tool_name: str | None = None
     tool_quantities: ToolQuantities | None = None
+    reservation_id: str | None = None
+    """The reservation this charge settles (``None``: none)."""
+
+
+class UsageReserveRequested(
+    Envelope, tag="billing.usage_reserve_requested", frozen=True, kw_only=True
+):
+    """Hold ``amount`` (USD, an estimate of one model call's cost) while the call runs."""
+
+    v: Literal[1] = 1
+    operation_id: str
+    user_id: int
+    reservation_id: str
+    amount: Decimal
+    thread_key: str
+    turn_id: Id | None = None
+
+
+class ReservationReleaseRequested(
+    Envelope, tag="billing.reservation_release_requested", frozen=True, kw_only=True
+):
+    """The turn ended without a charge for this reservation: stop holding it."""
+
+    v: Literal[1] = 1
+    operation_id: str
+    user_id: int
+    reservation_id: str
+    reason: str = ""
+
+
+class RefundedPaymentDebitRequested(
+    Envelope, tag="billing.refunded_payment_debit_requested", frozen=True, kw_only=True
+):
+    """A ``refunded_payment`` service message: Telegram refunded a payment outside the bot
+    (or confirms one the bot made); debit its credit unless it is already refunded."""
+
+    v: Literal[1] = 1
+    operation_id: str
+    user_id: int
+    telegram_payment_charge_id: str
+    stars: int
 
 
 class PaymentCreditRequested(
@@ -173,6 +225,43 @@ class UsageDebited(LedgerEntry, tag="ledger.usage_debited", frozen=True, kw_only
     tool_name: str | None = None
     tool_quantities: ToolQuantities | None = None
     lines: tuple[CostLine, ...] = ()
+    reservation_id: str | None = None
+    """The reservation this charge settled (``None``: none)."""
+
+
+class UsageReserved(LedgerEntry, tag="ledger.usage_reserved", frozen=True, kw_only=True):
+    """``reserved`` USD is held until settled, released or ``expires_at`` (amount 0: the
+    balance is unchanged, the available balance is lower)."""
+
+    v: Literal[1] = 1
+    reservation_id: str
+    reserved: Decimal
+    expires_at: UtcDatetime
+    thread_key: str
+    turn_id: Id | None = None
+
+
+class ReservationReleased(
+    LedgerEntry, tag="ledger.reservation_released", frozen=True, kw_only=True
+):
+    """A reservation stopped being held without a charge (``released``: what it held, 0
+    when it was no longer open)."""
+
+    v: Literal[1] = 1
+    reservation_id: str
+    released: Decimal
+    reason: str = ""
+
+
+class RefundedPaymentDebited(
+    LedgerEntry, tag="ledger.refunded_payment_debited", frozen=True, kw_only=True
+):
+    """Telegram refunded a payment outside the bot: its credit is taken back (at most once
+    per payment, like a refund debit; the balance may go below zero)."""
+
+    v: Literal[1] = 1
+    telegram_payment_charge_id: str
+    stars: int
 
 
 class PaymentCredited(LedgerEntry, tag="ledger.payment_credited", frozen=True, kw_only=True):
@@ -217,3 +306,68 @@ class OperationRejected(LedgerEntry, tag="ledger.operation_rejected", frozen=Tru
     command_type: str
     reason: str
     detail: str = ""
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+class PaymentSnapshot(Payload, frozen=True, kw_only=True):
+    telegram_payment_charge_id: str
+    stars: int
+    credited: Decimal
+    paid_at: UtcDatetime
+    refunded: bool = False
+    refund_operation: str | None = None
+
+
+class HoldSnapshot(Payload, frozen=True, kw_only=True):
+    reservation_id: str
+    amount: Decimal
+    expires_at: UtcDatetime
+
+
+class ConflictSnapshot(Payload, frozen=True, kw_only=True):
+    """An (operation id, digest) pair already answered with ``conflicting_duplicate``."""
+
+    operation_id: str
+    command_digest: str
+
+
+class StateSnapshot(Payload, frozen=True, kw_only=True):
+    """A user's billing state without its operation ids (those are re-read from the ledger
+    window they belong to: see :mod:`infra.billing.snapshots`)."""
+
+    balance: Decimal
+    generation_started: UtcDatetime | None = None
+    horizon: UtcDatetime | None = None
+    conflicts: tuple[ConflictSnapshot, ...] = ()
+    payments: tuple[PaymentSnapshot, ...] = ()
+    reservations: tuple[HoldSnapshot, ...] = ()
+    starter_granted: bool = False
+    entries: int = 0
+    duplicate_entries: int = 0
+    balance_mismatches: int = 0
+    last_entry_at: UtcDatetime | None = None
+
+
+class UserStateSnapshot(Envelope, tag="billing.user_state_snapshot", frozen=True, kw_only=True):
+    """The billing state of one user folded from every ledger entry of theirs on
+    ``ledger_partition`` below ``covers_offset`` (key: the user id; compacted)."""
+
+    v: Literal[1] = 1
+    user_id: int
+    ledger_partition: int
+    covers_offset: int
+    state: StateSnapshot
+
+
+class SnapshotRound(Envelope, tag="billing.snapshot_round", frozen=True, kw_only=True):
+    """Every user with ledger entries on ``ledger_partition`` below ``covers_offset`` has a
+    :class:`UserStateSnapshot` covering them (envelope key ``"0"``, Kafka key
+    ``round:{partition}:{day}``, on the partition it describes; one kept per day, so a
+    start can find an older round from which the operation-id window is re-read)."""
+
+    v: Literal[1] = 1
+    ledger_partition: int
+    covers_offset: int
+    users: int

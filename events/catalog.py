@@ -104,10 +104,17 @@ ThreadEvent: TypeAlias = (
     | files.FileDelivered
 )
 UserCommand: TypeAlias = (
-    users.RegistrationRequested | users.ModelChangeRequested | users.PersonalityChangeRequested
+    users.RegistrationRequested
+    | users.ModelChangeRequested
+    | users.PersonalityChangeRequested
+    | users.ThinkingChangeRequested
 )
 UserEvent: TypeAlias = (
-    users.UserRegistered | users.ProfileUpdated | users.ModelChanged | users.PersonalityChanged
+    users.UserRegistered
+    | users.ProfileUpdated
+    | users.ModelChanged
+    | users.PersonalityChanged
+    | users.ThinkingChanged
 )
 BillingCommand: TypeAlias = (
     billing.StarterCreditRequested
@@ -116,6 +123,9 @@ BillingCommand: TypeAlias = (
     | billing.RefundDebitRequested
     | billing.RefundReversalRequested
     | billing.AdminTopUpRequested
+    | billing.UsageReserveRequested
+    | billing.ReservationReleaseRequested
+    | billing.RefundedPaymentDebitRequested
 )
 LedgerRecord: TypeAlias = (
     billing.StarterCreditGranted
@@ -125,7 +135,11 @@ LedgerRecord: TypeAlias = (
     | billing.RefundReversed
     | billing.AdminToppedUp
     | billing.OperationRejected
+    | billing.UsageReserved
+    | billing.ReservationReleased
+    | billing.RefundedPaymentDebited
 )
+BillingSnapshot: TypeAlias = billing.UserStateSnapshot | billing.SnapshotRound
 PaymentEvent: TypeAlias = (
     payments.InvoiceIssued
     | payments.PreCheckoutAnswered
@@ -175,7 +189,8 @@ BILLING_COMMANDS: Final = TopicSpec[BillingCommand](
     key_kind="user",
     value_type=BillingCommand,
     description="Commands to the billing actor, each with a producer-chosen operation id: "
-    "starter credit, usage charge, payment credit, refund debit and reversal, admin top-up.",
+    "starter credit, usage charge, payment credit, refund debit and reversal, admin top-up, "
+    "usage reservation and release, debit of a payment refunded outside the bot.",
     producers=("users-actor", "thread-actor", "payments", "gateway"),
     consumers=("billing-actor",),
 )
@@ -184,9 +199,21 @@ BILLING_LEDGER: Final = TopicSpec[LedgerRecord](
     key_kind="user",
     value_type=LedgerRecord,
     description="Append-only ledger: signed USD amounts with the balance after; a balance "
-    "is the fold of its user's entries.",
+    "is the fold of its user's entries (reservations for running calls are amount-0 entries "
+    "that lower the available balance until settled, released or expired).",
     producers=("billing-actor",),
     consumers=("billing-actor", "payments", "projections", "analytics"),
+)
+BILLING_SNAPSHOTS: Final = TopicSpec[BillingSnapshot](
+    name="bot.billing.snapshots",
+    key_kind="user",
+    value_type=BillingSnapshot,
+    description="Compacted snapshots of the billing actor's per-user state with the ledger "
+    "offset each covers, and per-partition rounds: a billing worker starts from them and "
+    "folds only the ledger's tail (and the operation-id window).",
+    producers=("billing-actor",),
+    consumers=("billing-actor",),
+    cleanup_policy="compact",
 )
 PAYMENTS_EVENTS: Final = TopicSpec[PaymentEvent](
     name="bot.payments.events",
@@ -217,6 +244,7 @@ TOPICS: Final[tuple[TopicSpec[Any], ...]] = (
     BILLING_LEDGER,
     PAYMENTS_EVENTS,
     ADMIN_EVENTS,
+    BILLING_SNAPSHOTS,
 )
 """Every data topic, in a stable order."""
 

@@ -31,6 +31,10 @@ UtcDatetime: TypeAlias = Annotated[datetime, msgspec.Meta(tz=True)]
 ENVELOPE_FIELDS = frozenset(
     {"type", "id", "occurred_at", "key", "causation_id", "correlation_id", "producer", "v"}
 )
+LATER_OPTIONAL_FIELDS = frozenset({"reservation_id"})
+"""Optional payload fields added to a record type after it was first written: left out of
+:func:`payload_digest` while unset, so a command written before the field existed keeps its
+digest (its redelivery stays a repeat, not a conflicting duplicate)."""
 
 
 class Envelope(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
@@ -132,5 +136,8 @@ def payload_digest(record: Envelope) -> str:
     fields: dict[str, Any] = {
         f: getattr(record, f) for f in record.__struct_fields__ if f not in ENVELOPE_FIELDS
     }
+    for f in LATER_OPTIONAL_FIELDS.intersection(fields):
+        if fields[f] is None:
+            del fields[f]
     fields["type"] = event_type(type(record))
     return hashlib.sha256(msgspec.json.encode(fields, order="sorted")).hexdigest()

@@ -8,7 +8,7 @@ names the event it charges for).
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from events.envelope import Envelope, UtcDatetime
 from events.ids import Id
@@ -185,6 +185,9 @@ class TurnStarted(Envelope, tag="thread.turn_started", frozen=True, kw_only=True
     personality: str | None = None
     thinking_budget_tokens: int | None = None
     max_output_tokens: int
+    thinking_level: str | None = None
+    """The user's thinking level (``low``...``max``) when thinking is on; ``None``: off or
+    the operator's fixed ``thinking_budget_tokens``."""
     context_tokens_estimate: int | None = None
 
 
@@ -195,7 +198,10 @@ class AssistantMessageCompleted(
 
     ``usage`` is that response's full usage; ``stop_reason`` is the API's (``end_turn``,
     ``tool_use``, ``max_tokens``, ``pause_turn``...). ``telegram_message_ids`` are the
-    final messages sent for this text.
+    final messages sent for this text. ``content`` is the response's content blocks as the
+    API returned them (thinking with its signature, tool_use...) for a step the turn
+    continues after (``tool_use``, ``pause_turn``): the next request sends them back
+    unchanged, and a worker resuming the turn after a crash rebuilds it from them.
     """
 
     v: Literal[1] = 1
@@ -210,6 +216,7 @@ class AssistantMessageCompleted(
     tool_use_ids: tuple[str, ...] = ()
     telegram_message_ids: tuple[int, ...] = ()
     billing_operation_id: str | None = None
+    content: tuple[dict[str, Any], ...] = ()
 
 
 class TurnCompleted(Envelope, tag="thread.turn_completed", frozen=True, kw_only=True):

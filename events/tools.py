@@ -1,12 +1,15 @@
 """Tool calls of a turn (topic ``bot.thread.events``, key thread key).
 
-Tool names (:data:`TOOL_NAMES`) are strings on the wire. A call's cost is not stored here:
-``quantities`` are what it consumed and ``billing_operation_id`` names the
-``billing.usage_charge_requested`` whose ledger entry holds the priced amount.
+Tool names (:data:`TOOL_NAMES`) are strings on the wire. ``quantities`` are what a call
+consumed and ``billing_operation_id`` names the ``billing.usage_charge_requested`` whose
+ledger entry holds the priced amount (the authoritative charge); ``cost_usd`` and
+``price_version`` repeat that price for readers of the thread log (priced with the same table
+at the same instant as the charge, so they agree with the ledger).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Final, Literal
 
 from events.envelope import Envelope
@@ -27,6 +30,7 @@ TOOL_NAMES: Final = (
     "preview_file",
     "deliver_file",
     "list_files",
+    "estimate_cost",
 )
 SERVER_SIDE_TOOLS: Final = ("web_search", "web_fetch")
 TOOL_ERROR_CLASSES: Final = (
@@ -38,6 +42,7 @@ TOOL_ERROR_CLASSES: Final = (
     "cost_cap_reached",
     "not_found",
     "cancelled",
+    "interrupted",
     "internal",
 )
 
@@ -54,6 +59,8 @@ class ToolCallRequested(Envelope, tag="thread.tool_call_requested", frozen=True,
     input: dict[str, Any]
     server_side: bool = False
     paid: bool = False
+    attempt: int = 1
+    """2 when a call interrupted by a crash is run again (tools whose rule allows it)."""
 
 
 class ToolCallCompleted(Envelope, tag="thread.tool_call_completed", frozen=True, kw_only=True):
@@ -70,6 +77,8 @@ class ToolCallCompleted(Envelope, tag="thread.tool_call_completed", frozen=True,
     file_ids: tuple[Id, ...] = ()
     sandbox_id: str | None = None
     billing_operation_id: str | None = None
+    cost_usd: Decimal | None = None
+    price_version: str | None = None
 
 
 class ToolCallFailed(Envelope, tag="thread.tool_call_failed", frozen=True, kw_only=True):
@@ -89,3 +98,5 @@ class ToolCallFailed(Envelope, tag="thread.tool_call_failed", frozen=True, kw_on
     duration_ms: int = 0
     quantities: ToolQuantities = ToolQuantities()
     billing_operation_id: str | None = None
+    cost_usd: Decimal | None = None
+    price_version: str | None = None

@@ -45,6 +45,17 @@ class PersonalityChangeRequested(
     personality: str | None = None
 
 
+class ThinkingChangeRequested(
+    Envelope, tag="users.thinking_change_requested", frozen=True, kw_only=True
+):
+    """``/thinking``: how hard the model thinks (``off``, ``low``, ``medium``, ``high``,
+    ``max``; see ``actors.thread.thinking``)."""
+
+    v: Literal[1] = 1
+    user_id: int
+    level: str
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -78,3 +89,12 @@ class PersonalityChanged(Envelope, tag="users.personality_changed", frozen=True,
     v: Literal[1] = 1
     user_id: int
     personality: str | None = None
+
+
+class ThinkingChanged(Envelope, tag="users.thinking_changed", frozen=True, kw_only=True):
+    """The user's thinking level changed."""
+
+    v: Literal[1] = 1
+    user_id: int
+    level: str
+    previous_level: str | None = None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from infra.postgres import PgTimeouts, configure_timeouts
+from infra.redis_store import configure_socket_timeout
 from infra.settings import ConfigError, Settings
 from infra.stack.embedded import EmbeddedStack, StackError
 
@@ -46,11 +48,16 @@ def configured_endpoints(settings: Settings) -> Endpoints | None:
 
 
 async def resolve_endpoints(settings: Settings, *, start_embedded: bool) -> Endpoints:
-    """Configured URLs win; else the running embedded stack, started here if asked to."""
+    """Configured URLs win; else the running embedded stack, started here if asked to.
+
+    Also sets this process's PostgreSQL and Redis timeouts from ``settings`` (every command
+    and service resolves its endpoints here first)."""
+    configure_timeouts(PgTimeouts.from_settings(settings))
+    configure_socket_timeout(settings.redis_socket_timeout)
     configured = configured_endpoints(settings)
     if configured is not None:
         return configured
-    stack = EmbeddedStack(settings.state_dir)
+    stack = EmbeddedStack(settings.state_dir, settings=settings)
     state = stack.load()
     if (
         state is None

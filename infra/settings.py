@@ -8,14 +8,18 @@ from deep inside a client. Secrets are wrapped in :class:`Secret`, whose repr ne
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
+from actors.typed_numbers import parse_user_id, shown
+
 DEFAULT_TELEGRAM_API_URL: Final = "https://api.telegram.org"
 DEFAULT_ANTHROPIC_BASE_URL: Final = "https://api.anthropic.com"
+DEFAULT_MAVEN_REPO_URL: Final = "https://repo.maven.apache.org/maven2"
 
 SECRET_NAMES: Final = (
     "TELEGRAM_BOT_TOKEN",
@@ -50,8 +54,16 @@ ENV_NAMES: Final = (
     "PRIVILEGED_USER_IDS",
     "BROKER_COMPAT",
     "BOTCTL_STATE_DIR",
+    "EMBEDDED_BROKER",
+    "MAVEN_REPO_URL",
+    "CLAUDEGRAM_CACHE_DIR",
     "LOG_LEVEL",
     "METRICS_PORT",
+    "DB_COMMAND_TIMEOUT",
+    "DB_ACQUIRE_TIMEOUT",
+    "DB_CONNECT_TIMEOUT",
+    "DB_BULK_COMMAND_TIMEOUT",
+    "REDIS_SOCKET_TIMEOUT",
 )
 
 
@@ -140,10 +152,10 @@ def _user_ids(value: str | None) -> frozenset[int]:
         if not item:
             continue
         try:
-            ids.add(int(item))
+            ids.add(parse_user_id(item))
         except ValueError:
             raise ConfigError(
-                f"PRIVILEGED_USER_IDS: {item!r} is not a numeric Telegram user id"
+                f"PRIVILEGED_USER_IDS: {shown(item)} is not a numeric Telegram user id"
             ) from None
     return frozenset(ids)
 
@@ -156,6 +168,29 @@ def _listen(value: str | None) -> tuple[str, int]:
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise ConfigError(f"TELEGRAM_WEBHOOK_LISTEN: {value!r} is not host:port")
     return (host or "0.0.0.0", int(port))
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    """A timeout in seconds: a positive number, at most a day."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if len(raw) > 12 or not raw.replace(".", "", 1).isdigit() or not 0 < float(raw) <= 86400:
+        raise ConfigError(f"{name}: {raw[:20]!r} is not a number of seconds between 0 and 86400")
+    return float(raw)
+
+
+WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,256}")
+"""Telegram's ``secret_token`` alphabet (1-256 characters); we ask for at least 16."""
+
+
+def _webhook_secret(env: Mapping[str, str]) -> Secret | None:
+    secret = _secret(env, "TELEGRAM_WEBHOOK_SECRET")
+    if secret is not None and WEBHOOK_SECRET_PATTERN.fullmatch(secret.reveal()) is None:
+        raise ConfigError(
+            "TELEGRAM_WEBHOOK_SECRET: use 16 to 256 characters of A-Z, a-z, 0-9, _ and -"
+        )
+    return secret
 
 
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
@@ -185,8 +220,16 @@ class Settings:
     privileged_user_ids: frozenset[int] = field(default_factory=frozenset)
     broker_compat: str = "auto"
     state_dir: Path = Path(".botctl")
+    embedded_broker: str = "kafka"
+    maven_repo_url: str = DEFAULT_MAVEN_REPO_URL
+    cache_dir: Path | None = None
     log_level: str = "INFO"
     metrics_port: int | None = None
+    db_command_timeout: float = 10.0
+    db_acquire_timeout: float = 5.0
+    db_connect_timeout: float = 10.0
+    db_bulk_command_timeout: float = 3600.0
+    redis_socket_timeout: float = 1.0
 
     @property
     def uses_embedded_stack(self) -> bool:
@@ -196,6 +239,14 @@ class Settings:
             and self.database_url is None
             and self.redis_url is None
         )
+
+    def secret_values(self) -> list[str]:
+        """Every secret set, revealed: what the log redaction must never let through."""
+        return [
+            value.reveal()
+            for f in fields(self)
+            if isinstance(value := getattr(self, f.name), Secret)
+        ]
 
     def require(self, *names: str) -> None:
         """Raise :class:`ConfigError` for the first of ``names`` (field names) that is unset."""
@@ -217,6 +268,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     compat = env.get("BROKER_COMPAT", "auto").strip().lower()
     if compat not in ("auto", "tansu", "kafka"):
         raise ConfigError(f"BROKER_COMPAT: {compat!r} is not one of auto, tansu, kafka")
+    embedded_broker = env.get("EMBEDDED_BROKER", "kafka").strip().lower() or "kafka"
+    if embedded_broker not in ("kafka", "tansu"):
+        raise ConfigError(f"EMBEDDED_BROKER: {embedded_broker!r} is not one of kafka, tansu")
     level = env.get("LOG_LEVEL", "INFO").strip().upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"LOG_LEVEL: {level!r} is not one of DEBUG, INFO, WARNING, ERROR")
@@ -230,9 +284,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         )
         or DEFAULT_TELEGRAM_API_URL,
         telegram_webhook_url=_url(
-            "TELEGRAM_WEBHOOK_URL", env.get("TELEGRAM_WEBHOOK_URL") or None, ("https", "http")
+            "TELEGRAM_WEBHOOK_URL", env.get("TELEGRAM_WEBHOOK_URL") or None, ("https",)
         ),
-        telegram_webhook_secret=_secret(env, "TELEGRAM_WEBHOOK_SECRET"),
+        telegram_webhook_secret=_webhook_secret(env),
         telegram_webhook_listen=_listen(env.get("TELEGRAM_WEBHOOK_LISTEN")),
         anthropic_api_key=_secret(env, "ANTHROPIC_API_KEY"),
         anthropic_base_url=_url(
@@ -254,6 +308,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         privileged_user_ids=_user_ids(_read(env, "PRIVILEGED_USER_IDS")),
         broker_compat=compat,
         state_dir=Path(env.get("BOTCTL_STATE_DIR") or ".botctl"),
+        embedded_broker=embedded_broker,
+        maven_repo_url=_url("MAVEN_REPO_URL", env.get("MAVEN_REPO_URL") or None, ("https", "http"))
+        or DEFAULT_MAVEN_REPO_URL,
+        cache_dir=Path(env["CLAUDEGRAM_CACHE_DIR"]) if env.get("CLAUDEGRAM_CACHE_DIR") else None,
         log_level=level,
         metrics_port=int(metrics_port) if metrics_port is not None else None,
+        db_command_timeout=_seconds(env, "DB_COMMAND_TIMEOUT", 10.0),
+        db_acquire_timeout=_seconds(env, "DB_ACQUIRE_TIMEOUT", 5.0),
+        db_connect_timeout=_seconds(env, "DB_CONNECT_TIMEOUT", 10.0),
+        db_bulk_command_timeout=_seconds(env, "DB_BULK_COMMAND_TIMEOUT", 3600.0),
+        redis_socket_timeout=_seconds(env, "REDIS_SOCKET_TIMEOUT", 1.0),
     )

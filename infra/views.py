@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from events.catalog import BillingCommand
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +41,11 @@ class BalanceView(BalanceReader, Protocol):
     async def recent_operations(self, user_id: int, limit: int = 10) -> list[LedgerLine]:
         """The newest ledger operations of a user, newest first."""
         ...
+
+
+@runtime_checkable
+class HoldsNotes(Protocol):
+    """A balance reader that also counts reservations this process made before the ledger
+    shows them (read-your-writes for the thread worker's own balance checks)."""
+
+    def note(self, command: BillingCommand) -> None: ...

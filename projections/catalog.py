@@ -18,6 +18,7 @@ from events.catalog import TopicSpec
 from projections import admin, ledger, threads, users
 from projections import payments as payment_rows
 from projections.rows import RowOp, Table
+from projections.safe_text import safe_ops
 from projections.source import Source
 from projections.tables import (
     CHATS,
@@ -47,10 +48,16 @@ class Projection:
     tables: tuple[Table, ...]
     handlers: dict[type[Any], Handler]
 
-    def ops(self, record: Any, src: Source) -> list[RowOp]:
-        """The row operations for one record (none for a record type it ignores)."""
+    def ops(self, record: Any, src: Source, *, scrub: bool = True) -> list[RowOp]:
+        """The row operations for one record (none for a record type it ignores), every text
+        made safe for PostgreSQL (:mod:`projections.safe_text`). A caller holding the raw
+        record may pass ``scrub=may_need_scrub(raw)`` to skip the scan where it cannot find
+        anything (the replay fold does the same)."""
         handler = self.handlers.get(type(record))
-        return [] if handler is None else handler(record, src)
+        if handler is None:
+            return []
+        ops = handler(record, src)
+        return safe_ops(ops) if scrub else ops
 
     @property
     def topic_names(self) -> tuple[str, ...]:
@@ -65,6 +72,9 @@ _LEDGER_TYPES: Final = (
     billing.RefundReversed,
     billing.AdminToppedUp,
     billing.OperationRejected,
+    billing.UsageReserved,
+    billing.ReservationReleased,
+    billing.RefundedPaymentDebited,
 )
 
 USERS_PROJECTION: Final = Projection(
@@ -76,6 +86,7 @@ USERS_PROJECTION: Final = Projection(
         user_events.ProfileUpdated: users.profile_updated,
         user_events.ModelChanged: users.model_changed,
         user_events.PersonalityChanged: users.personality_changed,
+        user_events.ThinkingChanged: users.thinking_changed,
         **{t: users.balance_changed for t in _LEDGER_TYPES},
     },
 )

@@ -55,7 +55,7 @@ def entry(e: billing.LedgerEntry, src: Source) -> list[RowOp]:
             topics_fee=e.topics_fee,
             owner_margin=e.owner_margin,
         )
-    elif isinstance(e, billing.RefundDebited):
+    elif isinstance(e, billing.RefundDebited | billing.RefundedPaymentDebited):
         row.update(telegram_payment_charge_id=e.telegram_payment_charge_id, stars=e.stars)
     elif isinstance(e, billing.RefundReversed):
         row["telegram_payment_charge_id"] = e.telegram_payment_charge_id

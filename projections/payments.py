@@ -1,13 +1,30 @@
-"""The ``payments`` projection: invoices and Stars payments with their refund status."""
+"""The ``payments`` projection: invoices and Stars payments with their refund status.
+
+A payment's owner (``user_id``) comes only from ``payment_succeeded``: refund records carry
+the user who *asked*, and ``/refund`` accepts any charge id, so they never write it (someone
+else's charge id must not move that payment to the requester). Likewise an invoice's owner
+comes only from ``invoice_issued``, and the pre-checkout or payment of another user than the
+one the payload names (a forwarded invoice; refused at pre-checkout) does not touch the
+invoice row: its offset, from another partition, would hide the owner's own updates.
+
+A refund request is keyed by the requester, so it may come from another partition than the
+payment: it only writes ``refund_requested_at``/``_by`` under their own guard, never the
+payment's ``status`` (``paid``, ``refunded``, ``refund_failed``) or its guard. A request the
+billing declined (``refund_failed`` at stage ``declined``) changes nothing here; the ledger
+holds the rejection and its reason. Refunds and refund errors come from the payer's partition.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from events import payments as p
 from projections.rows import Patch, RowOp
 from projections.source import Source
 from projections.tables import INVOICES, PAYMENTS
+
+DECLINED: Final = "declined"
+"""The ``RefundFailed`` stage of a request the billing refused (see the payments process)."""
 
 
 def _invoice(payload: str, values: dict[str, Any], src: Source) -> Patch:
@@ -32,9 +49,21 @@ def invoice_issued(e: p.InvoiceIssued, src: Source) -> list[RowOp]:
     return [_invoice(e.invoice_payload, values, src)]
 
 
+def _issued_to(payload: str) -> int | None:
+    """The user an invoice was issued to, from its payload (``<prefix>:<user id>:...``)."""
+    parts = payload.split(":", 2)
+    return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() and len(parts[1]) <= 20 else None
+
+
+def _someone_elses(payload: str, user_id: int) -> bool:
+    issued_to = _issued_to(payload)
+    return issued_to is not None and issued_to != user_id
+
+
 def pre_checkout_answered(e: p.PreCheckoutAnswered, src: Source) -> list[RowOp]:
+    if _someone_elses(e.invoice_payload, e.user_id):
+        return []  # refused at pre-checkout; written by another user's partition: left out
     values = {
-        "user_id": e.user_id,
         "pre_checkout_at": e.occurred_at,
         "pre_checkout_ok": e.ok,
         "pre_checkout_error": e.error_message,
@@ -52,25 +81,24 @@ def payment_succeeded(e: p.PaymentSucceeded, src: Source) -> list[RowOp]:
         "paid_at": e.occurred_at,
         "status": "paid",
     }
-    return [
-        _payment(e.telegram_payment_charge_id, values, src),
-        _invoice(e.invoice_payload, {"paid_charge_id": e.telegram_payment_charge_id}, src),
-    ]
+    ops: list[RowOp] = [_payment(e.telegram_payment_charge_id, values, src)]
+    if not _someone_elses(e.invoice_payload, e.user_id):
+        ops.append(
+            _invoice(e.invoice_payload, {"paid_charge_id": e.telegram_payment_charge_id}, src)
+        )
+    return ops
 
 
 def refund_requested(e: p.RefundRequested, src: Source) -> list[RowOp]:
     values = {
-        "user_id": e.user_id,
         "refund_requested_at": e.occurred_at,
         "refund_requested_by": e.requested_by_user_id,
-        "status": "refund_requested",
     }
-    return [_payment(e.telegram_payment_charge_id, values, src)]
+    return [Patch(PAYMENTS.name, "request", (e.telegram_payment_charge_id,), values, src.offset)]
 
 
 def refunded(e: p.Refunded, src: Source) -> list[RowOp]:
     values = {
-        "user_id": e.user_id,
         "refunded_at": e.occurred_at,
         "refunded_stars": e.stars,
         "status": "refunded",
@@ -79,8 +107,9 @@ def refunded(e: p.Refunded, src: Source) -> list[RowOp]:
 
 
 def refund_failed(e: p.RefundFailed, src: Source) -> list[RowOp]:
+    if e.stage == DECLINED:
+        return []  # billing refused the request: the payment is unchanged (the ledger says why)
     values = {
-        "user_id": e.user_id,
         "refund_failed_at": e.occurred_at,
         "refund_failure_stage": e.stage,
         "refund_failure_reason": e.reason,

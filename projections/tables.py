@@ -16,7 +16,7 @@ USERS: Final = Table(
     "users",
     _cols(
         "user_id first_name last_name username language_code is_premium is_bot default_model"
-        " personality registered_at profile_updated_at profile_offset balance"
+        " personality thinking registered_at profile_updated_at profile_offset balance"
         " balance_updated_at last_operation_id balance_offset"
     ),
     key=("user_id",),
@@ -114,10 +114,11 @@ PAYMENTS: Final = Table(
         "telegram_payment_charge_id user_id invoice_payload stars currency"
         " provider_payment_charge_id paid_at status refund_requested_at refund_requested_by"
         " refunded_at refunded_stars refund_failed_at refund_failure_stage"
-        " refund_failure_reason last_offset"
+        " refund_failure_reason last_offset refund_request_offset"
     ),
     key=("telegram_payment_charge_id",),
-    groups=(Group("row", "last_offset"),),
+    # "row": the payer's partition (payment, refund, refund error); "request": whoever asked.
+    groups=(Group("row", "last_offset"), Group("request", "refund_request_offset")),
 )
 INVOICES: Final = Table(
     "invoices",

@@ -49,6 +49,10 @@ def personality_changed(e: users.PersonalityChanged, src: Source) -> list[RowOp]
     return _profile_patch(e.user_id, {"personality": e.personality}, src)
 
 
+def thinking_changed(e: users.ThinkingChanged, src: Source) -> list[RowOp]:
+    return _profile_patch(e.user_id, {"thinking": e.level}, src)
+
+
 def balance_changed(e: billing.LedgerEntry, src: Source) -> list[RowOp]:
     """Every applied entry sets the balance; rejections (amount 0) leave it alone."""
     if isinstance(e, billing.OperationRejected):

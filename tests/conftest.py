@@ -1,9 +1,11 @@
 """Session-wide real services for the tests, and per-test isolation.
 
-By default the embedded stack (Tansu, PostgreSQL, Redis as child processes) is started once per
-session. With ``KAFKA_BOOTSTRAP_SERVERS``, ``DATABASE_URL`` and ``REDIS_URL`` set, those are
-used instead; with ``TEST_STACK=docker`` and a reachable Docker engine, testcontainers starts
-Apache Kafka, PostgreSQL and Redis.
+By default the embedded stack (Apache Kafka, PostgreSQL, Redis as child processes) is started
+once per session and its data deleted at the end (``EMBEDDED_BROKER=tansu`` runs the suite on
+Tansu instead). Tests keep to their own topics (``topic_prefix``) and schemas (``pg_schema``).
+With ``KAFKA_BOOTSTRAP_SERVERS``, ``DATABASE_URL`` and ``REDIS_URL`` set, those are used instead;
+with ``TEST_STACK=docker`` and a reachable Docker engine, testcontainers starts Apache Kafka,
+PostgreSQL and Redis.
 """
 
 from __future__ import annotations
@@ -75,11 +77,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
             c.stop()  # type: ignore[attr-defined]
         return
     embedded = EmbeddedStack(tmp_path_factory.mktemp("stack"))
-    state = asyncio.run(embedded.start())
     try:
+        state = asyncio.run(embedded.start())
         yield Endpoints(state.kafka_bootstrap, state.database_url, state.redis_url, embedded=True)
     finally:
-        embedded.stop()
+        embedded.reset()
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")

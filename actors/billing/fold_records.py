@@ -39,6 +39,27 @@ class StarterCreditGrantedF(
 
 class UsageDebitedF(FoldEntry, tag="ledger.usage_debited", frozen=True, kw_only=True):
     v: Literal[1] = 1
+    reservation_id: str | None = None
+
+
+class UsageReservedF(FoldEntry, tag="ledger.usage_reserved", frozen=True, kw_only=True):
+    v: Literal[1] = 1
+    reservation_id: str
+    reserved: Decimal
+    expires_at: UtcDatetime
+
+
+class ReservationReleasedF(FoldEntry, tag="ledger.reservation_released", frozen=True, kw_only=True):
+    v: Literal[1] = 1
+    reservation_id: str
+
+
+class RefundedPaymentDebitedF(
+    FoldEntry, tag="ledger.refunded_payment_debited", frozen=True, kw_only=True
+):
+    v: Literal[1] = 1
+    telegram_payment_charge_id: str
+    stars: int
 
 
 class PaymentCreditedF(FoldEntry, tag="ledger.payment_credited", frozen=True, kw_only=True):
@@ -75,6 +96,9 @@ SlimLedgerRecord: TypeAlias = (
     | RefundReversedF
     | AdminToppedUpF
     | OperationRejectedF
+    | UsageReservedF
+    | ReservationReleasedF
+    | RefundedPaymentDebitedF
 )
 SLIM_TYPES: Final = (
     StarterCreditGrantedF,
@@ -84,6 +108,9 @@ SLIM_TYPES: Final = (
     RefundReversedF,
     AdminToppedUpF,
     OperationRejectedF,
+    UsageReservedF,
+    ReservationReleasedF,
+    RefundedPaymentDebitedF,
 )
 SLIM_DECODER: Final[msgspec.json.Decoder[SlimLedgerRecord]] = msgspec.json.Decoder(SlimLedgerRecord)
 _ERRORS: Final = (msgspec.ValidationError, msgspec.DecodeError)

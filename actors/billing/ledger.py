@@ -29,11 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Final, Protocol, TypeAlias, TypedDict, cast
 
-from actors.billing import policy
+from actors.billing import operations, policy
 from actors.billing.pricing import PRICE_TABLES, PriceTable, PricingError, price
 from actors.billing.quantities import charge_problem
 from events.billing import (
@@ -45,12 +45,18 @@ from events.billing import (
     PaymentCreditRequested,
     RefundDebited,
     RefundDebitRequested,
+    RefundedPaymentDebited,
+    RefundedPaymentDebitRequested,
     RefundReversalRequested,
     RefundReversed,
+    ReservationReleased,
+    ReservationReleaseRequested,
     StarterCreditGranted,
     StarterCreditRequested,
     UsageChargeRequested,
     UsageDebited,
+    UsageReserved,
+    UsageReserveRequested,
 )
 from events.catalog import BillingCommand, LedgerRecord
 from events.envelope import Envelope, EnvelopeFields, caused_by, event_type, payload_digest
@@ -70,8 +76,36 @@ NOT_PAYER: Final = "not_payer"  # someone else asked to refund this payment
 ALREADY_GRANTED: Final = "already_granted"  # a second starter credit, other op id
 ALREADY_CREDITED: Final = "already_credited"  # a payment credited under another op id
 UNPRICED: Final = "unpriced"  # usage with no price in the table (unknown model...)
+OPERATION_EXPIRED: Final = "operation_expired"  # older than the operation-id window
+NOT_PRIVILEGED: Final = "not_privileged"  # an admin operation by an id not configured as admin
 
 Entry: TypeAlias = LedgerRecord
+
+OPERATION_RETENTION: Final = timedelta(days=30)
+"""How long an operation id is remembered after its entry (at least; at most twice that).
+
+Operation ids are kept in two generations: when a folded entry is :data:`OPERATION_RETENTION`
+past the start of the current generation, the previous one is dropped and the current one
+becomes the previous; the start of the dropped-to generation is the state's ``horizon``.
+Every operation whose entry occurred at or after the horizon is still remembered.
+
+A command that could only be a repeat of a forgotten operation is refused instead
+(``operation_expired``): a usage charge, top-up, reservation or release whose own
+``occurred_at`` is before the horizon. Any earlier decision of the same command happened at
+or after its ``occurred_at`` (producers derive the command, its time included, from what it
+is about, so a retry carries the same time), hence at or after the horizon, hence is still
+remembered: an operation is never applied twice. Payments, refunds, refund reversals,
+``refunded_payment`` debits and the starter credit do not depend on remembered ids at all:
+the state keeps their facts for good (each payment, whether and by which operation it is
+refunded; whether the starter credit was granted), and those rules refuse a repeat under any
+operation id.
+"""
+EXPIRABLE_COMMANDS: Final = (
+    UsageChargeRequested,
+    AdminTopUpRequested,
+    UsageReserveRequested,
+    ReservationReleaseRequested,
+)
 
 
 @dataclass(slots=True)
@@ -83,6 +117,16 @@ class PaymentState:
     credited: Decimal
     paid_at: datetime
     refunded: bool = False
+    refund_operation: str | None = None
+    """The operation whose debit refunded it (a reversal must name this one)."""
+
+
+@dataclass(slots=True)
+class Hold:
+    """An open reservation: ``amount`` held until settled, released or ``expires_at``."""
+
+    amount: Decimal
+    expires_at: datetime
 
 
 @dataclass(slots=True)
@@ -91,25 +135,53 @@ class BillingState:
 
     balance: Decimal = ZERO
     operations: dict[str, str] = field(default_factory=dict)
-    """Every decided operation id -> the payload digest of the command that decided it."""
+    """Operation ids of the current generation -> the payload digest that decided them."""
+    previous_operations: dict[str, str] = field(default_factory=dict)
+    """The previous generation (see :data:`OPERATION_RETENTION`)."""
+    generation_started: datetime | None = None
+    rotate_at: datetime | None = None
+    """When the next generation starts (``generation_started`` + the window)."""
+    horizon: datetime | None = None
+    """Operations whose entries occurred before this may be forgotten (``None``: none is)."""
     conflicts: set[tuple[str, str]] = field(default_factory=set)
     """(operation id, digest) pairs already answered with ``conflicting_duplicate``."""
     payments: dict[str, PaymentState] = field(default_factory=dict)
+    reservations: dict[str, Hold] = field(default_factory=dict)
     starter_granted: bool = False
     entries: int = 0
     duplicate_entries: int = 0
     balance_mismatches: int = 0
     last_entry_at: datetime | None = None
 
+    def digest_of(self, operation_id: str) -> str | None:
+        """The digest that decided ``operation_id``, if it is remembered."""
+        found = self.operations.get(operation_id)
+        return found if found is not None else self.previous_operations.get(operation_id)
+
+    def held(self, at: datetime) -> Decimal:
+        """What open reservations hold at ``at`` (an expired one holds nothing)."""
+        return sum((h.amount for h in self.reservations.values() if h.expires_at > at), ZERO)
+
+    def available(self, at: datetime) -> Decimal:
+        """The balance minus what running turns hold: what may still be spent or refunded."""
+        return self.balance - self.held(at) if self.reservations else self.balance
+
     def copy(self) -> BillingState:
         return BillingState(
             balance=self.balance,
             operations=dict(self.operations),
+            previous_operations=dict(self.previous_operations),
+            generation_started=self.generation_started,
+            rotate_at=self.rotate_at,
+            horizon=self.horizon,
             conflicts=set(self.conflicts),
             payments={
-                k: PaymentState(p.charge_id, p.stars, p.credited, p.paid_at, p.refunded)
+                k: PaymentState(
+                    p.charge_id, p.stars, p.credited, p.paid_at, p.refunded, p.refund_operation
+                )
                 for k, p in self.payments.items()
             },
+            reservations={k: Hold(h.amount, h.expires_at) for k, h in self.reservations.items()},
             starter_granted=self.starter_granted,
             entries=self.entries,
             duplicate_entries=self.duplicate_entries,
@@ -154,12 +226,28 @@ class _PaymentLike(_OfPayment, Protocol):
     def stars(self) -> int: ...
 
 
+class _OfReservation(Foldable, Protocol):
+    @property
+    def reservation_id(self) -> str | None: ...
+
+
+class _Reserved(_OfReservation, Protocol):
+    @property
+    def reserved(self) -> Decimal: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
 _KIND_BY_TAG: Final = {
     event_type(OperationRejected): "rejected",
     event_type(PaymentCredited): "payment",
     event_type(RefundDebited): "refund",
+    event_type(RefundedPaymentDebited): "refund",
     event_type(RefundReversed): "reversal",
     event_type(StarterCreditGranted): "starter",
+    event_type(UsageDebited): "usage",
+    event_type(UsageReserved): "reserve",
+    event_type(ReservationReleased): "release",
 }
 _kinds: dict[type, str] = {}
 
@@ -170,6 +258,56 @@ def _kind(cls: type) -> str:
         tag = cls.__struct_config__.tag  # type: ignore[attr-defined]
         kind = _kinds[cls] = _KIND_BY_TAG.get(tag, "")
     return kind
+
+
+def _rotate(state: BillingState, at: datetime) -> None:
+    """Start a new generation of operation ids at ``at`` (see :data:`OPERATION_RETENTION`)."""
+    started = state.generation_started
+    if started is not None and at < started + OPERATION_RETENTION:
+        return
+    if started is not None:
+        state.previous_operations = state.operations
+        state.operations = {}
+        # never lowered: a restore may have raised it past what it re-learnt
+        state.horizon = started if state.horizon is None else max(started, state.horizon)
+        if state.conflicts:
+            state.conflicts = {c for c in state.conflicts if state.digest_of(c[0]) is not None}
+    state.generation_started = at
+    state.rotate_at = at + OPERATION_RETENTION
+
+
+def restore_operation(state: BillingState, entry: Foldable) -> None:
+    """Re-learn the operation id of an entry a state snapshot already covers (its amount
+    and facts are in the snapshot): into the generation its time belongs to, or nowhere if
+    it is before the horizon."""
+    if _kind(type(entry)) == "rejected" and cast(_Rejection, entry).reason == (
+        CONFLICTING_DUPLICATE
+    ):
+        return  # conflicts are part of the snapshot
+    at = entry.occurred_at
+    started, horizon = state.generation_started, state.horizon
+    if started is not None and at >= started:
+        state.operations[entry.operation_id] = entry.command_digest
+    elif horizon is None or at >= horizon:
+        state.previous_operations[entry.operation_id] = entry.command_digest
+
+
+def _refused_by_fold(state: BillingState, kind: str, entry: Foldable) -> bool:
+    """Whether the payment rules refuse this entry although its operation is new: a
+    second credit or refund of one payment, a reversal of another refund than the current
+    one (two writers deciding concurrently, whatever operation ids they used)."""
+    if kind == "payment":
+        return cast(_OfPayment, entry).telegram_payment_charge_id in state.payments
+    payment = state.payments.get(cast(_OfPayment, entry).telegram_payment_charge_id)
+    if kind == "refund":
+        return payment is None or payment.refunded
+    # a reversal
+    return (
+        payment is None
+        or not payment.refunded
+        or payment.refund_operation is None
+        or entry.operation_id != operations.refund_reversal(payment.refund_operation)
+    )
 
 
 def evolve(state: BillingState, entry: Foldable) -> BillingState:
@@ -184,29 +322,59 @@ def evolve(state: BillingState, entry: Foldable) -> BillingState:
             state.entries += 1
         return state
     op = entry.operation_id
-    if op in state.operations:
+    if op in state.operations or op in state.previous_operations:
         state.duplicate_entries += 1
         return state
+    at = entry.occurred_at
+    rotate_at = state.rotate_at
+    if rotate_at is None or at >= rotate_at:
+        _rotate(state, at)
     state.operations[op] = entry.command_digest
+    if state.reservations:
+        _expire(state, at)
+    if (kind == "payment" or kind == "refund" or kind == "reversal") and _refused_by_fold(
+        state, kind, entry
+    ):
+        state.duplicate_entries += 1
+        return state
     balance = state.balance + entry.amount
     state.balance = balance
     state.entries += 1
-    state.last_entry_at = entry.occurred_at
+    state.last_entry_at = at
     if entry.balance_after != balance:
         state.balance_mismatches += 1
     if not kind or kind == "rejected":
         return state
-    if kind == "payment":
+    if kind == "usage":
+        reservation = entry.reservation_id  # type: ignore[attr-defined]
+        if reservation is not None:
+            state.reservations.pop(reservation, None)
+    elif kind == "payment":
         paid = cast(_PaymentLike, entry)
         charge = paid.telegram_payment_charge_id
         state.payments[charge] = PaymentState(charge, paid.stars, paid.amount, paid.occurred_at)
     elif kind == "refund" or kind == "reversal":
-        payment = state.payments.get(cast(_OfPayment, entry).telegram_payment_charge_id)
-        if payment is not None:
-            payment.refunded = kind == "refund"
+        payment = state.payments[cast(_OfPayment, entry).telegram_payment_charge_id]
+        payment.refunded = kind == "refund"
+        payment.refund_operation = op if kind == "refund" else None
+    elif kind == "reserve":
+        held = cast(_Reserved, entry)
+        if held.expires_at > at:
+            state.reservations[cast(str, held.reservation_id)] = Hold(
+                held.reserved, held.expires_at
+            )
+    elif kind == "release":
+        state.reservations.pop(cast(str, cast(_OfReservation, entry).reservation_id), None)
     elif kind == "starter":
         state.starter_granted = True
     return state
+
+
+def _expire(state: BillingState, at: datetime) -> None:
+    """Reservations stop holding at their ``expires_at``; the fold forgets them then."""
+    expired = [rid for rid, hold in state.reservations.items() if hold.expires_at <= at]
+    for rid in expired:
+        del state.reservations[rid]
 
 
 def fold(entries: Iterable[Foldable], state: BillingState | None = None) -> BillingState:
@@ -226,8 +394,13 @@ def decide(
     now: datetime,
     *,
     tables: tuple[PriceTable, ...] = PRICE_TABLES,
+    privileged: frozenset[int] = frozenset(),
 ) -> list[Entry]:
     """The ledger records ``command`` causes in ``state`` at ``now`` (``[]``: a repeat).
+
+    ``privileged``: the user ids allowed admin operations (``PRIVILEGED_USER_IDS``); an
+    admin top-up naming any other id is refused (``not_privileged``), whoever wrote it to
+    the commands topic. Empty (the default): every admin operation is refused.
 
     Time rules use the command's own ``occurred_at`` (when the user acted or the usage
     happened), so the answer does not depend on how late the command is processed; ``now``
@@ -235,7 +408,7 @@ def decide(
     """
     digest = payload_digest(command)
     op = command.operation_id
-    known = state.operations.get(op)
+    known = state.digest_of(op)
     if known is not None:
         if known == digest or (op, digest) in state.conflicts:
             return []
@@ -251,8 +424,26 @@ def decide(
                 label=f"conflict:{digest}",
             )
         ]
+    horizon = state.horizon
+    if (
+        horizon is not None
+        and command.occurred_at < horizon
+        and isinstance(command, EXPIRABLE_COMMANDS)
+    ):
+        detail = (
+            f"operation {op} occurred at {command.occurred_at:%Y-%m-%d %H:%M:%S}, before "
+            f"{horizon:%Y-%m-%d %H:%M:%S}: older than the {OPERATION_RETENTION.days}-day "
+            "window in which operation ids are remembered, so it cannot be told from a repeat"
+        )
+        return [_rejected(state, command, digest, now, OPERATION_EXPIRED, detail)]
     if isinstance(command, UsageChargeRequested):
         return [_usage(state, command, digest, now, tables)]
+    if isinstance(command, UsageReserveRequested):
+        return [_reserve(state, command, digest, now)]
+    if isinstance(command, ReservationReleaseRequested):
+        return [_release(state, command, digest, now)]
+    if isinstance(command, RefundedPaymentDebitRequested):
+        return [_refunded_payment(state, command, digest, now)]
     if isinstance(command, StarterCreditRequested):
         return [_starter(state, command, digest, now)]
     if isinstance(command, PaymentCreditRequested):
@@ -262,6 +453,9 @@ def decide(
     if isinstance(command, RefundReversalRequested):
         return [_reversal(state, command, digest, now)]
     if isinstance(command, AdminTopUpRequested):
+        if command.admin_user_id not in privileged:
+            detail = f"user {command.admin_user_id} is not a privileged user"
+            return [_rejected(state, command, digest, now, NOT_PRIVILEGED, detail)]
         return [_top_up(state, command, digest, now)]
     raise TypeError(f"not a billing command: {type(command).__name__}")
 
@@ -348,6 +542,58 @@ def _usage(
         tool_name=command.tool_name,
         tool_quantities=command.tool_quantities,
         lines=priced.lines,
+        reservation_id=command.reservation_id,
+    )
+
+
+def _reserve(
+    state: BillingState, command: UsageReserveRequested, digest: str, now: datetime
+) -> Entry:
+    problem = policy.reservation_problem(command.amount)
+    if problem:
+        return _rejected(state, command, digest, now, INVALID_AMOUNT, problem)
+    return UsageReserved(
+        **_envelope(command, now, "ledger"),
+        **_common(state, command, digest, ZERO),
+        reservation_id=command.reservation_id,
+        reserved=command.amount,
+        expires_at=command.occurred_at + policy.RESERVATION_TTL,
+        thread_key=command.thread_key,
+        turn_id=command.turn_id,
+    )
+
+
+def _release(
+    state: BillingState, command: ReservationReleaseRequested, digest: str, now: datetime
+) -> Entry:
+    hold = state.reservations.get(command.reservation_id)
+    return ReservationReleased(
+        **_envelope(command, now, "ledger"),
+        **_common(state, command, digest, ZERO),
+        reservation_id=command.reservation_id,
+        released=ZERO if hold is None else hold.amount,
+        reason=command.reason,
+    )
+
+
+def _refunded_payment(
+    state: BillingState, command: RefundedPaymentDebitRequested, digest: str, now: datetime
+) -> Entry:
+    """Telegram refunded the payment already: debit it unless it is already refunded (the
+    bot's own ``/refund`` is confirmed by the same service message)."""
+    charge = command.telegram_payment_charge_id
+    payment = state.payments.get(charge)
+    if payment is None:
+        detail = f"no payment {charge} was credited to this user"
+        return _rejected(state, command, digest, now, UNKNOWN_PAYMENT, detail)
+    if payment.refunded:
+        detail = f"payment {charge} is already refunded ({payment.refund_operation})"
+        return _rejected(state, command, digest, now, ALREADY_REFUNDED, detail)
+    return RefundedPaymentDebited(
+        **_envelope(command, now, "ledger"),
+        **_common(state, command, digest, -payment.credited),
+        telegram_payment_charge_id=charge,
+        stars=payment.stars,
     )
 
 
@@ -410,7 +656,7 @@ def _refund(
         paid_at=payment.paid_at,
         requested_at=command.occurred_at,
         credited=payment.credited,
-        balance=state.balance,
+        balance=state.available(command.occurred_at),
         already_refunded=payment.refunded,
     )
     if problem is not None:
@@ -431,9 +677,15 @@ def _reversal(
     payment = state.payments.get(charge)
     if payment is None:
         return _rejected(state, command, digest, now, UNKNOWN_PAYMENT, f"no payment {charge}")
-    if not payment.refunded:
+    refund = payment.refund_operation
+    if not payment.refunded or refund is None or op_reverses(command.operation_id) != refund:
         return _rejected(
-            state, command, digest, now, NOT_REFUNDED, f"payment {charge} has no refund debit"
+            state,
+            command,
+            digest,
+            now,
+            NOT_REFUNDED,
+            f"payment {charge} has no refund debit {op_reverses(command.operation_id)}",
         )
     return RefundReversed(
         **_envelope(command, now, "ledger"),
@@ -452,6 +704,11 @@ def _top_up(state: BillingState, command: AdminTopUpRequested, digest: str, now:
         admin_user_id=command.admin_user_id,
         reason=command.reason,
     )
+
+
+def op_reverses(reversal_operation_id: str) -> str:
+    """The refund operation a ``refund-reversal:...`` operation id names."""
+    return reversal_operation_id.removeprefix(operations.refund_reversal(""))
 
 
 def is_applied(entry: LedgerEntry) -> bool:

@@ -34,3 +34,21 @@ def refund_reversal(refund_operation_id: str) -> str:
 
 def top_up(request_id: str) -> str:
     return f"topup:{request_id}"
+
+
+def reservation(turn_id: str, step: int) -> str:
+    """The reservation of one model call: step ``step`` of turn ``turn_id``."""
+    return f"{turn_id}:{step}"
+
+
+def reserve(reservation_id: str) -> str:
+    return f"reserve:{reservation_id}"
+
+
+def release(reservation_id: str) -> str:
+    return f"release:{reservation_id}"
+
+
+def refunded_payment(telegram_payment_charge_id: str) -> str:
+    """Debiting a payment Telegram reports refunded (``refunded_payment``): once per charge."""
+    return f"refunded-payment:{telegram_payment_charge_id}"

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Final
 
+from actors import typed_numbers
 from actors.billing import policy
 from events.money import STARS_CURRENCY
 
@@ -119,19 +120,13 @@ def parse_package_callback(data: str) -> int | None:
 def parse_custom_amount(text: str) -> int:
     """The Stars a user typed; ValueError with a message to show them otherwise."""
     raw = text.strip().replace("⭐", "").strip()
-    try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        raise ValueError(
-            f"please send a whole number from {policy.CUSTOM_STARS_MIN} to "
-            f"{policy.CUSTOM_STARS_MAX}"
-        ) from None
-    if not value.is_finite() or value != value.to_integral_value():
-        raise ValueError("Stars come in whole numbers")
-    problem = policy.stars_amount_problem(int(value))
-    if problem:
-        raise ValueError(problem)
-    return int(value)
+    return typed_numbers.parse_whole(
+        raw,
+        what="the amount",
+        low=policy.CUSTOM_STARS_MIN,
+        high=policy.CUSTOM_STARS_MAX,
+        unit=" Stars",
+    )
 
 
 def is_custom_amount_prompt(text: str | None) -> bool:
@@ -173,7 +168,8 @@ def check_pre_checkout(
 
 def parse_refund_argument(text: str | None) -> str:
     """The transaction id of ``/refund <id>``; ValueError with usage help otherwise."""
-    arg = (text or "").strip()
-    if not arg or " " in arg or len(arg) > 200:
-        raise ValueError("usage: /refund <transaction id> (the id is shown by /balance)")
-    return arg
+    return typed_numbers.parse_token(
+        text or "",
+        what="the transaction id",
+        usage="usage: /refund <transaction id> (the id is shown by /balance)",
+    )

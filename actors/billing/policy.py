@@ -6,9 +6,15 @@
 * paid tools are refused while the balance is below zero;
 * a cancelled turn is charged for the usage it actually consumed, nothing more (the thread
   actor reports partial usage as ``source="cancelled_call"``; billing prices exactly that);
-* Stars convert to USD as ``stars x 0.013 x (1 - k1 - k2 - k3)``, k1 + k2 + k3 <= 1;
+* Stars convert to USD as ``stars x 0.013 x (1 - k1 - k2 - k3)``, k1 + k2 + k3 < 1 strictly
+  (at 1 every invoice would credit $0), so k3 is at most :data:`MAX_OWNER_MARGIN`;
 * a refund is for the payer only, within :data:`REFUND_WINDOW` of the payment, and only
-  when the balance still covers the credited amount.
+  when the *available* balance still covers the credited amount;
+* a running model call holds a reservation of its estimated cost (:func:`reservation_for`);
+  the balance checks and ``/refund`` use ``available = balance - open reservations``.
+  A reservation is settled by the call's charge or released when the turn ends without
+  one; one never settled stops holding :data:`RESERVATION_TTL` after it was made (longer
+  than any turn runs), so a crashed worker cannot lock a balance for good.
 
 The thread actor and the gateway read a balance from a view and ask these functions; they
 hold no thresholds of their own.
@@ -18,8 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Final
+
+from actors import typed_numbers
 
 STARTER_CREDIT: Final = Decimal("1.00")
 USD_PER_STAR: Final = Decimal("0.013")
@@ -29,8 +37,16 @@ TOPICS_FEE: Final = Decimal("0.15")
 """k2: the fee for bots using topics."""
 DEFAULT_OWNER_MARGIN: Final = Decimal("0")
 """k3 until an admin sets one with ``/set_margin``."""
-MAX_OWNER_MARGIN: Final = Decimal(1) - WITHDRAWAL_FEE - TOPICS_FEE
+MARGIN_PLACES: Final = 4
+"""k3 is set to at most 4 decimal places (0.0001 = 0.01 %): short, exact invoice payloads."""
+MARGIN_QUANTUM: Final = Decimal(1).scaleb(-MARGIN_PLACES)
+MAX_OWNER_MARGIN: Final = Decimal(1) - WITHDRAWAL_FEE - TOPICS_FEE - MARGIN_QUANTUM
+"""The largest k3: one quantum below what would make every credit $0."""
 REFUND_WINDOW: Final = timedelta(days=30)
+RESERVATION_TTL: Final = timedelta(minutes=30)
+"""How long an unsettled reservation holds (a turn's four model calls take minutes)."""
+MAX_RESERVATION: Final = Decimal("1000")
+"""A reservation above this is refused as implausible (one model call)."""
 
 STAR_PACKAGES: Final = (10, 50, 100, 250, 500)
 CUSTOM_STARS_MIN: Final = 1
@@ -78,22 +94,17 @@ def may_use_paid_tool(balance: Decimal | None) -> Verdict:
 
 
 def margin_problem(owner_margin: Decimal) -> str | None:
-    """Why ``owner_margin`` (k3) is not acceptable, or ``None``: 0 <= k3, k1 + k2 + k3 <= 1."""
+    """Why ``owner_margin`` (k3) is not acceptable, or ``None``: 0 <= k3, k1 + k2 + k3 < 1."""
     if not owner_margin.is_finite():
         return "the margin must be a finite number"
     if owner_margin < 0:
         return "the margin cannot be negative"
-    if WITHDRAWAL_FEE + TOPICS_FEE + owner_margin > 1:
+    if owner_margin > MAX_OWNER_MARGIN:  # bounded before any arithmetic on it
         return (
-            f"k1 + k2 + k3 must not exceed 1 (k1={WITHDRAWAL_FEE}, k2={TOPICS_FEE}, "
-            f"so k3 <= {MAX_OWNER_MARGIN})"
+            f"k1 + k2 + k3 must stay below 1 (k1={WITHDRAWAL_FEE}, k2={TOPICS_FEE}, so k3 "
+            f"must not exceed {MAX_OWNER_MARGIN}): at 1 every payment would credit $0"
         )
     return None
-
-
-MARGIN_PLACES: Final = 4
-"""k3 is set to at most 4 decimal places (0.0001 = 0.01 %): short, exact invoice payloads."""
-MARGIN_QUANTUM: Final = Decimal(1).scaleb(-MARGIN_PLACES)
 
 
 def parse_margin(text: str) -> Decimal:
@@ -105,14 +116,7 @@ def parse_margin(text: str) -> Decimal:
     raw = text.strip()
     percent = raw.endswith("%")
     number = raw.removesuffix("%").strip()
-    if not number.isascii():
-        raise ValueError(f"{text!r} is not a number (e.g. 0.1 or 10%)")
-    try:
-        value = Decimal(number)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not a number (e.g. 0.1 or 10%)") from None
-    if not value.is_finite():
-        raise ValueError("the margin must be a finite number")
+    value = typed_numbers.parse_decimal(number, what="the margin", example="0.1 or 10%")
     if value.is_signed():
         raise ValueError("the margin cannot be negative")
     if percent:
@@ -173,9 +177,20 @@ def refund_problem(
     if not (balance.is_finite() and credited.is_finite()) or balance < credited:
         return (
             "balance_too_low",
-            f"the balance ${format_usd(balance)} no longer covers the ${format_usd(credited)} "
-            "this payment credited",
+            f"the available balance ${format_usd(balance)} (after usage still running) no "
+            f"longer covers the ${format_usd(credited)} this payment credited",
         )
+    return None
+
+
+def reservation_problem(amount: Decimal) -> str | None:
+    """Why ``amount`` cannot be reserved, or ``None``: finite, >= 0, at most the maximum."""
+    if not amount.is_finite():
+        return "a reservation must be a finite amount"
+    if amount < 0:
+        return "a reservation cannot be negative"
+    if amount > MAX_RESERVATION:
+        return f"a reservation must not exceed {MAX_RESERVATION} USD"
     return None
 
 
@@ -197,12 +212,9 @@ def parse_admin_amount(text: str) -> Decimal:
     raw = text.strip()
     sign = "-" if raw.startswith("-") else ""
     number = raw.removeprefix("-").removeprefix("$")
-    if not number.isascii():
-        raise ValueError(f"{text!r} is not an amount in USD (e.g. 2.5 or -1)")
-    try:
-        amount = Decimal(sign + number)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount in USD (e.g. 2.5 or -1)") from None
+    amount = typed_numbers.parse_decimal(
+        sign + number, what="the amount", example="2.5 or -1", noun="an amount in USD"
+    )
     problem = admin_amount_problem(amount)
     if problem:
         raise ValueError(problem)

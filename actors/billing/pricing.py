@@ -14,12 +14,13 @@ image by size class; server-side web search per use. Thinking tokens are part of
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal, TypeAlias
 
 from events.billing import CostLine
 from events.usage import HAIKU, OPUS, SONNET, ModelId, ToolQuantities, Usage
@@ -32,7 +33,8 @@ PER_MILLION_TOKENS: Final = "per_million_tokens"
 
 
 class PricingError(ValueError):
-    """A quantity has no price (unknown model or image size) or no table covers the time."""
+    """A quantity has no price (an image size, usage without a model) or no table covers the
+    time. (An unknown *model* is priced at a ceiling, see :func:`resolve_model`.)"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +137,77 @@ def line_amount(line: CostLine) -> Decimal:
     return _line(line.item, line.quantity, line.unit, line.unit_price).amount
 
 
+Resolved: TypeAlias = Literal["exact", "alias", "family_ceiling", "ceiling"]
+FAMILIES: Final = ("haiku", "sonnet", "opus")
+_DATE_SUFFIX: Final = re.compile(r"-(?:\d{8}|latest)$")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelResolution:
+    """Which price a model id is charged at.
+
+    ``exact``: the id is a row of the table; ``alias``: the id names a row once its date
+    suffix (``-20260101``, ``-latest``) is dropped from both, e.g. a dated snapshot of
+    ``claude-sonnet-4-6`` or the undated alias of ``claude-haiku-4-5-20251001``;
+    ``family_ceiling``: no row, but the id names a family (haiku, sonnet, opus): the highest
+    rate of each quantity among that family's rows; ``ceiling``: not even a family, the
+    highest rate of the whole table. The last two are *unpriced* models: never free, never
+    cheaper than any row they could be, and worth an alert (:attr:`unpriced`).
+    """
+
+    model: ModelId
+    how: Resolved
+    price: ModelPrice
+    row: ModelId | None = None
+
+    @property
+    def unpriced(self) -> bool:
+        return self.how in ("family_ceiling", "ceiling")
+
+
+def model_family(model: ModelId) -> str | None:
+    """``sonnet`` for ``claude-sonnet-4-6-20260101`` or ``claude-3-5-sonnet-20241022``."""
+    parts = model.lower().split("-")
+    return next((family for family in FAMILIES if family in parts), None)
+
+
+def _undated(model: ModelId) -> str:
+    return _DATE_SUFFIX.sub("", model.strip().lower())
+
+
+def _ceiling(prices: Iterable[ModelPrice]) -> ModelPrice:
+    rows = list(prices)
+    return ModelPrice(
+        input=max(p.input for p in rows),
+        output=max(p.output for p in rows),
+        cache_write_5m=max(p.cache_write_5m for p in rows),
+        cache_write_1h=max(p.cache_write_1h for p in rows),
+        cache_read=max(p.cache_read for p in rows),
+    )
+
+
+def resolve_model(table: PriceTable, model: ModelId) -> ModelResolution:
+    """The price a model id is charged at under ``table`` (see :class:`ModelResolution`)."""
+    exact = table.models.get(model)
+    if exact is not None:
+        return ModelResolution(model, "exact", exact, model)
+    wanted = _undated(model)
+    for row, row_price in table.models.items():
+        if _undated(row) == wanted:
+            return ModelResolution(model, "alias", row_price, row)
+    if not table.models:
+        raise PricingError(f"price table {table.version} prices no model")
+    family = model_family(model)
+    same = [p for row, p in table.models.items() if family and model_family(row) == family]
+    if same:
+        return ModelResolution(model, "family_ceiling", _ceiling(same))
+    return ModelResolution(model, "ceiling", _ceiling(table.models.values()))
+
+
 def usage_lines(table: PriceTable, model: ModelId, usage: Usage) -> list[CostLine]:
-    """Cost lines of one Claude call's usage (zero quantities are left out)."""
-    price = table.models.get(model)
-    if price is None:
-        raise PricingError(f"price table {table.version} has no price for model {model!r}")
+    """Cost lines of one Claude call's usage (zero quantities are left out); an id not in
+    the table is priced by :func:`resolve_model`, never at zero."""
+    price = resolve_model(table, model).price
     lines: list[CostLine] = []
     for item, quantity, unit_price in (
         ("input_tokens", usage.input_tokens, price.input),
@@ -209,7 +277,8 @@ def price(
     """Price a model call's usage and/or a tool call's quantities at time ``at``.
 
     Raises :class:`PricingError` when a quantity has no price (usage without a model, an
-    unknown model or image size, a time before every table).
+    unknown image size, a time before every table); an unknown model id is charged at
+    its family's (or the table's) highest rate, see :func:`resolve_model`.
     """
     table = table_at(at, tables)
     lines: list[CostLine] = []

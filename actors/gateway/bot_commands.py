@@ -1,4 +1,5 @@
-"""Arguments of the bot's commands: ``/model`` choices and ``/personality`` actions."""
+"""Arguments of the bot's commands: ``/model`` and ``/thinking`` choices, ``/personality``
+actions."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from actors.gateway.replies import MAX_PERSONALITY_CHARS, MODEL_LABELS
+from actors.thread.thinking import ThinkingLevel, parse_level
 from events.usage import ModelId
 
 MODEL_CALLBACK_PREFIX: Final = "model:"
+THINKING_CALLBACK_PREFIX: Final = "thinking:"
 RESET_WORDS: Final = frozenset({"reset", "default", "clear"})
 
 
@@ -34,6 +37,18 @@ def parse_model_name(text: str) -> ModelId | None:
         if word == model or word in model.split("-"):
             return model
     return None
+
+
+def thinking_callback_data(level: str) -> str:
+    """The callback data of a ``/thinking`` keyboard button."""
+    return THINKING_CALLBACK_PREFIX + level
+
+
+def parse_thinking_callback(data: str | None) -> ThinkingLevel | None:
+    """The level a ``/thinking`` button names, or ``None``."""
+    if data is None or not data.startswith(THINKING_CALLBACK_PREFIX):
+        return None
+    return parse_level(data.removeprefix(THINKING_CALLBACK_PREFIX))
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,12 @@ from events.thread import (
     UserMessageReceived,
 )
 from events.usage import ModelId
-from events.users import ModelChangeRequested, PersonalityChangeRequested, RegistrationRequested
+from events.users import (
+    ModelChangeRequested,
+    PersonalityChangeRequested,
+    RegistrationRequested,
+    ThinkingChangeRequested,
+)
 
 PRODUCER: Final = "gateway"
 
@@ -156,4 +161,14 @@ def personality_change_requested(
         **new_envelope(key=user_key(user_id), producer=PRODUCER, occurred_at=received_at),
         user_id=user_id,
         personality=personality,
+    )
+
+
+def thinking_change_requested(
+    *, user_id: int, level: str, received_at: datetime
+) -> ThinkingChangeRequested:
+    return ThinkingChangeRequested(
+        **new_envelope(key=user_key(user_id), producer=PRODUCER, occurred_at=received_at),
+        user_id=user_id,
+        level=level,
     )

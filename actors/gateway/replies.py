@@ -83,6 +83,23 @@ def unknown_model() -> str:
     return "That model is not available; choose one with /model."
 
 
+def thinking_prompt() -> str:
+    return (
+        "How hard should Claude think before answering? More thinking gives better answers "
+        "to hard questions, takes longer and costs more (thinking is billed as output):"
+    )
+
+
+def thinking_chosen(level: str) -> str:
+    if level == "off":
+        return "Thinking is off. It applies from your next message."
+    return f"Thinking set to {level}. It applies from your next message."
+
+
+def unknown_thinking() -> str:
+    return "Choose one of: off, low, medium, high, max (for example /thinking high)."
+
+
 def personality_set() -> str:
     return "Personality saved. It applies from your next message."
 
@@ -118,3 +135,26 @@ def new_conversation() -> str:
 
 def internal_error() -> str:
     return "Sorry, something went wrong on my side handling that. Please try again."
+
+
+def unavailable(what: str) -> str:
+    return f"I can't read {what} right now. Please try again in a minute."
+
+
+def balance_sent_privately() -> str:
+    return "I've sent your balance to you in a private message."
+
+
+def balance_needs_private_chat() -> str:
+    return (
+        "Your balance is private, so I only show it in our private chat: "
+        "open a chat with me, press Start, then send /balance there."
+    )
+
+
+def payment_needs_support(charge_id: str) -> str:
+    return (
+        "Thank you! Your payment is received and recorded, but I could not read its invoice, "
+        "so it is not on your balance yet. Please write /paysupport with this transaction id "
+        f"and an administrator will credit it: {charge_id}"
+    )

@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 
 from actors.billing.policy import may_start_request
 from actors.thread.content import classify_message
 from actors.thread.context import (
     context_budget,
     estimate_text_tokens,
-    plan_max_tokens,
+    plan_output,
     system_prompt,
     trim_history,
 )
@@ -76,6 +76,8 @@ class Facts:
     balance: Decimal | None = None
     other_running: int = 0
     thinking_budget: int | None = None
+    thinking_level: str | None = None
+    """The user's ``/thinking`` level (None: the default, see :mod:`actors.thread.thinking`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +209,8 @@ def decide_messages(
         )
     model = effective_model(state, facts)
     personality = effective_personality(state, facts)
-    max_tokens, thinking = plan_max_tokens(model, facts.thinking_budget)
+    plan = plan_output(model, facts.thinking_level, facts.thinking_budget)
+    max_tokens = plan.max_tokens
     budget = context_budget(model, max_tokens, system_prompt(personality))
 
     usable: list[UserMessageReceived] = []
@@ -274,7 +277,8 @@ def decide_messages(
         model=model,
         input_message_ids=tuple(c.message.message_id for c in usable),
         personality=personality,
-        thinking_budget_tokens=thinking,
+        thinking_budget_tokens=plan.budget_tokens,
+        thinking_level=plan.level if plan.level != "off" else None,
         max_output_tokens=max_tokens,
         context_tokens_estimate=history_tokens + estimate_text_tokens(system_prompt(personality)),
     )
@@ -310,7 +314,11 @@ def assistant_completed(
     stop_reason: str,
     usage: Usage,
     telegram_message_ids: tuple[int, ...] = (),
+    content: tuple[dict[str, Any], ...] = (),
+    tool_use_ids: tuple[str, ...] = (),
 ) -> AssistantMessageCompleted:
+    """A step's event; ``content`` only for a step the turn continues after (tool_use,
+    pause_turn), so the next request and a resumed turn can send it back unchanged."""
     env = caused_by(running.started, producer=PRODUCER, label=f"step-{step}")
     return AssistantMessageCompleted(
         **env,
@@ -324,6 +332,8 @@ def assistant_completed(
         usage=usage,
         telegram_message_ids=telegram_message_ids,
         billing_operation_id=None if usage.is_zero() else f"usage:{env['id']}",
+        content=content,
+        tool_use_ids=tool_use_ids,
     )
 
 
@@ -397,13 +407,18 @@ def usage_charge(
     *,
     user_id: int,
     turn_id: str | None,
+    requested_model: str | None = None,
 ) -> UsageChargeRequested | None:
-    """The billing command for an event's usage (``None`` when nothing was consumed)."""
+    """The billing command for an event's usage (``None`` when nothing was consumed).
+
+    It is priced by ``requested_model`` when given (the model the turn asked for), not by
+    the id the API reported in the event (a dated snapshot, say), which the event keeps."""
     model: str | None
     if isinstance(event, AssistantMessageCompleted | TopicNamed):
         usage, model = event.usage, event.model
     else:
         usage, model = event.partial_usage, event.model
+    model = requested_model or model
     if usage.is_zero() or event.billing_operation_id is None or model is None:
         return None
     source: Envelope = event

@@ -14,6 +14,7 @@ FailureKind: TypeAlias = Literal[
     "rate_limited",
     "overloaded",
     "prompt_too_long",
+    "file_too_large",
     "invalid_request",
     "auth",
     "timeout",
@@ -78,6 +79,8 @@ def classify(failure: ModelFailure) -> FailureVerdict:
             False,
             False,
         )
+    if kind == "file_too_large":  # refused before any call: detail is the user's message
+        return FailureVerdict("context_overflow", f"⚠️ {failure.detail}", False, False)
     if kind == "invalid_request":
         return FailureVerdict(
             "invalid_request",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from actors.thread.state import FileNote, HistoryItem, RunningTurn, ThreadState, bounded
+from actors.thread.tool_calls import evolve_running
 from events.catalog import ThreadEvent
 from events.messages import UserMessage
 from events.thread import (
@@ -20,6 +21,7 @@ from events.thread import (
     UserMessageAccepted,
     UserMessageEdited,
 )
+from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 
 replace = msgspec.structs.replace
 
@@ -52,10 +54,16 @@ def _for_running(state: ThreadState, turn_id: str) -> bool:
 
 
 def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
-    """Apply one thread event. Events of other kinds (tools, files) leave the state as is."""
+    """Apply one thread event (a tool call event updates the running turn; files: no change)."""
     if isinstance(event, UserMessageAccepted):
         m = event.message
-        item = HistoryItem(role="user", text=m.text, message_ids=(m.message_id,), files=files_of(m))
+        item = HistoryItem(
+            role="user",
+            text=m.text,
+            message_ids=(m.message_id,),
+            files=files_of(m),
+            sent_at=m.sent_at,
+        )
         return replace(state, history=bounded((*state.history, item)))
     if isinstance(event, TurnStarted):
         started = RunningTurn(
@@ -72,6 +80,7 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
                 text=running.text + event.text,
                 telegram_message_ids=running.telegram_message_ids + event.telegram_message_ids,
             )
+            running = evolve_running(running, event)
         return replace(state, history=history, running=running)
     if isinstance(event, TurnCompleted | TurnFailed):
         if not _for_running(state, event.turn_id):
@@ -107,6 +116,10 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
         return replace(state, history=())
     if isinstance(event, TopicNamed):
         return replace(state, topic_named=True, topic_title=event.title)
+    if isinstance(event, ToolCallRequested | ToolCallCompleted | ToolCallFailed):
+        if state.running is None or state.running.turn_id != event.turn_id:
+            return state
+        return replace(state, running=evolve_running(state.running, event))
     return state
 
 

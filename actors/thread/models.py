@@ -16,15 +16,25 @@ class ModelSpec:
     max_output_tokens: int
     default_answer_tokens: int
     supports_thinking: bool = True
+    adaptive_thinking: bool = False
+    """``thinking: {"type": "adaptive"}`` with ``output_config.effort``; interleaved with tools."""
+    max_effort: bool = False
+    """Accepts the effort level ``max``."""
 
 
 MODELS: Final = {
     HAIKU: ModelSpec(HAIKU, "Haiku 4.5", 200_000, 64_000, 8_192),
-    SONNET: ModelSpec(SONNET, "Sonnet 4.6", 200_000, 64_000, 8_192),
-    OPUS: ModelSpec(OPUS, "Opus 4.6", 200_000, 128_000, 8_192),
+    SONNET: ModelSpec(
+        SONNET, "Sonnet 4.6", 200_000, 64_000, 8_192, adaptive_thinking=True, max_effort=True
+    ),
+    OPUS: ModelSpec(
+        OPUS, "Opus 4.6", 200_000, 128_000, 8_192, adaptive_thinking=True, max_effort=True
+    ),
 }
 DEFAULT_MODEL: Final = SONNET
 TITLE_MODEL: Final = HAIKU
+STRONGEST_MODEL: Final = OPUS
+"""The reviewer of ``self_critique`` and the vision model of the analysis tools."""
 
 
 def model_spec(model: str) -> ModelSpec:

@@ -8,7 +8,8 @@ inbox commands, so a redelivered command is recognised and changes nothing.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from datetime import datetime
+from typing import Any, Final, Literal
 
 import msgspec
 
@@ -37,10 +38,34 @@ class HistoryItem(msgspec.Struct, frozen=True, kw_only=True):
     message_ids: tuple[int, ...] = ()
     files: tuple[FileNote, ...] = ()
     turn_id: str | None = None
+    sent_at: datetime | None = None
+    """When the user sent it (user items; None in states stored before this field)."""
+
+
+class ToolCallNote(msgspec.Struct, frozen=True, kw_only=True):
+    """A client tool call of the running turn and how far it got (a fold of its events)."""
+
+    tool_use_id: str
+    tool_name: str
+    step: int
+    attempt: int = 1
+    status: Literal["requested", "completed", "failed"] = "requested"
+    output: str = ""
+    is_error: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.status != "requested"
 
 
 class RunningTurn(msgspec.Struct, frozen=True, kw_only=True):
-    """The turn in flight: its start event (the cause of what follows) and its inputs."""
+    """The turn in flight: its start event (the cause of what follows) and its inputs.
+
+    ``transcript`` holds the assistant content of the steps the turn continued after
+    (``tool_use``, ``pause_turn``), exactly as the API returned it, and ``tool_calls`` the
+    client tool calls of those steps: together they rebuild the rest of the request, so a
+    worker resuming the turn after a crash continues it without running a finished call again.
+    """
 
     started: TurnStarted
     chat_id: int
@@ -49,6 +74,8 @@ class RunningTurn(msgspec.Struct, frozen=True, kw_only=True):
     steps: int = 0
     text: str = ""
     telegram_message_ids: tuple[int, ...] = ()
+    transcript: tuple[dict[str, Any], ...] = ()
+    tool_calls: tuple[ToolCallNote, ...] = ()
 
     @property
     def turn_id(self) -> str:

@@ -19,6 +19,7 @@ from typing import Final
 
 import msgspec
 
+from actors.thread.thinking import DEFAULT_THINKING, parse_level
 from events.billing import StarterCreditRequested
 from events.catalog import BillingCommand, UserCommand, UserEvent
 from events.envelope import caused_by
@@ -31,6 +32,8 @@ from events.users import (
     PersonalityChanged,
     ProfileUpdated,
     RegistrationRequested,
+    ThinkingChanged,
+    ThinkingChangeRequested,
     UserRegistered,
 )
 
@@ -50,6 +53,7 @@ class UserState(msgspec.Struct, frozen=True, kw_only=True):
     profile: TelegramUser | None = None
     model: ModelId = DEFAULT_MODEL
     personality: str | None = None
+    thinking: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +94,8 @@ def decide(state: UserState, command: UserCommand) -> Decision:
                 )
             ]
         )
+    if isinstance(command, ThinkingChangeRequested):
+        return _thinking(state, command)
     if command.personality == state.personality:
         return Decision()
     return Decision(
@@ -101,6 +107,19 @@ def decide(state: UserState, command: UserCommand) -> Decision:
             )
         ]
     )
+
+
+def _thinking(state: UserState, command: ThinkingChangeRequested) -> Decision:
+    level = parse_level(command.level)
+    if level is None or level == (state.thinking or DEFAULT_THINKING):
+        return Decision()
+    changed = ThinkingChanged(
+        **caused_by(command, producer=PRODUCER, label="thinking_changed"),
+        user_id=state.user_id,
+        level=level,
+        previous_level=state.thinking,
+    )
+    return Decision(events=[changed])
 
 
 def _register(state: UserState, command: RegistrationRequested) -> Decision:
@@ -140,6 +159,8 @@ def evolve(state: UserState, event: UserEvent) -> UserState:
         return msgspec.structs.replace(state, registered=True, profile=event.profile)
     if isinstance(event, ModelChanged):
         return msgspec.structs.replace(state, model=event.model)
+    if isinstance(event, ThinkingChanged):
+        return msgspec.structs.replace(state, thinking=event.level)
     return msgspec.structs.replace(state, personality=event.personality)
 
 

@@ -14,9 +14,12 @@ from events.billing import (
     AdminTopUpRequested,
     PaymentCreditRequested,
     RefundDebitRequested,
+    RefundedPaymentDebitRequested,
     RefundReversalRequested,
+    ReservationReleaseRequested,
     StarterCreditRequested,
     UsageChargeRequested,
+    UsageReserveRequested,
 )
 from events.envelope import Envelope, EnvelopeFields, caused_by, new_envelope
 from events.ids import new_id
@@ -71,6 +74,7 @@ def usage_charge(
     cause: Envelope | None = None,
     occurred_at: datetime | None = None,
     operation_id: str | None = None,
+    reservation_id: str | None = None,
 ) -> UsageChargeRequested:
     event_id = source_event_id or new_id()
     env = _envelope(
@@ -88,6 +92,87 @@ def usage_charge(
         usage=usage,
         tool_name=tool_name,
         tool_quantities=tool_quantities,
+        reservation_id=reservation_id,
+    )
+
+
+def usage_reserve(
+    user_id: int,
+    reservation_id: str,
+    amount: Decimal,
+    *,
+    thread_key: str = "0:0",
+    turn_id: str | None = None,
+    producer: str = "thread-actor",
+    cause: Envelope | None = None,
+    occurred_at: datetime | None = None,
+) -> UsageReserveRequested:
+    env = _envelope(
+        user_id,
+        producer,
+        cause=cause,
+        label=f"reserve:{reservation_id}",
+        id=None,
+        occurred_at=occurred_at,
+    )
+    return UsageReserveRequested(
+        **env,
+        operation_id=operations.reserve(reservation_id),
+        user_id=user_id,
+        reservation_id=reservation_id,
+        amount=amount,
+        thread_key=thread_key,
+        turn_id=turn_id,
+    )
+
+
+def reservation_release(
+    user_id: int,
+    reservation_id: str,
+    reason: str = "turn_failed",
+    *,
+    producer: str = "thread-actor",
+    cause: Envelope | None = None,
+    occurred_at: datetime | None = None,
+) -> ReservationReleaseRequested:
+    env = _envelope(
+        user_id,
+        producer,
+        cause=cause,
+        label=f"release:{reservation_id}",
+        id=None,
+        occurred_at=occurred_at,
+    )
+    return ReservationReleaseRequested(
+        **env,
+        operation_id=operations.release(reservation_id),
+        user_id=user_id,
+        reservation_id=reservation_id,
+        reason=reason,
+    )
+
+
+def refunded_payment_debit(
+    user_id: int,
+    charge_id: str,
+    stars: int,
+    *,
+    producer: str = "gateway",
+    id: str | None = None,
+    cause: Envelope | None = None,
+    occurred_at: datetime | None = None,
+) -> RefundedPaymentDebitRequested:
+    """A ``refunded_payment`` service message (``id``: derived from the message, so a
+    redelivered update yields the same record)."""
+    env = _envelope(
+        user_id, producer, cause=cause, label="refunded-payment", id=id, occurred_at=occurred_at
+    )
+    return RefundedPaymentDebitRequested(
+        **env,
+        operation_id=operations.refunded_payment(charge_id),
+        user_id=user_id,
+        telegram_payment_charge_id=charge_id,
+        stars=stars,
     )
 
 

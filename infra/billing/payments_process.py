@@ -20,7 +20,15 @@ the same records again (consumers dedupe).
 
 Each refund operation is acted on once per process: a ledger entry whose operation id was
 already handled (a duplicate entry the billing fold skips, or an entry before the failure
-point of a retried batch) is skipped.
+point of a retried batch) is skipped, and so is a second refund debit of a charge whose
+refund was already acted on and not reversed (the billing fold skips such an entry too).
+An operation is remembered as handled as soon as its outcome is published, *before* the
+user is told: a flood limit (429) on the notice must never lead to a second
+``refundStarPayment`` after a reversal was published. The notice itself is retried after
+the wait Telegram asks for (bounded), then given up with a warning.
+
+A ledger record this process cannot decode is copied to ``bot.billing.ledger.dlq`` (reason
+and offset in its headers) and skipped: it is never silently lost, and never blocks refunds.
 """
 
 from __future__ import annotations
@@ -34,20 +42,21 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
-    TelegramForbiddenError,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
 from actors.billing import replies
-from events.billing import OperationRejected, RefundDebited, RefundDebitRequested
+from actors.billing.ledger import op_reverses
+from events.billing import OperationRejected, RefundDebited, RefundDebitRequested, RefundReversed
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
+    DEAD_LETTER_SUFFIX,
     PAYMENTS_EVENTS,
     LedgerRecord,
     with_prefix,
@@ -59,7 +68,9 @@ from infra.billing import commands, metrics
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.publisher import EventPublisher
+from infra.metrics import DEAD_LETTERS
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -74,6 +85,8 @@ MAX_REFUND_ATTEMPTS: Final = 3
 HANDLED_MEMORY: Final = 100_000
 """Refund operation ids remembered as handled (oldest forgotten first)."""
 _OUTCOME_UNKNOWN: Final = (TelegramNetworkError, TelegramRetryAfter, TelegramServerError)
+NOTICE_ATTEMPTS: Final = 3
+MAX_NOTICE_WAIT_S: Final = 30.0
 
 
 class _ReadyListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -108,11 +121,16 @@ class PaymentsProcess:
         self.handled = 0
         self.skipped_duplicates = 0
         self._done: OrderedDict[str, None] = OrderedDict()
+        self._refunded: OrderedDict[str, str] = OrderedDict()
+        """charge id -> the refund operation acted on (until a reversal of it)."""
         self._attempts: dict[str, int] = {}
+        self._producer: AIOKafkaProducer | None = None
+        self.dead_letters = 0
 
     async def run(self, stop: asyncio.Event) -> None:
         producer = make_producer(self._bootstrap, self._profile)
         await producer.start()
+        self._producer = producer
         consumer = make_consumer(self._bootstrap, self._profile, [], group_id=self._group_id)
         await consumer.start()
         consumer.subscribe([self._topic], listener=_ReadyListener(self.ready))
@@ -152,20 +170,55 @@ class PaymentsProcess:
         for records in batches.values():
             for record in records:
                 try:
-                    entry = self._codec.decode(record.value)
-                except DecodeError:
-                    continue  # the billing worker wrote it; a reader does not dead-letter
+                    entry = self._codec.decode(record.value, record.headers)
+                except DecodeError as exc:
+                    await self._dead_letter(record, exc)
+                    continue
                 if isinstance(entry, RefundDebited):
                     done = f"refund:{entry.operation_id}"
-                    if not self._once(done):
-                        await self._refund(publisher, entry)
-                        self._remember(done)
+                    if not self._once(done) and not self._refunded_already(entry):
+                        await self._refund(publisher, entry, done)
+                elif isinstance(entry, RefundReversed):
+                    if self._refunded.get(entry.telegram_payment_charge_id) == op_reverses(
+                        entry.operation_id
+                    ):
+                        del self._refunded[entry.telegram_payment_charge_id]
                 elif isinstance(entry, OperationRejected) and entry.command_type == REFUND_COMMAND:
                     done = f"declined:{entry.operation_id}"
                     if not self._once(done):
-                        await self._declined(publisher, entry)
-                        self._remember(done)
+                        await self._declined(publisher, entry, done)
                 self.handled += 1
+
+    async def _dead_letter(self, record: ConsumerRecord[bytes, bytes], exc: DecodeError) -> None:
+        assert self._producer is not None
+        log.error(
+            "ledger record cannot be decoded; copied to the dead-letter topic",
+            extra={"fields": {"offset": record.offset, "reason": exc.reason}},
+        )
+        await send_to_dead_letter(
+            self._producer,
+            record,
+            exc.reason,
+            f"payments process: {exc.detail}",
+            dlq_topic=self._topic + DEAD_LETTER_SUFFIX,
+        )
+        self.dead_letters += 1
+        DEAD_LETTERS.labels(BILLING_LEDGER.name).inc()
+
+    def _refunded_already(self, entry: RefundDebited) -> bool:
+        """A second refund debit of a charge already refunded under another operation (a
+        zombie billing writer's entry, which the fold skips): never refunded twice."""
+        acted = self._refunded.get(entry.telegram_payment_charge_id)
+        if acted is not None and acted != entry.operation_id:
+            self.skipped_duplicates += 1
+            log.warning(
+                "second refund debit of charge %s (%s; %s was acted on) skipped",
+                entry.telegram_payment_charge_id,
+                entry.operation_id,
+                acted,
+            )
+            return True
+        return False
 
     def _once(self, done: str) -> bool:
         """Whether this operation was already acted on (then it is skipped)."""
@@ -180,7 +233,7 @@ class PaymentsProcess:
         if len(self._done) > HANDLED_MEMORY:
             self._done.popitem(last=False)
 
-    async def _refund(self, publisher: EventPublisher, entry: RefundDebited) -> None:
+    async def _refund(self, publisher: EventPublisher, entry: RefundDebited, done: str) -> None:
         charge = entry.telegram_payment_charge_id
         try:
             await self._bot.refund_star_payment(
@@ -188,7 +241,7 @@ class PaymentsProcess:
             )
         except TelegramBadRequest as exc:
             if ALREADY_REFUNDED not in exc.message:
-                await self._telegram_refused(publisher, entry, exc.message)
+                await self._telegram_refused(publisher, entry, exc.message, done)
                 return
         except _OUTCOME_UNKNOWN:
             raise  # the batch is retried: the refund may have been made
@@ -199,7 +252,7 @@ class PaymentsProcess:
                 raise
             del self._attempts[op]
             log.warning("refundStarPayment failed %d times; giving up: %s", attempts, exc.message)
-            await self._telegram_refused(publisher, entry, exc.message)
+            await self._telegram_refused(publisher, entry, exc.message, done)
             return
         self._attempts.pop(entry.operation_id, None)
         await publisher.publish(
@@ -211,11 +264,15 @@ class PaymentsProcess:
                 stars=entry.stars,
             ),
         )
+        self._remember(done)  # before telling: a failed notice must not refund again
+        self._refunded[charge] = entry.operation_id
+        if len(self._refunded) > HANDLED_MEMORY:
+            self._refunded.popitem(last=False)
         metrics.REFUNDS.labels("refunded").inc()
         await self._tell(entry.user_id, replies.refund_done(entry.stars, entry.amount, charge))
 
     async def _telegram_refused(
-        self, publisher: EventPublisher, entry: RefundDebited, detail: str
+        self, publisher: EventPublisher, entry: RefundDebited, detail: str, done: str
     ) -> None:
         charge = entry.telegram_payment_charge_id
         failed = RefundFailed(
@@ -230,10 +287,15 @@ class PaymentsProcess:
             entry.user_id, charge, entry.operation_id, detail, producer=PRODUCER, cause=entry
         )
         await publisher.publish_all([(PAYMENTS_EVENTS, failed), (BILLING_COMMANDS, reversal)])
+        # Remembered before telling: a 429 on the notice used to fail the batch, and its
+        # retry called refundStarPayment again after the reversal was already published.
+        self._remember(done)
         metrics.REFUNDS.labels("telegram_error").inc()
         await self._tell(entry.user_id, replies.refund_failed(charge, detail))
 
-    async def _declined(self, publisher: EventPublisher, entry: OperationRejected) -> None:
+    async def _declined(
+        self, publisher: EventPublisher, entry: OperationRejected, done: str
+    ) -> None:
         charge = entry.operation_id.split(":")[1] if entry.operation_id.count(":") >= 2 else ""
         await publisher.publish(
             PAYMENTS_EVENTS,
@@ -246,14 +308,25 @@ class PaymentsProcess:
                 detail=entry.detail,
             ),
         )
+        self._remember(done)
         metrics.REFUNDS.labels("declined").inc()
         await self._tell(entry.user_id, replies.refund_refused(charge, entry.reason, entry.detail))
 
     async def _tell(self, user_id: int, text: str) -> None:
-        try:
-            await self._bot.send_message(chat_id=user_id, text=text, parse_mode=None)
-        except (TelegramForbiddenError, TelegramBadRequest) as exc:
-            log.warning("could not message user %s: %s", user_id, exc)
+        """Best effort: the outcome is already published; waits out a flood limit (bounded)
+        and gives up with a warning on any other Telegram error."""
+        for attempt in range(1, NOTICE_ATTEMPTS + 1):
+            try:
+                await self._bot.send_message(chat_id=user_id, text=text, parse_mode=None)
+                return
+            except TelegramRetryAfter as exc:
+                if attempt == NOTICE_ATTEMPTS:
+                    log.warning("could not message user %s (flood limit): %s", user_id, exc)
+                    return
+                await asyncio.sleep(min(exc.retry_after, MAX_NOTICE_WAIT_S))
+            except TelegramAPIError as exc:
+                log.warning("could not message user %s: %s", user_id, exc)
+                return
 
 
 async def run_payments_process(

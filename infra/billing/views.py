@@ -15,6 +15,7 @@ when something is new), so a value written and acknowledged before the read is s
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
@@ -51,6 +52,7 @@ from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.settings import Settings
 from infra.views import LedgerLine
 
+log = logging.getLogger(__name__)
 E = TypeVar("E")
 RECENT_LINES: Final = 20
 
@@ -121,10 +123,25 @@ async def _connect(settings: Settings) -> tuple[str, BrokerProfile]:
 
 
 class MarginView:
-    """The current owner margin k3 (default :data:`policy.DEFAULT_OWNER_MARGIN`)."""
+    """The current owner margin k3 (default :data:`policy.DEFAULT_OWNER_MARGIN`).
 
-    def __init__(self, bootstrap: str, profile: BrokerProfile, *, topic_prefix: str = "") -> None:
+    Only a ``admin.margin_changed`` by one of ``privileged`` (``PRIVILEGED_USER_IDS``) with
+    an acceptable margin counts: a record written to the topic by anyone else (the Kafka UI,
+    a stray producer) or with k1 + k2 + k3 >= 1 is ignored, with a warning, so it never
+    reaches an invoice.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        profile: BrokerProfile,
+        *,
+        topic_prefix: str = "",
+        privileged: frozenset[int] = frozenset(),
+    ) -> None:
         self._margin = policy.DEFAULT_OWNER_MARGIN
+        self._privileged = privileged
+        self.ignored = 0
         self._tail = TopicTail(
             bootstrap, profile, ADMIN_EVENTS, self._apply, topic_prefix=topic_prefix
         )
@@ -132,11 +149,21 @@ class MarginView:
     @classmethod
     async def connect(cls, settings: Settings, *, topic_prefix: str = "") -> MarginView:
         bootstrap, profile = await _connect(settings)
-        return cls(bootstrap, profile, topic_prefix=topic_prefix)
+        return cls(
+            bootstrap, profile, topic_prefix=topic_prefix, privileged=settings.privileged_user_ids
+        )
 
     def _apply(self, record: Any) -> None:
-        if isinstance(record, MarginChanged):
-            self._margin = record.owner_margin
+        if not isinstance(record, MarginChanged):
+            return
+        problem = policy.margin_problem(record.owner_margin)
+        if record.admin_user_id not in self._privileged:
+            problem = f"user {record.admin_user_id} is not a privileged user"
+        if problem:
+            self.ignored += 1
+            log.warning("margin change %s ignored: %s", record.id, problem)
+            return
+        self._margin = record.owner_margin
 
     async def current(self) -> Decimal:
         await self._tail.catch_up()

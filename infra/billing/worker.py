@@ -2,7 +2,11 @@
 
 For each assigned partition its state is the fold of the same partition of
 ``bot.billing.ledger`` (the two topics are co-partitioned: same key, same partition count,
-and entries are written to the partition of the command that caused them). It then loops:
+and entries are written to the partition of the command that caused them), restored from the
+latest snapshots in ``bot.billing.snapshots`` plus the ledger's tail (see
+:mod:`infra.billing.snapshots`; a round of snapshots is written every ``snapshot_every``
+entries of a partition). Admin operations are decided against ``privileged_user_ids``
+(``PRIVILEGED_USER_IDS``). It then loops:
 
 1. take up to ``batch_max`` commands (``getmany``);
 2. decide each against the in-memory state of its user (:func:`actors.billing.ledger.decide`)
@@ -32,6 +36,7 @@ its offsets are committed (the kill test uses it). Never set it elsewhere.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -46,11 +51,13 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
-from actors.billing.ledger import BillingState, decide, evolve
+from actors.billing.ledger import BillingState, evolve
+from actors.billing.ledger import decide as decide_entries
 from events.billing import OperationRejected
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
+    BILLING_SNAPSHOTS,
     BillingCommand,
     LedgerRecord,
     with_prefix,
@@ -59,9 +66,11 @@ from events.codec import Codec, DecodeError, EncodedRecord, codec_for
 from events.envelope import event_type
 from events.keys import user_key
 from infra.billing import metrics
-from infra.billing.ledger_log import States, fold_partitions
+from infra.billing.ledger_log import States
+from infra.billing.money_metrics import observe_entries
+from infra.billing.snapshots import restore_partitions, write_round
 from infra.endpoints import Endpoints
-from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.clients import make_consumer, make_producer, refresh_partitions
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.topic_admin import ensure_topics
@@ -78,6 +87,8 @@ FILL_POLL_MS: Final = 5
 PARTITION_CACHE_SIZE: Final = 100_000
 _PARTITIONER: Final = DefaultPartitioner()
 FOLD_ATTEMPTS: Final = 3
+SNAPSHOT_EVERY: Final = 100_000
+"""Ledger entries appended to a partition between two snapshot rounds (0: never)."""
 FOLD_BACKOFF_SECONDS: Final = 0.5
 """First wait between fold attempts on assignment (doubles each time)."""
 
@@ -100,6 +111,10 @@ class WorkerStats:
     dead_letters: int = 0
     batches: int = 0
     folded: int = 0
+    snapshots_restored: int = 0
+    snapshot_rounds: int = 0
+    tail_folded: int = 0
+    ids_relearnt: int = 0
     started_at: float = field(default_factory=time.monotonic)
 
 
@@ -124,9 +139,11 @@ class BillingWorker:
         batch_max: int = DEFAULT_BATCH,
         clock: Callable[[], datetime] = _utc_now,
         crash_after_append: bool | None = None,
-        decide: Decider = decide,
+        decide: Decider | None = None,
+        privileged_user_ids: frozenset[int] = frozenset(),
         fold_attempts: int = FOLD_ATTEMPTS,
         fold_backoff: float = FOLD_BACKOFF_SECONDS,
+        snapshot_every: int = SNAPSHOT_EVERY,
     ) -> None:
         self._bootstrap = bootstrap
         self._profile = profile
@@ -134,10 +151,17 @@ class BillingWorker:
         self._commands_topic = with_prefix(BILLING_COMMANDS, topic_prefix).name
         self._ledger_topic = with_prefix(BILLING_LEDGER, topic_prefix).name
         self._dlq_topic = self._commands_topic + ".dlq"
+        self._snapshots_topic = with_prefix(BILLING_SNAPSHOTS, topic_prefix).name
+        self._snapshot_every = snapshot_every
+        self._changed: dict[int, set[str]] = {}
+        """Per partition: users whose state changed since the last snapshot round."""
+        self._since_round: dict[int, int] = {}
         self._group_id = group_id or topic_prefix + GROUP_ID
         self._batch_max = batch_max
         self._clock = clock
-        self._decide = decide
+        self._decide: Decider = decide or functools.partial(
+            decide_entries, privileged=privileged_user_ids
+        )
         self._fold_attempts = max(1, fold_attempts)
         self._fold_backoff = fold_backoff
         self._failure: FoldFailed | None = None
@@ -184,7 +208,7 @@ class BillingWorker:
     async def _start(self) -> None:
         report = await ensure_topics(
             self._bootstrap,
-            [BILLING_COMMANDS, BILLING_LEDGER, BILLING_COMMANDS.dead_letter()],
+            [BILLING_COMMANDS, BILLING_LEDGER, BILLING_SNAPSHOTS, BILLING_COMMANDS.dead_letter()],
             name_prefix=self._prefix,
         )
         if not report.ok:
@@ -219,12 +243,9 @@ class BillingWorker:
 
     async def _partitions_of(self, topic: str) -> int:
         assert self._reader is not None
-        for _ in range(50):
-            await self._reader.topics()  # refreshes the metadata
-            parts = self._reader.partitions_for_topic(topic)
-            if parts:
-                return len(parts)
-            await asyncio.sleep(0.1)
+        parts = await refresh_partitions(self._reader, topic, timeout=30.0)
+        if parts:
+            return len(parts)
         raise TopologyError(f"topic {topic} has no partitions")
 
     async def _close(self) -> None:
@@ -281,28 +302,76 @@ class BillingWorker:
             self._generation += 1
             for tp in revoked:
                 self._states.pop(tp.partition, None)
+                self._changed.pop(tp.partition, None)
+                self._since_round.pop(tp.partition, None)
 
     async def _fold(self, partitions: list[int]) -> None:
         assert self._reader is not None
         started = time.monotonic()
-        folded = await fold_partitions(self._reader, self._ledger_topic, partitions)
-        entries = sum(s.entries for states in folded.values() for s in states.values())
-        duplicates = sum(s.duplicate_entries for states in folded.values() for s in states.values())
-        self._states.update(folded)
-        self.stats.folded += entries
-        metrics.FOLDED.inc(entries)
+        restored = await restore_partitions(
+            self._reader, self._snapshots_topic, self._ledger_topic, partitions
+        )
+        read = sum(r.folded + r.relearnt for r in restored.values())
+        duplicates = sum(s.duplicate_entries for r in restored.values() for s in r.states.values())
+        for partition, found in restored.items():
+            self._states[partition] = found.states
+            self._changed[partition] = found.changed
+            self._since_round[partition] = found.folded
+        self.stats.folded += read
+        self.stats.snapshots_restored += sum(r.snapshots for r in restored.values())
+        self.stats.tail_folded += sum(r.folded for r in restored.values())
+        self.stats.ids_relearnt += sum(r.relearnt for r in restored.values())
+        metrics.FOLDED.inc(read)
         metrics.DUPLICATE_ENTRIES.set(duplicates)
         log.info(
-            "billing partitions folded from the ledger",
+            "billing partitions restored from snapshots and the ledger",
             extra={
                 "fields": {
                     "partitions": sorted(partitions),
-                    "entries": entries,
+                    "snapshots": sum(r.snapshots for r in restored.values()),
+                    "ledger_from": {p: r.start_offset for p, r in restored.items()},
+                    "entries_folded": sum(r.folded for r in restored.values()),
+                    "ids_relearnt": sum(r.relearnt for r in restored.values()),
                     "duplicate_entries": duplicates,
                     "seconds": round(time.monotonic() - started, 3),
                 }
             },
         )
+
+    async def _maybe_snapshot(self) -> None:
+        """A snapshot round for each partition that took ``snapshot_every`` entries since
+        its last one (see :mod:`infra.billing.snapshots`); a failure is logged, not fatal:
+        the ledger stays the truth and the next round retries."""
+        if self._snapshot_every <= 0:
+            return
+        assert self._reader is not None
+        assert self._producer is not None
+        for partition, count in list(self._since_round.items()):
+            if count < self._snapshot_every or partition not in self._states:
+                continue
+            tp = TopicPartition(self._ledger_topic, partition)
+            try:
+                end = (await self._reader.end_offsets([tp]))[tp]
+                changed = self._changed.get(partition, set())
+                written = await write_round(
+                    self._producer,
+                    self._snapshots_topic,
+                    partition,
+                    end,
+                    self._states[partition],
+                    changed,
+                    self._clock(),
+                )
+            except Exception:
+                log.exception("billing snapshot round for partition %d failed", partition)
+                continue
+            self._changed[partition] = set()
+            self._since_round[partition] = 0
+            self.stats.snapshot_rounds += 1
+            log.info(
+                "billing snapshot round written",
+                extra={"fields": {"partition": partition, "covers": end, "users": written}},
+            )
 
     # ------------------------------------------------------------------ processing
 
@@ -312,6 +381,10 @@ class BillingWorker:
         batches = await self._consumer.getmany(timeout_ms=200, max_records=self._batch_max)
         self._raise_failure()  # the assignment that came with this fetch may have failed
         if not batches:
+            if any(n >= self._snapshot_every > 0 for n in self._since_round.values()):
+                async with self._lock:  # e.g. the first idle moment after a long fold
+                    if generation == self._generation:
+                        await self._maybe_snapshot()
             return
         await self._fill(batches)
         async with self._lock:
@@ -327,6 +400,8 @@ class BillingWorker:
             except Exception:
                 log.exception("billing append/commit failed; re-folding state and rewinding")
                 await self._resync()
+                return
+            await self._maybe_snapshot()
 
     async def _fill(
         self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
@@ -358,10 +433,12 @@ class BillingWorker:
         offsets: dict[TopicPartition, OffsetAndMetadata] = {}
         outgoing: dict[int, list[EncodedRecord]] = {}
         kinds: Counter[str] = Counter()
+        appended_entries: list[object] = []
         stats = self.stats
         encode = self._ledger_codec.encode
         for tp, records in batches.items():
             states = self._states[tp.partition]
+            changed = self._changed.setdefault(tp.partition, set())
             out = outgoing.setdefault(tp.partition, [])
             for record in records:
                 stats.commands += 1
@@ -384,21 +461,27 @@ class BillingWorker:
                 if not entries:
                     stats.repeats += 1
                     kinds["repeat"] += 1
+                if entries:
+                    changed.add(command.key)
                 for entry, encoded_entry in zip(entries, encoded, strict=True):
                     evolve(state, entry)
                     out.append(encoded_entry)
+                    appended_entries.append(entry)
                     kinds[event_type(type(entry))] += 1
                     if isinstance(entry, OperationRejected):
                         self._rejected(entry)
             offsets[tp] = OffsetAndMetadata(records[-1].offset + 1, "")
         appended = await self._append(outgoing)
         stats.entries += appended
+        for partition, records in outgoing.items():
+            self._since_round[partition] = self._since_round.get(partition, 0) + len(records)
         if appended and self._crash_after_append:
             log.warning("%s=1: exiting after append, before commit", CRASH_AFTER_APPEND_ENV)
             os._exit(137)
         await self._consumer.commit(offsets)
         stats.batches += 1
         self._count(kinds)
+        observe_entries(appended_entries)
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
 
     async def _append(self, outgoing: dict[int, list[EncodedRecord]]) -> int:
@@ -541,20 +624,25 @@ async def run_billing_worker(
     """``botctl billing-worker``: run one billing group member until ``stop`` is set."""
     profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
     worker = BillingWorker(
-        endpoints.kafka_bootstrap, profile, topic_prefix=topic_prefix, batch_max=batch_max
+        endpoints.kafka_bootstrap,
+        profile,
+        topic_prefix=topic_prefix,
+        batch_max=batch_max,
+        privileged_user_ids=settings.privileged_user_ids,
     )
     await worker.run(stop)
 
 
 def main() -> None:
     """``python -m infra.billing.worker``: env ``KAFKA_BOOTSTRAP_SERVERS`` (required),
-    ``BILLING_TOPIC_PREFIX``, ``BROKER_COMPAT``, ``LOG_LEVEL``, and the test-only
+    ``BILLING_TOPIC_PREFIX``, ``BROKER_COMPAT``, ``LOG_LEVEL``, ``PRIVILEGED_USER_IDS``
+    (who may top up), and the test-only
     ``BILLING_CRASH_AFTER_APPEND``. Stops on SIGTERM/SIGINT."""
     from infra.logs import configure_logging
     from infra.services.lifecycle import stop_event_on_signals
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     settings.require("kafka_bootstrap_servers")
     bootstrap = settings.kafka_bootstrap_servers
     assert bootstrap is not None
@@ -563,7 +651,10 @@ def main() -> None:
         stop = stop_event_on_signals()
         profile = await probe_broker(bootstrap, settings.broker_compat)
         worker = BillingWorker(
-            bootstrap, profile, topic_prefix=os.environ.get("BILLING_TOPIC_PREFIX", "")
+            bootstrap,
+            profile,
+            topic_prefix=os.environ.get("BILLING_TOPIC_PREFIX", ""),
+            privileged_user_ids=settings.privileged_user_ids,
         )
         await worker.run(stop)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-import asyncpg
-
 from infra.endpoints import resolve_endpoints
 from infra.migrations import migrate
+from infra.postgres import connect as pg_connect
 from infra.settings import load_settings
 
 
@@ -22,7 +21,7 @@ def register(commands: Any) -> None:
 
 async def db_migrate(args: argparse.Namespace) -> int:
     endpoints = await resolve_endpoints(load_settings(), start_embedded=False)
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url, bulk=True)
     try:
         applied = await migrate(conn, args.schema)
     finally:

@@ -38,4 +38,4 @@ async def demo_cmd(args: argparse.Namespace) -> int:
         )
     finally:
         if endpoints.embedded:
-            EmbeddedStack(settings.state_dir).stop()
+            EmbeddedStack(settings.state_dir, settings=settings).stop()

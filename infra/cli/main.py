@@ -16,6 +16,7 @@ from infra.cli import (
     db_cmds,
     demo_cmds,
     emulator_cmds,
+    kafka_cmds,
     log_cmds,
     read_cmds,
     stack_cmds,
@@ -44,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     log_cmds.register(commands, topics_actions)
     emulator_cmds.register(commands)
     demo_cmds.register(commands)
+    kafka_cmds.register(commands)
     return parser
 
 

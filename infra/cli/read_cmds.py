@@ -39,6 +39,11 @@ def register(commands: Any, topics_actions: Any) -> None:
     rebuild.add_argument("--schema", default="public", help="the live schema (default: public)")
     rebuild.add_argument("--follow", action="store_true", help="then tail live until Ctrl-C")
     rebuild.add_argument("--prefix", default="", help="topic name prefix")
+    rebuild.add_argument(
+        "--retry-dead-letters",
+        action="store_true",
+        help="apply again the records the live projector dead-lettered (after a fix)",
+    )
     rebuild.set_defaults(handler=replay_cmd)
 
     check = commands.add_parser(
@@ -86,6 +91,7 @@ async def replay_cmd(args: argparse.Namespace) -> int:
         topic_prefix=args.prefix,
         follow=args.follow,
         stop=stop,
+        retry_dead_letters=args.retry_dead_letters,
     )
     print(
         f"rebuilt {', '.join(result.projections)} into {result.schema}: {result.records} records "
@@ -93,6 +99,8 @@ async def replay_cmd(args: argparse.Namespace) -> int:
     )
     for table, rows in sorted(result.rows.items()):
         print(f"  {table:<20} {rows:>10} rows")
+    for letter in result.dead_letters:
+        print(f"  skipped: {letter.describe()}")
     if result.swapped_into:
         print(f"swapped into {result.swapped_into}")
     return 0

@@ -1,15 +1,15 @@
-"""``botctl stack up | down | status``, ``botctl config`` and the service entry points."""
+"""``botctl stack up | down | reset | status``, ``botctl config`` and the service entry points."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
-
-import asyncpg
 
 from events.catalog import all_topics
 from infra.endpoints import Endpoints, configured_endpoints, resolve_endpoints
@@ -18,10 +18,13 @@ from infra.kafka.topic_admin import ensure_topics
 from infra.logs import configure_logging
 from infra.metrics import serve_metrics
 from infra.migrations import migrate
+from infra.postgres import connect as pg_connect
 from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
 from infra.settings import Settings, load_settings
 from infra.stack.embedded import EmbeddedStack, StackError
+
+log = logging.getLogger(__name__)
 
 SERVICES = ("gateway", "users-worker", "thread-worker", "billing-worker", "payments", "projector")
 
@@ -32,9 +35,12 @@ def register(commands: Any) -> None:
     actions.add_parser("up", help="start the stack and print its URLs").set_defaults(
         handler=stack_up
     )
-    actions.add_parser("down", help="stop the stack and delete its data").set_defaults(
+    actions.add_parser("down", help="stop the stack, keeping its data").set_defaults(
         handler=stack_down
     )
+    reset = actions.add_parser("reset", help="stop the stack and delete all its data")
+    reset.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    reset.set_defaults(handler=stack_reset)
     actions.add_parser("status", help="show each service and its health").set_defaults(
         handler=stack_status
     )
@@ -42,7 +48,15 @@ def register(commands: Any) -> None:
         handler=show_config
     )
     run = commands.add_parser(
-        "run", help="run the bot: every service in one process (embedded stack by default)"
+        "run", help="run the bot: stack (embedded by default), topics, migrations, services"
+    )
+    run.add_argument(
+        "--processes",
+        choices=("auto", "one", "separate"),
+        default="auto",
+        help="one: every service as a task of this process (one copy of each library); "
+        "separate: each service its own child process, as deployed; auto (default): one on "
+        "the embedded stack, separate with configured service URLs",
     )
     run.set_defaults(handler=run_all)
     for name in SERVICES:
@@ -56,7 +70,7 @@ async def stack_up(args: argparse.Namespace) -> int:
         print("service URLs are configured; the embedded stack is not used")
         return 0
     started = time.monotonic()
-    state = await EmbeddedStack(settings.state_dir).start()
+    state = await EmbeddedStack(settings.state_dir, settings=settings).start()
     print(f"stack healthy in {time.monotonic() - started:.1f}s")
     print(f"KAFKA_BOOTSTRAP_SERVERS={state.kafka_bootstrap}")
     print(f"DATABASE_URL={state.database_url}")
@@ -65,13 +79,44 @@ async def stack_up(args: argparse.Namespace) -> int:
 
 
 async def stack_down(args: argparse.Namespace) -> int:
-    stopped = EmbeddedStack(load_settings().state_dir).stop()
+    settings = load_settings()
+    stopped = EmbeddedStack(settings.state_dir, settings=settings).stop()
     print("stopped: " + ", ".join(stopped) if stopped else "the stack was not running")
+    if stopped:
+        print("data kept (`botctl stack up` resumes it, `botctl stack reset` deletes it)")
+    return 0
+
+
+async def stack_reset(args: argparse.Namespace) -> int:
+    """Delete the stack's data, after a yes on a terminal (or ``--yes``)."""
+    settings = load_settings()
+    stack = EmbeddedStack(settings.state_dir, settings=settings)
+    existing = [p for p in stack.data_paths() if p.exists()]
+    if not existing and stack.load() is None:
+        print("nothing to reset: the embedded stack has no data")
+        return 0
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print(
+                "botctl: error: `stack reset` deletes every topic, balance and conversation; "
+                "confirm on a terminal or pass --yes",
+                file=sys.stderr,
+            )
+            return 2
+        where = ", ".join(str(p) for p in existing)
+        question = f"Delete all data of the embedded stack ({where})? [y/N] "
+        answer = await asyncio.to_thread(input, question)
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    deleted = stack.reset()
+    print("deleted: " + ", ".join(str(p) for p in deleted) if deleted else "nothing to delete")
     return 0
 
 
 async def stack_status(args: argparse.Namespace) -> int:
-    statuses = await EmbeddedStack(load_settings().state_dir).status()
+    settings = load_settings()
+    statuses = await EmbeddedStack(settings.state_dir, settings=settings).status()
     if not statuses:
         print("the embedded stack is not running")
         return 1
@@ -134,26 +179,65 @@ async def run_service(args: argparse.Namespace) -> int:
     settings = load_settings()
     required, service_main = _service_main(args.service)
     settings.require(*required)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     endpoints = await _endpoints(start_embedded=False)
     serve_metrics(settings.metrics_port)
     await service_main(endpoints, settings, stop_event_on_signals())
     return 0
 
 
+def _stack_running(stack: EmbeddedStack) -> bool:
+    state = stack.load()
+    return state is not None and stack.is_running(state)
+
+
+async def _wait_set(event: asyncio.Event) -> None:
+    await event.wait()
+
+
+async def run_together(endpoints: Endpoints, settings: Settings, stop: asyncio.Event) -> int:
+    """Every service as a task of this process, until ``stop`` or until one of them ends
+    (then the others are stopped too); answers 1 if a service failed."""
+    tasks: dict[asyncio.Future[None], str] = {
+        asyncio.ensure_future(_service_main(name)[1](endpoints, settings, stop)): name
+        for name in SERVICES
+    }
+    stopping: asyncio.Future[None] = asyncio.ensure_future(_wait_set(stop))
+    done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    code = 0
+    for task in done:
+        if task in tasks and (task.cancelled() or task.exception() is not None):
+            code = 1
+            log.error(
+                "service failed",
+                extra={"fields": {"service": tasks[task], "error": repr(task.exception())}},
+            )
+    _, pending = await asyncio.wait(tasks, timeout=30.0)
+    for task in pending:
+        task.cancel()
+    for task in tasks:
+        if task.done() and not task.cancelled() and task.exception() is not None:
+            code = 1
+    return code
+
+
 async def run_all(args: argparse.Namespace) -> int:
     """The whole bot: the stack (embedded unless configured), topics, migrations, and every
-    service as its own child process (restarted when it fails), all stopped together."""
+    service, in this process or as child processes (restarted when they fail), all stopped
+    together."""
     settings = load_settings()
     settings.require("telegram_bot_token", "anthropic_api_key")
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
+    embedded = EmbeddedStack(settings.state_dir, settings=settings)
+    already_up = configured_endpoints(settings) is None and _stack_running(embedded)
     endpoints = await _endpoints(start_embedded=True)
     stop = stop_event_on_signals()
     try:
         report = await ensure_topics(endpoints.kafka_bootstrap, all_topics())
         if not report.ok:
             raise StackError(f"topics do not match the catalog: {report.mismatches[0]}")
-        conn = await asyncpg.connect(endpoints.database_url)
+        conn = await pg_connect(endpoints.database_url)
         try:
             await migrate(conn, "public")
         finally:
@@ -165,8 +249,12 @@ async def run_all(args: argparse.Namespace) -> int:
             "REDIS_URL": endpoints.redis_url,
         }
         env.pop("METRICS_PORT", None)
+        together = args.processes == "one" or (args.processes == "auto" and endpoints.embedded)
+        if together:
+            serve_metrics(settings.metrics_port)
+            return await run_together(endpoints, settings, stop)
         children = [botctl_child(name, name) for name in SERVICES]
         return await supervise(children, env, stop)
     finally:
-        if endpoints.embedded:
-            EmbeddedStack(settings.state_dir).stop()
+        if endpoints.embedded and not already_up:  # a stack `stack up` started stays up
+            embedded.stop()

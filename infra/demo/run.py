@@ -23,8 +23,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
-import asyncpg
-
 from events.catalog import all_topics
 from infra.demo.chat_view import (
     Button,
@@ -42,6 +40,7 @@ from infra.emulators.telegram.state import ChatMessage
 from infra.endpoints import Endpoints
 from infra.kafka.topic_admin import ensure_topics
 from infra.migrations import migrate
+from infra.postgres import connect as pg_connect
 from infra.settings import Settings
 
 DEMO_SERVICES: Final = (
@@ -301,7 +300,7 @@ async def run_demo(
         telegram = emulators.telegram
         telegram.add_private_chat(user_id, first_name="You", username="demo_user", topics=True)
         await ensure_topics(endpoints.kafka_bootstrap, all_topics())
-        conn = await asyncpg.connect(endpoints.database_url)
+        conn = await pg_connect(endpoints.database_url)
         try:
             await migrate(conn, "public")
         finally:

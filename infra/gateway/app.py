@@ -20,17 +20,25 @@ from aiogram.types import BotCommand
 from aiohttp import web
 
 from actors.gateway.batching import BatchConfig
-from events.catalog import THREAD_INBOX, USERS_COMMANDS
+from events.catalog import (
+    ADMIN_EVENTS,
+    BILLING_COMMANDS,
+    PAYMENTS_EVENTS,
+    THREAD_INBOX,
+    USERS_COMMANDS,
+)
 from infra.endpoints import Endpoints
 from infra.gateway.context import GatewayContext
+from infra.gateway.durable import DEFAULT_PUBLISH_TIMEOUT, DurablePublisher
 from infra.gateway.intake import UpdateIntake
 from infra.gateway.middlewares import UpdateContextMiddleware
 from infra.gateway.polling import Poller
+from infra.gateway.reads import VIEW_READ_TIMEOUT
 from infra.gateway.routers import build_routers
 from infra.gateway.routers.commands import COMMANDS
 from infra.gateway.services import GatewayServices
 from infra.gateway.user_settings import UserSettingsView
-from infra.gateway.webhook import webhook_app
+from infra.gateway.webhook import webhook_app, webhook_secret
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.publisher import EventPublisher
@@ -41,7 +49,8 @@ from infra.views import BalanceView
 
 log = logging.getLogger(__name__)
 
-GATEWAY_TOPICS = (THREAD_INBOX, USERS_COMMANDS)
+GATEWAY_TOPICS = (THREAD_INBOX, USERS_COMMANDS, PAYMENTS_EVENTS, BILLING_COMMANDS, ADMIN_EVENTS)
+"""Every topic the gateway writes (its routers' records included)."""
 
 
 def build_dispatcher(ctx: GatewayContext, services: GatewayServices) -> Dispatcher:
@@ -51,10 +60,16 @@ def build_dispatcher(ctx: GatewayContext, services: GatewayServices) -> Dispatch
     return dispatcher
 
 
+TELEGRAM_CALL_TIMEOUT = 30.0
+"""Seconds a Bot API call on a request path may take (getUpdates sets its own, longer)."""
+
+
 def make_bot(settings: Settings) -> Bot:
     settings.require("telegram_bot_token")
     assert settings.telegram_bot_token is not None
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=TELEGRAM_CALL_TIMEOUT
+    )
     return Bot(settings.telegram_bot_token.reveal(), session=session)
 
 
@@ -76,14 +91,9 @@ class Gateway:
             self.ctx.bot, self.intake, allowed_updates=self.allowed_updates, timeout=timeout
         )
 
-    def webhook_app(self, *, path: str) -> web.Application:
-        secret = self.ctx.settings.telegram_webhook_secret
-        return webhook_app(
-            self.ctx.bot,
-            self.intake,
-            path=path,
-            secret=secret.reveal() if secret is not None else None,
-        )
+    def webhook_app(self, *, path: str, secret: str) -> web.Application:
+        """The webhook endpoint at ``path``, refusing requests without ``secret``."""
+        return webhook_app(self.ctx.bot, self.intake, path=path, secret=secret)
 
     @classmethod
     def wire(
@@ -95,14 +105,18 @@ class Gateway:
         balances: BalanceView,
         user_settings: UserSettingsView | None = None,
         batch_config: BatchConfig | None = None,
-        publish_timeout: float = 10.0,
+        publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT,
+        view_timeout: float = VIEW_READ_TIMEOUT,
     ) -> Gateway:
-        ctx = GatewayContext(settings=settings, bot=bot, publisher=publisher, balances=balances)
+        ctx = GatewayContext(
+            settings=settings,
+            bot=bot,
+            publisher=DurablePublisher(publisher, timeout=publish_timeout),
+            balances=balances,
+            view_timeout=view_timeout,
+        )
         services = GatewayServices.create(
-            ctx,
-            batch_config=batch_config,
-            user_settings=user_settings,
-            publish_timeout=publish_timeout,
+            ctx, batch_config=batch_config, user_settings=user_settings
         )
         dispatcher = build_dispatcher(ctx, services)
         return cls(ctx, services, dispatcher, UpdateIntake(dispatcher, bot))
@@ -127,6 +141,7 @@ async def open_gateway(
     balances: BalanceView | None = None,
     user_settings: UserSettingsView | None = None,
     batch_config: BatchConfig | None = None,
+    view_timeout: float = VIEW_READ_TIMEOUT,
 ) -> AsyncIterator[Gateway]:
     """A running gateway's parts (producer started, topics ensured); closed on exit.
 
@@ -157,6 +172,7 @@ async def open_gateway(
             balances=balances,
             user_settings=user_settings,
             batch_config=batch_config,
+            view_timeout=view_timeout,
         )
         await gateway.start()
         stack.push_async_callback(gateway.close)
@@ -198,7 +214,7 @@ async def run_gateway(
 ) -> None:
     """Run the gateway until ``stop`` is set: long polling, or a webhook server when
     ``TELEGRAM_WEBHOOK_URL`` is set (listening on ``webhook_host:webhook_port`` at the URL's
-    path, checking ``TELEGRAM_WEBHOOK_SECRET``)."""
+    path, checking ``TELEGRAM_WEBHOOK_SECRET`` or a secret generated for the run)."""
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     async with open_gateway(endpoints, settings, topic_prefix=topic_prefix) as gateway:
         bot = gateway.ctx.bot
@@ -208,22 +224,36 @@ async def run_gateway(
             log.info("gateway polling", extra={"fields": {"api": settings.telegram_api_url}})
             await gateway.poller(timeout=polling_timeout).run(stop)
             return
-        path = urlsplit(settings.telegram_webhook_url).path or "/"
-        secret = settings.telegram_webhook_secret
-        runner = web.AppRunner(gateway.webhook_app(path=path))
-        await runner.setup()
-        try:
-            site = web.TCPSite(runner, webhook_host, webhook_port)
-            await site.start()
-            await bot.set_webhook(
-                settings.telegram_webhook_url,
-                secret_token=secret.reveal() if secret is not None else None,
-                allowed_updates=gateway.allowed_updates,
-            )
-            log.info(
-                "gateway webhook listening",
-                extra={"fields": {"listen": f"{webhook_host}:{webhook_port}", "path": path}},
-            )
-            await stop.wait()
-        finally:
-            await runner.cleanup()
+        url = settings.telegram_webhook_url
+        await serve_webhook(gateway, url, stop, host=webhook_host, port=webhook_port)
+
+
+async def serve_webhook(
+    gateway: Gateway, url: str, stop: asyncio.Event, *, host: str, port: int
+) -> None:
+    """Until ``stop``: listen on ``host:port`` at ``url``'s path and register ``url`` with
+    ``setWebhook`` and the secret (``TELEGRAM_WEBHOOK_SECRET``, else a random one)."""
+    settings = gateway.ctx.settings
+    configured = settings.telegram_webhook_secret
+    secret = webhook_secret(configured.reveal() if configured is not None else None)
+    if configured is None:
+        log.warning(
+            "TELEGRAM_WEBHOOK_SECRET is not set: using a random secret for this run "
+            "(set one so that restarts and replicas share it)"
+        )
+    path = urlsplit(url).path or "/"
+    runner = web.AppRunner(gateway.webhook_app(path=path, secret=secret))
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        await gateway.ctx.bot.set_webhook(
+            url, secret_token=secret, allowed_updates=gateway.allowed_updates
+        )
+        log.info(
+            "gateway webhook listening",
+            extra={"fields": {"listen": f"{host}:{port}", "path": path}},
+        )
+        await stop.wait()
+    finally:
+        await runner.cleanup()

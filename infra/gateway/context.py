@@ -2,7 +2,8 @@
 
 Routers are ``build_router(ctx: GatewayContext) -> aiogram.Router`` functions, one module per
 feature under ``infra/gateway/routers/``; they translate updates into commands and publish
-them, holding no business rules of their own.
+them, holding no business rules of their own. ``publisher`` is the durable write path (a
+timeout, and a failure that keeps the update unconfirmed), never the raw producer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import UTC, datetime
 
 from aiogram import Bot
 
-from infra.kafka.publisher import EventPublisher
+from infra.gateway.durable import DurablePublisher
+from infra.gateway.reads import VIEW_READ_TIMEOUT
 from infra.settings import Settings
 from infra.views import BalanceView
 
@@ -26,9 +28,11 @@ def _utc_now() -> datetime:
 class GatewayContext:
     settings: Settings
     bot: Bot
-    publisher: EventPublisher
+    publisher: DurablePublisher
     balances: BalanceView
     clock: Callable[[], datetime] = field(default=_utc_now)
+    view_timeout: float = VIEW_READ_TIMEOUT
+    """Seconds a handler waits for a view (see :mod:`infra.gateway.reads`)."""
     producer_name: str = "gateway"
 
     def is_privileged(self, user_id: int) -> bool:

@@ -7,9 +7,9 @@ in a :class:`actors.gateway.batching.Batcher` until its window passes; an asynci
 closes them.
 
 Durability: :meth:`message` and :meth:`command` return once the records they write are
-acknowledged by the broker (a batch part returns once it is queued in memory). A write
-that takes longer than ``publish_timeout`` counts as failed (the record may still land;
-its retry has the same id). A batch
+acknowledged by the broker (a batch part returns once it is queued in memory); every write
+goes through :class:`infra.gateway.durable.DurablePublisher` (a timeout, then
+:class:`CommandNotDurable`). A batch
 waiting in memory is lost if the process dies within its window (at most ``window`` +
 ``max_hold`` seconds of one user's album or split paste); a failed write of a closed batch
 is retried with backoff until it succeeds or the gateway stops.
@@ -25,28 +25,24 @@ from datetime import datetime
 from actors.gateway.batching import Batch, BatchConfig, Batcher, Part
 from actors.gateway.commands import message_thread_key, user_message_received
 from events.catalog import THREAD_INBOX, ThreadInboxCommand
-from events.envelope import event_type
 from events.messages import UserMessage
+from infra.gateway.durable import CommandNotDurable, DurablePublisher
 from infra.gateway.keyed_locks import KeyedLocks
-from infra.gateway.metrics import BATCH_PARTS, COMMANDS
-from infra.kafka.publisher import EventPublisher
+from infra.gateway.metrics import BATCH_PARTS
+
+__all__ = ["CommandNotDurable", "ThreadInbox"]
 
 log = logging.getLogger(__name__)
-
-
-class CommandNotDurable(Exception):
-    """A command could not be written to the log; the update must not be confirmed."""
 
 
 class ThreadInbox:
     def __init__(
         self,
-        publisher: EventPublisher,
+        publisher: DurablePublisher,
         *,
         clock: Callable[[], datetime],
         batch_config: BatchConfig | None = None,
         retry_delay: float = 0.5,
-        publish_timeout: float = 10.0,
     ) -> None:
         self._publisher = publisher
         self._clock = clock
@@ -55,7 +51,6 @@ class ThreadInbox:
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._retry_delay = retry_delay
-        self._publish_timeout = publish_timeout
         self._closed = False
 
     @property
@@ -109,13 +104,7 @@ class ThreadInbox:
         await self._publish(record)
 
     async def _publish(self, record: ThreadInboxCommand) -> None:
-        try:
-            await asyncio.wait_for(
-                self._publisher.publish(THREAD_INBOX, record), self._publish_timeout
-            )
-        except Exception as exc:
-            raise CommandNotDurable(f"{event_type(type(record))} {record.id}: {exc!r}") from exc
-        COMMANDS.labels(type=event_type(type(record))).inc()
+        await self._publisher.publish(THREAD_INBOX, record)
 
     def _reschedule(self) -> None:
         if self._closed:

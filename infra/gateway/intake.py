@@ -1,9 +1,11 @@
 """Where updates enter the gateway (from polling or the webhook): dedupe, order, dispatch.
 
 * A repeated ``update_id`` is dropped: the last ``capacity`` completed ids are remembered
-  (bounded), and an id being handled right now is not handled twice. A duplicate that still
-  slips through (after a restart) writes commands with the same derived ids, which
-  consumers treat as duplicates.
+  (bounded), and an id being handled right now is not handled twice: its repeat waits for
+  the first attempt and reports that attempt's outcome (a webhook retry of an update still
+  in flight is never answered 200 before the update's commands are durable). A duplicate
+  that still slips through (after a restart) writes commands with the same derived ids,
+  which consumers treat as duplicates.
 * Updates of one chat are handled one after another in arrival order; different chats
   concurrently.
 * :meth:`UpdateIntake.feed` returns True once the update's commands are durable (or the
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
@@ -45,19 +46,31 @@ class UpdateIntake:
         self._dp = dispatcher
         self._bot = bot
         self._done = RecentIds(capacity)
-        self._in_flight: set[int] = set()
+        self._in_flight: dict[int, asyncio.Future[bool]] = {}
         self._locks = KeyedLocks()
 
-    def is_duplicate(self, update_id: int) -> bool:
-        return update_id in self._done or update_id in self._in_flight
-
     async def feed(self, update: Update) -> bool:
-        """Handle one update; True when its commands are durable or it was a duplicate."""
-        started = asyncio.get_running_loop().time()
-        if self.is_duplicate(update.update_id):
+        """Handle one update; True when its commands are durable or it was a duplicate
+        already handled (a duplicate still in flight waits for the first attempt)."""
+        if update.update_id in self._done:
             UPDATES.labels(outcome="duplicate").inc()
             return True
-        self._in_flight.add(update.update_id)
+        running = self._in_flight.get(update.update_id)
+        if running is not None:
+            UPDATES.labels(outcome="duplicate").inc()
+            return await asyncio.shield(running)
+        outcome: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._in_flight[update.update_id] = outcome
+        ok = False
+        try:
+            ok = await self._handle(update)
+        finally:
+            del self._in_flight[update.update_id]
+            outcome.set_result(ok)
+        return ok
+
+    async def _handle(self, update: Update) -> bool:
+        started = asyncio.get_running_loop().time()
         try:
             async with self._locks.hold(order_key(update)):
                 await self._dp.feed_update(self._bot, update)
@@ -65,26 +78,7 @@ class UpdateIntake:
             log.exception("update not handled; it will be delivered again")
             UPDATES.labels(outcome="failed").inc()
             return False
-        finally:
-            self._in_flight.discard(update.update_id)
         self._done.add(update.update_id)
         UPDATES.labels(outcome="handled").inc()
         UPDATE_SECONDS.observe(asyncio.get_running_loop().time() - started)
         return True
-
-    async def feed_many(self, updates: Sequence[Update]) -> list[bool]:
-        """Handle a batch (one getUpdates answer): chats concurrently, each chat in order; a
-        chat stops at its first failure, so its later updates are retried after it."""
-        groups: dict[str, list[int]] = {}
-        for i, update in enumerate(updates):
-            groups.setdefault(order_key(update), []).append(i)
-        results = [False] * len(updates)
-
-        async def run(indices: list[int]) -> None:
-            for i in indices:
-                results[i] = await self.feed(updates[i])
-                if not results[i]:
-                    return
-
-        await asyncio.gather(*(run(ix) for ix in groups.values()))
-        return results

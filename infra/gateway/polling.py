@@ -1,12 +1,23 @@
-"""Long polling that confirms an update only once its commands are durable.
+"""Long polling that confirms an update only once its commands are durable, and never makes
+one chat wait for another.
 
-Telegram forgets the updates below the ``offset`` of the next ``getUpdates`` call. This loop
-handles a whole answer (concurrently across chats, see :class:`UpdateIntake`) before asking
-again, and asks with the offset of the first update that could not be handled. So a crash
-or a broker outage never loses an update: it is delivered again, and the dedupe (in
-memory, and downstream by derived ids) drops what was already written. The exception is a
-batch part (album item, split paste) waiting in memory for its window, see
-:mod:`infra.gateway.inbox`.
+Telegram forgets the updates below the ``offset`` of the next ``getUpdates`` call. Each update
+of an answer is handled in its own task (see :class:`UpdateIntake`): updates of one chat in
+order, a chat's update starting only after the previous one of that chat succeeded; other
+chats at once. The loop does not wait for a batch's slowest update: when the updates in
+flight are not all done within ``busy_interval`` seconds, it asks again (without
+long-polling, since Telegram answers at once with the unconfirmed ones) and starts the
+updates it has not seen, and so on while some are in flight (every ``busy_interval``,
+backing off to ``max_busy_interval`` while the answers bring only updates that must wait for
+their chat's earlier ones). (A batch
+that is done sooner costs no extra call: the next ``getUpdates`` long-polls as before.) The offset
+it sends moves over the longest run of handled updates only, so a crash or a broker outage
+never loses an update: it is delivered again, and the dedupe (in memory, and downstream by
+derived ids) drops what was already written. A failed update is started again when it comes
+back; the later updates of its chat wait for it. Telegram returns at most ``limit`` updates
+from the offset, so an update that takes long holds at most that many others behind it; every
+call on a request path has a timeout, so none takes forever. The exception is a batch part
+(album item, split paste) waiting in memory for its window, see :mod:`infra.gateway.inbox`.
 """
 
 from __future__ import annotations
@@ -14,7 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -26,20 +37,9 @@ from aiogram.exceptions import (
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
 
-from infra.gateway.intake import UpdateIntake
+from infra.gateway.intake import UpdateIntake, order_key
 
 log = logging.getLogger(__name__)
-
-
-def next_offset(
-    updates: Sequence[Update], handled: Sequence[bool], offset: int | None
-) -> int | None:
-    """The offset confirming every update before the first one not handled."""
-    for update, ok in zip(updates, handled, strict=True):
-        if not ok:
-            return update.update_id
-        offset = update.update_id + 1
-    return offset
 
 
 class Poller:
@@ -52,6 +52,9 @@ class Poller:
         timeout: int = 25,
         limit: int = 100,
         retry_delay: float = 1.0,
+        busy_interval: float = 0.2,
+        max_busy_interval: float = 1.6,
+        shutdown_wait: float = 30.0,
     ) -> None:
         self._bot = bot
         self._intake = intake
@@ -59,15 +62,27 @@ class Poller:
         self._timeout = timeout
         self._limit = limit
         self._retry_delay = retry_delay
+        self._busy_interval = busy_interval
+        self._max_busy_interval = max_busy_interval
+        self._interval = busy_interval
+        self._shutdown_wait = shutdown_wait
+        self._pending: dict[int, asyncio.Task[bool]] = {}
+        self._last_of_key: dict[str, tuple[int, asyncio.Task[bool]]] = {}
         self.offset: int | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop`` is set, then confirm what was handled."""
+        """Poll until ``stop`` is set, then finish what is in flight and confirm it."""
         stopping = asyncio.ensure_future(stop.wait())
         delay = self._retry_delay
         try:
             while not stop.is_set():
-                fetch = asyncio.ensure_future(self._fetch(self._timeout))
+                if self._pending:
+                    await self._progress(stopping)
+                if self._settle():
+                    await self._pause(stop, self._retry_delay)
+                if stop.is_set():
+                    break
+                fetch = asyncio.ensure_future(self._fetch(0 if self._pending else self._timeout))
                 await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
                 if not fetch.done():
                     fetch.cancel()
@@ -83,15 +98,91 @@ class Poller:
                     delay = min(delay * 2, 30.0)
                     continue
                 delay = self._retry_delay
-                if not updates:
-                    continue
-                handled = await self._intake.feed_many(updates)
-                self.offset = next_offset(updates, handled, self.offset)
-                if not all(handled):
-                    await self._pause(stop, self._retry_delay)
+                started_chats = [self._start(update) for update in updates]
+                self._adapt_interval(any(started_chats))
         finally:
             stopping.cancel()
+            await self._finish_in_flight()
         await self.confirm()
+
+    def _adapt_interval(self, started_a_chat: bool) -> None:
+        """Ask again sooner while answers bring chats that can start at once; back off
+        (up to ``max_busy_interval``) while they bring only updates that must wait for their
+        chat's earlier ones, so a backlog is not fetched and parsed over and over."""
+        if not self._pending or started_a_chat:
+            self._interval = self._busy_interval
+        else:
+            self._interval = min(self._interval * 2, self._max_busy_interval)
+
+    def _start(self, update: Update) -> bool:
+        """Handle ``update`` in its own task unless it is in flight (a repeat of one already
+        handled is dropped by the intake); True if it starts at once (no earlier update of
+        its chat in flight)."""
+        uid = update.update_id
+        if uid in self._pending:
+            return False
+        key = order_key(update)
+        previous = self._last_of_key.get(key)
+        task = asyncio.ensure_future(self._handle(update, previous))
+        self._pending[uid] = task
+        self._last_of_key[key] = (uid, task)
+        task.add_done_callback(lambda _: self._forget(key, task))
+        return previous is None
+
+    def _forget(self, key: str, task: asyncio.Task[bool]) -> None:
+        last = self._last_of_key.get(key)
+        if last is not None and last[1] is task:
+            del self._last_of_key[key]
+
+    async def _handle(
+        self, update: Update, previous: tuple[int, asyncio.Task[bool]] | None
+    ) -> bool:
+        """Feed ``update`` once the previous update of its chat is done; an earlier update
+        of the chat that failed fails this one too (it is retried after it, in order)."""
+        if previous is not None:
+            previous_id, previous_task = previous
+            await asyncio.wait({previous_task})
+            failed = previous_task.cancelled() or not previous_task.result()
+            if failed and previous_id < update.update_id:
+                return False
+        return await self._intake.feed(update)
+
+    def _settle(self) -> bool:
+        """Move the offset over the finished run of handled updates; True if that run ends
+        at a failed update (which is forgotten, so it is handled again when it comes back)."""
+        for uid in sorted(self._pending):
+            task = self._pending[uid]
+            if not task.done():
+                return False
+            del self._pending[uid]
+            if task.cancelled() or not task.result():
+                return True
+            self.offset = uid + 1
+        return False
+
+    async def _progress(self, stopping: asyncio.Future[Any]) -> None:
+        """Wait until every update in flight is done (then the next getUpdates may long-poll,
+        as when nothing is in flight), ``busy_interval`` passes (then the next one picks up
+        other chats' updates without waiting for a slow one), or a stop."""
+        all_done = asyncio.ensure_future(asyncio.wait(set(self._pending.values())))
+        try:
+            await asyncio.wait(
+                {all_done, stopping},
+                timeout=self._interval,
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+        finally:
+            all_done.cancel()
+
+    async def _finish_in_flight(self) -> None:
+        if not self._pending:
+            return
+        _, late = await asyncio.wait(set(self._pending.values()), timeout=self._shutdown_wait)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+        self._settle()
 
     async def confirm(self) -> None:
         """Tell Telegram that everything before ``offset`` is handled (best effort)."""

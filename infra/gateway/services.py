@@ -88,16 +88,10 @@ class GatewayServices:
         *,
         batch_config: BatchConfig | None = None,
         user_settings: UserSettingsView | None = None,
-        publish_timeout: float = 10.0,
     ) -> GatewayServices:
         return cls(
-            inbox=ThreadInbox(
-                ctx.publisher,
-                clock=ctx.clock,
-                batch_config=batch_config,
-                publish_timeout=publish_timeout,
-            ),
-            users=UserCommands(ctx.publisher, clock=ctx.clock, publish_timeout=publish_timeout),
+            inbox=ThreadInbox(ctx.publisher, clock=ctx.clock, batch_config=batch_config),
+            users=UserCommands(ctx.publisher, clock=ctx.clock),
             user_settings=RecentChoices(user_settings) if user_settings is not None else None,
         )
 

@@ -8,7 +8,6 @@ a restart is harmless.
 
 from __future__ import annotations
 
-import asyncio
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
@@ -18,14 +17,12 @@ from actors.gateway.commands import (
     model_change_requested,
     personality_change_requested,
     registration_requested,
+    thinking_change_requested,
 )
 from events.catalog import USERS_COMMANDS, UserCommand
-from events.envelope import event_type
 from events.messages import TelegramUser
 from events.usage import ModelId
-from infra.gateway.inbox import CommandNotDurable
-from infra.gateway.metrics import COMMANDS
-from infra.kafka.publisher import EventPublisher
+from infra.gateway.durable import DurablePublisher
 
 KNOWN_PROFILES: Final = 100_000
 
@@ -33,16 +30,14 @@ KNOWN_PROFILES: Final = 100_000
 class UserCommands:
     def __init__(
         self,
-        publisher: EventPublisher,
+        publisher: DurablePublisher,
         *,
         clock: Callable[[], datetime],
         capacity: int = KNOWN_PROFILES,
-        publish_timeout: float = 10.0,
     ) -> None:
         self._publisher = publisher
         self._clock = clock
         self._capacity = capacity
-        self._publish_timeout = publish_timeout
         self._announced: OrderedDict[int, TelegramUser] = OrderedDict()
 
     async def seen(self, profile: TelegramUser, *, chat_id: int | None) -> None:
@@ -73,11 +68,10 @@ class UserCommands:
             )
         )
 
+    async def change_thinking(self, user_id: int, level: str) -> None:
+        await self._publish(
+            thinking_change_requested(user_id=user_id, level=level, received_at=self._clock())
+        )
+
     async def _publish(self, record: UserCommand) -> None:
-        try:
-            await asyncio.wait_for(
-                self._publisher.publish(USERS_COMMANDS, record), self._publish_timeout
-            )
-        except Exception as exc:
-            raise CommandNotDurable(f"{event_type(type(record))} {record.id}: {exc!r}") from exc
-        COMMANDS.labels(type=event_type(type(record))).inc()
+        await self._publisher.publish(USERS_COMMANDS, record)

@@ -1,14 +1,20 @@
 """Webhook mode: an aiohttp endpoint that checks Telegram's secret token header.
 
-A request without the right ``X-Telegram-Bot-Api-Secret-Token`` is refused with 401 before
-its body is read. An accepted update is answered 200 once its commands are durable, and 500
-if they are not, so Telegram delivers it again (it retries non-2xx answers).
+The endpoint always has a secret: the configured ``TELEGRAM_WEBHOOK_SECRET``, or one
+generated at start (:func:`webhook_secret`) and registered with ``setWebhook``'s
+``secret_token``, so only Telegram knows it. A request without the right
+``X-Telegram-Bot-Api-Secret-Token`` is refused with 401 before its body is read (a forged
+``successful_payment`` or a forged admin ``/topup`` never reaches a handler). The public URL
+must be HTTPS (checked by the settings), so the secret and the updates are not readable on
+the way. An accepted update is answered 200 once its commands are durable, and 500 if they
+are not, so Telegram delivers it again (it retries non-2xx answers).
 """
 
 from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 from typing import Final
 
 from aiogram import Bot
@@ -23,15 +29,20 @@ log = logging.getLogger(__name__)
 SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 
 
-def secret_matches(expected: str | None, given: str | None) -> bool:
-    if expected is None:
-        return True
+def webhook_secret(configured: str | None) -> str:
+    """The secret the endpoint checks: the configured one (its form is checked by the
+    settings), else a fresh random one (256 bits, Telegram's alphabet) for ``setWebhook``."""
+    return configured if configured is not None else secrets.token_urlsafe(32)
+
+
+def secret_matches(expected: str, given: str | None) -> bool:
     return given is not None and hmac.compare_digest(expected.encode(), given.encode())
 
 
-def webhook_app(
-    bot: Bot, intake: UpdateIntake, *, path: str, secret: str | None
-) -> web.Application:
+def webhook_app(bot: Bot, intake: UpdateIntake, *, path: str, secret: str) -> web.Application:
+    if not secret:
+        raise ValueError("the webhook endpoint needs a secret")
+
     async def handle(request: web.Request) -> web.Response:
         if not secret_matches(secret, request.headers.get(SECRET_HEADER)):
             return web.json_response({"ok": False, "error": "unauthorized"}, status=401)

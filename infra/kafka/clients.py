@@ -6,6 +6,8 @@ workarounds stay behind one switch.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +33,31 @@ def consumer_options(profile: BrokerProfile) -> dict[str, Any]:
     return options
 
 
+class Consumer(AIOKafkaConsumer):  # type: ignore[misc]
+    """An aiokafka consumer whose metadata knows every topic after ``start()`` and ``topics()``.
+
+    aiokafka bootstraps with a Metadata request for an empty topic list, which Apache Kafka
+    answers (v4+) with no topic at all (Tansu answers with every topic), and its ``topics()``
+    fetches metadata without keeping it: ``partitions_for_topic`` would stay None for a
+    consumer that assigns partitions itself. Here both load the topics into the cache.
+    """
+
+    async def start(self) -> None:
+        await super().start()
+        if not self._client._topics:  # nothing tracked: this update asks for every topic
+            await self._client.force_metadata_update()
+
+    async def topics(self) -> set[str]:
+        found: set[str] = await super().topics()
+        missing = found - self._client.cluster.topics()
+        if missing:
+            if self._client._topics:
+                for topic in missing:
+                    self._client.add_topic(topic)
+            await self._client.force_metadata_update()
+        return found
+
+
 def make_consumer(
     bootstrap: str,
     profile: BrokerProfile,
@@ -40,8 +67,26 @@ def make_consumer(
     **overrides: Any,
 ) -> AIOKafkaConsumer:
     options = {**consumer_options(profile), **overrides}
-    return AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=group_id, **options)
+    return Consumer(*topics, bootstrap_servers=bootstrap, group_id=group_id, **options)
 
 
 def make_admin(bootstrap: str) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+
+
+async def refresh_partitions(consumer: AIOKafkaConsumer, topic: str, timeout: float) -> set[int]:
+    """The partitions of ``topic``, refreshing the consumer's metadata until it knows them
+    (empty when it does not within ``timeout``).
+
+    ``consumer.topics()`` fetches metadata without keeping it, and a client bootstrapped by
+    Apache Kafka knows no topic at first: the topic is tracked and the metadata updated here.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        parts: set[int] = consumer.partitions_for_topic(topic) or set()
+        if parts or time.monotonic() > deadline:
+            return parts
+        client = consumer._client
+        client.add_topic(topic)
+        await client.force_metadata_update()
+        await asyncio.sleep(0.05)

@@ -1,10 +1,11 @@
 """Broker identification and the one switch for the Tansu workarounds.
 
-The embedded Tansu build answers a wrong high watermark for multi-record batches and fails
-idempotent producers (see BRIEF.md). Every producer and Faust app in the project takes its
-batching and idempotence options from :func:`producer_options` / :func:`faust_options`, so the
-workaround lives here and nowhere else: on for Tansu (identified by its cluster id), off for
-Apache Kafka.
+The Tansu build (``EMBEDDED_BROKER=tansu``) answers a wrong high watermark for multi-record
+batches and fails idempotent producers (see BRIEF.md). Every producer and Faust app in the
+project takes its batching and idempotence options from :func:`producer_options` /
+:func:`faust_options`, so the workaround lives here and nowhere else: on for Tansu (identified
+by its cluster id), off for Apache Kafka, where producers are idempotent (a retried send is
+never written twice) and batch freely.
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ async def probe_broker(bootstrap_servers: str, compat: str = "auto") -> BrokerPr
 
 def producer_options(profile: BrokerProfile) -> dict[str, Any]:
     """Keyword options for every aiokafka producer of the project."""
-    options: dict[str, Any] = {"enable_idempotence": False, "acks": "all"}
+    options: dict[str, Any] = {"enable_idempotence": not profile.tansu_workarounds, "acks": "all"}
     if profile.tansu_workarounds:
         options["max_batch_size"] = SINGLE_RECORD_BATCH_BYTES
         options["linger_ms"] = 0

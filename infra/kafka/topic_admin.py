@@ -11,6 +11,8 @@ full topic list is asked for before creating, and only existing topics are descr
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -93,11 +95,33 @@ async def ensure_topics(
                     report.mismatches.append(
                         TopicMismatch(name, f"could not be created: error {code} {message}")
                     )
+        if report.created:
+            await _await_visible(admin, report.created, request_timeout_ms / 1000)
         if to_verify:
             await _verify(admin, [specs[n] for n in to_verify], report)
     finally:
         await admin.close()
     return report
+
+
+async def _await_visible(admin: AIOKafkaAdminClient, names: list[str], timeout: float) -> None:
+    """Wait until every created topic is in the broker's metadata with a leader for each
+    partition: Apache Kafka answers CreateTopics before its metadata shows the topic, and a
+    client starting in that gap would find no partitions."""
+    deadline = time.monotonic() + timeout
+    pending = list(names)
+    while pending and time.monotonic() < deadline:
+        described = await admin.describe_topics(pending)
+        ready = {
+            t["topic"]
+            for t in described
+            if t.get("error_code", 0) == 0
+            and t.get("partitions")
+            and all(p.get("leader", -1) >= 0 for p in t["partitions"])
+        }
+        pending = [n for n in pending if n not in ready]
+        if pending:
+            await asyncio.sleep(0.05)
 
 
 async def _verify(

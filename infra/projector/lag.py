@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import asyncpg
 from aiokafka import TopicPartition
 
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.postgres import connect as pg_connect
 from infra.postgres import quote_schema
 from infra.projector.metrics import observe_lag
 from projections.catalog import input_topics, select
@@ -59,7 +59,7 @@ async def lag(
     """The lag of each projection (summed over partitions), with per-partition rows."""
     chosen = select(projection)
     profile = profile or await probe_broker(endpoints.kafka_bootstrap)
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url)
     try:
         rows = await conn.fetch(
             "SELECT projection, topic, partition, next_offset, last_event_at FROM "

@@ -1,11 +1,11 @@
-"""Projector metrics: lag per projection (shared gauges in :mod:`infra.metrics`), batch sizes
-and the delay from a record's ``occurred_at`` to the commit of its batch."""
+"""Projector metrics: lag per projection (shared gauges in :mod:`infra.metrics`), batch sizes,
+the delay from a record's ``occurred_at`` to the commit of its batch, and dead letters."""
 
 from __future__ import annotations
 
 from typing import Final
 
-from prometheus_client import Histogram
+from prometheus_client import Counter, Histogram
 
 from infra.metrics import PROJECTION_LAG_RECORDS, PROJECTION_LAG_SECONDS, REGISTRY
 
@@ -19,6 +19,13 @@ BATCH_RECORDS: Final = Histogram(
     "claudegram_projection_batch_records",
     "Records per projector batch",
     buckets=(1, 10, 100, 500, 1000, 2000, 5000),
+    registry=REGISTRY,
+)
+
+DEAD_LETTERS: Final = Counter(
+    "claudegram_projection_dead_letters",
+    "Records a projection could not apply and dead-lettered (alert on any increase)",
+    ["projection", "reason"],
     registry=REGISTRY,
 )
 

@@ -35,12 +35,22 @@ from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.migrations import migrate
+from infra.postgres import connect as pg_connect
 from infra.postgres import quote_schema
 from infra.projector.bulk import TableIndexes, defer_indexes, in_parallel, restore_indexes
+from infra.projector.dead_letters import (
+    REASON_MAPPING,
+    DeadLetter,
+    SkipKey,
+    error_detail,
+    load_dead_letters,
+    save_dead_letters,
+)
 from infra.projector.positions import PositionKey
 from projections.catalog import Projection, input_topics, select
 from projections.fold import RowFold
 from projections.rows import Table
+from projections.safe_text import may_need_scrub, safe_ops
 from projections.source import Source
 from projections.tables import TABLES
 
@@ -69,6 +79,8 @@ class ReplayResult:
     """Seconds per phase: ``read`` (fetch, decode, fold, overlapped COPY of append-only
     rows), ``load`` (COPY of the mutable tables), ``index`` (keys and indexes built after
     the load), ``finish`` (positions, ANALYZE)."""
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    """The records skipped: dead-lettered by the live projector, or unmappable."""
 
     @property
     def records_per_second(self) -> float:
@@ -182,21 +194,26 @@ async def rebuild(
     progress: ProgressFn | None = None,
     profile: BrokerProfile | None = None,
     protected: set[str] | None = None,
+    dead_letters: list[DeadLetter] | None = None,
 ) -> ReplayResult:
     """Rebuild ``projections`` into the fresh schema ``schema`` (dropped first if it exists).
 
     Reads each partition up to its end offset at the start (or, with ``stop_at``, up to the
     given position per projection; or, with ``idle_ms``, until no record came for that long).
+    Skips the records in ``dead_letters`` (those the live projector dead-lettered) and, like
+    the live projector, a record whose row mapping raises; both are listed in the new
+    schema's ``projection_dead_letters``.
     """
     started = time.monotonic()
     profile = profile or await probe_broker(endpoints.kafka_bootstrap)
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url, bulk=True)
     helpers: list[asyncpg.Connection] = []
     try:
         await _fresh_schema(conn, schema, protected or {"public"})
         tables = [t for p in projections for t in p.tables]
         deferred = await defer_indexes(conn, schema, [t.name for t in tables])
         loader = _Loader(conn, schema, tables)
+        found: dict[SkipKey, DeadLetter] = {}
         phases: dict[str, float] = {}
         with _gc_paused():
             try:
@@ -211,11 +228,13 @@ async def rebuild(
                     idle_ms=idle_ms,
                     progress=progress,
                     started=started,
+                    skip={d.key for d in dead_letters or ()},
+                    found=found,
                 )
                 phases["read"] = time.monotonic() - started
                 helpers = list(
                     await asyncio.gather(
-                        *(asyncpg.connect(endpoints.database_url) for _ in range(LOADERS - 1))
+                        *(pg_connect(endpoints.database_url, bulk=True) for _ in range(LOADERS - 1))
                     )
                 )
                 connections = [conn, *helpers]
@@ -238,6 +257,11 @@ async def rebuild(
             "VALUES ($1, $2, $3, $4, $5)",
             [(p, t, part, off, at) for (p, t, part), (off, at) in positions.items()],
         )
+        for letter in dead_letters or ():
+            reached = positions.get((letter.projection, letter.topic, letter.partition))
+            if reached is not None and letter.offset < reached[0]:
+                found.setdefault(letter.key, letter)
+        await save_dead_letters(conn, schema, found.values())
         await in_parallel(
             connections,
             [_analyze_job(f"{quote_schema(schema)}.{t.name}") for t in tables],
@@ -251,6 +275,7 @@ async def rebuild(
             rows=dict(loader.rows),
             positions={k: v[0] for k, v in positions.items()},
             phases=phases,
+            dead_letters=sorted(found.values(), key=lambda d: d.key),
         )
     finally:
         for helper in helpers:
@@ -287,6 +312,19 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _mapping_failed(key: PositionKey, offset: int, record: Any, exc: Exception) -> DeadLetter:
+    return DeadLetter(
+        projection=key[0],
+        topic=key[1],
+        partition=key[2],
+        offset=offset,
+        record_type=type(record).__name__,
+        record_id=str(getattr(record, "id", "")) or None,
+        reason=REASON_MAPPING,
+        detail=error_detail(exc),
+    )
+
+
 def loader_records(positions: dict[PositionKey, tuple[int, datetime | None]]) -> int:
     """Records read: the highest position of each topic partition, summed."""
     per_tp: dict[tuple[str, int], int] = {}
@@ -307,6 +345,8 @@ async def _consume(
     idle_ms: int | None,
     progress: ProgressFn | None,
     started: float,
+    skip: set[SkipKey],
+    found: dict[SkipKey, DeadLetter],
 ) -> dict[PositionKey, tuple[int, datetime | None]]:
     from events.codec import DecodeError, codec_for
 
@@ -400,13 +440,20 @@ async def _consume(
                         active.discard(tp)
                         break
                     src = Source(topic, rec.partition, offset)
+                    scrub = may_need_scrub(rec.value)
                     for handlers, key, stop in readers:
                         if stop is not None and offset >= stop:
                             continue
-                        if record is not None:
-                            handler = handlers.get(type(record))
-                            if handler is not None:
-                                apply(handler(record, src))
+                        handler = None if record is None else handlers.get(type(record))
+                        if handler is not None and (
+                            not skip or (*key, offset) not in skip  # dead-lettered live
+                        ):
+                            try:
+                                ops = handler(record, src)
+                            except Exception as exc:  # as the live projector: dead-lettered
+                                found[(*key, offset)] = _mapping_failed(key, offset, record, exc)
+                            else:
+                                apply(safe_ops(ops) if scrub else ops)
                         positions[key] = (offset + 1, at)
                     done += 1
                 else:
@@ -449,6 +496,14 @@ async def swap_in(
             f" FROM {b}.projection_positions WHERE projection = ANY($1::text[])",
             names,
         )
+        await conn.execute(
+            f"DELETE FROM {t}.projection_dead_letters WHERE projection = ANY($1::text[])", names
+        )
+        await conn.execute(
+            f"INSERT INTO {t}.projection_dead_letters SELECT * FROM {b}.projection_dead_letters"
+            " WHERE projection = ANY($1::text[])",
+            names,
+        )
     await conn.execute(f"DROP SCHEMA {b} CASCADE")
 
 
@@ -465,6 +520,7 @@ async def replay(
     follow: bool = False,
     stop: asyncio.Event | None = None,
     profile: BrokerProfile | None = None,
+    retry_dead_letters: bool = False,
 ) -> ReplayResult:
     """``botctl replay``: rebuild into a fresh schema, optionally swap it in, then tail.
 
@@ -472,6 +528,8 @@ async def replay(
     (default ``rebuild_<utc timestamp>``; dropped and recreated if it exists; never the
     target). ``swap``: move the rebuilt tables into ``target_schema`` atomically.
     ``follow``: afterwards run the live projector on the resulting schema until ``stop``.
+    The records the live projector dead-lettered in ``target_schema`` are skipped, unless
+    ``retry_dead_letters`` (after the fault is fixed: they are applied like any other).
     """
     chosen = select(projection)
     build = into_schema or f"rebuild_{datetime.now(UTC):%Y%m%d%H%M%S}"
@@ -482,6 +540,13 @@ async def replay(
     show: ProgressFn | None
     show = stderr_progress() if progress is True else (progress or None)
     profile = profile or await probe_broker(endpoints.kafka_bootstrap)
+    dead: list[DeadLetter] = []
+    if not retry_dead_letters:
+        conn = await pg_connect(endpoints.database_url, bulk=True)
+        try:  # the records the live projector dead-lettered stay out of the rebuild too
+            dead = await load_dead_letters(conn, target_schema, [p.name for p in chosen])
+        finally:
+            await conn.close()
     result = await rebuild(
         endpoints,
         projections=chosen,
@@ -491,9 +556,10 @@ async def replay(
         progress=show,
         profile=profile,
         protected={target_schema},
+        dead_letters=dead,
     )
     if swap:
-        conn = await asyncpg.connect(endpoints.database_url)
+        conn = await pg_connect(endpoints.database_url, bulk=True)
         try:
             await swap_in(conn, build=build, target=target_schema, projections=chosen)
         finally:

@@ -9,6 +9,11 @@ A batch is up to ``batch_size`` records or ``batch_ms`` milliseconds of records;
 one transaction that locks and checks the batch's position rows, writes the merged row
 operations and advances the positions. After the commit the cache writer refreshes the
 Redis entries of the keys the batch touched (errors there are logged and swallowed).
+
+A record never stops the others: one that cannot be decoded, whose row mapping raises, or
+whose rows PostgreSQL refuses even when the batch is written again record by record, is
+parked in its topic's ``.dlq`` twin and listed in ``projection_dead_letters`` (see
+:mod:`infra.projector.dead_letters`), in the transaction that moves the position past it.
 """
 
 from __future__ import annotations
@@ -35,9 +40,18 @@ from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.migrations import migrate
-from infra.postgres import create_pool
+from infra.postgres import PgTimeouts, StoreTimeout, create_pool
+from infra.postgres import connect as pg_connect
 from infra.projector.cache import CacheWriter
-from infra.projector.metrics import APPLY_DELAY, BATCH_RECORDS, observe_lag
+from infra.projector.dead_letters import (
+    REASON_APPLY,
+    REASON_MAPPING,
+    UNAPPLIABLE,
+    DeadLetter,
+    error_detail,
+    save_dead_letters,
+)
+from infra.projector.metrics import APPLY_DELAY, BATCH_RECORDS, DEAD_LETTERS, observe_lag
 from infra.projector.positions import (
     PositionConflict,
     PositionKey,
@@ -50,6 +64,8 @@ from infra.redis_store import create_redis
 from infra.settings import Settings
 from projections.catalog import Projection, input_topics, select
 from projections.changes import Changes
+from projections.rows import RowOp
+from projections.safe_text import may_need_scrub
 from projections.source import Source
 
 log = logging.getLogger(__name__)
@@ -61,7 +77,13 @@ uncommitted transaction, to simulate ``kill -9`` mid-batch."""
 FETCH_WAIT_MS: Final = 20
 """How long the broker may hold an empty fetch: short, so a new record is seen at once."""
 
-DB_ERRORS: Final = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, ConnectionError)
+DB_ERRORS: Final = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+    ConnectionError,
+    StoreTimeout,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +107,51 @@ class _Topic:
     name: str
     codec: Codec[Any]
     projections: tuple[Projection, ...]
+
+
+@dataclass(slots=True)
+class _Item:
+    """A decoded record of a batch and the row operations of each projection reading it."""
+
+    rec: ConsumerRecord[bytes, bytes]
+    record: Any
+    writes: list[tuple[Projection, list[RowOp]]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Parked:
+    """A record one projection cannot apply, with its dead-letter row."""
+
+    rec: ConsumerRecord[bytes, bytes]
+    letter: DeadLetter
+
+
+def _parked(
+    projection: str, rec: ConsumerRecord[bytes, bytes], record: Any, reason: str, exc: Exception
+) -> _Parked:
+    letter = DeadLetter(
+        projection=projection,
+        topic=rec.topic,
+        partition=rec.partition,
+        offset=rec.offset,
+        record_type=type(record).__name__,
+        record_id=str(getattr(record, "id", "")) or None,
+        reason=reason,
+        detail=error_detail(exc),
+    )
+    return _Parked(rec, letter)
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A batch ready to write: records, expected and new positions, dead letters."""
+
+    items: list[_Item] = field(default_factory=list)
+    expected: dict[PositionKey, int] = field(default_factory=dict)
+    advanced: dict[PositionKey, tuple[int, datetime | None]] = field(default_factory=dict)
+    dead: list[_Parked] = field(default_factory=list)
+    applied: int = 0
+    newest: datetime | None = None
 
 
 class Projector:
@@ -184,12 +251,41 @@ class Projector:
         return records
 
     async def apply(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> int:
-        """Apply one batch in one transaction; answers the records applied (not skipped)."""
-        changes = Changes(self.tables)
-        expected: dict[PositionKey, int] = {}
-        advanced: dict[PositionKey, tuple[int, datetime | None]] = {}
-        applied = 0
-        newest: datetime | None = None
+        """Apply one batch in one transaction; answers the records applied (not skipped).
+
+        When PostgreSQL refuses the batch because of one record's rows (bad data, a
+        constraint, a size limit), the batch is written again record by record, each in its
+        own savepoint; a record still refused is dead-lettered (see :meth:`_one_by_one`).
+        """
+        batch = await self._prepare(records)
+        if not batch.advanced:
+            return 0
+        try:
+            changes = await self._write_batch(batch)
+        except UNAPPLIABLE as exc:
+            log.warning(
+                "projector batch refused; applying its records one by one",
+                extra={"fields": {"records": len(batch.items), "error": error_detail(exc)}},
+            )
+            changes = await self._one_by_one(batch)
+        committed_at = datetime.now(UTC)
+        for key, (offset, at) in batch.advanced.items():
+            self.positions[key] = offset
+            if at is not None:
+                previous = self.last_event_at.get(key[0])
+                if previous is None or at > previous:
+                    self.last_event_at[key[0]] = at
+        self.applied += batch.applied
+        BATCH_RECORDS.observe(len(records))
+        if batch.newest is not None:
+            APPLY_DELAY.observe(max(0.0, (committed_at - batch.newest).total_seconds()))
+        if self.cache is not None:
+            await self.cache.after_commit(changes)
+        return batch.applied
+
+    async def _prepare(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> _Batch:
+        """Decode and map a batch's records; undecodable ones are dead-lettered here."""
+        batch = _Batch()
         for rec in records:
             topic = self.topics[rec.topic]
             keys = [(p.name, rec.topic, rec.partition) for p in topic.projections]
@@ -205,41 +301,100 @@ class Projector:
             except DecodeError as exc:
                 await send_to_dead_letter(self.producer, rec, exc.reason, exc.detail)
                 for _, key in pending:
-                    expected.setdefault(key, self.positions.get(key, 0))
-                    advanced[key] = (rec.offset + 1, advanced.get(key, (0, None))[1])
+                    batch.expected.setdefault(key, self.positions.get(key, 0))
+                    batch.advanced[key] = (rec.offset + 1, batch.advanced.get(key, (0, None))[1])
                 continue
             src = Source(topic.spec.name, rec.partition, rec.offset)
+            scrub = may_need_scrub(rec.value)
             occurred_at = record.occurred_at
+            item = _Item(rec, record)
             for projection, key in pending:
-                expected.setdefault(key, self.positions.get(key, 0))
-                changes.apply_all(projection.ops(record, src))
-                advanced[key] = (rec.offset + 1, occurred_at)
-            applied += 1
-            if newest is None or occurred_at > newest:
-                newest = occurred_at
-        if not advanced:
-            return 0
+                batch.expected.setdefault(key, self.positions.get(key, 0))
+                batch.advanced[key] = (rec.offset + 1, occurred_at)
+                try:
+                    ops = projection.ops(record, src, scrub=scrub)
+                except Exception as exc:  # a mapping bug must not halt every projection
+                    batch.dead.append(_parked(projection.name, rec, record, REASON_MAPPING, exc))
+                    continue
+                item.writes.append((projection, ops))
+            batch.items.append(item)
+            batch.applied += 1
+            if batch.newest is None or occurred_at > batch.newest:
+                batch.newest = occurred_at
+        return batch
+
+    async def _write_batch(self, batch: _Batch) -> Changes:
+        """The batch's merged row operations and its positions, in one transaction."""
+        changes = Changes(self.tables)
+        for item in batch.items:
+            for _projection, ops in item.writes:
+                changes.apply_all(ops)
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock_and_check(conn, self.options.schema, expected)
+            await lock_and_check(conn, self.options.schema, batch.expected)
             await write_changes(conn, self.options.schema, changes)
-            if self._crash_after and self.applied + applied >= self._crash_after:
-                log.warning("test hook: exiting before commit", extra={"fields": {"at": applied}})
+            if self._crash_after and self.applied + batch.applied >= self._crash_after:
+                log.warning(
+                    "test hook: exiting before commit", extra={"fields": {"at": batch.applied}}
+                )
                 os._exit(99)
-            await save_positions(conn, self.options.schema, advanced)
-        committed_at = datetime.now(UTC)
-        for key, (offset, at) in advanced.items():
-            self.positions[key] = offset
-            if at is not None:
-                previous = self.last_event_at.get(key[0])
-                if previous is None or at > previous:
-                    self.last_event_at[key[0]] = at
-        self.applied += applied
-        BATCH_RECORDS.observe(len(records))
-        if newest is not None:
-            APPLY_DELAY.observe(max(0.0, (committed_at - newest).total_seconds()))
-        if self.cache is not None:
-            await self.cache.after_commit(changes)
-        return applied
+            await self._park(conn, batch.dead)
+            await save_positions(conn, self.options.schema, batch.advanced)
+        return changes
+
+    async def _one_by_one(self, batch: _Batch) -> Changes:
+        """Write each record's rows in its own savepoint; dead-letter the records refused.
+
+        Only errors that belong to the data (:data:`UNAPPLIABLE`) are refusals; any other
+        error fails the batch, which is retried. A fault that refuses every record (a mapping
+        bug, a column altered by hand) therefore dead-letters them all, loudly (an error log
+        each, ``claudegram_projection_dead_letters``, ``botctl verify``) rather than halting
+        every projection; after the fix, ``botctl replay --retry-dead-letters --swap``
+        rebuilds them from the log.
+        """
+        changes = Changes(self.tables)
+        dead = list(batch.dead)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await lock_and_check(conn, self.options.schema, batch.expected)
+            for item in batch.items:
+                for projection, ops in item.writes:
+                    one = Changes(projection.tables)
+                    one.apply_all(ops)
+                    try:
+                        async with conn.transaction():
+                            await write_changes(conn, self.options.schema, one)
+                    except UNAPPLIABLE as exc:
+                        dead.append(
+                            _parked(projection.name, item.rec, item.record, REASON_APPLY, exc)
+                        )
+                        continue
+                    changes.apply_all(ops)
+            await self._park(conn, dead)
+            await save_positions(conn, self.options.schema, batch.advanced)
+        return changes
+
+    async def _park(self, conn: asyncpg.Connection, dead: list[_Parked]) -> None:
+        """Dead-letter ``dead``: the ``.dlq`` copy of each record first (acknowledged), then
+        the rows, in the caller's transaction (a retried batch may copy a record twice)."""
+        if not dead:
+            return
+        by_record: dict[int, list[_Parked]] = {}
+        for parked in dead:
+            by_record.setdefault(id(parked.rec), []).append(parked)
+        for group in by_record.values():
+            letter = group[0].letter
+            names = ",".join(sorted(p.letter.projection for p in group))
+            await send_to_dead_letter(
+                self.producer, group[0].rec, letter.reason, f"projection {names}: {letter.detail}"
+            )
+            for parked in group:
+                DEAD_LETTERS.labels(
+                    projection=parked.letter.projection, reason=parked.letter.reason
+                ).inc()
+                log.error(
+                    "projector dead-lettered a record it cannot apply",
+                    extra={"fields": {"record": parked.letter.describe()}},
+                )
+        await save_dead_letters(conn, self.options.schema, [p.letter for p in dead])
 
     def update_lag(self) -> None:
         """Publish records and seconds behind per projection (from the fetch highwaters)."""
@@ -263,6 +418,8 @@ class Projector:
                 records = await self.collect()
                 if records:
                     await self.apply(records)
+                elif self.cache is not None:
+                    await self.cache.idle()  # a due re-warm goes on while nothing comes
                 self.update_lag()
                 backoff = 0.2
             except PositionConflict as exc:
@@ -322,6 +479,7 @@ async def run_projector(
     use_redis: bool = True,
     cache_prefix: str = "cg:",
     profile: BrokerProfile | None = None,
+    pg_timeouts: PgTimeouts | None = None,
 ) -> None:
     """Run a projector until ``stop`` is set (``botctl projector``).
 
@@ -341,12 +499,12 @@ async def run_projector(
         instances=instances,
         use_redis=use_redis,
     )
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url, bulk=True, timeouts=pg_timeouts)
     try:
         await migrate(conn, schema)
     finally:
         await conn.close()
-    pool = await create_pool(endpoints.database_url, min_size=1, max_size=4)
+    pool = await create_pool(endpoints.database_url, min_size=1, max_size=4, timeouts=pg_timeouts)
     consumer = make_consumer(
         endpoints.kafka_bootstrap,
         profile,
@@ -363,7 +521,12 @@ async def run_projector(
         cache = None
         if redis is not None:
             cache = CacheWriter(
-                redis, pool, schema, prefix=cache_prefix, owns=owner(instance, instances)
+                redis,
+                pool,
+                schema,
+                prefix=cache_prefix,
+                owns=owner(instance, instances),
+                name=f"{instance}of{instances}",
             )
         projector = Projector(pool, consumer, producer, options, cache)
         await projector.assign()

@@ -5,7 +5,9 @@
    order) — a consistent snapshot even while a live projector keeps writing.
 2. Rebuild the same projections into a scratch schema from offset zero up to exactly those
    positions, and compute the same figures there.
-3. Check the ledger invariants on the live schema: per user, every ``balance_after`` equals
+3. List the records the live projector dead-lettered (``projection_dead_letters``); the
+   rebuild skips the same records.
+4. Check the ledger invariants on the live schema: per user, every ``balance_after`` equals
    the previous one plus ``amount`` (in log order); rejections carry amount 0;
    ``users.balance`` equals the last ``balance_after`` and the sum of the amounts; no
    operation id appears twice among applied (non-rejected) entries.
@@ -24,7 +26,9 @@ import asyncpg
 
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
+from infra.postgres import connect as pg_connect
 from infra.postgres import quote_schema
+from infra.projector.dead_letters import DeadLetter, load_dead_letters
 from infra.projector.positions import PositionKey
 from infra.projector.replay import ProgressFn, rebuild
 from projections.catalog import select
@@ -55,6 +59,9 @@ class VerifyReport:
     tables: list[TableCheck] = field(default_factory=list)
     violations: list[str] = field(default_factory=list)
     records: int = 0
+    dead_letters: list[DeadLetter] = field(default_factory=list)
+    """Records the live projector could not apply and dead-lettered (the rebuild skips them
+    too, so they are no difference; they are shown so an operator can fix and re-send them)."""
 
     @property
     def differences(self) -> list[str]:
@@ -76,6 +83,12 @@ class VerifyReport:
             for t in self.tables
         ]
         lines += [f"DIFFERENCE: {d}" for d in self.differences]
+        if self.dead_letters:
+            lines.append(
+                f"{len(self.dead_letters)} record(s) dead-lettered by the projector"
+                " (in the topic's .dlq twin; fix and re-send them):"
+            )
+            lines += [f"DEAD LETTER: {d.describe()}" for d in self.dead_letters]
         lines.append("verify: ok" if self.ok else f"verify: {len(self.differences)} difference(s)")
         return "\n".join(lines)
 
@@ -165,7 +178,7 @@ async def verify(
     tables = [t for p in chosen for t in p.tables]
     scratch = scratch_schema or f"verify_{uuid.uuid4().hex[:12]}"
     report = VerifyReport(schema=schema)
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url, bulk=True)
     try:
         async with conn.transaction(isolation="repeatable_read", readonly=True):
             rows = await conn.fetch(
@@ -177,6 +190,7 @@ async def verify(
                 (r["projection"], r["topic"], r["partition"]): r["next_offset"] for r in rows
             }
             live = await checksums(conn, schema, tables)
+            report.dead_letters = await load_dead_letters(conn, schema, [p.name for p in chosen])
             if any(p.name in ("ledger", "users") for p in chosen) and {
                 "ledger_entries",
                 "users",
@@ -191,6 +205,7 @@ async def verify(
             progress=progress,
             profile=profile,
             protected={schema, "public"},
+            dead_letters=report.dead_letters,
         )
         report.records = result.records
         rebuilt = await checksums(conn, scratch, tables)

@@ -5,6 +5,10 @@ gateway shows (``/model``, ``/personality``) and the thread view the thread acto
 build context. A Redis miss or error answers from PostgreSQL; after
 a Redis error, Redis is skipped for a few seconds so a dead Redis costs nothing. Readers
 never write the cache (the projector is the only writer of every key).
+
+Nothing here waits without bound: Redis has a socket timeout, and the PostgreSQL pool a
+command and an acquire timeout (:mod:`infra.postgres`); a PostgreSQL read that runs past
+them raises :class:`infra.postgres.StoreTimeout` for the caller to answer "try again".
 """
 
 from __future__ import annotations

@@ -32,6 +32,8 @@ STARS: Final = (
     " WHEN l.kind = 'refund_debited' THEN -l.stars ELSE 0 END)"
 )
 RANGE: Final = "l.occurred_at >= $1 AND l.occurred_at < $2"
+SERVER_TOOL_ITEMS: Final = "('web_search', 'web_fetch')"
+"""Cost-line items of a model call that are server tools (``actors/billing/pricing.py``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,10 +156,18 @@ async def build_sections(
             ],
         )
     )
+    # client tools are charged on their own (tool_name); server tools (web search, web fetch)
+    # are priced as lines of the model call that ran them: each use counts as a charge
     rows = await conn.fetch(
+        f"SELECT tool_name, sum(calls) AS calls, sum(cost) AS cost FROM ("
         f"SELECT l.tool_name, count(*) AS calls, {COST} AS cost FROM {s}.ledger_entries l"
         f" WHERE {RANGE} AND l.kind = 'usage_debited' AND l.tool_name IS NOT NULL"
-        f" GROUP BY l.tool_name ORDER BY {COST} DESC",
+        f" GROUP BY l.tool_name"
+        f" UNION ALL SELECT x->>'item', sum((x->>'quantity')::numeric),"
+        f" sum((x->>'amount')::numeric) FROM {s}.ledger_entries l,"
+        f" jsonb_array_elements(l.lines) x WHERE {RANGE} AND l.kind = 'usage_debited'"
+        f" AND l.tool_name IS NULL AND x->>'item' IN {SERVER_TOOL_ITEMS}"
+        f" GROUP BY x->>'item') t GROUP BY tool_name ORDER BY sum(cost) DESC, tool_name",
         since,
         until,
     )

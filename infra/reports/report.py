@@ -8,10 +8,9 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-import asyncpg
-
 from actors.billing.policy import format_usd
 from infra.endpoints import Endpoints
+from infra.postgres import connect as pg_connect
 from infra.reports.queries import Section, build_sections
 from infra.reports.render import period_text, to_csv, to_html
 
@@ -42,7 +41,7 @@ async def report(
 ) -> ReportResult:
     """Write ``by_day.csv``, ``by_user.csv``, ``by_model.csv``, ``by_tool.csv``,
     ``top_threads.csv`` and ``report.html`` into ``out_dir`` for ``[since, until)``."""
-    conn = await asyncpg.connect(endpoints.database_url)
+    conn = await pg_connect(endpoints.database_url, bulk=True)
     try:
         sections: list[Section] = await build_sections(conn, schema, since, until, top)
     finally:

@@ -31,8 +31,12 @@ def redis_server_binary() -> Path:
     return path
 
 
-def _traversable_by_others(path: Path) -> bool:
-    return all(part.stat().st_mode & stat.S_IXOTH for part in [path, *path.parents])
+def traversable_by_others(path: Path) -> bool:
+    """Every folder from ``/`` down to ``path`` lets other users through (False if missing)."""
+    try:
+        return all(part.stat().st_mode & stat.S_IXOTH for part in [path, *path.parents])
+    except OSError:
+        return False
 
 
 def postgres_bin_dir(for_other_user: bool) -> Path:
@@ -50,7 +54,7 @@ def postgres_bin_dir(for_other_user: bool) -> Path:
     source = Path(spec.origin).parent / "pginstall" / "bin"
     if not (source / "postgres").is_file():
         raise MissingBinary(f"postgres: {source} is missing (reinstall pgserver)")
-    if not for_other_user or _traversable_by_others(source):
+    if not for_other_user or traversable_by_others(source):
         return source
     install = source.parent
     cache = Path("/tmp") / f"claudegram-pgsql-v2-{os.stat(source / 'postgres').st_size}"

@@ -1,34 +1,40 @@
-"""The embedded stack: a Tansu broker, a PostgreSQL 16 and a Redis on loopback.
+"""The embedded stack: Apache Kafka (or Tansu), a PostgreSQL 16 and a Redis on loopback.
 
 ``EmbeddedStack.start`` launches the three as child processes in their own sessions, waits
 until each answers through the app's own client libraries, and records pids and URLs in
-``<state_dir>/stack.json``; ``stop`` terminates them by pid and removes their data. Nothing here
-needs Docker or root; as root, PostgreSQL runs as an unprivileged system user.
+``<state_dir>/stack.json``; ``stop`` terminates them by pid and keeps their data; ``reset``
+stops them and deletes the data. Nothing here needs Docker or root; as root, PostgreSQL runs as
+an unprivileged system user.
 
-The broker keeps its log in memory: a broker restart loses every topic and record.
-PostgreSQL data lives in the state folder (or a private temporary folder as root) and is
-deleted by ``stop``; Redis runs without persistence.
+Durable by default: Apache Kafka keeps its log in ``<state_dir>/kafka/data`` and PostgreSQL its
+cluster in ``<state_dir>/postgres`` (as root, when PostgreSQL's user cannot reach the state
+folder, in ``/var/lib/claudegram/pgdata-<hash of the state folder>``), and a restart reuses
+both. Redis runs without persistence (a cache the projector refills). The Tansu fallback
+(``EMBEDDED_BROKER=tansu``) keeps its log in memory: its restart loses every record.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import pwd
 import shutil
 import subprocess
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Final
 
-from infra.stack import binaries, health
+from infra.settings import Settings, load_settings
+from infra.stack import binaries, health, kafka_broker
+from infra.stack.kafka_runtime import KafkaRuntime, default_cache_dir, kafka_runtime
 from infra.stack.ports import free_port
 from infra.stack.processes import ProcessRecord, is_alive, spawn, stop
 
 HOST: Final = "127.0.0.1"
 PG_SYSTEM_USER: Final = "claudegram-pg"
+PG_ROOT_DATA: Final = Path("/var/lib/claudegram")
 STATE_FILE: Final = "stack.json"
 
 
@@ -42,6 +48,7 @@ class ServiceState:
     url: str
     process: ProcessRecord
     data_dir: str | None = None
+    version: str = ""
 
 
 @dataclass(slots=True)
@@ -73,6 +80,7 @@ class StackState:
                     url=item["url"],
                     process=ProcessRecord(**item["process"]),
                     data_dir=item.get("data_dir"),
+                    version=item.get("version", ""),
                 )
                 for name, item in raw.items()
             }
@@ -87,6 +95,7 @@ class ServiceStatus:
     running: bool
     healthy: bool
     detail: str
+    version: str = ""
 
 
 def _pg_user() -> str | None:
@@ -111,16 +120,52 @@ def _pg_user() -> str | None:
     return PG_SYSTEM_USER
 
 
-class EmbeddedStack:
-    """Start, inspect and stop the embedded services recorded under ``state_dir``."""
+def pg_data_dir(state_dir: Path, user: str | None) -> Path:
+    """Where PostgreSQL keeps its cluster for this state folder: inside it, unless PostgreSQL
+    runs as another user (we are root) who cannot traverse it; then a stable folder of its own
+    named for the state folder, so every start of the same stack finds the same data."""
+    local = state_dir / "postgres"
+    if user is None or binaries.traversable_by_others(state_dir):
+        return local
+    digest = hashlib.sha256(str(state_dir).encode()).hexdigest()[:16]
+    return PG_ROOT_DATA / f"pgdata-{digest}"
 
-    def __init__(self, state_dir: Path, *, startup_timeout: float = 30.0) -> None:
+
+def _forget_orphaned_pg_data() -> None:
+    """Delete the root-side PostgreSQL folders whose state folder no longer exists (and the
+    owner notes of folders deleted by other means)."""
+    for owner in PG_ROOT_DATA.glob("pgdata-*.owner"):
+        try:
+            state_dir = Path(owner.read_text().strip())
+        except OSError:
+            continue
+        if not state_dir.exists() or not owner.with_suffix("").exists():
+            shutil.rmtree(owner.with_suffix(""), ignore_errors=True)
+            owner.unlink(missing_ok=True)
+
+
+class EmbeddedStack:
+    """Start, inspect, stop and reset the embedded services recorded under ``state_dir``."""
+
+    def __init__(
+        self,
+        state_dir: Path,
+        *,
+        settings: Settings | None = None,
+        startup_timeout: float = 90.0,
+    ) -> None:
         self.state_dir = state_dir.resolve()
+        self.settings = settings if settings is not None else load_settings()
         self.startup_timeout = startup_timeout
 
     @property
     def state_path(self) -> Path:
         return self.state_dir / STATE_FILE
+
+    @property
+    def broker(self) -> str:
+        """``kafka`` (Apache Kafka, the default) or ``tansu`` (EMBEDDED_BROKER)."""
+        return self.settings.embedded_broker
 
     def load(self) -> StackState | None:
         try:
@@ -136,7 +181,8 @@ class EmbeddedStack:
         )
 
     async def start(self) -> StackState:
-        """Start all three services; if one fails, stop the ones already started."""
+        """Start all three services on the data of the last run; if one fails, stop the ones
+        already started."""
         current = self.load()
         if current is not None and self.is_running(current):
             return current
@@ -180,7 +226,39 @@ class EmbeddedStack:
             raise StackError(f"{service.name} did not start: {exc}\n{log_tail}") from None
         return service
 
+    def kafka_runtime(self) -> KafkaRuntime:
+        """Java and the pinned Kafka jars (fetched into the cache on first use)."""
+        cache = self.settings.cache_dir or default_cache_dir()
+        return kafka_runtime(cache, self.settings.maven_repo_url)
+
     async def _start_kafka(self) -> ServiceState:
+        if self.broker == "tansu":
+            return await self._start_tansu()
+        runtime = await asyncio.to_thread(self.kafka_runtime)
+        layout = kafka_broker.KafkaLayout(self.state_dir / "kafka")
+        port, controller_port = kafka_broker.choose_ports(layout, HOST)
+        kafka_broker.write_config(layout, HOST, port, controller_port)
+        heap = kafka_broker.heap_opts_from_env()
+        try:
+            await kafka_broker.format_storage(runtime, layout, heap)
+        except kafka_broker.KafkaFormatError as exc:
+            raise StackError(str(exc)) from None
+        record = spawn(
+            "kafka",
+            kafka_broker.broker_argv(runtime, layout, heap),
+            self.state_dir / "logs" / "kafka.log",
+            cwd=layout.root,
+        )
+        service = ServiceState(
+            "kafka",
+            f"{HOST}:{port}",
+            record,
+            str(layout.root),
+            version=f"Apache Kafka {runtime.kafka_version} (Java {runtime.java_version})",
+        )
+        return await self._await_ready(service, lambda: health.kafka_coordinator_ready(service.url))
+
+    async def _start_tansu(self) -> ServiceState:
         port = free_port()
         url = f"tcp://{HOST}:{port}"
         record = spawn(
@@ -198,7 +276,7 @@ class EmbeddedStack:
             self.state_dir / "logs" / "kafka.log",
             env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
         )
-        service = ServiceState("kafka", f"{HOST}:{port}", record)
+        service = ServiceState("kafka", f"{HOST}:{port}", record, version="Tansu (in-memory log)")
         return await self._await_ready(service, lambda: health.kafka_ready(service.url))
 
     async def _start_redis(self) -> ServiceState:
@@ -225,18 +303,25 @@ class EmbeddedStack:
         service = ServiceState("redis", f"redis://{HOST}:{port}/0", record)
         return await self._await_ready(service, lambda: health.redis_ready(service.url))
 
-    async def _start_postgres(self) -> ServiceState:
-        user = _pg_user()
-        bindir = binaries.postgres_bin_dir(for_other_user=user is not None)
-        if user is None:
-            data_dir = self.state_dir / "postgres"
-            shutil.rmtree(data_dir, ignore_errors=True)
-            data_dir.mkdir(parents=True)
-        else:
-            data_dir = Path(tempfile.mkdtemp(prefix="claudegram-pgdata-"))
+    def _prepare_pg_data(self, user: str | None) -> tuple[Path, bool]:
+        """The data folder, made (owned by ``user``) if new; True when it holds a cluster."""
+        data_dir = pg_data_dir(self.state_dir, user)
+        if (data_dir / "PG_VERSION").is_file():
+            return data_dir, True
+        shutil.rmtree(data_dir, ignore_errors=True)  # an initdb that did not finish
+        if data_dir.parent == PG_ROOT_DATA:
+            PG_ROOT_DATA.mkdir(mode=0o755, parents=True, exist_ok=True)
+            _forget_orphaned_pg_data()
+        data_dir.mkdir(parents=True)
+        if data_dir.parent == PG_ROOT_DATA:
+            data_dir.with_suffix(".owner").write_text(f"{self.state_dir}\n")
+        if user is not None:
             entry = pwd.getpwnam(user)
             os.chown(data_dir, entry.pw_uid, entry.pw_gid)
         data_dir.chmod(0o700)
+        return data_dir, False
+
+    async def _initdb(self, bindir: Path, data_dir: Path, user: str | None) -> None:
         initdb = await asyncio.create_subprocess_exec(
             str(bindir / "initdb"),
             "-D",
@@ -254,6 +339,13 @@ class EmbeddedStack:
         out, _ = await initdb.communicate()
         if initdb.returncode != 0:
             raise StackError(f"postgres: initdb failed: {out.decode(errors='replace')[-2000:]}")
+
+    async def _start_postgres(self) -> ServiceState:
+        user = _pg_user()
+        bindir = binaries.postgres_bin_dir(for_other_user=user is not None)
+        data_dir, existing = self._prepare_pg_data(user)
+        if not existing:
+            await self._initdb(bindir, data_dir, user)
         port = free_port()
         log_path = self.state_dir / "logs" / "postgres.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -292,19 +384,38 @@ class EmbeddedStack:
         return await self._await_ready(service, lambda: health.postgres_ready(service.url))
 
     def stop(self) -> list[str]:
-        """Stop every recorded service, delete their data; answers the names stopped."""
+        """Stop every recorded service and keep their data; answers the names stopped."""
         state = self.load()
         if state is None:
             return []
         stopped = []
         for service in state.services.values():
             # SIGINT is PostgreSQL's fast shutdown; the others treat it like SIGTERM.
-            stop(service.process, sig=2, grace=15.0)
+            stop(service.process, sig=2, grace=30.0)
             stopped.append(service.name)
-            if service.data_dir:
-                shutil.rmtree(service.data_dir, ignore_errors=True)
         self.state_path.unlink(missing_ok=True)
         return stopped
+
+    def data_paths(self) -> list[Path]:
+        """Every folder holding this stack's data, existing or not (the logs are not data)."""
+        paths = [self.state_dir / "kafka", self.state_dir / "postgres"]
+        outside = pg_data_dir(self.state_dir, _pg_user())
+        if outside not in paths:
+            paths += [outside, outside.with_suffix(".owner")]
+        return paths
+
+    def reset(self) -> list[Path]:
+        """Stop the stack and delete all its data; answers the paths deleted."""
+        self.stop()
+        deleted = []
+        for path in self.data_paths():
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+                deleted.append(path)
+            elif path.exists():
+                path.unlink()
+                deleted.append(path)
+        return deleted
 
     async def status(self) -> list[ServiceStatus]:
         state = self.load()
@@ -325,9 +436,17 @@ class EmbeddedStack:
                     healthy = True
                 except Exception as exc:
                     detail = f"unhealthy: {exc}"
+            if service.name == "kafka" and healthy:
+                detail = f"{service.version}, cluster id {detail}"
             result.append(
                 ServiceStatus(
-                    service.name, service.url, service.process.pid, running, healthy, detail
+                    service.name,
+                    service.url,
+                    service.process.pid,
+                    running,
+                    healthy,
+                    detail,
+                    service.version,
                 )
             )
         return result

@@ -9,6 +9,7 @@ from typing import TypeAlias
 
 import asyncpg
 import redis.asyncio as aioredis
+from aiokafka.client import AIOKafkaClient
 
 from infra.kafka.compat import probe_cluster_id
 
@@ -20,8 +21,22 @@ async def kafka_ready(bootstrap_servers: str) -> str:
     return await probe_cluster_id(bootstrap_servers, timeout=2.0)
 
 
+async def kafka_coordinator_ready(bootstrap_servers: str) -> str:
+    """Answers the cluster id once the broker also coordinates consumer groups: a fresh
+    Apache Kafka creates its offsets topic on the first group lookup, and a service joining
+    a group before that waits in retries; the stack is ready only after it."""
+    cluster_id = await kafka_ready(bootstrap_servers)
+    client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=5000)
+    try:
+        await client.bootstrap()
+        await client.coordinator_lookup(0, "claudegram-stack-ready")  # 0: a consumer group
+    finally:
+        await client.close()
+    return cluster_id
+
+
 async def postgres_ready(dsn: str) -> str:
-    conn = await asyncpg.connect(dsn, timeout=2.0)
+    conn = await asyncpg.connect(dsn, timeout=2.0, command_timeout=2.0)
     try:
         version: str = await conn.fetchval("SHOW server_version")
         return f"PostgreSQL {version}"

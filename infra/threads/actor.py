@@ -19,7 +19,10 @@ Durability (at-least-once input, idempotent output)
     * crash during a turn (``TurnStarted`` durable, no terminal event): the command is
       redelivered (never acked), the state shows the interrupted turn, and it is re-run once
       (same turn id and event ids) or, if it was already retried or had finished a step,
-      completed/failed exactly once;
+      completed/failed exactly once. A turn in its tool loop (steps that ended in
+      ``tool_use``/``pause_turn``) is resumed once from its events instead: finished tool
+      calls are not run again, an interrupted one is re-run once or failed per its tool's
+      rule (``infra/threads/tool_runtime.py``);
     * crash after the events, before the ack: the command id is in the processed set, so
       the redelivery is a no-op.
 """
@@ -52,10 +55,11 @@ from actors.thread.decide import (
 from actors.thread.errors import INTERRUPTED_MESSAGE, FailureVerdict
 from actors.thread.evolve import evolve_all
 from actors.thread.state import ThreadState, initial_state
-from events.billing import UsageChargeRequested
+from actors.thread.tool_events import interrupted_calls
 from events.catalog import (
     BILLING_COMMANDS,
     THREAD_EVENTS,
+    BillingCommand,
     ThreadEvent,
     ThreadInboxCommand,
     TopicSpec,
@@ -67,10 +71,12 @@ from events.thread import StopRequested, UserMessageReceived
 from events.usage import Usage
 from infra.logs import thread_key_var, user_id_var
 from infra.threads.generation_slots import GenerationSlots
+from infra.threads.holds import TurnHolds, interrupted_release
 from infra.threads.log_views import UserSettingsView
+from infra.threads.pricing_watch import note_unpriced
 from infra.threads.telegram_output import TelegramOutputError
 from infra.threads.turn import TurnHandle, TurnRunner, shielded
-from infra.views import BalanceReader
+from infra.views import BalanceReader, HoldsNotes
 
 log = logging.getLogger(__name__)
 
@@ -336,11 +342,15 @@ class ThreadActor:
             name_topic=decision.name_topic,
         )
         handle.timings.received_at = batch[0].received_at
+        handle.tools.balance_at_start = facts.balance
         handle.acks.extend(i.ack for i in batch)
         self._launch(mailbox, handle)
 
     def _launch(self, mailbox: Mailbox, handle: TurnHandle) -> None:
         mailbox.turn = handle
+        handle.holds = TurnHolds(self._publish_billing)
+        if isinstance(self.balances, HoldsNotes):  # this worker's checks count them at once
+            handle.holds.note = self.balances.note
         handle.task = asyncio.create_task(
             self._turn_main(mailbox, handle), name=f"turn:{handle.running.turn_id}"
         )
@@ -351,9 +361,13 @@ class ThreadActor:
         refresher = asyncio.create_task(self._refresh_slot(handle))
 
         async def commit(
-            events: Sequence[ThreadEvent], charges: Sequence[UsageChargeRequested]
+            events: Sequence[ThreadEvent],
+            charges: Sequence[BillingCommand],
+            /,
+            *,
+            publish_later: bool = False,
         ) -> ThreadState:
-            return await self._commit(mailbox, events, charges)
+            return await self._commit(mailbox, events, charges, publish_later=publish_later)
 
         try:
             await self.runner.run(handle, commit)
@@ -394,7 +408,8 @@ class ThreadActor:
             "recovering an interrupted turn",
             extra={"fields": {"turn_id": running.turn_id, "attempt": running.attempt}},
         )
-        if running.steps == 0 and running.attempt < MAX_ATTEMPTS:
+        resumable = running.steps == 0 or bool(running.transcript)  # not answering yet
+        if resumable and running.attempt < MAX_ATTEMPTS:
             retry = msgspec.structs.replace(running, attempt=running.attempt + 1)
             retried = msgspec.structs.replace(state, running=retry)
             async with mailbox.lock:
@@ -415,13 +430,18 @@ class ThreadActor:
             self._launch(mailbox, handle)
             return
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        abandoned = interrupted_calls(running)  # the turn ends: its open tool calls too
+        if abandoned:
+            await self._commit(mailbox, abandoned)
         if running.steps > 0 and running.text.strip():
             try:
                 ids = await self.runner.telegram.send_answer(chat_id, thread_id, running.text)
             except TelegramOutputError:
                 ids = ()
             await self._commit(
-                mailbox, [turn_completed(running, running.telegram_message_ids + ids)]
+                mailbox,
+                [turn_completed(running, running.telegram_message_ids + ids)],
+                [interrupted_release(running)],
             )
         else:
             verdict = FailureVerdict("interrupted", INTERRUPTED_MESSAGE, True, False)
@@ -429,7 +449,7 @@ class ThreadActor:
             charge = usage_charge(event, user_id=running.started.user_id, turn_id=running.turn_id)
             with contextlib.suppress(TelegramOutputError):
                 await self.runner.telegram.send_notice(chat_id, thread_id, INTERRUPTED_MESSAGE)
-            await self._commit(mailbox, [event], [charge] if charge else [])
+            await self._commit(mailbox, [event], [charge or interrupted_release(running)])
         await self.slots.release(running.started.user_id, running.turn_id)
 
     # ------------------------------------------------------------------ commits
@@ -438,7 +458,7 @@ class ThreadActor:
         self,
         mailbox: Mailbox,
         events: Sequence[ThreadEvent],
-        charges: Sequence[UsageChargeRequested] = (),
+        charges: Sequence[BillingCommand] = (),
         *,
         processed: Sequence[str] = (),
         publish_later: bool = False,
@@ -456,6 +476,7 @@ class ThreadActor:
             state = evolve_all(stored.state, list(events)).mark_processed(*processed)
             records = [self._record(self._events_topic, e) for e in events]
             records += [self._record(self._billing_topic, c) for c in charges]
+            note_unpriced(charges)
             outbox = stored.outbox + tuple(records)
             if not outbox and state == stored.state:
                 return state
@@ -488,6 +509,10 @@ class ThreadActor:
             except Exception as exc:
                 log.warning("outbox publish failed, will retry with the next commit: %s", exc)
 
+    async def _publish_billing(self, command: BillingCommand) -> None:
+        """A reservation, published now (see :mod:`infra.threads.holds`)."""
+        await self.sink.send_all([self._record(self._billing_topic, command)])
+
     def _record(self, spec: TopicSpec[Any], record: Any) -> OutboxRecord:
         key, value, headers = codec_for(spec).encode(record)
         return OutboxRecord(spec.name, key, value, headers)
@@ -506,13 +531,14 @@ class ThreadActor:
             while balance is None and loop.time() < deadline:
                 await asyncio.sleep(0.05)
                 balance = await self.balances.balance(user_id)
-        settings = self.settings.get(user_id)
+        settings = await self.settings.lookup(user_id)
         return Facts(
             user_model=settings.model,
             user_personality=settings.personality,
             balance=balance,
             other_running=other_running,
             thinking_budget=self.config.thinking_budget,
+            thinking_level=settings.thinking,
         )
 
     async def _send_notices(self, mailbox: Mailbox, notices: Sequence[Notice]) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 import anthropic
 
 from actors.thread.errors import FailureKind, ModelFailure
+from actors.thread.tokens import token_weight
 from events.usage import Usage
 from infra.threads.messages_stream import MessagesStreamer, StreamFailure
 
@@ -39,21 +40,24 @@ class StreamProgress:
     start_usage: Usage = field(default_factory=Usage)
     text: str = ""
     thinking_chars: int = 0
+    thinking_weight: float = 0.0  # tokens of the thinking so far, estimated per script
     first_token_at: float | None = None
     last_token_at: float | None = None
 
     def partial_usage(self) -> Usage:
-        """Input as the API reported at message_start; output estimated from what streamed."""
+        """Input as the API reported at message_start; output estimated from what streamed
+        (per script, on the safe side: :mod:`actors.thread.tokens`)."""
         if not self.started:
             return Usage()
-        output = math.ceil((len(self.text) + self.thinking_chars) / 4)
+        thinking = math.ceil(self.thinking_weight)
+        output = math.ceil(token_weight(self.text) + self.thinking_weight)
         return Usage(
             input_tokens=self.start_usage.input_tokens,
             output_tokens=output,
             cache_creation_5m_input_tokens=self.start_usage.cache_creation_5m_input_tokens,
             cache_creation_1h_input_tokens=self.start_usage.cache_creation_1h_input_tokens,
             cache_read_input_tokens=self.start_usage.cache_read_input_tokens,
-            thinking_tokens=math.ceil(self.thinking_chars / 4),
+            thinking_tokens=thinking,
         )
 
 
@@ -228,6 +232,16 @@ class _Accumulator:
             if value is not None:
                 self.usage[name] = value
 
+    def finish(self, index: int) -> dict[str, Any] | None:
+        """The block at ``index`` once complete (its streamed JSON input parsed)."""
+        parts = self.json_parts.pop(index, None)
+        block = self.blocks.get(index)
+        if block is not None and parts:
+            joined = "".join(parts)
+            if joined:
+                block["input"] = json.loads(joined)
+        return block
+
     def content(self) -> list[dict[str, Any]]:
         for index, parts in self.json_parts.items():
             joined = "".join(parts)
@@ -268,8 +282,12 @@ class ClaudeClient:
         on_text: Callable[[str], None] | None = None,
         on_thinking: Callable[[str], None] | None = None,
         on_request: Callable[[], None] | None = None,
+        on_block: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> StepResult:
-        """Run one streamed call; raises :class:`ModelCallError` on any failure."""
+        """Run one streamed call; raises :class:`ModelCallError` on any failure.
+
+        ``on_block`` gets each content block when it is complete (a server tool call with
+        its input, a search result, a text block with its citations)."""
         loop = asyncio.get_running_loop()
         acc = _Accumulator()
         try:
@@ -295,6 +313,7 @@ class ClaudeClient:
                         elif delta_kind == "thinking_delta":
                             thinking = delta.get("thinking", "")
                             progress.thinking_chars += len(thinking)
+                            progress.thinking_weight += token_weight(thinking)
                             if on_thinking is not None:
                                 on_thinking(thinking)
                     elif kind == "message_start":
@@ -307,6 +326,10 @@ class ClaudeClient:
                     elif kind == "content_block_start":
                         acc.block(int(event.get("index", 0)), event.get("content_block") or {})
                         deadline.reschedule(loop.time() + self.idle_timeout)
+                    elif kind == "content_block_stop":
+                        done = acc.finish(int(event.get("index", 0)))
+                        if done is not None and on_block is not None:
+                            on_block(done)
                     elif kind == "message_delta":
                         acc.message_delta(event)
                         deadline.reschedule(loop.time() + self.idle_timeout)

@@ -6,7 +6,9 @@ per user in Redis, ``{prefix}{user}:{slot}``: a turn takes a slot with one atomi
 ``SET key turn_id NX EX ttl`` (no lock, no read-modify-write), keeps it alive while it runs
 and deletes it when it ends (one compare-and-delete script, one round trip). A worker
 killed mid-turn leaks its slot for at most the TTL; a resumed turn re-takes its own slot
-(same turn id).
+(same turn id). This worker's own record of the slots it holds expires the same way: a turn
+that never finishes here (its partition revoked, its task cancelled before the release)
+stops counting after the TTL unless refreshed, and is then forgotten.
 
 Redis is an accelerator: when it is unreachable, each worker counts its own running turns
 (exact per worker, so the global bound becomes N per worker until Redis is back).
@@ -15,6 +17,8 @@ Redis is an accelerator: when it is unreachable, each worker counts its own runn
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from typing import Final
 
 from redis.asyncio import Redis
@@ -39,20 +43,41 @@ class GenerationSlots:
         limit: int = 5,
         ttl: int = DEFAULT_TTL,
         prefix: str = "cg:gen:",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.redis = redis
         self.limit = limit
         self.ttl = ttl
         self.prefix = prefix
+        self.clock = clock
         self._local: dict[int, dict[str, int | None]] = {}  # user -> turn -> slot (None: local)
+        self._expires: dict[str, float] = {}  # turn -> when its slot lapses unless refreshed
+
+    def _mine(self, user_id: int) -> dict[str, int | None]:
+        """The user's turns holding a slot here, without those whose TTL has passed."""
+        mine = self._local.setdefault(user_id, {})
+        now = self.clock()
+        for turn_id in [t for t in mine if self._expires.get(t, now) < now]:
+            del mine[turn_id]
+            self._expires.pop(turn_id, None)
+        return mine
+
+    def sweep(self) -> None:
+        """Forget every lapsed slot (users who never come back included)."""
+        for user_id in list(self._local):
+            if not self._mine(user_id):
+                del self._local[user_id]
 
     def _key(self, user_id: int, slot: int) -> str:
         return f"{self.prefix}{user_id}:{slot}"
 
     async def acquire(self, user_id: int, turn_id: str) -> bool:
         """Take a slot for ``turn_id``; False when the user already runs ``limit`` turns."""
-        mine = self._local.setdefault(user_id, {})
+        if len(self._expires) > 4 * max(1, len(self._local)) + 1024:
+            self.sweep()
+        mine = self._mine(user_id)
         if turn_id in mine:
+            self._expires[turn_id] = self.clock() + self.ttl
             return True
         if self.redis is not None:
             try:
@@ -63,10 +88,12 @@ class GenerationSlots:
                 if slot is None:
                     return False
                 mine[turn_id] = slot
+                self._expires[turn_id] = self.clock() + self.ttl
                 return True
         if len(mine) >= self.limit:
             return False
         mine[turn_id] = None
+        self._expires[turn_id] = self.clock() + self.ttl
         return True
 
     async def _acquire_redis(self, user_id: int, turn_id: str) -> int | None:
@@ -83,6 +110,8 @@ class GenerationSlots:
 
     async def refresh(self, user_id: int, turn_id: str) -> None:
         """Keep a long turn's slot alive (call well within the TTL)."""
+        if turn_id in self._local.get(user_id, {}):
+            self._expires[turn_id] = self.clock() + self.ttl
         slot = self._local.get(user_id, {}).get(turn_id)
         if slot is None or self.redis is None:
             return
@@ -94,6 +123,7 @@ class GenerationSlots:
     async def release(self, user_id: int, turn_id: str) -> None:
         mine = self._local.get(user_id, {})
         slot = mine.pop(turn_id, None)
+        self._expires.pop(turn_id, None)
         if not mine:
             self._local.pop(user_id, None)
         if self.redis is None:
@@ -107,7 +137,7 @@ class GenerationSlots:
             log.warning("redis unavailable for generation slots: %s", exc)
 
     def running_here(self, user_id: int) -> int:
-        return len(self._local.get(user_id, {}))
+        return len(self._mine(user_id)) if user_id in self._local else 0
 
 
 def _text(value: bytes | str) -> str:

@@ -1,15 +1,20 @@
-"""In-memory views a thread worker folds from other actors' logs.
+"""In-memory views a thread worker keeps of other actors' logs.
 
-* :class:`UserSettingsView`: each user's default model and personality, from
+* :class:`UserSettingsView`: each user's default model, personality and thinking level, from
   ``bot.users.events`` (the users actor is their single writer);
 * :class:`LedgerBalanceView`: each user's balance, the ``balance_after`` of their newest
   ``bot.billing.ledger`` entry; it implements the :class:`~infra.views.BalanceReader` port
   (the soft check needs nothing more, so no history is kept per user).
 
-Every worker reads all partitions of these topics from the beginning without a consumer
-group: the topics keep their history forever, so this is what a Faust GlobalTable would do,
-minus a second changelog. Views lag the log by milliseconds; the balance check is a soft
-check by design (billing's ledger is exact).
+Start-up is flat as the log grows: with a database, the views start where the ``users``
+projection stands (its positions in ``projection_positions``, committed with its rows) and
+tail the two topics from there; a user not seen in that tail is read from the ``users`` read
+model (:class:`ReadModelSeed`) on first use. Both sides carry the log offset they reflect
+(``balance_offset``/``profile_offset`` in the row, the record's offset in the tail) and the
+newer one wins, so the view is the log's fold: the read model covers every offset below
+the projector's position, the tail everything from it. Without a database, or when it
+cannot be read at start, a partition is read from offset zero as before. Views lag the log
+by milliseconds; the balance check is a soft check by design (billing's ledger is exact).
 """
 
 from __future__ import annotations
@@ -19,62 +24,178 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final, Protocol
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from actors.billing.reservations import Holds
 from events.billing import LedgerEntry, OperationRejected
-from events.catalog import BILLING_LEDGER, USERS_EVENTS, TopicSpec, with_prefix
+from events.catalog import BILLING_LEDGER, USERS_EVENTS, BillingCommand, TopicSpec, with_prefix
 from events.codec import DecodeError, codec_for
 from events.usage import ModelId
-from events.users import ModelChanged, PersonalityChanged, UserRegistered
-from infra.kafka.clients import make_consumer
+from events.users import ModelChanged, PersonalityChanged, ThinkingChanged, UserRegistered
+from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
+from infra.postgres import quote_schema
 
 log = logging.getLogger(__name__)
+
+SEED_PROJECTION: Final = "users"
+READ_TIMEOUT: Final = 2.0
+UNKNOWN: Final = -1  # the offset of a value read from nowhere
 
 
 @dataclass(slots=True)
 class UserSettings:
     model: ModelId | None = None
     personality: str | None = None
+    thinking: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    """The ``users`` read model's row: balance and profile, each with the offset it is at."""
+
+    balance: Decimal | None
+    balance_offset: int
+    settings: UserSettings
+    profile_offset: int
+
+
+class UserRows(Protocol):
+    """Where a view looks up a user it has not seen in its tail."""
+
+    async def row(self, user_id: int) -> UserRow | None: ...
 
 
 class UserSettingsView:
     def __init__(self) -> None:
         self.users: dict[int, UserSettings] = {}
+        self._offsets: dict[int, int] = {}
+        self.rows: UserRows | None = None
 
     def get(self, user_id: int) -> UserSettings:
         return self.users.get(user_id) or UserSettings()
 
-    def apply(self, record: Any) -> None:
+    async def lookup(self, user_id: int) -> UserSettings:
+        """:meth:`get`, reading the read model for a user the tail has not shown."""
+        if user_id not in self.users and self.rows is not None:
+            row = await self.rows.row(user_id)
+            if row is not None and user_id not in self.users:
+                self.users[user_id] = row.settings
+                self._offsets[user_id] = row.profile_offset
+        return self.get(user_id)
+
+    def apply(self, record: Any, offset: int = UNKNOWN) -> None:
+        user_id = _settings_user(record)
+        if user_id is None:
+            return
+        if offset != UNKNOWN and offset <= self._offsets.get(user_id, UNKNOWN):
+            return  # the read model already had it
+        self._offsets[user_id] = offset
+        settings = self.users.setdefault(user_id, UserSettings())
         if isinstance(record, UserRegistered):
-            self.users.setdefault(
-                record.profile.user_id, UserSettings()
-            ).model = record.default_model
+            settings.model = record.default_model
         elif isinstance(record, ModelChanged):
-            self.users.setdefault(record.user_id, UserSettings()).model = record.model
+            settings.model = record.model
         elif isinstance(record, PersonalityChanged):
-            self.users.setdefault(record.user_id, UserSettings()).personality = record.personality
+            settings.personality = record.personality
+        elif isinstance(record, ThinkingChanged):
+            settings.thinking = record.level
+
+
+def _settings_user(record: Any) -> int | None:
+    if isinstance(record, UserRegistered):
+        return record.profile.user_id
+    if isinstance(record, ModelChanged | PersonalityChanged | ThinkingChanged):
+        return record.user_id
+    return None
 
 
 class LedgerBalanceView:
-    """BalanceReader from the ledger: the newest ``balance_after`` per user."""
+    """BalanceReader from the ledger: the newest ``balance_after`` per user, minus what the
+    user's open reservations hold (usage of running calls: the *available* balance)."""
 
     def __init__(self) -> None:
         self.balances: dict[int, Decimal] = {}
+        self.holds = Holds()
+        self._offsets: dict[int, int] = {}
+        self.rows: UserRows | None = None
 
-    def apply(self, record: Any) -> None:
+    def apply(self, record: Any, offset: int = UNKNOWN) -> None:
         if isinstance(record, LedgerEntry) and not isinstance(record, OperationRejected):
+            if offset != UNKNOWN and offset <= self._offsets.get(record.user_id, UNKNOWN):
+                return
+            self._offsets[record.user_id] = offset
             self.balances[record.user_id] = record.balance_after
+            self.holds.apply(record)
+
+    def note(self, command: BillingCommand) -> None:
+        """A reservation or release this worker just published (before the ledger has it)."""
+        self.holds.note(command)
 
     async def balance(self, user_id: int) -> Decimal | None:
-        return self.balances.get(user_id)
+        found = self.balances.get(user_id)
+        if found is None and self.rows is not None:
+            row = await self.rows.row(user_id)
+            if row is not None and row.balance is not None and user_id not in self.balances:
+                self.balances[user_id] = found = row.balance
+                self._offsets[user_id] = row.balance_offset
+        if found is None:
+            return None
+        return found - self.holds.held(user_id, datetime.now(UTC))
+
+
+class ReadModelSeed:
+    """The ``users`` read model and the ``users`` projection's positions in PostgreSQL."""
+
+    def __init__(self, pool: asyncpg.Pool, *, schema: str = "public") -> None:
+        self.pool = pool
+        self.schema = quote_schema(schema)
+
+    async def positions(self, topics: Sequence[str]) -> dict[TopicPartition, int]:
+        """Where the users projection stands on ``topics`` (what its rows include)."""
+        rows = await self.pool.fetch(
+            f"SELECT topic, partition, next_offset FROM {self.schema}.projection_positions"
+            " WHERE projection = $1 AND topic = ANY($2::text[])",
+            SEED_PROJECTION,
+            list(topics),
+            timeout=READ_TIMEOUT,
+        )
+        return {TopicPartition(r["topic"], r["partition"]): int(r["next_offset"]) for r in rows}
+
+    async def row(self, user_id: int) -> UserRow | None:
+        try:
+            async with asyncio.timeout(READ_TIMEOUT):
+                found = await self.pool.fetchrow(
+                    "SELECT balance, balance_offset, default_model, personality, thinking,"
+                    " profile_offset"
+                    f" FROM {self.schema}.users WHERE user_id = $1",
+                    user_id,
+                )
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            log.warning("users read model unavailable: %s", exc)
+            return None
+        if found is None:
+            return None
+        return UserRow(
+            balance=found["balance"],
+            balance_offset=_offset(found["balance_offset"]),
+            settings=UserSettings(found["default_model"], found["personality"], found["thinking"]),
+            profile_offset=_offset(found["profile_offset"]),
+        )
+
+
+def _offset(value: int | None) -> int:
+    return UNKNOWN if value is None else int(value)
 
 
 class LogViews:
-    """One group-less consumer feeding the views above, from offset zero."""
+    """One group-less consumer feeding the views above, from the projector's positions (with
+    a :class:`ReadModelSeed`) or from offset zero."""
 
     def __init__(
         self,
@@ -84,9 +205,11 @@ class LogViews:
         topic_prefix: str = "",
         settings: UserSettingsView | None = None,
         balances: LedgerBalanceView | None = None,
+        seed: ReadModelSeed | None = None,
     ) -> None:
         self.settings = settings or UserSettingsView()
         self.balances = balances or LedgerBalanceView()
+        self.seed = seed
         sources: tuple[TopicSpec[Any], ...] = (USERS_EVENTS, BILLING_LEDGER)
         self._specs: dict[str, TopicSpec[Any]] = {
             with_prefix(spec, topic_prefix).name: spec for spec in sources
@@ -101,20 +224,37 @@ class LogViews:
         )
         self._task: asyncio.Task[None] | None = None
         self.caught_up = asyncio.Event()
+        self.start_offsets: dict[TopicPartition, int] = {}
+        self.applied = 0
 
     async def start(self) -> None:
         await self._consumer.start()
         partitions: list[TopicPartition] = []
         for name in self._specs:
-            found = self._consumer.partitions_for_topic(name)
-            if not found:
-                await self._consumer.force_metadata_update()  # type: ignore[no-untyped-call]
-                found = self._consumer.partitions_for_topic(name) or set()
+            found = await refresh_partitions(self._consumer, name, timeout=30.0)
             partitions.extend(TopicPartition(name, p) for p in sorted(found))
         self._consumer.assign(partitions)
-        await self._consumer.seek_to_beginning(*partitions)
+        seeded = await self._seeded_positions()
+        from_zero = [tp for tp in partitions if seeded.get(tp, 0) <= 0]
+        if from_zero:
+            await self._consumer.seek_to_beginning(*from_zero)
+        for tp in partitions:
+            if seeded.get(tp, 0) > 0:
+                self._consumer.seek(tp, seeded[tp])
+            self.start_offsets[tp] = max(0, seeded.get(tp, 0))
+        if len(from_zero) < len(partitions) and self.seed is not None:
+            self.settings.rows = self.balances.rows = self.seed
         ends = await self._consumer.end_offsets(partitions) if partitions else {}
         self._task = asyncio.create_task(self._run(ends), name="thread-log-views")
+
+    async def _seeded_positions(self) -> dict[TopicPartition, int]:
+        if self.seed is None:
+            return {}
+        try:
+            return await self.seed.positions(list(self._specs))
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            log.warning("no read-model positions, reading users and ledger from zero: %s", exc)
+            return {}
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -124,7 +264,7 @@ class LogViews:
         await self._consumer.stop()
 
     async def _run(self, ends: dict[TopicPartition, int]) -> None:
-        pending = {tp: end for tp, end in ends.items() if end > 0}
+        pending = {tp: end for tp, end in ends.items() if end > self.start_offsets.get(tp, 0)}
         if not pending:
             self.caught_up.set()
         while True:
@@ -132,21 +272,26 @@ class LogViews:
             for tp, records in batches.items():
                 spec = self._specs[tp.topic]
                 for rec in records:
-                    self._apply(spec, rec.value, rec.headers)
+                    self._apply(spec, rec.value, rec.headers, rec.offset)
                     if tp in pending and rec.offset + 1 >= pending[tp]:
                         del pending[tp]
             if not pending and not self.caught_up.is_set():
                 self.caught_up.set()
 
     def _apply(
-        self, spec: TopicSpec[Any], value: bytes | None, headers: Sequence[tuple[str, bytes]]
+        self,
+        spec: TopicSpec[Any],
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+        offset: int = UNKNOWN,
     ) -> None:
+        self.applied += 1
         try:
             record = codec_for(spec).decode(value, headers)
         except DecodeError as exc:
             log.debug("view skipped a record: %s", exc.reason)
             return
         if spec is USERS_EVENTS:
-            self.settings.apply(record)
+            self.settings.apply(record, offset)
         else:
-            self.balances.apply(record)
+            self.balances.apply(record, offset)

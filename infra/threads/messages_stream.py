@@ -89,11 +89,19 @@ class MessagesStreamer:
             await self._session.close()
 
     async def events(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        """The stream's events (``ping`` left out); raises :class:`StreamFailure`."""
-        data = _encode({**body, "stream": True})
+        """The stream's events (``ping`` left out); raises :class:`StreamFailure`.
+
+        A ``betas`` list in ``body`` (as the SDK's beta client takes it) is sent as the
+        ``anthropic-beta`` header, not in the body."""
+        fields = dict(body)
+        betas = fields.pop("betas", None)
+        headers = self.headers
+        if betas:
+            headers = {**headers, "anthropic-beta": ",".join(betas)}
+        data = _encode({**fields, "stream": True})
         started = False
         try:
-            async with self._client().post(self.url, data=data, headers=self.headers) as response:
+            async with self._client().post(self.url, data=data, headers=headers) as response:
                 if response.status != 200:
                     raw = await response.read()
                     try:

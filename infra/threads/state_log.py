@@ -17,6 +17,8 @@ the same fold.
 
 from __future__ import annotations
 
+import itertools
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Final
 
@@ -26,6 +28,8 @@ from actors.thread.state import HistoryItem, ThreadState, bounded
 from infra.threads.actor import OutboxRecord, StoredThread
 
 MAX_VALUE_BYTES: Final = 900_000
+MAX_DECODED: Final = 2_048
+"""Decoded states kept in memory; idle threads beyond this are decoded again when needed."""
 SNAPSHOT_EVERY: Final = 64
 SEPARATOR: Final = b"\x1f"
 
@@ -89,6 +93,12 @@ def encode_snapshot(stored: StoredThread, seq: int) -> tuple[bytes, tuple[Histor
     return data, state.history
 
 
+def exact(data: bytes) -> bytes:
+    """``data`` in a buffer of its own size: msgspec's output over-allocates by up to 50 %,
+    and a stored value lives as long as its thread."""
+    return bytes(memoryview(data))
+
+
 def delta_key(key: bytes, seq: int) -> bytes:
     return key + SEPARATOR + str(seq).encode()
 
@@ -104,22 +114,45 @@ class StateLog:
     """Reads and writes thread states as snapshot + deltas over a key-value map (the Faust
     table's local data, restored from its changelog) and a durable ``write``."""
 
-    def __init__(self, data: MutableMapping[bytes, bytes]) -> None:
+    def __init__(self, data: MutableMapping[bytes, bytes], max_decoded: int = MAX_DECODED) -> None:
         self.data = data
-        self.cache: dict[str, StoredThread] = {}
+        self.max_decoded = max_decoded
+        self.cache: OrderedDict[str, StoredThread] = OrderedDict()  # least recently used first
         self._seq: dict[str, int] = {}
         self._base: dict[str, tuple[int, int, int]] = {}  # key -> (seq, bytes, delta bytes)
         self._written: dict[str, tuple[HistoryItem, ...]] = {}  # history as last written
+        self._last: dict[str, tuple[bytes, Snapshot | Delta]] = {}  # last value, with outbox
+        self._dirty: set[str] = set()  # cached states not in ``data`` (save_local)
 
     def forget(self) -> None:
         self.cache.clear()
         self._seq.clear()
         self._base.clear()
         self._written.clear()
+        self._last.clear()
+        self._dirty.clear()
+
+    def _evict(self, keep: str) -> None:
+        """Drop the least recently used decoded states beyond ``max_decoded`` (what is in
+        ``data`` is decoded again on the next load; unsaved ones stay)."""
+        excess = len(self.cache) - self.max_decoded
+        if excess <= 0:
+            return
+        for key in list(itertools.islice(self.cache, excess + len(self._dirty) + len(self._last))):
+            if excess <= 0:
+                return
+            if key == keep or key in self._dirty or key in self._last:
+                continue
+            del self.cache[key]
+            self._seq.pop(key, None)
+            self._base.pop(key, None)
+            self._written.pop(key, None)
+            excess -= 1
 
     def load(self, key: str) -> StoredThread | None:
         found = self.cache.get(key)
         if found is not None:
+            self.cache.move_to_end(key)
             return found
         raw_key = key.encode()
         raw = self.data.get(raw_key)
@@ -139,6 +172,7 @@ class StateLog:
         self._seq[key] = seq
         self._base[key] = (snapshot.seq, len(raw), delta_bytes)
         self._written[key] = state.history
+        self._evict(key)
         return found
 
     async def save(
@@ -165,13 +199,15 @@ class StateLog:
         if data is not None:
             delta_raw_key = delta_key(raw_key, seq)
             await write(delta_raw_key, data)
-            self.data[delta_raw_key] = data
+            self.data[delta_raw_key] = exact(data)
             self._base[key] = (base_seq, base_bytes, delta_bytes + len(data))
             self._written[key] = stored.state.history
+            self._remember_outbox(key, delta_raw_key, delta, stored, seq)
         else:
             snapshot, history = encode_snapshot(stored, seq)
             await write(raw_key, snapshot)
-            self.data[raw_key] = snapshot
+            self.data[raw_key] = exact(snapshot)
+            self._remember_outbox(key, raw_key, None, stored, seq)
             stale = [
                 delta_key(raw_key, s)
                 for s in range(base_seq + 1, seq)
@@ -185,6 +221,41 @@ class StateLog:
             self._written[key] = history
         self._seq[key] = seq
         self.cache[key] = stored
+        self.cache.move_to_end(key)
+        self._dirty.discard(key)
+        self._evict(key)
+
+    def _remember_outbox(
+        self, key: str, raw_key: bytes, delta: Delta | None, stored: StoredThread, seq: int
+    ) -> None:
+        """Note the value just written if it carries an outbox (see :meth:`save_local`)."""
+        if not stored.outbox:
+            self._last.pop(key, None)
+            return
+        self._last[key] = (raw_key, delta if delta is not None else Snapshot(stored.state, (), seq))
 
     def save_local(self, key: str, stored: StoredThread) -> None:
+        """Keep ``stored`` in memory only. When it is the saved state with its outbox
+        published (the usual case), the stored value is rewritten locally without the
+        outbox: an idle thread must not keep its last records twice (the changelog keeps
+        them until the next write, so a crash still republishes them)."""
+        current = self.cache.get(key)
+        last = self._last.get(key)
+        if (
+            current is not None
+            and last is not None
+            and not stored.outbox
+            and stored.state is current.state
+        ):
+            raw_key, value = last
+            if raw_key in self.data:
+                if isinstance(value, Snapshot):
+                    encoded, _ = encode_snapshot(StoredThread(value.state), value.seq)
+                else:
+                    encoded = _encoder.encode(msgspec.structs.replace(value, outbox=()))
+                self.data[raw_key] = exact(encoded)
+            del self._last[key]
+            self.cache[key] = stored
+            return
         self.cache[key] = stored
+        self._dirty.add(key)

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from typing import Any, Final
 
+import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -47,6 +49,8 @@ log = logging.getLogger(__name__)
 MARKDOWN_V2: Final = "MarkdownV2"
 MAX_SEND_ATTEMPTS: Final = 6
 MAX_RETRY_AFTER: Final = 60.0
+DOWNLOAD_TIMEOUT: Final = 60
+"""Seconds one file download may take (20 MB at the Bot API's usual speed fits well)."""
 
 
 # aiogram parses every answer as ``Response[<the method's result type>]``, a pydantic generic
@@ -85,20 +89,36 @@ class TelegramOutput:
     def draft_allowed(self, chat_id: int) -> bool:
         return self.gate.may_send(chat_id, self.clock())
 
-    async def draft(self, chat_id: int, thread_id: int | None, draft_id: int, text: str) -> bool:
-        """Send a draft if the chat's gate allows it now; True if sent."""
+    async def draft(
+        self,
+        chat_id: int,
+        thread_id: int | None,
+        draft_id: int,
+        text: str,
+        *,
+        header_v2: str = "",
+        header_plain: str = "",
+    ) -> bool:
+        """Send a draft if the chat's gate allows it now; True if sent.
+
+        ``header_v2`` (MarkdownV2, e.g. the thinking blockquote and tool lines) goes above
+        the answer's tail; ``header_plain`` replaces it in the plain-text fallback."""
         now = self.clock()
         if not self.gate.may_send(chat_id, now):
             return False
         self.gate.sent(chat_id, now)
-        shown = _tail(text)
+        room = TELEGRAM_LIMIT - 64 - utf16_len(header_v2)
+        shown = _tail(text, max(room, 512))
+        body = to_markdown_v2(shown) if shown.strip() else ""
+        v2 = "\n\n".join(part for part in (header_v2, body) if part)
+        plain = "\n\n".join(part for part in (header_plain, to_plain(shown)) if part.strip())
         try:
             try:
                 await self.bot.send_message_draft(
                     chat_id=chat_id,
                     draft_id=draft_id,
                     message_thread_id=thread_id or None,
-                    text=to_markdown_v2(shown),
+                    text=v2,
                     parse_mode=MARKDOWN_V2,
                     can_stop=True,
                 )
@@ -109,7 +129,7 @@ class TelegramOutput:
                     chat_id=chat_id,
                     draft_id=draft_id,
                     message_thread_id=thread_id or None,
-                    text=to_plain(shown)[-TELEGRAM_LIMIT:],
+                    text=plain[-TELEGRAM_LIMIT:],
                     parse_mode=None,
                     can_stop=True,
                 )
@@ -201,23 +221,37 @@ class TelegramOutput:
 
     # ------------------------------------------------------------------ misc
 
-    async def typing(self, chat_id: int, thread_id: int | None) -> None:
+    async def typing(self, chat_id: int, thread_id: int | None, action: str = "typing") -> None:
         try:
             await self.bot.send_chat_action(
-                chat_id=chat_id, action="typing", message_thread_id=thread_id or None
+                chat_id=chat_id, action=action, message_thread_id=thread_id or None
             )
         except TelegramAPIError as exc:
-            log.debug("typing not shown: %s", exc)
+            log.debug("chat action not shown: %s", exc)
 
     async def keep_typing(
-        self, chat_id: int, thread_id: int | None, *, every: float = 4.0, delay: float = 0.0
+        self,
+        chat_id: int,
+        thread_id: int | None,
+        *,
+        every: float = 4.0,
+        delay: float = 0.0,
+        action: Callable[[], str] | None = None,
+        changed: asyncio.Event | None = None,
     ) -> None:
-        """Show 'typing…' until cancelled (Telegram shows it for ~5 s per call)."""
+        """Show a chat action until cancelled (Telegram shows one for ~5 s per call):
+        ``action()`` names the current one (default 'typing'); setting ``changed`` re-sends
+        at once (a tool with another action started)."""
         if delay > 0:
             await asyncio.sleep(delay)
         while True:
-            await self.typing(chat_id, thread_id)
-            await asyncio.sleep(every)
+            await self.typing(chat_id, thread_id, action() if action is not None else "typing")
+            if changed is None:
+                await asyncio.sleep(every)
+                continue
+            changed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), every)
 
     async def rename_topic(self, chat_id: int, thread_id: int, name: str) -> bool:
         try:
@@ -236,18 +270,25 @@ class TelegramOutput:
         return True
 
     async def file_block(self, readable: Readable) -> dict[str, Any] | None:
-        """A Messages API content block for a user file, or None if it cannot be fetched."""
+        """A Messages API content block for a user file. A file that cannot be fetched
+        (Telegram refuses it, the download fails or times out) becomes a text block saying
+        so, for this file only: the rest of the message is answered, and the answer can tell
+        the user which file was not read. The error is logged (the bot token, part of the
+        download URL, is redacted by the log filter and never put in the block)."""
         att = readable.attachment
         try:
             info = await self.bot.get_file(att.file_id)
             if info.file_path is None:
-                return None
-            buffer = await self.bot.download_file(info.file_path)
-        except TelegramAPIError as exc:
-            log.info("file not downloaded", extra={"fields": {"error": str(exc)}})
-            return None
+                return _missing_file(att.file_name, readable.kind)
+            buffer = await self.bot.download_file(info.file_path, timeout=DOWNLOAD_TIMEOUT)
+        except (TelegramAPIError, aiohttp.ClientError, TimeoutError) as exc:
+            log.warning(
+                "file not downloaded",
+                extra={"fields": {"file_id": att.file_id, "error": f"{type(exc).__name__}: {exc}"}},
+            )
+            return _missing_file(att.file_name, readable.kind)
         if buffer is None:
-            return None
+            return _missing_file(att.file_name, readable.kind)
         data = buffer.read()
         if readable.kind == "image":
             media = (
@@ -277,11 +318,23 @@ class TelegramOutput:
         return {"type": "text", "text": f"File {att.file_name or 'attached'}:\n```\n{text}\n```"}
 
 
-def _tail(text: str) -> str:
-    """A draft shows at most the last 4096 characters (the part being written)."""
-    if utf16_len(text) <= TELEGRAM_LIMIT - 64:
+def _missing_file(name: str | None, kind: str) -> dict[str, Any]:
+    """What the model reads in place of a file that could not be downloaded."""
+    label = f"The {kind} {name!r}" if name else f"An attached {kind}"
+    return {
+        "type": "text",
+        "text": (
+            f"[{label} could not be downloaded from Telegram, so its content is missing. "
+            "Tell the user that this file could not be read and that they can send it again.]"
+        ),
+    }
+
+
+def _tail(text: str, limit: int = TELEGRAM_LIMIT - 64) -> str:
+    """A draft shows at most the last ``limit`` characters (the part being written)."""
+    if utf16_len(text) <= limit:
         return text
-    return split_markdown(text, TELEGRAM_LIMIT - 64)[-1]
+    return split_markdown(text, limit)[-1]
 
 
 def _sniff_image(data: bytes) -> str:

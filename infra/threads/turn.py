@@ -15,14 +15,19 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 import msgspec
 
 from actors.thread.content import classify_message
-from actors.thread.context import build_request, continuation_messages
+from actors.thread.context import (
+    FilesTooLarge,
+    TurnRequest,
+    build_request,
+    continuation_messages,
+)
 from actors.thread.decide import (
     assistant_completed,
     topic_named,
@@ -34,10 +39,14 @@ from actors.thread.decide import (
 from actors.thread.drafts import draft_id_for
 from actors.thread.errors import ModelFailure, classify
 from actors.thread.models import TITLE_MODEL
+from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import RunningTurn, ThreadState
+from actors.thread.tool_calls import client_tool_uses, continuation_of, step_messages
+from actors.thread.tool_events import server_tool_events
 from actors.thread.topic_title import clean_title, title_request
 from events.billing import UsageChargeRequested
-from events.catalog import ThreadEvent
+from events.catalog import BillingCommand, ThreadEvent
+from events.envelope import utc_now
 from events.messages import UserMessage
 from events.thread import (
     AssistantMessageCompleted,
@@ -45,18 +54,24 @@ from events.thread import (
     TurnCancelled,
     TurnFailed,
 )
+from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import Usage
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
+from infra.threads.holds import TurnHolds
+from infra.threads.metrics import TOOL_STEP_OVERHEAD
+from infra.threads.shield import shielded as shielded  # re-exported for the actor
 from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
+from infra.threads.tool_runtime import Commit, ToolRuntime, ToolTurn
 
 log = logging.getLogger(__name__)
 
 MAX_STEPS: Final = 4
+"""Continuations of an answer cut at max_tokens."""
+DEFAULT_MAX_ITERATIONS: Final = 25
+CAP_NOTE: Final = "\n\n_(stopped after {n} tool steps)_"
 CONTINUE_REASONS: Final = ("max_tokens", "pause_turn")
 STOPPED_SUFFIX: Final = "\n\n⏹ _stopped_"
-
-Commit = Callable[[Sequence[ThreadEvent], Sequence[UsageChargeRequested]], Awaitable[ThreadState]]
 
 
 @dataclass(slots=True)
@@ -69,6 +84,8 @@ class TurnConfig:
     """No draft before this long after the first token: a faster answer goes out whole."""
     typing_delay: float = 0.3
     """'typing…' starts this long into a turn (an instant answer needs none)."""
+    max_iterations: int = DEFAULT_MAX_ITERATIONS
+    """Model calls of one turn's tool loop; the last is made with tools disabled."""
 
 
 @dataclass(slots=True)
@@ -96,9 +113,15 @@ class TurnHandle:
     timings: Timings = field(default_factory=Timings)
     acks: list[Callable[[], None]] = field(default_factory=list)
     drafts: set[asyncio.Task[bool]] = field(default_factory=set)
+    trace: TurnTrace = field(default_factory=TurnTrace)
+    """What the user sees of the turn's work (thinking, tool lines, sources)."""
+    action_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    tools: ToolTurn = field(default_factory=ToolTurn)
     answered_usage: Usage | None = None
     """The whole usage of a model call that completed but whose answer was not yet committed:
     if delivering the answer fails, the turn fails, and this is what was consumed."""
+    holds: TurnHolds | None = None
+    """Reserves each model call's estimated cost with billing (see infra.threads.holds)."""
 
     async def stop_drafts(self) -> None:
         """Cancel drafts in flight, so none lands after the final message."""
@@ -115,17 +138,6 @@ class TurnHandle:
         return self.running.started.user_id
 
 
-async def shielded(awaitable: Awaitable[Any]) -> Any:
-    """Run to completion even if the caller is cancelled meanwhile (then re-raise)."""
-    task = asyncio.ensure_future(awaitable)
-    try:
-        return await asyncio.shield(task)
-    except asyncio.CancelledError:
-        with contextlib.suppress(Exception):
-            await task
-        raise
-
-
 class TurnRunner:
     def __init__(
         self,
@@ -134,11 +146,13 @@ class TurnRunner:
         config: TurnConfig | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        tools: ToolRuntime | None = None,
     ) -> None:
         self.claude = claude
         self.telegram = telegram
         self.config = config or TurnConfig()
         self.clock = clock
+        self.tools = tools
 
     # ------------------------------------------------------------------ main path
 
@@ -147,7 +161,13 @@ class TurnRunner:
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         typing = asyncio.create_task(
-            self.telegram.keep_typing(chat_id, thread_id, delay=self.config.typing_delay)
+            self.telegram.keep_typing(
+                chat_id,
+                thread_id,
+                delay=self.config.typing_delay,
+                action=lambda: chat_action_for(handle.trace.running_tool()),
+                changed=handle.action_changed,
+            )
         )
         naming: asyncio.Task[None] | None = None
         if handle.name_topic:
@@ -178,47 +198,61 @@ class TurnRunner:
     async def _steps(self, handle: TurnHandle, commit: Commit, typing: asyncio.Task[None]) -> None:
         running = handle.running
         started = running.started
-        chat_id, thread_id = running.chat_id, running.message_thread_id or None
-        file_blocks = await self._file_blocks(handle)
+        commit = self._tracking(handle, commit)
+        base = await self._base_request(handle)
+        handle.text_done = running.text
+        continuation = await self._resumed(handle, commit)
         draft_id = draft_id_for(running.turn_id)
         drafts = self.config.drafts and handle.state.chat_type == "private"
-        base = build_request(
-            handle.state,
-            model=started.model,
-            personality=started.personality,
-            thinking_budget=started.thinking_budget_tokens,
-            file_blocks=file_blocks,
-        )
-        continuation: list[dict[str, Any]] = []
-        handle.text_done = running.text
-        step = running.steps
+        step = handle.running.steps
+        cap = self.config.max_iterations
+        lengths = 0
         while True:
             step += 1
-            kwargs = dict(base.kwargs)
-            kwargs["messages"] = base.kwargs["messages"] + continuation
+            kwargs = base.step_kwargs(continuation)
+            if "tools" in kwargs and step >= cap:
+                kwargs["tool_choice"] = {"type": "none"}  # the last call must answer
             handle.progress = StreamProgress()
             shown = [""]
+            handle.trace.new_step()
 
             def on_text(_: str, handle: TurnHandle = handle, shown: list[str] = shown) -> None:
-                if not drafts or not self.telegram.draft_allowed(chat_id):
-                    return
-                first = handle.progress.first_token_at
-                if first is None or self.clock() - first < self.config.first_draft_delay:
-                    return  # an answer done within this delay needs no draft
-                text = handle.text_done + handle.progress.text
-                if text.strip() and text != shown[0]:
-                    shown[0] = text
-                    task = asyncio.create_task(
-                        self.telegram.draft(chat_id, thread_id, draft_id, text)
-                    )
-                    handle.drafts.add(task)
-                    task.add_done_callback(handle.drafts.discard)
+                if drafts:
+                    self._draft(handle, draft_id, shown)
 
-            result = await self._call(kwargs, handle, on_text)
-            final = result.stop_reason not in CONTINUE_REASONS or step >= MAX_STEPS
-            if final:
+            def on_thinking(
+                delta: str, handle: TurnHandle = handle, shown: list[str] = shown
+            ) -> None:
+                handle.trace.add_thinking(delta)
+                if drafts:
+                    self._draft(handle, draft_id, shown)
+
+            def on_block(
+                block: Mapping[str, Any], handle: TurnHandle = handle, shown: list[str] = shown
+            ) -> None:
+                handle.trace.block(block)
+                handle.action_changed.set()
+                if drafts:
+                    self._draft(handle, draft_id, shown)
+
+            if handle.holds is not None:
+                handle.holds.reserve(handle.running, step, kwargs)
+            result = await self._call(
+                kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
+            )
+            reason = result.stop_reason
+            if reason == "tool_use" and step < cap and self._runs_tools(result):
+                continuation = continuation + await self._tool_step(handle, commit, result, step)
+                continue
+            lengths += reason == "max_tokens"
+            more = (reason == "pause_turn" and step < cap) or (
+                reason == "max_tokens" and lengths < MAX_STEPS
+            )
+            if not more:
                 handle.finalizing = True
-                await shielded(self._finish(handle, commit, result, step, typing))
+                capped = reason == "tool_use" and step >= cap
+                suffix = CAP_NOTE.format(n=cap) if capped else ""
+                await shielded(self._finish(handle, commit, result, step, typing, suffix))
                 return
             event = assistant_completed(
                 handle.running,
@@ -226,23 +260,160 @@ class TurnRunner:
                 model=result.model or started.model,
                 api_message_id=result.api_message_id,
                 text=result.text,
-                stop_reason=result.stop_reason,
+                stop_reason=reason,
                 usage=result.usage,
+                content=tuple(result.content) if reason == "pause_turn" else (),
             )
-            await shielded(self._commit_step(handle, commit, event))
+            server = self._server_events(handle, step, result)
+            await shielded(self._commit_step(handle, commit, event, server))
             continuation = continuation_messages(
                 continuation,
-                result.stop_reason,
+                reason,
                 result.content,
                 handle.text_done,
-                thinking=started.thinking_budget_tokens is not None,
+                thinking=base.thinking,
             )
 
+    # ------------------------------------------------------------------ tools
+
+    @staticmethod
+    def _server_events(
+        handle: TurnHandle, step: int, result: StepResult
+    ) -> list[ToolCallRequested | ToolCallCompleted | ToolCallFailed]:
+        """Records of the server tools the API ran in this step (none for most steps)."""
+        if not any(b.get("type") == "server_tool_use" for b in result.content):
+            return []
+        return server_tool_events(handle.running, step=step, content=result.content, at=utc_now())
+
+    def _runs_tools(self, result: StepResult) -> bool:
+        return self.tools is not None and bool(client_tool_uses(result.content))
+
+    def _tracking(self, handle: TurnHandle, commit: Commit) -> Commit:
+        """``commit`` that also counts what the turn charged (the paid-tool balance check)."""
+
+        async def tracked(
+            events: Sequence[ThreadEvent],
+            charges: Sequence[BillingCommand],
+            /,
+            *,
+            publish_later: bool = False,
+        ) -> ThreadState:
+            state = await commit(events, charges, publish_later=publish_later)
+            ToolRuntime.track(handle.tools, charges)
+            return state
+
+        return tracked
+
+    async def _base_request(self, handle: TurnHandle) -> TurnRequest:
+        """The request up to this turn's own steps (a resumed turn's history already holds
+        their text; they are sent as the continuation instead)."""
+        running = handle.running
+        started = running.started
+        state = handle.state
+        if running.steps:
+            history = tuple(i for i in state.history if i.turn_id != running.turn_id)
+            state = msgspec.structs.replace(state, history=history)
+        file_blocks = await self._file_blocks(handle)
+        try:
+            return build_request(
+                state,
+                model=started.model,
+                personality=started.personality,
+                thinking_budget=started.thinking_budget_tokens,
+                file_blocks=file_blocks,
+                thinking_level=started.thinking_level,
+                tools=self.tools.definitions(started.model) if self.tools is not None else (),
+                betas=self.tools.registry.betas(started.model) if self.tools is not None else (),
+            )
+        except FilesTooLarge as exc:  # refused before the call: nothing consumed
+            raise ModelCallError(ModelFailure("file_too_large", str(exc))) from None
+
+    async def _resumed(self, handle: TurnHandle, commit: Commit) -> list[dict[str, Any]]:
+        """A turn resumed after a crash mid-loop: settle the interrupted calls (re-run once or
+        failed, per tool), run what is left, and rebuild the continuation from the events."""
+        running = handle.running
+        if not running.transcript:
+            return []
+        if self.tools is not None:
+            running = await self.tools.settle_interrupted(running, commit)
+            running = await self.tools.run_pending(running, handle.state, handle.tools, commit)
+            handle.running = running
+        return continuation_of(running, handle.tools.blocks)
+
+    async def _tool_step(
+        self, handle: TurnHandle, commit: Commit, result: StepResult, step: int
+    ) -> list[dict[str, Any]]:
+        """Commit the step with its tool requests, run the calls, return the messages that
+        carry the step and its results into the next request."""
+        assert self.tools is not None
+        uses = client_tool_uses(result.content)
+        event = assistant_completed(
+            handle.running,
+            step=step,
+            model=result.model or handle.running.started.model,
+            api_message_id=result.api_message_id,
+            text=result.text,
+            stop_reason=result.stop_reason,
+            usage=result.usage,
+            content=tuple(result.content),
+            tool_use_ids=tuple(str(u.get("id", "")) for u in uses),
+        )
+        began = self.clock()
+        requests = self.tools.requests(handle.running, step, result.content)
+        server = self._server_events(handle, step, result)
+        await shielded(self._commit_step(handle, commit, event, [*server, *requests]))
+        for use in uses:
+            tool = self.tools.registry.get(str(use.get("name", "")))
+            raw = use.get("input")
+            tool_input = raw if isinstance(raw, Mapping) else {}
+            status = tool.status_line(tool_input) if tool else f"using {use.get('name')}"
+            handle.trace.tool_started(str(use.get("id", "")), str(use.get("name", "")), status)
+        handle.action_changed.set()
+        ticker = asyncio.create_task(self._show_tools(handle))
+        try:
+            handle.running = await self.tools.run_pending(
+                handle.running, handle.state, handle.tools, commit
+            )
+        finally:
+            ticker.cancel()
+        for note in handle.running.tool_calls:
+            if note.finished:
+                handle.trace.tool_finished(note.tool_use_id, ok=note.status == "completed")
+        handle.action_changed.set()
+        messages = step_messages(handle.running, handle.running.transcript[-1], handle.tools.blocks)
+        TOOL_STEP_OVERHEAD.observe(max(0.0, self.clock() - began - handle.tools.work))
+        return messages
+
+    async def _show_tools(self, handle: TurnHandle, every: float = 1.0) -> None:
+        """While client tools run (no tokens stream then), refresh the draft with their
+        status lines about once a second."""
+        drafts = self.config.drafts and handle.state.chat_type == "private"
+        if not drafts:
+            return
+        shown = [""]
+        draft_id = draft_id_for(handle.running.turn_id)
+        while True:
+            handle.trace.statuses(handle.tools.status)
+            self._draft(handle, draft_id, shown, force=True)
+            await asyncio.sleep(every)
+
     async def _commit_step(
-        self, handle: TurnHandle, commit: Commit, event: AssistantMessageCompleted
+        self,
+        handle: TurnHandle,
+        commit: Commit,
+        event: AssistantMessageCompleted,
+        extra: Sequence[ThreadEvent] = (),
     ) -> None:
-        charge = usage_charge(event, user_id=handle.user_id, turn_id=handle.running.turn_id)
-        state = await commit([event], [charge] if charge else [])
+        """Commit a step the turn continues after; with ``extra`` (its tool requests) only the
+        state write is waited for: it is what must be durable before a call runs."""
+        charge = usage_charge(
+            event,
+            user_id=handle.user_id,
+            turn_id=handle.running.turn_id,
+            requested_model=handle.running.started.model,
+        )
+        billing = await self._billing(handle, charge, "no_usage")
+        state = await commit([event, *extra], billing, publish_later=bool(extra))
         handle.text_done += event.text
         handle.progress = StreamProgress()
         if state.running is not None:
@@ -255,19 +426,22 @@ class TurnRunner:
         result: StepResult,
         step: int,
         typing: asyncio.Task[None],
+        suffix: str = "",
     ) -> None:
         """Send the whole answer, then commit the last step and the turn's completion."""
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         typing.cancel()
         await handle.stop_drafts()
-        full = handle.text_done + result.text
+        full = handle.text_done + result.text + suffix
         reply_to = (
             running.started.input_message_ids[-1] if running.started.input_message_ids else None
         )
         handle.answered_usage = result.usage
+        handle.trace.blocks(result.content)
+        shown = handle.trace.final_markdown(full)
         ids = await self.telegram.send_answer(
-            chat_id, thread_id, full if full.strip() else "(no answer)", reply_to=reply_to
+            chat_id, thread_id, shown if shown.strip() else "(no answer)", reply_to=reply_to
         )
         handle.timings.final_at = self.clock()
         if handle.timings.last_token_at is not None:
@@ -284,14 +458,57 @@ class TurnRunner:
             usage=result.usage,
             telegram_message_ids=ids,
         )
-        charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
+        charge = usage_charge(
+            event,
+            user_id=handle.user_id,
+            turn_id=running.turn_id,
+            requested_model=running.started.model,
+        )
         done = turn_completed(_with_steps(running, step), running.telegram_message_ids + ids)
-        await commit([event, done], [charge] if charge else [])
+        server = self._server_events(handle, step, result)
+        await commit([event, *server, done], await self._billing(handle, charge, "no_usage"))
         handle.finished = True
         TURNS.labels("completed").inc()
 
+    def _draft(
+        self, handle: TurnHandle, draft_id: int, shown: list[str], *, force: bool = False
+    ) -> None:
+        """Show the turn's progress (thinking, tool lines, answer so far) as a draft, when
+        the chat's gate allows one and something changed."""
+        running = handle.running
+        chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        if not self.telegram.draft_allowed(chat_id):
+            return
+        first = handle.progress.first_token_at
+        if not force and (first is None or self.clock() - first < self.config.first_draft_delay):
+            return  # an answer done within this delay needs no draft
+        text = handle.text_done + handle.progress.text
+        header = handle.trace.draft_header_v2()
+        seen = header + "\x00" + text
+        if not (text.strip() or header) or seen == shown[0]:
+            return
+        shown[0] = seen
+        task = asyncio.create_task(
+            self.telegram.draft(
+                chat_id,
+                thread_id,
+                draft_id,
+                text,
+                header_v2=header,
+                header_plain=handle.trace.draft_header_plain(),
+            )
+        )
+        handle.drafts.add(task)
+        task.add_done_callback(handle.drafts.discard)
+
     async def _call(
-        self, kwargs: dict[str, Any], handle: TurnHandle, on_text: Callable[[str], None]
+        self,
+        kwargs: dict[str, Any],
+        handle: TurnHandle,
+        on_text: Callable[[str], None],
+        *,
+        on_thinking: Callable[[str], None] | None = None,
+        on_block: Callable[[Mapping[str, Any]], None] | None = None,
     ) -> StepResult:
         attempt = 0
         while True:
@@ -308,7 +525,12 @@ class TurnRunner:
 
             try:
                 result = await self.claude.stream(
-                    kwargs, handle.progress, on_text=on_text, on_request=on_request
+                    kwargs,
+                    handle.progress,
+                    on_text=on_text,
+                    on_thinking=on_thinking,
+                    on_request=on_request,
+                    on_block=on_block,
                 )
             except ModelCallError as exc:
                 failure = exc.failure
@@ -336,6 +558,8 @@ class TurnRunner:
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         reason = handle.cancel_reason or "stop_command"
         await handle.stop_drafts()
+        if self.tools is not None:
+            await self.tools.cancel_pending(handle.running, commit, reason)
         partial = handle.progress.text
         usage = handle.progress.partial_usage()
         visible = handle.text_done + partial
@@ -352,7 +576,7 @@ class TurnRunner:
             running, reason=reason, partial_usage=usage, partial_text=partial
         )
         charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
-        await commit([event], [charge] if charge else [])
+        await commit([event], await self._billing(handle, charge, "turn_cancelled"))
         handle.finished = True
         TURNS.labels("cancelled").inc()
 
@@ -361,6 +585,8 @@ class TurnRunner:
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         verdict = classify(failure)
         await handle.stop_drafts()
+        if self.tools is not None:
+            await self.tools.cancel_pending(handle.running, commit, "the turn failed")
         if handle.answered_usage is not None:
             # The model call completed (we pay for it) but its answer could not be delivered
             # or committed: the consumed usage is the call's whole usage.
@@ -376,9 +602,17 @@ class TurnRunner:
             await self.telegram.send_notice(chat_id, thread_id, verdict.user_message)
         event: TurnFailed = turn_failed(running, verdict, partial_usage=usage)
         charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
-        await commit([event], [charge] if charge else [])
+        await commit([event], await self._billing(handle, charge, "turn_failed"))
         handle.finished = True
         TURNS.labels("failed").inc()
+
+    async def _billing(
+        self, handle: TurnHandle, charge: UsageChargeRequested | None, reason: str
+    ) -> list[BillingCommand]:
+        """The call's charge naming its reservation, or the reservation's release."""
+        if handle.holds is None:
+            return [charge] if charge is not None else []
+        return await handle.holds.settle(handle.running, charge, reason)
 
     # ------------------------------------------------------------------ inputs and naming
 

@@ -4,14 +4,16 @@ Start it with :func:`run_thread_worker` (``botctl thread-worker``), or as a proc
 ``python -m infra.threads.worker`` with the usual environment (``KAFKA_BOOTSTRAP_SERVERS``,
 ``REDIS_URL``, ``TELEGRAM_*``, ``ANTHROPIC_*``) plus optional ``THREAD_TOPIC_PREFIX``,
 ``THREAD_THINKING_BUDGET``, ``THREAD_FIRST_TOKEN_TIMEOUT``, ``THREAD_IDLE_TIMEOUT``,
-``THREAD_MODEL_RETRIES`` (see :class:`ThreadWorkerConfig`).
+``THREAD_MODEL_RETRIES``, ``THREAD_MAX_TOOL_ITERATIONS``, ``THREAD_READ_SCHEMA`` (see
+:class:`ThreadWorkerConfig`).
 
 The agent reads the inbox with ``stream.noack()``: it decodes each record (undecodable ones
 go to the dead-letter topic), hands it to the actor's mailbox for its thread key and goes on
 to the next record at once. The actor acks each event when what it caused is durable;
-Faust commits a partition only up to its first unacked offset, so out-of-order completion
-across threads never skips a command. Thread states live in the changelog-backed table
-``thread-state``.
+the worker owns the commit rule (:mod:`infra.kafka.contiguous_acks`): Faust commits an inbox
+partition only up to its first delivered and unacked offset, so out-of-order completion
+across threads never skips a command (Faust's own rule can, faust-streaming#606). Thread
+states live in the changelog-backed table ``thread-state``.
 """
 
 from __future__ import annotations
@@ -23,17 +25,20 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import anthropic
+import asyncpg
 from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiokafka import AIOKafkaProducer
 
+from actors.thread.tools.catalog import default_registry
+from actors.thread.tools.registry import ToolRegistry
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
@@ -48,19 +53,24 @@ from infra.endpoints import Endpoints, resolve_endpoints
 from infra.faust_app import make_faust_app
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.contiguous_acks import ContiguousAcks
 from infra.kafka.dead_letter import send_to_dead_letter
+from infra.kafka.faust_commits import own_commit_rule
 from infra.kafka.topic_admin import ensure_topics
 from infra.logs import configure_logging
+from infra.postgres import create_pool
 from infra.redis_store import create_redis
 from infra.settings import ConfigError, Settings, load_settings
 from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
-from infra.threads.log_views import LogViews
+from infra.threads.log_views import LogViews, ReadModelSeed
 from infra.threads.metrics import INBOX_DELIVERY, LOOP_LAG
 from infra.threads.stores import FaustTableStore, ProducerPool, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
-from infra.threads.turn import TurnConfig, TurnRunner
+from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
+from infra.threads.tool_runtime import ToolRuntime
+from infra.threads.turn import DEFAULT_MAX_ITERATIONS, TurnConfig, TurnRunner
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +90,8 @@ class ThreadWorkerConfig:
     balance_wait: float = 2.0
     producers: int = 4
     data_dir: Path | None = None
+    read_schema: str = "public"
+    max_tool_iterations: int = DEFAULT_MAX_ITERATIONS
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ThreadWorkerConfig:
@@ -103,6 +115,10 @@ class ThreadWorkerConfig:
             balance_wait=number("THREAD_BALANCE_WAIT", 2.0),
             producers=max(1, int(number("THREAD_PRODUCERS", 4))),
             data_dir=Path(data_dir) if data_dir else None,
+            read_schema=env.get("THREAD_READ_SCHEMA", "public"),
+            max_tool_iterations=max(
+                1, int(number("THREAD_MAX_TOOL_ITERATIONS", DEFAULT_MAX_ITERATIONS))
+            ),
         )
 
 
@@ -115,7 +131,9 @@ class ThreadWorker:
         settings: Settings,
         profile: BrokerProfile,
         config: ThreadWorkerConfig,
+        tools: ToolRegistry | None = None,
     ) -> None:
+        self.tools = tools if tools is not None else default_registry()
         self.endpoints = endpoints
         self.settings = settings
         self.profile = profile
@@ -150,6 +168,7 @@ class ThreadWorker:
             partitions=PARTITIONS,
         )
         self.ready = asyncio.Event()
+        self.commits: ContiguousAcks[Any] = ContiguousAcks()
         self.producer: AIOKafkaProducer = make_producer(endpoints.kafka_bootstrap, profile)
         self.pool = ProducerPool(
             [self.producer]
@@ -174,14 +193,27 @@ class ThreadWorker:
             try:
                 command = codec.decode(message.value, message.headers)
             except DecodeError as exc:
+                ack = self._ack_of(event)
                 await send_to_dead_letter(self.producer, message, exc.reason, exc.detail)
-                event.ack()
+                ack()
                 continue
             assert self.actor is not None
-            self.actor.submit(InboxItem(command, message.partition, event.ack))
+            self.actor.submit(InboxItem(command, message.partition, self._ack_of(event)))
+
+    def _ack_of(self, event: Any) -> Callable[[], None]:
+        """Record ``event`` as delivered; its ack for the commit rule and for Faust."""
+        tp, offset = event.message.tp, event.message.offset
+        self.commits.delivered(tp, offset)
+
+        def ack() -> None:
+            self.commits.acked(tp, offset)
+            event.ack()
+
+        return ack
 
     async def _on_revoked(self, app: Any, revoked: Any, **_: Any) -> None:
         partitions = {tp.partition for tp in revoked if tp.topic == self.inbox_name}
+        self.commits.forget(tp for tp in revoked if tp.topic == self.inbox_name)
         if self.actor is not None and partitions:
             await self.actor.stop(partitions)
         store = self.actor.store if self.actor is not None else None
@@ -195,6 +227,11 @@ class ThreadWorker:
         assert settings.anthropic_api_key is not None
         await self.pool.start()
         self._closers.append(self.pool.stop)
+        if self.endpoints.database_url:
+            pool = await _read_pool(self.endpoints.database_url)
+            if pool is not None:
+                self._closers.append(pool.close)
+                self.views.seed = ReadModelSeed(pool, schema=self.config.read_schema)
         await self.views.start()
         self._closers.append(self.views.stop)
         with contextlib.suppress(TimeoutError):
@@ -219,7 +256,16 @@ class ThreadWorker:
         runner = TurnRunner(
             claude,
             TelegramOutput(bot),
-            TurnConfig(model_retries=self.config.model_retries),
+            TurnConfig(
+                model_retries=self.config.model_retries,
+                max_iterations=self.config.max_tool_iterations,
+            ),
+            tools=ToolRuntime(
+                self.tools,
+                claude=ClaudeModelPort(claude),
+                files=TelegramFilesPort(bot),
+                balances=self.views.balances,
+            ),
         )
         self.actor = ThreadActor(
             store=FaustTableStore(self.table, self.pool),
@@ -234,6 +280,7 @@ class ThreadWorker:
                 balance_wait=self.config.balance_wait,
             ),
         )
+        own_commit_rule(self.app.consumer, self.commits, {self.inbox_name})
         self.ready.set()
         await self.app.start()
 
@@ -254,8 +301,10 @@ async def run_thread_worker(
     *,
     topic_prefix: str | None = None,
     config: ThreadWorkerConfig | None = None,
+    tools: ToolRegistry | None = None,
 ) -> None:
-    """Run the thread worker until ``stop`` is set (topics are ensured first)."""
+    """Run the thread worker until ``stop`` is set (topics are ensured first); ``tools``
+    replaces the built-in tool registry (tests add test-only tools)."""
     config = config or ThreadWorkerConfig.from_env()
     if topic_prefix is not None:
         config = ThreadWorkerConfig(**{**_fields(config), "topic_prefix": topic_prefix})
@@ -264,7 +313,7 @@ async def run_thread_worker(
     report = await ensure_topics(endpoints.kafka_bootstrap, specs, name_prefix=config.topic_prefix)
     for mismatch in report.mismatches:
         log.warning("topic differs from the catalog: %s", mismatch)
-    worker = ThreadWorker(endpoints, settings, profile, config)
+    worker = ThreadWorker(endpoints, settings, profile, config, tools)
     helpers: list[asyncio.Task[None]] = []
     try:
         await worker.start()
@@ -286,6 +335,17 @@ async def run_thread_worker(
 
 
 FREEZE_AGAIN_AFTER: Final = 20.0
+
+
+async def _read_pool(dsn: str) -> asyncpg.Pool | None:
+    """A small pool for the users read model; None (views read the log from zero) when
+    PostgreSQL cannot be reached at start."""
+    try:
+        async with asyncio.timeout(10):
+            return await create_pool(dsn, min_size=1, max_size=4)
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        log.warning("users read model unreachable, reading the logs from zero: %s", exc)
+        return None
 
 
 def freeze_heap() -> None:
@@ -324,7 +384,7 @@ async def _main() -> None:
     from infra.services.lifecycle import stop_event_on_signals
 
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     serve_metrics(settings.metrics_port)
     endpoints = await resolve_endpoints(settings, start_embedded=False)
     await run_thread_worker(endpoints, settings, stop_event_on_signals())

@@ -4,13 +4,16 @@ its inbox topic, answering through the Telegram and Claude emulators (in this pr
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from thread_e2e import ROOT, WorkerProcess
+from thread_e2e import ROOT, TOOL_ITERATION_CAP, Processes, WorkerProcess
 
 from events.catalog import (
     BILLING_COMMANDS,
@@ -58,7 +61,7 @@ def worker_env(
         "THREAD_FIRST_TOKEN_TIMEOUT": "4",
         "THREAD_IDLE_TIMEOUT": "4",
         "THREAD_MODEL_RETRIES": "0",
-        "LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": os.environ.get("E2E_LOG_LEVEL", "WARNING"),
     }
     env.update(extra)
     return env
@@ -97,3 +100,53 @@ def thread_worker(
     worker.start()
     yield worker
     worker.terminate()
+
+
+def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    out = open(log, "ab")  # noqa: SIM115 - owned by the child
+    return subprocess.Popen([sys.executable, *argv], env=env, cwd=ROOT, stdout=out, stderr=out)
+
+
+@pytest.fixture(scope="module")
+def tool_processes(
+    stack: Endpoints,
+    e2e_prefix: str,
+    telegram_emulator_server: TelegramEmulator,
+    claude_emulator_server: ClaudeEmulator,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Processes]:
+    """Gateway, thread worker (with the probe tools, iteration cap 3, thinking on) and
+    billing worker."""
+    logs = tmp_path_factory.mktemp("tools")
+    probe_log = logs / "effects.log"
+    env = worker_env(
+        stack,
+        e2e_prefix,
+        telegram_emulator_server,
+        claude_emulator_server,
+        PROBE_TOOL_LOG=str(probe_log),
+        THREAD_MAX_TOOL_ITERATIONS=str(TOOL_ITERATION_CAP),
+        THREAD_THINKING_BUDGET="1024",  # interleaved thinking, sent back between steps
+        BILLING_TOPIC_PREFIX=e2e_prefix,
+    )
+    worker = WorkerProcess(
+        stack,
+        e2e_prefix,
+        env,
+        logs / "worker.log",
+        argv=(str(ROOT / "tests" / "e2e" / "tool_worker_process.py"),),
+    )
+    worker.start()
+    others = [
+        _spawn(["-m", "infra.billing.worker"], env, logs / "billing.log"),
+        _spawn([str(ROOT / "tests" / "e2e" / "gateway_process.py")], env, logs / "gateway.log"),
+    ]
+    yield Processes(worker, others, probe_log)
+    worker.terminate()
+    for proc in others:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)

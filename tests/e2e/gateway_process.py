@@ -15,7 +15,7 @@ from infra.settings import load_settings
 
 async def main() -> None:
     settings = load_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, secrets=settings.secret_values())
     endpoints = await resolve_endpoints(settings, start_embedded=False)
     await run_gateway(
         endpoints,

@@ -403,3 +403,55 @@ async def test_new_topic_is_named(
     assert named[0].title == "Baking Sourdough Bread At Home"
     charges = await charges_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key)
     assert "topic_naming" in [c.source for c in charges]
+
+
+async def test_a_call_reporting_a_dated_model_id_is_charged(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+) -> None:
+    """The API reports a dated snapshot id: the event keeps it, the charge names the model
+    asked for, and the billing worker debits it at that model's price (not $0, not refused)."""
+    from thread_harness import read_topic
+
+    from events.billing import UsageDebited
+    from events.catalog import ADMIN_EVENTS, BILLING_LEDGER, PAYMENTS_EVENTS
+    from events.usage import SONNET
+    from infra.billing.worker import BillingWorker
+    from infra.kafka.topic_admin import ensure_topics
+
+    await ensure_topics(stack.kafka_bootstrap, [PAYMENTS_EVENTS, ADMIN_EVENTS],
+                        name_prefix=worker.prefix)  # fmt: skip
+    cid = await new_chat(publisher, telegram_emulator, 810041)
+    dated = f"{SONNET}-20260101"
+    claude_emulator.script(text_reply("priced answer", reported_model=dated, contains="dated"))
+    await send(publisher, cid, "dated model please", message_id=10)
+    key = thread_key(cid)
+    events = await eventually(
+        lambda: _with(events_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key),
+                      TurnCompleted), 20)  # fmt: skip
+    [completed] = [e for e in events if isinstance(e, AssistantMessageCompleted)]
+    assert completed.model == dated
+    [charge] = await charges_of(stack.kafka_bootstrap, broker_profile, worker.prefix, key)
+    assert charge.model == SONNET
+    billing = BillingWorker(stack.kafka_bootstrap, broker_profile, topic_prefix=worker.prefix)
+    halt = asyncio.Event()
+    task = asyncio.create_task(billing.run(halt))
+
+    async def debit() -> UsageDebited | None:
+        ledger = await read_topic(stack.kafka_bootstrap, broker_profile, BILLING_LEDGER,
+                                  worker.prefix)  # fmt: skip
+        found = [e for e in ledger if getattr(e, "operation_id", None) == charge.operation_id]
+        return found[0] if found else None
+
+    try:
+        entry = await eventually(debit, 60, interval=0.5)
+    finally:
+        halt.set()
+        await asyncio.wait_for(task, 30)
+    assert isinstance(entry, UsageDebited)
+    assert entry.amount < 0
+    assert all(line.item.startswith(SONNET) for line in entry.lines)

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from events.billing import UsageChargeRequested
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, THREAD_INBOX
 from events.thread import StopRequested, UserMessageReceived
 from infra.emulators.telegram import TelegramEmulator
@@ -18,6 +19,8 @@ from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 
 ROOT = Path(__file__).resolve().parents[2]
+TOOL_ITERATION_CAP = 3
+"""The tool loop's iteration cap of the tool tests' worker."""
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "thread"))
 
 from thread_harness import (  # noqa: E402
@@ -28,7 +31,7 @@ from thread_harness import (  # noqa: E402
     stop_command,
 )
 
-__all__ = ["eventually", "message_command", "stop_command"]
+__all__ = ["eventually", "message_command", "read_topic", "stop_command"]
 
 
 async def fund(publisher: EventPublisher, user_id: int, balance: str = "1.00") -> None:
@@ -59,7 +62,7 @@ async def charges_of(
     bootstrap: str, profile: BrokerProfile, prefix: str, thread_key: str
 ) -> list[Any]:
     found = await read_topic(bootstrap, profile, BILLING_COMMANDS, prefix)
-    return [c for c in found if c.thread_key == thread_key]
+    return [c for c in found if isinstance(c, UsageChargeRequested) and c.thread_key == thread_key]
 
 
 @dataclass
@@ -72,11 +75,12 @@ class WorkerProcess:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     starts: list[int] = field(default_factory=list)
+    argv: tuple[str, ...] = ("-m", "infra.threads.worker")
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "infra.threads.worker"],
+            [sys.executable, *self.argv],
             env=self.env,
             cwd=ROOT,
             stdout=log,
@@ -122,3 +126,12 @@ async def wait_ready(
         if loop.time() > deadline:
             raise TimeoutError(f"worker not ready:\n{worker.log_tail()}")
         await asyncio.sleep(0.1)
+
+
+@dataclass
+class Processes:
+    """The processes of a tool-loop test: thread worker, billing worker and gateway."""
+
+    worker: WorkerProcess
+    others: list[subprocess.Popen[bytes]]
+    probe_log: Path

@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from infra.emulators.claude import Reply, TextBlock, ThinkingBlock, ToolUseBlock, default_reply
 from infra.emulators.claude.compose import compose_message, stream_events
-from infra.emulators.claude.rules import CacheOutcome, PromptCache, estimate_tokens, request_tokens
+from infra.emulators.claude.rules import (
+    CacheOutcome,
+    PromptCache,
+    estimate_tokens,
+    request_kind,
+    request_tokens,
+    turn_text,
+)
 
 
 def _compose(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
@@ -127,3 +134,64 @@ def test_stream_deltas_reassemble_the_message(
     assert signature == message["content"][0]["signature"]
     assert pieces.get(1, "") == message["content"][1]["text"]
     assert json.loads(pieces[2]) == tool_input
+
+
+@given(
+    texts=st.lists(st.text(min_size=1, max_size=400), min_size=1, max_size=30),
+    marks=st.sets(st.integers(min_value=0, max_value=29), max_size=4),
+    minimum=st.sampled_from([1, 50, 1024]),
+)
+def test_cache_usage_adds_up_and_a_repeat_reads_its_prefix(
+    texts: list[str], marks: set[int], minimum: int
+) -> None:
+    """read + creation + input is the whole prompt; the same request again reads everything
+    up to its last breakpoint written, and writes nothing."""
+    blocks: list[dict[str, Any]] = [{"type": "text", "text": t} for t in texts]
+    for mark in marks:
+        if mark < len(blocks):
+            blocks[mark]["cache_control"] = {"type": "ephemeral"}
+    body = {"model": "m", "max_tokens": 10, "messages": [{"role": "user", "content": blocks}]}
+    cache = PromptCache(minimum_tokens=minimum)
+    first = cache.apply(body, 0.0)
+    second = cache.apply(body, 1.0)
+    whole = request_tokens(body)
+    for outcome in (first, second):
+        message = _compose_cached(Reply(content=[TextBlock(text="ok")]), body, outcome)
+        usage = message["usage"]
+        assert (
+            usage["input_tokens"]
+            + usage["cache_read_input_tokens"]
+            + usage["cache_creation_input_tokens"]
+            == whole
+        )
+    assert second.creation == 0
+    assert second.read == first.read + first.creation
+
+
+def _compose_cached(reply: Reply, body: dict[str, Any], cache: CacheOutcome) -> dict[str, Any]:
+    return compose_message(
+        reply,
+        body,
+        message_id="msg_1",
+        new_id=lambda prefix: f"{prefix}1",
+        input_estimate=request_tokens(body),
+        cache=cache,
+    )
+
+
+def test_request_kind_and_turn_text() -> None:
+    """A request answers the user, tool results or a paused answer; the turn's text is the
+    input that started it, even when tool results (with a note) come after."""
+    user = {"role": "user", "content": "find kiwis"}
+    use = {"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "s"}]}
+    results = {
+        "role": "user",
+        "content": [
+            {"type": "tool_result", "tool_use_id": "t", "content": "r"},
+            {"type": "text", "text": "(note from the runtime)"},
+        ],
+    }
+    assert request_kind({"messages": [user]}) == "user"
+    assert request_kind({"messages": [user, use, results]}) == "tool_result"
+    assert request_kind({"messages": [user, use]}) == "continuation"
+    assert turn_text({"messages": [user, use, results]}) == "find kiwis"

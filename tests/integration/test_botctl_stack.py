@@ -22,13 +22,15 @@ def botctl(*args: str, state_dir: Path, **env: str) -> subprocess.CompletedProce
         [sys.executable, "-m", "infra.cli.main", *args],
         env={**clean, "BOTCTL_STATE_DIR": str(state_dir), **env},
         capture_output=True,
+        stdin=subprocess.DEVNULL,
         text=True,
-        timeout=120,
+        timeout=180,
     )
 
 
 def test_stack_up_status_down_leaves_no_process(tmp_path: Path) -> None:
-    """`stack up` is healthy, `status` lists the three services, `down` leaves none running."""
+    """`stack up` is healthy, `status` lists the three services and names the broker, `down`
+    leaves none running but keeps the data, `reset` deletes it only when confirmed."""
     up = botctl("stack", "up", state_dir=tmp_path)
     assert up.returncode == 0, up.stderr
     assert re.search(r"KAFKA_BOOTSTRAP_SERVERS=127\.0\.0\.1:\d+", up.stdout)
@@ -41,6 +43,8 @@ def test_stack_up_status_down_leaves_no_process(tmp_path: Path) -> None:
     assert names == ["kafka", "postgres", "redis"]
     assert all("healthy" in line for line in status.stdout.splitlines())
     assert all(start_ticks(pid) is not None for pid in pids)
+    if os.environ.get("EMBEDDED_BROKER", "kafka") == "kafka":
+        assert re.search(r"^kafka .*Apache Kafka 4\.\d+\.\d+", status.stdout, re.M)
 
     down = botctl("stack", "down", state_dir=tmp_path)
     assert down.returncode == 0, down.stderr
@@ -48,6 +52,17 @@ def test_stack_up_status_down_leaves_no_process(tmp_path: Path) -> None:
     after = botctl("stack", "status", state_dir=tmp_path)
     assert after.returncode == 1
     assert "not running" in after.stdout
+    assert "data kept" in down.stdout
+
+    refused = botctl("stack", "reset", state_dir=tmp_path)
+    assert refused.returncode == 2
+    assert "confirm on a terminal or pass --yes" in refused.stderr
+    assert (tmp_path / "postgres").exists() or (tmp_path / "kafka").exists()
+    reset = botctl("stack", "reset", "--yes", state_dir=tmp_path)
+    assert reset.returncode == 0, reset.stderr
+    assert "deleted:" in reset.stdout
+    assert not (tmp_path / "postgres").exists()
+    assert not (tmp_path / "kafka").exists()
 
 
 def test_unknown_url_scheme_is_one_clear_line(tmp_path: Path) -> None:

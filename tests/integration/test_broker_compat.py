@@ -99,6 +99,9 @@ async def test_faust_table_recovers_every_value(
     """A fresh worker restores all 20 table values from the changelog written by another."""
     expected = {f"k{i}": f"v{i}" for i in range(20)}
     first_out = tmp_path / "first.json"
+    # Apache Kafka creates no topic on first use (Tansu does): the source exists beforehand,
+    # as the catalog's topics do in production.
+    await _create(stack.kafka_bootstrap, f"{topic_prefix}source", 4)
     worker = _start_probe(stack, topic_prefix, first_out)
     try:
         await asyncio.sleep(1.0)

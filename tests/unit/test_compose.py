@@ -40,6 +40,20 @@ def test_topology_has_every_part(compose: dict[str, Any]) -> None:
     assert ui["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"] == "kafka:9092"
 
 
+def test_kafka_ui_is_read_only_and_bound_to_loopback(compose: dict[str, Any]) -> None:
+    """The Kafka UI cannot produce to a topic (a write path around every check) and is not
+    published on the host's public interfaces."""
+    ui = compose["services"]["kafka-ui"]
+    assert str(ui["environment"]["KAFKA_CLUSTERS_0_READONLY"]).lower() == "true"
+    for port in ui["ports"]:
+        assert str(port).startswith("127.0.0.1:"), port
+
+
+def test_the_billing_worker_is_told_who_is_privileged(compose: dict[str, Any]) -> None:
+    """The ledger checks admin ids itself: the billing worker gets PRIVILEGED_USER_IDS."""
+    assert "PRIVILEGED_USER_IDS" in compose["services"]["billing-worker"]["environment"]
+
+
 def test_every_service_has_an_image_or_a_build(compose: dict[str, Any]) -> None:
     """No service lacks something to run; bot services build from the repo's Dockerfile."""
     for name, service in compose["services"].items():

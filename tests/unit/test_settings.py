@@ -59,6 +59,12 @@ def test_secrets_never_appear_in_repr() -> None:
         ({"BROKER_COMPAT": "pulsar"}, "BROKER_COMPAT: 'pulsar' is not one of"),
         ({"TELEGRAM_WEBHOOK_LISTEN": "0.0.0.0"}, "TELEGRAM_WEBHOOK_LISTEN: '0.0.0.0' is not"),
         ({"METRICS_PORT": "http"}, "METRICS_PORT: 'http' is not a TCP port"),
+        (
+            {"TELEGRAM_WEBHOOK_URL": "http://bot.example.com/hook"},
+            "TELEGRAM_WEBHOOK_URL: unsupported URL scheme 'http'; use https://",
+        ),
+        ({"TELEGRAM_WEBHOOK_SECRET": "short"}, "TELEGRAM_WEBHOOK_SECRET: use 16 to 256"),
+        ({"TELEGRAM_WEBHOOK_SECRET": "sixteen chars ok!"}, "TELEGRAM_WEBHOOK_SECRET: use 16"),
     ],
 )
 def test_malformed_settings_are_named(env: dict[str, str], message: str) -> None:
@@ -66,6 +72,19 @@ def test_malformed_settings_are_named(env: dict[str, str], message: str) -> None
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")) as info:
         load_settings(env)
     assert "\n" not in str(info.value)
+
+
+def test_webhook_url_must_be_https_and_a_valid_secret_is_kept() -> None:
+    """Webhook mode takes only an https:// public URL; a well-formed secret is kept."""
+    settings = load_settings(
+        {
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.com/tg/hook",
+            "TELEGRAM_WEBHOOK_SECRET": "A-good_secret-0123456789",
+        }
+    )
+    assert settings.telegram_webhook_url == "https://bot.example.com/tg/hook"
+    assert settings.telegram_webhook_secret is not None
+    assert settings.telegram_webhook_secret.reveal() == "A-good_secret-0123456789"
 
 
 def test_privileged_ids_and_kafka_list() -> None:
@@ -83,3 +102,31 @@ def test_require_names_the_missing_variable() -> None:
         load_settings({"TELEGRAM_BOT_TOKEN": "x"}).require(
             "telegram_bot_token", "anthropic_api_key"
         )
+
+
+def test_store_timeouts_have_defaults_and_are_configurable() -> None:
+    """PostgreSQL and Redis timeouts default to bounded values and are read from the env."""
+    from infra.postgres import PgTimeouts
+
+    defaults = PgTimeouts.from_settings(load_settings({}))
+    assert (defaults.command, defaults.acquire, defaults.connect) == (10.0, 5.0, 10.0)
+    assert defaults.bulk_command == 3600.0
+    assert load_settings({}).redis_socket_timeout == 1.0
+    s = load_settings(
+        {
+            "DB_COMMAND_TIMEOUT": "2.5",
+            "DB_ACQUIRE_TIMEOUT": "1",
+            "DB_CONNECT_TIMEOUT": "3",
+            "DB_BULK_COMMAND_TIMEOUT": "600",
+            "REDIS_SOCKET_TIMEOUT": "0.5",
+        }
+    )
+    assert PgTimeouts.from_settings(s) == PgTimeouts(2.5, 1.0, 3.0, 600.0)
+    assert s.redis_socket_timeout == 0.5
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "abc", "1e999999999", "100000", "nan"])
+def test_a_malformed_timeout_is_named(value: str) -> None:
+    """A timeout that is not a positive number of seconds (at most a day) stops start-up."""
+    with pytest.raises(ConfigError, match="DB_COMMAND_TIMEOUT"):
+        load_settings({"DB_COMMAND_TIMEOUT": value})

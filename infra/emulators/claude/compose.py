@@ -7,16 +7,22 @@ import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .rules import CacheOutcome, estimate_tokens, signature_for
+import msgspec
+
+from .rules import CacheOutcome, estimate_tokens, redacted_data_for, signature_for
 from .scripts import (
     Block,
+    RedactedThinkingBlock,
     Reply,
     ServerToolUseBlock,
     TextBlock,
     ThinkingBlock,
     ToolUseBlock,
+    WebFetchToolResultBlock,
     WebSearchToolResultBlock,
 )
+
+SERVER_RESULTS = ("web_search_tool_result", "web_fetch_tool_result")
 
 DEFAULT_CHUNK = 12  # characters per text/thinking delta
 
@@ -29,15 +35,22 @@ def compose_message(
     new_id: Callable[[str], str],
     input_estimate: int,
     cache: CacheOutcome,
+    pending_server_tool: str = "",
 ) -> dict[str, Any]:
     """The Message object for this reply: ids filled in, usage estimated unless scripted,
-    text cut at max_tokens (stop_reason max_tokens) like the real API."""
+    text cut at max_tokens (stop_reason max_tokens) like the real API. A server tool result
+    without an id answers the server_tool_use before it, else ``pending_server_tool`` (the
+    unanswered one of a paused turn being continued). A server tool used beyond the
+    ``max_uses`` its tool definition allows is answered ``max_uses_exceeded`` and not
+    counted in usage."""
     max_tokens = int(body.get("max_tokens") or 4096)
     content: list[dict[str, Any]] = []
     budget = max_tokens
     truncated = False
-    last_server_tool = ""
-    web_searches = 0
+    last_server_tool = pending_server_tool
+    server_uses = {"web_search": 0, "web_fetch": 0}
+    limits = _max_uses(body)
+    over: set[str] = set()  # server_tool_use ids beyond their tool's max_uses
     for block in reply.content:
         if budget <= 0:
             truncated = True
@@ -45,10 +58,18 @@ def compose_message(
         item, cost, cut = _block_json(block, budget, new_id)
         if item["type"] == "server_tool_use":
             last_server_tool = item["id"]
-            if item["name"] == "web_search":
-                web_searches += 1
-        if item["type"] == "web_search_tool_result" and not item["tool_use_id"]:
-            item["tool_use_id"] = last_server_tool or new_id("srvtoolu_")
+            name = item["name"]
+            if name in server_uses:
+                if server_uses[name] >= limits.get(name, 10**9):
+                    over.add(item["id"])
+                else:
+                    server_uses[name] += 1
+        if item["type"] in SERVER_RESULTS:
+            if not item["tool_use_id"]:
+                item["tool_use_id"] = last_server_tool or new_id("srvtoolu_")
+            if item["tool_use_id"] in over:
+                kind = item["type"].removesuffix("_result") + "_result_error"
+                item["content"] = {"type": kind, "error_code": "max_uses_exceeded"}
         content.append(item)
         budget -= cost
         truncated = truncated or cut
@@ -60,55 +81,69 @@ def compose_message(
         stop_reason = "tool_use"
     else:
         stop_reason = "end_turn"
-    scripted = reply.usage
-    cache_creation = (
-        scripted.cache_creation_input_tokens
-        if scripted.cache_creation_input_tokens is not None
-        else cache.creation
-    )
-    cache_read = (
-        scripted.cache_read_input_tokens
-        if scripted.cache_read_input_tokens is not None
-        else cache.read
-    )
-    if scripted.input_tokens is not None:
-        input_tokens = scripted.input_tokens
-    else:
-        input_tokens = max(1, input_estimate - cache_creation - cache_read)
-    output_tokens = (
-        scripted.output_tokens
-        if scripted.output_tokens is not None
-        else max(1, max_tokens - budget)
-    )
-    if scripted.cache_creation_input_tokens is not None:
-        creation_split = {
-            "ephemeral_5m_input_tokens": cache_creation,
-            "ephemeral_1h_input_tokens": 0,
+    usage = _usage(reply, cache, input_estimate, output_estimate=max(1, max_tokens - budget))
+    if any(server_uses.values()):
+        usage["server_tool_use"] = {
+            "web_search_requests": server_uses["web_search"],
+            "web_fetch_requests": server_uses["web_fetch"],
         }
-    else:
-        creation_split = {
-            "ephemeral_5m_input_tokens": cache.creation_5m,
-            "ephemeral_1h_input_tokens": cache.creation_1h,
-        }
-    usage: dict[str, Any] = {
-        "input_tokens": input_tokens,
-        "cache_creation_input_tokens": cache_creation,
-        "cache_read_input_tokens": cache_read,
-        "cache_creation": creation_split,
-        "output_tokens": output_tokens,
-        "service_tier": "standard",
-    }
-    if web_searches:
-        usage["server_tool_use"] = {"web_search_requests": web_searches, "web_fetch_requests": 0}
     return {
         "id": message_id,
         "type": "message",
         "role": "assistant",
-        "model": str(body.get("model", "")),
+        "model": reply.reported_model or str(body.get("model", "")),
         "content": content,
         "stop_reason": stop_reason,
         "stop_sequence": None,
         "usage": usage,
+    }
+
+
+def _max_uses(body: dict[str, Any]) -> dict[str, int]:
+    """max_uses of the server tools the request offers, by tool name."""
+    limits: dict[str, int] = {}
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and isinstance(tool.get("max_uses"), int):
+            limits[str(tool.get("name", ""))] = tool["max_uses"]
+    return limits
+
+
+def _usage(
+    reply: Reply, cache: CacheOutcome, input_estimate: int, *, output_estimate: int
+) -> dict[str, Any]:
+    """Usage of the reply: scripted figures win; otherwise the estimate and the cache's
+    outcome (input is what the cache neither read nor wrote)."""
+    scripted = reply.usage
+    creation = (
+        scripted.cache_creation_input_tokens
+        if scripted.cache_creation_input_tokens is not None
+        else cache.creation
+    )
+    read = (
+        scripted.cache_read_input_tokens
+        if scripted.cache_read_input_tokens is not None
+        else cache.read
+    )
+    if scripted.cache_creation_input_tokens is not None:
+        split = {"ephemeral_5m_input_tokens": creation, "ephemeral_1h_input_tokens": 0}
+    else:
+        split = {
+            "ephemeral_5m_input_tokens": cache.creation_5m,
+            "ephemeral_1h_input_tokens": cache.creation_1h,
+        }
+    return {
+        "input_tokens": (
+            scripted.input_tokens
+            if scripted.input_tokens is not None
+            else max(0, input_estimate - creation - read)
+        ),
+        "cache_creation_input_tokens": creation,
+        "cache_read_input_tokens": read,
+        "cache_creation": split,
+        "output_tokens": (
+            scripted.output_tokens if scripted.output_tokens is not None else output_estimate
+        ),
+        "service_tier": "standard",
     }
 
 
@@ -118,12 +153,18 @@ def _block_json(
     """(block JSON, output tokens it costs, whether it was cut at max_tokens)."""
     if isinstance(block, TextBlock):
         text, cut = _cut(block.text, budget)
-        return {"type": "text", "text": text}, estimate_tokens(text), cut
+        item: dict[str, Any] = {"type": "text", "text": text}
+        if block.citations:
+            item["citations"] = [msgspec.to_builtins(c) for c in block.citations]
+        return item, estimate_tokens(text), cut
     if isinstance(block, ThinkingBlock):
         thinking, cut = _cut(block.thinking, budget)
         signature = block.signature or signature_for(thinking)
-        item: dict[str, Any] = {"type": "thinking", "thinking": thinking, "signature": signature}
+        item = {"type": "thinking", "thinking": thinking, "signature": signature}
         return item, estimate_tokens(thinking), cut
+    if isinstance(block, RedactedThinkingBlock):
+        data = block.data or redacted_data_for(new_id("redacted_"))
+        return {"type": "redacted_thinking", "data": data}, 100, False
     if isinstance(block, ToolUseBlock):
         item = {
             "type": "tool_use",
@@ -140,6 +181,8 @@ def _block_json(
             "input": block.input,
         }
         return item, estimate_tokens(json.dumps(block.input)), False
+    if isinstance(block, WebFetchToolResultBlock):
+        return _web_fetch_json(block), 0, False
     assert isinstance(block, WebSearchToolResultBlock)
     result_content: Any
     if block.error_code is not None:
@@ -161,6 +204,27 @@ def _block_json(
         "content": result_content,
     }
     return item, 0, False
+
+
+def _web_fetch_json(block: WebFetchToolResultBlock) -> dict[str, Any]:
+    content: dict[str, Any]
+    if block.error_code is not None:
+        content = {"type": "web_fetch_tool_result_error", "error_code": block.error_code}
+    else:
+        document: dict[str, Any] = {
+            "type": "document",
+            "source": {"type": "text", "media_type": block.media_type, "data": block.text},
+            "title": block.title,
+        }
+        if block.citations:
+            document["citations"] = {"enabled": True}
+        content = {
+            "type": "web_fetch_result",
+            "url": block.url,
+            "content": document,
+            "retrieved_at": block.retrieved_at,
+        }
+    return {"type": "web_fetch_tool_result", "tool_use_id": block.tool_use_id, "content": content}
 
 
 def _cut(text: str, budget: int) -> tuple[str, bool]:
@@ -195,6 +259,8 @@ def stream_events(
         kind = block["type"]
         if kind == "text":
             yield _start(index, {"type": "text", "text": ""})
+            for citation in block.get("citations") or ():
+                yield _delta(index, {"type": "citations_delta", "citation": citation})
             for piece in _chunks(block["text"], size):
                 yield _delta(index, {"type": "text_delta", "text": piece})
         elif kind == "thinking":

@@ -24,7 +24,15 @@ from infra.emulators._http import Server, encode_json, json_response
 
 from .compose import compose_message, stream_events
 from .files import FileStore, StoredFile
-from .rules import CacheOutcome, PromptCache, default_reply, last_user_text, request_tokens
+from .rules import (
+    CacheOutcome,
+    PromptCache,
+    default_reply,
+    pending_server_tool,
+    request_kind,
+    request_tokens,
+    turn_text,
+)
 from .scripts import (
     HttpError,
     Overloaded,
@@ -35,7 +43,9 @@ from .scripts import (
     replies_from_json,
     reply_to_builtins,
     text_reply,
+    tool_loop,
 )
+from .validation import RuleViolation, Thoughts, check_request
 
 MODELS = {
     "claude-haiku-4-5-20251001": ("Claude Haiku 4.5", 200_000),
@@ -78,7 +88,7 @@ class ClaudeEmulator:
         *,
         api_keys: set[str] | None = None,
         context_window: int = 200_000,
-        cache_minimum_tokens: int = 1024,
+        cache_minimum_tokens: int | None = None,
         files_beta_required: bool = False,
         record: bool = True,
     ) -> None:
@@ -89,7 +99,8 @@ class ClaudeEmulator:
         self.scripts: list[Reply] = []
         self.requests: list[RecordedRequest] = []
         self.files = FileStore()
-        self.cache = PromptCache(minimum_tokens=cache_minimum_tokens)
+        self.cache = PromptCache(minimum_tokens=cache_minimum_tokens)  # None: per model
+        self.thoughts = Thoughts()
         self.clock: Callable[[], float] = time.monotonic
         self._ids = itertools.count(1)
         self._request_seen = asyncio.Event()
@@ -132,6 +143,12 @@ class ClaudeEmulator:
         """Queue replies; each /v1/messages request consumes the first one it matches."""
         self.scripts.extend(replies)
 
+    def script_loop(
+        self, *steps: Reply, contains: str | None = None, model: str | None = None
+    ) -> None:
+        """Queue the replies of one multi-step turn (see :func:`tool_loop`)."""
+        self.script(*tool_loop(*steps, contains=contains, model=model))
+
     def reply_text(self, text: str, **kwargs: Any) -> None:
         self.script(text_reply(text, **kwargs))
 
@@ -163,11 +180,14 @@ class ClaudeEmulator:
         self.files.files[file_id].expires_at = datetime.now(UTC) - timedelta(seconds=1)
 
     def reset(self) -> None:
-        """Drop scripts, recorded requests, files and the prompt cache."""
+        """Drop scripts, recorded requests, files, the prompt cache and issued thinking;
+        the clock is the real one again."""
         self.scripts.clear()
         self.requests.clear()
         self.files = FileStore()
         self.cache.entries.clear()
+        self.thoughts = Thoughts()
+        self.clock = time.monotonic
 
     async def wait_for_requests(
         self, count: int, timeout: float = 5.0, path: str = "/v1/messages"
@@ -257,6 +277,10 @@ class ClaudeEmulator:
                     f"messages.{i}.role: Input should be 'user' or 'assistant'",
                 )
         self._check_files(messages)
+        try:
+            check_request(body, self.thoughts)
+        except RuleViolation as e:
+            raise ApiError(400, "invalid_request_error", str(e)) from None
         return body
 
     def _check_files(self, value: Any) -> None:
@@ -275,12 +299,15 @@ class ClaudeEmulator:
 
     def _pick(self, body: dict[str, Any]) -> Reply:
         text: str | None = None
+        kind = request_kind(body)
         for i, reply in enumerate(self.scripts):
             if reply.model is not None and reply.model != body.get("model"):
                 continue
+            if reply.answers is not None and reply.answers != kind:
+                continue
             if reply.contains is not None:
                 if text is None:
-                    text = last_user_text(body)
+                    text = turn_text(body)
                 if reply.contains not in text:
                     continue
             return self.scripts.pop(i)
@@ -331,7 +358,9 @@ class ClaudeEmulator:
                 new_id=self._new_id,
                 input_estimate=estimate,
                 cache=cache,
+                pending_server_tool=pending_server_tool(body),
             )
+            self.thoughts.issue(message["content"])
         except ApiError as e:
             return self._error(e)
         if body.get("stream"):
@@ -522,6 +551,13 @@ class ClaudeEmulator:
             replies = replies_from_json(
                 encode_json(parsed["replies"] if isinstance(parsed, dict) else parsed)
             )
+            loop = parsed.get("loop") if isinstance(parsed, dict) else None
+            if isinstance(loop, dict):
+                replies = tool_loop(
+                    *replies, contains=loop.get("contains"), model=loop.get("model")
+                )
+            elif loop is not None:
+                raise ValueError("loop must be an object: {contains?, model?}")
         except (ValueError, KeyError) as e:
             return json_response({"ok": False, "error": str(e)}, status=400)
         self.script(*replies)

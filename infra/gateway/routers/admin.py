@@ -12,6 +12,7 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
+from actors import typed_numbers
 from actors.billing import policy, replies
 from actors.gateway.ids import telegram_record_id
 from events.admin import MarginChanged
@@ -21,6 +22,7 @@ from events.keys import GLOBAL_KEY
 from infra.billing import commands
 from infra.billing.views import MarginView, UsernameDirectory
 from infra.gateway.context import GatewayContext
+from infra.gateway.reads import read_view
 
 PRODUCER = "gateway"
 
@@ -36,13 +38,23 @@ class _Reads:
         self._directory = directory
 
     async def margin(self) -> Decimal:
+        return await read_view(
+            self._margin(), what="the current margin", timeout=self._ctx.view_timeout
+        )
+
+    async def user_id(self, username: str) -> int | None:
+        return await read_view(
+            self._user_id(username), what="the user directory", timeout=self._ctx.view_timeout
+        )
+
+    async def _margin(self) -> Decimal:
         if self._margins is None:
             self._margins = await MarginView.connect(
                 self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
             )
         return await self._margins.current()
 
-    async def user_id(self, username: str) -> int | None:
+    async def _user_id(self, username: str) -> int | None:
         if self._directory is None:
             self._directory = await UsernameDirectory.connect(
                 self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
@@ -83,16 +95,18 @@ def build_router(
             return
         target, raw_amount = parts[0], parts[1]
         reason = parts[2] if len(parts) > 2 else ""
-        if target.startswith("@"):
-            user_id = await reads.user_id(target)
-            if user_id is None:
-                await message.answer(f"No user {target} is known.", parse_mode=None)
-                return
-        elif target.isascii() and target.isdigit() and len(target) <= 20:
-            user_id = int(target)
-        else:
-            await message.answer(replies.TOPUP_USAGE, parse_mode=None)
+        try:
+            if target.startswith("@"):
+                found = await reads.user_id(typed_numbers.parse_username(target))
+            else:
+                found = typed_numbers.parse_user_id(target)
+        except typed_numbers.NumberRefused as exc:
+            await message.answer(f"Refused: {exc}.\n{replies.TOPUP_USAGE}", parse_mode=None)
             return
+        if found is None:
+            await message.answer(f"No user {target} is known.", parse_mode=None)
+            return
+        user_id = found
         try:
             amount = policy.parse_admin_amount(raw_amount)
         except ValueError as exc:

@@ -1,5 +1,8 @@
 """``/balance``, ``/paysupport`` and ``/refund <transaction id>``.
 
+``/balance`` is private: asked in a group, the report goes to the user's private chat with
+the bot (the group only hears that it was sent, or how to open that chat).
+
 ``/refund`` publishes ``payments.refund_requested`` and the billing command
 ``billing.refund_debit_requested``; the billing actor decides (payer only, within 30 days,
 balance covers the credit) and the payments process calls Telegram and tells the user the
@@ -8,12 +11,16 @@ outcome, including why a refund was refused.
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from actors.billing import replies
 from actors.billing.payments import parse_refund_argument
+from actors.gateway import replies as gateway_replies
 from actors.gateway.ids import telegram_record_id
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.envelope import new_envelope
@@ -21,6 +28,9 @@ from events.keys import user_key
 from events.payments import RefundRequested
 from infra.billing import commands
 from infra.gateway.context import GatewayContext
+from infra.gateway.reads import read_view
+
+log = logging.getLogger(__name__)
 
 PRODUCER = "gateway"
 HISTORY_LINES = 10
@@ -34,11 +44,29 @@ def build_router(ctx: GatewayContext) -> Router:
         if message.from_user is None:
             return
         uid = message.from_user.id
-        amount = await ctx.balances.balance(uid)
-        lines = (
-            await ctx.balances.recent_operations(uid, HISTORY_LINES) if amount is not None else []
+        amount = await read_view(
+            ctx.balances.balance(uid), what="your balance", timeout=ctx.view_timeout
         )
-        await message.answer(replies.balance_report(amount, lines), parse_mode=None)
+        lines = (
+            await read_view(
+                ctx.balances.recent_operations(uid, HISTORY_LINES),
+                what="your balance",
+                timeout=ctx.view_timeout,
+            )
+            if amount is not None
+            else []
+        )
+        report = replies.balance_report(amount, lines)
+        if message.chat.type == "private":
+            await message.answer(report, parse_mode=None)
+            return
+        try:
+            await ctx.bot.send_message(chat_id=uid, text=report, parse_mode=None)
+        except TelegramAPIError as exc:
+            log.info("balance not sent privately", extra={"fields": {"error": str(exc)}})
+            await message.reply(gateway_replies.balance_needs_private_chat(), parse_mode=None)
+            return
+        await message.reply(gateway_replies.balance_sent_privately(), parse_mode=None)
 
     @router.message(Command("paysupport"))
     async def paysupport(message: Message) -> None:

@@ -1,4 +1,5 @@
-"""Bot commands: /start, /help, /stop, /new, /model (inline keyboard), /personality.
+"""Bot commands: /start, /help, /stop, /new, /model and /thinking (inline keyboards),
+/personality.
 
 Handlers translate and publish; the users actor and the thread actor decide. A reply is sent
 once the command is durable, in the background (see ``Replies``).
@@ -22,15 +23,20 @@ from aiogram.types import (
 from actors.gateway import replies
 from actors.gateway.bot_commands import (
     MODEL_CALLBACK_PREFIX,
+    THINKING_CALLBACK_PREFIX,
     model_callback_data,
     parse_model_callback,
     parse_model_name,
     parse_personality,
+    parse_thinking_callback,
+    thinking_callback_data,
 )
 from actors.gateway.commands import new_conversation_requested, stop_requested
 from actors.gateway.normalize import telegram_user
 from actors.gateway.telegram import TgUser
+from actors.thread.thinking import LEVEL_LABELS, parse_level
 from infra.gateway.context import GatewayContext
+from infra.gateway.reads import ViewUnavailable, read_view
 from infra.gateway.services import GatewayServices
 from infra.gateway.user_settings import UserSettings
 
@@ -47,6 +53,7 @@ COMMANDS = {
     "new": "Start a new conversation in this thread",
     "stop": "Stop the answer being written",
     "model": "Choose the Claude model",
+    "thinking": "How hard Claude thinks: off, low, medium, high, max",
     "personality": "Set, show or reset your custom system prompt",
 }
 
@@ -67,6 +74,17 @@ def _profile(message: Message) -> TgUser | None:
         username=user.username,
         language_code=user.language_code,
         is_premium=bool(user.is_premium),
+    )
+
+
+def thinking_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(text=label, callback_data=thinking_callback_data(level))
+                for level, label in LEVEL_LABELS.items()
+            ]
+        ]
     )
 
 
@@ -92,11 +110,15 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if settings_view is None:
             raise Unavailable
         try:
-            return await settings_view.user_settings(user_id)
-        except Exception as exc:
+            return await read_view(
+                settings_view.user_settings(user_id),
+                what="your settings",
+                timeout=ctx.view_timeout,
+            )
+        except ViewUnavailable as exc:
             log.warning(
                 "user settings unavailable",
-                extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}},
+                extra={"fields": {"error": str(exc)}},
             )
             raise Unavailable from exc
 
@@ -207,6 +229,39 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
                     replies.model_chosen(chosen), reply_markup=model_keyboard(chosen)
                 ),
                 what="model_keyboard",
+            )
+
+    @router.message(Command("thinking"))
+    async def thinking(message: Message, command: CommandObject) -> None:
+        profile = await known_user(message)
+        if profile is None:
+            return
+        if not command.args:
+            services.replies.send(
+                message.answer(replies.thinking_prompt(), reply_markup=thinking_keyboard()),
+                what="thinking_keyboard",
+            )
+            return
+        level = parse_level(command.args)
+        if level is None:
+            services.replies.send(message.answer(replies.unknown_thinking()), what="thinking")
+            return
+        await services.users.change_thinking(profile.id, level)
+        services.replies.send(message.answer(replies.thinking_chosen(level)), what="thinking")
+
+    @router.callback_query(F.data.startswith(THINKING_CALLBACK_PREFIX))
+    async def thinking_chosen(query: CallbackQuery) -> None:
+        level = parse_thinking_callback(query.data)
+        if level is None:
+            services.replies.send(
+                query.answer(replies.unknown_thinking(), show_alert=True), what="thinking"
+            )
+            return
+        await services.users.change_thinking(query.from_user.id, level)
+        services.replies.send(query.answer(replies.thinking_chosen(level)), what="thinking")
+        if query.message is not None and not isinstance(query.message, InaccessibleMessage):
+            services.replies.send(
+                query.message.edit_text(replies.thinking_chosen(level)), what="thinking_keyboard"
             )
 
     @router.message(Command("personality"))

@@ -11,9 +11,11 @@ the answer, so the conversation state lives in the chat and survives any restart
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from aiogram import F, Router
+from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import (
     CallbackQuery,
@@ -30,6 +32,8 @@ from actors.billing import payments, replies
 from actors.billing.payments import (
     CALLBACK_PREFIX,
     CUSTOM_AMOUNT_PROMPT,
+    InvoicePayload,
+    PayloadError,
     check_pre_checkout,
     invoice_for,
     is_custom_amount_prompt,
@@ -39,6 +43,8 @@ from actors.billing.payments import (
     parse_payload,
 )
 from actors.billing.policy import stars_to_usd
+from actors.gateway import normalize
+from actors.gateway import replies as gateway_replies
 from actors.gateway.ids import telegram_record_id
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.envelope import new_envelope
@@ -48,6 +54,10 @@ from events.payments import InvoiceIssued, PaymentSucceeded, PreCheckoutAnswered
 from infra.billing import commands
 from infra.billing.views import MarginView
 from infra.gateway.context import GatewayContext
+from infra.gateway.convert import message_json
+from infra.gateway.reads import read_view
+
+log = logging.getLogger(__name__)
 
 PRODUCER = "gateway"
 
@@ -60,6 +70,11 @@ class _Margins:
         self._view = view
 
     async def current(self) -> Decimal:
+        return await read_view(
+            self._read(), what="the current price", timeout=self._ctx.view_timeout
+        )
+
+    async def _read(self) -> Decimal:
         if self._view is None:
             self._view = await MarginView.connect(
                 self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
@@ -142,6 +157,13 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
         margin = await margin_source.current()
         await message.answer(replies.PAY_PROMPT, reply_markup=_keyboard(margin), parse_mode=None)
 
+    async def answer_callback(query: CallbackQuery) -> None:
+        try:
+            await query.answer()
+        except TelegramAPIError as exc:
+            # Answered on an earlier delivery whose record did not reach the log: go on.
+            log.info("callback answer failed", extra={"fields": {"error": str(exc)}})
+
     @router.callback_query(F.data.startswith(CALLBACK_PREFIX))
     async def package_chosen(query: CallbackQuery) -> None:
         try:
@@ -149,7 +171,7 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
         except ValueError:
             await query.answer("This button is not valid any more; use /pay.", show_alert=True)
             return
-        await query.answer()
+        await answer_callback(query)
         message = query.message
         if message is None or isinstance(message, InaccessibleMessage):
             return
@@ -181,7 +203,12 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             total_amount=query.total_amount,
             from_user_id=query.from_user.id,
         )
-        await query.answer(ok=verdict.ok, error_message=verdict.error_message)
+        try:
+            await query.answer(ok=verdict.ok, error_message=verdict.error_message)
+        except TelegramAPIError as exc:
+            # Answered on an earlier delivery whose record did not reach the log: the
+            # record is still written (the update is confirmed only once it is).
+            log.warning("pre-checkout answer failed", extra={"fields": {"error": str(exc)}})
         await ctx.publisher.publish(
             PAYMENTS_EVENTS,
             PreCheckoutAnswered(
@@ -205,7 +232,10 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             return
         user_id = message.from_user.id
         charge = paid.telegram_payment_charge_id
-        payload = parse_payload(paid.invoice_payload)  # pre-checkout accepted only ours
+        try:
+            payload: InvoicePayload | None = parse_payload(paid.invoice_payload)
+        except PayloadError:
+            payload = None  # paid, so recorded all the same (below), but not credited
         # The same charge always yields the same record ids and the same operation.
         record_id = telegram_record_id("payment", message.chat.id, message.message_id, message.date)
         succeeded = PaymentSucceeded(
@@ -219,6 +249,14 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             stars=paid.total_amount,
             currency=paid.currency,
         )
+        if payload is None:
+            await ctx.publisher.publish(PAYMENTS_EVENTS, succeeded)
+            log.error(
+                "payment with an unreadable invoice payload recorded, not credited",
+                extra={"fields": {"charge_id": charge, "stars": paid.total_amount}},
+            )
+            await message.answer(gateway_replies.payment_needs_support(charge), parse_mode=None)
+            return
         credit = commands.payment_credit(
             user_id,
             charge,
@@ -233,5 +271,22 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
         await message.answer(
             replies.payment_received(paid.total_amount, usd, charge), parse_mode=None
         )
+
+    @router.message(F.refunded_payment)
+    async def refunded_payment(message: Message) -> None:
+        """Telegram refunded a payment (maybe outside the bot): the ledger debits it once."""
+        refund = normalize.refunded_payment(message_json(message))
+        if refund is None:
+            return
+        debit = commands.refunded_payment_debit(
+            refund.user_id,
+            refund.telegram_payment_charge_id,
+            refund.stars,
+            id=telegram_record_id(
+                "refunded-payment", refund.chat_id, refund.message_id, message.date
+            ),
+            occurred_at=refund.sent_at,
+        )
+        await ctx.publisher.publish(BILLING_COMMANDS, debit)
 
     return router

@@ -13,6 +13,7 @@ from events.catalog import (
     ADMIN_EVENTS,
     BILLING_COMMANDS,
     BILLING_LEDGER,
+    BILLING_SNAPSHOTS,
     PAYMENTS_EVENTS,
 )
 from infra.billing.worker import BillingWorker
@@ -22,12 +23,16 @@ from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
 
+ADMIN_IDS = frozenset({1, 9001})
+"""The privileged user ids the test workers are configured with."""
 BILLING_TOPICS = (
     BILLING_COMMANDS,
     BILLING_LEDGER,
+    BILLING_SNAPSHOTS,
     PAYMENTS_EVENTS,
     ADMIN_EVENTS,
     BILLING_COMMANDS.dead_letter(),
+    BILLING_LEDGER.dead_letter(),
 )
 
 
@@ -62,6 +67,7 @@ async def billing_worker(
 
     @contextlib.asynccontextmanager
     async def start(**options: Any) -> AsyncIterator[BillingWorker]:
+        options.setdefault("privileged_user_ids", ADMIN_IDS)
         worker = BillingWorker(
             stack.kafka_bootstrap, broker_profile, topic_prefix=billing_topics, **options
         )

@@ -28,6 +28,7 @@ from infra.billing.views import LedgerBalanceView, TopicTail
 from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.gateway.context import GatewayContext
+from infra.gateway.durable import DurablePublisher
 from infra.gateway.routers import admin, billing, payments
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
@@ -71,7 +72,10 @@ async def gateway(
         kafka_bootstrap_servers=stack.kafka_bootstrap,
         privileged_user_ids=frozenset({ADMIN}),
     )
-    gw = Gateway(GatewayContext(settings=settings, bot=bot, publisher=publisher, balances=balances))
+    ctx = GatewayContext(
+        settings=settings, bot=bot, publisher=DurablePublisher(publisher), balances=balances
+    )
+    gw = Gateway(ctx)
     try:
         yield gw
     finally:

@@ -23,8 +23,13 @@ from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
+from infra.metrics import REGISTRY
 
 UID = 5551234
+
+
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
 def _payment(uid: int, charge: str, stars: int = 100) -> BillingCommand:
@@ -135,10 +140,16 @@ async def test_duplicates_apply_once_and_a_conflicting_duplicate_is_rejected(
     charge = commands.usage_charge(UID, model=SONNET, usage=Usage(input_tokens=1000))
     again = msgspec.structs.replace(charge, id=commands.starter_credit(1).id)
     conflicting = msgspec.structs.replace(charge, usage=Usage(input_tokens=5))
+    cost_before = _sample("claudegram_cost_usd_total", model=SONNET, tool="-")
+    tokens_before = _sample("claudegram_tokens_total", model=SONNET, kind="input")
     async with billing_worker() as worker:
         for cmd in (charge, charge, again, charge, conflicting, conflicting):
             await publisher.publish(BILLING_COMMANDS, cmd)
         await wait_for(lambda: worker.stats.commands >= 6)
+    # the operator's money counters count the one debit once, not the repeats
+    cost = _sample("claudegram_cost_usd_total", model=SONNET, tool="-") - cost_before
+    assert round(cost, 9) == 0.003
+    assert _sample("claudegram_tokens_total", model=SONNET, kind="input") - tokens_before == 1000
     entries = await _ledger(stack, broker_profile, billing_topics)
     assert [type(e).__name__ for e in entries] == ["UsageDebited", "OperationRejected"]
     rejected = entries[1]

@@ -11,7 +11,7 @@ from aiokafka import TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord
 from billing_helpers import wait_for
-from conftest import WorkerFactory
+from conftest import ADMIN_IDS, WorkerFactory
 
 from actors.billing.ledger import BillingState, decide
 from events.billing import OperationRejected, StarterCreditGranted
@@ -112,7 +112,7 @@ async def test_a_command_whose_decision_raises_is_dead_lettered_and_the_rest_app
     def failing(state: BillingState, command: BillingCommand, now: datetime) -> list[LedgerRecord]:
         if command.user_id == POISONED:
             raise ArithmeticError("boom")
-        return decide(state, command, now)
+        return decide(state, command, now, privileged=ADMIN_IDS)
 
     async with billing_worker(decide=failing) as worker:
         await publisher.publish(BILLING_COMMANDS, commands.starter_credit(POISONED))

@@ -42,13 +42,13 @@ async def open_test_gateway(
     async def start(**options: Any) -> AsyncIterator[Gateway]:
         options.setdefault("batch_config", BatchConfig(window=0.2))
         options.setdefault("user_settings", NoSettings())
+        options.setdefault("balances", NoBalances())
         async with open_gateway(
             stack,
             gateway_settings,
             topic_prefix=topic_prefix,
             bot=telegram_bot,
             profile=broker_profile,
-            balances=NoBalances(),
             **options,
         ) as gateway:
             yield gateway

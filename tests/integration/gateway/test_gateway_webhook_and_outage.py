@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import socket
+from typing import Any
+
 import aiohttp
 from aiogram import Bot
 from aiohttp import web
@@ -11,7 +16,7 @@ from events.catalog import THREAD_INBOX
 from events.thread import UserMessageReceived
 from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
-from infra.gateway.app import Gateway
+from infra.gateway.app import Gateway, serve_webhook
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
@@ -49,10 +54,15 @@ async def test_webhook_refuses_a_wrong_secret_and_accepts_telegram(
         },
     }
     async with open_test_gateway() as gateway:
-        runner, base = await _serve(gateway.webhook_app(path="/tg/hook"))
+        runner, base = await _serve(gateway.webhook_app(path="/tg/hook", secret=WEBHOOK_SECRET))
         try:
             async with aiohttp.ClientSession() as http:
-                for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                for headers in (
+                    {},
+                    {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                    {"X-Telegram-Bot-Api-Secret-Token": ""},
+                    {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET + "x"},
+                ):
                     async with http.post(f"{base}/tg/hook", json=forged, headers=headers) as r:
                         assert r.status == 401
             await telegram_bot.set_webhook(f"{base}/tg/hook", secret_token=WEBHOOK_SECRET)
@@ -98,3 +108,115 @@ async def test_update_is_not_confirmed_until_its_command_is_durable(
         (cmd,) = await topics.read(THREAD_INBOX, count=1, settle=0.5)
     assert isinstance(cmd, UserMessageReceived)
     assert cmd.message.text == "survives the outage"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_webhook_without_a_configured_secret_registers_a_random_one(
+    open_test_gateway: GatewayFactory,
+    gateway_settings: Settings,
+    telegram_emulator: TelegramEmulator,
+    topics: TopicReader,
+) -> None:
+    """No TELEGRAM_WEBHOOK_SECRET: the gateway still checks a secret, a strong random one it
+    registers with setWebhook; an unsigned forged update gets 401, Telegram's get through."""
+    chat = telegram_emulator.add_private_chat(USER)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/tg/hook"
+    stop = asyncio.Event()
+    settings = dataclasses.replace(gateway_settings, telegram_webhook_secret=None)
+    async with open_test_gateway() as gateway:
+        gateway = dataclasses.replace(
+            gateway, ctx=dataclasses.replace(gateway.ctx, settings=settings)
+        )
+        server = asyncio.create_task(serve_webhook(gateway, url, stop, host="127.0.0.1", port=port))
+        try:
+            await telegram_emulator.wait_until(lambda: bool(telegram_emulator.calls("setWebhook")))
+            hook = telegram_emulator.bot().webhook
+            assert hook is not None
+            assert hook.secret_token is not None
+            assert len(hook.secret_token) >= 32
+            async with aiohttp.ClientSession() as http:
+                forged = _forged(chat.to_json())
+                async with http.post(url, json=forged) as response:
+                    assert response.status == 401
+            telegram_emulator.send_text(USER, "signed by telegram")
+            records = await topics.read(THREAD_INBOX, count=1, settle=0.5)
+        finally:
+            stop.set()
+            await asyncio.wait_for(server, 15)
+            await gateway.ctx.bot.delete_webhook()
+    assert [r.message.text for r in records] == ["signed by telegram"]
+
+
+def _forged(chat: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "update_id": 4242,
+        "message": {
+            "message_id": 51,
+            "date": 1767225600,
+            "chat": chat,
+            "from": {"id": USER, "is_bot": False, "first_name": "Mallory"},
+            "successful_payment": {
+                "currency": "XTR",
+                "total_amount": 2500,
+                "invoice_payload": "forged",
+                "telegram_payment_charge_id": "stxFORGED",
+                "provider_payment_charge_id": "",
+            },
+        },
+    }
+
+
+async def test_a_webhook_retry_of_an_update_in_flight_is_not_answered_before_it_is_durable(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    gateway_settings: Settings,
+    telegram_emulator: TelegramEmulator,
+    telegram_bot: Bot,
+    topic_prefix: str,
+) -> None:
+    """Telegram retrying an update whose first delivery is still being handled gets the first
+    attempt's outcome (500 when the log refuses it), never an early 200."""
+    chat = telegram_emulator.add_private_chat(USER)
+    dead = make_producer(stack.kafka_bootstrap, broker_profile)
+    await dead.start()
+    await dead.stop()
+    broken = Gateway.wire(
+        settings=gateway_settings,
+        bot=telegram_bot,
+        publisher=EventPublisher(dead, topic_prefix=topic_prefix),
+        balances=NoBalances(),
+        publish_timeout=1.0,
+    )
+    update = {
+        "update_id": 4343,
+        "message": {
+            "message_id": 52,
+            "date": 1767225600,
+            "chat": chat.to_json(),
+            "from": {"id": USER, "is_bot": False, "first_name": "Ada"},
+            "text": "delivered twice",
+        },
+    }
+    runner, base = await _serve(broken.webhook_app(path="/tg/hook", secret=WEBHOOK_SECRET))
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    try:
+        async with aiohttp.ClientSession() as http:
+
+            async def deliver() -> int:
+                async with http.post(f"{base}/tg/hook", json=update, headers=headers) as r:
+                    return r.status
+
+            first = asyncio.create_task(deliver())
+            await asyncio.sleep(0.2)
+            second = await deliver()
+            assert await first == 500
+            assert second == 500
+    finally:
+        await runner.cleanup()

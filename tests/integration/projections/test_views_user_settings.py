@@ -111,8 +111,8 @@ async def test_user_settings_from_redis_then_postgresql(
     expected = UserSettings(PIRATE, OPUS, "Talk like a pirate.")
     try:
         key = f"{projected}user:{PIRATE}"
-        for _ in range(100):  # the cache is written just after the commit
-            if await redis.hget(key, "personality"):
+        for _ in range(100):  # the cache is written just after the commit, then re-warmed
+            if await redis.hget(key, "personality") and await redis.exists(f"{projected}epoch"):
                 break
             await asyncio.sleep(0.1)
         assert await views.user_settings(PIRATE) == expected

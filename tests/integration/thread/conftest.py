@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
+from probe_tools import PROBE_TOOLS
 from thread_harness import Harness
 
+from actors.thread.tools.catalog import default_registry
+from actors.thread.tools.registry import ToolRegistry
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
@@ -29,6 +33,8 @@ from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LedgerBalanceView, UserSettingsView
 from infra.threads.stores import MemoryThreadStore, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
+from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
+from infra.threads.tool_runtime import ToolRuntime
 from infra.threads.turn import TurnConfig, TurnRunner
 
 
@@ -40,6 +46,42 @@ async def harness(
     telegram_emulator: TelegramEmulator,
     claude_emulator: ClaudeEmulator,
 ) -> AsyncIterator[Harness]:
+    async with running_harness(
+        stack, broker_profile, topic_prefix, telegram_emulator, claude_emulator
+    ) as harness:
+        yield harness
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def tool_harness(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    topic_prefix: str,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+) -> AsyncIterator[Harness]:
+    """The harness with the tool runtime: built-in tools plus the test-only probes."""
+    async with running_harness(
+        stack,
+        broker_profile,
+        topic_prefix,
+        telegram_emulator,
+        claude_emulator,
+        tools=default_registry().with_tools(*PROBE_TOOLS),
+    ) as harness:
+        yield harness
+
+
+@contextlib.asynccontextmanager
+async def running_harness(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    topic_prefix: str,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+    *,
+    tools: ToolRegistry | None = None,
+) -> AsyncIterator[Harness]:
     specs: list[TopicSpec[Any]] = [THREAD_INBOX, THREAD_EVENTS, BILLING_COMMANDS, BILLING_LEDGER]
     await ensure_topics(stack.kafka_bootstrap, specs, name_prefix=topic_prefix)
     producer = make_producer(stack.kafka_bootstrap, broker_profile)
@@ -50,6 +92,13 @@ async def harness(
     store = MemoryThreadStore()
     balances = LedgerBalanceView()
     claude = ClaudeClient(client, first_token_timeout=3.0, idle_timeout=3.0)
+    runtime = (
+        ToolRuntime(
+            tools, claude=ClaudeModelPort(claude), files=TelegramFilesPort(bot), balances=balances
+        )
+        if tools is not None
+        else None
+    )
     actor = ThreadActor(
         store=store,
         sink=ProducerSink(producer),
@@ -57,6 +106,7 @@ async def harness(
             claude,
             TelegramOutput(bot),
             TurnConfig(model_retries=0),
+            tools=runtime,
         ),
         slots=GenerationSlots(redis, prefix=f"cg:{topic_prefix}gen:"),
         balances=balances,

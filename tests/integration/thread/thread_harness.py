@@ -11,7 +11,12 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from events.billing import StarterCreditGranted
+from events.billing import (
+    ReservationReleaseRequested,
+    StarterCreditGranted,
+    UsageChargeRequested,
+    UsageReserveRequested,
+)
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, TopicSpec, with_prefix
 from events.codec import codec_for
 from events.envelope import new_envelope
@@ -109,7 +114,17 @@ async def thread_events(bootstrap: str, profile: BrokerProfile, prefix: str) -> 
 
 
 async def billing_commands(bootstrap: str, profile: BrokerProfile, prefix: str) -> list[Any]:
-    return await read_topic(bootstrap, profile, BILLING_COMMANDS, prefix)
+    """The usage charges on the billing commands topic (reservations left out)."""
+    found = await read_topic(bootstrap, profile, BILLING_COMMANDS, prefix)
+    return [c for c in found if isinstance(c, UsageChargeRequested)]
+
+
+async def reservation_commands(
+    bootstrap: str, profile: BrokerProfile, prefix: str
+) -> list[UsageReserveRequested | ReservationReleaseRequested]:
+    """The reservations and releases on the billing commands topic."""
+    found = await read_topic(bootstrap, profile, BILLING_COMMANDS, prefix)
+    return [c for c in found if isinstance(c, UsageReserveRequested | ReservationReleaseRequested)]
 
 
 LEDGER = BILLING_LEDGER

@@ -25,10 +25,11 @@ from infra.billing import commands
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 UID = 42
+ADMINS = frozenset({1, 9, 99})
 
 
 def apply(state: BillingState, command: object, now: datetime = T0) -> list[LedgerRecord]:
-    entries = decide(state, command, now)  # type: ignore[arg-type]
+    entries = decide(state, command, now, privileged=ADMINS)  # type: ignore[arg-type]
     for entry in entries:
         evolve(state, entry)
     return entries
@@ -188,15 +189,30 @@ def test_admin_top_up_names_the_admin_and_may_deduct() -> None:
     assert state.balance == Decimal(3)
 
 
-def test_unpriced_usage_is_rejected_not_guessed() -> None:
-    """An unknown model produces a rejection naming the model, and no debit."""
+def test_admin_top_up_by_an_unprivileged_id_is_rejected_with_a_reason() -> None:
+    """The ledger itself checks the admin id (a command written to the topic by anyone,
+    e.g. through the Kafka UI, used to be credited); no privileged ids: nobody may."""
+    state = BillingState()
+    forged = commands.admin_top_up(UID, Decimal("500"), 12345)
+    [refused] = apply(state, forged)
+    assert isinstance(refused, OperationRejected)
+    assert refused.reason == "not_privileged"
+    assert "12345" in refused.detail
+    assert state.balance == 0
+    [none] = decide(BillingState(), commands.admin_top_up(UID, Decimal(1), 99), T0)
+    assert isinstance(none, OperationRejected)
+    assert none.reason == "not_privileged"
+
+
+def test_usage_of_an_unpriced_model_is_debited_at_the_ceiling_not_free() -> None:
+    """A model id missing from the table is consumed usage all the same: debited at the
+    highest rate of the table (issue 10 item 5), never rejected as free."""
     state = BillingState()
     [entry] = apply(
         state, commands.usage_charge(UID, model="claude-x", usage=Usage(input_tokens=5))
     )
-    assert isinstance(entry, OperationRejected)
-    assert entry.reason == "unpriced"
-    assert "claude-x" in entry.detail
+    assert isinstance(entry, UsageDebited)
+    assert entry.amount == Decimal("-0.0000250000")
 
 
 def test_entries_survive_the_wire_and_fold_to_the_same_state() -> None:
@@ -216,7 +232,7 @@ def test_entries_survive_the_wire_and_fold_to_the_same_state() -> None:
 def test_a_duplicate_entry_from_a_second_writer_is_not_counted_twice() -> None:
     """The fold skips an entry whose operation is already applied (zombie writer)."""
     state = BillingState()
-    [entry] = decide(state, commands.admin_top_up(UID, Decimal(1), 9), T0)
+    [entry] = decide(state, commands.admin_top_up(UID, Decimal(1), 9), T0, privileged=ADMINS)
     replayed = fold([entry, entry])
     assert replayed.balance == Decimal(1)
     assert replayed.duplicate_entries == 1

@@ -12,9 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.billing.fold_records import SLIM_TYPES, decode_slim
-from actors.billing.ledger import CONFLICTING_DUPLICATE, BillingState, decide, evolve, fold
+from actors.billing.ledger import (
+    CONFLICTING_DUPLICATE,
+    BillingState,
+    decide,
+    evolve,
+    fold,
+    restore_operation,
+)
 from actors.billing.payments import InvoicePayload
-from events.billing import OperationRejected
+from actors.billing.snapshots import from_snapshot, to_snapshot
+from events.billing import OperationRejected, RefundReversalRequested
 from events.catalog import BILLING_LEDGER, BillingCommand, LedgerRecord
 from events.codec import codec_for
 from events.envelope import event_type, schema_version
@@ -33,7 +41,22 @@ def _at(days: int) -> datetime:
 @st.composite
 def billing_command(draw: st.DrawFn) -> BillingCommand:
     uid = draw(st.sampled_from(USERS))
-    kind = draw(st.sampled_from(("starter", "usage", "tool", "pay", "refund", "reverse", "topup")))
+    kind = draw(
+        st.sampled_from(
+            (
+                "starter",
+                "usage",
+                "tool",
+                "pay",
+                "refund",
+                "reverse",
+                "topup",
+                "reserve",
+                "release",
+                "refunded",
+            )
+        )
+    )
     day = draw(st.integers(0, 40))
     if kind == "starter":
         return commands.starter_credit(uid, occurred_at=_at(day))
@@ -54,10 +77,19 @@ def billing_command(draw: st.DrawFn) -> BillingCommand:
         return commands.usage_charge(
             uid, tool_name="execute_python", tool_quantities=quantities, occurred_at=_at(day)
         )
+    if kind == "reserve":
+        rid = draw(st.sampled_from(("t1:1", "t1:2", "t2:1")))
+        amount = draw(st.decimals(0, 2, places=3))
+        return commands.usage_reserve(uid, rid, amount, occurred_at=_at(day))
+    if kind == "release":
+        rid = draw(st.sampled_from(("t1:1", "t1:2", "t2:1")))
+        return commands.reservation_release(uid, rid, occurred_at=_at(day))
     charge = f"{uid}-{draw(st.sampled_from(CHARGES))}"
+    if kind == "refunded":
+        return commands.refunded_payment_debit(uid, charge, 10, occurred_at=_at(day))
     if kind == "pay":
         stars = draw(st.sampled_from((1, 10, 50, 100, 2500)))
-        margin = draw(st.sampled_from((Decimal(0), Decimal("0.1"), Decimal("0.5"))))
+        margin = draw(st.sampled_from((Decimal(0), Decimal("0.1"), Decimal("0.4999"))))
         payload = InvoicePayload(uid, "f" * 32, stars, margin).encode()
         return commands.payment_credit(
             uid, charge, stars, invoice_payload=payload, owner_margin=margin, occurred_at=_at(day)
@@ -121,7 +153,7 @@ def run_worker(queue: list[BillingCommand], batch: int, crashes: list[tuple[int,
         chunk = queue[committed : committed + batch]
         produced: list[LedgerRecord] = []
         for cmd in chunk:
-            for entry in decide(states[cmd.key], cmd, _at(50)):
+            for entry in decide(states[cmd.key], cmd, _at(50), privileged=frozenset({1})):
                 evolve(states[cmd.key], entry)
                 produced.append(entry)
         keep = pending_crashes.pop(batch_no, None)
@@ -147,6 +179,7 @@ def _snapshot(state: BillingState) -> tuple[object, ...]:
         state.operations,
         state.conflicts,
         {k: (p.stars, p.credited, p.paid_at, p.refunded) for k, p in state.payments.items()},
+        state.reservations,
         state.starter_granted,
         state.entries,
     )
@@ -229,3 +262,110 @@ def test_every_ledger_record_type_has_a_slim_twin_of_the_same_version() -> None:
     full = {event_type(c): schema_version(c) for c in BILLING_LEDGER.record_types}
     slim = {t.__struct_config__.tag: msgspec.structs.fields(t)[0].default for t in SLIM_TYPES}
     assert slim == full
+
+
+# --------------------------------------------------------------------------- refunds
+
+
+@st.composite
+def refund_attempts(draw: st.DrawFn) -> list[BillingCommand]:
+    """What one writer decides for a user with payments c1, c2: refunds under fresh
+    operation ids, refunds made outside the bot, reversals of refunds it saw."""
+    out: list[BillingCommand] = []
+    for _ in range(draw(st.integers(1, 6))):
+        charge = draw(st.sampled_from(("c1", "c2")))
+        kind = draw(st.sampled_from(("refund", "refund", "refunded", "reverse")))
+        if kind == "refund":
+            out.append(commands.refund_debit(UID1, charge, occurred_at=_at(1)))
+        elif kind == "refunded":
+            op_day = draw(st.integers(1, 3))
+            cmd = commands.refunded_payment_debit(UID1, charge, 10, occurred_at=_at(op_day))
+            out.append(cmd)
+        else:
+            out.append(commands.refund_reversal(UID1, charge, "", "error", occurred_at=_at(1)))
+    return out
+
+
+UID1 = USERS[0]
+
+
+def _decide_alone(base: BillingState, queue: list[BillingCommand]) -> list[LedgerRecord]:
+    """One writer deciding ``queue`` on its own copy of the state (a reversal names the
+    refund this writer last made of that charge)."""
+    state = base.copy()
+    made: list[LedgerRecord] = []
+    for cmd in queue:
+        if isinstance(cmd, RefundReversalRequested):
+            payment = state.payments[cmd.telegram_payment_charge_id]
+            cmd = commands.refund_reversal(
+                UID1,
+                cmd.telegram_payment_charge_id,
+                payment.refund_operation or "none",
+                "error",
+                occurred_at=_at(1),
+            )
+        for entry in decide(state, cmd, _at(2)):
+            evolve(state, entry)
+            made.append(entry)
+    return made
+
+
+@settings(max_examples=200, deadline=None)
+@given(refund_attempts(), refund_attempts(), st.lists(st.booleans(), max_size=24))
+def test_a_payment_is_refunded_at_most_once_whatever_interleaves(
+    first: list[BillingCommand], second: list[BillingCommand], picks: list[bool]
+) -> None:
+    """Two writers (a zombie after a rebalance) each decide refunds of the same payments
+    under their own operation ids; however their entries interleave in the log, the fold
+    debits each payment at most once per credit: balance = credits of unrefunded payments."""
+    base = BillingState()
+    log: list[LedgerRecord] = []
+    for charge, stars in (("c1", 100), ("c2", 50)):
+        payload = InvoicePayload(UID1, "f" * 32, stars, Decimal(0)).encode()
+        cmd = commands.payment_credit(
+            UID1, charge, stars, invoice_payload=payload, owner_margin=Decimal(0), occurred_at=T0
+        )
+        for entry in decide(base, cmd, T0):
+            evolve(base, entry)
+            log.append(entry)
+    a, b = _decide_alone(base, first), _decide_alone(base, second)
+    for pick in picks:
+        source = a if (pick and a) or not b else b
+        if source:
+            log.append(source.pop(0))
+    log += a + b
+    state = fold(log)
+    unrefunded = sum((p.credited for p in state.payments.values() if not p.refunded), Decimal(0))
+    assert state.balance == unrefunded
+    assert state.balance >= 0
+    for payment in state.payments.values():
+        assert payment.refunded == (payment.refund_operation is not None)
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+@settings(max_examples=80, deadline=None)
+@given(deliveries(), st.integers(0, 60))
+def test_a_snapshot_plus_relearnt_ids_plus_the_tail_equals_the_full_fold(
+    queue: list[BillingCommand], cut: int
+) -> None:
+    """Restoring a user from a snapshot at any point of their ledger, re-learning the
+    covered entries' operation ids and folding the rest gives the state of the full fold."""
+    result = run_worker(queue, 4, [])
+    by_user: dict[str, list[LedgerRecord]] = defaultdict(list)
+    for entry in result.log:
+        by_user[entry.key].append(entry)
+    for key, entries in by_user.items():
+        at = min(cut, len(entries))
+        restored = from_snapshot(to_snapshot(fold(entries[:at])))
+        for entry in entries[:at]:
+            restore_operation(restored, entry)
+        fold(entries[at:], restored)
+        full = result.states[key]
+        assert _snapshot(restored) == _snapshot(full)
+        assert restored.previous_operations == full.previous_operations
+        assert (restored.horizon, restored.generation_started) == (
+            full.horizon,
+            full.generation_started,
+        )

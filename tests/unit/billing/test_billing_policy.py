@@ -27,15 +27,18 @@ def test_stars_convert_at_0_013_minus_fees_and_margin() -> None:
     """USD = stars x 0.013 x (1 - 0.35 - 0.15 - k3), exact."""
     assert policy.stars_to_usd(100, Decimal(0)) == Decimal("0.65")
     assert policy.stars_to_usd(100, Decimal("0.1")) == Decimal("0.52")
-    assert policy.stars_to_usd(2500, Decimal("0.5")) == Decimal(0)
+    assert policy.stars_to_usd(2500, Decimal("0.4999")) == Decimal("0.00325")
 
 
-def test_margin_must_keep_the_fee_sum_at_most_one() -> None:
-    """k1 + k2 + k3 <= 1 and k3 >= 0; parse_margin accepts fractions and percents."""
+def test_margin_must_keep_the_fee_sum_strictly_below_one() -> None:
+    """k1 + k2 + k3 < 1 and k3 >= 0 (50 % used to be accepted and every invoice then
+    credited $0); parse_margin accepts fractions and percents."""
     assert policy.parse_margin("0.1") == Decimal("0.1")
     assert policy.parse_margin("10%") == Decimal("0.1")
-    assert policy.parse_margin("0.5") == Decimal("0.5")
-    for bad in ("0.51", "-0.1", "abc", "NaN"):
+    assert policy.parse_margin("0.4999") == Decimal("0.4999")
+    assert policy.margin_problem(Decimal("0.5")) is not None
+    assert policy.margin_problem(Decimal("1e999999999")) is not None
+    for bad in ("50%", "0.5", "0.51", "-0.1", "abc", "NaN"):
         with pytest.raises(ValueError):
             policy.parse_margin(bad)
     with pytest.raises(ValueError):
@@ -99,7 +102,7 @@ def test_policy_and_replies_never_raise_on_a_non_finite_balance(raw: str) -> Non
         ("0%", "0"),
         ("0.10000", "0.1"),
         ("1e-1", "0.1"),
-        ("0.5", "0.5"),
+        ("0.4999", "0.4999"),
         ("0.0001", "0.0001"),
     ],
 )
@@ -122,6 +125,8 @@ def test_parse_margin_normalises_to_at_most_four_places_without_sign_or_exponent
         ("sNaN", "finite"),
         ("sNaN%", "finite"),
         ("Infinity%", "finite"),
+        ("0.5", "must not exceed"),
+        ("50%", "must not exceed"),
         ("0.51", "must not exceed"),
         ("51%", "must not exceed"),
         ("0." + "1" * 100, "decimal places"),

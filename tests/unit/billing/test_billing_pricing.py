@@ -12,7 +12,9 @@ from actors.billing.pricing import (
     PRICE_TABLES,
     PricingError,
     line_amount,
+    model_family,
     price,
+    resolve_model,
     table_at,
     table_by_version,
     total_of,
@@ -81,12 +83,57 @@ def test_server_side_web_search_in_usage_is_charged_per_use() -> None:
     assert [(line.item, line.amount) for line in priced.lines] == [("web_search", Decimal("0.02"))]
 
 
-def test_unknown_model_and_usage_without_model_are_refused() -> None:
-    """No price, no charge: an unknown model raises PricingError instead of guessing."""
-    with pytest.raises(PricingError):
-        price(at=NOW, model="claude-unknown", usage=Usage(input_tokens=1))
+def test_usage_without_a_model_is_refused() -> None:
+    """Usage that names no model cannot be priced: PricingError, not a guess."""
     with pytest.raises(PricingError):
         price(at=NOW, usage=Usage(input_tokens=1))
+
+
+def test_dated_snapshots_and_aliases_are_priced_at_their_row() -> None:
+    """A dated snapshot or undated alias costs what its price row costs (not $0)."""
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    for reported, row in (
+        ("claude-sonnet-4-6-20260101", SONNET),
+        ("claude-opus-4-6-latest", OPUS),
+        ("claude-haiku-4-5", HAIKU),
+        ("claude-haiku-4-5-20990101", HAIKU),
+    ):
+        resolution = resolve_model(PRICE_TABLES[0], reported)
+        assert (resolution.how, resolution.row, resolution.unpriced) == ("alias", row, False)
+        assert price(at=NOW, model=reported, usage=usage).total == (
+            price(at=NOW, model=row, usage=usage).total
+        )
+
+
+def test_an_unpriced_model_is_charged_at_the_highest_rate_of_its_family_or_table() -> None:
+    """A new model is never free: its family's ceiling, or the whole table's without one."""
+    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000)
+    opus5 = resolve_model(PRICE_TABLES[0], "claude-opus-5")
+    assert (opus5.how, opus5.unpriced) == ("family_ceiling", True)
+    assert price(at=NOW, model="claude-opus-5", usage=usage).total == Decimal("30")
+    unknown = resolve_model(PRICE_TABLES[0], "claude-unknown")
+    assert (unknown.how, unknown.unpriced) == ("ceiling", True)
+    assert price(at=NOW, model="claude-unknown", usage=usage).total == Decimal("30")
+    assert model_family("claude-3-5-sonnet-20241022") == "sonnet"
+
+
+@given(
+    st.text(min_size=0, max_size=40),
+    st.integers(1, 10**7),
+    st.integers(0, 10**6),
+)
+def test_no_model_id_makes_consumed_tokens_free_or_cheaper_than_its_family(
+    model: str, inp: int, out: int
+) -> None:
+    """Whatever id the API reports, consumed tokens cost at least the family's dearest row
+    (the cheapest row when no family is named), never $0."""
+    usage = Usage(input_tokens=inp, output_tokens=out)
+    total = price(at=NOW, model=model, usage=usage).total
+    family = model_family(model)
+    rows = [m for m in PRICE_TABLES[0].models if family and model_family(m) == family]
+    floor_rows = rows or list(PRICE_TABLES[0].models)
+    assert total > 0
+    assert total >= min(price(at=NOW, model=m, usage=usage).total for m in floor_rows)
 
 
 def test_a_later_table_applies_from_its_effective_date_only() -> None:

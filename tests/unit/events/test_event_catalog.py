@@ -28,6 +28,7 @@ EXPECTED_TOPICS = {
     "bot.billing.ledger": "user",
     "bot.payments.events": "user",
     "bot.admin.events": "global",
+    "bot.billing.snapshots": "user",
 }
 
 
@@ -40,9 +41,11 @@ def test_topic_names_and_keys_are_the_public_catalog() -> None:
 
 
 def test_topics_have_infinite_retention_delete_policy_and_partitions() -> None:
-    """Every topic and dead-letter topic keeps records forever."""
+    """Every topic and dead-letter topic keeps records forever; the billing snapshots are
+    compacted (the newest per user is all a start needs)."""
     for spec in all_topics():
-        assert spec.configs() == {"retention.ms": "-1", "cleanup.policy": "delete"}
+        policy = "compact" if spec.name.startswith("bot.billing.snapshots") else "delete"
+        assert spec.configs() == {"retention.ms": "-1", "cleanup.policy": policy}
         assert spec.partitions == (1 if spec.key_kind == "global" else 12)
 
 

@@ -107,3 +107,37 @@ def test_values_written_before_deltas_still_load() -> None:
     stored = StoredThread(ThreadState(key=KEY, turns=3, history=(_item(1),)))
     data = {KEY.encode(): msgspec.json.encode(stored)}
     assert StateLog(data).load(KEY) == stored
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_step, st.booleans(), st.integers(0, 5)), min_size=1, max_size=90))
+async def test_published_outboxes_leave_the_stored_values_and_evicted_states_come_back(
+    steps: list[tuple[tuple[str, int], bool, int]],
+) -> None:
+    """Publishing clears the outbox from the locally stored value (not from the changelog),
+    and a state dropped from the decoded cache loads again as it was saved."""
+    data: dict[bytes, bytes] = {}
+    changelog: dict[bytes, bytes] = {}
+
+    async def write(key: bytes, value: bytes) -> None:
+        changelog[key] = value
+
+    writer = StateLog(data, max_decoded=2)
+    histories: dict[str, tuple[HistoryItem, ...]] = {}
+    expected: dict[str, StoredThread] = {}
+    for n, (step, published, thread) in enumerate(steps):
+        key = f"{thread}:0"
+        histories[key] = _apply(histories.get(key, ()), step, n * 10)
+        outbox = (OutboxRecord("t", b"k", str(n).encode(), []),)
+        stored = StoredThread(ThreadState(key=key, turns=n, history=histories[key]), outbox)
+        await writer.save(key, stored, write)
+        assert StateLog(dict(changelog)).load(key) == stored  # a crash republishes it
+        if published:
+            stored = StoredThread(stored.state)
+            writer.save_local(key, stored)
+            assert StateLog(dict(data)).load(key) == stored
+        expected[key] = stored
+        assert len(writer.cache) <= 2 + sum(1 for s in expected.values() if s.outbox)
+    for key, stored in expected.items():
+        assert writer.load(key) == stored
+        assert StateLog(dict(data)).load(key) == stored

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from actors.thread.context import (
     BASE_SYSTEM_PROMPT,
+    FilesTooLarge,
     build_request,
     continuation_messages,
     estimate_text_tokens,
@@ -64,6 +67,40 @@ def test_history_is_trimmed_to_the_context_window() -> None:
     assert req.history_items < 21
     assert req.kwargs["messages"][0]["role"] == "user"
     assert req.kwargs["messages"][-1]["content"][0]["text"] == big
+
+
+def test_a_cjk_history_is_not_undercounted_against_the_context_window() -> None:
+    """Chinese text counts about a token a character (3.5 characters a token undercounted
+    it 3-5x and overflowed the window)."""
+    assert estimate_text_tokens("你好" * 1000) >= 2000
+    assert estimate_text_tokens("hello " * 1000) == estimate_text_tokens("x" * 6000)
+
+
+def test_inlined_text_files_count_against_the_context_window() -> None:
+    """A text file of the input takes room from the history; one that cannot fit at all is
+    refused with a message saying so (before any call)."""
+    older = "y" * 100_000  # ~29K tokens each
+    state = state_with(
+        *[(("user", "assistant")[i % 2], older) for i in range(6)], ("user", "read this")
+    )
+    last = HistoryItem(
+        role="user",
+        text="read this",
+        message_ids=(99,),
+        files=(FileNote(kind="document", file_id="d"),),
+    )
+    state = ThreadState(key="1:0", history=(*state.history[:-1], last))
+    medium = {99: [{"type": "text", "text": "z" * 360_000}]}  # ~120K tokens
+    without = build_request(state, model=HAIKU, personality=None)
+    trimmed = build_request(state, model=HAIKU, personality=None, file_blocks=medium)
+    assert trimmed.history_items < without.history_items
+    assert trimmed.kwargs["messages"][-1]["content"][0]["text"].startswith("z")
+    huge = {99: [{"type": "text", "text": "z" * 700_000}]}  # ~233K tokens
+    with pytest.raises(FilesTooLarge, match="context window") as refused:
+        build_request(state, model=HAIKU, personality=None, file_blocks=huge)
+    verdict = classify(ModelFailure("file_too_large", str(refused.value)))
+    assert verdict.error_class == "context_overflow"
+    assert "smaller file" in verdict.user_message
 
 
 def test_thinking_budget_sets_thinking_and_a_larger_max_tokens() -> None:
@@ -145,6 +182,18 @@ def test_draft_gate_one_per_second_per_chat_and_retry_after() -> None:
     assert not gate.may_send(1, 7.5)
     assert gate.may_send(1, 8.0)
     assert gate.wait_time(1, 5.0) == 3.0
+
+
+def test_draft_gate_forgets_idle_chats_and_keeps_waiting_ones() -> None:
+    """A worker serving 10,000 chats over hours remembers only the recent ones; a chat
+    still inside a 429's retry_after is never forgotten."""
+    gate = DraftGate()
+    gate.retry_after(-1, 0.0, 100_000)
+    for n in range(10_000):
+        gate.sent(n, float(n))
+    assert len(gate.chats) <= 2 * 256
+    assert not gate.may_send(-1, 10_000.0)
+    assert not gate.may_send(9_999, 9_999.5)
 
 
 def test_draft_ids_are_stable_and_non_zero() -> None:
