@@ -1,4 +1,4 @@
-"""`python -m infra.emulators`: run the Telegram and Claude emulators and print their URLs."""
+"""`python -m infra.emulators`: run the emulators and print the environment that selects them."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--telegram-port", type=int, default=0)
     parser.add_argument("--claude-port", type=int, default=0)
+    parser.add_argument("--whisper-port", type=int, default=0)
+    parser.add_argument("--gemini-port", type=int, default=0)
+    parser.add_argument("--e2b-port", type=int, default=0)
     parser.add_argument("--token", default=DEFAULT_TOKEN, help="the bot token to expect")
     parser.add_argument("--no-flood", action="store_true", help="disable Telegram flood control")
     args = parser.parse_args(argv)
@@ -32,6 +35,9 @@ def main(argv: list[str] | None = None) -> int:
             claude_port=args.claude_port,
             token=args.token,
             flood=not args.no_flood,
+            whisper_port=args.whisper_port,
+            gemini_port=args.gemini_port,
+            e2b_port=args.e2b_port,
             on_ready=_print_env,
         )
     )

@@ -1,4 +1,4 @@
-"""Start both emulators together (for the offline demo, benchmarks and `botctl emulators`)."""
+"""Start the emulators together (for the offline demo, benchmarks and `botctl emulators`)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.e2b_sandbox import E2BEmulator
+from infra.emulators.gemini import GeminiEmulator
 from infra.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
+from infra.emulators.whisper import WhisperEmulator
 
 
 @dataclass(slots=True)
 class RunningEmulators:
     telegram: TelegramEmulator
     claude: ClaudeEmulator
+    whisper: WhisperEmulator
+    gemini: GeminiEmulator
+    e2b: E2BEmulator
 
     @property
     def env(self) -> dict[str, str]:
@@ -25,11 +31,23 @@ class RunningEmulators:
             "TELEGRAM_BOT_TOKEN": self.telegram.token,
             "ANTHROPIC_BASE_URL": self.claude.base_url,
             "ANTHROPIC_API_KEY": "emulator-key",
+            "OPENAI_BASE_URL": self.whisper.openai_base_url,
+            "OPENAI_API_KEY": "emulator-key",
+            "GOOGLE_GEMINI_BASE_URL": self.gemini.base_url,
+            "GOOGLE_API_KEY": "emulator-key",
+            # the e2b SDK reads these itself (HTTP/1.1: its default HTTP/2 needs TLS)
+            "E2B_API_URL": self.e2b.base_url,
+            "E2B_SANDBOX_URL": self.e2b.base_url,
+            "E2B_HTTP_VERSION": "1.1",
+            "E2B_API_KEY": "emulator-key",
         }
 
     async def stop(self) -> None:
         await self.telegram.stop()
         await self.claude.stop()
+        await self.whisper.stop()
+        await self.gemini.stop()
+        await self.e2b.stop()
 
 
 async def start_emulators(
@@ -39,19 +57,27 @@ async def start_emulators(
     claude_port: int = 0,
     token: str = DEFAULT_TOKEN,
     flood: bool = True,
+    whisper_port: int = 0,
+    gemini_port: int = 0,
+    e2b_port: int = 0,
 ) -> RunningEmulators:
-    """Start both servers (port 0: any free port) and return them, running."""
+    """Start every server (port 0: any free port) and return them, running."""
     telegram = TelegramEmulator(token)
     if not flood:
         telegram.configure_flood(enabled=False)
-    claude = ClaudeEmulator()
-    await telegram.start(host, telegram_port)
+    running = RunningEmulators(
+        telegram, ClaudeEmulator(), WhisperEmulator(), GeminiEmulator(), E2BEmulator()
+    )
     try:
-        await claude.start(host, claude_port)
+        await telegram.start(host, telegram_port)
+        await running.claude.start(host, claude_port)
+        await running.whisper.start(host, whisper_port)
+        await running.gemini.start(host, gemini_port)
+        await running.e2b.start(host, e2b_port)
     except BaseException:
-        await telegram.stop()
+        await running.stop()
         raise
-    return RunningEmulators(telegram, claude)
+    return running
 
 
 async def serve_emulators(
@@ -63,10 +89,20 @@ async def serve_emulators(
     flood: bool = True,
     on_ready: Callable[[RunningEmulators], None] | None = None,
     stop: asyncio.Event | None = None,
+    whisper_port: int = 0,
+    gemini_port: int = 0,
+    e2b_port: int = 0,
 ) -> None:
-    """Run both emulators until `stop` is set, SIGINT/SIGTERM arrives, or the task is cancelled."""
+    """Run the emulators until `stop` is set, SIGINT/SIGTERM arrives, or the task is cancelled."""
     running = await start_emulators(
-        host=host, telegram_port=telegram_port, claude_port=claude_port, token=token, flood=flood
+        host=host,
+        telegram_port=telegram_port,
+        claude_port=claude_port,
+        token=token,
+        flood=flood,
+        whisper_port=whisper_port,
+        gemini_port=gemini_port,
+        e2b_port=e2b_port,
     )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

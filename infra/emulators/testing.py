@@ -9,6 +9,11 @@ They run on the session event loop (this project's pytest default).
 - ``claude_emulator``: a clean `ClaudeEmulator`
 - ``telegram_bot``: an aiogram `Bot` bound to the emulator with the default token
 - ``anthropic_client``: an `AsyncAnthropic` bound to the emulator, ``max_retries=0``
+- ``whisper_emulator``: a clean `WhisperEmulator` (OpenAI audio transcriptions)
+- ``openai_client``: an `AsyncOpenAI` bound to the Whisper emulator, ``max_retries=0``
+- ``gemini_emulator``: a clean `GeminiEmulator` (Gemini Developer API)
+- ``genai_client``: a google-genai `Client` bound to the Gemini emulator (no retries)
+- ``e2b_emulator``: a clean `E2BEmulator` (sandboxes; ``sdk_options(e2b_emulator)`` for the SDK)
 """
 
 from __future__ import annotations
@@ -22,9 +27,15 @@ from aiogram import Bot
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from anthropic import AsyncAnthropic
+from google import genai
+from google.genai import types as genai_types
+from openai import AsyncOpenAI
 
 from infra.emulators.claude import ClaudeEmulator
+from infra.emulators.e2b_sandbox import E2BEmulator
+from infra.emulators.gemini import GeminiEmulator
 from infra.emulators.telegram import TelegramEmulator
+from infra.emulators.whisper import WhisperEmulator
 
 
 @asynccontextmanager
@@ -119,3 +130,82 @@ async def anthropic_client(
     claude_emulator: ClaudeEmulator, _anthropic_session: AsyncAnthropic
 ) -> AsyncAnthropic:
     return _anthropic_session
+
+
+def make_openai(emulator: WhisperEmulator, **kwargs: Any) -> AsyncOpenAI:
+    """An AsyncOpenAI bound to the Whisper emulator; max_retries defaults to 0."""
+    kwargs.setdefault("max_retries", 0)
+    kwargs.setdefault("api_key", "emulator-key")
+    return AsyncOpenAI(base_url=emulator.openai_base_url, **kwargs)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def whisper_emulator_server() -> AsyncIterator[WhisperEmulator]:
+    async with WhisperEmulator() as emulator:
+        yield emulator
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def whisper_emulator(
+    whisper_emulator_server: WhisperEmulator,
+) -> AsyncIterator[WhisperEmulator]:
+    whisper_emulator_server.reset()
+    yield whisper_emulator_server
+    whisper_emulator_server.reset()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _openai_session(whisper_emulator_server: WhisperEmulator) -> AsyncIterator[AsyncOpenAI]:
+    client = make_openai(whisper_emulator_server)
+    yield client
+    await client.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def openai_client(
+    whisper_emulator: WhisperEmulator, _openai_session: AsyncOpenAI
+) -> AsyncOpenAI:
+    return _openai_session
+
+
+def make_genai(emulator: GeminiEmulator, **http_options: Any) -> genai.Client:
+    """A google-genai Client bound to the Gemini emulator (use its `.aio` for async calls)."""
+    return genai.Client(
+        api_key="emulator-key",
+        http_options=genai_types.HttpOptions(base_url=emulator.base_url, **http_options),
+    )
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def gemini_emulator_server() -> AsyncIterator[GeminiEmulator]:
+    async with GeminiEmulator() as emulator:
+        yield emulator
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def gemini_emulator(gemini_emulator_server: GeminiEmulator) -> AsyncIterator[GeminiEmulator]:
+    gemini_emulator_server.reset()
+    yield gemini_emulator_server
+    gemini_emulator_server.reset()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def genai_client(gemini_emulator: GeminiEmulator) -> AsyncIterator[genai.Client]:
+    client = make_genai(gemini_emulator)
+    yield client
+    await client.aio.aclose()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def e2b_emulator_server() -> AsyncIterator[E2BEmulator]:
+    async with E2BEmulator() as emulator:
+        yield emulator
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def e2b_emulator(e2b_emulator_server: E2BEmulator) -> AsyncIterator[E2BEmulator]:
+    limit = e2b_emulator_server.execution_limit
+    e2b_emulator_server.reset()
+    yield e2b_emulator_server
+    e2b_emulator_server.execution_limit = limit
+    e2b_emulator_server.reset()

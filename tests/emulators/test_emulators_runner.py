@@ -32,6 +32,27 @@ async def test_serve_emulators_until_stopped() -> None:
             f"{env['ANTHROPIC_BASE_URL']}/v1/models", headers={"x-api-key": "k"}
         ) as resp:
             assert resp.status == 200
+        form = aiohttp.FormData()
+        form.add_field("model", "whisper-1")
+        form.add_field("file", b"", filename="a.wav")
+        async with http.post(
+            f"{env['OPENAI_BASE_URL']}/audio/transcriptions",
+            data=form,
+            headers={"authorization": f"Bearer {env['OPENAI_API_KEY']}"},
+        ) as resp:
+            assert "text" in await resp.json()
+        async with http.post(
+            f"{env['GOOGLE_GEMINI_BASE_URL']}/v1beta/models/gemini-2.5-flash:generateContent",
+            json={"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+            headers={"x-goog-api-key": env["GOOGLE_API_KEY"]},
+        ) as resp:
+            assert "candidates" in await resp.json()
+        async with http.post(
+            f"{env['E2B_API_URL']}/v2/sandboxes",
+            json={"templateID": "code-interpreter-v1"},
+            headers={"x-api-key": env["E2B_API_KEY"]},
+        ) as resp:
+            assert resp.status == 201
     assert ready[0].telegram.world.flood.config.enabled is False
     stop.set()
     await asyncio.wait_for(task, 5)
