@@ -47,7 +47,7 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round axis ticks covering ``[low, high]``: steps of 1, 2 or 5 times a power of ten,
     so cents-sized values get ticks like 0.005, 0.010, 0.015 rather than 0.00, 0.00, 0.00."""
     low, high = min(low, 0.0), max(high, 0.0)
-    if high - low <= 0:
+    if not high - low > 1e-12 * max(1.0, abs(low), abs(high)):  # flat, or too small to split
         high = low + 1.0
     raw = (high - low) / max(1, count - 1)
     power = 10 ** math.floor(math.log10(raw))

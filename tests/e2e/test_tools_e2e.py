@@ -16,7 +16,7 @@ from probe_tools import effects
 from thread_e2e import TOOL_ITERATION_CAP, Processes, eventually, read_topic
 
 from actors.billing.pricing import price
-from events.billing import StarterCreditRequested, UsageDebited
+from events.billing import StarterCreditRequested, UsageChargeRequested, UsageDebited
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, TOPICS
 from events.envelope import new_envelope
 from events.keys import thread_key, user_key
@@ -118,7 +118,9 @@ class Log:
         found = await read_topic(
             self.stack.kafka_bootstrap, self.profile, BILLING_COMMANDS, self.prefix
         )
-        return [c for c in found if getattr(c, "thread_key", None) == key]
+        return [
+            c for c in found if isinstance(c, UsageChargeRequested) and c.thread_key == key
+        ]  # usage charges only: reservations and releases are billing commands too
 
 
 @pytest.fixture
