@@ -35,6 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from actors.billing import commands  # noqa: E402
 from actors.billing.fold_records import decode_slim  # noqa: E402
 from actors.billing.ledger import BillingState, decide, evolve  # noqa: E402
 from actors.billing.payments import InvoicePayload  # noqa: E402
@@ -42,7 +43,6 @@ from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand  # n
 from events.codec import codec_for  # noqa: E402
 from events.envelope import utc_now  # noqa: E402
 from events.usage import HAIKU, SONNET, ToolQuantities, Usage  # noqa: E402
-from infra.billing import commands  # noqa: E402
 from infra.billing.replay import replay_ledger  # noqa: E402
 from infra.billing.worker import BillingWorker  # noqa: E402
 from infra.kafka.clients import make_producer  # noqa: E402

@@ -13,13 +13,12 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from actors import typed_numbers
-from actors.billing import policy, replies
+from actors.billing import commands, policy, replies
 from actors.gateway.ids import telegram_record_id
 from events.admin import MarginChanged
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS
 from events.envelope import new_envelope
 from events.keys import GLOBAL_KEY
-from infra.billing import commands
 from infra.billing.views import MarginView, UsernameDirectory
 from infra.gateway.context import GatewayContext
 from infra.gateway.reads import read_view

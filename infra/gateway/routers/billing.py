@@ -18,7 +18,7 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
-from actors.billing import replies
+from actors.billing import commands, replies
 from actors.billing.payments import parse_refund_argument
 from actors.gateway import replies as gateway_replies
 from actors.gateway.ids import telegram_record_id
@@ -26,7 +26,6 @@ from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.envelope import new_envelope
 from events.keys import user_key
 from events.payments import RefundRequested
-from infra.billing import commands
 from infra.gateway.context import GatewayContext
 from infra.gateway.reads import read_view
 

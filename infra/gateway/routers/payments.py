@@ -28,7 +28,7 @@ from aiogram.types import (
     PreCheckoutQuery,
 )
 
-from actors.billing import payments, replies
+from actors.billing import commands, payments, replies
 from actors.billing.payments import (
     CALLBACK_PREFIX,
     CUSTOM_AMOUNT_PROMPT,
@@ -51,7 +51,6 @@ from events.envelope import new_envelope
 from events.ids import new_id
 from events.keys import user_key
 from events.payments import InvoiceIssued, PaymentSucceeded, PreCheckoutAnswered
-from infra.billing import commands
 from infra.billing.views import MarginView
 from infra.gateway.context import GatewayContext
 from infra.gateway.convert import message_json

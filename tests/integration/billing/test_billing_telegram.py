@@ -16,13 +16,13 @@ from aiogram.types import Update
 from billing_helpers import wait_for
 from conftest import WorkerFactory
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState, decide, evolve
 from actors.billing.payments import InvoicePayload
 from events.admin import MarginChanged
 from events.billing import AdminToppedUp, PaymentCredited, RefundDebited
 from events.catalog import ADMIN_EVENTS, BILLING_LEDGER
 from events.ids import new_id
-from infra.billing import commands
 from infra.billing.payments_process import MAX_REFUND_ATTEMPTS, PaymentsProcess
 from infra.billing.views import LedgerBalanceView, TopicTail
 from infra.emulators.telegram import TelegramEmulator

@@ -16,6 +16,7 @@ from test_billing_telegram import (
     payments_process,
 )
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState
 from actors.billing.payments import InvoicePayload
 from events.admin import MarginChanged
@@ -27,7 +28,6 @@ from events.billing import (
 )
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS, BILLING_LEDGER
 from events.envelope import new_envelope
-from infra.billing import commands
 from infra.billing.views import MarginView
 from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
