@@ -12,7 +12,7 @@ from aiogram.types import BotCommandScopeChat
 from gateway_harness import GatewayFactory, polling
 
 from actors.gateway import command_registry
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram import TelegramEmulator
 from infra.settings import Settings
 
 USER = 5557201

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from actors.thread.markdown import render_markdown
 from actors.thread.split import TELEGRAM_LIMIT, split_plain, split_rendered
 from actors.thread.telegram_text import ENTITY_TYPES, Rendered, utf16_len
-from infra.emulators.telegram.entities import Entity as TelegramEntity
-from infra.emulators.telegram.entities import check_entities
+from devkit.emulators.telegram.entities import Entity as TelegramEntity
+from devkit.emulators.telegram.entities import check_entities
 
 MARKDOWN_ALPHABET = st.sampled_from(
     [
