@@ -15,7 +15,7 @@ from infra.gateway.replies import Replies
 from infra.gateway.user_settings import RecentChoices, UserSettings, UserSettingsView
 from infra.gateway.users import UserCommands
 
-__all__ = ["BillingReads", "GatewayServices", "Replies"]
+__all__ = ["BillingReads", "GatewayServices"]
 
 
 class BillingReads:

@@ -7,10 +7,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.thread.markdown import render_markdown
+from actors.thread.progress import TurnTrace
 from actors.thread.split import TELEGRAM_LIMIT, split_plain, split_rendered
 from actors.thread.telegram_text import ENTITY_TYPES, Rendered, utf16_len
 from devkit.emulators.telegram.entities import Entity as TelegramEntity
 from devkit.emulators.telegram.entities import check_entities
+from infra.threads.telegram_output import draft_view
 
 MARKDOWN_ALPHABET = st.sampled_from(
     [
@@ -157,3 +159,20 @@ def test_split_plain_keeps_every_word(text: str, limit: int) -> None:
     parts = split_plain(text, limit)
     assert all(utf16_len(p) <= limit and p == p.strip() and p for p in parts)
     assert "".join("".join(p.split()) for p in parts) == "".join(text.split())
+
+
+@settings(max_examples=100, deadline=None)
+@given(markdown_texts, st.integers(min_value=0, max_value=5000), st.text(max_size=200))
+def test_a_draft_shows_the_header_and_the_end_of_the_answer_within_the_limit(
+    text: str, padding: int, thinking: str
+) -> None:
+    """A draft of any answer so far (however long, however half-written) fits Telegram's
+    limit, ends with the end of the answer, and its entities are valid."""
+    trace = TurnTrace()
+    trace.add_thinking(thinking)
+    answer = "x " * padding + text
+    shown = draft_view(answer, trace.draft_header())
+    assert shown.length <= TELEGRAM_LIMIT
+    assert_valid(shown)
+    rendered = render_markdown(answer)
+    assert rendered.text.endswith(shown.text[-20:].strip()) or not rendered.text
