@@ -49,6 +49,7 @@ from events.users import ProfileUpdated, UserRegistered
 from infra.endpoints import resolve_endpoints
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.read_to_end import read_to_end
 from infra.settings import Settings
 from infra.views import LedgerLine
 
@@ -75,7 +76,7 @@ class TopicTail(Generic[E]):
         self._codec: Codec[E] = codec_for(spec)
         self._apply = apply
         self._reader: AIOKafkaConsumer | None = None
-        self._tps: list[TopicPartition] = []
+        self._positions: dict[TopicPartition, int] | None = None
         self._lock = asyncio.Lock()
 
     async def catch_up(self) -> None:
@@ -84,27 +85,22 @@ class TopicTail(Generic[E]):
                 reader = make_consumer(self._bootstrap, self._profile, [], group_id=None)
                 await reader.start()
                 await reader.topics()
-                parts = sorted(reader.partitions_for_topic(self._topic) or ())
-                self._tps = [TopicPartition(self._topic, p) for p in parts]
-                if self._tps:
-                    reader.assign(self._tps)
-                    await reader.seek_to_beginning(*self._tps)
                 self._reader = reader
             reader = self._reader
-            if not self._tps:
-                return
-            ends = await reader.end_offsets(self._tps)
-            behind = {tp for tp in self._tps if await reader.position(tp) < ends[tp]}
-            while behind:
-                batches = await reader.getmany(*behind, timeout_ms=1000, max_records=10_000)
-                for records in batches.values():
-                    for record in records:
-                        try:
-                            value = self._codec.decode(record.value)
-                        except DecodeError:
-                            continue  # the owner of the topic dead-letters it
-                        self._apply(value)
-                behind = {tp for tp in behind if await reader.position(tp) < ends[tp]}
+            if self._positions is None:  # first read: from each partition's start
+                parts = sorted(reader.partitions_for_topic(self._topic) or ())
+                tps = [TopicPartition(self._topic, p) for p in parts]
+                read = await read_to_end(reader, tps)
+            else:
+                read = await read_to_end(reader, self._positions, starts=self._positions)
+            async for _tp, records in read.batches(max_records=10_000):
+                for record in records:
+                    try:
+                        value = self._codec.decode(record.value)
+                    except DecodeError:
+                        continue  # the owner of the topic dead-letters it
+                    self._apply(value)
+            self._positions = read.positions
 
     async def close(self) -> None:
         if self._reader is not None:

@@ -39,6 +39,7 @@ from events.usage import ModelId
 from events.users import ModelChanged, PersonalityChanged, ThinkingChanged, UserRegistered
 from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
+from infra.kafka.read_to_end import PartitionRead, Record, follow, read_to_end
 from infra.postgres import quote_schema
 
 log = logging.getLogger(__name__)
@@ -233,19 +234,17 @@ class LogViews:
         for name in self._specs:
             found = await refresh_partitions(self._consumer, name, timeout=30.0)
             partitions.extend(TopicPartition(name, p) for p in sorted(found))
-        self._consumer.assign(partitions)
         seeded = await self._seeded_positions()
         from_zero = [tp for tp in partitions if seeded.get(tp, 0) <= 0]
-        if from_zero:
-            await self._consumer.seek_to_beginning(*from_zero)
+        starts = dict(await self._consumer.beginning_offsets(from_zero)) if from_zero else {}
         for tp in partitions:
             if seeded.get(tp, 0) > 0:
-                self._consumer.seek(tp, seeded[tp])
+                starts[tp] = seeded[tp]
             self.start_offsets[tp] = max(0, seeded.get(tp, 0))
         if len(from_zero) < len(partitions) and self.seed is not None:
             self.settings.rows = self.balances.rows = self.seed
-        ends = await self._consumer.end_offsets(partitions) if partitions else {}
-        self._task = asyncio.create_task(self._run(ends), name="thread-log-views")
+        read = await read_to_end(self._consumer, partitions, starts=starts)
+        self._task = asyncio.create_task(self._run(read), name="thread-log-views")
 
     async def _seeded_positions(self) -> dict[TopicPartition, int]:
         if self.seed is None:
@@ -263,20 +262,20 @@ class LogViews:
                 await self._task
         await self._consumer.stop()
 
-    async def _run(self, ends: dict[TopicPartition, int]) -> None:
-        pending = {tp: end for tp, end in ends.items() if end > self.start_offsets.get(tp, 0)}
-        if not pending:
-            self.caught_up.set()
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=1000)
-            for tp, records in batches.items():
-                spec = self._specs[tp.topic]
-                for rec in records:
-                    self._apply(spec, rec.value, rec.headers, rec.offset)
-                    if tp in pending and rec.offset + 1 >= pending[tp]:
-                        del pending[tp]
-            if not pending and not self.caught_up.is_set():
-                self.caught_up.set()
+    async def _run(self, read: PartitionRead) -> None:
+        """Catch up to the end offsets read at the start, then follow both topics."""
+        async for tp, records in read.batches(max_records=1000, timeout_ms=200):
+            self._apply_batch(tp, records)
+        self.caught_up.set()
+        async for tp, records in follow(
+            self._consumer, read.positions, max_records=1000, timeout_ms=200
+        ):
+            self._apply_batch(tp, records)
+
+    def _apply_batch(self, tp: TopicPartition, records: list[Record]) -> None:
+        spec = self._specs[tp.topic]
+        for rec in records:
+            self._apply(spec, rec.value, rec.headers, rec.offset)
 
     def _apply(
         self,
