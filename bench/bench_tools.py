@@ -42,7 +42,7 @@ from infra.metrics import REGISTRY  # noqa: E402
 from infra.threads.actor import ActorConfig, InboxItem, OutboxRecord, ThreadActor  # noqa: E402
 from infra.threads.claude_client import ClaudeClient  # noqa: E402
 from infra.threads.generation_slots import GenerationSlots  # noqa: E402
-from infra.threads.log_views import LedgerBalanceView, UserSettingsView  # noqa: E402
+from infra.threads.log_views import TailBalances, TailPreferences  # noqa: E402
 from infra.threads.stores import MemoryThreadStore  # noqa: E402
 from infra.threads.telegram_output import TelegramOutput  # noqa: E402
 from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort  # noqa: E402
@@ -104,7 +104,7 @@ async def bench(args: argparse.Namespace) -> None:
     await claude.start()
     bot = make_bot(telegram)
     client = ClaudeClient(make_anthropic(claude))
-    balances = LedgerBalanceView()
+    balances = TailBalances()
     tools = ToolRuntime(
         default_registry().with_tools(NOOP),
         claude=ClaudeModelPort(client),
@@ -118,7 +118,7 @@ async def bench(args: argparse.Namespace) -> None:
         runner=TurnRunner(client, output, TurnConfig(model_retries=0, drafts=False), tools=tools),
         slots=GenerationSlots(None, limit=10_000),
         balances=balances,
-        settings=UserSettingsView(),
+        preferences=TailPreferences(),
         config=ActorConfig(balance_wait=0),
     )
     print(f"# {platform.node()} nproc={os.cpu_count()} python={platform.python_version()}")

@@ -27,6 +27,24 @@ class LedgerLine:
     operation_id: str
 
 
+@dataclass(slots=True)
+class UserPreferences:
+    """What a user chose for their conversations: default model, personality, thinking
+    level (None: the default of each)."""
+
+    model: str | None = None
+    personality: str | None = None
+    thinking: str | None = None
+
+
+class PreferencesReader(Protocol):
+    """A user's preferences (the thread actor's context for a turn)."""
+
+    async def preferences(self, user_id: int) -> UserPreferences:
+        """The user's preferences; defaults for a user nobody has seen."""
+        ...
+
+
 class BalanceReader(Protocol):
     """What a balance check needs (the thread actor's soft check)."""
 

@@ -12,13 +12,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from actors.telegram_text import utf16_len
+
 TELEGRAM_LIMIT: Final = 4096
 _FENCE: Final = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*([^\s`]*)\s*$")
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (characters outside the BMP count twice)."""
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
 
 
 def _cut_at(text: str, limit: int) -> int:

@@ -111,7 +111,7 @@ def usage_reserve(
         user_id,
         producer,
         cause=cause,
-        label=f"reserve:{reservation_id}",
+        label=operations.reserve(reservation_id),
         id=None,
         occurred_at=occurred_at,
     )
@@ -139,7 +139,7 @@ def reservation_release(
         user_id,
         producer,
         cause=cause,
-        label=f"release:{reservation_id}",
+        label=operations.release(reservation_id),
         id=None,
         occurred_at=occurred_at,
     )

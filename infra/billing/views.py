@@ -4,7 +4,7 @@
   ``bot.admin.events`` (one partition, a handful of records);
 * :class:`UsernameDirectory` -- @username -> user id from ``bot.users.events`` (for
   ``/topup @name``);
-* :class:`LedgerBalanceView` -- a :class:`infra.views.BalanceView` folded straight from
+* :class:`LedgerFoldView` -- a :class:`infra.views.BalanceView` folded straight from
   ``bot.billing.ledger``: exact and read-your-writes, meant for tests, tools and small
   deployments (the projections' Redis/PostgreSQL view is the production one).
 
@@ -232,7 +232,7 @@ def ledger_line(entry: LedgerRecord) -> LedgerLine:
     )
 
 
-class LedgerBalanceView:
+class LedgerFoldView:
     """A BalanceView folded directly from the ledger topic (exact, read-your-writes)."""
 
     def __init__(self, bootstrap: str, profile: BrokerProfile, *, topic_prefix: str = "") -> None:

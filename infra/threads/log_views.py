@@ -1,8 +1,8 @@
 """In-memory views a thread worker keeps of other actors' logs.
 
-* :class:`UserSettingsView`: each user's default model, personality and thinking level, from
+* :class:`TailPreferences`: each user's default model, personality and thinking level, from
   ``bot.users.events`` (the users actor is their single writer);
-* :class:`LedgerBalanceView`: each user's balance, the ``balance_after`` of their newest
+* :class:`TailBalances`: each user's balance, the ``balance_after`` of their newest
   ``bot.billing.ledger`` entry; it implements the :class:`~infra.views.BalanceReader` port
   (the soft check needs nothing more, so no history is kept per user).
 
@@ -35,12 +35,12 @@ from actors.billing.reservations import Holds
 from events.billing import LedgerEntry, OperationRejected
 from events.catalog import BILLING_LEDGER, USERS_EVENTS, BillingCommand, TopicSpec, with_prefix
 from events.codec import DecodeError, codec_for
-from events.usage import ModelId
 from events.users import ModelChanged, PersonalityChanged, ThinkingChanged, UserRegistered
 from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.read_to_end import PartitionRead, Record, follow, read_to_end
 from infra.postgres import quote_schema
+from infra.views import UserPreferences
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +49,13 @@ READ_TIMEOUT: Final = 2.0
 UNKNOWN: Final = -1  # the offset of a value read from nowhere
 
 
-@dataclass(slots=True)
-class UserSettings:
-    model: ModelId | None = None
-    personality: str | None = None
-    thinking: str | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class UserRow:
     """The ``users`` read model's row: balance and profile, each with the offset it is at."""
 
     balance: Decimal | None
     balance_offset: int
-    settings: UserSettings
+    preferences: UserPreferences
     profile_offset: int
 
 
@@ -72,21 +65,21 @@ class UserRows(Protocol):
     async def row(self, user_id: int) -> UserRow | None: ...
 
 
-class UserSettingsView:
+class TailPreferences:
     def __init__(self) -> None:
-        self.users: dict[int, UserSettings] = {}
+        self.users: dict[int, UserPreferences] = {}
         self._offsets: dict[int, int] = {}
         self.rows: UserRows | None = None
 
-    def get(self, user_id: int) -> UserSettings:
-        return self.users.get(user_id) or UserSettings()
+    def get(self, user_id: int) -> UserPreferences:
+        return self.users.get(user_id) or UserPreferences()
 
-    async def lookup(self, user_id: int) -> UserSettings:
+    async def preferences(self, user_id: int) -> UserPreferences:
         """:meth:`get`, reading the read model for a user the tail has not shown."""
         if user_id not in self.users and self.rows is not None:
             row = await self.rows.row(user_id)
             if row is not None and user_id not in self.users:
-                self.users[user_id] = row.settings
+                self.users[user_id] = row.preferences
                 self._offsets[user_id] = row.profile_offset
         return self.get(user_id)
 
@@ -97,7 +90,7 @@ class UserSettingsView:
         if offset != UNKNOWN and offset <= self._offsets.get(user_id, UNKNOWN):
             return  # the read model already had it
         self._offsets[user_id] = offset
-        settings = self.users.setdefault(user_id, UserSettings())
+        settings = self.users.setdefault(user_id, UserPreferences())
         if isinstance(record, UserRegistered):
             settings.model = record.default_model
         elif isinstance(record, ModelChanged):
@@ -116,7 +109,7 @@ def _settings_user(record: Any) -> int | None:
     return None
 
 
-class LedgerBalanceView:
+class TailBalances:
     """BalanceReader from the ledger: the newest ``balance_after`` per user, minus what the
     user's open reservations hold (usage of running calls: the *available* balance)."""
 
@@ -185,7 +178,9 @@ class ReadModelSeed:
         return UserRow(
             balance=found["balance"],
             balance_offset=_offset(found["balance_offset"]),
-            settings=UserSettings(found["default_model"], found["personality"], found["thinking"]),
+            preferences=UserPreferences(
+                found["default_model"], found["personality"], found["thinking"]
+            ),
             profile_offset=_offset(found["profile_offset"]),
         )
 
@@ -204,12 +199,12 @@ class LogViews:
         profile: BrokerProfile,
         *,
         topic_prefix: str = "",
-        settings: UserSettingsView | None = None,
-        balances: LedgerBalanceView | None = None,
+        preferences: TailPreferences | None = None,
+        balances: TailBalances | None = None,
         seed: ReadModelSeed | None = None,
     ) -> None:
-        self.settings = settings or UserSettingsView()
-        self.balances = balances or LedgerBalanceView()
+        self.preferences = preferences or TailPreferences()
+        self.balances = balances or TailBalances()
         self.seed = seed
         sources: tuple[TopicSpec[Any], ...] = (USERS_EVENTS, BILLING_LEDGER)
         self._specs: dict[str, TopicSpec[Any]] = {
@@ -242,7 +237,7 @@ class LogViews:
                 starts[tp] = seeded[tp]
             self.start_offsets[tp] = max(0, seeded.get(tp, 0))
         if len(from_zero) < len(partitions) and self.seed is not None:
-            self.settings.rows = self.balances.rows = self.seed
+            self.preferences.rows = self.balances.rows = self.seed
         read = await read_to_end(self._consumer, partitions, starts=starts)
         self._task = asyncio.create_task(self._run(read), name="thread-log-views")
 
@@ -291,6 +286,6 @@ class LogViews:
             log.debug("view skipped a record: %s", exc.reason)
             return
         if spec is USERS_EVENTS:
-            self.settings.apply(record, offset)
+            self.preferences.apply(record, offset)
         else:
             self.balances.apply(record, offset)

@@ -39,10 +39,11 @@ from aiogram.methods import (
 )
 from aiogram.methods.base import Response
 
+from actors.telegram_text import utf16_len
 from actors.thread.content import Readable
 from actors.thread.drafts import DraftGate
 from actors.thread.markdown_v2 import to_markdown_v2, to_plain
-from actors.thread.split import TELEGRAM_LIMIT, split_markdown, split_plain, utf16_len
+from actors.thread.split import TELEGRAM_LIMIT, split_markdown, split_plain
 
 log = logging.getLogger(__name__)
 

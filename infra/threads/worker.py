@@ -273,7 +273,7 @@ class ThreadWorker:
             runner=runner,
             slots=GenerationSlots(redis, prefix=f"cg:{self.config.topic_prefix}gen:"),
             balances=self.views.balances,
-            settings=self.views.settings,
+            preferences=self.views.preferences,
             config=ActorConfig(
                 topic_prefix=self.config.topic_prefix,
                 thinking_budget=self.config.thinking_budget,

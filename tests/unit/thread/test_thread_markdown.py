@@ -6,7 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.thread.markdown_v2 import to_markdown_v2, to_plain
-from actors.thread.split import TELEGRAM_LIMIT, split_markdown, split_plain, utf16_len
+from actors.telegram_text import utf16_len
+from actors.thread.split import TELEGRAM_LIMIT, split_markdown, split_plain
 from infra.emulators.telegram.markdown_v2 import parse_markdown_v2
 
 MARKDOWN_ALPHABET = st.sampled_from(
