@@ -1,15 +1,17 @@
-"""Small read views that fold a topic incrementally: catch up to the end on each read.
+"""Billing's small read views: the margin and the ledger folded from their topics, usernames
+from the read model.
 
 * :class:`MarginView` -- the current owner margin k3: the last ``admin.margin_changed`` in
   ``bot.admin.events`` (one partition, a handful of records);
-* :class:`UsernameDirectory` -- @username -> user id from ``bot.users.events`` (for
+* :class:`UsernameDirectory` -- @username -> user id from the ``users`` read model (for
   ``/topup @name``);
-* :class:`LedgerFoldView` -- a :class:`infra.views.BalanceView` folded straight from
-  ``bot.billing.ledger``: exact and read-your-writes, meant for tests, tools and small
-  deployments (the projections' Redis/PostgreSQL view is the production one).
+* :class:`LedgerFoldView` -- a :class:`infra.views.BalanceView` folded straight from the
+  whole ``bot.billing.ledger``: exact and read-your-writes, for tests and tools only (no
+  service uses it: services read the read models through :class:`infra.views.UserReads`).
 
-Each read first catches up with the end offsets (one ListOffsets round trip, plus a fetch
-when something is new), so a value written and acknowledged before the read is seen.
+Each topic view's read first catches up with the end offsets (one ListOffsets round trip,
+plus a fetch when something is new), so a value written and acknowledged before the read
+is seen.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from actors.billing import policy
@@ -38,18 +41,18 @@ from events.billing import (
 from events.catalog import (
     ADMIN_EVENTS,
     BILLING_LEDGER,
-    USERS_EVENTS,
     LedgerRecord,
     TopicSpec,
     with_prefix,
 )
 from events.codec import Codec, DecodeError, codec_for
 from events.envelope import event_type
-from events.users import ProfileUpdated, UserRegistered
 from infra.endpoints import resolve_endpoints
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.read_to_end import read_to_end
+from infra.postgres import create_pool
+from infra.projector.views import ReadModelViews
 from infra.settings import Settings
 from infra.views import LedgerLine
 
@@ -173,29 +176,30 @@ class MarginView:
 
 
 class UsernameDirectory:
-    """@username (case-insensitive) -> Telegram user id, from users' profiles."""
+    """@username (case-insensitive) -> Telegram user id, from the ``users`` read model (the
+    read port, :meth:`infra.projector.views.ReadModelViews.user_id_for`): one keyed query,
+    no fold of ``bot.users.events``. A user registered a moment ago is known once the
+    projector has applied the registration (its lag: typically tens of milliseconds)."""
 
-    def __init__(self, bootstrap: str, profile: BrokerProfile, *, topic_prefix: str = "") -> None:
-        self._ids: dict[str, int] = {}
-        self._tail = TopicTail(
-            bootstrap, profile, USERS_EVENTS, self._apply, topic_prefix=topic_prefix
-        )
+    def __init__(self, views: ReadModelViews, pool: asyncpg.Pool | None = None) -> None:
+        self._views = views
+        self._pool = pool
 
     @classmethod
     async def connect(cls, settings: Settings, *, topic_prefix: str = "") -> UsernameDirectory:
-        bootstrap, profile = await _connect(settings)
-        return cls(bootstrap, profile, topic_prefix=topic_prefix)
-
-    def _apply(self, record: Any) -> None:
-        if isinstance(record, UserRegistered | ProfileUpdated) and record.profile.username:
-            self._ids[record.profile.username.lower()] = record.profile.user_id
+        """A directory over the configured database (``topic_prefix`` is accepted for the
+        callers' symmetry with the topic views; the read model is not prefixed)."""
+        endpoints = await resolve_endpoints(settings, start_embedded=False)
+        pool = await create_pool(endpoints.database_url, min_size=1, max_size=2)
+        return cls(ReadModelViews(pool, None), pool)
 
     async def user_id(self, username: str) -> int | None:
-        await self._tail.catch_up()
-        return self._ids.get(username.lstrip("@").lower())
+        return await self._views.user_id_for(username.lstrip("@"))
 
     async def close(self) -> None:
-        await self._tail.close()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
 
 # --------------------------------------------------------------------------- balances

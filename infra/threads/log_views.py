@@ -1,4 +1,5 @@
-"""In-memory views a thread worker keeps of other actors' logs.
+"""The thread worker's :class:`infra.views.UserReads`: the ``users`` read model, plus the
+records of other actors' logs the projector has not applied yet (:class:`LogViews`).
 
 * :class:`TailPreferences`: each user's default model, personality and thinking level, from
   ``bot.users.events`` (the users actor is their single writer);
@@ -13,8 +14,10 @@ model (:class:`ReadModelSeed`) on first use. Both sides carry the log offset the
 (``balance_offset``/``profile_offset`` in the row, the record's offset in the tail) and the
 newer one wins, so the view is the log's fold: the read model covers every offset below
 the projector's position, the tail everything from it. Without a database, or when it
-cannot be read at start, a partition is read from offset zero as before. Views lag the log
-by milliseconds; the balance check is a soft check by design (billing's ledger is exact).
+cannot be read at start, a partition is read from offset zero (no process runs so in
+production: every service has the database). Views lag the log by milliseconds; the balance
+check is a soft check by design (billing's ledger is exact). Memory: one small entry per
+user seen in the tail or looked up since the worker started.
 """
 
 from __future__ import annotations
@@ -190,8 +193,9 @@ def _offset(value: int | None) -> int:
 
 
 class LogViews:
-    """One group-less consumer feeding the views above, from the projector's positions (with
-    a :class:`ReadModelSeed`) or from offset zero."""
+    """The thread worker's :class:`infra.views.UserReads`: one group-less consumer feeding the
+    views above, from the projector's positions (with a :class:`ReadModelSeed`), or from
+    offset zero where there is no database (tests, benches)."""
 
     def __init__(
         self,
@@ -203,7 +207,7 @@ class LogViews:
         balances: TailBalances | None = None,
         seed: ReadModelSeed | None = None,
     ) -> None:
-        self.preferences = preferences or TailPreferences()
+        self.preferences_view = preferences or TailPreferences()
         self.balances = balances or TailBalances()
         self.seed = seed
         sources: tuple[TopicSpec[Any], ...] = (USERS_EVENTS, BILLING_LEDGER)
@@ -237,7 +241,7 @@ class LogViews:
                 starts[tp] = seeded[tp]
             self.start_offsets[tp] = max(0, seeded.get(tp, 0))
         if len(from_zero) < len(partitions) and self.seed is not None:
-            self.preferences.rows = self.balances.rows = self.seed
+            self.preferences_view.rows = self.balances.rows = self.seed
         read = await read_to_end(self._consumer, partitions, starts=starts)
         self._task = asyncio.create_task(self._run(read), name="thread-log-views")
 
@@ -249,6 +253,18 @@ class LogViews:
         except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
             log.warning("no read-model positions, reading users and ledger from zero: %s", exc)
             return {}
+
+    async def balance(self, user_id: int) -> Decimal | None:
+        """:class:`infra.views.UserReads`: the available balance (see :class:`TailBalances`)."""
+        return await self.balances.balance(user_id)
+
+    async def preferences(self, user_id: int) -> UserPreferences:
+        """:class:`infra.views.UserReads`: the user's preferences."""
+        return await self.preferences_view.preferences(user_id)
+
+    def note(self, command: BillingCommand) -> None:
+        """A reservation or release this worker just published (see :class:`TailBalances`)."""
+        self.balances.note(command)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -286,6 +302,6 @@ class LogViews:
             log.debug("view skipped a record: %s", exc.reason)
             return
         if spec is USERS_EVENTS:
-            self.preferences.apply(record, offset)
+            self.preferences_view.apply(record, offset)
         else:
             self.balances.apply(record, offset)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.thread.markdown_v2 import to_markdown_v2, to_plain
 from actors.telegram_text import utf16_len
+from actors.thread.markdown_v2 import to_markdown_v2, to_plain
 from actors.thread.split import TELEGRAM_LIMIT, split_markdown, split_plain
 from infra.emulators.telegram.markdown_v2 import parse_markdown_v2
 
