@@ -15,7 +15,8 @@ from typing import Final, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from actors.billing.fold_records import decode_slim
-from actors.billing.ledger import BillingState, Foldable, evolve
+from actors.billing.ledger_fold import Foldable, evolve
+from actors.billing.ledger_state import BillingState
 from events.catalog import BILLING_LEDGER, LedgerRecord
 from events.codec import Codec, DecodeError, codec_for
 from infra.kafka.read_to_end import read_to_end

@@ -35,12 +35,8 @@ from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from actors.billing.ledger import (
-    OPERATION_RETENTION,
-    BillingState,
-    evolve,
-    restore_operation,
-)
+from actors.billing.ledger_fold import evolve, restore_operation
+from actors.billing.ledger_state import OPERATION_RETENTION, BillingState
 from actors.billing.snapshots import from_snapshot, to_snapshot
 from events.billing import SnapshotRound, UserStateSnapshot
 from events.catalog import BILLING_LEDGER, BILLING_SNAPSHOTS, BillingSnapshot, LedgerRecord

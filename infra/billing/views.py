@@ -27,7 +27,8 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from actors.billing import policy
-from actors.billing.ledger import BillingState, evolve
+from actors.billing.ledger_fold import evolve
+from actors.billing.ledger_state import BillingState
 from events.admin import MarginChanged
 from events.billing import (
     AdminToppedUp,

@@ -51,8 +51,9 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
-from actors.billing.ledger import BillingState, evolve
 from actors.billing.ledger import decide as decide_entries
+from actors.billing.ledger_fold import evolve
+from actors.billing.ledger_state import BillingState
 from events.billing import OperationRejected
 from events.catalog import (
     BILLING_COMMANDS,

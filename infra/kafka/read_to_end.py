@@ -14,8 +14,8 @@ What every caller gets:
   Kafka with the billing worker's settings; commit f87a419 measured a 12-partition fold
   outlasting the consumer's 10 s session).
 * **Empty partitions are never fetched**: a partition whose start is at its end offset is
-  not assigned at all. Start and end offsets are asked for every partition at once (one
-  ListOffsets request each).
+  not assigned at all. End offsets are asked for every partition at once (one ListOffsets
+  request).
 * **Records stop at the end offset read at the start** (or the caller's own stop offset),
   so records appended meanwhile are not returned; :attr:`PartitionRead.positions` then says
   where each partition was left, for a caller that catches up again later or follows.
@@ -129,23 +129,25 @@ async def read_to_end(
     ends: Mapping[TopicPartition, int | None] | None = None,
 ) -> PartitionRead:
     """Prepare one pass over ``partitions``: from ``starts`` (default: each partition's
-    first offset) to ``ends`` (default: the end offsets now; a None end: no end, see
-    :meth:`PartitionRead.batches`). Assigns ``consumer`` the partitions that have something
-    to read, and only those, at their start offsets."""
+    first offset; a partition whose end offset is 0 is then empty) to ``ends`` (default: the
+    end offsets now, in one request; a None end: no end, see :meth:`PartitionRead.batches`).
+    Assigns ``consumer`` the partitions that have something to read, and only those, at
+    their start offsets."""
     tps = list(dict.fromkeys(partitions))
     if not tps:
         return PartitionRead(consumer, {}, {})
     if ends is None:
         ends = dict(await consumer.end_offsets(tps))
-    if starts is None:
-        starts = dict(await consumer.beginning_offsets(tps))
-    begin = {tp: starts.get(tp, 0) for tp in tps}
+    begin = {tp: 0 for tp in tps} if starts is None else {tp: starts.get(tp, 0) for tp in tps}
     read = PartitionRead(consumer, begin, {tp: ends.get(tp, 0) for tp in tps})
     if read.remaining:
         wanted = [tp for tp in tps if tp in read.remaining]
         consumer.assign(wanted)
-        for tp in wanted:
-            consumer.seek(tp, begin[tp])
+        if starts is None:  # the broker's first offset (no extra round trip: the fetch asks)
+            await consumer.seek_to_beginning(*wanted)
+        else:
+            for tp in wanted:
+                consumer.seek(tp, begin[tp])
     return read
 
 

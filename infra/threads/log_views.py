@@ -235,11 +235,9 @@ class LogViews:
             partitions.extend(TopicPartition(name, p) for p in sorted(found))
         seeded = await self._seeded_positions()
         from_zero = [tp for tp in partitions if seeded.get(tp, 0) <= 0]
-        starts = dict(await self._consumer.beginning_offsets(from_zero)) if from_zero else {}
-        for tp in partitions:
-            if seeded.get(tp, 0) > 0:
-                starts[tp] = seeded[tp]
+        for tp in partitions:  # 0: the first offset kept (the consumer resets to earliest)
             self.start_offsets[tp] = max(0, seeded.get(tp, 0))
+        starts = self.start_offsets
         if len(from_zero) < len(partitions) and self.seed is not None:
             self.preferences_view.rows = self.balances.rows = self.seed
         read = await read_to_end(self._consumer, partitions, starts=starts)
