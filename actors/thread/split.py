@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Final
 
-from actors.thread.telegram_text import Rendered, utf16_len
+from actors.telegram_text import utf16_len
+from actors.thread.telegram_text import Rendered
 
 __all__ = ["TELEGRAM_LIMIT", "split_plain", "split_rendered", "utf16_len"]
 

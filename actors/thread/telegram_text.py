@@ -12,6 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Final
 
+from actors.telegram_text import utf16_len
+
+__all__ = ["ENTITY_TYPES", "Entity", "Rendered", "concat", "sort_entities", "styled", "utf16_len"]
+
 ENTITY_TYPES: Final = frozenset(
     {
         "bold",
@@ -27,11 +31,6 @@ ENTITY_TYPES: Final = frozenset(
     }
 )
 """The entity types the thread produces."""
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it (characters outside the BMP count twice)."""
-    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from events.billing import AdminToppedUp, PaymentCredited, RefundDebited
 from events.catalog import ADMIN_EVENTS, BILLING_LEDGER
 from events.ids import new_id
 from infra.billing.payments_process import MAX_REFUND_ATTEMPTS, PaymentsProcess
-from infra.billing.views import LedgerBalanceView, TopicTail
+from infra.billing.views import LedgerFoldView, TopicTail
 from infra.endpoints import Endpoints
 from infra.gateway.context import GatewayContext
 from infra.gateway.durable import DurablePublisher
@@ -68,7 +68,7 @@ async def gateway(
     telegram_emulator: TelegramEmulator,
     bot: Bot,
     publisher: EventPublisher,
-    balances: LedgerBalanceView,
+    balances: LedgerFoldView,
 ) -> AsyncIterator[Gateway]:
     telegram_emulator.configure_flood(enabled=False)  # flood limits are the gateway's concern
     settings = Settings(
@@ -90,8 +90,8 @@ async def gateway(
 @contextlib.asynccontextmanager
 async def balance_view(
     stack: Endpoints, profile: BrokerProfile, prefix: str
-) -> AsyncIterator[LedgerBalanceView]:
-    view = LedgerBalanceView(stack.kafka_bootstrap, profile, topic_prefix=prefix)
+) -> AsyncIterator[LedgerFoldView]:
+    view = LedgerFoldView(stack.kafka_bootstrap, profile, topic_prefix=prefix)
     try:
         yield view
     finally:

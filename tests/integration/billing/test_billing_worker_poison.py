@@ -163,7 +163,9 @@ async def test_a_command_on_the_wrong_partition_for_its_key_is_dead_lettered(
         await producer.stop()
     async with billing_worker() as worker:
         await wait_for(lambda: worker.stats.commands >= 2 and worker.stats.dead_letters >= 1)
-        assert [p for p, states in worker._states.items() if user_key(uid) in states] == [right]
+        assert [p for p, states in worker._ledger.states.items() if user_key(uid) in states] == [
+            right
+        ]
         state = worker.state_of(uid)
         assert state is not None
         assert state.balance == Decimal("1.00")

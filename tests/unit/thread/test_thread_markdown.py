@@ -6,10 +6,11 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actors.telegram_text import utf16_len
 from actors.thread.markdown import render_markdown
 from actors.thread.progress import TurnTrace
 from actors.thread.split import TELEGRAM_LIMIT, split_plain, split_rendered
-from actors.thread.telegram_text import ENTITY_TYPES, Rendered, utf16_len
+from actors.thread.telegram_text import ENTITY_TYPES, Rendered
 from devkit.emulators.telegram.entities import Entity as TelegramEntity
 from devkit.emulators.telegram.entities import check_entities
 from infra.threads.telegram_output import draft_view
