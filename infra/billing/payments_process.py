@@ -50,7 +50,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
-from actors.billing import operations, replies
+from actors.billing import commands, operations, replies
 from events.billing import OperationRejected, RefundDebited, RefundDebitRequested, RefundReversed
 from events.catalog import (
     BILLING_COMMANDS,
@@ -63,7 +63,7 @@ from events.catalog import (
 from events.codec import Codec, DecodeError, codec_for
 from events.envelope import caused_by, event_type
 from events.payments import Refunded, RefundFailed
-from infra.billing import commands, metrics
+from infra.billing import metrics
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker

@@ -58,12 +58,14 @@ class UserSettings:
     """A user's settings as the ``users`` read model holds them.
 
     ``default_model`` is None while the users projection has not seen the registration (the
-    row may exist for the balance alone); ``personality`` None is the default personality.
+    row may exist for the balance alone); ``personality`` None is the default personality,
+    ``thinking`` None the default level (off).
     """
 
     user_id: int
     default_model: str | None
     personality: str | None
+    thinking: str | None = None
 
 
 class _Line(msgspec.Struct):
@@ -156,17 +158,22 @@ class ReadModelViews:
                 user_id=user_id,
                 default_model=cached.get("default_model"),
                 personality=cached.get("personality"),
+                thinking=cached.get("thinking"),
             )
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"SELECT default_model, personality FROM {quote_schema(self.schema)}.users"
+                "SELECT default_model, personality, thinking"
+                f" FROM {quote_schema(self.schema)}.users"
                 " WHERE user_id = $1",
                 user_id,
             )
         if row is None:
             return None
         return UserSettings(
-            user_id=user_id, default_model=row["default_model"], personality=row["personality"]
+            user_id=user_id,
+            default_model=row["default_model"],
+            personality=row["personality"],
+            thinking=row["thinking"],
         )
 
     async def preferences(self, user_id: int) -> UserPreferences:

@@ -12,12 +12,12 @@ import msgspec
 from billing_helpers import fixed_clock, wait_for
 from conftest import WorkerFactory
 
+from actors.billing import commands
 from actors.billing.ledger import CONFLICTING_DUPLICATE, BillingState
 from actors.billing.payments import InvoicePayload
 from events.billing import OperationRejected, RefundDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand, LedgerRecord
 from events.usage import SONNET, Usage
-from infra.billing import commands
 from infra.billing.replay import replay_ledger
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer

@@ -13,13 +13,13 @@ from aiokafka.structs import ConsumerRecord
 from billing_helpers import wait_for
 from conftest import ADMIN_IDS, WorkerFactory
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState, decide
 from events.billing import OperationRejected, StarterCreditGranted
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand, LedgerRecord
 from events.codec import codec_for
 from events.keys import user_key
 from events.usage import ToolQuantities
-from infra.billing import commands
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
