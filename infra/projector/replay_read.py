@@ -90,14 +90,20 @@ async def read_projections(
     try:
         routes = await _routes(consumer, projections, topic_prefix)
         tps = [tp for name in routes for tp in _partitions(consumer, name)]
-        ends = await consumer.end_offsets(tps)
-        limits = _limits(tps, routes, ends, plan.stop_at, idle_ms)
+        starts = dict.fromkeys(tps, 0)
+        if idle_ms is not None:  # no end: fetching starts now, the end offsets are for show
+            read = await read_to_end(consumer, tps, starts=starts, ends=dict.fromkeys(tps))
+            ends = await consumer.end_offsets(tps)
+            limits: dict[TopicPartition, int | None] = dict.fromkeys(tps)
+        else:
+            ends = await consumer.end_offsets(tps)
+            limits = _limits(tps, routes, ends, plan.stop_at)
+            read = await read_to_end(consumer, tps, starts=starts, ends=limits)
         for tp in tps:
             for p in routes[tp.topic].projections:
                 plan.positions[(p.name, tp.topic, tp.partition)] = (0, None)
         total = sum(v for v in limits.values() if v is not None) or sum(ends.values())
         done = 0
-        read = await read_to_end(consumer, tps, starts=dict.fromkeys(tps, 0), ends=limits)
         batches = read.batches(max_records=FETCH_RECORDS, timeout_ms=200, idle_ms=idle_ms)
         async for tp, records in batches:
             folded, passed_until = _fold_batch(tp, records, routes[tp.topic], loader, plan)
@@ -139,10 +145,9 @@ def _limits(
     routes: Mapping[str, Route],
     ends: Mapping[TopicPartition, int],
     stop_at: dict[PositionKey, int] | None,
-    idle_ms: int | None,
 ) -> dict[TopicPartition, int | None]:
     """Where each partition's read stops: the furthest ``stop_at`` of the projections
-    reading it, no end (``idle_ms``: until the log is idle), or the end offset now."""
+    reading it, or the end offset now."""
     limits: dict[TopicPartition, int | None] = {}
     for tp in tps:
         if stop_at is not None:
@@ -153,8 +158,6 @@ def _limits(
                 ),
                 default=0,
             )
-        elif idle_ms is not None:
-            limits[tp] = None
         else:
             limits[tp] = ends[tp]
     return limits
