@@ -19,7 +19,7 @@ from typing import Any
 from chaos_bot import BotUnderTest
 from chaos_plan import Fault, Profile, RunPlan, plan_run
 from chaos_verifier import check, settled
-from chaos_workload import RunRecord, Workload
+from chaos_workload import RunRecord, SentMessage, Workload
 
 from infra.cli.stack_cmds import SERVICES
 from infra.emulators.claude import ClaudeEmulator
@@ -28,6 +28,7 @@ from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 
 FIRST_USER = 7_100_000
+WARM_UP_USER = 7_080_001
 USERS_PER_RUN = 10
 KILLS_PER_MINUTE = 3
 """At most this many kills of one service a minute: the supervisor (rightly) stops the bot
@@ -84,6 +85,22 @@ class Chaos:
     run_profile: Profile
     settle_timeout: float = 180.0
     log: Callable[[str], None] = print
+    expected_dead_letters: set[tuple[str, int, int]] = field(default_factory=set)
+
+    async def warm_up(self, timeout: float = 600.0) -> None:
+        """One message answered end to end and the read side caught up: every service has
+        joined its group and read its views (starting is not what the runs measure)."""
+        user = WARM_UP_USER
+        self.telegram.add_private_chat(user, token=self.token)
+        update = self.telegram.send_text(user, "warm up wq", token=self.token)
+        record = RunRecord(RunPlan(-1, ()))
+        record.messages.append(SentMessage(user, update["message"]["message_id"], "wq"))
+        args = (self.endpoints, self.profile, record, self.telegram, self.token)
+        async with asyncio.timeout(timeout):
+            while not await settled(*args):
+                if not self.bot.running:
+                    raise RuntimeError(f"botctl run exited:\n{self.bot.log_tail()}")
+                await asyncio.sleep(1.0)
 
     async def run_all(self, runs: int, seed: int) -> ChaosReport:
         rng = random.Random(seed)
@@ -163,5 +180,5 @@ class Chaos:
                     await asyncio.sleep(1.0)
         except TimeoutError:
             found.append(f"not settled within {self.settle_timeout:g} s")
-        verdict = await check(*args)
+        verdict = await check(*args, frozenset(self.expected_dead_letters))
         return found + verdict.violations

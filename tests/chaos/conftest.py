@@ -22,10 +22,13 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from chaos_bot import BotUnderTest
+from chaos_plan import Profile
+from chaos_runner import Chaos
 
 from infra.emulators.claude import ClaudeEmulator
 from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
+from infra.kafka.compat import probe_broker
 from infra.stack.embedded import EmbeddedStack
 
 SEED = int(os.environ.get("CHAOS_SEED") or secrets.randbelow(1_000_000))
@@ -89,6 +92,29 @@ def chaos_bot(
     bot.start()
     yield bot
     bot.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def chaos(
+    chaos_stack: tuple[EmbeddedStack, Endpoints],
+    chaos_bot: BotUnderTest,
+    chaos_telegram: TelegramEmulator,
+    claude_emulator_server: ClaudeEmulator,
+) -> Chaos:
+    """The bot, its emulators and the run settings, once every service has started."""
+    _, endpoints = chaos_stack
+    await chaos_bot.wait_services()
+    chaos = Chaos(
+        chaos_bot,
+        endpoints,
+        await probe_broker(endpoints.kafka_bootstrap),
+        chaos_telegram,
+        claude_emulator_server,
+        BOT_TOKEN,
+        Profile(outage_seconds=OUTAGE_SECONDS),
+    )
+    await chaos.warm_up()
+    return chaos
 
 
 def report_path() -> Path | None:
