@@ -34,6 +34,9 @@ def register(commands: Any) -> None:
         default=30.0,
         help="how long a stopped broker, PostgreSQL or Redis stays down (default 30)",
     )
+    chaos.add_argument(
+        "--minutes", type=float, default=None, help="start no run after this many minutes"
+    )
     chaos.add_argument("--report", type=Path, default=None, help="also write the JSON here")
     chaos.set_defaults(handler=chaos_cmd)
 
@@ -59,6 +62,8 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
             "CHAOS_OUTAGE_SECONDS": f"{args.outage_seconds:g}",
             "CHAOS_REPORT": str(report),
         }
+        if args.minutes is not None:
+            env["CHAOS_MINUTES"] = f"{args.minutes:g}"
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "pytest", str(SUITE), "-q", "-s", "-p", "no:cacheprovider",
             cwd=ROOT, env=env,
@@ -75,7 +80,8 @@ def summary(report: dict[str, Any]) -> str:
     """The report as a reader wants it: the totals first, then each violation."""
     faults = ", ".join(f"{k}: {n}" for k, n in sorted(report["faults"].items()))
     lines = [
-        f"chaos: seed {report['seed']}, {report['runs']} runs in {report['seconds']:.0f} s",
+        f"chaos: seed {report['seed']}, {report['runs']} runs (of {report['runs_asked']} asked)"
+        f" in {report['seconds']:.0f} s",
         f"faults injected: {report['faults_injected']} ({faults})",
         f"workload: {report['messages']} messages, {report['payments']} payments, "
         f"{report['duplicates']} duplicate deliveries",

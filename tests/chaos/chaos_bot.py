@@ -12,6 +12,7 @@ data directory.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,9 +22,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from infra.cli.stack_cmds import SERVICES
-from infra.stack import health
-from infra.stack.embedded import EmbeddedStack, ServiceState, StackState, _pg_user
-from infra.stack.processes import ProcessRecord, spawn, start_ticks, stop
+from infra.stack import binaries, health
+from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, StackState, _pg_user
+from infra.stack.processes import spawn, start_ticks, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPENDENCIES = ("kafka", "postgres", "redis")
@@ -58,10 +59,16 @@ class Relaunch:
     user: str | None
 
 
-def _relaunch_of(record: ProcessRecord, name: str) -> Relaunch:
-    argv = Path(f"/proc/{record.pid}/cmdline").read_bytes().decode().split("\0")[:-1]
-    cwd = os.readlink(f"/proc/{record.pid}/cwd")
-    return Relaunch(argv, cwd, _pg_user() if name == "postgres" else None)
+def _relaunch_of(service: ServiceState, state_dir: Path) -> Relaunch:
+    pid = service.process.pid
+    cwd = os.readlink(f"/proc/{pid}/cwd")
+    if service.name == "redis":  # redis rewrites its command line (proctitle): rebuild it
+        port = service.url.rsplit(":", 1)[1].split("/")[0]
+        argv = [str(binaries.redis_server_binary()), "--bind", HOST, "--port", port]
+        argv += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(state_dir)]
+        return Relaunch(argv, cwd, None)
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+    return Relaunch(argv, cwd, _pg_user() if service.name == "postgres" else None)
 
 
 _CHECKS: dict[str, Callable[[str], Awaitable[str]]] = {
@@ -163,7 +170,7 @@ class BotUnderTest:
     async def outage(self, name: str, seconds: float) -> None:
         """Stop the dependency ``name`` for ``seconds``, then start it again as it was."""
         service = self.state.services[name]
-        relaunch = _relaunch_of(service.process, name)
+        relaunch = _relaunch_of(service, self.stack.state_dir)
         await asyncio.to_thread(stop, service.process, sig=STOP_SIGNAL[name], grace=30.0)
         await asyncio.sleep(seconds)
         await self.restart_dependency(service, relaunch)
@@ -191,6 +198,7 @@ class BotUnderTest:
         ``grace``; answers its exit status."""
         if self.proc is None:
             return None
+        services = self.service_pids()
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -198,6 +206,9 @@ class BotUnderTest:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
+        for pid in services.values():  # each runs in its own session: not in our group
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         return self.proc.returncode
 
     def log_tail(self, lines: int = 60) -> str:

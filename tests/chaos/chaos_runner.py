@@ -41,6 +41,7 @@ class ChaosReport:
 
     seed: int
     runs: int = 0
+    runs_asked: int = 0
     faults: Counter[str] = field(default_factory=Counter)
     violations: list[str] = field(default_factory=list)
     messages: int = 0
@@ -61,6 +62,7 @@ class ChaosReport:
         data: dict[str, Any] = {
             "seed": self.seed,
             "runs": self.runs,
+            "runs_asked": self.runs_asked,
             "faults_injected": sum(self.faults.values()),
             "faults": dict(self.faults),
             "messages": self.messages,
@@ -102,17 +104,31 @@ class Chaos:
                     raise RuntimeError(f"botctl run exited:\n{self.bot.log_tail()}")
                 await asyncio.sleep(1.0)
 
-    async def run_all(self, runs: int, seed: int) -> ChaosReport:
+    async def run_all(
+        self,
+        runs: int,
+        seed: int,
+        *,
+        minutes: float | None = None,
+        on_progress: Callable[[ChaosReport], None] | None = None,
+    ) -> ChaosReport:
+        """``runs`` runs from ``seed`` (or fewer: no run starts after ``minutes``);
+        ``on_progress`` gets the report after every run."""
         rng = random.Random(seed)
-        report = ChaosReport(seed)
+        report = ChaosReport(seed, runs_asked=runs)
         started = time.monotonic()
         for index in range(runs):
+            if minutes is not None and time.monotonic() - started > minutes * 60:
+                break
             plan = plan_run(rng, index, self.run_profile, FIRST_USER + index * USERS_PER_RUN)
             record = await self.run_one(plan, report)
             report.runs += 1
             report.messages += len(record.messages)
             report.payments += len(record.payments)
             report.duplicates += record.duplicates
+            report.seconds = time.monotonic() - started
+            if on_progress is not None:
+                on_progress(report)
         report.seconds = time.monotonic() - started
         return report
 

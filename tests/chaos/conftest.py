@@ -9,7 +9,8 @@ Settings, from the environment (``botctl chaos`` sets them):
 * ``CHAOS_RUNS``: how many randomized runs (default 2: the CI profile);
 * ``CHAOS_OUTAGE_SECONDS``: how long a dependency stays stopped (default 3 in CI; the long
   profile uses 30);
-* ``CHAOS_REPORT``: a file to write the JSON report to.
+* ``CHAOS_MINUTES``: start no run after this many minutes (the report says how many ran);
+* ``CHAOS_REPORT``: a file to write the JSON report to (rewritten after every run).
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ from infra.stack.embedded import EmbeddedStack
 SEED = int(os.environ.get("CHAOS_SEED") or secrets.randbelow(1_000_000))
 RUNS = int(os.environ.get("CHAOS_RUNS") or 2)
 OUTAGE_SECONDS = float(os.environ.get("CHAOS_OUTAGE_SECONDS") or 3)
+MINUTES = float(os.environ["CHAOS_MINUTES"]) if os.environ.get("CHAOS_MINUTES") else None
 BOT_TOKEN = "7100000001:chaos-suite-bot-token"
+API_KEY = "sk-ant-chaos-suite-api-key"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -85,7 +88,7 @@ def chaos_bot(
         "TELEGRAM_API_URL": chaos_telegram.base_url,
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "ANTHROPIC_BASE_URL": claude_emulator_server.base_url,
-        "ANTHROPIC_API_KEY": "emulator-key",
+        "ANTHROPIC_API_KEY": API_KEY,
         "LOG_LEVEL": os.environ.get("CHAOS_LOG_LEVEL", "WARNING"),
     }
     bot = BotUnderTest.configure(stack, state, env, logs / "bot.log")
