@@ -70,6 +70,7 @@ async def webhook(
         telegram_bot_token=Secret(telegram_emulator.token),
         telegram_api_url=telegram_emulator.base_url,
         telegram_webhook_secret=Secret(WEBHOOK_SECRET),
+        kafka_bootstrap_servers=stack.kafka_bootstrap,
         privileged_user_ids=frozenset({ADMIN}),
     )
     async with open_gateway(
