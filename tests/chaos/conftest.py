@@ -6,7 +6,7 @@ Settings, from the environment (``botctl chaos`` sets them):
 
 * ``CHAOS_SEED``: the seed of the run plans (default: a random one, printed in the header
   and in every failure, so a failing run can be repeated with it);
-* ``CHAOS_RUNS``: how many randomized runs (default 2: the CI profile);
+* ``CHAOS_RUNS``: how many randomized runs (default 1: the CI profile);
 * ``CHAOS_OUTAGE_SECONDS``: how long a dependency stays stopped (default 3 in CI; the long
   profile uses 30);
 * ``CHAOS_MINUTES``: start no run after this many minutes (the report says how many ran);
@@ -33,7 +33,7 @@ from infra.kafka.compat import probe_broker
 from infra.stack.embedded import EmbeddedStack
 
 SEED = int(os.environ.get("CHAOS_SEED") or secrets.randbelow(1_000_000))
-RUNS = int(os.environ.get("CHAOS_RUNS") or 2)
+RUNS = int(os.environ.get("CHAOS_RUNS") or 1)
 OUTAGE_SECONDS = float(os.environ.get("CHAOS_OUTAGE_SECONDS") or 3)
 MINUTES = float(os.environ["CHAOS_MINUTES"]) if os.environ.get("CHAOS_MINUTES") else None
 BOT_TOKEN = "7100000001:chaos-suite-bot-token"

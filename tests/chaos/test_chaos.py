@@ -1,7 +1,7 @@
 """The randomized fault suite: seeded runs of a workload with a fault in it, each verified;
 then bad records on every consumed topic, with every service killed and restarted on them.
 
-The CI profile (``./dev test``) makes ``CHAOS_RUNS`` runs (default 2) with short outages;
+The CI profile (``./dev test``) makes ``CHAOS_RUNS`` runs (default 1) with short outages;
 ``botctl chaos --runs N`` runs this module with N runs and 30-second outages, and prints
 the report (runs, faults injected, violations).
 """
