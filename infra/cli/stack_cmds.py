@@ -19,6 +19,7 @@ from infra.logs import configure_logging
 from infra.metrics import serve_metrics
 from infra.migrations import migrate
 from infra.postgres import connect as pg_connect
+from infra.service_health import Readiness
 from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
 from infra.settings import Settings, load_settings
@@ -205,8 +206,10 @@ async def run_service(args: argparse.Namespace) -> int:
     settings.require(*required)
     configure_logging(settings.log_level, secrets=settings.secret_values())
     endpoints = await resolve_endpoints(settings, start_embedded=False)
+    readiness = Readiness({"broker": "waiting for the broker"})
+    serve_metrics(settings.metrics_port, readiness)
     await wait_for_broker(endpoints.kafka_bootstrap, settings.broker_compat)
-    serve_metrics(settings.metrics_port)
+    readiness.met("broker")
     await service_main(endpoints, settings, stop_event_on_signals())
     return 0
 
