@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import asyncpg
+from aiokafka.errors import KafkaError
 from chaos_bot import BotUnderTest
 from chaos_plan import Fault, Profile, RunPlan, plan_run
 from chaos_verifier import check, settled
@@ -99,7 +101,7 @@ class Chaos:
         record.messages.append(SentMessage(user, update["message"]["message_id"], "wq"))
         args = (self.endpoints, self.profile, record, self.telegram, self.token)
         async with asyncio.timeout(timeout):
-            while not await settled(*args):
+            while not await self._settled(*args):
                 if not self.bot.running:
                     raise RuntimeError(f"botctl run exited:\n{self.bot.log_tail()}")
                 await asyncio.sleep(1.0)
@@ -182,6 +184,15 @@ class Chaos:
         self.bot.kills[target] = [*recent[target], now]
         return target
 
+    async def _settled(self, *args: Any) -> bool:
+        """``settled``, False while the broker or PostgreSQL cannot answer yet (a stack
+        still electing leaders after its start, a dependency just restarted)."""
+        try:
+            return await settled(*args)
+        except (KafkaError, OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            self.log(f"chaos: not settled yet ({type(exc).__name__}: {exc})")
+            return False
+
     async def verify(self, record: RunRecord) -> list[str]:
         """Wait until the run's effects have landed (or the settle timeout), then check."""
         found: list[str] = []
@@ -192,7 +203,7 @@ class Chaos:
         args = (self.endpoints, self.profile, record, self.telegram, self.token)
         try:
             async with asyncio.timeout(self.settle_timeout):
-                while not await settled(*args):  # noqa: ASYNC110 - polls the log and the DB
+                while not await self._settled(*args):  # noqa: ASYNC110 - polls the log and DB
                     await asyncio.sleep(1.0)
         except TimeoutError:
             found.append(f"not settled within {self.settle_timeout:g} s")
