@@ -30,10 +30,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devkit.emulators.claude import ClaudeEmulator, text_reply
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.testing import running_claude, running_telegram
 from infra.cli.stack_cmds import SERVICES
-from infra.emulators.claude import ClaudeEmulator, text_reply
-from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.testing import running_claude, running_telegram
 from infra.stack.embedded import EmbeddedStack
 
 ROOT = Path(__file__).resolve().parents[1]

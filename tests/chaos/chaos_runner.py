@@ -23,9 +23,9 @@ from chaos_plan import Fault, Profile, RunPlan, plan_run
 from chaos_verifier import check, settled
 from chaos_workload import RunRecord, SentMessage, Workload
 
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
 from infra.cli.stack_cmds import SERVICES
-from infra.emulators.claude import ClaudeEmulator
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from chaos_workload import RunRecord
 
+from devkit.emulators.telegram import TelegramEmulator
 from events.billing import (
     OperationRejected,
     PaymentCredited,
@@ -48,7 +49,6 @@ from events.thread import (
     UserMessageRejected,
 )
 from events.usage import Usage
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.topic_reader import read_topic_records

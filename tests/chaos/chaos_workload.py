@@ -17,8 +17,8 @@ from typing import Any
 
 from chaos_plan import RunPlan, UserPlan
 
-from infra.emulators.claude import ClaudeEmulator, text_reply
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.claude import ClaudeEmulator, text_reply
+from devkit.emulators.telegram import TelegramEmulator
 
 ANSWER_FILLER = " ".join(["streaming"] * 30)
 

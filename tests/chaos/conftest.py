@@ -26,8 +26,8 @@ from chaos_bot import BotUnderTest
 from chaos_plan import Profile
 from chaos_runner import Chaos
 
-from infra.emulators.claude import ClaudeEmulator
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import probe_broker
 from infra.stack.embedded import EmbeddedStack

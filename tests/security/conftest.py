@@ -12,9 +12,9 @@ import pytest_asyncio
 from aiogram import Bot
 from aiohttp import web
 
+from devkit.emulators.telegram import TelegramEmulator
 from events.catalog import TopicSpec, with_prefix
 from events.codec import codec_for
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.gateway.app import open_gateway
 from infra.gateway.webhook import SECRET_HEADER

@@ -17,10 +17,10 @@ from conftest import ADMIN, WEBHOOK_SECRET, Webhook
 
 from actors.billing.payments import CUSTOM_AMOUNT_PROMPT
 from actors.billing.replies import NOT_ADMIN
+from devkit.emulators.telegram import TelegramEmulator
 from events.billing import AdminTopUpRequested
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS, USERS_COMMANDS
 from events.users import ModelChangeRequested
-from infra.emulators.telegram import TelegramEmulator
 
 ALICE = 9_400_101
 MALLORY = 9_400_666

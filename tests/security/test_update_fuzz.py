@@ -17,8 +17,8 @@ from conftest import Webhook
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from devkit.emulators.telegram import TelegramEmulator
 from events.catalog import THREAD_INBOX
-from infra.emulators.telegram import TelegramEmulator
 
 USER = 5557001
 _ids = itertools.count(1)
