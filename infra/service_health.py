@@ -15,16 +15,21 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 
 class Readiness:
     """The named conditions a service must meet before it is ready."""
 
-    def __init__(self, conditions: Iterable[str] = ()) -> None:
+    def __init__(self, conditions: Iterable[str] | Mapping[str, str] = ()) -> None:
+        """``conditions``: names, or names with why each is pending."""
         self._lock = threading.Lock()
-        self._pending: dict[str, str] = {name: "not yet reported" for name in conditions}
+        self._pending: dict[str, str] = (
+            dict(conditions)
+            if isinstance(conditions, Mapping)
+            else {name: "not yet reported" for name in conditions}
+        )
 
     def require(self, name: str, why: str = "not yet reported") -> None:
         """Add (or re-open) a condition: the service is not ready until it is met."""

@@ -13,6 +13,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from infra.cli import (
+    chaos_cmds,
     db_cmds,
     demo_cmds,
     emulator_cmds,
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     emulator_cmds.register(commands)
     demo_cmds.register(commands)
     kafka_cmds.register(commands)
+    chaos_cmds.register(commands)
     return parser
 
 

@@ -13,18 +13,24 @@ from typing import Any
 
 from events.catalog import all_topics
 from infra.endpoints import Endpoints, configured_endpoints, resolve_endpoints
-from infra.kafka.compat import probe_broker
+from infra.kafka.compat import BrokerProfile, BrokerUnreachable, probe_broker
 from infra.kafka.topic_admin import ensure_topics
 from infra.logs import configure_logging
 from infra.metrics import serve_metrics
 from infra.migrations import migrate
 from infra.postgres import connect as pg_connect
+from infra.service_health import Readiness
 from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
 from infra.settings import Settings, load_settings
 from infra.stack.embedded import EmbeddedStack, StackError
 
 log = logging.getLogger(__name__)
+
+BROKER_WAIT_SECONDS = 300.0
+"""How long a service starting while its broker is unreachable (the broker restarting, the
+stack coming up) waits for it before it gives up with exit status 2: exiting at once would
+turn a broker restart into a crash loop of every service."""
 
 SERVICES = ("gateway", "users-worker", "thread-worker", "billing-worker", "payments", "projector")
 
@@ -175,13 +181,35 @@ def _service_main(name: str) -> tuple[tuple[str, ...], ServiceMain]:
     raise ValueError(f"unknown service {name!r}")
 
 
+async def wait_for_broker(
+    bootstrap: str, compat: str, wait: float = BROKER_WAIT_SECONDS
+) -> BrokerProfile:
+    """Probe the broker until it answers, backing off up to 10 s, for at most ``wait`` s."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    delay = 0.5
+    while True:
+        try:
+            return await probe_broker(bootstrap, compat)
+        except BrokerUnreachable as exc:
+            if loop.time() + delay > deadline:
+                raise
+            fields = {"error": str(exc), "retry_in_s": delay}
+            log.warning("broker unreachable; waiting for it", extra={"fields": fields})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
 async def run_service(args: argparse.Namespace) -> int:
     settings = load_settings()
     required, service_main = _service_main(args.service)
     settings.require(*required)
     configure_logging(settings.log_level, secrets=settings.secret_values())
-    endpoints = await _endpoints(start_embedded=False)
-    serve_metrics(settings.metrics_port)
+    endpoints = await resolve_endpoints(settings, start_embedded=False)
+    readiness = Readiness({"broker": "waiting for the broker"})
+    serve_metrics(settings.metrics_port, readiness)
+    await wait_for_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    readiness.met("broker")
     await service_main(endpoints, settings, stop_event_on_signals())
     return 0
 

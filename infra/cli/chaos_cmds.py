@@ -1,0 +1,91 @@
+"""``botctl chaos --runs N``: the randomized fault suite's long profile.
+
+It runs the suite in ``tests/chaos`` (a source checkout with the ``dev`` extra: the suite
+drives the bot through the Telegram and Claude emulators) with N runs, outages of
+``--outage-seconds`` (30 by default) and the given or a random seed, then prints the report:
+runs, faults injected by kind, violations. Exit status 0 only when there is none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITE = ROOT / "tests" / "chaos"
+
+
+def register(commands: Any) -> None:
+    chaos = commands.add_parser(
+        "chaos", help="run N randomized fault runs against the bot on a stack of its own"
+    )
+    chaos.add_argument("--runs", type=int, default=100, help="how many runs (default 100)")
+    chaos.add_argument("--seed", type=int, default=None, help="seed (default: random)")
+    chaos.add_argument(
+        "--outage-seconds",
+        type=float,
+        default=30.0,
+        help="how long a stopped broker, PostgreSQL or Redis stays down (default 30)",
+    )
+    chaos.add_argument(
+        "--minutes", type=float, default=None, help="start no run after this many minutes"
+    )
+    chaos.add_argument("--report", type=Path, default=None, help="also write the JSON here")
+    chaos.set_defaults(handler=chaos_cmd)
+
+
+async def chaos_cmd(args: argparse.Namespace) -> int:
+    if not (SUITE / "test_chaos.py").is_file():
+        print(
+            f"botctl: error: the chaos suite is not here ({SUITE}); it needs a source "
+            "checkout installed with the dev extra",
+            file=sys.stderr,
+        )
+        return 2
+    if args.runs < 1:
+        print("botctl: error: --runs must be at least 1", file=sys.stderr)
+        return 2
+    seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        report = args.report or Path(tmp) / "chaos.json"
+        env = {
+            **os.environ,
+            "CHAOS_SEED": str(seed),
+            "CHAOS_RUNS": str(args.runs),
+            "CHAOS_OUTAGE_SECONDS": f"{args.outage_seconds:g}",
+            "CHAOS_REPORT": str(report),
+        }
+        if args.minutes is not None:
+            env["CHAOS_MINUTES"] = f"{args.minutes:g}"
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "pytest", str(SUITE), "-q", "-s", "-p", "no:cacheprovider",
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        code = await proc.wait()
+        if not report.is_file():
+            print(f"botctl: error: the chaos suite ended ({code}) without a report; see above")
+            return 1
+        print(summary(json.loads(report.read_text())))
+    return 0 if code == 0 else 1
+
+
+def summary(report: dict[str, Any]) -> str:
+    """The report as a reader wants it: the totals first, then each violation."""
+    faults = ", ".join(f"{k}: {n}" for k, n in sorted(report["faults"].items()))
+    lines = [
+        f"chaos: seed {report['seed']}, {report['runs']} runs (of {report['runs_asked']} asked)"
+        f" in {report['seconds']:.0f} s",
+        f"faults injected: {report['faults_injected']} ({faults})",
+        f"workload: {report['messages']} messages, {report['payments']} payments, "
+        f"{report['duplicates']} duplicate deliveries",
+        f"violations: {len(report['violations'])}",
+    ]
+    lines += [f"  {v}" for v in report["violations"]]
+    return "\n".join(lines)

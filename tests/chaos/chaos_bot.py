@@ -1,0 +1,216 @@
+"""The bot under chaos: a private embedded stack and ``botctl run`` on it, with the handles
+the faults need.
+
+``botctl run`` with configured URLs runs every service as its own child process under the
+supervisor (restarted with backoff when it exits), exactly as deployed. The faults act on
+real processes: SIGKILL or SIGTERM of a service's process (found among ``botctl run``'s
+children by its command line), and a dependency (Apache Kafka, PostgreSQL, Redis) stopped
+and started again with the very same command line, so it comes back on the same port and
+data directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from infra.cli.stack_cmds import SERVICES
+from infra.stack import binaries, health
+from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, StackState, _pg_user
+from infra.stack.processes import spawn, start_ticks, stop
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPENDENCIES = ("kafka", "postgres", "redis")
+STOP_SIGNAL = {"kafka": signal.SIGKILL, "postgres": signal.SIGINT, "redis": signal.SIGTERM}
+"""How each dependency is stopped: the broker killed outright (its log must survive a
+crash), PostgreSQL by its fast shutdown, Redis (a cache without persistence) terminated."""
+
+
+def children_of(pid: int) -> dict[int, list[str]]:
+    """The live child processes of ``pid`` with their command lines."""
+    found: dict[int, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        rest = stat[stat.rindex(")") + 2 :].split()
+        if rest[0] not in ("Z", "X") and int(rest[1]) == pid:
+            found[int(entry.name)] = cmdline.decode(errors="replace").split("\0")[:-1]
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Relaunch:
+    """What it takes to start a stopped dependency again exactly as it was."""
+
+    argv: list[str]
+    cwd: str
+    user: str | None
+
+
+def _relaunch_of(service: ServiceState, state_dir: Path) -> Relaunch:
+    pid = service.process.pid
+    cwd = os.readlink(f"/proc/{pid}/cwd")
+    if service.name == "redis":  # redis rewrites its command line (proctitle): rebuild it
+        port = service.url.rsplit(":", 1)[1].split("/")[0]
+        argv = [str(binaries.redis_server_binary()), "--bind", HOST, "--port", port]
+        argv += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(state_dir)]
+        return Relaunch(argv, cwd, None)
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
+    return Relaunch(argv, cwd, _pg_user() if service.name == "postgres" else None)
+
+
+_CHECKS: dict[str, Callable[[str], Awaitable[str]]] = {
+    "kafka": health.kafka_coordinator_ready,
+    "postgres": health.postgres_ready,
+    "redis": health.redis_ready,
+}
+
+
+@dataclass
+class BotUnderTest:
+    """``botctl run`` on a private stack, its services' processes, and its dependencies."""
+
+    stack: EmbeddedStack
+    state: StackState
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    kills: dict[str, list[float]] = field(default_factory=dict)
+
+    @classmethod
+    def configure(
+        cls, stack: EmbeddedStack, state: StackState, base_env: Mapping[str, str], log_path: Path
+    ) -> BotUnderTest:
+        env = {
+            **os.environ,
+            **base_env,
+            "KAFKA_BOOTSTRAP_SERVERS": state.kafka_bootstrap,
+            "DATABASE_URL": state.database_url,
+            "REDIS_URL": state.redis_url,
+            "BOTCTL_STATE_DIR": str(log_path.parent / "botctl"),
+            "PYTHONPATH": str(ROOT),
+        }
+        return cls(stack, state, env, log_path)
+
+    @property
+    def endpoints_env(self) -> dict[str, str]:
+        return {k: self.env[k] for k in ("KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", "REDIS_URL")}
+
+    def start(self) -> None:
+        """``botctl run`` (separate processes: the URLs are configured)."""
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "infra.cli.main", "run"],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def service_pids(self) -> dict[str, int]:
+        """Each running service's pid (a service being restarted is absent)."""
+        if self.proc is None:
+            return {}
+        out: dict[str, int] = {}
+        for pid, argv in children_of(self.proc.pid).items():
+            if argv and argv[-1] in SERVICES:
+                out[argv[-1]] = pid
+        return out
+
+    async def wait_services(self, timeout: float = 180.0) -> dict[str, int]:
+        """Wait until every service has a process (answers their pids)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                if not self.running:
+                    raise RuntimeError(f"botctl run exited:\n{self.log_tail()}")
+                pids = self.service_pids()
+                if set(pids) == set(SERVICES):
+                    return pids
+                await asyncio.sleep(0.2)
+
+    def signal_service(self, service: str, sig: int) -> int | None:
+        """Send ``sig`` to the service's process; answers its pid (None: not running now)."""
+        pid = self.service_pids().get(service)
+        if pid is None:
+            return None
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            return None
+        return pid
+
+    async def wait_replaced(self, service: str, old_pid: int, timeout: float = 60.0) -> int:
+        """Wait until the supervisor has started ``service`` again (a new pid)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                pid = self.service_pids().get(service)
+                if pid is not None and pid != old_pid:
+                    return pid
+                if not self.running:
+                    raise RuntimeError(f"botctl run exited:\n{self.log_tail()}")
+                await asyncio.sleep(0.1)
+
+    async def outage(self, name: str, seconds: float) -> None:
+        """Stop the dependency ``name`` for ``seconds``, then start it again as it was."""
+        service = self.state.services[name]
+        relaunch = _relaunch_of(service, self.stack.state_dir)
+        await asyncio.to_thread(stop, service.process, sig=STOP_SIGNAL[name], grace=30.0)
+        await asyncio.sleep(seconds)
+        await self.restart_dependency(service, relaunch)
+
+    async def restart_dependency(self, service: ServiceState, relaunch: Relaunch) -> None:
+        log_path = Path(service.process.log_path)
+        record = await asyncio.to_thread(
+            spawn,
+            service.name,
+            relaunch.argv,
+            log_path,
+            user=relaunch.user,
+            cwd=Path(relaunch.cwd),
+        )
+        self.state.services[service.name] = replace(service, process=record)
+        self.stack.state_path.write_text(self.state.to_json())
+        await health.wait_until(
+            lambda: _CHECKS[service.name](service.url),
+            90.0,
+            still_running=lambda: start_ticks(record.pid) == record.start_ticks,
+        )
+
+    def stop(self, grace: float = 30.0) -> int | None:
+        """SIGTERM ``botctl run`` (it stops its services), SIGKILL the group after
+        ``grace``; answers its exit status."""
+        if self.proc is None:
+            return None
+        services = self.service_pids()
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        for pid in services.values():  # each runs in its own session: not in our group
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return self.proc.returncode
+
+    def log_tail(self, lines: int = 60) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])

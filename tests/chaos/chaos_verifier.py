@@ -1,0 +1,290 @@
+"""What must hold after every chaos run, checked against the log, the chat and the read side.
+
+* Every user message is answered or failed exactly once: it is accepted (or rejected) by
+  one event, every turn it started ends in exactly one terminal event, and the chat shows
+  exactly one answer for a completed turn (none for a rejected message, at most one for a
+  failed or cancelled turn).
+* No charge is applied twice and none is lost: every model call that completed
+  (``assistant_message_completed``), and every failed or cancelled call that consumed
+  tokens, has exactly one ``usage_debited`` in the ledger; no debit names a source the
+  thread log does not hold; every Stars payment is credited once, and refunded at most once
+  (by the ledger and by Telegram).
+* The balance is the fold of the ledger: per user, the amounts of the applied entries sum
+  to the last ``balance_after`` (the projected ``users.balance`` is ``botctl verify``'s).
+* ``botctl verify`` is clean: a rebuild from offset zero equals the live read models and
+  the ledger invariants hold there.
+
+Records are deduplicated by their producer-chosen ids first: at-least-once delivery may
+write a record twice, and a duplicate is no violation; two different ids for one effect is.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from chaos_workload import RunRecord
+
+from devkit.emulators.telegram import TelegramEmulator
+from events.billing import (
+    OperationRejected,
+    PaymentCredited,
+    RefundDebited,
+    RefundReversed,
+    UsageDebited,
+)
+from events.catalog import BILLING_LEDGER, THREAD_EVENTS, TopicSpec
+from events.codec import DecodeError, codec_for
+from events.keys import thread_key
+from events.thread import (
+    AssistantMessageCompleted,
+    TurnCancelled,
+    TurnCompleted,
+    TurnFailed,
+    TurnStarted,
+    UserMessageAccepted,
+    UserMessageRejected,
+)
+from events.usage import Usage
+from infra.endpoints import Endpoints
+from infra.kafka.compat import BrokerProfile
+from infra.kafka.topic_reader import read_topic_records
+from infra.projector.lag import lag
+from infra.projector.verify import verify
+
+TERMINAL = (TurnCompleted, TurnFailed, TurnCancelled)
+
+
+async def read_all(bootstrap: str, profile: BrokerProfile, spec: TopicSpec[Any]) -> list[Any]:
+    """Every record of the topic, decoded, deduplicated by id (first occurrence kept);
+    undecodable ones (the dead-letter test's) are the consumers' to park, not ours."""
+    codec = codec_for(spec)
+    seen: set[str] = set()
+    out: list[Any] = []
+    async for record in read_topic_records(bootstrap, profile, spec.name):
+        try:
+            event = codec.decode(record.value, record.headers)
+        except DecodeError:
+            continue
+        if event.id not in seen:
+            seen.add(event.id)
+            out.append(event)
+    return out
+
+
+@dataclass
+class LogView:
+    """The thread log and the ledger, as they are now."""
+
+    events: list[Any]
+    ledger: list[Any]
+
+    @classmethod
+    async def read(cls, bootstrap: str, profile: BrokerProfile) -> LogView:
+        return cls(
+            await read_all(bootstrap, profile, THREAD_EVENTS),
+            await read_all(bootstrap, profile, BILLING_LEDGER),
+        )
+
+    def of_key(self, key: str) -> list[Any]:
+        return [e for e in self.events if e.key == key]
+
+
+@dataclass
+class Verdict:
+    violations: list[str] = field(default_factory=list)
+
+    def add(self, found: Iterable[str]) -> None:
+        self.violations.extend(found)
+
+
+def _consumed(usage: Usage) -> bool:
+    return any(
+        (
+            usage.input_tokens,
+            usage.output_tokens,
+            usage.cache_read_input_tokens,
+            usage.cache_creation_5m_input_tokens,
+            usage.cache_creation_1h_input_tokens,
+        )
+    )
+
+
+def message_violations(
+    log: LogView, record: RunRecord, telegram: TelegramEmulator, token: str
+) -> list[str]:
+    """Each message of the run answered or failed exactly once (log and chat)."""
+    found: list[str] = []
+    for sent in record.messages:
+        events = log.of_key(thread_key(sent.user_id))
+        outcomes = [
+            e
+            for e in events
+            if (isinstance(e, UserMessageAccepted) and e.message.message_id == sent.message_id)
+            or (isinstance(e, UserMessageRejected) and e.message_id == sent.message_id)
+        ]
+        chat = telegram.bot_messages(sent.user_id, token=token)
+        answers = [m for m in chat if sent.token in (m.text or "")]
+        where = f"message {sent.token}"
+        if len(outcomes) != 1:
+            found.append(f"{where}: {len(outcomes)} acceptance/rejection events (want 1)")
+            continue
+        if isinstance(outcomes[0], UserMessageRejected):
+            if answers:
+                found.append(f"{where}: rejected ({outcomes[0].reason}) but answered")
+            continue
+        turns = [
+            e.turn_id
+            for e in events
+            if isinstance(e, TurnStarted) and sent.message_id in e.input_message_ids
+        ]
+        if not turns:
+            found.append(f"{where}: accepted but no turn started for it")
+            continue
+        last: Any = None
+        for turn_id in dict.fromkeys(turns):
+            ends = [e for e in events if isinstance(e, TERMINAL) and e.turn_id == turn_id]
+            if len(ends) != 1:
+                found.append(f"{where}: turn {turn_id} has {len(ends)} terminal events (want 1)")
+            last = ends[-1] if ends else None
+        if isinstance(last, TurnCompleted) and len(answers) != 1:
+            found.append(f"{where}: turn completed but {len(answers)} answers in the chat")
+        elif last is not None and not isinstance(last, TurnCompleted) and len(answers) > 1:
+            found.append(f"{where}: turn {type(last).__name__} with {len(answers)} answers")
+    return found
+
+
+def charge_violations(log: LogView) -> list[str]:
+    """Every consumed model call debited exactly once; no debit without a source."""
+    found: list[str] = []
+    debits: dict[str, set[str]] = defaultdict(set)
+    for e in log.ledger:
+        if isinstance(e, UsageDebited):
+            debits[e.source_event_id].add(e.operation_id)
+    sources: set[str] = set()
+    for e in log.events:
+        usage: Usage | None = None
+        if isinstance(e, AssistantMessageCompleted):
+            usage = e.usage
+        elif isinstance(e, TurnFailed | TurnCancelled):
+            usage = e.partial_usage
+        if usage is None:
+            continue
+        sources.add(e.id)
+        n = len(debits.get(e.id, ()))
+        if _consumed(usage) and n != 1:
+            found.append(f"{type(e).__name__} {e.id} ({e.key}): {n} debits (want 1)")
+        elif not _consumed(usage) and n > 1:
+            found.append(f"{type(e).__name__} {e.id} ({e.key}): {n} debits of nothing")
+    thread_sources = {"model_call", "cancelled_call", "failed_call"}
+    for e in log.ledger:
+        if (
+            isinstance(e, UsageDebited)
+            and e.source in thread_sources
+            and e.source_event_id not in sources
+        ):
+            found.append(f"debit {e.operation_id} names unknown source {e.source_event_id}")
+    return found
+
+
+def payment_violations(
+    log: LogView, record: RunRecord, telegram: TelegramEmulator, token: str
+) -> list[str]:
+    """Each payment credited once; each refund debited and paid out at most once."""
+    found: list[str] = []
+    refunds = list(telegram.bot(token).refunds)
+    for paid in record.payments:
+        charge = paid.charge_id
+        credits = {
+            e.operation_id
+            for e in log.ledger
+            if isinstance(e, PaymentCredited) and e.telegram_payment_charge_id == charge
+        }
+        if len(credits) != 1:
+            found.append(f"payment {charge}: credited {len(credits)} times (want 1)")
+        debits = {
+            e.operation_id
+            for e in log.ledger
+            if isinstance(e, RefundDebited) and e.telegram_payment_charge_id == charge
+        }
+        reversals = {
+            e.operation_id
+            for e in log.ledger
+            if isinstance(e, RefundReversed) and e.telegram_payment_charge_id == charge
+        }
+        paid_out = [r for r in refunds if r.charge_id == charge]
+        if len(debits) > 1:
+            found.append(f"payment {charge}: refund debited {len(debits)} times")
+        if len(paid_out) > 1:
+            found.append(f"payment {charge}: refunded by Telegram {len(paid_out)} times")
+        if debits and not reversals and not paid_out:
+            found.append(f"payment {charge}: refund debited but never paid out nor reversed")
+        if paid_out and reversals:
+            found.append(f"payment {charge}: refunded by Telegram and credited back too")
+        if paid_out and not debits:
+            found.append(f"payment {charge}: refunded by Telegram without a ledger debit")
+    return found
+
+
+def balance_violations(log: LogView) -> list[str]:
+    """Per user: the applied amounts sum to the last balance_after, and no operation twice."""
+    found: list[str] = []
+    total: dict[int, Decimal] = defaultdict(Decimal)
+    last: dict[int, Decimal] = {}
+    applied: dict[str, int] = defaultdict(int)
+    for e in log.ledger:
+        if not hasattr(e, "balance_after") or isinstance(e, OperationRejected):
+            continue
+        total[e.user_id] += e.amount
+        last[e.user_id] = e.balance_after
+        applied[e.operation_id] += 1
+    for user, balance in last.items():
+        if balance != total[user]:
+            found.append(f"user {user}: ledger sums to {total[user]}, balance_after {balance}")
+    found += [f"operation {op} applied {n} times" for op, n in applied.items() if n > 1]
+    return found
+
+
+async def settled(
+    endpoints: Endpoints,
+    profile: BrokerProfile,
+    record: RunRecord,
+    telegram: TelegramEmulator,
+    token: str,
+) -> bool:
+    """The run's effects have all landed: every message has an outcome, every consumed
+    call a debit, and the projections have read every record."""
+    log = await LogView.read(endpoints.kafka_bootstrap, profile)
+    if message_violations(log, record, telegram, token) or charge_violations(log):
+        return False
+    lags = await lag(endpoints, profile=profile, publish_metrics=False)
+    return all(p.records == 0 for p in lags)
+
+
+async def check(
+    endpoints: Endpoints,
+    profile: BrokerProfile,
+    record: RunRecord,
+    telegram: TelegramEmulator,
+    token: str,
+    expected_dead_letters: frozenset[tuple[str, int, int]] = frozenset(),
+) -> Verdict:
+    """Every invariant of the module doc, each violation named; dead letters other than
+    ``expected_dead_letters`` (topic, partition, offset) are violations too."""
+    verdict = Verdict()
+    log = await LogView.read(endpoints.kafka_bootstrap, profile)
+    verdict.add(message_violations(log, record, telegram, token))
+    verdict.add(charge_violations(log))
+    verdict.add(payment_violations(log, record, telegram, token))
+    verdict.add(balance_violations(log))
+    report = await verify(endpoints, profile=profile)
+    verdict.add(f"botctl verify: {d}" for d in report.differences)
+    verdict.add(
+        f"dead letter: {d.describe()}"
+        for d in report.dead_letters
+        if (d.topic, d.partition, d.offset) not in expected_dead_letters
+    )
+    return verdict

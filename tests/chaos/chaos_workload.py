@@ -1,0 +1,147 @@
+"""The users of a chaos run, acting through the Telegram emulator as people would.
+
+Each user sends its messages one after the other (the next once the previous one was
+answered, or after a timeout: a lost answer is the verifier's to report, not the
+workload's), and may pay with Stars and ask for a refund. Every message carries a token the
+Claude emulator's script matches, so its answer (streamed slowly enough for a fault to land
+mid-turn) is recognisable in the chat; a turn re-run after a crash gets the emulator's
+default answer, an echo, which carries the token too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chaos_plan import RunPlan, UserPlan
+
+from devkit.emulators.claude import ClaudeEmulator, text_reply
+from devkit.emulators.telegram import TelegramEmulator
+
+ANSWER_FILLER = " ".join(["streaming"] * 30)
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    user_id: int
+    message_id: int
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class SentPayment:
+    user_id: int
+    charge_id: str
+    stars: int
+    refund_asked: bool
+
+
+@dataclass
+class RunRecord:
+    """What a run's users did, for the verifier."""
+
+    plan: RunPlan
+    messages: list[SentMessage] = field(default_factory=list)
+    payments: list[SentPayment] = field(default_factory=list)
+    duplicates: int = 0
+    waits_timed_out: int = 0
+
+
+@dataclass
+class Workload:
+    telegram: TelegramEmulator
+    claude: ClaudeEmulator
+    duplicate: bool
+    token: str
+    answer_timeout: float = 60.0
+
+    async def run(self, plan: RunPlan, record: RunRecord) -> None:
+        await asyncio.gather(*(self._user(plan, u, record) for u in plan.users))
+
+    async def _user(self, plan: RunPlan, user: UserPlan, record: RunRecord) -> None:
+        self.telegram.add_private_chat(user.user_id, token=self.token)
+        for n in range(user.messages):
+            await self._message(plan, user, n, record)
+            if n == 0 and user.pay_stars:
+                await self._payment(plan, user, record)
+
+    async def _message(self, plan: RunPlan, user: UserPlan, n: int, record: RunRecord) -> None:
+        token = f"k{plan.index}u{user.user_id}m{n}q"
+        self.claude.script(
+            text_reply(
+                f"answer {token} {ANSWER_FILLER}", contains=token, chunk_delay=0.04, chunk_size=24
+            )
+        )
+        update = self.telegram.send_text(user.user_id, f"question {token}", token=self.token)
+        message_id = update["message"]["message_id"]
+        record.messages.append(SentMessage(user.user_id, message_id, token))
+        await self._maybe_duplicate(update, record)
+        await self._wait(lambda: self._shows(user.user_id, token), record)
+
+    async def _payment(self, plan: RunPlan, user: UserPlan, record: RunRecord) -> None:
+        uid, stars = user.user_id, user.pay_stars
+        charge_id = f"stxchaos{plan.index}u{uid}"
+        update = self.telegram.send_command(uid, "pay", str(stars), token=self.token)
+        await self._maybe_duplicate(update, record)
+        if not await self._wait(lambda: bool(self._invoices(uid)), record):
+            return
+        payload = self._invoices(uid)[-1].payload
+        query = self.telegram.pre_checkout_query(uid, stars, payload, token=self.token)
+        query_id = query["pre_checkout_query"]["id"]
+        queries = self.telegram.bot(self.token).pre_checkout_queries
+        if not await self._wait(lambda: queries[query_id].answered, record):
+            return
+        if not queries[query_id].ok:
+            return
+        paid = self.telegram.successful_payment(
+            uid, stars, payload, user_id=uid, charge_id=charge_id, token=self.token
+        )
+        record.payments.append(SentPayment(uid, charge_id, stars, user.refund))
+        await self._maybe_duplicate(paid, record)
+        await self._wait(lambda: self._shows(uid, charge_id), record)
+        if user.refund:
+            asked = self.telegram.send_command(uid, "refund", charge_id, token=self.token)
+            await self._maybe_duplicate(asked, record)
+            await self._wait(lambda: self._refund_settled(uid, charge_id), record)
+
+    def _shows(self, chat_id: int, needle: str) -> bool:
+        return bot_text_with(self.telegram, self.token, chat_id, needle)
+
+    def _invoices(self, chat_id: int) -> list[Any]:
+        return self.telegram.invoices(chat_id, token=self.token)
+
+    def _refund_settled(self, chat_id: int, charge_id: str) -> bool:
+        return refund_settled(self.telegram, self.token, chat_id, charge_id)
+
+    async def _maybe_duplicate(self, update: dict[str, Any], record: RunRecord) -> None:
+        """Deliver the same update again (Telegram does, when its confirmation is lost)."""
+        if not self.duplicate:
+            return
+        body = {k: v for k, v in update.items() if k != "update_id"}
+        self.telegram.inject_update(body, token=self.token)
+        record.duplicates += 1
+
+    async def _wait(self, predicate: Callable[[], bool], record: RunRecord) -> bool:
+        try:
+            await self.telegram.wait_until(predicate, self.answer_timeout)
+        except TimeoutError:
+            record.waits_timed_out += 1
+            return False
+        return True
+
+
+def bot_text_with(telegram: TelegramEmulator, token: str, chat_id: int, needle: str) -> bool:
+    return any(needle in (m.text or "") for m in telegram.bot_messages(chat_id, token=token))
+
+
+REFUND_OUTCOMES = ("Refunded ", "refused", "could not refund")
+
+
+def refund_settled(telegram: TelegramEmulator, token: str, chat_id: int, charge_id: str) -> bool:
+    """The user heard how their refund ended (done, refused, or failed and credited back)."""
+    return any(
+        charge_id in (m.text or "") and any(w in (m.text or "") for w in REFUND_OUTCOMES)
+        for m in telegram.bot_messages(chat_id, token=token)
+    )

@@ -1,0 +1,28 @@
+"""Chaos plans are seeded: the same seed gives the same runs, and every fault kind occurs."""
+
+from __future__ import annotations
+
+import random
+
+from chaos_plan import DEPENDENCIES, FAULT_KINDS, Profile, plan_run
+
+from infra.cli.stack_cmds import SERVICES
+
+
+def _plans(seed: int, runs: int = 200) -> list[object]:
+    rng = random.Random(seed)
+    return [plan_run(rng, i, Profile(), 1000 + 10 * i) for i in range(runs)]
+
+
+def test_the_same_seed_gives_the_same_plans() -> None:
+    """A failing run is repeated by its seed: plans (users, faults, moments) are equal."""
+    assert _plans(16016) == _plans(16016)
+    assert _plans(16016) != _plans(16017)
+
+
+def test_every_fault_kind_and_target_occurs() -> None:
+    """Over 200 runs, every kind, every service (kill -9) and every dependency (outage)."""
+    faults = [f for plan in _plans(7) for f in plan.faults]  # type: ignore[attr-defined]
+    assert {f.kind for f in faults} == set(FAULT_KINDS)
+    assert {f.target for f in faults if f.kind == "kill9"} == set(SERVICES)
+    assert {f.target for f in faults if f.kind == "outage"} == set(DEPENDENCIES)

@@ -1,0 +1,87 @@
+"""The chaos verifier finds what it claims to find (so a clean chaos run means something)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import msgspec
+from chaos_verifier import LogView, balance_violations, charge_violations
+
+from events.billing import PaymentCredited, UsageDebited
+from events.samples import sample
+from events.thread import AssistantMessageCompleted, TurnFailed
+from events.usage import Usage
+
+USER = 5551234
+
+
+def _call(event_id: str, tokens: int = 10) -> AssistantMessageCompleted:
+    base = sample(AssistantMessageCompleted)
+    return msgspec.structs.replace(base, id=event_id, usage=Usage(input_tokens=tokens))
+
+
+def _debit(source: str, op: str, amount: str, after: str) -> UsageDebited:
+    base = sample(UsageDebited)
+    return msgspec.structs.replace(
+        base,
+        id=f"id-{op}",
+        operation_id=op,
+        user_id=USER,
+        source="model_call",
+        source_event_id=source,
+        amount=Decimal(amount),
+        balance_after=Decimal(after),
+    )
+
+
+def _credit(op: str, amount: str, after: str) -> PaymentCredited:
+    base = sample(PaymentCredited)
+    return msgspec.structs.replace(
+        base,
+        id=f"id-{op}",
+        operation_id=op,
+        user_id=USER,
+        amount=Decimal(amount),
+        balance_after=Decimal(after),
+    )
+
+
+def _log(events: list[Any], ledger: list[Any]) -> LogView:
+    return LogView(events=events, ledger=ledger)
+
+
+def test_one_debit_per_completed_call_is_clean() -> None:
+    """A completed call with exactly one debit, and a ledger that folds, is no violation."""
+    log = _log([_call("c1")], [_credit("p1", "1.00", "1.00"), _debit("c1", "o1", "-0.10", "0.90")])
+    assert charge_violations(log) == []
+    assert balance_violations(log) == []
+
+
+def test_a_lost_or_doubled_charge_is_named() -> None:
+    """A completed call without a debit, one with two, and a debit of an unknown call."""
+    ledger = [
+        _debit("c2", "o2", "-0.10", "-0.10"),
+        _debit("c2", "o3", "-0.10", "-0.20"),
+        _debit("ghost", "o4", "-0.10", "-0.30"),
+    ]
+    found = charge_violations(_log([_call("c1"), _call("c2")], ledger))
+    assert any("c1" in v and "0 debits" in v for v in found)
+    assert any("c2" in v and "2 debits" in v for v in found)
+    assert any("unknown source ghost" in v for v in found)
+
+
+def test_a_failed_call_that_consumed_tokens_must_be_charged() -> None:
+    """Partial usage of a failed turn is a charge too."""
+    failed = msgspec.structs.replace(
+        sample(TurnFailed), id="f1", partial_usage=Usage(output_tokens=3)
+    )
+    assert charge_violations(_log([failed], [])) != []
+
+
+def test_a_ledger_that_does_not_fold_to_its_balance_is_named() -> None:
+    """A balance_after that is not the running sum, and an operation applied twice."""
+    ledger = [_credit("p1", "1.00", "1.00"), _credit("p1", "1.00", "2.50")]
+    found = balance_violations(_log([], ledger))
+    assert any("ledger sums to 2.00" in v for v in found)
+    assert any("operation p1 applied 2 times" in v for v in found)

@@ -1,0 +1,39 @@
+"""`botctl chaos`: its report reads totals first, then every violation; bad input is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.cli.chaos_cmds import summary
+from infra.cli.main import main
+
+
+def test_the_summary_gives_runs_faults_and_each_violation() -> None:
+    """The lines an operator reads: seed and runs, faults by kind, workload, violations."""
+    text = summary(
+        {
+            "seed": 7,
+            "runs": 3,
+            "runs_asked": 10,
+            "seconds": 125.4,
+            "faults_injected": 3,
+            "faults": {"kill9 gateway": 2, "duplicate": 1},
+            "messages": 12,
+            "payments": 2,
+            "duplicates": 4,
+            "violations": ["run 1 (kill9 gateway at +1.0s): payment x credited 2 times"],
+        }
+    )
+    assert text.splitlines() == [
+        "chaos: seed 7, 3 runs (of 10 asked) in 125 s",
+        "faults injected: 3 (duplicate: 1, kill9 gateway: 2)",
+        "workload: 12 messages, 2 payments, 4 duplicate deliveries",
+        "violations: 1",
+        "  run 1 (kill9 gateway at +1.0s): payment x credited 2 times",
+    ]
+
+
+def test_zero_runs_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """`--runs 0` ends with one line naming the option, status 2."""
+    assert main(["chaos", "--runs", "0"]) == 2
+    assert "--runs must be at least 1" in capsys.readouterr().err
