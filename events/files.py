@@ -66,3 +66,5 @@ class FileDelivered(Envelope, tag="thread.file_delivered", frozen=True, kw_only=
     telegram_message_id: int
     telegram_file_id: str | None = None
     turn_id: Id | None = None
+    sent_as: str | None = None
+    """``photo`` or ``document``: how it was sent."""

@@ -62,6 +62,11 @@ TOOL_GUIDANCE: Final[dict[str, str]] = {
     "extended_thinking": "extended_thinking for a hard sub-problem before you answer.",
     "self_critique": "self_critique to have a stronger reviewer check a long or risky answer.",
     "estimate_cost": "estimate_cost before expensive work, and tell the user if it is costly.",
+    "execute_python": "execute_python to compute, analyse data files or draw charts (saved).",
+    "generate_image": "generate_image to draw or edit a picture the user asks for.",
+    "transcribe_audio": "transcribe_audio for speech in an audio or video file, by its id.",
+    "render_latex": "render_latex when a formula reads better typeset than as text.",
+    "deliver_file": "deliver_file to send the user a file a tool made (or one of theirs).",
 }
 """One line per tool in the system prompt (only for the tools offered)."""
 TOOLS_INTRO: Final = (

@@ -34,6 +34,11 @@ ICONS: Final[dict[str, str]] = {
     "preview_file": "👁️",
     "list_files": "📋",
     "estimate_cost": "💲",
+    "execute_python": "🐍",
+    "generate_image": "🎨",
+    "transcribe_audio": "🎤",
+    "render_latex": "📐",
+    "deliver_file": "📤",
 }
 ChatAction: TypeAlias = Literal["typing", "upload_photo", "upload_document", "record_voice"]
 CHAT_ACTIONS: Final[dict[str, ChatAction]] = {
@@ -77,6 +82,7 @@ class CallLine:
     name: str
     status: str
     state: CallState = "running"
+    action: ChatAction | None = None
 
     def text(self) -> str:
         icon = ICONS.get(self.name, "🔧")
@@ -110,10 +116,12 @@ class TurnTrace:
         """A new model call: its thinking replaces the previous one's in the draft."""
         self.thinking = ""
 
-    def tool_started(self, tool_use_id: str, name: str, status: str) -> None:
+    def tool_started(
+        self, tool_use_id: str, name: str, status: str, action: ChatAction | None = None
+    ) -> None:
         if any(c.tool_use_id == tool_use_id for c in self.calls):
             return
-        self.calls.append(CallLine(tool_use_id, name, _short(status)))
+        self.calls.append(CallLine(tool_use_id, name, _short(status), action=action))
 
     def tool_finished(self, tool_use_id: str, *, ok: bool) -> None:
         for call in self.calls:
@@ -128,11 +136,19 @@ class TurnTrace:
                 call.status = _short(line)
 
     def running_tool(self) -> str | None:
-        """The name of the newest call still running (for the chat action)."""
+        """The name of the newest call still running."""
         for call in reversed(self.calls):
             if call.state == "running":
                 return call.name
         return None
+
+    def chat_action(self) -> ChatAction:
+        """The chat action of the newest call still running (its tool's own choice, else
+        by name; ``typing`` when none runs)."""
+        for call in reversed(self.calls):
+            if call.state == "running":
+                return call.action or chat_action_for(call.name)
+        return "typing"
 
     def block(self, block: Mapping[str, Any]) -> None:
         """A finished content block of the stream (server tool calls and their results,
@@ -243,6 +259,11 @@ _SUMMARY: Final[dict[str, str]] = {
     "preview_file": "previewed a file",
     "list_files": "listed files",
     "estimate_cost": "estimated the cost",
+    "execute_python": "ran code",
+    "generate_image": "drew an image",
+    "transcribe_audio": "transcribed audio",
+    "render_latex": "typeset LaTeX",
+    "deliver_file": "sent a file",
 }
 
 

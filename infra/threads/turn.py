@@ -39,10 +39,11 @@ from actors.thread.decide import (
 from actors.thread.drafts import draft_id_for
 from actors.thread.errors import ModelFailure, classify
 from actors.thread.models import TITLE_MODEL
-from actors.thread.progress import TurnTrace, chat_action_for
+from actors.thread.progress import TurnTrace
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.tool_calls import client_tool_uses, continuation_of, step_messages
 from actors.thread.tool_events import server_tool_events
+from actors.thread.tools.base import history_files
 from actors.thread.topic_title import clean_title, title_request
 from events.billing import UsageChargeRequested
 from events.catalog import BillingCommand, ThreadEvent
@@ -165,7 +166,7 @@ class TurnRunner:
                 chat_id,
                 thread_id,
                 delay=self.config.typing_delay,
-                action=lambda: chat_action_for(handle.trace.running_tool()),
+                action=lambda: handle.trace.chat_action(),
                 changed=handle.action_changed,
             )
         )
@@ -387,7 +388,10 @@ class TurnRunner:
             raw = use.get("input")
             tool_input = raw if isinstance(raw, Mapping) else {}
             status = tool.status_line(tool_input) if tool else f"using {name}"
-            handle.trace.tool_started(str(use.get("id", "")), name, status)
+            action = None
+            if tool is not None and tool.chat_action is not None:
+                action = tool.chat_action(tool_input, history_files(handle.state.history))
+            handle.trace.tool_started(str(use.get("id", "")), name, status, action)
         handle.action_changed.set()
 
     async def _show_tools(self, handle: TurnHandle, every: float = 1.0) -> None:
