@@ -43,6 +43,7 @@ from e2b import (
     SandboxException,
     TimeoutException,
 )
+from e2b.exceptions import SandboxNotRunningException, SandboxUnreachableException
 from e2b_code_interpreter import (  # type: ignore[import-untyped]  # the SDK has no py.typed
     AsyncSandbox,
     Execution,
@@ -294,6 +295,12 @@ def _error_text(execution: Execution) -> str | None:
 def _translate(exc: BaseException) -> ToolFailure:
     if isinstance(exc, RateLimitException):
         return ToolFailure("rate_limited", f"E2B is rate limiting sandboxes: {exc}; try later")
+    unreachable = isinstance(exc, TimeoutException) and '"code":50' in str(exc)
+    if unreachable or isinstance(exc, SandboxUnreachableException | SandboxNotRunningException):
+        # the SDK reports E2B's proxy answering 502/503 as a TimeoutException
+        return ToolFailure(
+            "provider_error", f"the sandbox stopped or cannot be reached ({exc}); try again"
+        )
     if isinstance(exc, TimeoutException | TimeoutError):
         return ToolFailure("timeout", f"the sandbox did not answer in time: {exc}")
     if isinstance(exc, AuthenticationException):
