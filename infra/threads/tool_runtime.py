@@ -32,7 +32,7 @@ from actors.thread import tool_events
 from actors.thread.state import RunningTurn, ThreadState, ToolCallNote
 from actors.thread.tool_calls import client_tool_uses, unfinished_calls
 from actors.thread.tools.base import (
-    FilesPort,
+    FilesSource,
     ModelPort,
     ToolContext,
     ToolFailure,
@@ -103,7 +103,7 @@ class ToolRuntime:
         registry: ToolRegistry,
         *,
         claude: ModelPort,
-        files: FilesPort,
+        files: FilesSource,
         balances: BalanceReader | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utc_now,
@@ -354,7 +354,7 @@ class ToolRuntime:
             history=state.history,
             files=history_files(state.history),
             claude=self.claude,
-            file_store=self.files,
+            file_store=self.files.for_thread(state.key, running.started.user_id),
             balance=balance,
             now=at,
             progress=progress,

@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
+from actors.thread.file_store import ThreadFiles
 from actors.thread.state import FileNote, HistoryItem
 from events.usage import ModelId, ToolQuantities, Usage
 
@@ -84,12 +85,22 @@ class ModelPort(Protocol):
     ) -> ModelReply: ...
 
 
-class FilesPort(Protocol):
-    """The thread's files (attachments the user sent), by their Telegram file id."""
+class FilesPort(ThreadFiles, Protocol):
+    """The thread's files as the turn's user reaches them (:class:`ThreadFiles`: by our file
+    id, bound to the thread and user, so another thread's or user's file is ``not_found``),
+    plus :meth:`read` of a history attachment. Failures raise :class:`ToolFailure`
+    (``not_found`` with the reason: unknown id, bytes deleted by retention...)."""
 
     async def read(self, note: FileNote) -> bytes:
-        """The file's bytes; raises :class:`ToolFailure` (``not_found``) when unavailable."""
+        """The bytes of a history attachment (from the store; Telegram for one received
+        before the store existed)."""
         ...
+
+
+class FilesSource(Protocol):
+    """Where the runtime gets each call's :class:`FilesPort` (bound to thread and user)."""
+
+    def for_thread(self, thread_key: str, user_id: int) -> FilesPort: ...
 
 
 @dataclass(frozen=True, slots=True)
