@@ -38,6 +38,7 @@ from actors.thread.tools.catalog import default_registry  # noqa: E402
 from infra.emulators.claude import ClaudeEmulator  # noqa: E402
 from infra.emulators.telegram import TelegramEmulator  # noqa: E402
 from infra.emulators.testing import make_anthropic, make_bot  # noqa: E402
+from infra.files.thread_files import StoreFiles  # noqa: E402
 from infra.metrics import REGISTRY  # noqa: E402
 from infra.threads.actor import ActorConfig, InboxItem, OutboxRecord, ThreadActor  # noqa: E402
 from infra.threads.claude_client import ClaudeClient  # noqa: E402
@@ -45,7 +46,7 @@ from infra.threads.generation_slots import GenerationSlots  # noqa: E402
 from infra.threads.log_views import LedgerBalanceView, UserSettingsView  # noqa: E402
 from infra.threads.stores import MemoryThreadStore  # noqa: E402
 from infra.threads.telegram_output import TelegramOutput  # noqa: E402
-from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort  # noqa: E402
+from infra.threads.tool_ports import ClaudeModelPort  # noqa: E402
 from infra.threads.tool_runtime import ToolRuntime  # noqa: E402
 from infra.threads.turn import TurnConfig, TurnRunner  # noqa: E402
 
@@ -108,7 +109,7 @@ async def bench(args: argparse.Namespace) -> None:
     tools = ToolRuntime(
         default_registry().with_tools(NOOP),
         claude=ClaudeModelPort(client),
-        files=TelegramFilesPort(bot),
+        files=StoreFiles(None, bot),
         balances=balances,
     )
     output = TelegramOutput(bot)

@@ -100,6 +100,7 @@ ThreadEvent: TypeAlias = (
     | tools.ToolCallFailed
     | files.FileReceived
     | files.FileUploaded
+    | files.FileTranscribed
     | files.FileGenerated
     | files.FileDelivered
 )

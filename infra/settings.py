@@ -31,6 +31,7 @@ SECRET_NAMES: Final = (
     "REDIS_URL",
     "TELEGRAM_WEBHOOK_SECRET",
     "PRIVILEGED_USER_IDS",
+    "FILE_STORE_URL",
 )
 
 
@@ -64,6 +65,8 @@ ENV_NAMES: Final = (
     "DB_CONNECT_TIMEOUT",
     "DB_BULK_COMMAND_TIMEOUT",
     "REDIS_SOCKET_TIMEOUT",
+    "FILE_STORE_URL",
+    "FILE_RETENTION_DAYS",
 )
 
 
@@ -230,6 +233,12 @@ class Settings:
     db_connect_timeout: float = 10.0
     db_bulk_command_timeout: float = 3600.0
     redis_socket_timeout: float = 1.0
+    # the thread file store (issue 14; README "Files"): where files' bytes go, how long kept
+    file_store_url: Secret | None = None
+    """Unset: PostgreSQL large objects in ``DATABASE_URL``'s database; a ``postgresql://`` URL:
+    another database; S3-compatible URLs are refused at start-up (not supported here)."""
+    file_retention_days: float = 30.0
+    """Days a stored file's bytes are kept (0: forever); the records and events stay."""
 
     @property
     def uses_embedded_stack(self) -> bool:
@@ -319,4 +328,33 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_connect_timeout=_seconds(env, "DB_CONNECT_TIMEOUT", 10.0),
         db_bulk_command_timeout=_seconds(env, "DB_BULK_COMMAND_TIMEOUT", 3600.0),
         redis_socket_timeout=_seconds(env, "REDIS_SOCKET_TIMEOUT", 1.0),
+        file_store_url=_file_store_url(_read(env, "FILE_STORE_URL")),
+        file_retention_days=_days(env, "FILE_RETENTION_DAYS", 30.0),
     )
+
+
+def _file_store_url(value: str | None) -> Secret | None:
+    """FILE_STORE_URL: a PostgreSQL URL, or unset; S3-style storage is refused by name."""
+    if not value:
+        return None
+    scheme = value.split(":", 1)[0].lower()
+    if scheme in ("s3", "gs", "minio") or scheme in ("http", "https"):
+        raise ConfigError(
+            "FILE_STORE_URL: S3-compatible file storage is not supported here; leave it unset "
+            "to keep files in PostgreSQL (large objects), or give a postgresql:// URL"
+        )
+    url = _url("FILE_STORE_URL", value, ("postgres", "postgresql"))
+    return Secret(url) if url else None
+
+
+def _days(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a number of days") from None
+    if value < 0 or value != value:
+        raise ConfigError(f"{name}: {raw!r} must be 0 (keep forever) or more days")
+    return value

@@ -1,36 +1,42 @@
 """Events of the files tool calls produce and deliver (pure): ``thread.file_generated`` for
-each :class:`~actors.thread.tools.new_files.NewFile` a call returned, ``thread.file_delivered``
-for each file it sent into the chat.
+each :class:`~actors.thread.tools.produced.ProducedFile` a call returned (once stored),
+``thread.file_delivered`` for each file it sent into the chat.
 
-Ids are derived from the turn and the ``tool_use_id``, so a retried report writes the same
-ids: a generated file's id is ``file:{tool_use_id}:{n}`` under the turn (what the model is
-told and passes to ``deliver_file``), its event ``tool:{tool_use_id}:file:{n}``, a
-delivery's ``tool:{tool_use_id}:delivered:{file_id}``.
+A generated file's id is the file store's (derived from the thread and the content: the same
+bytes stored again are the same file); the events' ids are derived from the turn, the
+``tool_use_id`` and that file id, so a retried report writes the same ids:
+``tool:{tool_use_id}:file:{file_id}`` and ``tool:{tool_use_id}:delivered:{file_id}``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from actors.thread.decide import PRODUCER
+from actors.thread.file_store import StoredFile
 from actors.thread.state import RunningTurn
 from actors.thread.tools.base import DeliveredFile
-from actors.thread.tools.new_files import NewFile
 from events.envelope import caused_by
 from events.files import FileDelivered, FileGenerated
-from events.ids import derived_id
 
 
-def generated_file_id(running: RunningTurn, tool_use_id: str, index: int) -> str:
-    return derived_id(running.started.id, f"file:{tool_use_id}:{index}")
-
-
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def stored_kind(mime_type: str) -> str:
+    """The file store's kind of a produced file, from its type."""
+    mime = mime_type.lower()
+    if mime.startswith("image/") and mime != "image/svg+xml":
+        return "image"
+    if mime == "application/pdf":
+        return "pdf"
+    if mime.startswith("text/") or mime in ("application/json", "application/xml"):
+        return "text"
+    if mime.startswith("audio/"):
+        return "audio"
+    if mime.startswith("video/"):
+        return "video"
+    return "document"
 
 
 def file_generated(
@@ -38,29 +44,28 @@ def file_generated(
     *,
     tool_use_id: str,
     tool_name: str,
-    index: int,
-    new_file: NewFile,
-    storage_uri: str,
+    stored: StoredFile,
+    preview: str | None,
     at: datetime,
 ) -> FileGenerated:
     env = caused_by(
         running.started,
         producer=PRODUCER,
-        label=f"tool:{tool_use_id}:file:{index}",
+        label=f"tool:{tool_use_id}:file:{stored.file_id}",
         occurred_at=at,
     )
     return FileGenerated(
         **env,
-        file_id=generated_file_id(running, tool_use_id, index),
+        file_id=stored.file_id,
         turn_id=running.turn_id,
         tool_use_id=tool_use_id,
         tool_name=tool_name,
-        file_name=new_file.name,
-        mime_type=new_file.mime_type,
-        size_bytes=len(new_file.data),
-        sha256=sha256_of(new_file.data),
-        storage_uri=storage_uri,
-        preview=new_file.preview,
+        file_name=stored.name,
+        mime_type=stored.mime_type,
+        size_bytes=stored.size_bytes,
+        sha256=stored.sha256,
+        storage_uri=f"sha256:{stored.sha256}",
+        preview=preview,
     )
 
 

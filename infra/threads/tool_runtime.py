@@ -32,8 +32,7 @@ from actors.thread import file_events, tool_events
 from actors.thread.state import RunningTurn, ThreadState, ToolCallNote
 from actors.thread.tool_calls import client_tool_uses, unfinished_calls
 from actors.thread.tools.base import (
-    FilesPort,
-    GeneratedStore,
+    FilesSource,
     ModelPort,
     ToolContext,
     ToolFailure,
@@ -107,19 +106,17 @@ class ToolRuntime:
         registry: ToolRegistry,
         *,
         claude: ModelPort,
-        files: FilesPort,
+        files: FilesSource,
         balances: BalanceReader | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utc_now,
         providers: Providers = UNAVAILABLE,
-        generated: GeneratedStore | None = None,
     ) -> None:
         self.registry = registry
         self.claude = claude
         self.files = files
         self.balances = balances
         self.providers = providers
-        self.generated = generated
         self.clock = clock
         self.now = now
 
@@ -328,7 +325,7 @@ class ToolRuntime:
         try:
             async with asyncio.timeout(tool.timeout):
                 result = await tool.run(tool_input, ctx)
-            generated = await self._store_files(running, state, note, result, at)
+            generated = await self._store_files(ctx, running, note, result, at)
         except ToolFailure as exc:
             return fail(exc.error_class, exc.message, quantities=exc.quantities), []
         except TimeoutError:
@@ -366,43 +363,34 @@ class ToolRuntime:
 
     async def _store_files(
         self,
+        ctx: ToolContext,
         running: RunningTurn,
-        state: ThreadState,
         note: ToolCallNote,
         result: ToolResult,
         at: datetime,
     ) -> list[FileGenerated]:
-        """Store the files a call produced; their ``thread.file_generated`` events. A store
-        failure fails the call, with what it consumed (the work was done)."""
-        if not result.new_files:
-            return []
-        if self.generated is None:
-            raise ToolFailure(
-                "internal", "this worker has no file store", quantities=result.quantities
-            )
+        """Store the files a call produced in the thread's file store; their
+        ``thread.file_generated`` events. A store failure fails the call, with what it
+        consumed (the work was done)."""
         events = []
-        for index, new_file in enumerate(result.new_files, 1):
-            file_id = file_events.generated_file_id(running, note.tool_use_id, index)
+        for new_file in result.new_files:
             try:
-                uri = await self.generated.put_generated(
-                    thread_key=state.key,
-                    file_id=file_id,
-                    data=new_file.data,
+                stored = await ctx.file_store.put(
+                    new_file.data,
                     name=new_file.name,
                     mime_type=new_file.mime_type,
+                    kind=file_events.stored_kind(new_file.mime_type),
                 )
             except ToolFailure as exc:
-                raise ToolFailure(
-                    exc.error_class, exc.message, quantities=result.quantities
-                ) from exc
+                message = f"the files it made could not be stored: {exc.message}"
+                raise ToolFailure(exc.error_class, message, quantities=result.quantities) from exc
             events.append(
                 file_events.file_generated(
                     running,
                     tool_use_id=note.tool_use_id,
                     tool_name=note.tool_name,
-                    index=index,
-                    new_file=new_file,
-                    storage_uri=uri,
+                    stored=stored,
+                    preview=new_file.preview,
                     at=at,
                 )
             )
@@ -429,7 +417,7 @@ class ToolRuntime:
             history=state.history,
             files=history_files(state.history),
             claude=self.claude,
-            file_store=self.files,
+            file_store=self.files.for_thread(state.key, running.started.user_id),
             balance=balance,
             now=at,
             progress=progress,

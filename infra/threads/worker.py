@@ -51,6 +51,7 @@ from events.catalog import (
 from events.codec import DecodeError, codec_for
 from infra.endpoints import Endpoints, resolve_endpoints
 from infra.faust_app import make_faust_app
+from infra.files.thread_files import StoreFiles
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.contiguous_acks import ContiguousAcks
@@ -68,7 +69,7 @@ from infra.threads.log_views import LogViews, ReadModelSeed
 from infra.threads.metrics import INBOX_DELIVERY, LOOP_LAG
 from infra.threads.stores import FaustTableStore, ProducerPool, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
-from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
+from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
 from infra.threads.turn import DEFAULT_MAX_ITERATIONS, TurnConfig, TurnRunner
 
@@ -263,7 +264,7 @@ class ThreadWorker:
             tools=ToolRuntime(
                 self.tools,
                 claude=ClaudeModelPort(claude),
-                files=TelegramFilesPort(bot),
+                files=StoreFiles(None, bot),
                 balances=self.views.balances,
             ),
         )

@@ -22,9 +22,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
+from actors.thread.file_store import ThreadFiles
 from actors.thread.state import FileNote, HistoryItem
 from actors.thread.tools.failure import ToolFailure as ToolFailure
-from actors.thread.tools.new_files import NewFile
+from actors.thread.tools.produced import ProducedFile
 from actors.thread.tools.providers import UNAVAILABLE, ChatAction, Providers
 from events.usage import ModelId, ToolQuantities, Usage
 
@@ -67,23 +68,22 @@ class ModelPort(Protocol):
     ) -> ModelReply: ...
 
 
-class FilesPort(Protocol):
-    """The thread's files (attachments the user sent), by their Telegram file id."""
+class FilesPort(ThreadFiles, Protocol):
+    """The thread's files as the turn's user reaches them (:class:`ThreadFiles`: by our file
+    id, bound to the thread and user, so another thread's or user's file is ``not_found``),
+    plus :meth:`read` of a history attachment. Failures raise :class:`ToolFailure`
+    (``not_found`` with the reason: unknown id, bytes deleted by retention...)."""
 
     async def read(self, note: FileNote) -> bytes:
-        """The file's bytes; raises :class:`ToolFailure` (``not_found``) when unavailable."""
+        """The bytes of a history attachment (from the store; Telegram for one received
+        before the store existed)."""
         ...
 
 
-class GeneratedStore(Protocol):
-    """Where the files tools produce are kept (the thread's file store)."""
+class FilesSource(Protocol):
+    """Where the runtime gets each call's :class:`FilesPort` (bound to thread and user)."""
 
-    async def put_generated(
-        self, *, thread_key: str, file_id: str, data: bytes, name: str, mime_type: str
-    ) -> str:
-        """Store the bytes; returns their storage URI (content-addressed: a retry with the
-        same bytes is a no-op)."""
-        ...
+    def for_thread(self, thread_key: str, user_id: int) -> FilesPort: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +132,7 @@ class ToolResult:
     blocks: tuple[dict[str, Any], ...] = ()
     file_ids: tuple[str, ...] = ()
     sandbox_id: str | None = None
-    new_files: tuple[NewFile, ...] = ()
+    new_files: tuple[ProducedFile, ...] = ()
     delivered: tuple[DeliveredFile, ...] = ()
 
 

@@ -19,7 +19,7 @@ from actors.thread.content import MAX_DOWNLOAD_BYTES
 from actors.thread.state import FileNote
 from actors.thread.tools.base import DeliveredFile, Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.image_info import PHOTO_TYPES, fits_as_photo
-from actors.thread.tools.new_files import safe_name
+from actors.thread.tools.produced import safe_name
 from actors.thread.tools.providers import ChatAction, DeliverAs
 from actors.thread.tools.thread_files import find_file, label, read_bytes
 

@@ -20,7 +20,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
-from actors.thread.tools.new_files import NewFile, mime_of, safe_name, text_preview, unique_names
+from actors.thread.tools.produced import (
+    ProducedFile,
+    mime_of,
+    safe_name,
+    text_preview,
+    unique_names,
+)
 from actors.thread.tools.providers import SandboxRun, Upload
 from actors.thread.tools.thread_files import find_file, label
 from events.usage import ToolQuantities
@@ -117,12 +123,12 @@ def _cut(text: str) -> str:
     )
 
 
-def _new_files(run: SandboxRun) -> tuple[NewFile, ...]:
+def _new_files(run: SandboxRun) -> tuple[ProducedFile, ...]:
     names = unique_names(safe_name(f.path, "output") for f in run.files)
     files = []
     for output, name in zip(run.files, names, strict=True):
         mime = mime_of(name, output.data)
-        files.append(NewFile(name, mime, output.data, text_preview(output.data, mime)))
+        files.append(ProducedFile(name, mime, output.data, text_preview(output.data, mime)))
     return tuple(files)
 
 

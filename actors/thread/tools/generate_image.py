@@ -18,7 +18,7 @@ from typing import Any, Final
 from actors.thread.content import IMAGE_TYPES, MAX_IMAGE_BYTES
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.image_info import image_type
-from actors.thread.tools.new_files import NewFile
+from actors.thread.tools.produced import ProducedFile
 from actors.thread.tools.providers import ReferenceImage
 from actors.thread.tools.thread_files import find_file, read_bytes, require_kind
 from events.usage import ImageGeneration, ImageSizeClass, ToolQuantities
@@ -125,7 +125,7 @@ async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
             images=(ImageGeneration(model=image.model, size_class=SIZE_CLASSES[size]),)
         ),
         blocks=blocks,
-        new_files=(NewFile(name, mime, image.data, f"{image.width}x{image.height} image"),),
+        new_files=(ProducedFile(name, mime, image.data, f"{image.width}x{image.height} image"),),
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.image_info import image_dimensions
-from actors.thread.tools.new_files import NewFile
+from actors.thread.tools.produced import ProducedFile
 
 NAME: Final = "render_latex"
 MAX_SOURCE_CHARS: Final = 20_000
@@ -59,7 +59,7 @@ async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
     return ToolResult(
         output=json.dumps({"rendered": True, "width": width, "height": height, "dpi": dpi}),
         blocks=blocks,
-        new_files=(NewFile(name, "image/png", png, f"{width}x{height} rendered LaTeX"),),
+        new_files=(ProducedFile(name, "image/png", png, f"{width}x{height} rendered LaTeX"),),
     )
 
 

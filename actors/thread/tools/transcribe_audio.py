@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from actors.thread.state import FileNote
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
-from actors.thread.tools.new_files import NewFile, safe_name
+from actors.thread.tools.produced import ProducedFile, safe_name
 from actors.thread.tools.thread_files import find_file, label, read_bytes
 from events.usage import ToolQuantities
 
@@ -89,7 +89,7 @@ async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
         "seconds": float(result.seconds),
         "language": result.language,
     }
-    new_files: tuple[NewFile, ...] = ()
+    new_files: tuple[ProducedFile, ...] = ()
     if len(text) > SHOWN_CHARS:
         report["transcript_start"] = text[:SHOWN_CHARS]
         report["note"] = (
@@ -97,7 +97,9 @@ async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
             "is saved as a file"
         )
         stem = name.rpartition(".")[0] or "audio"
-        new_files = (NewFile(f"{stem}_transcript.txt", "text/plain", text.encode(), text[:300]),)
+        new_files = (
+            ProducedFile(f"{stem}_transcript.txt", "text/plain", text.encode(), text[:300]),
+        )
     else:
         report["transcript"] = text
     return ToolResult(

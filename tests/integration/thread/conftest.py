@@ -23,6 +23,7 @@ from infra.emulators.claude import ClaudeEmulator
 from infra.emulators.telegram import TelegramEmulator
 from infra.emulators.testing import make_anthropic, make_bot
 from infra.endpoints import Endpoints
+from infra.files.thread_files import StoreFiles
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.topic_admin import ensure_topics
@@ -33,7 +34,7 @@ from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LedgerBalanceView, UserSettingsView
 from infra.threads.stores import MemoryThreadStore, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
-from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
+from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
 from infra.threads.turn import TurnConfig, TurnRunner
 
@@ -94,7 +95,7 @@ async def running_harness(
     claude = ClaudeClient(client, first_token_timeout=3.0, idle_timeout=3.0)
     runtime = (
         ToolRuntime(
-            tools, claude=ClaudeModelPort(claude), files=TelegramFilesPort(bot), balances=balances
+            tools, claude=ClaudeModelPort(claude), files=StoreFiles(None, bot), balances=balances
         )
         if tools is not None
         else None

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
 from infra.emulators.e2b_sandbox import E2BEmulator
 from infra.emulators.gemini import GeminiEmulator
+from infra.endpoints import Endpoints
+from infra.files.pg_store import PostgresFileStore
+from infra.postgres import create_pool
 from infra.tools.e2b_sandbox import E2BConfig, E2BSandboxes
 from infra.tools.gemini_images import GeminiImageConfig, GeminiImages
 
@@ -40,3 +45,14 @@ async def images(gemini_emulator: GeminiEmulator) -> AsyncIterator[GeminiImages]
     )
     yield client
     await client.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def file_store(stack: Endpoints) -> AsyncIterator[PostgresFileStore]:
+    """The thread file store in a schema of its own (its blobs unlinked afterwards)."""
+    pool = await create_pool(stack.database_url, min_size=1, max_size=4)
+    store = PostgresFileStore(pool, schema=f"fs_{uuid.uuid4().hex[:10]}")
+    await store.migrate()
+    yield store
+    await store.sweep(stored_before=datetime.now(UTC) + timedelta(days=1))
+    await pool.close()

@@ -1,5 +1,5 @@
-"""Helpers of the provider tool tests: a tool context on real adapters, user files held by
-the Telegram emulator, a clock the test moves."""
+"""Helpers of the provider tool tests: a tool context on real adapters, user files in the
+thread's file store (PostgreSQL), a clock the test moves."""
 
 from __future__ import annotations
 
@@ -7,16 +7,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from aiogram import Bot
-
+from actors.thread.file_store import FileStore, NewFile
 from actors.thread.state import FileNote
 from actors.thread.tools.base import ModelReply, ToolContext, ToolFailure
 from actors.thread.tools.providers import UNAVAILABLE, Providers
 from events.usage import SONNET
-from infra.emulators.telegram import TelegramEmulator
-from infra.threads.tool_ports import TelegramFilesPort
+from infra.files.thread_files import ScopedFiles
 
 CHAT_ID = 424242
+THREAD_KEY = str(CHAT_ID)
 
 
 class NoModel:
@@ -36,17 +35,37 @@ class Clock:
         return self.now
 
 
-def user_file(telegram: TelegramEmulator, data: bytes, name: str, mime: str) -> FileNote:
-    """A document the user sent (held by the Telegram emulator), as the thread notes it."""
-    telegram.add_private_chat(CHAT_ID)
-    update = telegram.send_document(CHAT_ID, data, file_name=name, mime_type=mime)
-    document = update["message"]["document"]
+async def user_file(
+    store: FileStore,
+    data: bytes,
+    name: str,
+    mime: str,
+    *,
+    kind: str = "document",
+    stored_kind: str = "document",
+    thread_key: str = THREAD_KEY,
+) -> FileNote:
+    """A file the user sent, stored in the thread's file store, as the history notes it."""
+    new = NewFile(
+        thread_key=thread_key,
+        owner_user_id=CHAT_ID,
+        origin="user",
+        name=name,
+        mime_type=mime,
+        kind=stored_kind,
+    )
+    stored = await store.put(new, data)
     return FileNote(
-        kind="document",
-        file_id=document["file_id"],
+        kind=kind,
+        file_id=f"tg-{stored.file_id[:8]}",
         mime_type=mime,
         file_name=name,
         file_size=len(data),
+        stored_id=stored.file_id,
+        stored_kind=stored.kind,
+        stored_name=stored.name,
+        stored_mime_type=stored.mime_type,
+        stored_size=stored.size_bytes,
     )
 
 
@@ -64,14 +83,14 @@ def providers_with(**ports: Any) -> Providers:
 
 
 def tool_context(
-    bot: Bot,
+    store: FileStore,
     *,
     files: tuple[FileNote, ...] = (),
     providers: Providers = UNAVAILABLE,
     tool_use_id: str = "toolu_0000000001",
-    thread_key: str = str(CHAT_ID),
+    thread_key: str = THREAD_KEY,
 ) -> ToolContext:
-    """A call's context: the thread's files read through the Telegram emulator."""
+    """A call's context: the thread's files in the file store, reached as its user."""
     return ToolContext(
         thread_key=thread_key,
         user_id=CHAT_ID,
@@ -81,7 +100,7 @@ def tool_context(
         history=(),
         files=files,
         claude=NoModel(),
-        file_store=TelegramFilesPort(bot),
+        file_store=ScopedFiles(store, None, thread_key, CHAT_ID),
         balance=Decimal(1),
         now=datetime.now(UTC),
         providers=providers,

@@ -12,11 +12,11 @@ import pytest
 from tool_builders import MemoryCommit, started_state, step_event, use
 
 from actors.thread import tool_events
-from actors.thread.state import FileNote
 from actors.thread.tools import Tool, ToolContext, ToolFailure, ToolRegistry, ToolResult
 from actors.thread.tools.base import ModelReply
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import ToolQuantities
+from infra.files.thread_files import ScopedFiles
 from infra.threads.tool_runtime import ToolRuntime, ToolTurn
 
 SCHEMA = {"type": "object"}
@@ -28,8 +28,8 @@ class NoModel:
 
 
 class NoFiles:
-    async def read(self, note: FileNote) -> bytes:
-        raise ToolFailure("not_found", "no files in these tests")
+    def for_thread(self, thread_key: str, user_id: int) -> ScopedFiles:
+        return ScopedFiles(None, None, thread_key, user_id)  # no store: every read fails
 
 
 class Balances:

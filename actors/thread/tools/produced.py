@@ -1,19 +1,17 @@
 """Files a tool produces (a chart the code drew, an image, a rendered formula): what the tool
-returns (:class:`NewFile`), and the helpers to name and type them. The runtime stores each
+returns (:class:`ProducedFile`), and the helpers to name and type them. The runtime stores each
 one as a generated file of the thread (``thread.file_generated``) and tells the model its
 id, so ``list_files``, ``preview_file`` and ``deliver_file`` reach it like a user's file."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from actors.thread.file_store import sanitize_name
 from actors.thread.tools.image_info import image_type
 
-MAX_NAME: Final = 80
-_UNSAFE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 TYPES_BY_SUFFIX: Final[dict[str, str]] = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -42,7 +40,7 @@ TYPES_BY_SUFFIX: Final[dict[str, str]] = {
 
 
 @dataclass(frozen=True, slots=True)
-class NewFile:
+class ProducedFile:
     """A file a tool produced; ``preview`` is a short text about it (first lines, size)."""
 
     name: str
@@ -52,15 +50,8 @@ class NewFile:
 
 
 def safe_name(raw: str, fallback: str = "file") -> str:
-    """A file name without folders, spaces or special characters (at most 80 characters)."""
-    base = raw.replace("\\", "/").rsplit("/", 1)[-1]
-    cleaned = _UNSAFE.sub("_", base).strip("._") or fallback
-    if len(cleaned) <= MAX_NAME:
-        return cleaned
-    stem, dot, suffix = cleaned.rpartition(".")
-    if dot and len(suffix) <= 10:
-        return stem[: MAX_NAME - len(suffix) - 1] + "." + suffix
-    return cleaned[:MAX_NAME]
+    """A file name without folders or special characters (the file store's rule)."""
+    return sanitize_name(raw, fallback)
 
 
 def unique_names(names: Iterable[str]) -> list[str]:
