@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import msgspec
 
-from actors.thread.state import FileNote, HistoryItem, RunningTurn, ThreadState, bounded
+from actors.thread.state import (
+    MAX_GENERATED_FILES,
+    FileNote,
+    HistoryItem,
+    RunningTurn,
+    ThreadState,
+    bounded,
+)
 from actors.thread.tool_calls import evolve_running
+from actors.thread.tools.produced import stored_kind
 from events.catalog import ThreadEvent
+from events.files import FileGenerated
 from events.messages import UserMessage
 from events.thread import (
     AssistantMessageCompleted,
@@ -113,7 +122,9 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
     if isinstance(event, SettingsOverridden):
         return replace(state, model_override=event.model, personality_override=event.personality)
     if isinstance(event, ConversationReset):
-        return replace(state, history=())
+        return replace(state, history=(), generated=())
+    if isinstance(event, FileGenerated):
+        return replace(state, generated=with_generated(state.generated, event))
     if isinstance(event, TopicNamed):
         return replace(state, topic_named=True, topic_title=event.title)
     if isinstance(event, ToolCallRequested | ToolCallCompleted | ToolCallFailed):
@@ -121,6 +132,27 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
             return state
         return replace(state, running=evolve_running(state.running, event))
     return state
+
+
+def generated_note(event: FileGenerated) -> FileNote:
+    """A generated file as the thread's file list shows it (its id is the store's)."""
+    return FileNote(
+        kind="generated",
+        file_id=event.file_id,
+        mime_type=event.mime_type,
+        file_name=event.file_name,
+        file_size=event.size_bytes,
+        stored_id=event.file_id,
+        stored_kind=stored_kind(event.mime_type),
+        stored_name=event.file_name,
+        stored_mime_type=event.mime_type,
+        stored_size=event.size_bytes,
+    )
+
+
+def with_generated(notes: tuple[FileNote, ...], event: FileGenerated) -> tuple[FileNote, ...]:
+    kept = tuple(n for n in notes if n.file_id != event.file_id)
+    return (*kept, generated_note(event))[-MAX_GENERATED_FILES:]
 
 
 def evolve_all(state: ThreadState, events: list[ThreadEvent]) -> ThreadState:

@@ -23,22 +23,6 @@ from events.envelope import caused_by
 from events.files import FileDelivered, FileGenerated
 
 
-def stored_kind(mime_type: str) -> str:
-    """The file store's kind of a produced file, from its type."""
-    mime = mime_type.lower()
-    if mime.startswith("image/") and mime != "image/svg+xml":
-        return "image"
-    if mime == "application/pdf":
-        return "pdf"
-    if mime.startswith("text/") or mime in ("application/json", "application/xml"):
-        return "text"
-    if mime.startswith("audio/"):
-        return "audio"
-    if mime.startswith("video/"):
-        return "video"
-    return "document"
-
-
 def file_generated(
     running: RunningTurn,
     *,

@@ -126,6 +126,9 @@ class ThreadState(msgspec.Struct, frozen=True, kw_only=True):
     topic_named: bool = False
     topic_title: str | None = None
     turns: int = 0
+    generated: tuple[FileNote, ...] = ()
+    """Files tools made in this conversation (``thread.file_generated``), oldest first, at
+    most :data:`MAX_GENERATED_FILES`; their bytes are in the file store."""
 
     def has_processed(self, command_id: str) -> bool:
         return command_id in self.processed
@@ -139,6 +142,9 @@ class ThreadState(msgspec.Struct, frozen=True, kw_only=True):
 
     def message_in_history(self, message_id: int) -> bool:
         return any(message_id in item.message_ids for item in self.history if item.role == "user")
+
+
+MAX_GENERATED_FILES: Final = 200
 
 
 def bounded(history: tuple[HistoryItem, ...]) -> tuple[HistoryItem, ...]:

@@ -37,8 +37,9 @@ from actors.thread.tools.base import (
     ToolContext,
     ToolFailure,
     ToolResult,
-    history_files,
+    thread_files,
 )
+from actors.thread.tools.produced import stored_kind
 from actors.thread.tools.providers import UNAVAILABLE, Providers
 from actors.thread.tools.registry import ToolRegistry
 from events.billing import UsageChargeRequested
@@ -86,6 +87,9 @@ class ToolTurn:
     status: dict[str, str] = field(default_factory=dict)
     work: float = 0.0
     """Seconds the longest call of the last step spent in its executor (the tool's work)."""
+    latest: ThreadState | None = None
+    """The thread's state after this turn's latest tool commit (files made by earlier calls
+    of the turn are in it, so a later call can deliver them)."""
 
 
 def charge_cost(charge: UsageChargeRequested) -> Decimal:
@@ -284,6 +288,7 @@ class ToolRuntime:
         after: ThreadState = await shielded(
             commit([*files, event], [charge] if charge else [], publish_later=True)
         )
+        turn.latest = after
         return after
 
     async def _execute(
@@ -379,7 +384,7 @@ class ToolRuntime:
                     new_file.data,
                     name=new_file.name,
                     mime_type=new_file.mime_type,
-                    kind=file_events.stored_kind(new_file.mime_type),
+                    kind=stored_kind(new_file.mime_type),
                 )
             except ToolFailure as exc:
                 message = f"the files it made could not be stored: {exc.message}"
@@ -415,7 +420,7 @@ class ToolRuntime:
             tool_use_id=note.tool_use_id,
             model=running.started.model,
             history=state.history,
-            files=history_files(state.history),
+            files=thread_files(turn.latest or state),
             claude=self.claude,
             file_store=self.files.for_thread(state.key, running.started.user_id),
             balance=balance,

@@ -43,7 +43,7 @@ from actors.thread.progress import TurnTrace
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.tool_calls import client_tool_uses, continuation_of, step_messages
 from actors.thread.tool_events import server_tool_events
-from actors.thread.tools.base import history_files
+from actors.thread.tools.base import thread_files
 from actors.thread.topic_title import clean_title, title_request
 from events.billing import UsageChargeRequested
 from events.catalog import BillingCommand, ThreadEvent
@@ -390,7 +390,8 @@ class TurnRunner:
             status = tool.status_line(tool_input) if tool else f"using {name}"
             action = None
             if tool is not None and tool.chat_action is not None:
-                action = tool.chat_action(tool_input, history_files(handle.state.history))
+                state = handle.tools.latest or handle.state
+                action = tool.chat_action(tool_input, thread_files(state))
             handle.trace.tool_started(str(use.get("id", "")), name, status, action)
         handle.action_changed.set()
 

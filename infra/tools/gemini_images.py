@@ -27,10 +27,11 @@ from google.genai import types as t
 from actors.thread.tools.failure import ToolFailure
 from actors.thread.tools.image_info import image_dimensions
 from actors.thread.tools.providers import GeneratedImage, ReferenceImage
+from infra.settings import DEFAULT_GEMINI_IMAGE_MODEL
 
 log = logging.getLogger(__name__)
 
-DEFAULT_IMAGE_MODEL: Final = "gemini-3.1-flash-image-preview"
+
 MAX_IMAGE_BYTES: Final = 20 * 1024 * 1024
 RETRIED_STATUSES: Final = (500, 502, 503, 504)
 
@@ -39,7 +40,7 @@ RETRIED_STATUSES: Final = (500, 502, 503, 504)
 class GeminiImageConfig:
     api_key: str
     base_url: str | None = None
-    model: str = DEFAULT_IMAGE_MODEL
+    model: str = DEFAULT_GEMINI_IMAGE_MODEL
     timeout: float = 120.0
     attempts: int = 3
     initial_delay: float = 2.0

@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
 from actors.thread.file_store import ThreadFiles
-from actors.thread.state import FileNote, HistoryItem
+from actors.thread.state import FileNote, HistoryItem, ThreadState
 from actors.thread.tools.failure import ToolFailure as ToolFailure
 from actors.thread.tools.produced import ProducedFile
 from actors.thread.tools.providers import UNAVAILABLE, ChatAction, Providers
@@ -221,3 +221,8 @@ class Tool:
 def history_files(history: Sequence[HistoryItem]) -> tuple[FileNote, ...]:
     """Every attachment of the conversation, oldest first."""
     return tuple(note for item in history for note in item.files)
+
+
+def thread_files(state: ThreadState) -> tuple[FileNote, ...]:
+    """Every file of the conversation: the attachments, then the files tools made."""
+    return (*history_files(state.history), *state.generated)

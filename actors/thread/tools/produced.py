@@ -87,3 +87,19 @@ def text_preview(data: bytes, mime: str, chars: int = 300) -> str | None:
         return None
     text = data[: chars * 4].decode("utf-8", errors="replace")
     return text[:chars] + ("…" if len(data) > chars else "")
+
+
+def stored_kind(mime_type: str) -> str:
+    """The file store's kind of a produced file, from its type."""
+    mime = mime_type.lower()
+    if mime.startswith("image/") and mime != "image/svg+xml":
+        return "image"
+    if mime == "application/pdf":
+        return "pdf"
+    if mime.startswith("text/") or mime in ("application/json", "application/xml"):
+        return "text"
+    if mime.startswith("audio/"):
+        return "audio"
+    if mime.startswith("video/"):
+        return "video"
+    return "document"
