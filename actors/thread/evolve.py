@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import msgspec
 
-from actors.thread.state import (
-    MAX_GENERATED_FILES,
-    FileNote,
-    HistoryItem,
-    RunningTurn,
-    ThreadState,
-    bounded,
-)
+from actors.thread.file_events import evolve_file, with_generated
+from actors.thread.state import FileNote, HistoryItem, RunningTurn, ThreadState, bounded
 from actors.thread.tool_calls import evolve_running
-from actors.thread.tools.produced import stored_kind
 from events.catalog import ThreadEvent
-from events.files import FileGenerated
+from events.files import FileGenerated, FileReceived, FileTranscribed, FileUploaded
 from events.messages import UserMessage
 from events.thread import (
     AssistantMessageCompleted,
@@ -43,6 +36,8 @@ def files_of(message: UserMessage) -> tuple[FileNote, ...]:
             mime_type=a.mime_type,
             file_name=a.file_name,
             file_size=a.file_size,
+            unique_id=a.file_unique_id,
+            duration_seconds=float(a.duration_seconds) if a.duration_seconds else None,
         )
         for a in message.attachments
     )
@@ -63,7 +58,8 @@ def _for_running(state: ThreadState, turn_id: str) -> bool:
 
 
 def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
-    """Apply one thread event (a tool call event updates the running turn; files: no change)."""
+    """Apply one thread event (a tool call event updates the running turn; a file event the
+    history's note of that file)."""
     if isinstance(event, UserMessageAccepted):
         m = event.message
         item = HistoryItem(
@@ -127,32 +123,13 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
         return replace(state, generated=with_generated(state.generated, event))
     if isinstance(event, TopicNamed):
         return replace(state, topic_named=True, topic_title=event.title)
+    if isinstance(event, FileReceived | FileUploaded | FileTranscribed):
+        return evolve_file(state, event)
     if isinstance(event, ToolCallRequested | ToolCallCompleted | ToolCallFailed):
         if state.running is None or state.running.turn_id != event.turn_id:
             return state
         return replace(state, running=evolve_running(state.running, event))
     return state
-
-
-def generated_note(event: FileGenerated) -> FileNote:
-    """A generated file as the thread's file list shows it (its id is the store's)."""
-    return FileNote(
-        kind="generated",
-        file_id=event.file_id,
-        mime_type=event.mime_type,
-        file_name=event.file_name,
-        file_size=event.size_bytes,
-        stored_id=event.file_id,
-        stored_kind=stored_kind(event.mime_type),
-        stored_name=event.file_name,
-        stored_mime_type=event.mime_type,
-        stored_size=event.size_bytes,
-    )
-
-
-def with_generated(notes: tuple[FileNote, ...], event: FileGenerated) -> tuple[FileNote, ...]:
-    kept = tuple(n for n in notes if n.file_id != event.file_id)
-    return (*kept, generated_note(event))[-MAX_GENERATED_FILES:]
 
 
 def evolve_all(state: ThreadState, events: list[ThreadEvent]) -> ThreadState:

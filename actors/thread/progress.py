@@ -23,6 +23,8 @@ THINKING_SHOWN_CHARS: Final = 900
 MAX_LINES_SHOWN: Final = 8
 MAX_SOURCES: Final = 6
 STATUS_CHARS: Final = 80
+TRANSCRIPT_SHOWN_CHARS: Final = 700
+"""A voice message's transcript shown in the draft (the model reads all of it)."""
 
 ICONS: Final[dict[str, str]] = {
     "web_search": "🔍",
@@ -105,8 +107,15 @@ class TurnTrace:
     calls: list[CallLine] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     cited: list[Source] = field(default_factory=list)
+    transcripts: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ feeding
+
+    def add_transcript(self, text: str, seconds: float | None = None) -> None:
+        """A voice message or video note was transcribed: the user sees what was heard."""
+        length = f" ({round(seconds) // 60}:{round(seconds) % 60:02d})" if seconds else ""
+        shown = text if len(text) <= TRANSCRIPT_SHOWN_CHARS else text[:TRANSCRIPT_SHOWN_CHARS] + "…"
+        self.transcripts.append(f"🎤 Heard{length}: “{shown or '(silence)'}”")
 
     def add_thinking(self, delta: str) -> None:
         self.thought = True
@@ -200,11 +209,11 @@ class TurnTrace:
 
     @property
     def empty(self) -> bool:
-        return not self.thinking and not self.calls
+        return not self.thinking and not self.calls and not self.transcripts
 
     def draft_header_v2(self) -> str:
         """MarkdownV2 shown above the answer in a draft ('' when there is nothing)."""
-        parts: list[str] = []
+        parts: list[str] = [escape(line) for line in self.transcripts]
         if self.thinking.strip():
             tail = self.thinking[-THINKING_SHOWN_CHARS:].strip()
             lines = ["🧠 Thinking…", *(line for line in tail.splitlines() if line.strip())]
@@ -220,7 +229,9 @@ class TurnTrace:
 
     def draft_header_plain(self) -> str:
         """The same without markup (Telegram's plain-text fallback)."""
-        lines = [f"🧠 {self.thinking[-THINKING_SHOWN_CHARS:].strip()}"] if self.thinking else []
+        lines = list(self.transcripts)
+        if self.thinking:
+            lines.append(f"🧠 {self.thinking[-THINKING_SHOWN_CHARS:].strip()}")
         lines.extend(call.text() for call in self.calls[-MAX_LINES_SHOWN:])
         return "\n".join(lines)
 
@@ -229,7 +240,9 @@ class TurnTrace:
         counts: dict[str, int] = {}
         for call in self.calls:
             counts[call.name] = counts.get(call.name, 0) + 1
-        items: list[str] = ["🧠 thought"] if self.thought else []
+        items: list[str] = ["🎤 transcribed"] if self.transcripts else []
+        if self.thought:
+            items.append("🧠 thought")
         for name, count in counts.items():
             icon = ICONS.get(name, "🔧")
             label = _SUMMARY.get(name, name)

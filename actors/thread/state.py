@@ -37,6 +37,7 @@ class FileNote(msgspec.Struct, frozen=True, kw_only=True):
     file_size: int | None = None
     unique_id: str | None = None
     stored_id: str | None = None
+    owner_user_id: int | None = None
     stored_kind: str | None = None
     stored_name: str | None = None
     stored_mime_type: str | None = None

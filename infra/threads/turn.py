@@ -21,9 +21,10 @@ from typing import Any, Final
 
 import msgspec
 
-from actors.thread.content import classify_message
+from actors.thread.content import MODEL_READABLE, classify_message
 from actors.thread.context import (
     FilesTooLarge,
+    FileView,
     TurnRequest,
     build_request,
     continuation_messages,
@@ -57,6 +58,7 @@ from events.thread import (
 )
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import Usage
+from infra.files.intake import FileIntake
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
 from infra.threads.holds import TurnHolds
@@ -148,12 +150,16 @@ class TurnRunner:
         *,
         clock: Callable[[], float] = time.monotonic,
         tools: ToolRuntime | None = None,
+        files: FileIntake | None = None,
     ) -> None:
         self.claude = claude
         self.telegram = telegram
         self.config = config or TurnConfig()
         self.clock = clock
         self.tools = tools
+        self.files = files
+        """Takes the turn's files in (store, transcription, Files API); without it, the
+        input's images, PDFs and text files are inlined as before the file store."""
 
     # ------------------------------------------------------------------ main path
 
@@ -200,7 +206,7 @@ class TurnRunner:
         running = handle.running
         started = running.started
         commit = self._tracking(handle, commit)
-        base = await self._base_request(handle)
+        base = await self._base_request(handle, commit)
         handle.text_done = running.text
         continuation = await self._resumed(handle, commit)
         draft_id = draft_id_for(running.turn_id)
@@ -305,16 +311,23 @@ class TurnRunner:
 
         return tracked
 
-    async def _base_request(self, handle: TurnHandle) -> TurnRequest:
+    async def _base_request(self, handle: TurnHandle, commit: Commit) -> TurnRequest:
         """The request up to this turn's own steps (a resumed turn's history already holds
         their text; they are sent as the continuation instead)."""
         running = handle.running
         started = running.started
+        view: FileView | None = None
+        file_blocks: dict[int, list[dict[str, Any]]] = {}
+        if self.files is not None:
+            handle.state, view = await self.files.prepare(
+                handle.state, running, commit, on_transcript=self._transcript_shown(handle)
+            )
+        else:
+            file_blocks = await self._file_blocks(handle)
         state = handle.state
         if running.steps:
             history = tuple(i for i in state.history if i.turn_id != running.turn_id)
             state = msgspec.structs.replace(state, history=history)
-        file_blocks = await self._file_blocks(handle)
         try:
             return build_request(
                 state,
@@ -325,6 +338,7 @@ class TurnRunner:
                 thinking_level=started.thinking_level,
                 tools=self.tools.definitions(started.model) if self.tools is not None else (),
                 betas=self.tools.registry.betas(started.model) if self.tools is not None else (),
+                files=view,
             )
         except FilesTooLarge as exc:  # refused before the call: nothing consumed
             raise ModelCallError(ModelFailure("file_too_large", str(exc))) from None
@@ -627,10 +641,23 @@ class TurnRunner:
 
     # ------------------------------------------------------------------ inputs and naming
 
+    def _transcript_shown(self, handle: TurnHandle) -> Callable[[str, float | None], None]:
+        """Show a transcript in the draft at once (private chats), before the model answers."""
+
+        def shown(text: str, seconds: float | None) -> None:
+            handle.trace.add_transcript(text, seconds)
+            if self.config.drafts and handle.state.chat_type == "private":
+                self._draft(handle, draft_id_for(handle.running.turn_id), [""], force=True)
+
+        return shown
+
     async def _file_blocks(self, handle: TurnHandle) -> dict[int, list[dict[str, Any]]]:
+        """The input's files inlined (base64/text): only without a file intake."""
         blocks: dict[int, list[dict[str, Any]]] = {}
         for message in handle.inputs:
             for readable in classify_message(message).readable:
+                if readable.kind not in MODEL_READABLE:
+                    continue
                 block = await self.telegram.file_block(readable)
                 if block is not None:
                     blocks.setdefault(message.message_id, []).append(block)

@@ -51,7 +51,7 @@ from events.catalog import (
 from events.codec import DecodeError, codec_for
 from infra.endpoints import Endpoints, resolve_endpoints
 from infra.faust_app import make_faust_app
-from infra.files.thread_files import StoreFiles
+from infra.files.services import start_file_services
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.contiguous_acks import ContiguousAcks
@@ -254,6 +254,8 @@ class ThreadWorker:
             idle_timeout=self.config.idle_timeout,
         )
         self._closers.append(claude.close)  # its streaming session and the SDK client
+        files = await start_file_services(settings, self.endpoints.database_url, bot, client)
+        self._closers.append(files.close)
         runner = TurnRunner(
             claude,
             TelegramOutput(bot),
@@ -264,9 +266,10 @@ class ThreadWorker:
             tools=ToolRuntime(
                 self.tools,
                 claude=ClaudeModelPort(claude),
-                files=StoreFiles(None, bot),
+                files=files.tools,
                 balances=self.views.balances,
             ),
+            files=files.intake,
         )
         self.actor = ThreadActor(
             store=FaustTableStore(self.table, self.pool),
