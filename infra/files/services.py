@@ -34,6 +34,8 @@ class FileServices:
     tools: StoreFiles
     intake: FileIntake | None = None
     store: PostgresFileStore | None = None
+    transcriber: WhisperTranscriber | None = None
+    """Whisper for the transcribe_audio tool too (one adapter for intake and tool)."""
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
 
     async def close(self) -> None:
@@ -68,6 +70,7 @@ async def start_file_services(
         )
         services.closers.append(whisper.close)
         transcriber = WhisperTranscriber(whisper)
+    services.transcriber = transcriber
     services.intake = FileIntake(store, bot, ClaudeFiles(claude), transcriber)
     if settings.file_retention_days > 0:
         sweeper = asyncio.create_task(sweep_forever(store, settings.file_retention_days))

@@ -16,7 +16,13 @@ TRANSCRIBE_TIMEOUT: Final = 120.0
 
 
 class TranscriptionFailed(Exception):
-    """Whisper did not transcribe the audio (``str(exc)`` says why)."""
+    """Whisper did not transcribe the audio (``str(exc)`` says why); ``kind`` is
+    ``rate_limited`` (429), ``timeout``, ``invalid_input`` (another 4xx: a format or size
+    Whisper refuses) or ``provider_error`` (5xx, unreachable)."""
+
+    def __init__(self, message: str, kind: str = "provider_error") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,21 +34,47 @@ class Transcript:
 
 
 class WhisperTranscriber:
-    def __init__(self, client: openai.AsyncOpenAI, model: str = WHISPER_MODEL) -> None:
-        self._client = client.with_options(max_retries=2, timeout=TRANSCRIBE_TIMEOUT)
+    def __init__(
+        self,
+        client: openai.AsyncOpenAI,
+        model: str = WHISPER_MODEL,
+        *,
+        timeout: float = TRANSCRIBE_TIMEOUT,
+        max_retries: int = 2,
+    ) -> None:
+        self._client = client.with_options(max_retries=max_retries, timeout=timeout)
         self.model = model
 
     async def transcribe(
-        self, name: str, data: bytes, *, fallback_seconds: float | None = None
+        self,
+        name: str,
+        data: bytes,
+        *,
+        fallback_seconds: float | None = None,
+        language: str | None = None,
     ) -> Transcript:
         """The transcript of ``data`` (``name``'s extension tells Whisper the format);
-        ``fallback_seconds`` (Telegram's duration) when Whisper reports none."""
+        ``fallback_seconds`` (Telegram's duration) when Whisper reports none; ``language``
+        (ISO-639-1) when known."""
         try:
             result = await self._client.audio.transcriptions.create(
-                model=self.model, file=(name, data), response_format="verbose_json"
+                model=self.model,
+                file=(name, data),
+                response_format="verbose_json",
+                language=language or openai.omit,
             )
         except openai.APIStatusError as exc:
-            raise TranscriptionFailed(f"Whisper answered {exc.status_code}: {exc.message}") from exc
+            code = exc.status_code
+            kind = (
+                "rate_limited"
+                if code == 429
+                else "invalid_input"
+                if 400 <= code < 500
+                else "provider_error"
+            )
+            raise TranscriptionFailed(f"Whisper answered {code}: {exc.message}", kind) from exc
+        except openai.APITimeoutError as exc:
+            raise TranscriptionFailed(f"Whisper did not answer in time: {exc}", "timeout") from exc
         except openai.APIError as exc:
             raise TranscriptionFailed(f"Whisper could not be reached: {exc}") from exc
         seconds = float(getattr(result, "duration", 0) or 0) or float(fallback_seconds or 0)

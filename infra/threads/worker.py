@@ -72,6 +72,7 @@ from infra.threads.telegram_output import TelegramOutput
 from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
 from infra.threads.turn import DEFAULT_MAX_ITERATIONS, TurnConfig, TurnRunner
+from infra.tools.wiring import build_providers
 
 log = logging.getLogger(__name__)
 
@@ -256,6 +257,8 @@ class ThreadWorker:
         self._closers.append(claude.close)  # its streaming session and the SDK client
         files = await start_file_services(settings, self.endpoints.database_url, bot, client)
         self._closers.append(files.close)
+        providers = build_providers(settings, bot, files.transcriber)
+        self._closers.append(providers.close)
         runner = TurnRunner(
             claude,
             TelegramOutput(bot),
@@ -268,6 +271,7 @@ class ThreadWorker:
                 claude=ClaudeModelPort(claude),
                 files=files.tools,
                 balances=self.views.balances,
+                providers=providers.providers,
             ),
             files=files.intake,
         )

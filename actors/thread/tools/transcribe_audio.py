@@ -59,12 +59,17 @@ INPUT_SCHEMA: Final = {
 
 
 def upload_name(note: FileNote) -> str:
-    """A name whose extension Whisper accepts, from the file's name, type or kind."""
+    """A name whose extension Whisper accepts: the file's own, else one from its type or
+    kind when it has none; a file whose extension Whisper does not read is refused."""
     name = safe_name(label(note), "audio")
-    suffix = name.rpartition(".")[2].lower() if "." in name else ""
+    _, dot, suffix = name.rpartition(".")
+    suffix = suffix.lower() if dot else ""
     if suffix in FORMATS:
         return name
-    guessed = SUFFIX_BY_TYPE.get((note.mime_type or "").lower()) or SUFFIX_BY_KIND.get(note.kind)
+    guessed = None
+    if not suffix:
+        mime = (note.stored_mime_type or note.mime_type or "").lower()
+        guessed = SUFFIX_BY_TYPE.get(mime) or SUFFIX_BY_KIND.get(note.kind)
     if guessed is None:
         shown = f".{suffix}" if suffix else (note.mime_type or "this kind of file")
         raise ToolFailure(
@@ -72,7 +77,7 @@ def upload_name(note: FileNote) -> str:
             f"{label(note)} cannot be transcribed: {shown} is not a format Whisper reads "
             f"({', '.join(FORMATS)})",
         )
-    return f"{name.rpartition('.')[0] or name}.{guessed}"
+    return f"{name}.{guessed}"
 
 
 async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:

@@ -10,11 +10,15 @@ import pytest_asyncio
 
 from infra.emulators.e2b_sandbox import E2BEmulator
 from infra.emulators.gemini import GeminiEmulator
+from infra.emulators.testing import make_openai
+from infra.emulators.whisper import WhisperEmulator
 from infra.endpoints import Endpoints
 from infra.files.pg_store import PostgresFileStore
+from infra.files.transcription import WhisperTranscriber
 from infra.postgres import create_pool
 from infra.tools.e2b_sandbox import E2BConfig, E2BSandboxes
 from infra.tools.gemini_images import GeminiImageConfig, GeminiImages
+from infra.tools.speech import WhisperSpeech
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -56,3 +60,12 @@ async def file_store(stack: Endpoints) -> AsyncIterator[PostgresFileStore]:
     yield store
     await store.sweep(stored_before=datetime.now(UTC) + timedelta(days=1))
     await pool.close()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def speech(whisper_emulator: WhisperEmulator) -> AsyncIterator[WhisperSpeech]:
+    """Whisper as the worker wires it (one retry here, and a 2 s timeout, to keep the
+    failure tests short)."""
+    client = make_openai(whisper_emulator)
+    yield WhisperSpeech(WhisperTranscriber(client, timeout=2.0, max_retries=1))
+    await client.close()
