@@ -10,7 +10,7 @@ import anthropic
 import pytest
 from anthropic import AsyncAnthropic
 
-from infra.emulators.claude import ClaudeEmulator
+from devkit.emulators.claude import ClaudeEmulator
 
 MODEL = "claude-sonnet-4-6"
 

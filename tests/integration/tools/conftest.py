@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
-from infra.emulators.e2b_sandbox import E2BEmulator
-from infra.emulators.gemini import GeminiEmulator
-from infra.emulators.testing import make_openai
-from infra.emulators.whisper import WhisperEmulator
+from devkit.emulators.e2b_sandbox import E2BEmulator
+from devkit.emulators.gemini import GeminiEmulator
+from devkit.emulators.testing import make_openai
+from devkit.emulators.whisper import WhisperEmulator
 from infra.endpoints import Endpoints
 from infra.files.pg_store import PostgresFileStore
 from infra.files.transcription import WhisperTranscriber

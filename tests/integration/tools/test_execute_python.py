@@ -12,7 +12,7 @@ from tool_harness import Clock, providers_with, tool_context, user_file
 
 from actors.thread.tools import execute_python
 from actors.thread.tools.base import ToolFailure
-from infra.emulators.e2b_sandbox import E2BEmulator
+from devkit.emulators.e2b_sandbox import E2BEmulator
 from infra.files.pg_store import PostgresFileStore
 from infra.tools.e2b_sandbox import E2BConfig, E2BSandboxes
 

@@ -12,7 +12,7 @@ from tool_harness import providers_with, tool_context, user_file
 
 from actors.thread.tools import transcribe_audio
 from actors.thread.tools.base import ToolFailure
-from infra.emulators.whisper import (
+from devkit.emulators.whisper import (
     RateLimited,
     ServerError,
     Transcript,
