@@ -130,3 +130,27 @@ def test_a_malformed_timeout_is_named(value: str) -> None:
     """A timeout that is not a positive number of seconds (at most a day) stops start-up."""
     with pytest.raises(ConfigError, match="DB_COMMAND_TIMEOUT"):
         load_settings({"DB_COMMAND_TIMEOUT": value})
+
+
+def test_provider_tool_settings_have_defaults_and_are_checked() -> None:
+    """The tools' block: defaults when unset, values read, a bad attempt count refused."""
+    defaults = load_settings({})
+    assert (defaults.sandbox_idle_timeout, defaults.gemini_image_attempts) == (300.0, 3)
+    assert defaults.latex_bin_dir is None
+    assert defaults.e2b_api_url is None
+    given = load_settings(
+        {
+            "E2B_API_URL": "http://127.0.0.1:9",
+            "SANDBOX_IDLE_TIMEOUT": "60",
+            "LATEX_BIN_DIR": "/opt/tex/bin",
+            "GEMINI_IMAGE_ATTEMPTS": "5",
+        }
+    )
+    assert given.e2b_api_url == "http://127.0.0.1:9"
+    assert given.sandbox_idle_timeout == 60.0
+    assert str(given.latex_bin_dir) == "/opt/tex/bin"
+    assert given.gemini_image_attempts == 5
+    with pytest.raises(ConfigError, match="GEMINI_IMAGE_ATTEMPTS"):
+        load_settings({"GEMINI_IMAGE_ATTEMPTS": "0"})
+    with pytest.raises(ConfigError, match="E2B_API_URL"):
+        load_settings({"E2B_API_URL": "ftp://x"})
