@@ -173,7 +173,8 @@ class FileIntake:
             state = await commit(taken.events, [])
         state = await self._transcribe(state, running, commit, taken, unavailable, on_transcript)
         state = await self._upload(state, running, commit, unavailable)
-        return state, FileView(now=self.now(), unavailable=unavailable)
+        inputs = frozenset(running.started.input_message_ids)
+        return state, FileView(now=self.now(), unavailable=unavailable, input_message_ids=inputs)
 
     # ------------------------------------------------------------------ receive
 
