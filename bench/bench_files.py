@@ -25,7 +25,6 @@ import io
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -35,28 +34,25 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import msgspec
+from PIL import Image
 
-import msgspec  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from actors.thread.decide import Facts, decide_messages  # noqa: E402
-from actors.thread.evolve import evolve_all  # noqa: E402
-from actors.thread.state import RunningTurn, ThreadState, initial_state  # noqa: E402
-from events.catalog import BillingCommand, ThreadEvent  # noqa: E402
-from events.messages import Attachment, TelegramUser, UserMessage  # noqa: E402
-from events.thread import UserMessageReceived  # noqa: E402
-from infra.emulators.claude import ClaudeEmulator  # noqa: E402
-from infra.emulators.telegram import TelegramEmulator  # noqa: E402
-from infra.emulators.testing import make_anthropic, make_bot, make_openai  # noqa: E402
-from infra.emulators.whisper import WhisperEmulator, wav_bytes  # noqa: E402
-from infra.files.claude_files import ClaudeFiles  # noqa: E402
-from infra.files.intake import FileIntake  # noqa: E402
-from infra.files.pg_store import PostgresFileStore  # noqa: E402
-from infra.files.transcription import WhisperTranscriber  # noqa: E402
-from infra.postgres import create_pool  # noqa: E402
-from infra.stack.embedded import EmbeddedStack  # noqa: E402
+from actors.thread.decide import Facts, decide_messages
+from actors.thread.evolve import evolve_all
+from actors.thread.state import RunningTurn, ThreadState, initial_state
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.testing import make_anthropic, make_bot, make_openai
+from devkit.emulators.whisper import WhisperEmulator, wav_bytes
+from events.catalog import BillingCommand, ThreadEvent
+from events.messages import Attachment, TelegramUser, UserMessage
+from events.thread import UserMessageReceived
+from infra.files.claude_files import ClaudeFiles
+from infra.files.intake import FileIntake
+from infra.files.pg_store import PostgresFileStore
+from infra.files.transcription import WhisperTranscriber
+from infra.postgres import create_pool
+from infra.stack.embedded import EmbeddedStack
 
 
 class Commit:

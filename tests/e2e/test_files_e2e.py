@@ -22,11 +22,11 @@ from model_tools_e2e import (
 )
 from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready
 
+from devkit.emulators.claude import ClaudeEmulator, text_reply, tool_reply
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.whisper import WhisperEmulator, wav_bytes
 from events.files import FileReceived, FileTranscribed, FileUploaded
 from events.tools import ToolCallFailed
-from infra.emulators.claude import ClaudeEmulator, text_reply, tool_reply
-from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.whisper import WhisperEmulator, wav_bytes
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

@@ -28,10 +28,7 @@ from model_tools_e2e import (
 from pypdf import PdfReader
 from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready
 
-from events.files import FileReceived
-from events.usage import HAIKU, OPUS, SONNET
-from events.users import ModelChanged, ThinkingChanged
-from infra.emulators.claude import (
+from devkit.emulators.claude import (
     ClaudeEmulator,
     Reply,
     ServerToolUseBlock,
@@ -45,8 +42,11 @@ from infra.emulators.claude import (
     tool_reply,
     web_search_reply,
 )
-from infra.emulators.claude.scripts import WebSearchCitation
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.claude.scripts import WebSearchCitation
+from devkit.emulators.telegram import TelegramEmulator
+from events.files import FileReceived
+from events.usage import HAIKU, OPUS, SONNET
+from events.users import ModelChanged, ThinkingChanged
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

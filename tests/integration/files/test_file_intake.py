@@ -19,14 +19,14 @@ from PIL import Image
 from actors.thread.decide import Facts, decide_messages
 from actors.thread.evolve import evolve_all
 from actors.thread.state import RunningTurn, ThreadState, initial_state
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.whisper import WhisperEmulator, wav_bytes
 from events.billing import UsageChargeRequested
 from events.catalog import BillingCommand, ThreadEvent
 from events.files import FileReceived, FileTranscribed, FileUploaded
 from events.messages import Attachment, TelegramUser, UserMessage
 from events.thread import UserMessageReceived
-from infra.emulators.claude import ClaudeEmulator
-from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.whisper import WhisperEmulator, wav_bytes
 from infra.endpoints import Endpoints
 from infra.files.claude_files import ClaudeFiles
 from infra.files.intake import FileIntake
