@@ -36,6 +36,7 @@ from typing import Any
 
 import msgspec
 from PIL import Image
+from pypdf import PdfWriter
 
 from actors.thread.decide import Facts, decide_messages
 from actors.thread.evolve import evolve_all
@@ -114,6 +115,16 @@ def attachment(update: dict[str, Any], kind: str) -> Attachment:
     )
 
 
+def pdf_bytes(size: int) -> bytes:
+    """A valid one-page PDF of about ``size`` bytes (random bytes as an embedded file)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment("data.bin", os.urandom(size))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def image_bytes(fmt: str, width: int, height: int) -> bytes:
     image = Image.effect_noise((width, height), 60).convert("RGB")
     out = io.BytesIO()
@@ -131,14 +142,13 @@ async def timed(intake: FileIntake, state: ThreadState, running: RunningTurn) ->
 
 
 async def ingest(args: argparse.Namespace, tg: TelegramEmulator, intake: FileIntake) -> None:
-    payload = os.urandom(args.size_kb * 1024)
     chats = list(range(5_000_000, 5_000_000 + args.files))
     jobs: list[tuple[ThreadState, RunningTurn]] = []
     for chat in chats:
         tg.add_private_chat(chat)
         update = tg.send_document(
             chat,
-            payload + chat.to_bytes(8, "big"),
+            pdf_bytes(args.size_kb * 1024),
             file_name=f"data-{chat}.pdf",
             mime_type="application/pdf",
         )
@@ -169,7 +179,7 @@ async def latency(
         "PDF 1 MB": lambda chat: (
             tg.send_document(
                 chat,
-                b"%PDF-1.4\n" + os.urandom(1024 * 1024),
+                pdf_bytes(1024 * 1024),
                 file_name="r.pdf",
                 mime_type="application/pdf",
             ),
@@ -209,7 +219,7 @@ async def latency(
         tg.add_private_chat(chat)
         update = tg.send_document(
             chat,
-            b"%PDF-1.4\n" + os.urandom(256 * 1024),
+            pdf_bytes(256 * 1024),
             file_name="r.pdf",
             mime_type="application/pdf",
         )
