@@ -229,6 +229,9 @@ class FileView:
 
     now: datetime
     unavailable: Mapping[str, str]
+    input_message_ids: frozenset[int] = frozenset()
+    """The turn's own input: a file of it that was not taken in is reported as unreadable;
+    an older one (sent before the file store) keeps the short placeholder."""
 
 
 def _user_blocks(
@@ -245,7 +248,9 @@ def _user_blocks(
     if files is not None:
         for note in item.files:
             shown = note_blocks(note, files.now, files.unavailable)
-            blocks.extend(shown or [{"type": "text", "text": _not_taken_in(note)}])
+            current = not files.input_message_ids.isdisjoint(item.message_ids)
+            fallback = _not_taken_in(note) if current else _file_placeholder(note)
+            blocks.extend(shown or [{"type": "text", "text": fallback}])
     elif item.files and not attached:
         blocks.extend({"type": "text", "text": _file_placeholder(n)} for n in item.files)
     if item.text.strip():

@@ -48,8 +48,7 @@ class PreparedImage:
 def prepare_image(data: bytes) -> PreparedImage:
     """``data`` as an image Claude reads (see the module docstring)."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
+        with Image.open(io.BytesIO(data)) as image:  # reads the header only
             fmt = (image.format or "").upper()
             width, height = image.size
             if (
@@ -59,6 +58,7 @@ def prepare_image(data: bytes) -> PreparedImage:
             ):
                 return PreparedImage(data, READABLE_FORMATS[fmt], None, width, height)
             original = SOURCE_TYPES.get(fmt) or READABLE_FORMATS.get(fmt) or f"image/{fmt.lower()}"
+            image.load()  # decoded only when it must be re-encoded
             return _reencode(image, original)
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise ImageError(f"the image cannot be read ({type(exc).__name__}: {exc})") from None

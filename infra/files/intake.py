@@ -151,6 +151,11 @@ class FileIntake:
         self.uploads = uploads
         self.transcriber = transcriber
         self.now = now
+        self._stale: set[str] = set()
+
+    def mark_stale(self, *provider_file_ids: str) -> None:
+        """Uploads the API no longer has (it answered 404): the next turn uploads them again."""
+        self._stale.update(provider_file_ids)
 
     async def prepare(
         self,
@@ -168,7 +173,8 @@ class FileIntake:
             state = await commit(taken.events, [])
         state = await self._transcribe(state, running, commit, taken, unavailable, on_transcript)
         state = await self._upload(state, running, commit, unavailable)
-        return state, FileView(now=self.now(), unavailable=unavailable)
+        inputs = frozenset(running.started.input_message_ids)
+        return state, FileView(now=self.now(), unavailable=unavailable, input_message_ids=inputs)
 
     # ------------------------------------------------------------------ receive
 
@@ -313,7 +319,9 @@ class FileIntake:
             if stored_id is None or stored_id in done:
                 continue
             done.add(stored_id)
-            if note.upload_live(now, UPLOAD_MARGIN_SECONDS):
+            if note.upload_live(now, UPLOAD_MARGIN_SECONDS) and (
+                note.provider_file_id not in self._stale
+            ):
                 continue
             try:
                 # the conversation's own history: read as the file's owner (in a group, the
@@ -329,6 +337,7 @@ class FileIntake:
             except (FileNotFound, StoreUnavailable, UploadFailed) as exc:
                 unavailable[stored_id] = f"it could not be attached right now ({exc})"
                 continue
+            self._stale.discard(note.provider_file_id or "")
             events.append(
                 file_events.file_uploaded(
                     running,

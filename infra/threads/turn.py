@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -125,6 +126,8 @@ class TurnHandle:
     if delivering the answer fails, the turn fails, and this is what was consumed."""
     holds: TurnHolds | None = None
     """Reserves each model call's estimated cost with billing (see infra.threads.holds)."""
+    files_refreshed: bool = False
+    """The turn already uploaded its files again after the API said one was gone."""
 
     async def stop_drafts(self) -> None:
         """Cancel drafts in flight, so none lands after the final message."""
@@ -244,9 +247,18 @@ class TurnRunner:
 
             if handle.holds is not None:
                 handle.holds.reserve(handle.running, step, kwargs)
-            result = await self._call(
-                kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
-            )
+            try:
+                result = await self._call(
+                    kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
+                )
+            except ModelCallError as exc:
+                if not self._files_gone(handle, exc):
+                    raise
+                base = await self._base_request(handle, commit)  # uploads them again
+                kwargs = {**base.step_kwargs(continuation), **_choice(kwargs)}
+                result = await self._call(
+                    kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
+                )
             reason = result.stop_reason
             if reason == "tool_use" and step < cap and self._runs_tools(result):
                 continuation = continuation + await self._tool_step(handle, commit, result, step)
@@ -641,6 +653,23 @@ class TurnRunner:
 
     # ------------------------------------------------------------------ inputs and naming
 
+    def _files_gone(self, handle: TurnHandle, exc: ModelCallError) -> bool:
+        """True (once per turn) when the API refused the request because a referenced file is
+        gone (expired or deleted there before our clock said so): those uploads are marked
+        stale, so the next request uploads them again."""
+        failure = exc.failure
+        if self.files is None or handle.files_refreshed or failure.streamed:
+            return False
+        gone = _FILE_NOT_FOUND.findall(failure.detail) if failure.status == 404 else []
+        if not gone:
+            return False
+        handle.files_refreshed = True
+        self.files.mark_stale(*gone)
+        log.info(
+            "referenced files gone at the API, uploading again", extra={"fields": {"files": gone}}
+        )
+        return True
+
     def _transcript_shown(self, handle: TurnHandle) -> Callable[[str, float | None], None]:
         """Show a transcript in the draft at once (private chats), before the model answers."""
 
@@ -680,6 +709,13 @@ class TurnRunner:
         event: TopicNamed = topic_named(running, title=title, model=TITLE_MODEL, usage=usage)
         charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
         await shielded(commit([event], [charge] if charge else []))
+
+
+_FILE_NOT_FOUND: Final = re.compile(r"File not found: (file_[A-Za-z0-9_-]+)")
+
+
+def _choice(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    return {"tool_choice": kwargs["tool_choice"]} if "tool_choice" in kwargs else {}
 
 
 def _with_steps(running: RunningTurn, steps: int) -> RunningTurn:

@@ -11,6 +11,7 @@ import pytest
 from anthropic import AsyncAnthropic
 
 from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.testing import make_anthropic
 
 MODEL = "claude-sonnet-4-6"
 
@@ -71,3 +72,14 @@ async def test_references_are_checked_against_the_file(
         await anthropic_client.messages.create(
             model=MODEL, max_tokens=10, messages=_ref("document", pdf.id)
         )
+
+
+async def test_uploads_work_on_an_emulator_that_records_nothing() -> None:
+    """record=False (benchmarks) used to fail every upload with an IndexError."""
+    async with ClaudeEmulator(record=False) as emulator:
+        client = make_anthropic(emulator)
+        try:
+            meta = await client.files.upload(file=("a.txt", b"abc", "text/plain"))
+        finally:
+            await client.close()
+    assert meta.size_bytes == 3

@@ -154,3 +154,20 @@ def test_provider_tool_settings_have_defaults_and_are_checked() -> None:
         load_settings({"GEMINI_IMAGE_ATTEMPTS": "0"})
     with pytest.raises(ConfigError, match="E2B_API_URL"):
         load_settings({"E2B_API_URL": "ftp://x"})
+
+
+def test_file_store_settings() -> None:
+    """Files go to PostgreSQL by default; another PostgreSQL URL is taken; an S3-compatible
+    URL stops start-up saying it is not supported; retention is days, 0 meaning forever."""
+    assert load_settings({}).file_store_url is None
+    assert load_settings({}).file_retention_days == 30.0
+    other = load_settings({"FILE_STORE_URL": "postgresql://u:p@db:5432/files"})
+    assert other.file_store_url is not None
+    assert other.file_store_url.reveal().endswith("/files")
+    for url in ("s3://bucket/files", "https://minio.local/bucket"):
+        with pytest.raises(ConfigError, match="S3-compatible file storage is not supported"):
+            load_settings({"FILE_STORE_URL": url})
+    assert load_settings({"FILE_RETENTION_DAYS": "0"}).file_retention_days == 0.0
+    for bad in ("-1", "soon", "nan"):
+        with pytest.raises(ConfigError, match="FILE_RETENTION_DAYS"):
+            load_settings({"FILE_RETENTION_DAYS": bad})

@@ -474,11 +474,12 @@ class ClaudeEmulator:
                 upload.content_type or "application/octet-stream",
                 expires_in=_expires_in(form.get("expires_in_seconds")),
             )
-            self.requests[-1].body = {
-                "filename": upload.filename,
-                "mime_type": stored.mime_type,
-                "size": len(data),
-            }
+            if self.record:  # an emulator that records nothing has no request to annotate
+                self.requests[-1].body = {
+                    "filename": upload.filename,
+                    "mime_type": stored.mime_type,
+                    "size": len(data),
+                }
         except ApiError as e:
             return self._error(e)
         return json_response(stored.metadata())
