@@ -32,13 +32,14 @@ from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.testing import make_anthropic, make_bot
 from devkit.harness.thread import message_command
 from devkit.stores import MemoryThreadStore
+from infra.files.thread_files import StoreFiles
 from infra.metrics import REGISTRY
 from infra.threads.actor import ActorConfig, InboxItem, OutboxRecord, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import TailBalances, TailPreferences
 from infra.threads.telegram_output import TelegramOutput
-from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
+from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
 from infra.threads.turn import TurnConfig, TurnRunner
 
@@ -101,7 +102,7 @@ async def bench(args: argparse.Namespace) -> None:
     tools = ToolRuntime(
         default_registry().with_tools(NOOP),
         claude=ClaudeModelPort(client),
-        files=TelegramFilesPort(bot),
+        files=StoreFiles(None, bot),
         balances=balances,
     )
     output = TelegramOutput(bot)

@@ -32,7 +32,14 @@ from events.envelope import Envelope, Payload, UtcDatetime
 from events.ids import Id
 from events.usage import ModelId, ToolQuantities, Usage
 
-USAGE_SOURCES: Final = ("model_call", "cancelled_call", "failed_call", "tool_call", "topic_naming")
+USAGE_SOURCES: Final = (
+    "model_call",
+    "cancelled_call",
+    "failed_call",
+    "tool_call",
+    "topic_naming",
+    "transcription",
+)
 REJECTION_REASONS: Final = (
     "conflicting_duplicate",
     "balance_too_low",

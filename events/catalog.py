@@ -100,6 +100,7 @@ ThreadEvent: TypeAlias = (
     | tools.ToolCallFailed
     | files.FileReceived
     | files.FileUploaded
+    | files.FileTranscribed
     | files.FileGenerated
     | files.FileDelivered
 )
@@ -236,10 +237,6 @@ ADMIN_EVENTS: Final = TopicSpec[AdminEvent](
 )
 
 PLANNED: Final[dict[str, str]] = {
-    "thread.file_received": "the per-thread file store (issue 14.1)",
-    "thread.file_uploaded": "Claude Files API uploads (issue 14.1)",
-    "thread.file_generated": "tools that make files (issue 14.3)",
-    "thread.file_delivered": "tools that send files (issue 14.3)",
     "admin.announcement_requested": "owner announcements (issue 15.3)",
     "thread.settings_override_requested": "per-thread model/personality (no command sends it)",
 }

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 from actors.typed_numbers import parse_user_id, shown
@@ -20,6 +20,7 @@ from actors.typed_numbers import parse_user_id, shown
 DEFAULT_TELEGRAM_API_URL: Final = "https://api.telegram.org"
 DEFAULT_ANTHROPIC_BASE_URL: Final = "https://api.anthropic.com"
 DEFAULT_MAVEN_REPO_URL: Final = "https://repo.maven.apache.org/maven2"
+DEFAULT_GEMINI_IMAGE_MODEL: Final = "gemini-3.1-flash-image-preview"
 
 SECRET_NAMES: Final = (
     "TELEGRAM_BOT_TOKEN",
@@ -31,6 +32,7 @@ SECRET_NAMES: Final = (
     "REDIS_URL",
     "TELEGRAM_WEBHOOK_SECRET",
     "PRIVILEGED_USER_IDS",
+    "FILE_STORE_URL",
 )
 
 
@@ -64,6 +66,17 @@ ENV_NAMES: Final = (
     "DB_CONNECT_TIMEOUT",
     "DB_BULK_COMMAND_TIMEOUT",
     "REDIS_SOCKET_TIMEOUT",
+    "FILE_STORE_URL",
+    "FILE_RETENTION_DAYS",
+    "E2B_API_URL",
+    "E2B_SANDBOX_URL",
+    "E2B_TEMPLATE",
+    "SANDBOX_IDLE_TIMEOUT",
+    "GEMINI_IMAGE_MODEL",
+    "GEMINI_IMAGE_TIMEOUT",
+    "GEMINI_IMAGE_ATTEMPTS",
+    "LATEX_BIN_DIR",
+    "LATEX_TIMEOUT",
 )
 
 
@@ -230,6 +243,29 @@ class Settings:
     db_connect_timeout: float = 10.0
     db_bulk_command_timeout: float = 3600.0
     redis_socket_timeout: float = 1.0
+    # the thread file store (issue 14; README "Files"): where files' bytes go, how long kept
+    file_store_url: Secret | None = None
+    """Unset: PostgreSQL large objects in ``DATABASE_URL``'s database; a ``postgresql://`` URL:
+    another database; S3-compatible URLs are refused at start-up (not supported here)."""
+    file_retention_days: float = 30.0
+    """Days a stored file's bytes are kept (0: forever); the records and events stay."""
+    # the provider tools (issue 14; README "What the model can use")
+    e2b_api_url: str | None = None
+    """E2B's API (unset: the SDK's default); with ``e2b_sandbox_url`` an emulator or a
+    self-hosted E2B. ``http://`` URLs are spoken HTTP/1.1."""
+    e2b_sandbox_url: str | None = None
+    e2b_template: str | None = None
+    sandbox_idle_timeout: float = 300.0
+    """Seconds a thread's sandbox stays warm after its last run before it is closed."""
+    gemini_image_model: str = DEFAULT_GEMINI_IMAGE_MODEL
+    gemini_image_timeout: float = 120.0
+    """Seconds one image request may take (each attempt)."""
+    gemini_image_attempts: int = 3
+    """Attempts of an image request answered 5xx (503 overloaded...)."""
+    latex_bin_dir: Path | None = None
+    """Where ``latex`` and ``dvipng`` are (unset: the PATH); none there: render_latex says
+    LaTeX is not available."""
+    latex_timeout: float = 10.0
 
     @property
     def uses_embedded_stack(self) -> bool:
@@ -319,4 +355,55 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_connect_timeout=_seconds(env, "DB_CONNECT_TIMEOUT", 10.0),
         db_bulk_command_timeout=_seconds(env, "DB_BULK_COMMAND_TIMEOUT", 3600.0),
         redis_socket_timeout=_seconds(env, "REDIS_SOCKET_TIMEOUT", 1.0),
+        file_store_url=_file_store_url(_read(env, "FILE_STORE_URL")),
+        file_retention_days=_days(env, "FILE_RETENTION_DAYS", 30.0),
+        **_tool_settings(env),
     )
+
+
+def _tool_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The provider tools' settings (E2B, Gemini images, TeX)."""
+    attempts = (env.get("GEMINI_IMAGE_ATTEMPTS") or "3").strip()
+    if not attempts.isdigit() or not 1 <= int(attempts) <= 10:
+        raise ConfigError(f"GEMINI_IMAGE_ATTEMPTS: {attempts[:20]!r} is not a whole number 1-10")
+    bin_dir = env.get("LATEX_BIN_DIR")
+    return {
+        "e2b_api_url": _url("E2B_API_URL", env.get("E2B_API_URL") or None, ("http", "https")),
+        "e2b_sandbox_url": _url(
+            "E2B_SANDBOX_URL", env.get("E2B_SANDBOX_URL") or None, ("http", "https")
+        ),
+        "e2b_template": env.get("E2B_TEMPLATE") or None,
+        "sandbox_idle_timeout": _seconds(env, "SANDBOX_IDLE_TIMEOUT", 300.0),
+        "gemini_image_model": env.get("GEMINI_IMAGE_MODEL") or DEFAULT_GEMINI_IMAGE_MODEL,
+        "gemini_image_timeout": _seconds(env, "GEMINI_IMAGE_TIMEOUT", 120.0),
+        "gemini_image_attempts": int(attempts),
+        "latex_bin_dir": Path(bin_dir) if bin_dir else None,
+        "latex_timeout": _seconds(env, "LATEX_TIMEOUT", 10.0),
+    }
+
+
+def _file_store_url(value: str | None) -> Secret | None:
+    """FILE_STORE_URL: a PostgreSQL URL, or unset; S3-style storage is refused by name."""
+    if not value:
+        return None
+    scheme = value.split(":", 1)[0].lower()
+    if scheme in ("s3", "gs", "minio") or scheme in ("http", "https"):
+        raise ConfigError(
+            "FILE_STORE_URL: S3-compatible file storage is not supported here; leave it unset "
+            "to keep files in PostgreSQL (large objects), or give a postgresql:// URL"
+        )
+    url = _url("FILE_STORE_URL", value, ("postgres", "postgresql"))
+    return Secret(url) if url else None
+
+
+def _days(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a number of days") from None
+    if value < 0 or value != value:
+        raise ConfigError(f"{name}: {raw!r} must be 0 (keep forever) or more days")
+    return value

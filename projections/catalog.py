@@ -118,6 +118,7 @@ THREADS_PROJECTION: Final = Projection(
         tools.ToolCallFailed: threads.tool_failed,
         files.FileReceived: threads.file_received,
         files.FileUploaded: threads.file_uploaded,
+        files.FileTranscribed: threads.file_transcribed,
         files.FileGenerated: threads.file_generated,
         files.FileDelivered: threads.file_delivered,
     },

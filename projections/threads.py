@@ -253,9 +253,17 @@ def file_received(e: files.FileReceived, src: Source) -> list[RowOp]:
         "telegram_file_unique_id": e.telegram_file_unique_id,
         "mime_type": e.mime_type,
         "file_name": e.file_name,
-        "size_bytes": e.file_size,
+        "size_bytes": e.stored_size if e.stored_size is not None else e.file_size,
+        "sha256": e.sha256,
+        "turn_id": e.turn_id,
         "created_at": e.occurred_at,
     }
+    return [_file(e.file_id, values, src), touch_thread(e, src)]
+
+
+def file_transcribed(e: files.FileTranscribed, src: Source) -> list[RowOp]:
+    """The transcript of a voice message or video note is the file's preview."""
+    values = {"thread_key": e.key, "preview": e.text[:4000]}
     return [_file(e.file_id, values, src), touch_thread(e, src)]
 
 

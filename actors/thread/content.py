@@ -1,8 +1,12 @@
-"""What a turn can read from a user message: text, images, PDFs and text files.
+"""What a turn can read from a user message, and the limits a file must meet.
 
-Audio, video and stickers need tools (transcription, frames) that live in the tools issue;
-until then they get a clear reply instead of silence. Telegram lets bots download files up
-to 20 MB; larger ones are refused with the reason.
+Every kind a user sends is accepted within its limits: images (JPEG, PNG, GIF, WebP as they
+are; HEIC/HEIF, BMP and TIFF converted to JPEG/PNG on intake), PDFs, text and code files
+(counted against the context window), voice messages and video notes (transcribed before the
+turn), audio, video, and other documents such as office files and archives (stored for the
+tools and the code sandbox). Telegram lets bots download files up to 20 MB; larger ones, a
+text file over 1 MB and program files (``.exe``...) are refused with the reason, and the
+rest of the message is answered.
 """
 
 from __future__ import annotations
@@ -14,9 +18,18 @@ from events.messages import Attachment, UserMessage
 
 MAX_DOWNLOAD_BYTES: Final = 20 * 1024 * 1024
 MAX_IMAGE_BYTES: Final = 5 * 1024 * 1024
+"""The Messages API's limit for one image; larger images are re-encoded smaller on intake."""
 MAX_PDF_BYTES: Final = 20 * 1024 * 1024
 MAX_TEXT_FILE_BYTES: Final = 1 * 1024 * 1024
 IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp")
+CONVERTED_IMAGE_TYPES: Final = (
+    "image/heic", "image/heif", "image/heic-sequence", "image/heif-sequence", "image/bmp",
+    "image/x-ms-bmp", "image/tiff",
+)  # fmt: skip
+"""Image types Claude cannot read: converted to JPEG (photos) or PNG (with transparency)."""
+IMAGE_SUFFIXES: Final = (
+    ".jpg", ".jpeg", ".png", ".gif", ".webp", ".heic", ".heif", ".bmp", ".tif", ".tiff",
+)  # fmt: skip
 TEXT_TYPES: Final = (
     "text/",
     "application/json",
@@ -29,8 +42,16 @@ TEXT_SUFFIXES: Final = (
     ".txt", ".md", ".py", ".js", ".ts", ".json", ".csv", ".yaml", ".yml", ".toml", ".xml",
     ".html", ".css", ".sql", ".sh", ".c", ".h", ".cpp", ".java", ".go", ".rs", ".rb", ".log",
 )  # fmt: skip
+PROGRAM_SUFFIXES: Final = (
+    ".exe", ".dll", ".msi", ".com", ".scr", ".bat", ".cmd", ".apk", ".app", ".dmg", ".pif",
+)  # fmt: skip
+"""Program files are refused: nothing here runs or reads them, and they are a common lure."""
 
-InputKind: TypeAlias = Literal["image", "pdf", "text_file"]
+InputKind: TypeAlias = Literal["image", "pdf", "text_file", "voice", "audio", "video", "document"]
+"""``voice``: voice messages and video notes (transcribed); ``document``: office files,
+archives and anything else (stored and listed for the tools)."""
+MODEL_READABLE: Final = ("image", "pdf", "text_file")
+"""Kinds the model reads directly (as Files API references)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,16 +66,26 @@ class Unreadable:
     reason: str
 
 
+def is_image(att: Attachment) -> bool:
+    mime = (att.mime_type or "").lower()
+    name = (att.file_name or "").lower()
+    if att.kind == "photo":
+        return True
+    if att.kind != "document":
+        return False
+    if mime in IMAGE_TYPES or mime in CONVERTED_IMAGE_TYPES:
+        return True
+    return (not mime or mime == "application/octet-stream") and name.endswith(IMAGE_SUFFIXES)
+
+
 def classify_attachment(att: Attachment) -> Readable | Unreadable:
     size = att.file_size or 0
     name = (att.file_name or "").lower()
     mime = (att.mime_type or "").lower()
-    label = att.file_name or att.kind
+    label = att.file_name or att.kind.replace("_", " ")
     if size > MAX_DOWNLOAD_BYTES:
         return Unreadable(att, f"{label} is {size // (1024 * 1024)} MB; the limit is 20 MB")
-    if att.kind == "photo" or (att.kind == "document" and mime in IMAGE_TYPES):
-        if size > MAX_IMAGE_BYTES:
-            return Unreadable(att, f"the image {label} is over 5 MB")
+    if is_image(att):
         return Readable(att, "image")
     if att.kind == "document" and (mime == "application/pdf" or name.endswith(".pdf")):
         return Readable(att, "pdf")
@@ -62,15 +93,21 @@ def classify_attachment(att: Attachment) -> Readable | Unreadable:
         if size > MAX_TEXT_FILE_BYTES:
             return Unreadable(att, f"the text file {label} is over 1 MB")
         return Readable(att, "text_file")
-    what = {
-        "voice": "voice messages",
-        "audio": "audio files",
-        "video": "videos",
-        "video_note": "video messages",
-        "animation": "animations",
-        "sticker": "stickers",
-    }.get(att.kind, f"{mime or 'this kind of'} files")
-    return Unreadable(att, f"I can't read {what} yet")
+    if att.kind in ("voice", "video_note"):
+        return Readable(att, "voice")
+    if att.kind == "audio":
+        return Readable(att, "audio")
+    if att.kind in ("video", "animation"):
+        return Readable(att, "video")
+    if att.kind == "sticker":
+        return Unreadable(att, "I can't read stickers")
+    if name.endswith(PROGRAM_SUFFIXES) or mime in (
+        "application/x-msdownload",
+        "application/x-dosexec",
+        "application/vnd.android.package-archive",
+    ):
+        return Unreadable(att, f"I don't accept program files ({label})")
+    return Readable(att, "document")
 
 
 @dataclass(frozen=True, slots=True)

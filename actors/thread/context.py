@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
@@ -22,6 +23,11 @@ from actors.thread.cache_points import (
     choose_ttl,
     place_cache_breakpoints,
     recent_gaps,
+)
+from actors.thread.file_blocks import (
+    FILE_TOKENS,
+    note_blocks,
+    note_tokens,
 )
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
@@ -34,7 +40,6 @@ BASE_SYSTEM_PROMPT: Final = (
     "code blocks, links, lists); Telegram shows no tables or headings, so prefer lists."
 )
 CHARS_PER_TOKEN: Final = 3.5
-FILE_TOKENS: Final = 1_600
 SAFETY_MARGIN_TOKENS: Final = 1_024
 MIN_THINKING_BUDGET: Final = 1_024
 
@@ -49,7 +54,7 @@ def estimate_text_tokens(text: str) -> int:
 
 
 def estimate_item_tokens(item: HistoryItem) -> int:
-    return estimate_text_tokens(item.text) + FILE_TOKENS * len(item.files)
+    return estimate_text_tokens(item.text) + sum(note_tokens(n) for n in item.files)
 
 
 TOOL_GUIDANCE: Final[dict[str, str]] = {
@@ -62,6 +67,11 @@ TOOL_GUIDANCE: Final[dict[str, str]] = {
     "extended_thinking": "extended_thinking for a hard sub-problem before you answer.",
     "self_critique": "self_critique to have a stronger reviewer check a long or risky answer.",
     "estimate_cost": "estimate_cost before expensive work, and tell the user if it is costly.",
+    "execute_python": "execute_python to compute, analyse data files or draw charts (saved).",
+    "generate_image": "generate_image to draw or edit a picture the user asks for.",
+    "transcribe_audio": "transcribe_audio for speech in an audio or video file, by its id.",
+    "render_latex": "render_latex when a formula reads better typeset than as text.",
+    "deliver_file": "deliver_file to send the user a file a tool made (or one of theirs).",
 }
 """One line per tool in the system prompt (only for the tools offered)."""
 TOOLS_INTRO: Final = (
@@ -183,13 +193,51 @@ def _files_cost(file_blocks: Mapping[int, Sequence[ContentBlock]], budget: int) 
     return max(0, tokens - FILE_TOKENS * len(blocks))
 
 
+def _check_input_files(history: Sequence[HistoryItem], budget: int) -> None:
+    """Raise :class:`FilesTooLarge` when the files of the newest user message cannot fit in
+    the window at all (the newest message is always kept, so it must fit by itself)."""
+    newest = next((item for item in reversed(history) if item.role == "user"), None)
+    if newest is None or not newest.files:
+        return
+    tokens = sum(note_tokens(n) for n in newest.files)
+    if tokens > budget:
+        what = "file takes" if len(newest.files) == 1 else f"{len(newest.files)} files take"
+        raise FilesTooLarge(
+            f"The attached {what} about {tokens:,} tokens, but the model's context window "
+            f"has room for about {max(0, budget):,}. Send a smaller file, or only the part "
+            "you need."
+        )
+
+
+def _not_taken_in(note: FileNote) -> str:
+    name = f" {note.file_name}" if note.file_name else ""
+    return (
+        f"[{note.kind.replace('_', ' ')}{name}: attached, but it could not be read; "
+        "tell the user and ask them to send it again]"
+    )
+
+
 def _file_placeholder(note: FileNote) -> str:
     name = f" {note.file_name}" if note.file_name else ""
     return f"[{note.kind}{name} attached earlier]"
 
 
+@dataclass(frozen=True, slots=True)
+class FileView:
+    """What the request builder needs to show stored files: the time (a Files API upload
+    counts while it has not expired) and the files that cannot be read, with why."""
+
+    now: datetime
+    unavailable: Mapping[str, str]
+    input_message_ids: frozenset[int] = frozenset()
+    """The turn's own input: a file of it that was not taken in is reported as unreadable;
+    an older one (sent before the file store) keeps the short placeholder."""
+
+
 def _user_blocks(
-    item: HistoryItem, file_blocks: Mapping[int, Sequence[ContentBlock]]
+    item: HistoryItem,
+    file_blocks: Mapping[int, Sequence[ContentBlock]],
+    files: FileView | None = None,
 ) -> list[ContentBlock]:
     blocks: list[ContentBlock] = []
     attached = False
@@ -197,7 +245,13 @@ def _user_blocks(
         for block in file_blocks.get(message_id, ()):
             blocks.append(dict(block))
             attached = True
-    if item.files and not attached:
+    if files is not None:
+        for note in item.files:
+            shown = note_blocks(note, files.now, files.unavailable)
+            current = not files.input_message_ids.isdisjoint(item.message_ids)
+            fallback = _not_taken_in(note) if current else _file_placeholder(note)
+            blocks.extend(shown or [{"type": "text", "text": fallback}])
+    elif item.files and not attached:
         blocks.extend({"type": "text", "text": _file_placeholder(n)} for n in item.files)
     if item.text.strip():
         blocks.append({"type": "text", "text": item.text})
@@ -205,13 +259,19 @@ def _user_blocks(
 
 
 def history_messages(
-    items: Sequence[HistoryItem], file_blocks: Mapping[int, Sequence[ContentBlock]]
+    items: Sequence[HistoryItem],
+    file_blocks: Mapping[int, Sequence[ContentBlock]],
+    files: FileView | None = None,
 ) -> list[dict[str, Any]]:
-    """Alternating user/assistant messages; consecutive items of one role are merged."""
+    """Alternating user/assistant messages; consecutive items of one role are merged.
+
+    With ``files`` (the turn took its files in: the file store is configured), every file is
+    shown from its history note (:mod:`actors.thread.file_blocks`); without, only the
+    current input's ``file_blocks`` (inline) and a placeholder for older files."""
     messages: list[dict[str, Any]] = []
     for item in items:
         if item.role == "user":
-            blocks = _user_blocks(item, file_blocks)
+            blocks = _user_blocks(item, file_blocks, files)
         else:
             text = item.text.rstrip()
             blocks = [{"type": "text", "text": text}] if text else []
@@ -273,6 +333,7 @@ def build_request(
     thinking_level: str | None = None,
     tools: Sequence[Mapping[str, Any]] = (),
     betas: Sequence[str] = (),
+    files: FileView | None = None,
 ) -> TurnRequest:
     """The request for the next model call of the running turn.
 
@@ -290,8 +351,10 @@ def build_request(
     tool_tokens = sum(estimate_text_tokens(json.dumps(tool, default=str)) for tool in tools)
     budget = context_budget(model, max_tokens, system) - tool_tokens
     budget -= _files_cost(file_blocks or {}, budget)
+    if files is not None:
+        _check_input_files(state.history, budget)
     kept, history_tokens = trim_history(state.history, budget)
-    messages = history_messages(kept, file_blocks or {})
+    messages = history_messages(kept, file_blocks or {}, files)
     if not messages:
         messages = [{"role": "user", "content": [{"type": "text", "text": "(empty message)"}]}]
     context_tokens = history_tokens + estimate_text_tokens(system) + tool_tokens

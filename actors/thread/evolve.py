@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import msgspec
 
+from actors.thread.file_events import evolve_file, with_generated
 from actors.thread.state import FileNote, HistoryItem, RunningTurn, ThreadState, bounded
 from actors.thread.tool_calls import evolve_running
 from events.catalog import ThreadEvent
+from events.files import FileGenerated, FileReceived, FileTranscribed, FileUploaded
 from events.messages import UserMessage
 from events.thread import (
     AssistantMessageCompleted,
@@ -34,6 +36,8 @@ def files_of(message: UserMessage) -> tuple[FileNote, ...]:
             mime_type=a.mime_type,
             file_name=a.file_name,
             file_size=a.file_size,
+            unique_id=a.file_unique_id,
+            duration_seconds=float(a.duration_seconds) if a.duration_seconds else None,
         )
         for a in message.attachments
     )
@@ -54,7 +58,8 @@ def _for_running(state: ThreadState, turn_id: str) -> bool:
 
 
 def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
-    """Apply one thread event (a tool call event updates the running turn; files: no change)."""
+    """Apply one thread event (a tool call event updates the running turn; a file event the
+    history's note of that file)."""
     if isinstance(event, UserMessageAccepted):
         m = event.message
         item = HistoryItem(
@@ -113,9 +118,13 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
     if isinstance(event, SettingsOverridden):
         return replace(state, model_override=event.model, personality_override=event.personality)
     if isinstance(event, ConversationReset):
-        return replace(state, history=())
+        return replace(state, history=(), generated=())
+    if isinstance(event, FileGenerated):
+        return replace(state, generated=with_generated(state.generated, event))
     if isinstance(event, TopicNamed):
         return replace(state, topic_named=True, topic_title=event.title)
+    if isinstance(event, FileReceived | FileUploaded | FileTranscribed):
+        return evolve_file(state, event)
     if isinstance(event, ToolCallRequested | ToolCallCompleted | ToolCallFailed):
         if state.running is None or state.running.turn_id != event.turn_id:
             return state

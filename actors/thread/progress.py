@@ -23,6 +23,8 @@ THINKING_SHOWN_CHARS: Final = 900
 MAX_LINES_SHOWN: Final = 8
 MAX_SOURCES: Final = 6
 STATUS_CHARS: Final = 80
+TRANSCRIPT_SHOWN_CHARS: Final = 700
+"""A voice message's transcript shown in the draft (the model reads all of it)."""
 
 ICONS: Final[dict[str, str]] = {
     "web_search": "🔍",
@@ -34,6 +36,11 @@ ICONS: Final[dict[str, str]] = {
     "preview_file": "👁️",
     "list_files": "📋",
     "estimate_cost": "💲",
+    "execute_python": "🐍",
+    "generate_image": "🎨",
+    "transcribe_audio": "🎤",
+    "render_latex": "📐",
+    "deliver_file": "📤",
 }
 ChatAction: TypeAlias = Literal["typing", "upload_photo", "upload_document", "record_voice"]
 CHAT_ACTIONS: Final[dict[str, ChatAction]] = {
@@ -77,6 +84,7 @@ class CallLine:
     name: str
     status: str
     state: CallState = "running"
+    action: ChatAction | None = None
 
     def text(self) -> str:
         icon = ICONS.get(self.name, "🔧")
@@ -99,8 +107,15 @@ class TurnTrace:
     calls: list[CallLine] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
     cited: list[Source] = field(default_factory=list)
+    transcripts: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ feeding
+
+    def add_transcript(self, text: str, seconds: float | None = None) -> None:
+        """A voice message or video note was transcribed: the user sees what was heard."""
+        length = f" ({round(seconds) // 60}:{round(seconds) % 60:02d})" if seconds else ""
+        shown = text if len(text) <= TRANSCRIPT_SHOWN_CHARS else text[:TRANSCRIPT_SHOWN_CHARS] + "…"
+        self.transcripts.append(f"🎤 Heard{length}: “{shown or '(silence)'}”")
 
     def add_thinking(self, delta: str) -> None:
         self.thought = True
@@ -110,10 +125,12 @@ class TurnTrace:
         """A new model call: its thinking replaces the previous one's in the draft."""
         self.thinking = ""
 
-    def tool_started(self, tool_use_id: str, name: str, status: str) -> None:
+    def tool_started(
+        self, tool_use_id: str, name: str, status: str, action: ChatAction | None = None
+    ) -> None:
         if any(c.tool_use_id == tool_use_id for c in self.calls):
             return
-        self.calls.append(CallLine(tool_use_id, name, _short(status)))
+        self.calls.append(CallLine(tool_use_id, name, _short(status), action=action))
 
     def tool_finished(self, tool_use_id: str, *, ok: bool) -> None:
         for call in self.calls:
@@ -128,11 +145,19 @@ class TurnTrace:
                 call.status = _short(line)
 
     def running_tool(self) -> str | None:
-        """The name of the newest call still running (for the chat action)."""
+        """The name of the newest call still running."""
         for call in reversed(self.calls):
             if call.state == "running":
                 return call.name
         return None
+
+    def chat_action(self) -> ChatAction:
+        """The chat action of the newest call still running (its tool's own choice, else
+        by name; ``typing`` when none runs)."""
+        for call in reversed(self.calls):
+            if call.state == "running":
+                return call.action or chat_action_for(call.name)
+        return "typing"
 
     def block(self, block: Mapping[str, Any]) -> None:
         """A finished content block of the stream (server tool calls and their results,
@@ -184,12 +209,12 @@ class TurnTrace:
 
     @property
     def empty(self) -> bool:
-        return not self.thinking and not self.calls
+        return not self.thinking and not self.calls and not self.transcripts
 
     def draft_header(self) -> Rendered:
-        """Shown above the answer in a draft: the latest thinking in an expandable quote,
-        then one line per tool call (empty when there is nothing)."""
-        parts: list[Rendered] = []
+        """Shown above the answer in a draft: transcripts of voice input, the latest thinking
+        in an expandable quote, then one line per tool call (empty when there is nothing)."""
+        parts: list[Rendered] = [Rendered(line) for line in self.transcripts]
         if self.thinking.strip():
             tail = self.thinking[-THINKING_SHOWN_CHARS:].strip()
             lines = ["🧠 Thinking…", *(line for line in tail.splitlines() if line.strip())]
@@ -209,7 +234,9 @@ class TurnTrace:
         counts: dict[str, int] = {}
         for call in self.calls:
             counts[call.name] = counts.get(call.name, 0) + 1
-        items: list[str] = ["🧠 thought"] if self.thought else []
+        items: list[str] = ["🎤 transcribed"] if self.transcripts else []
+        if self.thought:
+            items.append("🧠 thought")
         for name, count in counts.items():
             icon = ICONS.get(name, "🔧")
             label = _SUMMARY.get(name, name)
@@ -239,6 +266,11 @@ _SUMMARY: Final[dict[str, str]] = {
     "preview_file": "previewed a file",
     "list_files": "listed files",
     "estimate_cost": "estimated the cost",
+    "execute_python": "ran code",
+    "generate_image": "drew an image",
+    "transcribe_audio": "transcribed audio",
+    "render_latex": "typeset LaTeX",
+    "deliver_file": "sent a file",
 }
 
 

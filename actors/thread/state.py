@@ -21,13 +21,43 @@ MAX_PROCESSED_IDS: Final = 512
 
 
 class FileNote(msgspec.Struct, frozen=True, kw_only=True):
-    """An attachment of a user message, by reference (its bytes stay at Telegram)."""
+    """An attachment of a user message, by reference.
+
+    ``file_id`` is Telegram's id (what the message carried). Once the file is in the thread's
+    file store (``thread.file_received``), ``stored_id`` is our id (what tools and the model
+    name it by) with what the store kept (kind, MIME type after any conversion, size, an
+    estimate of its context tokens); once uploaded to the Files API (``thread.file_uploaded``)
+    the reference and its expiry; a voice message or video note carries its transcript.
+    """
 
     kind: str
     file_id: str
     mime_type: str | None = None
     file_name: str | None = None
     file_size: int | None = None
+    unique_id: str | None = None
+    stored_id: str | None = None
+    owner_user_id: int | None = None
+    stored_kind: str | None = None
+    stored_name: str | None = None
+    stored_mime_type: str | None = None
+    stored_size: int | None = None
+    tokens: int | None = None
+    provider_file_id: str | None = None
+    provider_expires_at: datetime | None = None
+    transcript: str | None = None
+    duration_seconds: float | None = None
+
+    @property
+    def id(self) -> str:
+        """The id the model and tools use: ours once stored, else Telegram's."""
+        return self.stored_id or self.file_id
+
+    def upload_live(self, now: datetime, margin_seconds: float = 600.0) -> bool:
+        """A Files API reference that is still valid ``margin_seconds`` from ``now``."""
+        if self.provider_file_id is None or self.provider_expires_at is None:
+            return False
+        return (self.provider_expires_at - now).total_seconds() > margin_seconds
 
 
 class HistoryItem(msgspec.Struct, frozen=True, kw_only=True):
@@ -97,6 +127,9 @@ class ThreadState(msgspec.Struct, frozen=True, kw_only=True):
     topic_named: bool = False
     topic_title: str | None = None
     turns: int = 0
+    generated: tuple[FileNote, ...] = ()
+    """Files tools made in this conversation (``thread.file_generated``), oldest first, at
+    most :data:`MAX_GENERATED_FILES`; their bytes are in the file store."""
 
     def has_processed(self, command_id: str) -> bool:
         return command_id in self.processed
@@ -110,6 +143,9 @@ class ThreadState(msgspec.Struct, frozen=True, kw_only=True):
 
     def message_in_history(self, message_id: int) -> bool:
         return any(message_id in item.message_ids for item in self.history if item.role == "user")
+
+
+MAX_GENERATED_FILES: Final = 200
 
 
 def bounded(history: tuple[HistoryItem, ...]) -> tuple[HistoryItem, ...]:

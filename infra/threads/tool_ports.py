@@ -1,5 +1,5 @@
 """Adapters of the ports a tool receives (:mod:`actors.thread.tools.base`): the Claude API
-through the worker's :class:`ClaudeClient`, the thread's files through the Telegram bot.
+through the worker's :class:`ClaudeClient` (the thread's files: :mod:`infra.files.thread_files`).
 
 Failures are translated here into :class:`ToolFailure`, so a tool module never sees an SDK
 or transport exception.
@@ -10,10 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
-
-from actors.thread.state import FileNote
 from actors.thread.tools.base import ModelReply, ToolFailure
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StreamProgress
 
@@ -53,23 +49,3 @@ class ClaudeModelPort:
             stop_reason=result.stop_reason,
             usage=result.usage,
         )
-
-
-class TelegramFilesPort:
-    """:class:`~actors.thread.tools.base.FilesPort` on Telegram's getFile + download."""
-
-    def __init__(self, bot: Bot) -> None:
-        self._bot = bot
-
-    async def read(self, note: FileNote) -> bytes:
-        name = note.file_name or note.kind
-        try:
-            info = await self._bot.get_file(note.file_id)
-            if info.file_path is None:
-                raise ToolFailure("not_found", f"{name} is no longer available at Telegram")
-            buffer = await self._bot.download_file(info.file_path)
-        except TelegramAPIError as exc:
-            raise ToolFailure("not_found", f"{name} could not be downloaded: {exc}") from exc
-        if buffer is None:
-            raise ToolFailure("not_found", f"{name} could not be downloaded")
-        return buffer.read()

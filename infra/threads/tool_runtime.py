@@ -28,20 +28,24 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from actors.billing.pricing import PricingError, price
-from actors.thread import tool_events
+from actors.thread import file_events, tool_events
 from actors.thread.state import RunningTurn, ThreadState, ToolCallNote
 from actors.thread.tool_calls import client_tool_uses, unfinished_calls
 from actors.thread.tools.base import (
-    FilesPort,
+    FilesSource,
     ModelPort,
     ToolContext,
     ToolFailure,
-    history_files,
+    ToolResult,
+    thread_files,
 )
+from actors.thread.tools.produced import stored_kind
+from actors.thread.tools.providers import UNAVAILABLE, Providers
 from actors.thread.tools.registry import ToolRegistry
 from events.billing import UsageChargeRequested
 from events.catalog import BillingCommand, ThreadEvent
 from events.envelope import utc_now
+from events.files import FileGenerated
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from infra.threads.metrics import TOOL_CALLS, TOOL_SECONDS
 from infra.threads.shield import shielded
@@ -83,6 +87,9 @@ class ToolTurn:
     status: dict[str, str] = field(default_factory=dict)
     work: float = 0.0
     """Seconds the longest call of the last step spent in its executor (the tool's work)."""
+    latest: ThreadState | None = None
+    """The thread's state after this turn's latest tool commit (files made by earlier calls
+    of the turn are in it, so a later call can deliver them)."""
 
 
 def charge_cost(charge: UsageChargeRequested) -> Decimal:
@@ -103,15 +110,17 @@ class ToolRuntime:
         registry: ToolRegistry,
         *,
         claude: ModelPort,
-        files: FilesPort,
+        files: FilesSource,
         balances: BalanceReader | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = utc_now,
+        providers: Providers = UNAVAILABLE,
     ) -> None:
         self.registry = registry
         self.claude = claude
         self.files = files
         self.balances = balances
+        self.providers = providers
         self.clock = clock
         self.now = now
 
@@ -221,9 +230,18 @@ class ToolRuntime:
             return running
         balance = await self._balance(running, turn, notes)
         turn.work = 0.0
-        states = await asyncio.gather(
-            *(self._one(running, state, turn, note, balance, commit) for note in notes)
-        )
+        serial = [n for n in notes if self._serial(n.tool_name)]
+
+        async def in_order() -> list[ThreadState]:
+            # one after another, in the order of the step's tool_use blocks
+            return [await self._one(running, state, turn, n, balance, commit) for n in serial]
+
+        async def alone(note: ToolCallNote) -> list[ThreadState]:
+            return [await self._one(running, state, turn, note, balance, commit)]
+
+        runs = [alone(note) for note in notes if note not in serial]
+        groups = await asyncio.gather(*runs, *([in_order()] if serial else []))
+        states = [s for group in groups for s in group]
         # commits are serialised: the newest state has the most finished calls
         latest = max(
             (s.running for s in states if s.running is not None),
@@ -231,6 +249,10 @@ class ToolRuntime:
             default=None,
         )
         return latest if latest is not None else running
+
+    def _serial(self, name: str) -> bool:
+        tool = self.registry.get(name)
+        return tool is not None and tool.serial
 
     async def _balance(
         self, running: RunningTurn, turn: ToolTurn, notes: Sequence[ToolCallNote]
@@ -254,7 +276,7 @@ class ToolRuntime:
     ) -> ThreadState:
         started = self.clock()
         at = self.now()
-        event = await self._execute(running, state, turn, note, balance, at)
+        event, files = await self._execute(running, state, turn, note, balance, at)
         duration = self.clock() - started
         TOOL_SECONDS.labels(note.tool_name).observe(duration)
         outcome = "completed" if isinstance(event, ToolCallCompleted) else event.error_class
@@ -264,8 +286,9 @@ class ToolRuntime:
         # durable before the next model call (a finished call is never run again); the
         # publish overlaps that call
         after: ThreadState = await shielded(
-            commit([event], [charge] if charge else [], publish_later=True)
+            commit([*files, event], [charge] if charge else [], publish_later=True)
         )
+        turn.latest = after
         return after
 
     async def _execute(
@@ -276,7 +299,8 @@ class ToolRuntime:
         note: ToolCallNote,
         balance: Decimal | None,
         at: datetime,
-    ) -> ToolCallCompleted | ToolCallFailed:
+    ) -> tuple[ToolCallCompleted | ToolCallFailed, list[ThreadEvent]]:
+        """The call's outcome, and the file events it caused (generated, delivered)."""
         tool = self.registry.get(note.tool_name)
         started = self.clock()
 
@@ -293,10 +317,10 @@ class ToolRuntime:
             )
 
         if tool is None or tool.run is None:
-            return fail("not_found", f"there is no tool named {note.tool_name!r}")
+            return fail("not_found", f"there is no tool named {note.tool_name!r}"), []
         refusal = tool_events.paid_tool_refusal(tool, balance)
         if refusal is not None:
-            return fail("insufficient_balance", refusal)
+            return fail("insufficient_balance", refusal), []
         block = _use_block(running, note.tool_use_id)
         raw = block.get("input") if block else None
         tool_input: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
@@ -306,32 +330,76 @@ class ToolRuntime:
         try:
             async with asyncio.timeout(tool.timeout):
                 result = await tool.run(tool_input, ctx)
+            generated = await self._store_files(ctx, running, note, result, at)
         except ToolFailure as exc:
-            return fail(exc.error_class, exc.message, quantities=exc.quantities)
+            return fail(exc.error_class, exc.message, quantities=exc.quantities), []
         except TimeoutError:
-            return fail("timeout", f"no result within {tool.timeout:g} s")
+            return fail("timeout", f"no result within {tool.timeout:g} s"), []
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("tool crashed", extra={"fields": {"tool": note.tool_name}})
-            return fail("internal", f"the tool crashed: {type(exc).__name__}: {exc}")
+            return fail("internal", f"the tool crashed: {type(exc).__name__}: {exc}"), []
         finally:
             turn.work = max(turn.work, self.clock() - work_started)
+        delivered = [
+            file_events.file_delivered(
+                running, tool_use_id=note.tool_use_id, delivered=d, at=self.now()
+            )
+            for d in result.delivered
+        ]
         if result.is_error:
-            return fail(result.error_class, result.output, quantities=result.quantities)
+            failed = fail(result.error_class, result.output, quantities=result.quantities)
+            return failed, [*generated, *delivered]
         if result.blocks:
             turn.blocks[note.tool_use_id] = result.blocks
-        return tool_events.completed(
+        completed = tool_events.completed(
             running,
             tool_use_id=note.tool_use_id,
             tool_name=note.tool_name,
-            output=result.output,
+            output=file_events.with_files(result.output, generated),
             duration_ms=int((self.clock() - started) * 1000),
             quantities=result.quantities,
             at=at,
-            file_ids=result.file_ids,
+            file_ids=(*result.file_ids, *(g.file_id for g in generated)),
             sandbox_id=result.sandbox_id,
         )
+        return completed, [*generated, *delivered]
+
+    async def _store_files(
+        self,
+        ctx: ToolContext,
+        running: RunningTurn,
+        note: ToolCallNote,
+        result: ToolResult,
+        at: datetime,
+    ) -> list[FileGenerated]:
+        """Store the files a call produced in the thread's file store; their
+        ``thread.file_generated`` events. A store failure fails the call, with what it
+        consumed (the work was done)."""
+        events = []
+        for new_file in result.new_files:
+            try:
+                stored = await ctx.file_store.put(
+                    new_file.data,
+                    name=new_file.name,
+                    mime_type=new_file.mime_type,
+                    kind=stored_kind(new_file.mime_type),
+                )
+            except ToolFailure as exc:
+                message = f"the files it made could not be stored: {exc.message}"
+                raise ToolFailure(exc.error_class, message, quantities=result.quantities) from exc
+            events.append(
+                file_events.file_generated(
+                    running,
+                    tool_use_id=note.tool_use_id,
+                    tool_name=note.tool_name,
+                    stored=stored,
+                    preview=new_file.preview,
+                    at=at,
+                )
+            )
+        return events
 
     def _context(
         self,
@@ -352,12 +420,15 @@ class ToolRuntime:
             tool_use_id=note.tool_use_id,
             model=running.started.model,
             history=state.history,
-            files=history_files(state.history),
+            files=thread_files(turn.latest or state),
             claude=self.claude,
-            file_store=self.files,
+            file_store=self.files.for_thread(state.key, running.started.user_id),
             balance=balance,
             now=at,
             progress=progress,
+            providers=self.providers,
+            chat_id=running.chat_id,
+            message_thread_id=running.message_thread_id,
         )
 
 

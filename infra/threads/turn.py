@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +22,10 @@ from typing import Any, Final
 
 import msgspec
 
-from actors.thread.content import classify_message
+from actors.thread.content import MODEL_READABLE, classify_message
 from actors.thread.context import (
     FilesTooLarge,
+    FileView,
     TurnRequest,
     build_request,
     continuation_messages,
@@ -39,10 +41,11 @@ from actors.thread.decide import (
 from actors.thread.drafts import draft_id_for
 from actors.thread.errors import ModelFailure, classify
 from actors.thread.models import TITLE_MODEL
-from actors.thread.progress import TurnTrace, chat_action_for
+from actors.thread.progress import TurnTrace
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.tool_calls import client_tool_uses, continuation_of, step_messages
 from actors.thread.tool_events import server_tool_events
+from actors.thread.tools.base import thread_files
 from actors.thread.topic_title import clean_title, title_request
 from events.billing import UsageChargeRequested
 from events.catalog import BillingCommand, ThreadEvent
@@ -56,6 +59,7 @@ from events.thread import (
 )
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import Usage
+from infra.files.intake import FileIntake
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
 from infra.threads.holds import TurnHolds
@@ -122,6 +126,8 @@ class TurnHandle:
     if delivering the answer fails, the turn fails, and this is what was consumed."""
     holds: TurnHolds | None = None
     """Reserves each model call's estimated cost with billing (see infra.threads.holds)."""
+    files_refreshed: bool = False
+    """The turn already uploaded its files again after the API said one was gone."""
 
     async def stop_drafts(self) -> None:
         """Cancel drafts in flight, so none lands after the final message."""
@@ -147,12 +153,16 @@ class TurnRunner:
         *,
         clock: Callable[[], float] = time.monotonic,
         tools: ToolRuntime | None = None,
+        files: FileIntake | None = None,
     ) -> None:
         self.claude = claude
         self.telegram = telegram
         self.config = config or TurnConfig()
         self.clock = clock
         self.tools = tools
+        self.files = files
+        """Takes the turn's files in (store, transcription, Files API); without it, the
+        input's images, PDFs and text files are inlined as before the file store."""
 
     # ------------------------------------------------------------------ main path
 
@@ -165,7 +175,7 @@ class TurnRunner:
                 chat_id,
                 thread_id,
                 delay=self.config.typing_delay,
-                action=lambda: chat_action_for(handle.trace.running_tool()),
+                action=lambda: handle.trace.chat_action(),
                 changed=handle.action_changed,
             )
         )
@@ -199,7 +209,7 @@ class TurnRunner:
         running = handle.running
         started = running.started
         commit = self._tracking(handle, commit)
-        base = await self._base_request(handle)
+        base = await self._base_request(handle, commit)
         handle.text_done = running.text
         continuation = await self._resumed(handle, commit)
         draft_id = draft_id_for(running.turn_id)
@@ -237,9 +247,18 @@ class TurnRunner:
 
             if handle.holds is not None:
                 handle.holds.reserve(handle.running, step, kwargs)
-            result = await self._call(
-                kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
-            )
+            try:
+                result = await self._call(
+                    kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
+                )
+            except ModelCallError as exc:
+                if not self._files_gone(handle, exc):
+                    raise
+                base = await self._base_request(handle, commit)  # uploads them again
+                kwargs = {**base.step_kwargs(continuation), **_choice(kwargs)}
+                result = await self._call(
+                    kwargs, handle, on_text, on_thinking=on_thinking, on_block=on_block
+                )
             reason = result.stop_reason
             if reason == "tool_use" and step < cap and self._runs_tools(result):
                 continuation = continuation + await self._tool_step(handle, commit, result, step)
@@ -304,16 +323,23 @@ class TurnRunner:
 
         return tracked
 
-    async def _base_request(self, handle: TurnHandle) -> TurnRequest:
+    async def _base_request(self, handle: TurnHandle, commit: Commit) -> TurnRequest:
         """The request up to this turn's own steps (a resumed turn's history already holds
         their text; they are sent as the continuation instead)."""
         running = handle.running
         started = running.started
+        view: FileView | None = None
+        file_blocks: dict[int, list[dict[str, Any]]] = {}
+        if self.files is not None:
+            handle.state, view = await self.files.prepare(
+                handle.state, running, commit, on_transcript=self._transcript_shown(handle)
+            )
+        else:
+            file_blocks = await self._file_blocks(handle)
         state = handle.state
         if running.steps:
             history = tuple(i for i in state.history if i.turn_id != running.turn_id)
             state = msgspec.structs.replace(state, history=history)
-        file_blocks = await self._file_blocks(handle)
         try:
             return build_request(
                 state,
@@ -324,6 +350,7 @@ class TurnRunner:
                 thinking_level=started.thinking_level,
                 tools=self.tools.definitions(started.model) if self.tools is not None else (),
                 betas=self.tools.registry.betas(started.model) if self.tools is not None else (),
+                files=view,
             )
         except FilesTooLarge as exc:  # refused before the call: nothing consumed
             raise ModelCallError(ModelFailure("file_too_large", str(exc))) from None
@@ -387,7 +414,11 @@ class TurnRunner:
             raw = use.get("input")
             tool_input = raw if isinstance(raw, Mapping) else {}
             status = tool.status_line(tool_input) if tool else f"using {name}"
-            handle.trace.tool_started(str(use.get("id", "")), name, status)
+            action = None
+            if tool is not None and tool.chat_action is not None:
+                state = handle.tools.latest or handle.state
+                action = tool.chat_action(tool_input, thread_files(state))
+            handle.trace.tool_started(str(use.get("id", "")), name, status, action)
         handle.action_changed.set()
 
     async def _show_tools(self, handle: TurnHandle, every: float = 1.0) -> None:
@@ -615,10 +646,40 @@ class TurnRunner:
 
     # ------------------------------------------------------------------ inputs and naming
 
+    def _files_gone(self, handle: TurnHandle, exc: ModelCallError) -> bool:
+        """True (once per turn) when the API refused the request because a referenced file is
+        gone (expired or deleted there before our clock said so): those uploads are marked
+        stale, so the next request uploads them again."""
+        failure = exc.failure
+        if self.files is None or handle.files_refreshed or failure.streamed:
+            return False
+        gone = _FILE_NOT_FOUND.findall(failure.detail) if failure.status == 404 else []
+        if not gone:
+            return False
+        handle.files_refreshed = True
+        self.files.mark_stale(*gone)
+        log.info(
+            "referenced files gone at the API, uploading again", extra={"fields": {"files": gone}}
+        )
+        return True
+
+    def _transcript_shown(self, handle: TurnHandle) -> Callable[[str, float | None], None]:
+        """Show a transcript in the draft at once (private chats), before the model answers."""
+
+        def shown(text: str, seconds: float | None) -> None:
+            handle.trace.add_transcript(text, seconds)
+            if self.config.drafts and handle.state.chat_type == "private":
+                self._draft(handle, draft_id_for(handle.running.turn_id), [""], force=True)
+
+        return shown
+
     async def _file_blocks(self, handle: TurnHandle) -> dict[int, list[dict[str, Any]]]:
+        """The input's files inlined (base64/text): only without a file intake."""
         blocks: dict[int, list[dict[str, Any]]] = {}
         for message in handle.inputs:
             for readable in classify_message(message).readable:
+                if readable.kind not in MODEL_READABLE:
+                    continue
                 block = await self.telegram.file_block(readable)
                 if block is not None:
                     blocks.setdefault(message.message_id, []).append(block)
@@ -641,6 +702,13 @@ class TurnRunner:
         event: TopicNamed = topic_named(running, title=title, model=TITLE_MODEL, usage=usage)
         charge = usage_charge(event, user_id=handle.user_id, turn_id=running.turn_id)
         await shielded(commit([event], [charge] if charge else []))
+
+
+_FILE_NOT_FOUND: Final = re.compile(r"File not found: (file_[A-Za-z0-9_-]+)")
+
+
+def _choice(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    return {"tool_choice": kwargs["tool_choice"]} if "tool_choice" in kwargs else {}
 
 
 def _with_steps(running: RunningTurn, steps: int) -> RunningTurn:

@@ -51,6 +51,7 @@ from events.catalog import (
 from events.codec import DecodeError, codec_for
 from infra.endpoints import Endpoints, resolve_endpoints
 from infra.faust_app import make_faust_app
+from infra.files.services import start_file_services
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.contiguous_acks import ContiguousAcks
@@ -68,9 +69,10 @@ from infra.threads.log_views import LogViews, ReadModelSeed
 from infra.threads.metrics import INBOX_DELIVERY, LOOP_LAG
 from infra.threads.stores import FaustTableStore, ProducerPool, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
-from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
+from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
 from infra.threads.turn import DEFAULT_MAX_ITERATIONS, TurnConfig, TurnRunner
+from infra.tools.wiring import build_providers
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +255,10 @@ class ThreadWorker:
             idle_timeout=self.config.idle_timeout,
         )
         self._closers.append(claude.close)  # its streaming session and the SDK client
+        files = await start_file_services(settings, self.endpoints.database_url, bot, client)
+        self._closers.append(files.close)
+        providers = build_providers(settings, bot, files.transcriber)
+        self._closers.append(providers.close)
         runner = TurnRunner(
             claude,
             TelegramOutput(bot),
@@ -263,9 +269,11 @@ class ThreadWorker:
             tools=ToolRuntime(
                 self.tools,
                 claude=ClaudeModelPort(claude),
-                files=TelegramFilesPort(bot),
+                files=files.tools,
                 balances=self.views,
+                providers=providers.providers,
             ),
+            files=files.intake,
         )
         self.actor = ThreadActor(
             store=FaustTableStore(self.table, self.pool),

@@ -16,6 +16,8 @@ import pytest_asyncio
 from thread_e2e import ROOT, TOOL_ITERATION_CAP, Processes, WorkerProcess
 
 from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.e2b_sandbox import E2BEmulator
+from devkit.emulators.gemini import GeminiEmulator
 from devkit.emulators.telegram import TelegramEmulator
 from events.catalog import (
     BILLING_COMMANDS,
@@ -150,3 +152,48 @@ def tool_processes(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def provider_processes(
+    stack: Endpoints,
+    e2e_prefix: str,
+    telegram_emulator_server: TelegramEmulator,
+    claude_emulator_server: ClaudeEmulator,
+    e2b_emulator_server: E2BEmulator,
+    gemini_emulator_server: GeminiEmulator,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Processes]:
+    """Gateway, the thread worker as deployed (built-in tools, providers from its settings:
+    the E2B and Gemini emulators) and the billing worker."""
+    logs = tmp_path_factory.mktemp("providers")
+    env = worker_env(
+        stack,
+        e2e_prefix,
+        telegram_emulator_server,
+        claude_emulator_server,
+        BILLING_TOPIC_PREFIX=e2e_prefix,
+        THREAD_MAX_TOOL_ITERATIONS="5",
+        E2B_API_KEY="emulator-key",
+        E2B_API_URL=e2b_emulator_server.base_url,
+        E2B_SANDBOX_URL=e2b_emulator_server.base_url,
+        GOOGLE_API_KEY="emulator-key",
+        GOOGLE_GEMINI_BASE_URL=gemini_emulator_server.base_url,
+        LATEX_TIMEOUT="30",
+        THREAD_FIRST_TOKEN_TIMEOUT="30",
+        THREAD_IDLE_TIMEOUT="30",
+    )
+    worker = WorkerProcess(stack, e2e_prefix, env, logs / "worker.log")
+    worker.start()
+    others = [
+        _spawn(["-m", "infra.billing.worker"], env, logs / "billing.log"),
+        _spawn([str(ROOT / "tests" / "e2e" / "gateway_process.py")], env, logs / "gateway.log"),
+    ]
+    yield Processes(worker, others, logs / "none.log")
+    worker.terminate()
+    for proc in others:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()

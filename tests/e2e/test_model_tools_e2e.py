@@ -26,7 +26,7 @@ from model_tools_e2e import (
     wait_debits,
 )
 from pypdf import PdfReader
-from thread_e2e import WorkerProcess, eventually, fund, wait_ready
+from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready
 
 from devkit.emulators.claude import (
     ClaudeEmulator,
@@ -44,6 +44,7 @@ from devkit.emulators.claude import (
 )
 from devkit.emulators.claude.scripts import WebSearchCitation
 from devkit.emulators.telegram import TelegramEmulator
+from events.files import FileReceived
 from events.usage import HAIKU, OPUS, SONNET
 from events.users import ModelChanged, ThinkingChanged
 from infra.endpoints import Endpoints
@@ -221,7 +222,9 @@ async def test_list_files_and_analyze_image_of_an_earlier_photo(
     assert [b["type"] for b in vision[0]["messages"][0]["content"]] == ["image", "text"]
     results = {b["tool_use_id"]: b for b in last if b["type"] == "tool_result"}
     assert len(results) == 2
-    assert any(file_id in json.dumps(r) for r in results.values())
+    events = await events_of(stack.kafka_bootstrap, broker_profile, prefix, f"{IMAGE}:0")
+    [received] = [e for e in events if isinstance(e, FileReceived)]  # list_files shows our id
+    assert any(received.file_id in json.dumps(r) for r in results.values())
     entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, IMAGE, 4)
     tools = {e.tool_name for e in entries if e.tool_name}
     assert tools == {"analyze_image"}

@@ -130,3 +130,44 @@ def test_a_malformed_timeout_is_named(value: str) -> None:
     """A timeout that is not a positive number of seconds (at most a day) stops start-up."""
     with pytest.raises(ConfigError, match="DB_COMMAND_TIMEOUT"):
         load_settings({"DB_COMMAND_TIMEOUT": value})
+
+
+def test_provider_tool_settings_have_defaults_and_are_checked() -> None:
+    """The tools' block: defaults when unset, values read, a bad attempt count refused."""
+    defaults = load_settings({})
+    assert (defaults.sandbox_idle_timeout, defaults.gemini_image_attempts) == (300.0, 3)
+    assert defaults.latex_bin_dir is None
+    assert defaults.e2b_api_url is None
+    given = load_settings(
+        {
+            "E2B_API_URL": "http://127.0.0.1:9",
+            "SANDBOX_IDLE_TIMEOUT": "60",
+            "LATEX_BIN_DIR": "/opt/tex/bin",
+            "GEMINI_IMAGE_ATTEMPTS": "5",
+        }
+    )
+    assert given.e2b_api_url == "http://127.0.0.1:9"
+    assert given.sandbox_idle_timeout == 60.0
+    assert str(given.latex_bin_dir) == "/opt/tex/bin"
+    assert given.gemini_image_attempts == 5
+    with pytest.raises(ConfigError, match="GEMINI_IMAGE_ATTEMPTS"):
+        load_settings({"GEMINI_IMAGE_ATTEMPTS": "0"})
+    with pytest.raises(ConfigError, match="E2B_API_URL"):
+        load_settings({"E2B_API_URL": "ftp://x"})
+
+
+def test_file_store_settings() -> None:
+    """Files go to PostgreSQL by default; another PostgreSQL URL is taken; an S3-compatible
+    URL stops start-up saying it is not supported; retention is days, 0 meaning forever."""
+    assert load_settings({}).file_store_url is None
+    assert load_settings({}).file_retention_days == 30.0
+    other = load_settings({"FILE_STORE_URL": "postgresql://u:p@db:5432/files"})
+    assert other.file_store_url is not None
+    assert other.file_store_url.reveal().endswith("/files")
+    for url in ("s3://bucket/files", "https://minio.local/bucket"):
+        with pytest.raises(ConfigError, match="S3-compatible file storage is not supported"):
+            load_settings({"FILE_STORE_URL": url})
+    assert load_settings({"FILE_RETENTION_DAYS": "0"}).file_retention_days == 0.0
+    for bad in ("-1", "soon", "nan"):
+        with pytest.raises(ConfigError, match="FILE_RETENTION_DAYS"):
+            load_settings({"FILE_RETENTION_DAYS": bad})

@@ -22,7 +22,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
-from actors.thread.state import FileNote, HistoryItem
+from actors.thread.file_store import ThreadFiles
+from actors.thread.state import FileNote, HistoryItem, ThreadState
+from actors.thread.tools.failure import ToolFailure as ToolFailure
+from actors.thread.tools.produced import ProducedFile
+from actors.thread.tools.providers import UNAVAILABLE, ChatAction, Providers
 from events.usage import ModelId, ToolQuantities, Usage
 
 CrashRule: TypeAlias = Literal["fail", "rerun_once"]
@@ -34,26 +38,6 @@ computation)."""
 
 DEFAULT_TIMEOUT: Final = 60.0
 """Seconds a client tool may run before it is failed with ``timeout``."""
-
-
-class ToolFailure(Exception):
-    """Raised by an executor (or a port) to fail the call with a class the model is told.
-
-    ``error_class`` is one of :data:`events.tools.TOOL_ERROR_CLASSES`; ``quantities`` is what
-    was consumed before the failure (it is charged).
-    """
-
-    def __init__(
-        self,
-        error_class: str,
-        message: str,
-        *,
-        quantities: ToolQuantities | None = None,
-    ) -> None:
-        super().__init__(f"{error_class}: {message}")
-        self.error_class = error_class
-        self.message = message
-        self.quantities = quantities or ToolQuantities()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +68,22 @@ class ModelPort(Protocol):
     ) -> ModelReply: ...
 
 
-class FilesPort(Protocol):
-    """The thread's files (attachments the user sent), by their Telegram file id."""
+class FilesPort(ThreadFiles, Protocol):
+    """The thread's files as the turn's user reaches them (:class:`ThreadFiles`: by our file
+    id, bound to the thread and user, so another thread's or user's file is ``not_found``),
+    plus :meth:`read` of a history attachment. Failures raise :class:`ToolFailure`
+    (``not_found`` with the reason: unknown id, bytes deleted by retention...)."""
 
     async def read(self, note: FileNote) -> bytes:
-        """The file's bytes; raises :class:`ToolFailure` (``not_found``) when unavailable."""
+        """The bytes of a history attachment (from the store; Telegram for one received
+        before the store existed)."""
         ...
+
+
+class FilesSource(Protocol):
+    """Where the runtime gets each call's :class:`FilesPort` (bound to thread and user)."""
+
+    def for_thread(self, thread_key: str, user_id: int) -> FilesPort: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +93,9 @@ class ToolContext:
     ``history`` is the thread's conversation (oldest first) and ``files`` every attachment in
     it (newest last); ``balance`` is the user's balance as the runtime estimates it now (this
     turn's own charges included), ``None`` if unknown; ``now`` is the time the call started
-    (UTC, for pricing); ``progress`` shows a short status line to the user while it runs.
+    (UTC, for pricing); ``progress`` shows a short status line to the user while it runs;
+    ``providers`` are the sandbox, image, speech, TeX and delivery ports; ``chat_id`` and
+    ``message_thread_id`` name the chat a delivered file goes to.
     """
 
     thread_key: str
@@ -114,6 +110,9 @@ class ToolContext:
     balance: Decimal | None
     now: datetime
     progress: Callable[[str], None] = lambda _line: None
+    providers: Providers = UNAVAILABLE
+    chat_id: int = 0
+    message_thread_id: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +120,10 @@ class ToolResult:
     """What a call returned: ``output`` goes back to the model as the ``tool_result``
     content (with ``blocks``, e.g. an image, after it); ``is_error`` marks a failure the
     model should see as such (prefer raising :class:`ToolFailure`, which also sets the class).
-    ``quantities`` is what the call consumed, priced by the runtime."""
+    ``quantities`` is what the call consumed, priced by the runtime. ``new_files`` are files
+    the call produced: the runtime stores each as a generated file of the thread
+    (``thread.file_generated``) and appends their ids to ``output``; ``delivered`` are files
+    the call sent into the chat (``thread.file_delivered``)."""
 
     output: str
     is_error: bool = False
@@ -130,6 +132,18 @@ class ToolResult:
     blocks: tuple[dict[str, Any], ...] = ()
     file_ids: tuple[str, ...] = ()
     sandbox_id: str | None = None
+    new_files: tuple[ProducedFile, ...] = ()
+    delivered: tuple[DeliveredFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveredFile:
+    """A file of the thread a call sent into the chat."""
+
+    file_id: str
+    message_id: int
+    sent_as: str
+    telegram_file_id: str | None = None
 
 
 Executor: TypeAlias = Callable[[Mapping[str, Any], ToolContext], Awaitable[ToolResult]]
@@ -153,7 +167,12 @@ class Tool:
     * ``status``: the one-line progress text shown while it runs ("searching the web for
       ..."), from its input;
     * ``betas``: beta headers a request offering the tool needs (``web-fetch-...``);
-    * ``offered_to``: which models are offered it (default: all).
+    * ``offered_to``: which models are offered it (default: all);
+    * ``serial``: the calls of this tool in one step run one after another, in the order
+      the model asked for them (``deliver_file``: files arrive in order), while other
+      tools' calls run beside them;
+    * ``chat_action``: the chat action shown while it runs, from its input and the thread's
+      files (default: by name, see ``actors/thread/progress.py``).
     """
 
     name: str
@@ -168,6 +187,8 @@ class Tool:
     status: Callable[[Mapping[str, Any]], str] | None = None
     betas: tuple[str, ...] = ()
     offered_to: Callable[[ModelId], bool] | None = None
+    serial: bool = False
+    chat_action: Callable[[Mapping[str, Any], Sequence[FileNote]], ChatAction] | None = None
 
     def offered(self, model: ModelId) -> bool:
         return self.offered_to is None or self.offered_to(model)
@@ -200,3 +221,8 @@ class Tool:
 def history_files(history: Sequence[HistoryItem]) -> tuple[FileNote, ...]:
     """Every attachment of the conversation, oldest first."""
     return tuple(note for item in history for note in item.files)
+
+
+def thread_files(state: ThreadState) -> tuple[FileNote, ...]:
+    """Every file of the conversation: the attachments, then the files tools made."""
+    return (*history_files(state.history), *state.generated)

@@ -8,11 +8,16 @@ from typing import Final
 from actors.thread.tools import (
     analyze_image,
     analyze_pdf,
+    deliver_file,
     estimate_cost,
+    execute_python,
     extended_thinking,
+    generate_image,
     list_files,
     preview_file,
+    render_latex,
     self_critique,
+    transcribe_audio,
     web_fetch,
     web_search,
 )
@@ -29,6 +34,11 @@ BUILTIN_TOOLS: Final[tuple[Tool, ...]] = (
     extended_thinking.TOOL,
     self_critique.TOOL,
     estimate_cost.TOOL,
+    execute_python.TOOL,
+    generate_image.TOOL,
+    transcribe_audio.TOOL,
+    render_latex.TOOL,
+    deliver_file.TOOL,
 )  # fmt: skip
 
 

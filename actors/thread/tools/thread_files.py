@@ -1,10 +1,9 @@
 """The thread's files as the file tools see them: lookup by id, kind, content blocks, PDF pages.
 
-A file's id is the Telegram file id the thread's history keeps for each attachment (the
-``file_id`` of :class:`~actors.thread.state.FileNote`); ``list_files`` shows them to the
-model. The bytes are read through the tool context's :class:`FilesPort` (Telegram's getFile)
-each time and sent inline (base64): the thread keeps no Files API ids yet, so a file is not
-uploaded once and referenced later (that comes with the file store).
+A file's id is the one the thread's history keeps for each attachment (:attr:`FileNote.id`:
+our file store id once the file was stored, Telegram's id for an attachment received before
+the store); ``list_files`` shows them to the model. The bytes are read through the tool
+context's :class:`FilesPort` (the file store, bound to this thread and user).
 """
 
 from __future__ import annotations
@@ -25,11 +24,15 @@ from actors.thread.tools.base import ToolContext, ToolFailure
 FileKind: TypeAlias = Literal["image", "pdf", "text", "other"]
 MAX_PAGES: Final = 100
 """Pages one analyze_pdf call may send (the API's own limit for a PDF)."""
+_STORED_KINDS: Final[dict[str, FileKind]] = {"image": "image", "pdf": "pdf", "text": "text"}
 _RANGE: Final = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
 
 def kind_of(note: FileNote) -> FileKind:
-    mime = (note.mime_type or "").lower()
+    stored = _STORED_KINDS.get(note.stored_kind or "")
+    if stored is not None:
+        return stored
+    mime = (note.stored_mime_type or note.mime_type or "").lower()
     name = (note.file_name or "").lower()
     if note.kind == "photo" or mime in IMAGE_TYPES:
         return "image"
@@ -41,7 +44,7 @@ def kind_of(note: FileNote) -> FileKind:
 
 
 def label(note: FileNote) -> str:
-    return note.file_name or f"{note.kind} {note.file_id[:8]}"
+    return note.stored_name or note.file_name or f"{note.kind} {note.id[:8]}"
 
 
 def find_file(ctx: ToolContext, file_id: object) -> FileNote:
@@ -49,7 +52,7 @@ def find_file(ctx: ToolContext, file_id: object) -> FileNote:
     if not isinstance(file_id, str) or not file_id.strip():
         raise ToolFailure("invalid_input", "file_id must be one of the ids list_files shows")
     for note in reversed(ctx.files):
-        if note.file_id == file_id.strip():
+        if file_id.strip() in (note.id, note.file_id):
             return note
     raise ToolFailure(
         "not_found",
@@ -170,11 +173,11 @@ def pdf_pages(data: bytes, spec: object) -> tuple[bytes, list[int], int]:
 def describe(notes: Sequence[FileNote]) -> list[dict[str, object]]:
     return [
         {
-            "file_id": note.file_id,
+            "file_id": note.id,
             "name": label(note),
             "kind": kind_of(note),
-            "mime_type": note.mime_type,
-            "size_bytes": note.file_size,
+            "mime_type": note.stored_mime_type or note.mime_type,
+            "size_bytes": note.stored_size or note.file_size,
         }
         for note in notes
     ]

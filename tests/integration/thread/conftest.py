@@ -24,6 +24,7 @@ from events.catalog import (
     TopicSpec,
 )
 from infra.endpoints import Endpoints
+from infra.files.thread_files import StoreFiles
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.topic_admin import ensure_topics
@@ -34,7 +35,7 @@ from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import TailBalances, TailPreferences
 from infra.threads.stores import ProducerSink
 from infra.threads.telegram_output import TelegramOutput
-from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
+from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
 from infra.threads.turn import TurnConfig, TurnRunner
 
@@ -95,7 +96,7 @@ async def running_harness(
     claude = ClaudeClient(client, first_token_timeout=3.0, idle_timeout=3.0)
     runtime = (
         ToolRuntime(
-            tools, claude=ClaudeModelPort(claude), files=TelegramFilesPort(bot), balances=balances
+            tools, claude=ClaudeModelPort(claude), files=StoreFiles(None, bot), balances=balances
         )
         if tools is not None
         else None

@@ -107,14 +107,23 @@ def test_sixth_concurrent_generation_is_refused() -> None:
     assert "5" in decision.notices[0].text
 
 
-def test_unsupported_input_gets_a_clear_reply() -> None:
-    """A voice message alone is rejected with a reason, never silence."""
+def test_a_voice_message_alone_starts_a_turn() -> None:
+    """A voice message without text is an input (transcribed before the turn)."""
     voice = Attachment(kind="voice", file_id="v", file_unique_id="vu", duration_seconds=3)
     cmd = user_message("", attachments=(voice,))
     decision = decide(initial_state(cmd.key), cmd, FUNDED)
+    assert decision.start is not None
+    assert not decision.notices
+
+
+def test_unsupported_input_gets_a_clear_reply() -> None:
+    """A program file alone is refused with a reason, never silence."""
+    exe = Attachment(kind="document", file_id="e", file_unique_id="eu", file_name="setup.exe")
+    cmd = user_message("", attachments=(exe,))
+    decision = decide(initial_state(cmd.key), cmd, FUNDED)
     assert decision.start is None
     assert decision.notices
-    assert "voice" in decision.notices[0].text
+    assert "program files" in decision.notices[0].text
 
 
 def test_oversized_file_is_refused() -> None:

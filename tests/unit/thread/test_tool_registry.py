@@ -15,16 +15,12 @@ from actors.thread.tools import Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.catalog import BUILTIN_TOOLS, default_registry
 from actors.thread.tools.estimate_cost import TOOL as ESTIMATE
 from events.usage import SONNET, Usage
+from infra.files.thread_files import ScopedFiles
 
 
 class _NoModel:
     async def create(self, request: Mapping[str, Any], **_: Any) -> Any:
         raise AssertionError("estimate_cost calls no model")
-
-
-class _NoFiles:
-    async def read(self, note: Any) -> bytes:
-        raise AssertionError("estimate_cost reads no file")
 
 
 def _ctx(balance: Decimal | None = Decimal("1.00")) -> ToolContext:
@@ -37,7 +33,7 @@ def _ctx(balance: Decimal | None = Decimal("1.00")) -> ToolContext:
         history=(),
         files=(),
         claude=_NoModel(),
-        file_store=_NoFiles(),
+        file_store=ScopedFiles(None, None, "1", 1),
         balance=balance,
         now=datetime(2026, 6, 1, tzinfo=UTC),
     )

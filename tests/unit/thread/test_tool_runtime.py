@@ -12,11 +12,12 @@ import pytest
 from tool_builders import MemoryCommit, started_state, step_event, use
 
 from actors.thread import tool_events
-from actors.thread.state import FileNote
 from actors.thread.tools import Tool, ToolContext, ToolFailure, ToolRegistry, ToolResult
-from actors.thread.tools.base import ModelReply
+from actors.thread.tools.base import DeliveredFile, ModelReply
+from events.files import FileDelivered
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import ToolQuantities
+from infra.files.thread_files import ScopedFiles
 from infra.threads.tool_runtime import ToolRuntime, ToolTurn
 
 SCHEMA = {"type": "object"}
@@ -28,8 +29,8 @@ class NoModel:
 
 
 class NoFiles:
-    async def read(self, note: FileNote) -> bytes:
-        raise ToolFailure("not_found", "no files in these tests")
+    def for_thread(self, thread_key: str, user_id: int) -> ScopedFiles:
+        return ScopedFiles(None, None, thread_key, user_id)  # no store: every read fails
 
 
 class Balances:
@@ -225,3 +226,59 @@ async def test_cancel_pending_reports_running_calls_as_cancelled() -> None:
     outcomes = _outcomes(commit)
     assert isinstance(outcomes["toolu_o"], ToolCallCompleted)
     assert outcomes["toolu_s"].error_class == "cancelled"
+
+
+async def test_serial_tools_run_in_order_beside_the_others() -> None:
+    """Calls of a serial tool (deliver_file) run one after another in the order asked,
+    while another tool's call runs beside them; each delivery is one thread.file_delivered
+    in that order, and a call that ends with an error is no delivery."""
+    log: list[str] = []
+    other_started = asyncio.Event()
+
+    async def send(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
+        name = str(tool_input["name"])
+        log.append(f"start {name}")
+        await asyncio.wait_for(other_started.wait(), 5)  # the other tool runs meanwhile
+        await asyncio.sleep(0.05 if name == "first" else 0)
+        log.append(f"done {name}")
+        return ToolResult(
+            output=name,
+            delivered=(DeliveredFile(file_id=f"id-{name}", message_id=len(log), sent_as="photo"),),
+        )
+
+    async def other(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
+        other_started.set()
+        return ToolResult(output="other")
+
+    runtime = _runtime(_tool("send", send, serial=True), _tool("other", other))
+    commit = await _step(
+        runtime,
+        use("toolu_1", "send", {"name": "first"}),
+        use("toolu_2", "other"),
+        use("toolu_3", "send", {"name": "second"}),
+    )
+    await runtime.run_pending(commit.running, commit.state, ToolTurn(), commit)
+    assert log == ["start first", "done first", "start second", "done second"]
+    delivered = [e for e in commit.events if isinstance(e, FileDelivered)]
+    assert [(d.file_id, d.sent_as) for d in delivered] == [
+        ("id-first", "photo"),
+        ("id-second", "photo"),
+    ]
+    assert all(isinstance(o, ToolCallCompleted) for o in _outcomes(commit).values())
+
+
+async def test_a_failed_provider_call_is_not_charged() -> None:
+    """A provider failure (rate limited, timed out, 5xx) carries no quantities: the call is
+    failed with its class and message and no charge is made for it."""
+
+    async def limited(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
+        raise ToolFailure("rate_limited", "Gemini's quota is exhausted (429); retry in 7s")
+
+    runtime = _runtime(_tool("limited", limited, paid=True))
+    commit = await _step(runtime, use("toolu_l", "limited"))
+    await runtime.run_pending(commit.running, commit.state, ToolTurn(), commit)
+    failed = _outcomes(commit)["toolu_l"]
+    assert isinstance(failed, ToolCallFailed)
+    assert (failed.error_class, failed.billing_operation_id) == ("rate_limited", None)
+    assert "retry in 7s" in failed.message
+    assert commit.charges == []

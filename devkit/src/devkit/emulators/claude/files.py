@@ -1,4 +1,7 @@
-"""Files API store: uploads with metadata, 24 h expiry, cursor pagination."""
+"""Files API store: uploads with metadata, expiry (``expires_in_seconds``, 1 h to 90 days;
+24 h when not given), cursor pagination, and the content rules a message's file reference
+must meet (an ``image`` block needs an image file, a ``document`` block a PDF or plain text).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,29 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 FILE_TTL = timedelta(hours=24)
+MIN_EXPIRY_SECONDS = 3600
+MAX_EXPIRY_SECONDS = 7_776_000
+MAX_FILE_BYTES = 500 * 1024 * 1024
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+DOCUMENT_TYPES = ("application/pdf", "text/plain")
+EXTENSIONS = {"application/pdf": ".pdf", "text/plain": ".txt", "image/png": ".png",
+              "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp"}  # fmt: skip
+
+
+def reference_error(block_type: str, stored: StoredFile) -> str | None:
+    """Why a message block of ``block_type`` cannot reference ``stored`` (None: it can)."""
+    mime = stored.mime_type.split(";")[0].strip().lower()
+    if block_type == "image" and mime not in IMAGE_TYPES:
+        return (
+            f"messages: file {stored.id} has mime type {mime}; an image block needs one of "
+            + ", ".join(IMAGE_TYPES)
+        )
+    if block_type == "document" and mime not in DOCUMENT_TYPES:
+        return (
+            f"messages: file {stored.id} has mime type {mime}; a document block needs "
+            "application/pdf or text/plain"
+        )
+    return None
 
 
 def rfc3339(moment: datetime) -> str:
@@ -52,15 +78,18 @@ class FileStore:
         *,
         downloadable: bool = False,
         now: datetime | None = None,
+        expires_in: timedelta = FILE_TTL,
     ) -> StoredFile:
         created = now or datetime.now(UTC)
+        if not filename:
+            filename = "unnamed" + EXTENSIONS.get(mime_type, "")
         stored = StoredFile(
             id="file_" + secrets.token_hex(12),
             filename=filename,
             mime_type=mime_type,
             data=data,
             created_at=created,
-            expires_at=created + FILE_TTL,
+            expires_at=created + expires_in,
             downloadable=downloadable,
             seq=next(self._seq),
         )

@@ -23,7 +23,15 @@ from aiohttp import web
 from devkit.emulators._http import Server, encode_json, json_response
 
 from .compose import compose_message, stream_events
-from .files import FileStore, StoredFile
+from .files import (
+    FILE_TTL,
+    MAX_EXPIRY_SECONDS,
+    MAX_FILE_BYTES,
+    MIN_EXPIRY_SECONDS,
+    FileStore,
+    StoredFile,
+    reference_error,
+)
 from .rules import (
     CacheOutcome,
     PromptCache,
@@ -291,8 +299,12 @@ class ClaudeEmulator:
             source = value.get("source")
             if isinstance(source, dict) and source.get("type") == "file":
                 file_id = str(source.get("file_id", ""))
-                if self.files.live(file_id) is None:
+                stored = self.files.live(file_id)
+                if stored is None:
                     raise ApiError(404, "not_found_error", f"File not found: {file_id}")
+                problem = reference_error(str(value.get("type", "")), stored)
+                if problem is not None:
+                    raise ApiError(400, "invalid_request_error", problem)
             for item in value.values():
                 if isinstance(item, (list, dict)):
                     self._check_files(item)
@@ -454,14 +466,20 @@ class ClaudeEmulator:
             data = upload.file.read()
             if not data:
                 raise ApiError(400, "invalid_request_error", "file: empty file")
+            if len(data) > MAX_FILE_BYTES:
+                raise ApiError(413, "request_too_large", "file: larger than 500 MB")
             stored = self.files.add(
-                data, upload.filename, upload.content_type or "application/octet-stream"
+                data,
+                upload.filename,
+                upload.content_type or "application/octet-stream",
+                expires_in=_expires_in(form.get("expires_in_seconds")),
             )
-            self.requests[-1].body = {
-                "filename": upload.filename,
-                "mime_type": stored.mime_type,
-                "size": len(data),
-            }
+            if self.record:  # an emulator that records nothing has no request to annotate
+                self.requests[-1].body = {
+                    "filename": upload.filename,
+                    "mime_type": stored.mime_type,
+                    "size": len(data),
+                }
         except ApiError as e:
             return self._error(e)
         return json_response(stored.metadata())
@@ -595,6 +613,25 @@ class ClaudeEmulator:
         except KeyError:
             return json_response({"ok": False, "error": "file not found"}, status=404)
         return json_response({"ok": True})
+
+
+def _expires_in(raw: object) -> timedelta:
+    """The upload's ``expires_in_seconds`` form field (24 h when absent)."""
+    if raw is None or raw == "":
+        return FILE_TTL
+    try:
+        seconds = int(str(raw))
+    except ValueError:
+        raise ApiError(
+            400, "invalid_request_error", "expires_in_seconds: Input should be a valid integer"
+        ) from None
+    if not MIN_EXPIRY_SECONDS <= seconds <= MAX_EXPIRY_SECONDS:
+        raise ApiError(
+            400,
+            "invalid_request_error",
+            f"expires_in_seconds: must be between {MIN_EXPIRY_SECONDS} and {MAX_EXPIRY_SECONDS}",
+        )
+    return timedelta(seconds=seconds)
 
 
 def dataclasses_replace_content(reply: Reply, default: Reply) -> Reply:

@@ -27,8 +27,11 @@ What it answers
 - ``/process.Process/Start`` (``sandbox.commands.run``): server-streaming Connect-RPC; the
   command runs with bash in the sandbox's directory (the cwd asked for, else /home/user),
   stdout/stderr and the exit code streamed back; over ``execution_limit`` it is killed.
-  The commands received are kept in ``emulator.sandboxes[id].commands`` (e.g. to check a
-  ``pip install`` was asked for without running one: script that in your test's command).
+  The commands received are kept in ``emulator.sandboxes[id].commands``. A ``pip install``
+  is never run (it would install into this machine's Python): it answers "Successfully
+  installed <names>" with exit code 0 unless scripted otherwise;
+  ``emulator.script_command("pip install", stderr="No matching distribution", exit_code=1)``
+  answers the next command with that prefix without running it.
 - Billing: ``emulator.billable_seconds(sandbox_id)``: whole seconds from create to kill or
   expiry (to now while running), at least 1, on the emulator's clock: ``advance(90)`` moves
   it on without waiting, ``freeze_clock()`` stops real time for exact figures. A sandbox
@@ -36,7 +39,12 @@ What it answers
   deadline; later calls to it answer 404.
 
 Scripting
-- ``emulator.fail_next_create(429, "rate limited")`` (or 500, 401, ...): the next create fails.
+- ``emulator.fail_next_create(429, "rate limited")`` (or 500, 401, ...): the next create fails
+  (the SDK retries a 429 by itself: script several for a lasting one).
+- ``emulator.fail_next_execute(502, "bad gateway")``: the next ``run_code`` fails so.
+- Timeouts: a cell over ``execution_limit`` is stopped server-side (TimeoutError); one
+  longer than the client's ``timeout`` makes the SDK raise its TimeoutException. Oversized
+  output: a cell printing megabytes, or writing a file over the caller's limit.
 - ``emulator.execution_limit = 0.5``: a tighter server-side limit.
 - ``emulator.sandboxes`` / ``running()``: state per sandbox (root directory, executions, the
   code of each cell, env); ``emulator.calls`` / ``GET /_control/requests``; reset forgets all.

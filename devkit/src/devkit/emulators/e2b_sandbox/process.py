@@ -62,3 +62,17 @@ async def run_command(
     end = {"exitCode": code, "exited": True, "status": f"exit status {code}"}
     yield envelope({"event": {"end": end}})
     yield envelope({}, END_STREAM)
+
+
+async def scripted_command(
+    pid: int, stdout: str, stderr: str, exit_code: int
+) -> AsyncIterator[bytes]:
+    """The events of a command that is answered from a script instead of being run."""
+    yield envelope({"event": {"start": {"pid": pid}}})
+    for name, text in (("stdout", stdout), ("stderr", stderr)):
+        if text:
+            data = {name: base64.b64encode(text.encode()).decode()}
+            yield envelope({"event": {"data": data}})
+    end = {"exitCode": exit_code, "exited": True, "status": f"exit status {exit_code}"}
+    yield envelope({"event": {"end": end}})
+    yield envelope({}, END_STREAM)

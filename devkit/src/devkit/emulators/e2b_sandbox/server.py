@@ -21,7 +21,7 @@ from aiohttp import web
 from devkit.emulators._http import json_response
 from devkit.emulators._provider import ProviderEmulator
 
-from .process import run_command, unwrap
+from .process import run_command, scripted_command, unwrap
 from .runner import run_cell
 
 ENVD_VERSION = "0.6.4"
@@ -59,6 +59,16 @@ class EmulatedSandbox:
 
 
 @dataclass(slots=True)
+class ScriptedCommand:
+    """The answer to a command starting with ``prefix`` (it is not run)."""
+
+    prefix: str
+    stdout: str = ""
+    stderr: str = ""
+    exit_code: int = 0
+
+
+@dataclass(slots=True)
 class ApiFailure:
     """A scripted control-plane failure for the next create: status and message."""
 
@@ -76,6 +86,8 @@ class E2BEmulator(ProviderEmulator):
         self.execution_limit = execution_limit
         self.sandboxes: dict[str, EmulatedSandbox] = {}
         self.create_failures: list[ApiFailure] = []
+        self.execute_failures: list[ApiFailure] = []
+        self.command_scripts: list[ScriptedCommand] = []
         self.clock_offset = 0.0
         self.frozen_at: float | None = None
         self._ids = itertools.count(1)
@@ -96,6 +108,25 @@ class E2BEmulator(ProviderEmulator):
     def fail_next_create(self, status: int, message: str = "emulated failure") -> None:
         """The next sandbox create answers `status` (429, 500, ...) with E2B's error body."""
         self.create_failures.append(ApiFailure(status, message))
+
+    def fail_next_execute(self, status: int, message: str = "emulated failure") -> None:
+        """The next ``/execute`` (``run_code``) answers `status` (500, 502, 429...)."""
+        self.execute_failures.append(ApiFailure(status, message))
+
+    def script_command(
+        self, prefix: str, *, stdout: str = "", stderr: str = "", exit_code: int = 0
+    ) -> None:
+        """The next command starting with `prefix` is answered so, without running it."""
+        self.command_scripts.append(ScriptedCommand(prefix, stdout, stderr, exit_code))
+
+    def _scripted(self, command: str) -> ScriptedCommand | None:
+        for i, script in enumerate(self.command_scripts):
+            if command.startswith(script.prefix):
+                return self.command_scripts.pop(i)
+        if command.startswith(("pip install", "pip3 install", "python -m pip install")):
+            names = [w for w in command.split()[2:] if not w.startswith("-")]
+            return ScriptedCommand("pip", stdout=f"Successfully installed {' '.join(names)}\n")
+        return None
 
     def now(self) -> float:
         """The emulator's clock: monotonic time (or the frozen instant) plus `advance`s."""
@@ -129,6 +160,8 @@ class E2BEmulator(ProviderEmulator):
     def reset(self) -> None:
         super().reset()
         self.create_failures.clear()
+        self.execute_failures.clear()
+        self.command_scripts.clear()
         self.clock_offset = 0.0
         self.frozen_at = None
         for sandbox in self.sandboxes.values():
@@ -308,7 +341,13 @@ class E2BEmulator(ProviderEmulator):
         response = web.StreamResponse(headers={"content-type": "application/connect+json"})
         await response.prepare(request)
         pid = 1000 + len(sandbox.commands)
-        async for chunk in run_command(command, cwd, env, self.execution_limit, pid):
+        scripted = self._scripted(command)
+        chunks = (
+            scripted_command(pid, scripted.stdout, scripted.stderr, scripted.exit_code)
+            if scripted is not None
+            else run_command(command, cwd, env, self.execution_limit, pid)
+        )
+        async for chunk in chunks:
             await response.write(chunk)
         await response.write_eof()
         return response
@@ -317,6 +356,9 @@ class E2BEmulator(ProviderEmulator):
         body = await request.json()
         self.record(request, body)
         sandbox = self._in_sandbox(request)
+        if self.execute_failures:
+            failure = self.execute_failures.pop(0)
+            raise _error(failure.status, failure.message)
         sandbox.executions += 1
         sandbox.codes.append(str(body.get("code", "")))
         env = {"PATH": os.environ.get("PATH", ""), "HOME": str(sandbox.root / HOME.lstrip("/"))}
@@ -324,16 +366,19 @@ class E2BEmulator(ProviderEmulator):
         env.update({str(k): str(v) for k, v in (body.get("env_vars") or {}).items()})
         response = web.StreamResponse(headers={"content-type": "application/json"})
         await response.prepare(request)
-        async for line in run_cell(
-            sandbox.codes[-1],
-            sandbox.root / HOME.lstrip("/"),
-            sandbox.root / ".emulator",
-            timeout=self.execution_limit,
-            env=env,
-            count=sandbox.executions,
-        ):
-            await response.write(line)
-        await response.write_eof()
+        try:
+            async for line in run_cell(
+                sandbox.codes[-1],
+                sandbox.root / HOME.lstrip("/"),
+                sandbox.root / ".emulator",
+                timeout=self.execution_limit,
+                env=env,
+                count=sandbox.executions,
+            ):
+                await response.write(line)
+            await response.write_eof()
+        except ConnectionResetError:
+            pass  # the client gave up (its own timeout): nobody reads the rest
         return response
 
 

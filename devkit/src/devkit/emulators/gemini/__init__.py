@@ -30,7 +30,10 @@ Scripting (in process, or JSON over ``POST /_control/replies``)
 - ``emulator.fail_next(Unavailable())`` (503 UNAVAILABLE), ``ResourceExhausted(retry_delay=7)``
   (429 with a RetryInfo detail), ``InvalidArgument(message=...)`` (400),
   ``HttpError(status=..., status_name=..., message=...)``, ``StreamBreak(after_chunks=n)``
-  (streaming: the connection drops after n chunks). Over HTTP: ``{"replies":
+  (streaming: the connection drops after n chunks); ``Reply(delay=30)`` answers only after
+  30 s (a client timeout shorter than that fails: the timeout failure mode); an oversized
+  answer is ``Reply(parts=[ImagePart(data_b64=...)])`` with as many bytes as wanted
+  (``oversized_image(n)``). Over HTTP: ``{"replies":
   [{"failure": {"kind": "unavailable"}}, {"parts": [{"type": "text", "text": "x"}]}]}``.
 - ``emulator.generate_calls()`` / ``GET /_control/requests``: the recorded request bodies;
   ``POST /_control/reset`` forgets scripts and recordings.
@@ -51,6 +54,7 @@ from .scripts import (
     TextPart,
     Unavailable,
     Usage,
+    oversized_image,
 )
 from .server import GeminiEmulator
 
@@ -71,6 +75,7 @@ __all__ = [
     "Unavailable",
     "Usage",
     "image_dimensions",
+    "oversized_image",
     "png_bytes",
     "png_size",
 ]

@@ -4,9 +4,12 @@ as JSON over the control API."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import msgspec
+
+from .png import png_bytes
 
 
 class TextPart(msgspec.Struct, tag="text", tag_field="type", kw_only=True):
@@ -82,6 +85,15 @@ class Reply(msgspec.Struct, kw_only=True):
     finish_reason: str = "STOP"
     failure: Failure | None = None
     model: str | None = None  # only consumed by a request for this model
+    delay: float = 0.0  # seconds to wait before answering (a client timeout shorter fails)
+
+
+def oversized_image(size_bytes: int) -> Reply:
+    """A reply whose image is ``size_bytes`` long (a small PNG padded with zeros): the
+    oversized-output failure mode."""
+    data = png_bytes(8, 8)
+    data += bytes(max(0, size_bytes - len(data)))
+    return Reply(parts=[ImagePart(mime_type="image/png", data_b64=base64.b64encode(data).decode())])
 
 
 def replies_from_json(raw: bytes) -> list[Reply]:

@@ -91,6 +91,8 @@ class GeminiEmulator(ProviderEmulator):
             if method not in ("generateContent", "streamGenerateContent"):
                 raise GoogleError(404, "NOT_FOUND", f"Method not found: {method}")
             reply = self._pick(model)
+            if reply.delay > 0:
+                await asyncio.sleep(reply.delay)
             failure = reply.failure
             if failure is not None and not isinstance(failure, StreamBreak):
                 raise _failure_error(failure)

@@ -22,6 +22,8 @@ Scripting (in process, or as JSON over ``POST /_control/transcripts``)
 - ``emulator.fail_next(RateLimited(retry_after=2))`` (429 + retry-after),
   ``ServerError()`` (500), ``HttpError(status=..., message=..., code=...)`` (anything).
   Over HTTP: ``{"transcripts": [{"failure": {"kind": "rate_limited", "retry_after": 2}}]}``.
+- timeouts: ``Transcript(delay=30, ...)`` answers only after 30 s; oversized output: a
+  scripted ``text`` as long as wanted; an oversized upload answers 413 (above).
 - ``emulator.calls`` / ``GET /_control/requests``: each request's form fields, file name and
   size; ``POST /_control/reset`` forgets scripts and recordings.
 """

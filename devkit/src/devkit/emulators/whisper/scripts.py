@@ -52,6 +52,7 @@ class Transcript(msgspec.Struct, kw_only=True):
     segments: list[Segment] | None = None
     failure: Failure | None = None
     filename_contains: str | None = None  # only consumed by a request whose file name matches
+    delay: float = 0.0  # seconds to wait before answering (a client timeout shorter fails)
 
 
 def transcripts_from_json(raw: bytes) -> list[Transcript]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -97,6 +98,8 @@ class WhisperEmulator(ProviderEmulator):
             form = await self._read_form(request)
             self._authenticate(request)
             reply = self._pick(form["filename"])
+            if reply.delay > 0:
+                await asyncio.sleep(reply.delay)
             if reply.failure is not None:
                 raise _failure_error(reply.failure)
             return _render(form, _complete(reply, form))
