@@ -40,19 +40,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-from aiogram import Bot  # noqa: E402
-from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
-from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from aiogram.types import Update  # noqa: E402
 
 from events.catalog import THREAD_INBOX, TopicSpec  # noqa: E402
 from events.thread import UserMessageReceived  # noqa: E402
+from infra.bootstrap import Root  # noqa: E402
 from infra.endpoints import Endpoints, configured_endpoints  # noqa: E402
 from infra.gateway.app import GATEWAY_TOPICS, Gateway  # noqa: E402
-from infra.kafka.clients import make_producer  # noqa: E402
-from infra.kafka.compat import probe_broker  # noqa: E402
 from infra.kafka.publisher import EventPublisher  # noqa: E402
-from infra.kafka.topic_admin import ensure_topics  # noqa: E402
 from infra.settings import Secret, Settings, load_settings  # noqa: E402
 from infra.stack.embedded import EmbeddedStack  # noqa: E402
 from infra.views import LedgerLine  # noqa: E402
@@ -124,13 +119,12 @@ async def run_level(
     emulator_url: str,
     rate: float | None = None,
 ) -> dict[str, float]:
-    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    root = Root(settings, endpoints)  # the gateway's clients, built as `botctl gateway` does
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    await ensure_topics(endpoints.kafka_bootstrap, GATEWAY_TOPICS, name_prefix=prefix)
+    await root.ensure_topics(GATEWAY_TOPICS, name_prefix=prefix)
     acks = Acks()
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator_url)))
-    producer = make_producer(endpoints.kafka_bootstrap, profile)
-    await producer.start()
+    bot = root.bot()
+    producer = await root.producer()
     http = aiohttp.ClientSession()
     gateway = Gateway.wire(
         settings=settings,
@@ -209,8 +203,7 @@ async def run_level(
             await poller
         await gateway.close()
         await http.close()
-        await producer.stop()
-        await bot.session.close()
+        await root.close()
     ms = [v * 1000 for v in latencies]
     return {
         "n": len(ms),

@@ -48,12 +48,12 @@ from events.catalog import (  # noqa: E402
 from events.envelope import new_envelope  # noqa: E402
 from events.ids import new_id  # noqa: E402
 from events.keys import user_key  # noqa: E402
+from infra.bootstrap import Root  # noqa: E402
 from infra.emulators.claude import text_reply  # noqa: E402
 from infra.endpoints import Endpoints, configured_endpoints  # noqa: E402
 from infra.kafka.clients import make_producer  # noqa: E402
-from infra.kafka.compat import probe_broker  # noqa: E402
 from infra.kafka.publisher import EventPublisher  # noqa: E402
-from infra.kafka.topic_admin import ensure_topics  # noqa: E402
+from infra.services.supervisor import botctl_argv  # noqa: E402
 from infra.settings import load_settings  # noqa: E402
 from infra.stack.embedded import EmbeddedStack  # noqa: E402
 
@@ -104,12 +104,11 @@ async def bench(args: argparse.Namespace) -> None:
     else:
         endpoints = configured
     prefix = f"benchmem{uuid.uuid4().hex[:6]}."
-    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    root = Root(settings, endpoints)
+    profile = await root.profile()
     topics: list[TopicSpec[Any]] = [THREAD_INBOX, THREAD_EVENTS, USERS_COMMANDS, USERS_EVENTS,
                                     BILLING_COMMANDS, BILLING_LEDGER]  # fmt: skip
-    await ensure_topics(
-        endpoints.kafka_bootstrap, [*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix
-    )
+    await root.ensure_topics([*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix)
     telegram = TimedTelegram()
     telegram.configure_flood(enabled=False)
     telegram.record_calls = False
@@ -127,12 +126,12 @@ async def bench(args: argparse.Namespace) -> None:
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "ANTHROPIC_BASE_URL": claude.base_url,
         "ANTHROPIC_API_KEY": "emulator-key",
-        "THREAD_TOPIC_PREFIX": prefix,
+        "TOPIC_PREFIX": prefix,
         "LOG_LEVEL": "WARNING",
     }
     logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "infra.threads.worker",
+        *botctl_argv("thread-worker"),
         env=env, cwd=ROOT, stdout=(logs / "worker.log").open("ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     producer = make_producer(endpoints.kafka_bootstrap, profile)

@@ -17,6 +17,7 @@ from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
+from infra.services.supervisor import botctl_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL_ITERATION_CAP = 3
@@ -75,12 +76,12 @@ class WorkerProcess:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     starts: list[int] = field(default_factory=list)
-    argv: tuple[str, ...] = ("-m", "infra.threads.worker")
+    argv: tuple[str, ...] = tuple(botctl_argv("thread-worker"))
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
-            [sys.executable, *self.argv],
+            list(self.argv),
             env=self.env,
             cwd=ROOT,
             stdout=log,

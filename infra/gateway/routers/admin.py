@@ -50,14 +50,18 @@ class _Reads:
     async def _margin(self) -> Decimal:
         if self._margins is None:
             self._margins = await MarginView.connect(
-                self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
+                self._ctx.settings,
+                topic_prefix=self._ctx.publisher.topic_prefix,
+                broker=self._ctx.broker,
             )
         return await self._margins.current()
 
     async def _user_id(self, username: str) -> int | None:
         if self._directory is None:
             self._directory = await UsernameDirectory.connect(
-                self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
+                self._ctx.settings,
+                topic_prefix=self._ctx.publisher.topic_prefix,
+                broker=self._ctx.broker,
             )
         return await self._directory.user_id(username)
 

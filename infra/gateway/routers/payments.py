@@ -77,7 +77,9 @@ class _Margins:
     async def _read(self) -> Decimal:
         if self._view is None:
             self._view = await MarginView.connect(
-                self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
+                self._ctx.settings,
+                topic_prefix=self._ctx.publisher.topic_prefix,
+                broker=self._ctx.broker,
             )
         return await self._view.current()
 
