@@ -208,12 +208,17 @@ def _listen(value: str | None) -> tuple[str, int]:
     return (host or "0.0.0.0", int(port))
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    """A timeout in seconds: a positive number, at most a day."""
+def _seconds(
+    env: Mapping[str, str], name: str, default: float, *, zero: bool = False
+) -> float:
+    """A timeout in seconds: a positive number (or 0 if ``zero``), at most a day."""
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
-    if len(raw) > 12 or not raw.replace(".", "", 1).isdigit() or not 0 < float(raw) <= 86400:
+    low_ok = (lambda v: v >= 0) if zero else (lambda v: v > 0)
+    if len(raw) > 12 or not raw.replace(".", "", 1).isdigit() or not low_ok(float(raw)):
+        raise ConfigError(f"{name}: {raw[:20]!r} is not a number of seconds between 0 and 86400")
+    if float(raw) > 86400:
         raise ConfigError(f"{name}: {raw[:20]!r} is not a number of seconds between 0 and 86400")
     return float(raw)
 
@@ -447,7 +452,7 @@ def _thread_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "thread_first_token_timeout": _seconds(env, "THREAD_FIRST_TOKEN_TIMEOUT", 60.0),
         "thread_idle_timeout": _seconds(env, "THREAD_IDLE_TIMEOUT", 60.0),
         "thread_model_retries": _count(env, "THREAD_MODEL_RETRIES", 1),
-        "thread_balance_wait": _seconds(env, "THREAD_BALANCE_WAIT", 2.0),
+        "thread_balance_wait": _seconds(env, "THREAD_BALANCE_WAIT", 2.0, zero=True),
         "thread_producers": _count(env, "THREAD_PRODUCERS", 4, low=1),
         "thread_data_dir": Path(data_dir) if data_dir else None,
         "thread_max_tool_iterations": _count(
