@@ -208,19 +208,15 @@ def _listen(value: str | None) -> tuple[str, int]:
     return (host or "0.0.0.0", int(port))
 
 
-def _seconds(
-    env: Mapping[str, str], name: str, default: float, *, zero: bool = False
-) -> float:
+def _seconds(env: Mapping[str, str], name: str, default: float, *, zero: bool = False) -> float:
     """A timeout in seconds: a positive number (or 0 if ``zero``), at most a day."""
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
-    low_ok = (lambda v: v >= 0) if zero else (lambda v: v > 0)
-    if len(raw) > 12 or not raw.replace(".", "", 1).isdigit() or not low_ok(float(raw)):
+    number = float(raw) if len(raw) <= 12 and raw.replace(".", "", 1).isdigit() else -1.0
+    if not (0 <= number <= 86400) or (number == 0 and not zero):
         raise ConfigError(f"{name}: {raw[:20]!r} is not a number of seconds between 0 and 86400")
-    if float(raw) > 86400:
-        raise ConfigError(f"{name}: {raw[:20]!r} is not a number of seconds between 0 and 86400")
-    return float(raw)
+    return number
 
 
 WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,256}")
