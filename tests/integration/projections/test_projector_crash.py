@@ -22,12 +22,12 @@ from projection_helpers import (
     wait_positions,
 )
 
+from devkit.scenario import Scenario
 from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import quote_schema
 from infra.projector.runner import CRASH_BEFORE_COMMIT, run_projector
-from infra.projector.scenario import Scenario
 from infra.services.supervisor import botctl_argv
 from infra.settings import load_settings
 
