@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
-from aiogram.types import BotCommand
 from aiohttp import web
 
 from actors.gateway.batching import BatchConfig
@@ -26,6 +25,7 @@ from events.catalog import (
     USERS_COMMANDS,
 )
 from infra.bootstrap import Root
+from infra.gateway.command_menu import announce_commands
 from infra.gateway.context import GatewayContext
 from infra.gateway.durable import DEFAULT_PUBLISH_TIMEOUT, DurablePublisher
 from infra.gateway.intake import UpdateIntake
@@ -33,7 +33,6 @@ from infra.gateway.middlewares import UpdateContextMiddleware
 from infra.gateway.polling import Poller
 from infra.gateway.reads import VIEW_READ_TIMEOUT
 from infra.gateway.routers import build_routers
-from infra.gateway.routers.commands import COMMANDS
 from infra.gateway.services import GatewayServices
 from infra.gateway.user_settings import UserSettingsView
 from infra.gateway.webhook import webhook_app, webhook_secret
@@ -106,7 +105,11 @@ class Gateway:
         return cls(ctx, services, dispatcher, UpdateIntake(dispatcher, bot))
 
     async def start(self) -> None:
-        """Run the routers' startup hooks (polling and the webhook do not do it for us)."""
+        """Set the command menus and run the routers' startup hooks (polling and the
+        webhook do not run them for us)."""
+        await announce_commands(
+            self.ctx.bot, self.services.replies, self.ctx.settings.privileged_user_ids
+        )
         await self.dispatcher.emit_startup(bot=self.ctx.bot)
 
     async def close(self) -> None:
@@ -154,15 +157,6 @@ async def open_gateway(
         yield gateway
 
 
-async def _announce_commands(bot: Bot) -> None:
-    try:
-        await bot.set_my_commands(
-            [BotCommand(command=name, description=text) for name, text in COMMANDS.items()]
-        )
-    except Exception as exc:
-        log.warning("setMyCommands failed: %s", exc)
-
-
 async def run_gateway(root: Root, stop: asyncio.Event, *, polling_timeout: int = 25) -> None:
     """Run the gateway until ``stop`` is set (``botctl gateway``): long polling, or a webhook
     server when ``TELEGRAM_WEBHOOK_URL`` is set (listening on ``TELEGRAM_WEBHOOK_LISTEN`` at
@@ -172,7 +166,6 @@ async def run_gateway(root: Root, stop: asyncio.Event, *, polling_timeout: int =
     webhook_host, webhook_port = settings.telegram_webhook_listen
     async with open_gateway(root) as gateway:
         bot = gateway.ctx.bot
-        await _announce_commands(bot)
         if settings.telegram_webhook_url is None:
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("gateway polling", extra={"fields": {"api": settings.telegram_api_url}})
