@@ -37,19 +37,14 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.types import Update
 
 from events.catalog import THREAD_INBOX, TopicSpec
 from events.thread import UserMessageReceived
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints, configured_endpoints
 from infra.gateway.app import GATEWAY_TOPICS, Gateway
-from infra.kafka.clients import make_producer
-from infra.kafka.compat import probe_broker
 from infra.kafka.publisher import EventPublisher
-from infra.kafka.topic_admin import ensure_topics
 from infra.settings import Secret, Settings, load_settings
 from infra.stack.embedded import EmbeddedStack
 from infra.views import LedgerLine
@@ -123,13 +118,12 @@ async def run_level(
     emulator_url: str,
     rate: float | None = None,
 ) -> dict[str, float]:
-    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    root = Root(settings, endpoints)  # the gateway's clients, built as `botctl gateway` does
     prefix = f"bench{uuid.uuid4().hex[:8]}."
-    await ensure_topics(endpoints.kafka_bootstrap, GATEWAY_TOPICS, name_prefix=prefix)
+    await root.ensure_topics(GATEWAY_TOPICS, name_prefix=prefix)
     acks = Acks()
-    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(emulator_url)))
-    producer = make_producer(endpoints.kafka_bootstrap, profile)
-    await producer.start()
+    bot = root.bot()
+    producer = await root.producer()
     http = aiohttp.ClientSession()
     gateway = Gateway.wire(
         settings=settings,
@@ -208,8 +202,7 @@ async def run_level(
             await poller
         await gateway.close()
         await http.close()
-        await producer.stop()
-        await bot.session.close()
+        await root.close()
     ms = [v * 1000 for v in latencies]
     return {
         "n": len(ms),

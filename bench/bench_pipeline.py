@@ -5,8 +5,8 @@ Run: ``.venv/bin/python bench/bench_pipeline.py [--threads 1 50 500] [--seconds 
 
 Starts the embedded stack (or uses KAFKA_BOOTSTRAP_SERVERS/DATABASE_URL/REDIS_URL), both
 emulators in this process (the Claude emulator answers instantly, the Telegram emulator
-without flood limits), and the thread worker as a separate process (``python -m
-infra.threads.worker``). ``N`` closed-loop threads each send a message, wait for the final
+without flood limits), and the thread worker as a separate process (``botctl
+thread-worker``). ``N`` closed-loop threads each send a message, wait for the final
 answer, and send the next, for ``--seconds``. Measured per turn, on this host's monotonic
 clock (shared by all processes):
 
@@ -56,11 +56,11 @@ from events.catalog import (
 from events.envelope import new_envelope
 from events.ids import new_id
 from events.keys import user_key
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints, configured_endpoints
 from infra.kafka.clients import make_consumer, make_producer
-from infra.kafka.compat import probe_broker
 from infra.kafka.publisher import EventPublisher
-from infra.kafka.topic_admin import ensure_topics
+from infra.services.supervisor import botctl_argv
 from infra.settings import load_settings
 from infra.stack.embedded import EmbeddedStack
 
@@ -198,12 +198,11 @@ async def bench(args: argparse.Namespace) -> None:
     else:
         endpoints = configured
     prefix = f"bench{uuid.uuid4().hex[:6]}."
-    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    root = Root(settings, endpoints)
+    profile = await root.profile()
     topics: list[TopicSpec[Any]] = [THREAD_INBOX, THREAD_EVENTS, USERS_COMMANDS, USERS_EVENTS,
                                     BILLING_COMMANDS, BILLING_LEDGER]  # fmt: skip
-    await ensure_topics(
-        endpoints.kafka_bootstrap, [*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix
-    )
+    await root.ensure_topics([*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix)
     telegram = TimedTelegram()
     telegram.configure_flood(enabled=False)
     telegram.record_calls = False
@@ -220,7 +219,7 @@ async def bench(args: argparse.Namespace) -> None:
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "ANTHROPIC_BASE_URL": claude.base_url,
         "ANTHROPIC_API_KEY": "emulator-key",
-        "THREAD_TOPIC_PREFIX": prefix,
+        "TOPIC_PREFIX": prefix,
         "LOG_LEVEL": "WARNING",
         "METRICS_PORT": str(args.metrics_port),
     }
@@ -228,15 +227,16 @@ async def bench(args: argparse.Namespace) -> None:
     worker_log = (logs / "worker.log").open("ab")
     profile_args = ["-m", "cProfile", "-o", args.profile_worker] if args.profile_worker else []
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, *profile_args, "-m", "infra.threads.worker",
+        sys.executable, *profile_args, "-m", "infra.cli.main", "thread-worker",
         env=env, cwd=ROOT, stdout=worker_log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     gateway: asyncio.subprocess.Process | None = None
     if args.via_gateway:
         gateway_log = (logs / "gateway.log").open("ab")
+        gateway_env = {k: v for k, v in env.items() if k != "METRICS_PORT"}  # the worker's
         gateway = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "tests" / "e2e" / "gateway_process.py"),
-            env=env, cwd=ROOT, stdout=gateway_log, stderr=subprocess.STDOUT,
+            *botctl_argv("gateway"),
+            env=gateway_env, cwd=ROOT, stdout=gateway_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     producer = make_producer(endpoints.kafka_bootstrap, profile)
     await producer.start()

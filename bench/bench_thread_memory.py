@@ -20,7 +20,6 @@ import os
 import platform
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -45,11 +44,11 @@ from events.catalog import (
 from events.envelope import new_envelope
 from events.ids import new_id
 from events.keys import user_key
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints, configured_endpoints
 from infra.kafka.clients import make_producer
-from infra.kafka.compat import probe_broker
 from infra.kafka.publisher import EventPublisher
-from infra.kafka.topic_admin import ensure_topics
+from infra.services.supervisor import botctl_argv
 from infra.settings import load_settings
 from infra.stack.embedded import EmbeddedStack
 
@@ -102,12 +101,11 @@ async def bench(args: argparse.Namespace) -> None:
     else:
         endpoints = configured
     prefix = f"benchmem{uuid.uuid4().hex[:6]}."
-    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    root = Root(settings, endpoints)
+    profile = await root.profile()
     topics: list[TopicSpec[Any]] = [THREAD_INBOX, THREAD_EVENTS, USERS_COMMANDS, USERS_EVENTS,
                                     BILLING_COMMANDS, BILLING_LEDGER]  # fmt: skip
-    await ensure_topics(
-        endpoints.kafka_bootstrap, [*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix
-    )
+    await root.ensure_topics([*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix)
     telegram = TimedTelegram()
     telegram.configure_flood(enabled=False)
     telegram.record_calls = False
@@ -125,12 +123,12 @@ async def bench(args: argparse.Namespace) -> None:
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "ANTHROPIC_BASE_URL": claude.base_url,
         "ANTHROPIC_API_KEY": "emulator-key",
-        "THREAD_TOPIC_PREFIX": prefix,
+        "TOPIC_PREFIX": prefix,
         "LOG_LEVEL": "WARNING",
     }
     logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "infra.threads.worker",
+        *botctl_argv("thread-worker"),
         env=env, cwd=ROOT, stdout=(logs / "worker.log").open("ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
     producer = make_producer(endpoints.kafka_bootstrap, profile)

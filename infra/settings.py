@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from actors.typed_numbers import parse_user_id, shown
 
@@ -77,7 +77,32 @@ ENV_NAMES: Final = (
     "GEMINI_IMAGE_ATTEMPTS",
     "LATEX_BIN_DIR",
     "LATEX_TIMEOUT",
+    "KAFKA_HEAP_OPTS",
+    "JAVA_HOME",
+    "XDG_CACHE_HOME",
+    "TANSU_LOG",
+    "TOPIC_PREFIX",
+    "READ_SCHEMA",
+    "REDIS_KEY_PREFIX",
+    "PROJECTOR_BATCH_SIZE",
+    "PROJECTOR_BATCH_MS",
+    "THREAD_THINKING_BUDGET",
+    "THREAD_FIRST_TOKEN_TIMEOUT",
+    "THREAD_IDLE_TIMEOUT",
+    "THREAD_MODEL_RETRIES",
+    "THREAD_BALANCE_WAIT",
+    "THREAD_PRODUCERS",
+    "THREAD_DATA_DIR",
+    "THREAD_MAX_TOOL_ITERATIONS",
+    "THREAD_FETCH_MAX_WAIT_MS",
+    "CLAUDEGRAM_TEST_CRASH",
 )
+
+DEFAULT_MAX_TOOL_ITERATIONS: Final = 25
+"""Model calls per turn at most (``THREAD_MAX_TOOL_ITERATIONS``); the last has tools off."""
+
+CRASH_POINTS: Final = ("billing-after-append", "users-after-billing", "projector-before-commit")
+"""Where ``CLAUDEGRAM_TEST_CRASH`` may make a service exit abruptly (crash-recovery tests)."""
 
 
 class ConfigError(Exception):
@@ -135,6 +160,19 @@ def _url(name: str, value: str | None, schemes: tuple[str, ...]) -> str | None:
     return value
 
 
+def _database_url(value: str | None) -> str | None:
+    """A libpq URL: ``postgresql://user:pw@host:port/db``, or with the host (a TCP host or a
+    unix-socket folder) in the query instead: ``postgresql://user@/db?host=/run/postgresql``."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme in ("postgres", "postgresql") and not parts.hostname:
+        hosts = [v for k, v in parse_qsl(parts.query) if k == "host" and v]
+        if hosts:
+            return value
+    return _url("DATABASE_URL", value, ("postgres", "postgresql"))
+
+
 def _kafka_servers(value: str | None) -> str | None:
     """``host:port[,host:port]``, optionally with a ``kafka://`` / ``PLAINTEXT://`` prefix."""
     if value is None:
@@ -183,14 +221,15 @@ def _listen(value: str | None) -> tuple[str, int]:
     return (host or "0.0.0.0", int(port))
 
 
-def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
-    """A timeout in seconds: a positive number, at most a day."""
+def _seconds(env: Mapping[str, str], name: str, default: float, *, zero: bool = False) -> float:
+    """A timeout in seconds: a positive number (or 0 if ``zero``), at most a day."""
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
-    if len(raw) > 12 or not raw.replace(".", "", 1).isdigit() or not 0 < float(raw) <= 86400:
+    number = float(raw) if len(raw) <= 12 and raw.replace(".", "", 1).isdigit() else -1.0
+    if not (0 <= number <= 86400) or (number == 0 and not zero):
         raise ConfigError(f"{name}: {raw[:20]!r} is not a number of seconds between 0 and 86400")
-    return float(raw)
+    return number
 
 
 WEBHOOK_SECRET_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]{16,256}")
@@ -209,6 +248,52 @@ def _webhook_secret(env: Mapping[str, str]) -> Secret | None:
 def _secret(env: Mapping[str, str], name: str) -> Secret | None:
     value = _read(env, name)
     return Secret(value) if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class CrashHook:
+    """Test-only: exit the process abruptly at ``point``, after ``after`` passes there."""
+
+    point: str
+    after: int = 1
+
+
+def _crash_hook(value: str | None) -> CrashHook | None:
+    """``POINT`` or ``POINT:N`` (``CLAUDEGRAM_TEST_CRASH``), ``POINT`` one of CRASH_POINTS."""
+    if not value:
+        return None
+    point, _, count = value.strip().partition(":")
+    if point not in CRASH_POINTS or (count and not (count.isdigit() and int(count) > 0)):
+        raise ConfigError(
+            f"CLAUDEGRAM_TEST_CRASH: {value[:40]!r} is not POINT[:N] with POINT one of "
+            + ", ".join(CRASH_POINTS)
+        )
+    return CrashHook(point, int(count) if count else 1)
+
+
+def _count(env: Mapping[str, str], name: str, default: int, *, low: int = 0) -> int:
+    """A whole number of at least ``low`` (at most nine digits)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if len(raw) > 9 or not raw.isdigit() or int(raw) < low:
+        raise ConfigError(f"{name}: {raw[:20]!r} is not a whole number of at least {low}")
+    return int(raw)
+
+
+def _name(env: Mapping[str, str], name: str, default: str, pattern: str) -> str:
+    raw = env.get(name, default).strip()
+    if re.fullmatch(pattern, raw) is None:
+        raise ConfigError(f"{name}: {raw[:40]!r} is not allowed here (allowed: {pattern})")
+    return raw
+
+
+def _cache_dir(env: Mapping[str, str]) -> Path:
+    """``CLAUDEGRAM_CACHE_DIR``, else ``$XDG_CACHE_HOME/claudegram``, else ``~/.cache/...``."""
+    if env.get("CLAUDEGRAM_CACHE_DIR"):
+        return Path(env["CLAUDEGRAM_CACHE_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "claudegram"
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +351,29 @@ class Settings:
     """Where ``latex`` and ``dvipng`` are (unset: the PATH); none there: render_latex says
     LaTeX is not available."""
     latex_timeout: float = 10.0
+    kafka_heap_opts: str | None = None
+    java_home: Path | None = None
+    tansu_log: str = "warn"
+    topic_prefix: str = ""
+    read_schema: str = "public"
+    redis_key_prefix: str = "cg:"
+    projector_batch_size: int = 2000
+    projector_batch_ms: int = 20
+    thread_thinking_budget: int | None = None
+    thread_first_token_timeout: float = 60.0
+    thread_idle_timeout: float = 60.0
+    thread_model_retries: int = 1
+    thread_balance_wait: float = 2.0
+    thread_producers: int = 4
+    thread_data_dir: Path | None = None
+    thread_max_tool_iterations: int = DEFAULT_MAX_TOOL_ITERATIONS
+    thread_fetch_max_wait_ms: int | None = None
+    test_crash: CrashHook | None = None
+
+    def crash_after(self, point: str) -> int:
+        """How many passes at ``point`` before the test crash hook exits (0: never)."""
+        hook = self.test_crash
+        return hook.after if hook is not None and hook.point == point else 0
 
     @property
     def uses_embedded_stack(self) -> bool:
@@ -299,7 +407,7 @@ class Settings:
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Build :class:`Settings` from ``env`` (default: ``os.environ``)."""
     env = os.environ if env is None else env
-    database_url = _url("DATABASE_URL", _read(env, "DATABASE_URL"), ("postgres", "postgresql"))
+    database_url = _database_url(_read(env, "DATABASE_URL"))
     redis_url = _url("REDIS_URL", _read(env, "REDIS_URL"), ("redis", "rediss", "unix"))
     compat = env.get("BROKER_COMPAT", "auto").strip().lower()
     if compat not in ("auto", "tansu", "kafka"):
@@ -347,7 +455,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         embedded_broker=embedded_broker,
         maven_repo_url=_url("MAVEN_REPO_URL", env.get("MAVEN_REPO_URL") or None, ("https", "http"))
         or DEFAULT_MAVEN_REPO_URL,
-        cache_dir=Path(env["CLAUDEGRAM_CACHE_DIR"]) if env.get("CLAUDEGRAM_CACHE_DIR") else None,
+        cache_dir=_cache_dir(env),
         log_level=level,
         metrics_port=int(metrics_port) if metrics_port is not None else None,
         db_command_timeout=_seconds(env, "DB_COMMAND_TIMEOUT", 10.0),
@@ -358,6 +466,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         file_store_url=_file_store_url(_read(env, "FILE_STORE_URL")),
         file_retention_days=_days(env, "FILE_RETENTION_DAYS", 30.0),
         **_tool_settings(env),
+        kafka_heap_opts=env.get("KAFKA_HEAP_OPTS") or None,
+        java_home=Path(env["JAVA_HOME"]) if env.get("JAVA_HOME") else None,
+        tansu_log=env.get("TANSU_LOG") or "warn",
+        topic_prefix=_name(env, "TOPIC_PREFIX", "", r"[A-Za-z0-9._-]{0,64}"),
+        read_schema=_name(env, "READ_SCHEMA", "public", r"[a-z_][a-z0-9_]{0,62}"),
+        redis_key_prefix=_name(env, "REDIS_KEY_PREFIX", "cg:", r"[A-Za-z0-9._:-]{1,64}"),
+        projector_batch_size=_count(env, "PROJECTOR_BATCH_SIZE", 2000, low=1),
+        projector_batch_ms=_count(env, "PROJECTOR_BATCH_MS", 20),
+        **_thread_settings(env),
+        test_crash=_crash_hook(env.get("CLAUDEGRAM_TEST_CRASH")),
     )
 
 
@@ -407,3 +525,21 @@ def _days(env: Mapping[str, str], name: str, default: float) -> float:
     if value < 0 or value != value:
         raise ConfigError(f"{name}: {raw!r} must be 0 (keep forever) or more days")
     return value
+
+
+def _thread_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The thread worker's ``THREAD_*`` settings, as :class:`Settings` keyword arguments."""
+    data_dir = env.get("THREAD_DATA_DIR")
+    return {
+        "thread_thinking_budget": _count(env, "THREAD_THINKING_BUDGET", 0) or None,
+        "thread_first_token_timeout": _seconds(env, "THREAD_FIRST_TOKEN_TIMEOUT", 60.0),
+        "thread_idle_timeout": _seconds(env, "THREAD_IDLE_TIMEOUT", 60.0),
+        "thread_model_retries": _count(env, "THREAD_MODEL_RETRIES", 1),
+        "thread_balance_wait": _seconds(env, "THREAD_BALANCE_WAIT", 2.0, zero=True),
+        "thread_producers": _count(env, "THREAD_PRODUCERS", 4, low=1),
+        "thread_data_dir": Path(data_dir) if data_dir else None,
+        "thread_max_tool_iterations": _count(
+            env, "THREAD_MAX_TOOL_ITERATIONS", DEFAULT_MAX_TOOL_ITERATIONS, low=1
+        ),
+        "thread_fetch_max_wait_ms": _count(env, "THREAD_FETCH_MAX_WAIT_MS", 0) or None,
+    }

@@ -21,8 +21,9 @@ import asyncpg
 import pytest
 import pytest_asyncio
 
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints, configured_endpoints
-from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.compat import BrokerProfile
 from infra.postgres import quote_schema
 from infra.settings import load_settings
 from infra.stack.embedded import EmbeddedStack
@@ -85,9 +86,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
-async def broker_profile(stack: Endpoints) -> BrokerProfile:
+async def root(stack: Endpoints) -> AsyncIterator[Root]:
+    """The tests' composition root: the session's stack and settings, the broker probed once
+    (what a test builds from it is closed at the end of the session)."""
+    root = Root(load_settings(), stack)
+    yield root
+    await root.close()
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def broker_profile(root: Root) -> BrokerProfile:
     """How the code must talk to the test broker (Tansu workarounds or not)."""
-    return await probe_broker(stack.kafka_bootstrap, os.environ.get("BROKER_COMPAT", "auto"))
+    return await root.profile()
 
 
 @pytest.fixture

@@ -64,13 +64,12 @@ from events.codec import Codec, DecodeError, codec_for
 from events.envelope import caused_by, event_type
 from events.payments import Refunded, RefundFailed
 from infra.billing import metrics
-from infra.endpoints import Endpoints
+from infra.bootstrap import Root
 from infra.kafka.clients import make_consumer, make_producer
-from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.publisher import EventPublisher
 from infra.metrics import DEAD_LETTERS
-from infra.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -329,28 +328,10 @@ class PaymentsProcess:
 
 
 async def run_payments_process(
-    endpoints: Endpoints,
-    settings: Settings,
-    stop: asyncio.Event,
-    *,
-    topic_prefix: str = "",
-    bot: Bot | None = None,
+    root: Root, stop: asyncio.Event, *, topic_prefix: str | None = None, bot: Bot | None = None
 ) -> None:
-    """``botctl payments``: refunds via Telegram; needs TELEGRAM_BOT_TOKEN (or ``bot``)."""
-    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
-    own_bot = bot is None
-    if bot is None:
-        from aiogram.client.session.aiohttp import AiohttpSession
-        from aiogram.client.telegram import TelegramAPIServer
-
-        settings.require("telegram_bot_token")
-        assert settings.telegram_bot_token is not None
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-        bot = Bot(settings.telegram_bot_token.reveal(), session=session)
-    try:
-        await PaymentsProcess(
-            endpoints.kafka_bootstrap, profile, bot, topic_prefix=topic_prefix
-        ).run(stop)
-    finally:
-        if own_bot:
-            await bot.session.close()
+    """``botctl payments``: refunds via Telegram with the root's ``Bot`` (or ``bot``)."""
+    prefix = root.settings.topic_prefix if topic_prefix is None else topic_prefix
+    await PaymentsProcess(
+        root.bootstrap, await root.profile(), bot or root.bot(), topic_prefix=prefix
+    ).run(stop)

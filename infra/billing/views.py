@@ -112,7 +112,12 @@ class TopicTail(Generic[E]):
             self._reader = None
 
 
-async def _connect(settings: Settings) -> tuple[str, BrokerProfile]:
+async def _connect(
+    settings: Settings, broker: tuple[str, BrokerProfile] | None
+) -> tuple[str, BrokerProfile]:
+    """The root's broker when given, else resolved and probed here."""
+    if broker is not None:
+        return broker
     bootstrap = settings.kafka_bootstrap_servers
     if bootstrap is None:
         bootstrap = (await resolve_endpoints(settings, start_embedded=False)).kafka_bootstrap
@@ -147,8 +152,14 @@ class MarginView:
         )
 
     @classmethod
-    async def connect(cls, settings: Settings, *, topic_prefix: str = "") -> MarginView:
-        bootstrap, profile = await _connect(settings)
+    async def connect(
+        cls,
+        settings: Settings,
+        *,
+        topic_prefix: str = "",
+        broker: tuple[str, BrokerProfile] | None = None,
+    ) -> MarginView:
+        bootstrap, profile = await _connect(settings, broker)
         return cls(
             bootstrap, profile, topic_prefix=topic_prefix, privileged=settings.privileged_user_ids
         )

@@ -32,7 +32,7 @@ fetching, and ``getmany`` + one commit per batch is what reaches the throughput 
 A Faust agent would add a table changelog that can disagree with the ledger, per-event
 acking overhead, and its own recovery step we would have to bypass.
 
-Test-only crash hook: with ``BILLING_CRASH_AFTER_APPEND=1`` in the environment the process
+Test-only crash hook: with ``CLAUDEGRAM_TEST_CRASH=billing-after-append`` the process
 calls ``os._exit(137)`` right after the first batch's entries are acknowledged and before
 its offsets are committed (the kill test uses it). Never set it elsewhere.
 """
@@ -72,20 +72,26 @@ from infra.billing.partition_states import (
     WorkerStats,
     fold_with_retries,
 )
-from infra.endpoints import Endpoints
+from infra.bootstrap import Root
 from infra.kafka.clients import make_consumer, make_producer
-from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.topic_admin import ensure_topics
 from infra.metrics import DEAD_LETTERS
-from infra.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 __all__ = ["BillingWorker", "FoldFailed", "TopologyError", "run_billing_worker"]
 
 GROUP_ID: Final = "billing-actor"
-CRASH_AFTER_APPEND_ENV: Final = "BILLING_CRASH_AFTER_APPEND"
+CRASH_AFTER_APPEND: Final = "billing-after-append"
+"""The ``CLAUDEGRAM_TEST_CRASH`` point: exit after appending entries, before the commit."""
+BILLING_TOPICS: Final = (
+    BILLING_COMMANDS,
+    BILLING_LEDGER,
+    BILLING_SNAPSHOTS,
+    BILLING_COMMANDS.dead_letter(),
+)
 DEFAULT_BATCH: Final = 2000
 FOLD_ATTEMPTS: Final = 3
 SNAPSHOT_EVERY: Final = 100_000
@@ -110,14 +116,16 @@ class BillingWorker:
         group_id: str | None = None,
         batch_max: int = DEFAULT_BATCH,
         clock: Callable[[], datetime] = _utc_now,
-        crash_after_append: bool | None = None,
+        crash_after_append: bool = False,
         decide: Decider | None = None,
         privileged_user_ids: frozenset[int] = frozenset(),
         fold_attempts: int = FOLD_ATTEMPTS,
         fold_backoff: float = FOLD_BACKOFF_SECONDS,
         snapshot_every: int = SNAPSHOT_EVERY,
+        ensure_topics: bool = True,
     ) -> None:
         self._bootstrap = bootstrap
+        self._ensure_topics = ensure_topics
         self._profile = profile
         self._prefix = topic_prefix
         self._commands_topic = with_prefix(BILLING_COMMANDS, topic_prefix).name
@@ -134,8 +142,6 @@ class BillingWorker:
         self._fold_backoff = fold_backoff
         self._failure: FoldFailed | None = None
         self._check = CommandCheck()
-        if crash_after_append is None:
-            crash_after_append = os.environ.get(CRASH_AFTER_APPEND_ENV) == "1"
         self._crash_after_append = crash_after_append
         self._generation = 0
         self._lock = asyncio.Lock()
@@ -174,13 +180,10 @@ class BillingWorker:
             await self._close()
 
     async def _start(self) -> None:
-        report = await ensure_topics(
-            self._bootstrap,
-            [BILLING_COMMANDS, BILLING_LEDGER, BILLING_SNAPSHOTS, BILLING_COMMANDS.dead_letter()],
-            name_prefix=self._prefix,
-        )
-        if not report.ok:
-            raise TopologyError("; ".join(str(m) for m in report.mismatches))
+        if self._ensure_topics:
+            report = await ensure_topics(self._bootstrap, BILLING_TOPICS, name_prefix=self._prefix)
+            if not report.ok:
+                raise TopologyError("; ".join(str(m) for m in report.mismatches))
         self._producer = make_producer(self._bootstrap, self._profile)
         await self._producer.start()
         self._reader = make_consumer(
@@ -293,7 +296,7 @@ class BillingWorker:
         for partition, records in outgoing.items():
             self._ledger.appended(partition, len(records))
         if appended and self._crash_after_append:
-            log.warning("%s=1: exiting after append, before commit", CRASH_AFTER_APPEND_ENV)
+            log.warning("test crash hook %s: exiting before the commit", CRASH_AFTER_APPEND)
             os._exit(137)
         await self._consumer.commit(decided.offsets)
         self.stats.batches += 1
@@ -340,52 +343,24 @@ class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
 
 
 async def run_billing_worker(
-    endpoints: Endpoints,
-    settings: Settings,
+    root: Root,
     stop: asyncio.Event,
     *,
-    topic_prefix: str = "",
+    topic_prefix: str | None = None,
     batch_max: int = DEFAULT_BATCH,
 ) -> None:
     """``botctl billing-worker``: run one billing group member until ``stop`` is set."""
-    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    prefix = root.settings.topic_prefix if topic_prefix is None else topic_prefix
+    report = await root.ensure_topics(BILLING_TOPICS, name_prefix=prefix)
+    if not report.ok:
+        raise TopologyError("; ".join(str(m) for m in report.mismatches))
     worker = BillingWorker(
-        endpoints.kafka_bootstrap,
-        profile,
-        topic_prefix=topic_prefix,
+        root.bootstrap,
+        await root.profile(),
+        topic_prefix=prefix,
         batch_max=batch_max,
-        privileged_user_ids=settings.privileged_user_ids,
+        privileged_user_ids=root.settings.privileged_user_ids,
+        crash_after_append=root.settings.crash_after(CRASH_AFTER_APPEND) > 0,
+        ensure_topics=False,
     )
     await worker.run(stop)
-
-
-def main() -> None:
-    """``python -m infra.billing.worker``: env ``KAFKA_BOOTSTRAP_SERVERS`` (required),
-    ``BILLING_TOPIC_PREFIX``, ``BROKER_COMPAT``, ``LOG_LEVEL``, ``PRIVILEGED_USER_IDS``
-    (who may top up), and the test-only
-    ``BILLING_CRASH_AFTER_APPEND``. Stops on SIGTERM/SIGINT."""
-    from infra.logs import configure_logging
-    from infra.services.lifecycle import stop_event_on_signals
-
-    settings = load_settings()
-    configure_logging(settings.log_level, secrets=settings.secret_values())
-    settings.require("kafka_bootstrap_servers")
-    bootstrap = settings.kafka_bootstrap_servers
-    assert bootstrap is not None
-
-    async def _run() -> None:
-        stop = stop_event_on_signals()
-        profile = await probe_broker(bootstrap, settings.broker_compat)
-        worker = BillingWorker(
-            bootstrap,
-            profile,
-            topic_prefix=os.environ.get("BILLING_TOPIC_PREFIX", ""),
-            privileged_user_ids=settings.privileged_user_ids,
-        )
-        await worker.run(stop)
-
-    asyncio.run(_run())
-
-
-if __name__ == "__main__":
-    main()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from infra.bootstrap import Root
 from infra.cli.dev_package import dev_package_missing
 from infra.endpoints import resolve_endpoints
-from infra.kafka.compat import probe_broker
 from infra.services.lifecycle import stop_event_on_signals
 from infra.settings import load_settings
 from infra.stack.embedded import EmbeddedStack
@@ -31,7 +31,7 @@ async def demo_cmd(args: argparse.Namespace) -> int:
     settings = load_settings()
     endpoints = await resolve_endpoints(settings, start_embedded=True)
     try:
-        await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+        await Root(settings, endpoints).profile()  # an unreachable broker fails here
         return await run_demo(
             endpoints,
             settings,

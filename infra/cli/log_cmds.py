@@ -19,9 +19,9 @@ import msgspec
 
 from events.catalog import all_topics, topic_named, with_prefix
 from events.codec import DecodeError, codec_for
-from infra.endpoints import resolve_endpoints
+from infra.bootstrap import Root
 from infra.kafka.clients import make_producer
-from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import (
     HEADER_FAILED_AT,
     HEADER_REASON,
@@ -30,7 +30,7 @@ from infra.kafka.dead_letter import (
     HEADER_SOURCE_TOPIC,
 )
 from infra.kafka.topic_reader import TopicNotFound, read_topic_records
-from infra.settings import ConfigError, load_settings
+from infra.settings import ConfigError
 
 
 def register(commands: Any, topics_actions: Any) -> None:
@@ -122,11 +122,8 @@ def _raw(value: bytes | None) -> str:
 
 
 async def _connect() -> tuple[str, BrokerProfile]:
-    settings = load_settings()
-    endpoints = await resolve_endpoints(settings, start_embedded=False)
-    return endpoints.kafka_bootstrap, await probe_broker(
-        endpoints.kafka_bootstrap, settings.broker_compat
-    )
+    root = await Root.open()
+    return root.bootstrap, await root.profile()
 
 
 async def tail_records(

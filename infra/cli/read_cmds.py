@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from actors.billing.policy import format_usd
-from infra.endpoints import Endpoints, resolve_endpoints
+from infra.bootstrap import Root
+from infra.endpoints import resolve_endpoints
 from infra.services.lifecycle import stop_event_on_signals
 from infra.settings import ConfigError, load_settings
 
@@ -71,8 +72,9 @@ def register(commands: Any, topics_actions: Any) -> None:
     behind.set_defaults(handler=lag_cmd)
 
 
-async def _endpoints() -> Endpoints:
-    return await resolve_endpoints(load_settings(), start_embedded=False)
+async def _root() -> Root:
+    """The command's root: endpoints resolved and the broker probed, once."""
+    return await Root.open(load_settings())
 
 
 async def replay_cmd(args: argparse.Namespace) -> int:
@@ -81,8 +83,10 @@ async def replay_cmd(args: argparse.Namespace) -> int:
     if args.swap and args.until:
         raise ConfigError("--swap with --until would replace the live state with a past one")
     stop = stop_event_on_signals() if args.follow else None
+    root = await _root()
     result = await replay(
-        await _endpoints(),
+        root.endpoints,
+        profile=await root.profile(),
         projection=args.projection,
         until=args.until,
         into_schema=args.into_schema,
@@ -109,8 +113,13 @@ async def replay_cmd(args: argparse.Namespace) -> int:
 async def verify_cmd(args: argparse.Namespace) -> int:
     from infra.projector.verify import verify
 
+    root = await _root()
     outcome = await verify(
-        await _endpoints(), schema=args.schema, projection=args.projection, topic_prefix=args.prefix
+        root.endpoints,
+        schema=args.schema,
+        projection=args.projection,
+        topic_prefix=args.prefix,
+        profile=await root.profile(),
     )
     print(outcome.summary(), file=sys.stdout if outcome.ok else sys.stderr)
     return 0 if outcome.ok else 1
@@ -124,7 +133,7 @@ async def report_cmd(args: argparse.Namespace) -> int:
     if since >= until:
         raise ConfigError(f"--since {since.isoformat()} is not before --until {until.isoformat()}")
     result = await report(
-        await _endpoints(),
+        await resolve_endpoints(load_settings(), start_embedded=False),
         since=since,
         until=until,
         out_dir=args.out,
@@ -144,8 +153,13 @@ async def report_cmd(args: argparse.Namespace) -> int:
 async def lag_cmd(args: argparse.Namespace) -> int:
     from infra.projector.lag import format_lag, lag
 
+    root = await _root()
     lags = await lag(
-        await _endpoints(), schema=args.schema, topic_prefix=args.prefix, projection=args.projection
+        root.endpoints,
+        schema=args.schema,
+        topic_prefix=args.prefix,
+        projection=args.projection,
+        profile=await root.profile(),
     )
     print(format_lag(lags))
     return 0

@@ -12,9 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from events.catalog import all_topics
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints, configured_endpoints, resolve_endpoints
 from infra.kafka.compat import BrokerProfile, BrokerUnreachable, probe_broker
-from infra.kafka.topic_admin import ensure_topics
 from infra.logs import configure_logging
 from infra.metrics import serve_metrics
 from infra.migrations import migrate
@@ -22,7 +22,7 @@ from infra.postgres import connect as pg_connect
 from infra.service_health import Readiness
 from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
-from infra.settings import Settings, load_settings
+from infra.settings import load_settings
 from infra.stack.embedded import EmbeddedStack, StackError
 
 log = logging.getLogger(__name__)
@@ -137,14 +137,7 @@ async def show_config(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _endpoints(start_embedded: bool) -> Endpoints:
-    settings = load_settings()
-    endpoints = await resolve_endpoints(settings, start_embedded=start_embedded)
-    await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
-    return endpoints
-
-
-ServiceMain = Callable[[Endpoints, Settings, asyncio.Event], Awaitable[None]]
+ServiceMain = Callable[[Root, asyncio.Event], Awaitable[None]]
 
 
 def _service_main(name: str) -> tuple[tuple[str, ...], ServiceMain]:
@@ -153,11 +146,7 @@ def _service_main(name: str) -> tuple[tuple[str, ...], ServiceMain]:
     if name == "gateway":
         from infra.gateway.app import run_gateway
 
-        async def gateway(endpoints: Endpoints, settings: Settings, stop: asyncio.Event) -> None:
-            host, port = settings.telegram_webhook_listen
-            await run_gateway(endpoints, settings, stop, webhook_host=host, webhook_port=port)
-
-        return ("telegram_bot_token",), gateway
+        return ("telegram_bot_token",), run_gateway
     if name == "users-worker":
         from infra.users.worker import run_users_worker
 
@@ -201,6 +190,7 @@ async def wait_for_broker(
 
 
 async def run_service(args: argparse.Namespace) -> int:
+    """``botctl <service>``: the one way to start one service."""
     settings = load_settings()
     required, service_main = _service_main(args.service)
     settings.require(*required)
@@ -208,9 +198,13 @@ async def run_service(args: argparse.Namespace) -> int:
     endpoints = await resolve_endpoints(settings, start_embedded=False)
     readiness = Readiness({"broker": "waiting for the broker"})
     serve_metrics(settings.metrics_port, readiness)
-    await wait_for_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    profile = await wait_for_broker(endpoints.kafka_bootstrap, settings.broker_compat)
     readiness.met("broker")
-    await service_main(endpoints, settings, stop_event_on_signals())
+    root = Root(settings, endpoints, profile=profile)
+    try:
+        await service_main(root, stop_event_on_signals())
+    finally:
+        await root.close()
     return 0
 
 
@@ -223,12 +217,11 @@ async def _wait_set(event: asyncio.Event) -> None:
     await event.wait()
 
 
-async def run_together(endpoints: Endpoints, settings: Settings, stop: asyncio.Event) -> int:
-    """Every service as a task of this process, until ``stop`` or until one of them ends
-    (then the others are stopped too); answers 1 if a service failed."""
+async def run_together(root: Root, stop: asyncio.Event) -> int:
+    """Every service as a task of this process, sharing ``root``, until ``stop`` or until one
+    of them ends (then the others are stopped too); answers 1 if a service failed."""
     tasks: dict[asyncio.Future[None], str] = {
-        asyncio.ensure_future(_service_main(name)[1](endpoints, settings, stop)): name
-        for name in SERVICES
+        asyncio.ensure_future(_service_main(name)[1](root, stop)): name for name in SERVICES
     }
     stopping: asyncio.Future[None] = asyncio.ensure_future(_wait_set(stop))
     done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
@@ -259,30 +252,38 @@ async def run_all(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, secrets=settings.secret_values())
     embedded = EmbeddedStack(settings.state_dir, settings=settings)
     already_up = configured_endpoints(settings) is None and _stack_running(embedded)
-    endpoints = await _endpoints(start_embedded=True)
+    root = await Root.open(settings, start_embedded=True)
+    endpoints = root.endpoints
     stop = stop_event_on_signals()
     try:
-        report = await ensure_topics(endpoints.kafka_bootstrap, all_topics())
+        report = await root.ensure_topics(all_topics())
         if not report.ok:
             raise StackError(f"topics do not match the catalog: {report.mismatches[0]}")
         conn = await pg_connect(endpoints.database_url)
         try:
-            await migrate(conn, "public")
+            await migrate(conn, settings.read_schema)
         finally:
             await conn.close()
-        env = {
-            **os.environ,
-            "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-            "DATABASE_URL": endpoints.database_url,
-            "REDIS_URL": endpoints.redis_url,
-        }
-        env.pop("METRICS_PORT", None)
         together = args.processes == "one" or (args.processes == "auto" and endpoints.embedded)
         if together:
             serve_metrics(settings.metrics_port)
-            return await run_together(endpoints, settings, stop)
+            return await run_together(root, stop)
         children = [botctl_child(name, name) for name in SERVICES]
-        return await supervise(children, env, stop)
+        return await supervise(children, child_env(endpoints), stop)
     finally:
+        await root.close()
         if endpoints.embedded and not already_up:  # a stack `stack up` started stays up
             embedded.stop()
+
+
+def child_env(endpoints: Endpoints) -> dict[str, str]:
+    """The environment of a service child: this one's, with the resolved endpoints (and no
+    metrics port: the children would all bind the same one)."""
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+        "DATABASE_URL": endpoints.database_url,
+        "REDIS_URL": endpoints.redis_url,
+    }
+    env.pop("METRICS_PORT", None)
+    return env

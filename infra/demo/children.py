@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from infra.services.supervisor import botctl_argv
 
 
 class Children:
@@ -20,10 +21,7 @@ class Children:
         for name in services:
             with (log_dir / f"{name}.log").open("ab") as log:
                 self.procs[name] = await asyncio.create_subprocess_exec(
-                    sys.executable,
-                    "-m",
-                    "infra.cli.main",
-                    name,
+                    *botctl_argv(name),
                     env=dict(env),
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=log,

@@ -313,7 +313,7 @@ async def run_demo(
             "REDIS_URL": endpoints.redis_url,
             "LOG_LEVEL": "WARNING",
         }
-        for name in ("METRICS_PORT", "TELEGRAM_WEBHOOK_URL", "THREAD_TOPIC_PREFIX"):
+        for name in ("METRICS_PORT", "TELEGRAM_WEBHOOK_URL", "TOPIC_PREFIX", "READ_SCHEMA"):
             env.pop(name, None)
         await children.start(services, env, log_dir)
         write(BANNER.format(user=user_id, logs=log_dir))

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
 from actors.gateway.batching import BatchConfig
@@ -26,7 +24,7 @@ from events.catalog import (
     THREAD_INBOX,
     USERS_COMMANDS,
 )
-from infra.endpoints import Endpoints
+from infra.bootstrap import Root
 from infra.gateway.command_menu import announce_commands
 from infra.gateway.context import GatewayContext
 from infra.gateway.durable import DEFAULT_PUBLISH_TIMEOUT, DurablePublisher
@@ -38,11 +36,8 @@ from infra.gateway.routers import build_routers
 from infra.gateway.services import GatewayServices
 from infra.gateway.user_settings import UserSettingsView
 from infra.gateway.webhook import webhook_app, webhook_secret
-from infra.kafka.clients import make_producer
-from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
-from infra.kafka.topic_admin import ensure_topics
-from infra.projector.views import ReadModelViews
 from infra.settings import Settings
 from infra.views import BalanceView
 
@@ -57,19 +52,6 @@ def build_dispatcher(ctx: GatewayContext, services: GatewayServices) -> Dispatch
     dispatcher.update.outer_middleware(UpdateContextMiddleware())
     dispatcher.include_routers(*build_routers(ctx, services))
     return dispatcher
-
-
-TELEGRAM_CALL_TIMEOUT = 30.0
-"""Seconds a Bot API call on a request path may take (getUpdates sets its own, longer)."""
-
-
-def make_bot(settings: Settings) -> Bot:
-    settings.require("telegram_bot_token")
-    assert settings.telegram_bot_token is not None
-    session = AiohttpSession(
-        api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=TELEGRAM_CALL_TIMEOUT
-    )
-    return Bot(settings.telegram_bot_token.reveal(), session=session)
 
 
 @dataclass
@@ -106,6 +88,7 @@ class Gateway:
         batch_config: BatchConfig | None = None,
         publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT,
         view_timeout: float = VIEW_READ_TIMEOUT,
+        broker: tuple[str, BrokerProfile] | None = None,
     ) -> Gateway:
         ctx = GatewayContext(
             settings=settings,
@@ -113,6 +96,7 @@ class Gateway:
             publisher=DurablePublisher(publisher, timeout=publish_timeout),
             balances=balances,
             view_timeout=view_timeout,
+            broker=broker,
         )
         services = GatewayServices.create(
             ctx, batch_config=batch_config, user_settings=user_settings
@@ -135,82 +119,52 @@ class Gateway:
 
 @contextlib.asynccontextmanager
 async def open_gateway(
-    endpoints: Endpoints,
-    settings: Settings,
+    root: Root,
     *,
-    topic_prefix: str = "",
+    topic_prefix: str | None = None,
     bot: Bot | None = None,
-    profile: BrokerProfile | None = None,
     balances: BalanceView | None = None,
     user_settings: UserSettingsView | None = None,
     batch_config: BatchConfig | None = None,
     view_timeout: float = VIEW_READ_TIMEOUT,
 ) -> AsyncIterator[Gateway]:
-    """A running gateway's parts (producer started, topics ensured); closed on exit.
+    """A running gateway's parts (topics ensured, the root's producer); closed on exit.
 
-    ``balances`` and ``user_settings`` not given are read from the projector's read models
-    (PostgreSQL schema ``public``, Redis keys ``cg:``), shared by every gateway replica."""
-    profile = profile or await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
-    report = await ensure_topics(
-        endpoints.kafka_bootstrap, GATEWAY_TOPICS, name_prefix=topic_prefix
-    )
+    ``balances`` and ``user_settings`` not given are the root's read views (the projector's
+    read models, shared by every gateway replica); ``bot`` not given is the root's."""
+    prefix = root.settings.topic_prefix if topic_prefix is None else topic_prefix
+    report = await root.ensure_topics(GATEWAY_TOPICS, name_prefix=prefix)
     for mismatch in report.mismatches:
         log.warning("topic differs from the catalog: %s", mismatch)
-    own_bot = bot is None
-    bot = bot or make_bot(settings)
-    producer = make_producer(endpoints.kafka_bootstrap, profile)
-    await producer.start()
+    producer = await root.producer()
     async with contextlib.AsyncExitStack() as stack:
-        stack.push_async_callback(producer.stop)
-        if own_bot:
-            stack.push_async_callback(bot.session.close)
         if balances is None or user_settings is None:
-            views = await _read_model_views(endpoints, stack)
+            views = await root.read_views()
             balances = balances or views
             user_settings = user_settings or views
         gateway = Gateway.wire(
-            settings=settings,
-            bot=bot,
-            publisher=EventPublisher(producer, topic_prefix=topic_prefix),
+            settings=root.settings,
+            bot=bot or root.bot(),
+            publisher=EventPublisher(producer, topic_prefix=prefix),
             balances=balances,
             user_settings=user_settings,
             batch_config=batch_config,
             view_timeout=view_timeout,
+            broker=(root.bootstrap, await root.profile()),
         )
         await gateway.start()
         stack.push_async_callback(gateway.close)
         yield gateway
 
 
-async def _read_model_views(
-    endpoints: Endpoints, stack: contextlib.AsyncExitStack
-) -> ReadModelViews:
-    """The projector's read-model views (Redis first, PostgreSQL behind)."""
-    from infra.postgres import create_pool
-    from infra.redis_store import create_redis
-
-    pool = await create_pool(endpoints.database_url, min_size=1, max_size=4)
-    stack.push_async_callback(pool.close)
-    redis = create_redis(endpoints.redis_url)
-    stack.push_async_callback(redis.aclose)
-    return ReadModelViews(pool, redis)
-
-
-async def run_gateway(
-    endpoints: Endpoints,
-    settings: Settings,
-    stop: asyncio.Event,
-    *,
-    topic_prefix: str = "",
-    webhook_host: str = "0.0.0.0",
-    webhook_port: int = 8080,
-    polling_timeout: int = 25,
-) -> None:
-    """Run the gateway until ``stop`` is set: long polling, or a webhook server when
-    ``TELEGRAM_WEBHOOK_URL`` is set (listening on ``webhook_host:webhook_port`` at the URL's
-    path, checking ``TELEGRAM_WEBHOOK_SECRET`` or a secret generated for the run)."""
+async def run_gateway(root: Root, stop: asyncio.Event, *, polling_timeout: int = 25) -> None:
+    """Run the gateway until ``stop`` is set (``botctl gateway``): long polling, or a webhook
+    server when ``TELEGRAM_WEBHOOK_URL`` is set (listening on ``TELEGRAM_WEBHOOK_LISTEN`` at
+    the URL's path, checking ``TELEGRAM_WEBHOOK_SECRET`` or a secret generated for the run)."""
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
-    async with open_gateway(endpoints, settings, topic_prefix=topic_prefix) as gateway:
+    settings = root.settings
+    webhook_host, webhook_port = settings.telegram_webhook_listen
+    async with open_gateway(root) as gateway:
         bot = gateway.ctx.bot
         if settings.telegram_webhook_url is None:
             await bot.delete_webhook(drop_pending_updates=False)

@@ -18,6 +18,7 @@ from aiogram import Bot
 
 from infra.gateway.durable import DurablePublisher
 from infra.gateway.reads import VIEW_READ_TIMEOUT
+from infra.kafka.compat import BrokerProfile
 from infra.settings import Settings
 from infra.views import BalanceView
 
@@ -35,6 +36,10 @@ class GatewayContext:
     clock: Callable[[], datetime] = field(default=_utc_now)
     view_timeout: float = VIEW_READ_TIMEOUT
     """Seconds a handler waits for a view (see :mod:`infra.gateway.reads`)."""
+    producer_name: str = "gateway"
+    broker: tuple[str, BrokerProfile] | None = None
+    """The root's bootstrap servers and broker profile, for views built on first use (None:
+    they resolve and probe their own)."""
 
     def is_privileged(self, user_id: int) -> bool:
         return user_id in self.settings.privileged_user_ids

@@ -43,7 +43,9 @@ class BillingReads:
     async def _margin(self) -> Decimal:
         if self._margins is None:
             self._margins = await MarginView.connect(
-                self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
+                self._ctx.settings,
+                topic_prefix=self._ctx.publisher.topic_prefix,
+                broker=self._ctx.broker,
             )
         return await self._margins.current()
 

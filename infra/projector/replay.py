@@ -301,15 +301,15 @@ async def replay(
             await conn.close()
         result.swapped_into = target_schema
     if follow:
+        from infra.bootstrap import Root
         from infra.projector.runner import run_projector
+        from infra.settings import Settings
 
         await run_projector(
-            endpoints,
-            None,
+            Root(Settings(), endpoints, profile=profile),
             stop or asyncio.Event(),
             topic_prefix=topic_prefix,
             schema=result.swapped_into or build,
             projections=projection,
-            profile=profile,
         )
     return result

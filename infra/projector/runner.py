@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,9 +35,8 @@ from redis.asyncio import Redis
 
 from events.catalog import DEFAULT_PARTITIONS
 from events.codec import codec_for
-from infra.endpoints import Endpoints
+from infra.bootstrap import Root
 from infra.kafka.clients import make_consumer, make_producer
-from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.migrations import migrate
 from infra.postgres import PgTimeouts, StoreTimeout, create_pool
 from infra.postgres import connect as pg_connect
@@ -55,14 +53,14 @@ from infra.projector.positions import (
     load_positions,
 )
 from infra.redis_store import create_redis
-from infra.settings import Settings
 from projections.catalog import Projection, input_topics, select
 
 log = logging.getLogger(__name__)
 
-CRASH_HOOK_ENV: Final = "CLAUDEGRAM_TEST_PROJECTOR_EXIT_BEFORE_COMMIT_AFTER"
-"""Test-only: exit the process (status 99) once this many records were applied in an
-uncommitted transaction, to simulate ``kill -9`` mid-batch."""
+CRASH_BEFORE_COMMIT: Final = "projector-before-commit"
+"""Test-only ``CLAUDEGRAM_TEST_CRASH`` point (``projector-before-commit:N``): exit the process
+(status 99) once N records were applied in an uncommitted transaction, to simulate
+``kill -9`` mid-batch."""
 
 FETCH_WAIT_MS: Final = 20
 """How long the broker may hold an empty fetch: short, so a new record is seen at once."""
@@ -89,6 +87,8 @@ class ProjectorOptions:
     instances: int = 1
     use_redis: bool = True
     migrate: bool = True
+    crash_after: int = 0
+    """Test hook: exit before the commit once this many records were applied (0: never)."""
 
 
 class Projector:
@@ -117,7 +117,7 @@ class Projector:
         self.last_event_at: dict[str, datetime] = {}
         self.partitions: list[TopicPartition] = []
         self.applied = 0
-        self._crash_after = int(os.environ.get(CRASH_HOOK_ENV, "0") or 0)
+        self._crash_after = options.crash_after
         self._writer = BatchWriter(
             pool, producer, options.schema, self.tables, crash_after=self._crash_after
         )
@@ -315,39 +315,44 @@ def _cache_writer(
 
 
 async def run_projector(
-    endpoints: Endpoints,
-    settings: Settings | None,
+    root: Root,
     stop: asyncio.Event,
     *,
-    topic_prefix: str = "",
-    schema: str = "public",
+    topic_prefix: str | None = None,
+    schema: str | None = None,
     projections: str | None = None,
     instance: int = 0,
     instances: int = 1,
-    batch_size: int = 2000,
-    batch_ms: int = 20,
+    batch_size: int | None = None,
+    batch_ms: int | None = None,
     use_redis: bool = True,
-    cache_prefix: str = "cg:",
-    profile: BrokerProfile | None = None,
+    cache_prefix: str | None = None,
     pg_timeouts: PgTimeouts | None = None,
 ) -> None:
     """Run a projector until ``stop`` is set (``botctl projector``).
 
     ``projections`` is a comma-separated list of names (default: all); ``instance`` of
     ``instances`` selects this process's partitions. Migrations are applied to ``schema``
-    first. ``settings`` supplies ``BROKER_COMPAT`` (may be ``None`` in tests).
+    first. Unset options come from the root's settings (``TOPIC_PREFIX``, ``READ_SCHEMA``,
+    ``PROJECTOR_BATCH_SIZE``, ``PROJECTOR_BATCH_MS``, ``REDIS_KEY_PREFIX``).
     """
-    compat = getattr(settings, "broker_compat", "auto") if settings is not None else "auto"
-    profile = profile or await probe_broker(endpoints.kafka_bootstrap, compat)
+    settings = root.settings
+    endpoints = root.endpoints
+    profile = await root.profile()
+    schema = settings.read_schema if schema is None else schema
+    batch_size = batch_size or settings.projector_batch_size
+    batch_ms = settings.projector_batch_ms if batch_ms is None else batch_ms
+    cache_prefix = settings.redis_key_prefix if cache_prefix is None else cache_prefix
     options = ProjectorOptions(
         projections=select(projections),
-        topic_prefix=topic_prefix,
+        topic_prefix=settings.topic_prefix if topic_prefix is None else topic_prefix,
         schema=schema,
         batch_size=batch_size,
         batch_ms=batch_ms,
         instance=instance,
         instances=instances,
         use_redis=use_redis,
+        crash_after=settings.crash_after(CRASH_BEFORE_COMMIT),
     )
     await _migrate(endpoints.database_url, schema, pg_timeouts)
     pool = await create_pool(endpoints.database_url, min_size=1, max_size=4, timeouts=pg_timeouts)

@@ -31,8 +31,14 @@ class ChildSpec:
     argv: Sequence[str]
 
 
+def botctl_argv(*args: str) -> list[str]:
+    """The command line of ``botctl ARGS...`` with this interpreter (``botctl <service>`` is
+    the one way to start a service: the supervisor, the demo, tests and benchmarks use it)."""
+    return [sys.executable, "-m", "infra.cli.main", *args]
+
+
 def botctl_child(name: str, *args: str) -> ChildSpec:
-    return ChildSpec(name, [sys.executable, "-m", "infra.cli.main", *args])
+    return ChildSpec(name, botctl_argv(*args))
 
 
 @dataclass(slots=True)

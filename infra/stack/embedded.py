@@ -229,7 +229,7 @@ class EmbeddedStack:
     def kafka_runtime(self) -> KafkaRuntime:
         """Java and the pinned Kafka jars (fetched into the cache on first use)."""
         cache = self.settings.cache_dir or default_cache_dir()
-        return kafka_runtime(cache, self.settings.maven_repo_url)
+        return kafka_runtime(cache, self.settings.maven_repo_url, self.settings.java_home)
 
     async def _start_kafka(self) -> ServiceState:
         if self.broker == "tansu":
@@ -238,7 +238,7 @@ class EmbeddedStack:
         layout = kafka_broker.KafkaLayout(self.state_dir / "kafka")
         port, controller_port = kafka_broker.choose_ports(layout, HOST)
         kafka_broker.write_config(layout, HOST, port, controller_port)
-        heap = kafka_broker.heap_opts_from_env()
+        heap = self.settings.kafka_heap_opts
         try:
             await kafka_broker.format_storage(runtime, layout, heap)
         except kafka_broker.KafkaFormatError as exc:
@@ -274,7 +274,7 @@ class EmbeddedStack:
                 "memory://tansu/",
             ],
             self.state_dir / "logs" / "kafka.log",
-            env={**os.environ, "RUST_LOG": os.environ.get("TANSU_LOG", "warn")},
+            env={**os.environ, "RUST_LOG": self.settings.tansu_log},
         )
         service = ServiceState("kafka", f"{HOST}:{port}", record, version="Tansu (in-memory log)")
         return await self._await_ready(service, lambda: health.kafka_ready(service.url))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -202,8 +201,3 @@ async def format_storage(runtime: KafkaRuntime, layout: KafkaLayout, heap_opts: 
 
 def broker_argv(runtime: KafkaRuntime, layout: KafkaLayout, heap_opts: str | None) -> list[str]:
     return [*jvm_args(runtime, layout, heap_opts), "kafka.Kafka", str(layout.properties)]
-
-
-def heap_opts_from_env() -> str | None:
-    """``KAFKA_HEAP_OPTS`` as Kafka's own scripts honour it."""
-    return os.environ.get("KAFKA_HEAP_OPTS") or None

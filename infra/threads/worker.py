@@ -1,11 +1,7 @@
 """The thread worker: a Faust app whose agent feeds ``bot.thread.inbox`` to the thread actor.
 
-Start it with :func:`run_thread_worker` (``botctl thread-worker``), or as a process:
-``python -m infra.threads.worker`` with the usual environment (``KAFKA_BOOTSTRAP_SERVERS``,
-``REDIS_URL``, ``TELEGRAM_*``, ``ANTHROPIC_*``) plus optional ``THREAD_TOPIC_PREFIX``,
-``THREAD_THINKING_BUDGET``, ``THREAD_FIRST_TOKEN_TIMEOUT``, ``THREAD_IDLE_TIMEOUT``,
-``THREAD_MODEL_RETRIES``, ``THREAD_MAX_TOOL_ITERATIONS``, ``THREAD_READ_SCHEMA`` (see
-:class:`ThreadWorkerConfig`).
+Start it with ``botctl thread-worker`` (:func:`run_thread_worker`); its tuning comes from
+the ``THREAD_*`` settings (:class:`ThreadWorkerConfig`), its clients from the root.
 
 The agent reads the inbox with ``stream.noack()``: it decodes each record (undecodable ones
 go to the dead-letter topic), hands it to the actor's mailbox for its thread key and goes on
@@ -22,19 +18,14 @@ import asyncio
 import contextlib
 import gc
 import logging
-import os
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import anthropic
 import asyncpg
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiokafka import AIOKafkaProducer
 
 from actors.thread.tools.catalog import default_registry
@@ -49,19 +40,15 @@ from events.catalog import (
     with_prefix,
 )
 from events.codec import DecodeError, codec_for
-from infra.endpoints import Endpoints, resolve_endpoints
+from infra.bootstrap import Root
 from infra.faust_app import make_faust_app
 from infra.files.services import start_file_services
 from infra.kafka.clients import make_producer
-from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.compat import BrokerProfile
 from infra.kafka.contiguous_acks import ContiguousAcks
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.faust_commits import own_commit_rule
-from infra.kafka.topic_admin import ensure_topics
-from infra.logs import configure_logging
-from infra.postgres import create_pool
-from infra.redis_store import create_redis
-from infra.settings import ConfigError, Settings, load_settings
+from infra.settings import Settings
 from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
@@ -94,33 +81,23 @@ class ThreadWorkerConfig:
     data_dir: Path | None = None
     read_schema: str = "public"
     max_tool_iterations: int = DEFAULT_MAX_ITERATIONS
+    fetch_max_wait_ms: int | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ThreadWorkerConfig:
-        env = os.environ if env is None else env
-
-        def number(name: str, default: float) -> float:
-            raw = env.get(name)
-            try:
-                return float(raw) if raw else default
-            except ValueError:
-                raise ConfigError(f"{name}: {raw!r} is not a number") from None
-
-        budget = int(number("THREAD_THINKING_BUDGET", 0))
-        data_dir = env.get("THREAD_DATA_DIR")
+    def from_settings(cls, settings: Settings) -> ThreadWorkerConfig:
+        """The ``THREAD_*`` settings, ``TOPIC_PREFIX`` and ``READ_SCHEMA``."""
         return cls(
-            topic_prefix=env.get("THREAD_TOPIC_PREFIX", ""),
-            thinking_budget=budget or None,
-            first_token_timeout=number("THREAD_FIRST_TOKEN_TIMEOUT", 60.0),
-            idle_timeout=number("THREAD_IDLE_TIMEOUT", 60.0),
-            model_retries=int(number("THREAD_MODEL_RETRIES", 1)),
-            balance_wait=number("THREAD_BALANCE_WAIT", 2.0),
-            producers=max(1, int(number("THREAD_PRODUCERS", 4))),
-            data_dir=Path(data_dir) if data_dir else None,
-            read_schema=env.get("THREAD_READ_SCHEMA", "public"),
-            max_tool_iterations=max(
-                1, int(number("THREAD_MAX_TOOL_ITERATIONS", DEFAULT_MAX_ITERATIONS))
-            ),
+            topic_prefix=settings.topic_prefix,
+            thinking_budget=settings.thread_thinking_budget,
+            first_token_timeout=settings.thread_first_token_timeout,
+            idle_timeout=settings.thread_idle_timeout,
+            model_retries=settings.thread_model_retries,
+            balance_wait=settings.thread_balance_wait,
+            producers=settings.thread_producers,
+            data_dir=settings.thread_data_dir,
+            read_schema=settings.read_schema,
+            max_tool_iterations=settings.thread_max_tool_iterations,
+            fetch_max_wait_ms=settings.thread_fetch_max_wait_ms,
         )
 
 
@@ -129,15 +106,14 @@ class ThreadWorker:
 
     def __init__(
         self,
-        endpoints: Endpoints,
-        settings: Settings,
+        root: Root,
         profile: BrokerProfile,
         config: ThreadWorkerConfig,
         tools: ToolRegistry | None = None,
     ) -> None:
         self.tools = tools if tools is not None else default_registry()
-        self.endpoints = endpoints
-        self.settings = settings
+        self.root = root
+        endpoints = root.endpoints
         self.profile = profile
         self.config = config
         prefix = config.topic_prefix
@@ -151,7 +127,7 @@ class ThreadWorker:
             stream_buffer_maxsize=8192,
             broker_commit_interval=1.0,
             table_standby_replicas=0,
-            fetch_max_wait_ms=int(os.environ.get("THREAD_FETCH_MAX_WAIT_MS", "0")) or None,
+            fetch_max_wait_ms=config.fetch_max_wait_ms,
         )
         self.inbox_name = with_prefix(THREAD_INBOX, prefix).name
         self.inbox = self.app.topic(
@@ -223,41 +199,31 @@ class ThreadWorker:
             store.forget()
 
     async def start(self) -> None:
-        settings = self.settings
-        settings.require("telegram_bot_token", "anthropic_api_key")
-        assert settings.telegram_bot_token is not None
-        assert settings.anthropic_api_key is not None
+        root = self.root
+        root.settings.require("telegram_bot_token", "anthropic_api_key")
         await self.pool.start()
         self._closers.append(self.pool.stop)
-        if self.endpoints.database_url:
-            pool = await _read_pool(self.endpoints.database_url)
+        if root.endpoints.database_url:
+            pool = await _read_pool(root)
             if pool is not None:
-                self._closers.append(pool.close)
                 self.views.seed = ReadModelSeed(pool, schema=self.config.read_schema)
         await self.views.start()
         self._closers.append(self.views.stop)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.views.caught_up.wait(), 30)
-        redis = create_redis(self.endpoints.redis_url) if self.endpoints.redis_url else None
-        if redis is not None:
-            self._closers.append(redis.aclose)
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-        bot = Bot(settings.telegram_bot_token.reveal(), session=session)
-        self._closers.append(bot.session.close)
-        client = anthropic.AsyncAnthropic(
-            api_key=settings.anthropic_api_key.reveal(),
-            base_url=settings.anthropic_base_url,
-            max_retries=0,
-        )
+        redis = root.redis() if root.endpoints.redis_url else None
+        bot = root.bot()
         claude = ClaudeClient(
-            client,
+            root.claude(),
             first_token_timeout=self.config.first_token_timeout,
             idle_timeout=self.config.idle_timeout,
         )
         self._closers.append(claude.close)  # its streaming session and the SDK client
-        files = await start_file_services(settings, self.endpoints.database_url, bot, client)
+        files = await start_file_services(
+            root.settings, root.endpoints.database_url, bot, root.claude()
+        )
         self._closers.append(files.close)
-        providers = build_providers(settings, bot, files.transcriber)
+        providers = build_providers(root.settings, bot, files.transcriber)
         self._closers.append(providers.close)
         runner = TurnRunner(
             claude,
@@ -303,25 +269,21 @@ class ThreadWorker:
 
 
 async def run_thread_worker(
-    endpoints: Endpoints,
-    settings: Settings,
+    root: Root,
     stop: asyncio.Event,
     *,
-    topic_prefix: str | None = None,
     config: ThreadWorkerConfig | None = None,
     tools: ToolRegistry | None = None,
 ) -> None:
-    """Run the thread worker until ``stop`` is set (topics are ensured first); ``tools``
-    replaces the built-in tool registry (tests add test-only tools)."""
-    config = config or ThreadWorkerConfig.from_env()
-    if topic_prefix is not None:
-        config = ThreadWorkerConfig(**{**_fields(config), "topic_prefix": topic_prefix})
-    profile = await probe_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    """Run the thread worker until ``stop`` is set (topics are ensured first); ``config``
+    replaces the one from the root's settings, ``tools`` the built-in tool registry (tests
+    add test-only tools)."""
+    config = config or ThreadWorkerConfig.from_settings(root.settings)
     specs: list[TopicSpec[Any]] = [*TOPICS, *(t.dead_letter() for t in TOPICS)]
-    report = await ensure_topics(endpoints.kafka_bootstrap, specs, name_prefix=config.topic_prefix)
+    report = await root.ensure_topics(specs, name_prefix=config.topic_prefix)
     for mismatch in report.mismatches:
         log.warning("topic differs from the catalog: %s", mismatch)
-    worker = ThreadWorker(endpoints, settings, profile, config, tools)
+    worker = ThreadWorker(root, await root.profile(), config, tools)
     helpers: list[asyncio.Task[None]] = []
     try:
         await worker.start()
@@ -345,12 +307,12 @@ async def run_thread_worker(
 FREEZE_AGAIN_AFTER: Final = 20.0
 
 
-async def _read_pool(dsn: str) -> asyncpg.Pool | None:
-    """A small pool for the users read model; None (views read the log from zero) when
+async def _read_pool(root: Root) -> asyncpg.Pool | None:
+    """The root's pool, for the users read model; None (views read the log from zero) when
     PostgreSQL cannot be reached at start."""
     try:
         async with asyncio.timeout(10):
-            return await create_pool(dsn, min_size=1, max_size=4)
+            return await root.pg_pool()
     except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
         log.warning("users read model unreachable, reading the logs from zero: %s", exc)
         return None
@@ -381,22 +343,3 @@ async def _freeze_again(delay: float) -> None:
     """Once more after the first partitions were assigned and the first turns ran."""
     await asyncio.sleep(delay)
     freeze_heap()
-
-
-def _fields(config: ThreadWorkerConfig) -> dict[str, Any]:
-    return {name: getattr(config, name) for name in config.__dataclass_fields__}
-
-
-async def _main() -> None:
-    from infra.metrics import serve_metrics
-    from infra.services.lifecycle import stop_event_on_signals
-
-    settings = load_settings()
-    configure_logging(settings.log_level, secrets=settings.secret_values())
-    serve_metrics(settings.metrics_port)
-    endpoints = await resolve_endpoints(settings, start_embedded=False)
-    await run_thread_worker(endpoints, settings, stop_event_on_signals())
-
-
-if __name__ == "__main__":
-    asyncio.run(_main())

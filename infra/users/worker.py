@@ -19,8 +19,9 @@ Why aiokafka rather than a Faust table: the events topic is the state, so there 
 copy (a changelog) that could disagree with it, and a partition's state is dropped on
 revocation and folded again by its next owner before its first command is decided.
 
-Test-only crash hook: with ``USERS_CRASH_AFTER_BILLING=1`` the process exits (status 137)
-right after the first billing command is acknowledged, before the user's events are written.
+Test-only crash hook: with ``CLAUDEGRAM_TEST_CRASH=users-after-billing`` (``crash_after_billing``)
+the process exits (status 137) right after the first billing command is acknowledged, before
+the user's events are written.
 """
 
 from __future__ import annotations
@@ -39,21 +40,19 @@ from aiokafka.structs import ConsumerRecord
 from actors.users.decide import UsersState, command_user_id, decide
 from events.catalog import BILLING_COMMANDS, USERS_COMMANDS, USERS_EVENTS, UserCommand, with_prefix
 from events.codec import DecodeError, codec_for
-from infra.endpoints import Endpoints
+from infra.bootstrap import Root
 from infra.kafka.clients import make_consumer, make_producer
-from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.read_to_end import read_to_end
-from infra.kafka.topic_admin import ensure_topics
 from infra.metrics import DEAD_LETTERS
-from infra.settings import Settings
 from infra.users.metrics import USER_COMMANDS, USER_EVENTS
 
 log = logging.getLogger(__name__)
 
 GROUP_ID: Final = "users-actor"
-CRASH_AFTER_BILLING_ENV: Final = "USERS_CRASH_AFTER_BILLING"
+CRASH_AFTER_BILLING: Final = "users-after-billing"
 USERS_TOPICS: Final = (
     USERS_COMMANDS,
     USERS_EVENTS,
@@ -84,8 +83,10 @@ class UsersWorker:
         *,
         topic_prefix: str = "",
         group_id: str = GROUP_ID,
+        crash_after_billing: bool = False,
     ) -> None:
         self._bootstrap = bootstrap
+        self._crash_after_billing = crash_after_billing
         self._profile = profile
         self._prefix = topic_prefix
         self._group_id = topic_prefix + group_id
@@ -197,7 +198,7 @@ class UsersWorker:
         USER_COMMANDS.labels(outcome="noop" if decision.empty else "applied").inc()
         for billing in decision.billing:
             await publisher.publish(BILLING_COMMANDS, billing)
-            if os.environ.get(CRASH_AFTER_BILLING_ENV) == "1":
+            if self._crash_after_billing:
                 os._exit(137)
         for event in decision.events:
             await publisher.publish(USERS_EVENTS, event)
@@ -206,19 +207,18 @@ class UsersWorker:
 
 
 async def run_users_worker(
-    endpoints: Endpoints,
-    settings: Settings | None,
-    stop: asyncio.Event,
-    *,
-    topic_prefix: str = "",
-    profile: BrokerProfile | None = None,
+    root: Root, stop: asyncio.Event, *, topic_prefix: str | None = None
 ) -> None:
-    """Run the users actor until ``stop`` is set (``botctl users``)."""
-    compat = settings.broker_compat if settings is not None else "auto"
-    profile = profile or await probe_broker(endpoints.kafka_bootstrap, compat)
-    report = await ensure_topics(endpoints.kafka_bootstrap, USERS_TOPICS, name_prefix=topic_prefix)
+    """Run the users actor until ``stop`` is set (``botctl users-worker``)."""
+    prefix = root.settings.topic_prefix if topic_prefix is None else topic_prefix
+    report = await root.ensure_topics(USERS_TOPICS, name_prefix=prefix)
     for mismatch in report.mismatches:
         log.warning("topic differs from the catalog: %s", mismatch)
     if USERS_COMMANDS.partitions != USERS_EVENTS.partitions:
         raise RuntimeError("bot.users.commands and bot.users.events must be co-partitioned")
-    await UsersWorker(endpoints.kafka_bootstrap, profile, topic_prefix=topic_prefix).run(stop)
+    await UsersWorker(
+        root.bootstrap,
+        await root.profile(),
+        topic_prefix=prefix,
+        crash_after_billing=root.settings.crash_after(CRASH_AFTER_BILLING) > 0,
+    ).run(stop)

@@ -32,6 +32,7 @@ from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
+from infra.services.supervisor import botctl_argv
 
 TOPICS: tuple[TopicSpec[Any], ...] = (
     THREAD_INBOX,
@@ -59,7 +60,7 @@ def worker_env(
         "TELEGRAM_BOT_TOKEN": telegram.token,
         "ANTHROPIC_BASE_URL": claude.base_url,
         "ANTHROPIC_API_KEY": "emulator-key",
-        "THREAD_TOPIC_PREFIX": prefix,
+        "TOPIC_PREFIX": prefix,
         "THREAD_FIRST_TOKEN_TIMEOUT": "4",
         "THREAD_IDLE_TIMEOUT": "4",
         "THREAD_MODEL_RETRIES": "0",
@@ -106,7 +107,7 @@ def thread_worker(
 
 def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     out = open(log, "ab")  # noqa: SIM115 - owned by the child
-    return subprocess.Popen([sys.executable, *argv], env=env, cwd=ROOT, stdout=out, stderr=out)
+    return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=out)
 
 
 @pytest.fixture(scope="module")
@@ -129,19 +130,18 @@ def tool_processes(
         PROBE_TOOL_LOG=str(probe_log),
         THREAD_MAX_TOOL_ITERATIONS=str(TOOL_ITERATION_CAP),
         THREAD_THINKING_BUDGET="1024",  # interleaved thinking, sent back between steps
-        BILLING_TOPIC_PREFIX=e2e_prefix,
     )
     worker = WorkerProcess(
         stack,
         e2e_prefix,
         env,
         logs / "worker.log",
-        argv=(str(ROOT / "tests" / "e2e" / "tool_worker_process.py"),),
+        argv=(sys.executable, str(ROOT / "tests" / "e2e" / "tool_worker_process.py")),
     )
     worker.start()
     others = [
-        _spawn(["-m", "infra.billing.worker"], env, logs / "billing.log"),
-        _spawn([str(ROOT / "tests" / "e2e" / "gateway_process.py")], env, logs / "gateway.log"),
+        _spawn(botctl_argv("billing-worker"), env, logs / "billing.log"),
+        _spawn(botctl_argv("gateway"), env, logs / "gateway.log"),
     ]
     yield Processes(worker, others, probe_log)
     worker.terminate()

@@ -7,7 +7,6 @@ import asyncio
 import io
 import struct
 import subprocess
-import sys
 import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -23,6 +22,7 @@ from devkit.harness.thread import read_topic
 from events.billing import UsageDebited
 from events.catalog import BILLING_LEDGER, USERS_EVENTS
 from infra.kafka.compat import BrokerProfile
+from infra.services.supervisor import botctl_argv
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Processes:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
         self.procs.append(
             subprocess.Popen(
-                [sys.executable, *args],
+                list(args),
                 env={**self.env, **extra_env},
                 cwd=ROOT,
                 stdout=log,
@@ -65,9 +65,8 @@ class Processes:
 
 def start_processes(env: dict[str, str], prefix: str, bootstrap: str, log_dir: Path) -> Processes:
     procs = Processes(env, log_dir)
-    procs.start("gateway", str(ROOT / "tests" / "e2e" / "gateway_process.py"))
-    procs.start("users", "-m", "infra.users", "--bootstrap", bootstrap, "--prefix", prefix)
-    procs.start("billing", "-m", "infra.billing.worker", BILLING_TOPIC_PREFIX=prefix)
+    for service in ("gateway", "users-worker", "billing-worker"):
+        procs.start(service, *botctl_argv(service), TOPIC_PREFIX=prefix)
     return procs
 
 

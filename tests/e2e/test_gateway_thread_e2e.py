@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import sys
 
 import pytest
 from thread_e2e import ROOT, WorkerProcess, eventually, fund, wait_ready
@@ -12,6 +11,7 @@ from thread_e2e import ROOT, WorkerProcess, eventually, fund, wait_ready
 from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.telegram import MediaItem, TelegramEmulator
 from infra.kafka.publisher import EventPublisher
+from infra.services.supervisor import botctl_argv
 
 pytestmark = pytest.mark.slow
 
@@ -31,8 +31,7 @@ async def test_updates_through_gateway_and_worker(
     claude_emulator.reset()
     log = open(thread_worker.log_path.with_name("gateway.log"), "ab")  # noqa: SIM115
     gateway = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "tests" / "e2e" / "gateway_process.py"),
+        *botctl_argv("gateway"),
         env=thread_worker.env,
         cwd=ROOT,
         stdout=log,

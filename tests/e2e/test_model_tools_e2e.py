@@ -107,7 +107,7 @@ async def test_web_search_with_pause_turn_shows_progress_links_and_charges_per_s
 ) -> None:
     """A paused search is continued; the draft shows the search line, the answer keeps the
     trace and the cited page as a link; the ledger charges $0.01 for the search."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     url = "https://kafka.example/4.1"
     claude.script_loop(
         Reply(
@@ -157,7 +157,7 @@ async def test_thinking_level_reaches_the_request_draft_and_bill(
 ) -> None:
     """/thinking high -> adaptive thinking at effort high; the draft shows the thinking in an
     expandable quote, the final message only a trace line; thinking is billed as output."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     telegram_emulator.send_command(THINK, "thinking", "high")
     confirmation = await answer(telegram_emulator, THINK, 1)
     assert confirmation.text.startswith("Thinking set to high")
@@ -198,7 +198,7 @@ async def test_list_files_and_analyze_image_of_an_earlier_photo(
 ) -> None:
     """Two calls of one step run; the image goes to Opus; only analyze_image is charged, at
     Opus rates; the final message names both steps."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     claude.script(text_reply("Nice picture.", contains="my picture"))
     update = telegram_emulator.send_photo(IMAGE, red_png(), caption="my picture")
     await answer(telegram_emulator, IMAGE, 1)
@@ -241,7 +241,7 @@ async def test_analyze_pdf_sends_only_the_selected_pages(
     broker_profile: BrokerProfile,
 ) -> None:
     """pages "2" of a 3-page PDF: the vision call gets a 1-page PDF; the call is charged."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     claude.script(text_reply("Got the report.", contains="the report"))
     update = telegram_emulator.send_document(
         PDF, three_page_pdf(), file_name="report.pdf", mime_type="application/pdf",
@@ -276,7 +276,7 @@ async def test_preview_of_a_text_file_is_free(
     broker_profile: BrokerProfile,
 ) -> None:
     """preview_file of a text file returns its start to the model and charges nothing."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     claude.script(text_reply("Saved.", contains="notes"))
     update = telegram_emulator.send_document(
         PREVIEW, b"alpha beta gamma\n" * 10, file_name="notes.txt", mime_type="text/plain",
@@ -306,7 +306,7 @@ async def test_extended_thinking_is_offered_to_haiku_and_billed_at_haiku_rates(
     broker_profile: BrokerProfile,
 ) -> None:
     """On Haiku the extended_thinking tool is offered; its thinking call is charged."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     telegram_emulator.send_command(HAIKU_USER, "model", "haiku")
     await answer(telegram_emulator, HAIKU_USER, 1)
     await users_event(stack.kafka_bootstrap, broker_profile, prefix, ModelChanged, HAIKU_USER)
@@ -348,7 +348,7 @@ async def test_self_critique_reviews_with_tools_and_charges_the_whole_review(
 ) -> None:
     """The Opus reviewer runs a file tool and a web search, returns PASS; both reviewer
     calls and the search are one charge of the user's."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     claude.script_loop(
         tool_reply("self_critique", {"user_request": "Is 7 prime?",
                                      "draft_answer": "Yes, 7 is prime."}),
@@ -386,7 +386,7 @@ async def test_self_critique_is_skipped_below_one_dollar(
     broker_profile: BrokerProfile,
 ) -> None:
     """With $0.90 the review is SKIPPED: no reviewer call, no charge for it."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     claude.script_loop(
         tool_reply("self_critique", {"user_request": "Hi?", "draft_answer": "Hello!"}),
         text_reply("Hello!"),
@@ -411,7 +411,7 @@ async def test_self_critique_stops_at_the_cost_cap_and_charges_what_it_spent(
 ) -> None:
     """A reviewer call costing $0.755 passes the $0.50 cap: COST_CAP after one call, which
     is charged."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     claude.script_loop(
         tool_reply("self_critique", {"user_request": "Essay?", "draft_answer": "An essay."}),
         text_reply("Here is the essay."),

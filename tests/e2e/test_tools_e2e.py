@@ -35,6 +35,7 @@ from events.envelope import new_envelope
 from events.keys import thread_key, user_key
 from events.thread import AssistantMessageCompleted, TurnCancelled, TurnCompleted
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
@@ -42,6 +43,7 @@ from infra.kafka.topic_admin import ensure_topics
 from infra.postgres import quote_schema
 from infra.projector.runner import run_projector
 from infra.reports.report import report
+from infra.settings import load_settings
 
 pytestmark = pytest.mark.slow
 
@@ -417,12 +419,10 @@ async def test_tool_calls_projected_and_reported_by_tool(
     stop = asyncio.Event()
     projector = asyncio.create_task(
         run_projector(
-            stack,
-            None,
+            Root(load_settings(), stack, profile=broker_profile),
             stop,
             topic_prefix=e2e_prefix,
             schema=pg_schema,
-            profile=broker_profile,
             cache_prefix=f"{pg_schema}:",
         )
     )

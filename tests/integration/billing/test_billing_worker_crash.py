@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,11 +15,12 @@ from actors.billing import commands
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, LedgerRecord, with_prefix
 from events.usage import HAIKU, Usage
 from infra.billing.ledger_log import read_ledger
-from infra.billing.worker import CRASH_AFTER_APPEND_ENV, GROUP_ID
+from infra.billing.worker import CRASH_AFTER_APPEND, GROUP_ID
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
+from infra.services.supervisor import botctl_argv
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -29,15 +29,17 @@ def _start(stack: Endpoints, prefix: str, log: Path, *, crash: bool) -> subproce
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
-        "BILLING_TOPIC_PREFIX": prefix,
+        "DATABASE_URL": stack.database_url,
+        "REDIS_URL": stack.redis_url,
+        "TOPIC_PREFIX": prefix,
         "PYTHONPATH": str(ROOT),
         "LOG_LEVEL": "INFO",
     }
-    env.pop(CRASH_AFTER_APPEND_ENV, None)
+    env.pop("CLAUDEGRAM_TEST_CRASH", None)
     if crash:
-        env[CRASH_AFTER_APPEND_ENV] = "1"
+        env["CLAUDEGRAM_TEST_CRASH"] = CRASH_AFTER_APPEND
     return subprocess.Popen(
-        [sys.executable, "-m", "infra.billing.worker"],
+        botctl_argv("billing-worker"),
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

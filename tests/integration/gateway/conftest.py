@@ -13,6 +13,7 @@ from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, NoSettin
 
 from actors.gateway.batching import BatchConfig
 from devkit.emulators.telegram import TelegramEmulator
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.gateway.app import Gateway, open_gateway
 from infra.kafka.compat import BrokerProfile
@@ -43,15 +44,14 @@ async def open_test_gateway(
         options.setdefault("batch_config", BatchConfig(window=0.2))
         options.setdefault("user_settings", NoSettings())
         options.setdefault("balances", NoBalances())
-        async with open_gateway(
-            stack,
-            gateway_settings,
-            topic_prefix=topic_prefix,
-            bot=telegram_bot,
-            profile=broker_profile,
-            **options,
-        ) as gateway:
-            yield gateway
+        root = Root(gateway_settings, stack, profile=broker_profile)
+        try:
+            async with open_gateway(
+                root, topic_prefix=topic_prefix, bot=telegram_bot, **options
+            ) as gateway:
+                yield gateway
+        finally:
+            await root.close()
 
     return start
 

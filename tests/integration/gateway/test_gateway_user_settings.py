@@ -23,6 +23,7 @@ from events.ids import new_id
 from events.keys import user_key
 from events.messages import TelegramUser
 from events.usage import HAIKU, OPUS, SONNET
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
@@ -32,6 +33,7 @@ from infra.postgres import create_pool
 from infra.projector.runner import run_projector
 from infra.projector.views import ReadModelViews
 from infra.redis_store import create_redis
+from infra.settings import load_settings
 
 USER = 5557001
 PIRATE = "Talk like a pirate."
@@ -83,12 +85,10 @@ async def projected(
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_projector(
-            stack,
-            None,
+            Root(load_settings(), stack, profile=broker_profile),
             stop,
             topic_prefix=topic_prefix,
             schema=pg_schema,
-            profile=broker_profile,
             cache_prefix=cache_prefix,
         )
     )

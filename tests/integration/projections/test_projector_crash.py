@@ -8,7 +8,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -24,10 +23,13 @@ from projection_helpers import (
 )
 
 from devkit.scenario import Scenario
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import quote_schema
-from infra.projector.runner import CRASH_HOOK_ENV, run_projector
+from infra.projector.runner import CRASH_BEFORE_COMMIT, run_projector
+from infra.services.supervisor import botctl_argv
+from infra.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -35,28 +37,22 @@ ROOT = Path(__file__).resolve().parents[3]
 def _start(
     stack: Endpoints, prefix: str, schema: str, env: dict[str, str]
 ) -> subprocess.Popen[bytes]:
+    """``botctl projector`` on the test's topics and schema, 100 records a batch."""
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "infra.projector",
-            "--kafka",
-            stack.kafka_bootstrap,
-            "--database-url",
-            stack.database_url,
-            "--redis-url",
-            stack.redis_url,
-            "--topic-prefix",
-            prefix,
-            "--schema",
-            schema,
-            "--cache-prefix",
-            f"{schema}:",
-            "--batch-size",
-            "100",
-        ],
+        botctl_argv("projector"),
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+            "DATABASE_URL": stack.database_url,
+            "REDIS_URL": stack.redis_url,
+            "TOPIC_PREFIX": prefix,
+            "READ_SCHEMA": schema,
+            "REDIS_KEY_PREFIX": f"{schema}:",
+            "PROJECTOR_BATCH_SIZE": "100",
+            "LOG_LEVEL": "WARNING",
+            **env,
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -86,12 +82,10 @@ async def test_kill_mid_batch_then_restart_gives_the_uninterrupted_rows(
         stop = asyncio.Event()
         task = asyncio.create_task(
             run_projector(
-                stack,
-                None,
+                Root(load_settings(), stack, profile=broker_profile),
                 stop,
                 topic_prefix=prefix,
                 schema=reference,
-                profile=broker_profile,
                 use_redis=False,
             )
         )
@@ -100,7 +94,9 @@ async def test_kill_mid_batch_then_restart_gives_the_uninterrupted_rows(
         await asyncio.wait_for(task, 30)
 
         # 1. The process dies after applying 450 records of a batch, before its commit.
-        proc = _start(stack, prefix, crashed, {CRASH_HOOK_ENV: "450"})
+        proc = _start(
+            stack, prefix, crashed, {"CLAUDEGRAM_TEST_CRASH": f"{CRASH_BEFORE_COMMIT}:450"}
+        )
         _, err = await asyncio.to_thread(proc.communicate, timeout=120)
         assert proc.returncode == 99, err.decode()[-2000:]
         conn = await asyncpg.connect(stack.database_url)

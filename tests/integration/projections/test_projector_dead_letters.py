@@ -21,6 +21,7 @@ from events.catalog import PAYMENTS_EVENTS, THREAD_EVENTS, all_topics
 from events.codec import codec_for
 from events.envelope import new_envelope
 from events.samples import sample
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
@@ -29,6 +30,7 @@ from infra.postgres import quote_schema
 from infra.projector.replay import replay
 from infra.projector.runner import run_projector
 from infra.projector.verify import verify
+from infra.settings import load_settings
 from projections.safe_text import JSON_COLUMNS, REPLACEMENT
 
 NUL = "\x00"
@@ -129,12 +131,10 @@ async def test_unsafe_text_is_applied_and_a_refused_record_is_dead_lettered(
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_projector(
-            stack,
-            None,
+            Root(load_settings(), stack, profile=broker_profile),
             stop,
             topic_prefix=topic_prefix,
             schema=pg_schema,
-            profile=broker_profile,
             use_redis=False,
         )
     )

@@ -21,6 +21,7 @@ from projection_helpers import (
 
 from devkit.scenario import Scenario
 from events.envelope import Envelope
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.migrations import migrate
@@ -32,6 +33,7 @@ from infra.projector.verify import verify
 from infra.projector.views import ReadModelViews
 from infra.redis_store import create_redis
 from infra.reports.report import report
+from infra.settings import load_settings
 from projections.tables import TABLES
 
 COUNT = 2500
@@ -52,12 +54,10 @@ async def world(
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_projector(
-            stack,
-            None,
+            Root(load_settings(), stack, profile=broker_profile),
             stop,
             topic_prefix=prefix,
             schema=pg_schema,
-            profile=broker_profile,
             cache_prefix=f"{pg_schema}:",
         )
     )

@@ -18,10 +18,12 @@ import pytest_asyncio
 from projection_helpers import create_topics, expected_counts, produce, wait_positions
 
 from devkit.scenario import Scenario
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.projector.runner import run_projector
 from infra.projector.verify import verify
+from infra.settings import load_settings
 from infra.stack import binaries, health
 from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, _pg_user
 from infra.stack.processes import ProcessRecord, is_alive, spawn, stop
@@ -66,12 +68,10 @@ async def test_postgres_restart_during_projection_loses_nothing(
     halt = asyncio.Event()
     task = asyncio.create_task(
         run_projector(
-            endpoints,
-            None,
+            Root(load_settings(), endpoints, profile=broker_profile),
             halt,
             topic_prefix=prefix,
             schema=schema,
-            profile=broker_profile,
             use_redis=False,
         )
     )

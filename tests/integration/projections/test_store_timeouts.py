@@ -18,12 +18,14 @@ from events import billing
 from events.catalog import BILLING_LEDGER
 from events.envelope import new_envelope
 from events.samples import sample
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.migrations import migrate
 from infra.postgres import PgTimeouts, StoreTimeout, create_pool, quote_schema
 from infra.projector.runner import run_projector
 from infra.projector.views import ReadModelViews
+from infra.settings import load_settings
 
 SHORT = PgTimeouts(command=0.5, acquire=0.5, connect=5.0)
 USER = 777001
@@ -104,13 +106,11 @@ async def test_projector_retries_a_batch_blocked_by_a_row_lock(
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_projector(
-            stack,
-            None,
+            Root(load_settings(), stack, profile=broker_profile),
             stop,
             topic_prefix=topic_prefix,
             schema=schema,
             projections="users,ledger",
-            profile=broker_profile,
             use_redis=False,
             pg_timeouts=SHORT,
         )

@@ -17,10 +17,12 @@ from events.ids import new_id
 from events.keys import user_key
 from events.messages import TelegramUser
 from events.usage import OPUS, SONNET
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import create_pool
 from infra.projector.runner import run_projector
+from infra.settings import load_settings
 from infra.threads.log_views import LogViews, ReadModelSeed
 
 USERS = range(6_300_001, 6_300_011)
@@ -88,7 +90,10 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
     halt = asyncio.Event()
     task = asyncio.create_task(
         run_projector(
-            stack, None, halt, topic_prefix=prefix, schema=pg_schema, profile=broker_profile
+            Root(load_settings(), stack, profile=broker_profile),
+            halt,
+            topic_prefix=prefix,
+            schema=pg_schema,
         )
     )
     await wait_positions(stack, pg_schema, expected_counts(history))

@@ -20,12 +20,14 @@ from events.keys import user_key
 from events.messages import TelegramUser
 from events.usage import OPUS, SONNET
 from infra.billing.views import UsernameDirectory
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import create_pool
 from infra.projector.runner import run_projector
 from infra.projector.views import ReadModelViews, UserSettings
 from infra.redis_store import create_redis
+from infra.settings import load_settings
 from infra.views import UserPreferences
 
 PIRATE = 6_100_001  # registered, then changed model and personality
@@ -86,12 +88,10 @@ async def projected(
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_projector(
-            stack,
-            None,
+            Root(load_settings(), stack, profile=broker_profile),
             stop,
             topic_prefix=prefix,
             schema=pg_schema,
-            profile=broker_profile,
             cache_prefix=cache_prefix,
         )
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +30,8 @@ from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
-from infra.users.worker import CRASH_AFTER_BILLING_ENV, USERS_TOPICS, UsersWorker
+from infra.services.supervisor import botctl_argv
+from infra.users.worker import CRASH_AFTER_BILLING, USERS_TOPICS, UsersWorker
 
 ROOT = Path(__file__).resolve().parents[3]
 AT = datetime(2026, 1, 1, tzinfo=UTC)
@@ -116,17 +116,19 @@ async def test_crash_between_credit_and_registration_is_repaired_once(
     uid = 2002
     cmd = registration(uid)
     await publisher.publish(USERS_COMMANDS, cmd)
-    env = {**os.environ, CRASH_AFTER_BILLING_ENV: "1", "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        "DATABASE_URL": stack.database_url,
+        "REDIS_URL": stack.redis_url,
+        "TOPIC_PREFIX": topic_prefix,
+        "CLAUDEGRAM_TEST_CRASH": CRASH_AFTER_BILLING,
+        "PYTHONPATH": str(ROOT),
+    }
     log_path = tmp_path / "users.log"
     with log_path.open("wb") as log:
         proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "infra.users",
-            "--bootstrap",
-            stack.kafka_bootstrap,
-            "--prefix",
-            topic_prefix,
+            *botctl_argv("users-worker"),
             env=env,
             cwd=ROOT,
             stdout=log,

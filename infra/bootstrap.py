@@ -1,0 +1,181 @@
+"""The composition root: what every process builds once, from one :class:`Settings`.
+
+A process (``botctl <service>``, ``botctl run`` with every service in it, a test, a
+benchmark) opens one :class:`Root`; each service entry point takes it and asks only for what
+it uses. Everything is built on first request and shared afterwards:
+
+- ``await root.profile()``: the broker probed once (cluster id, Tansu workarounds);
+- ``await root.ensure_topics(specs)``: each topic created or verified once per process;
+- ``root.bot()``: the one Telegram ``Bot`` (aiogram is imported only here, only then);
+- ``root.claude()``: the one Claude SDK client (anthropic likewise);
+- ``await root.producer()``: one started Kafka producer;
+- ``await root.read_views()``: the projector's read models (PostgreSQL pool, Redis).
+
+``await root.close()`` closes what was built, in reverse order. A service that needs no Bot
+or Claude never imports their libraries, so one process running some services stays small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from events.catalog import TopicSpec
+from infra.endpoints import Endpoints, resolve_endpoints
+from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.topic_admin import EnsureReport, ensure_topics
+from infra.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import anthropic
+    import asyncpg
+    from aiogram import Bot
+    from aiokafka import AIOKafkaProducer
+    from redis import asyncio as aioredis
+
+    from infra.projector.views import ReadModelViews
+
+TELEGRAM_CALL_TIMEOUT = 30.0
+"""Seconds a Bot API call may take (getUpdates sets its own, longer)."""
+
+
+class Root:
+    """One process's shared clients, built lazily from ``settings`` and ``endpoints``."""
+
+    def __init__(
+        self, settings: Settings, endpoints: Endpoints, *, profile: BrokerProfile | None = None
+    ) -> None:
+        self.settings = settings
+        self.endpoints = endpoints
+        self._profile = profile
+        self._lock = asyncio.Lock()
+        self._ensured: set[str] = set()
+        self._closers: list[Callable[[], Awaitable[Any]]] = []
+        self._bot: Bot | None = None
+        self._claude: anthropic.AsyncAnthropic | None = None
+        self._producer: AIOKafkaProducer | None = None
+        self._pool: asyncpg.Pool | None = None
+        self._redis: aioredis.Redis | None = None
+        self._views: ReadModelViews | None = None
+
+    @classmethod
+    async def open(cls, settings: Settings | None = None, *, start_embedded: bool = False) -> Root:
+        """Resolve the endpoints (starting the embedded stack if asked) and probe the broker:
+        an unreachable broker fails here, before any service starts."""
+        settings = settings if settings is not None else load_settings()
+        endpoints = await resolve_endpoints(settings, start_embedded=start_embedded)
+        root = cls(settings, endpoints)
+        await root.profile()
+        return root
+
+    @property
+    def bootstrap(self) -> str:
+        return self.endpoints.kafka_bootstrap
+
+    async def profile(self) -> BrokerProfile:
+        """The broker's profile, probed on the first call only."""
+        if self._profile is None:
+            async with self._lock:
+                if self._profile is None:
+                    self._profile = await probe_broker(self.bootstrap, self.settings.broker_compat)
+        return self._profile
+
+    async def ensure_topics(
+        self, specs: Sequence[TopicSpec[Any]], *, name_prefix: str | None = None
+    ) -> EnsureReport:
+        """Create or verify the topics of ``specs`` not yet handled by this process (named
+        with ``name_prefix``, default the ``TOPIC_PREFIX`` setting)."""
+        prefix = self.settings.topic_prefix if name_prefix is None else name_prefix
+        todo = [s for s in specs if prefix + s.name not in self._ensured]
+        if not todo:
+            return EnsureReport()
+        report = await ensure_topics(self.bootstrap, todo, name_prefix=prefix)
+        self._ensured.update(prefix + s.name for s in todo)
+        return report
+
+    def bot(self) -> Bot:
+        """The process's Telegram ``Bot`` (needs ``TELEGRAM_BOT_TOKEN``)."""
+        if self._bot is None:
+            from aiogram import Bot
+            from aiogram.client.session.aiohttp import AiohttpSession
+            from aiogram.client.telegram import TelegramAPIServer
+
+            self.settings.require("telegram_bot_token")
+            assert self.settings.telegram_bot_token is not None
+            session = AiohttpSession(
+                api=TelegramAPIServer.from_base(self.settings.telegram_api_url),
+                timeout=TELEGRAM_CALL_TIMEOUT,
+            )
+            self._bot = Bot(self.settings.telegram_bot_token.reveal(), session=session)
+            self._closers.append(self._bot.session.close)
+        return self._bot
+
+    def claude(self) -> anthropic.AsyncAnthropic:
+        """The process's Claude SDK client (needs ``ANTHROPIC_API_KEY``); no SDK retries:
+        the callers retry where a retry is safe."""
+        if self._claude is None:
+            import anthropic
+
+            self.settings.require("anthropic_api_key")
+            assert self.settings.anthropic_api_key is not None
+            self._claude = anthropic.AsyncAnthropic(
+                api_key=self.settings.anthropic_api_key.reveal(),
+                base_url=self.settings.anthropic_base_url,
+                max_retries=0,
+            )
+            self._closers.append(self._claude.close)
+        return self._claude
+
+    async def producer(self) -> AIOKafkaProducer:
+        """One started producer with the broker's options, shared by the process."""
+        if self._producer is None:
+            from infra.kafka.clients import make_producer
+
+            producer = make_producer(self.bootstrap, await self.profile())
+            await producer.start()
+            self._producer = producer
+            self._closers.append(producer.stop)
+        return self._producer
+
+    async def pg_pool(self) -> asyncpg.Pool:
+        """A small PostgreSQL pool for reads of the read models."""
+        if self._pool is None:
+            from infra.postgres import create_pool
+
+            self._pool = await create_pool(self.endpoints.database_url, min_size=1, max_size=4)
+            self._closers.append(self._pool.close)
+        return self._pool
+
+    def redis(self) -> aioredis.Redis:
+        """The process's Redis client (connections are opened on use)."""
+        if self._redis is None:
+            from infra.redis_store import create_redis
+
+            self._redis = create_redis(self.endpoints.redis_url)
+            self._closers.append(self._redis.aclose)
+        return self._redis
+
+    async def read_views(self) -> ReadModelViews:
+        """The projector's read models (Redis first, PostgreSQL behind), as the
+        ``READ_SCHEMA`` and ``REDIS_KEY_PREFIX`` settings name them."""
+        if self._views is None:
+            from infra.projector.views import ReadModelViews
+
+            self._views = ReadModelViews(
+                await self.pg_pool(),
+                self.redis(),
+                schema=self.settings.read_schema,
+                prefix=self.settings.redis_key_prefix,
+            )
+        return self._views
+
+    async def close(self) -> None:
+        """Close everything built, newest first."""
+        while self._closers:
+            close = self._closers.pop()
+            with contextlib.suppress(Exception):
+                await close()
+        self._bot = self._claude = self._producer = self._pool = self._redis = None
+        self._views = None
