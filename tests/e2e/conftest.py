@@ -17,6 +17,7 @@ from thread_e2e import ROOT, TOOL_ITERATION_CAP, Processes, WorkerProcess
 
 from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.topics import running_publisher
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
@@ -26,7 +27,6 @@ from events.catalog import (
     TopicSpec,
 )
 from infra.endpoints import Endpoints
-from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
@@ -79,10 +79,8 @@ async def e2e_prefix(stack: Endpoints) -> str:
 async def publisher(
     stack: Endpoints, broker_profile: BrokerProfile, e2e_prefix: str
 ) -> AsyncIterator[EventPublisher]:
-    producer = make_producer(stack.kafka_bootstrap, broker_profile)
-    await producer.start()
-    yield EventPublisher(producer, topic_prefix=e2e_prefix)
-    await producer.stop()
+    async with running_publisher(stack.kafka_bootstrap, broker_profile, e2e_prefix) as out:
+        yield out
 
 
 @pytest.fixture(scope="module")
