@@ -39,7 +39,6 @@ from actors.billing.quantities import charge_problem
 from events.billing import (
     AdminToppedUp,
     AdminTopUpRequested,
-    LedgerEntry,
     OperationRejected,
     PaymentCredited,
     PaymentCreditRequested,
@@ -709,8 +708,3 @@ def _top_up(state: BillingState, command: AdminTopUpRequested, digest: str, now:
 def op_reverses(reversal_operation_id: str) -> str:
     """The refund operation a ``refund-reversal:...`` operation id names."""
     return reversal_operation_id.removeprefix(operations.refund_reversal(""))
-
-
-def is_applied(entry: LedgerEntry) -> bool:
-    """Whether an entry moved money or settled an operation (rejections did not)."""
-    return not isinstance(entry, OperationRejected)

@@ -52,7 +52,6 @@ from projections.fold import RowFold
 from projections.rows import Table
 from projections.safe_text import may_need_scrub, safe_ops
 from projections.source import Source
-from projections.tables import TABLES
 
 COPY_CHUNK: Final = 50_000
 LOADERS: Final = 3
@@ -578,7 +577,3 @@ async def replay(
             profile=profile,
         )
     return result
-
-
-def table_names(projections: tuple[Projection, ...]) -> list[str]:
-    return [t.name for p in projections for t in p.tables if t.name in TABLES]

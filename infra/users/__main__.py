@@ -1,5 +1,5 @@
 """``python -m infra.users --bootstrap HOST:PORT [--prefix P]``: run the users actor alone
-(tests start it as a subprocess; ``botctl users`` is the normal entry point)."""
+(tests start it as a subprocess; ``botctl users-worker`` is the normal entry point)."""
 
 from __future__ import annotations
 

@@ -219,7 +219,7 @@ async def run_users_worker(
     topic_prefix: str = "",
     profile: BrokerProfile | None = None,
 ) -> None:
-    """Run the users actor until ``stop`` is set (``botctl users``)."""
+    """Run the users actor until ``stop`` is set (``botctl users-worker``)."""
     compat = settings.broker_compat if settings is not None else "auto"
     profile = profile or await probe_broker(endpoints.kafka_bootstrap, compat)
     report = await ensure_topics(endpoints.kafka_bootstrap, USERS_TOPICS, name_prefix=topic_prefix)

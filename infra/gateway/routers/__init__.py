@@ -1,8 +1,9 @@
 """The gateway's routers, one per feature, joined in the order they must see updates.
 
-Commands first, then the billing engineer's payments/billing/admin routers (each a module
-with ``build_router(ctx) -> Router``, included when present), then the conversation router,
-which takes every message nobody else handled.
+The error router, the commands (``build_router(ctx, services)``), then the payments, billing
+and admin routers (``build_router(ctx)``; payments and admin also take their views as
+optional keywords, built from ``ctx`` when left out), then the conversation router
+(``build_router(ctx, services)``), which takes every message nobody else handled.
 """
 
 from __future__ import annotations
