@@ -11,13 +11,13 @@ from decimal import Decimal
 import msgspec
 from billing_helpers import WorkerFactory, fixed_clock, wait_for
 
+from actors.billing import commands
 from actors.billing.ledger import CONFLICTING_DUPLICATE, BillingState
 from actors.billing.payments import InvoicePayload
 from devkit.harness.topics import read_ledger
 from events.billing import OperationRejected, RefundDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand
 from events.usage import SONNET, Usage
-from infra.billing import commands
 from infra.billing.replay import replay_ledger
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer

@@ -10,6 +10,7 @@ import msgspec
 from aiokafka.partitioner import DefaultPartitioner
 from billing_helpers import ADMIN_IDS, WorkerFactory, wait_for
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState, decide
 from devkit.harness.topics import read_ledger, read_records
 from events.billing import OperationRejected, StarterCreditGranted
@@ -17,7 +18,6 @@ from events.catalog import BILLING_COMMANDS, BillingCommand, LedgerRecord
 from events.codec import codec_for
 from events.keys import user_key
 from events.usage import ToolQuantities
-from infra.billing import commands
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
@@ -133,7 +133,9 @@ async def test_a_command_on_the_wrong_partition_for_its_key_is_dead_lettered(
         await producer.stop()
     async with billing_worker() as worker:
         await wait_for(lambda: worker.stats.commands >= 2 and worker.stats.dead_letters >= 1)
-        assert [p for p, states in worker._states.items() if user_key(uid) in states] == [right]
+        assert [p for p, states in worker._ledger.states.items() if user_key(uid) in states] == [
+            right
+        ]
         state = worker.state_of(uid)
         assert state is not None
         assert state.balance == Decimal("1.00")

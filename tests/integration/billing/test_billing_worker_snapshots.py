@@ -7,12 +7,12 @@ from decimal import Decimal
 
 from billing_helpers import WorkerFactory, wait_for
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState
 from devkit.harness.topics import read_ledger
 from events.billing import OperationRejected, UsageDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand
 from events.usage import SONNET, Usage
-from infra.billing import commands
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

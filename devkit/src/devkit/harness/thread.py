@@ -25,7 +25,7 @@ from events.messages import Attachment, TelegramUser, UserMessage
 from events.thread import StopRequested, UserMessageReceived
 from infra.kafka.compat import BrokerProfile
 from infra.threads.actor import InboxItem, ThreadActor
-from infra.threads.log_views import LedgerBalanceView
+from infra.threads.log_views import TailBalances
 
 
 def message_command(
@@ -101,7 +101,7 @@ LEDGER = BILLING_LEDGER
 class Harness:
     actor: ThreadActor
     store: MemoryThreadStore
-    balances: LedgerBalanceView
+    balances: TailBalances
     telegram: TelegramEmulator
     claude: ClaudeEmulator
     prefix: str
