@@ -46,8 +46,6 @@ from actors.billing.ledger_state import (
 from actors.billing.pricing import PRICE_TABLES, PriceTable
 from events.billing import (
     AdminTopUpRequested,
-    LedgerEntry,
-    OperationRejected,
     PaymentCreditRequested,
     RefundDebitRequested,
     RefundedPaymentDebitRequested,
@@ -145,8 +143,3 @@ def decide(
             return [entries.rejected(state, command, digest, now, NOT_PRIVILEGED, detail)]
         return [entries.top_up(state, command, digest, now)]
     raise TypeError(f"not a billing command: {type(command).__name__}")
-
-
-def is_applied(entry: LedgerEntry) -> bool:
-    """Whether an entry moved money or settled an operation (rejections did not)."""
-    return not isinstance(entry, OperationRejected)

@@ -161,10 +161,6 @@ class Batcher:
     def next_deadline(self) -> float | None:
         return min((b.deadline for b in self._open.values()), default=None)
 
-    def deadline_of(self, key: BatchKey) -> float | None:
-        current = self._open.get(key)
-        return None if current is None else current.deadline
-
     @property
     def open_keys(self) -> list[BatchKey]:
         return list(self._open)

@@ -73,10 +73,6 @@ def file_too_large(name: str, size_bytes: int, limit_bytes: int) -> str:
     )
 
 
-def nothing_left() -> str:
-    return "There was nothing in that message I could read, so I did not answer it."
-
-
 def model_prompt() -> str:
     return "Choose the Claude model for your conversations:"
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from typing import Final
 
 DRAFT_INTERVAL: Final = 1.0
-MIN_NEW_CHARS: Final = 1
 SWEEP_AT: Final = 256
 """Chats remembered before idle ones are swept (then twice as many as remain)."""
 IDLE_AFTER: Final = 60.0
@@ -60,11 +59,6 @@ class DraftGate:
     def forget_idle(self, now: float, idle: float = IDLE_AFTER) -> None:
         for chat_id in [c for c, g in self.chats.items() if g.next_at < now - idle]:
             del self.chats[chat_id]
-
-
-def draft_worth_sending(previous: str, current: str) -> bool:
-    """A draft is sent when the text grew (or changed) since the last one."""
-    return len(current.strip()) >= MIN_NEW_CHARS and current != previous
 
 
 def draft_id_for(turn_id: str) -> int:

@@ -272,6 +272,61 @@ async def stdin_lines(stream: TextIO) -> asyncio.Queue[str | None]:
     return queue
 
 
+async def _prepare(endpoints: Endpoints) -> None:
+    """Every topic, and the read models' tables."""
+    await ensure_topics(endpoints.kafka_bootstrap, all_topics())
+    conn = await pg_connect(endpoints.database_url)
+    try:
+        await migrate(conn, "public")
+    finally:
+        await conn.close()
+
+
+def _service_env(endpoints: Endpoints, emulators: RunningEmulators) -> dict[str, str]:
+    """The services' environment: the stack and the emulators, quiet logs, no extras."""
+    env = {
+        **os.environ,
+        **emulators.env,
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+        "DATABASE_URL": endpoints.database_url,
+        "REDIS_URL": endpoints.redis_url,
+        "LOG_LEVEL": "WARNING",
+    }
+    for name in ("METRICS_PORT", "TELEGRAM_WEBHOOK_URL", "TOPIC_PREFIX", "READ_SCHEMA"):
+        env.pop(name, None)
+    return env
+
+
+async def _converse(
+    chat: DemoChat,
+    lines: asyncio.Queue[str | None],
+    stop: asyncio.Event,
+    children: Children,
+    log_dir: Path,
+) -> int:
+    """Hand typed lines to the chat until ``/quit``, the end of input, ``stop``, or a service
+    exits (then its exit code)."""
+    while not stop.is_set():
+        getter = asyncio.ensure_future(lines.get())
+        stopper = asyncio.ensure_future(stop.wait())
+        finished, _ = await asyncio.wait(
+            {getter, stopper}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED
+        )
+        stopper.cancel()
+        if getter not in finished:
+            getter.cancel()
+            if exited := children.exited():
+                chat.write(f"(a service stopped: {exited}; see {log_dir})")
+                return next(iter(exited.values())) or 1
+            continue
+        line = getter.result()
+        if line is None or not await chat.handle(line):
+            break
+    await asyncio.sleep(0.5)  # let the last replies arrive on screen
+    chat.refresh()
+    return 0
+
+
 async def run_demo(
     endpoints: Endpoints,
     settings: Settings,
@@ -299,53 +354,20 @@ async def run_demo(
     try:
         telegram = emulators.telegram
         telegram.add_private_chat(user_id, first_name="You", username="demo_user", topics=True)
-        await ensure_topics(endpoints.kafka_bootstrap, all_topics())
-        conn = await pg_connect(endpoints.database_url)
-        try:
-            await migrate(conn, "public")
-        finally:
-            await conn.close()
-        env = {
-            **os.environ,
-            **emulators.env,
-            "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-            "DATABASE_URL": endpoints.database_url,
-            "REDIS_URL": endpoints.redis_url,
-            "LOG_LEVEL": "WARNING",
-        }
-        for name in ("METRICS_PORT", "TELEGRAM_WEBHOOK_URL", "TOPIC_PREFIX", "READ_SCHEMA"):
-            env.pop(name, None)
-        await children.start(services, env, log_dir)
+        await _prepare(endpoints)
+        await children.start(services, _service_env(endpoints, emulators), log_dir)
         write(BANNER.format(user=user_id, logs=log_dir))
         chat = DemoChat(telegram, user_id, write)
         lines = await stdin_lines(stdin or sys.stdin)
         done = asyncio.Event()
         watcher = asyncio.create_task(chat.watch(done))
         try:
-            while not stop.is_set():
-                getter = asyncio.ensure_future(lines.get())
-                stopper = asyncio.ensure_future(stop.wait())
-                finished, _ = await asyncio.wait(
-                    {getter, stopper}, timeout=1.0, return_when=asyncio.FIRST_COMPLETED
-                )
-                stopper.cancel()
-                if getter not in finished:
-                    getter.cancel()
-                    if exited := children.exited():
-                        write(f"(a service stopped: {exited}; see {log_dir})")
-                        return next(iter(exited.values())) or 1
-                    continue
-                line = getter.result()
-                if line is None or not await chat.handle(line):
-                    break
-            await asyncio.sleep(0.5)  # let the last replies arrive on screen
-            chat.refresh()
+            return await _converse(chat, lines, stop, children, log_dir)
         finally:
             done.set()
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        return 0
     finally:
         await children.stop()
         await emulators.stop()

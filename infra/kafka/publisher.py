@@ -1,8 +1,10 @@
 """Appending records to topics: encode with the topic's codec, produce, await durability.
 
-The one write path to the log for every service. ``publish`` returns once the broker has
-acknowledged the record (acks=all), so a caller may ack its input only after its outputs are
-durable. Topic names can carry a prefix (tests, side-by-side environments).
+How every service appends its records (the gateway's handlers through
+:class:`infra.gateway.durable.DurablePublisher`, which bounds each write in time).
+``publish`` returns once the broker has acknowledged the record (acks=all), so a caller may
+ack its input only after its outputs are durable. Topic names can carry a prefix (tests,
+side-by-side environments).
 """
 
 from __future__ import annotations

@@ -34,7 +34,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Final
 
 import asyncpg
@@ -375,7 +374,3 @@ def touched(changes: Changes) -> tuple[set[int], set[int], set[str], set[str]]:
         if "reset_offset" in p.values
     )
     return users, op_users, threads, histories
-
-
-def decimal_field(value: bytes | str | None) -> Decimal | None:
-    return queries.to_decimal(value)

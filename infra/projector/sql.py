@@ -19,7 +19,7 @@ import asyncpg
 
 from infra.postgres import quote_schema
 from projections.changes import Changes
-from projections.rows import Group, Table
+from projections.rows import Group
 from projections.tables import TABLES
 
 
@@ -103,7 +103,3 @@ async def write_changes(conn: asyncpg.Connection, schema: str, changes: Changes)
             await conn.executemany(patch_sql(schema, table_name, group_name, columns), arg_rows)
             statements += len(arg_rows)
     return statements
-
-
-def tables_of(changes: Changes) -> list[Table]:
-    return list(changes.tables.values())

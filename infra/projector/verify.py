@@ -33,7 +33,6 @@ from infra.projector.positions import PositionKey
 from infra.projector.replay import ProgressFn, rebuild
 from projections.catalog import select
 from projections.rows import Table
-from projections.tables import TABLES
 
 EXAMPLES: Final = 5
 
@@ -217,7 +216,3 @@ async def verify(
             await conn.execute(f"DROP SCHEMA IF EXISTS {quote_schema(scratch)} CASCADE")
         await conn.close()
     return report
-
-
-def all_tables() -> list[Table]:
-    return list(TABLES.values())

@@ -188,9 +188,6 @@ class ThreadActor:
         if mailbox.task is None or mailbox.task.done():
             mailbox.task = asyncio.create_task(self._serve(mailbox), name=f"thread:{key}")
 
-    def running_turns(self) -> int:
-        return sum(1 for m in self.mailboxes.values() if m.turn is not None)
-
     async def stop(self, partitions: set[int] | None = None) -> None:
         """Abandon mailboxes (all, or those of ``partitions``) without acking: their
         commands are redelivered to whoever owns the partition next."""

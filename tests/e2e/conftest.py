@@ -19,6 +19,7 @@ from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.e2b_sandbox import E2BEmulator
 from devkit.emulators.gemini import GeminiEmulator
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.topics import running_publisher
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
@@ -28,7 +29,6 @@ from events.catalog import (
     TopicSpec,
 )
 from infra.endpoints import Endpoints
-from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
@@ -82,10 +82,8 @@ async def e2e_prefix(stack: Endpoints) -> str:
 async def publisher(
     stack: Endpoints, broker_profile: BrokerProfile, e2e_prefix: str
 ) -> AsyncIterator[EventPublisher]:
-    producer = make_producer(stack.kafka_bootstrap, broker_profile)
-    await producer.start()
-    yield EventPublisher(producer, topic_prefix=e2e_prefix)
-    await producer.stop()
+    async with running_publisher(stack.kafka_bootstrap, broker_profile, e2e_prefix) as out:
+        yield out
 
 
 @pytest.fixture(scope="module")

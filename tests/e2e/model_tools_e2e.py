@@ -18,9 +18,9 @@ from thread_e2e import ROOT, eventually
 
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.telegram.state import ChatMessage
-from devkit.harness.thread import read_topic
+from devkit.harness.topics import read_topic
 from events.billing import UsageDebited
-from events.catalog import BILLING_LEDGER, USERS_EVENTS
+from events.catalog import USERS_EVENTS
 from infra.kafka.compat import BrokerProfile
 from infra.services.supervisor import botctl_argv
 
@@ -90,24 +90,6 @@ def draft_texts(telegram: TelegramEmulator, chat_id: int) -> list[str]:
         for call in telegram.calls("sendMessageDraft")
         if int(call.params.get("chat_id", 0)) == chat_id
     ]
-
-
-async def debits(
-    bootstrap: str, profile: BrokerProfile, prefix: str, user_id: int
-) -> list[UsageDebited]:
-    ledger = await read_topic(bootstrap, profile, BILLING_LEDGER, prefix)
-    return [e for e in ledger if isinstance(e, UsageDebited) and e.user_id == user_id]
-
-
-async def wait_debits(
-    bootstrap: str, profile: BrokerProfile, prefix: str, user_id: int, count: int
-) -> list[UsageDebited]:
-    async def enough() -> list[UsageDebited] | None:
-        found = await debits(bootstrap, profile, prefix, user_id)
-        return found if len(found) >= count else None
-
-    result: list[UsageDebited] = await eventually(enough, 60, interval=0.3)
-    return result
 
 
 def line_total(entries: list[UsageDebited], item_prefix: str) -> Decimal:

@@ -23,7 +23,6 @@ from model_tools_e2e import (
     start_processes,
     three_page_pdf,
     users_event,
-    wait_debits,
 )
 from pypdf import PdfReader
 from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready
@@ -44,6 +43,7 @@ from devkit.emulators.claude import (
 )
 from devkit.emulators.claude.scripts import WebSearchCitation
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.topics import wait_debits
 from events.files import FileReceived
 from events.usage import HAIKU, OPUS, SONNET
 from events.users import ModelChanged, ThinkingChanged
@@ -143,7 +143,7 @@ async def test_web_search_with_pause_turn_shows_progress_links_and_charges_per_s
     assert {t.get("name") for t in requests[0].body["tools"]} >= {"web_search", "web_fetch"}
     assert "web-fetch-2025-09-10" in requests[0].headers.get("anthropic-beta", "")
     assert requests[1].body["messages"][-1]["role"] == "assistant"  # the continuation
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, SEARCH, 2)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 2, user_id=SEARCH)
     assert line_total(entries, "web_search") == Decimal("0.01")
     assert all(e.price_version == "2026-05" for e in entries)
 
@@ -182,7 +182,7 @@ async def test_thinking_level_reaches_the_request_draft_and_bill(
     assert request["max_tokens"] == 32_000
     drafts = draft_texts(telegram_emulator, THINK)
     assert any(d.startswith("**>🧠 Thinking") and "||" in d for d in drafts)
-    [entry] = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, THINK, 1)
+    [entry] = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 1, user_id=THINK)
     assert entry.usage is not None
     assert entry.usage.thinking_tokens > 0
     output = [line for line in entry.lines if line.item == f"{SONNET}/output_tokens"]
@@ -225,7 +225,7 @@ async def test_list_files_and_analyze_image_of_an_earlier_photo(
     events = await events_of(stack.kafka_bootstrap, broker_profile, prefix, f"{IMAGE}:0")
     [received] = [e for e in events if isinstance(e, FileReceived)]  # list_files shows our id
     assert any(received.file_id in json.dumps(r) for r in results.values())
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, IMAGE, 4)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 4, user_id=IMAGE)
     tools = {e.tool_name for e in entries if e.tool_name}
     assert tools == {"analyze_image"}
     [tool_entry] = [e for e in entries if e.tool_name == "analyze_image"]
@@ -264,7 +264,7 @@ async def test_analyze_pdf_sends_only_the_selected_pages(
     pdf = PdfReader(io.BytesIO(base64.b64decode(document["source"]["data"])))
     assert len(pdf.pages) == 1
     assert "pages 2 of 3" in vision["messages"][0]["content"][1]["text"]
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, PDF, 4)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 4, user_id=PDF)
     assert any(e.tool_name == "analyze_pdf" and e.amount < 0 for e in entries)
 
 
@@ -294,7 +294,7 @@ async def test_preview_of_a_text_file_is_free(
     assert final.text.startswith("👁️ previewed a file"), bot.logs()
     result = claude.message_requests()[-1].body["messages"][-1]["content"][0]
     assert "alpha beta gamma" in json.dumps(result)
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, PREVIEW, 3)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 3, user_id=PREVIEW)
     assert not any(e.tool_name for e in entries)
 
 
@@ -334,7 +334,9 @@ async def test_extended_thinking_is_offered_to_haiku_and_billed_at_haiku_rates(
     assert think["thinking"] == {"type": "enabled", "budget_tokens": 12_000}
     result = main[-1]["messages"][-1]["content"][0]
     assert "50 pairs of 101" in json.dumps(result)
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, HAIKU_USER, 3)
+    entries = await wait_debits(
+        stack.kafka_bootstrap, broker_profile, prefix, 3, user_id=HAIKU_USER
+    )
     [tool_entry] = [e for e in entries if e.tool_name == "extended_thinking"]
     assert all(line.item.startswith(HAIKU) for line in tool_entry.lines)
 
@@ -371,7 +373,7 @@ async def test_self_critique_reviews_with_tools_and_charges_the_whole_review(
     assert reviewer[0]["thinking"] == {"type": "adaptive"}
     result = claude.message_requests()[-1].body["messages"][-1]["content"][0]
     assert '\\"verdict\\": \\"PASS\\"' in json.dumps(result)
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, CRITIC, 3)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 3, user_id=CRITIC)
     [review] = [e for e in entries if e.tool_name == "self_critique"]
     assert review.tool_quantities is not None
     assert len(review.tool_quantities.model_calls) == 2
@@ -398,7 +400,7 @@ async def test_self_critique_is_skipped_below_one_dollar(
     assert not [r for r in claude.message_requests() if r.body["model"] == OPUS]
     result = claude.message_requests()[-1].body["messages"][-1]["content"][0]
     assert "SKIPPED" in json.dumps(result)
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, POOR, 2)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 2, user_id=POOR)
     assert not any(e.tool_name for e in entries)
 
 
@@ -429,6 +431,6 @@ async def test_self_critique_stops_at_the_cost_cap_and_charges_what_it_spent(
     assert len([r for r in claude.message_requests() if r.body["model"] == OPUS]) == 1
     result = claude.message_requests()[-1].body["messages"][-1]["content"][0]
     assert "COST_CAP" in json.dumps(result)
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, CAPPED, 3)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 3, user_id=CAPPED)
     [review] = [e for e in entries if e.tool_name == "self_critique"]
     assert review.amount == Decimal("-0.755")

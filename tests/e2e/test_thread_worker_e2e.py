@@ -419,7 +419,7 @@ async def test_a_call_reporting_a_dated_model_id_is_charged(
 ) -> None:
     """The API reports a dated snapshot id: the event keeps it, the charge names the model
     asked for, and the billing worker debits it at that model's price (not $0, not refused)."""
-    from devkit.harness.thread import read_topic
+    from devkit.harness.topics import read_topic
     from events.billing import UsageDebited
     from events.catalog import ADMIN_EVENTS, BILLING_LEDGER, PAYMENTS_EVENTS
     from events.usage import SONNET

@@ -12,7 +12,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from thread_e2e import TOOL_ITERATION_CAP, Processes, eventually, read_topic
+from thread_e2e import TOOL_ITERATION_CAP, Processes, wait_answered
 
 from actors.billing.pricing import price
 from devkit.emulators.claude import (
@@ -29,8 +29,9 @@ from devkit.emulators.claude import (
 )
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.probe_tools import effects
+from devkit.harness.topics import eventually, read_topic, wait_debits
 from events.billing import StarterCreditRequested, UsageChargeRequested, UsageDebited
-from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, TOPICS
+from events.catalog import BILLING_COMMANDS, THREAD_EVENTS, TOPICS
 from events.envelope import new_envelope
 from events.keys import thread_key, user_key
 from events.thread import AssistantMessageCompleted, TurnCancelled, TurnCompleted
@@ -64,15 +65,8 @@ async def _ready(
 ) -> None:
     telegram.add_private_chat(chat_id)
     await _fund(publisher, chat_id)
-    telegram.send_text(chat_id, "ready?")
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 240  # three processes start on a shared machine
-    while not telegram.bot_messages(chat_id):
-        if procs.worker.proc is not None and procs.worker.proc.poll() is not None:
-            raise RuntimeError(f"worker exited:\n{procs.worker.log_tail()}")
-        if loop.time() > deadline:
-            raise TimeoutError(f"not ready:\n{procs.worker.log_tail()}")
-        await asyncio.sleep(0.2)
+    telegram.send_text(chat_id, "ready?")  # through the gateway process
+    await wait_answered(procs.worker, telegram, chat_id, 240)  # 3 processes, shared machine
 
 
 async def _chat(
@@ -106,15 +100,14 @@ class Log:
         return result
 
     async def debits(self, key: str, count: int, timeout: float = 60) -> list[UsageDebited]:
-        async def probe() -> list[UsageDebited] | None:
-            found = await read_topic(
-                self.stack.kafka_bootstrap, self.profile, BILLING_LEDGER, self.prefix
-            )
-            mine = [e for e in found if isinstance(e, UsageDebited) and e.thread_key == key]
-            return mine if len(mine) >= count else None
-
-        result: list[UsageDebited] = await eventually(probe, timeout, interval=0.3)
-        return result
+        return await wait_debits(
+            self.stack.kafka_bootstrap,
+            self.profile,
+            self.prefix,
+            count,
+            thread_key=key,
+            timeout=timeout,
+        )
 
     async def charges(self, key: str) -> list[Any]:
         found = await read_topic(

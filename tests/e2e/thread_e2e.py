@@ -10,13 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from devkit.emulators.telegram import TelegramEmulator
-from devkit.harness.thread import (
-    eventually,
-    message_command,
-    read_topic,
-    starter_credit,
-    stop_command,
-)
+from devkit.harness.thread import message_command, starter_credit, stop_command
+from devkit.harness.topics import eventually, read_topic
 from events.billing import UsageChargeRequested
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, THREAD_INBOX
 from events.thread import StopRequested, UserMessageReceived
@@ -105,6 +100,20 @@ class WorkerProcess:
         return "\n".join(text.splitlines()[-lines:])
 
 
+async def wait_answered(
+    worker: WorkerProcess, telegram: TelegramEmulator, chat_id: int, timeout: float
+) -> None:
+    """Until the bot wrote in the chat; fails at once, with its log, if the worker exited."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not telegram.bot_messages(chat_id):
+        if worker.proc is not None and worker.proc.poll() is not None:
+            raise RuntimeError(f"worker exited:\n{worker.log_tail()}")
+        if loop.time() > deadline:
+            raise TimeoutError(f"worker not ready:\n{worker.log_tail()}")
+        await asyncio.sleep(0.1)
+
+
 async def wait_ready(
     worker: WorkerProcess,
     publisher: EventPublisher,
@@ -116,14 +125,7 @@ async def wait_ready(
     telegram.add_private_chat(chat_id)
     await fund(publisher, chat_id)
     await send(publisher, chat_id, "ready?", message_id=1)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not telegram.bot_messages(chat_id):
-        if worker.proc is not None and worker.proc.poll() is not None:
-            raise RuntimeError(f"worker exited:\n{worker.log_tail()}")
-        if loop.time() > deadline:
-            raise TimeoutError(f"worker not ready:\n{worker.log_tail()}")
-        await asyncio.sleep(0.1)
+    await wait_answered(worker, telegram, chat_id, timeout)
 
 
 @dataclass

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from devkit.harness.thread import eventually
+from devkit.harness.topics import eventually
 from infra.services.restart_policy import RestartPolicy
 from infra.services.supervisor import ChildSpec, supervise
 

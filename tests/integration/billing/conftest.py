@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
+from billing_helpers import ADMIN_IDS, WorkerFactory
 
+from devkit.harness.topics import running_publisher
 from events.catalog import (
     ADMIN_EVENTS,
     BILLING_COMMANDS,
@@ -18,13 +20,10 @@ from events.catalog import (
 )
 from infra.billing.worker import BillingWorker
 from infra.endpoints import Endpoints
-from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
 
-ADMIN_IDS = frozenset({1, 9001})
-"""The privileged user ids the test workers are configured with."""
 BILLING_TOPICS = (
     BILLING_COMMANDS,
     BILLING_LEDGER,
@@ -48,15 +47,8 @@ async def billing_topics(stack: Endpoints, topic_prefix: str) -> str:
 async def publisher(
     stack: Endpoints, broker_profile: BrokerProfile, billing_topics: str
 ) -> AsyncIterator[EventPublisher]:
-    producer = make_producer(stack.kafka_bootstrap, broker_profile)
-    await producer.start()
-    try:
-        yield EventPublisher(producer, topic_prefix=billing_topics)
-    finally:
-        await producer.stop()
-
-
-WorkerFactory = Callable[..., contextlib.AbstractAsyncContextManager[BillingWorker]]
+    async with running_publisher(stack.kafka_bootstrap, broker_profile, billing_topics) as out:
+        yield out
 
 
 @pytest_asyncio.fixture(loop_scope="session")

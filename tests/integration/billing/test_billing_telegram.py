@@ -13,8 +13,7 @@ from typing import Any
 import msgspec
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
-from billing_helpers import wait_for
-from conftest import WorkerFactory
+from billing_helpers import WorkerFactory, wait_for
 
 from actors.billing import commands
 from actors.billing.ledger import BillingState, decide, evolve

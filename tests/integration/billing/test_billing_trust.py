@@ -6,8 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from aiogram import Bot
-from billing_helpers import read_ledger, read_topic, wait_for
-from conftest import WorkerFactory
+from billing_helpers import WorkerFactory, wait_for
 from test_billing_telegram import (
     ADMIN,
     PAYER,
@@ -20,6 +19,7 @@ from actors.billing import commands
 from actors.billing.ledger import BillingState
 from actors.billing.payments import InvoicePayload
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.topics import read_ledger, read_records
 from events.admin import MarginChanged
 from events.billing import (
     OperationRejected,
@@ -237,7 +237,7 @@ async def test_a_ledger_record_the_payments_process_cannot_decode_is_dead_letter
         await publisher.publish(BILLING_LEDGER, entry)
         await wait_for(lambda: process.handled >= 1 and process.dead_letters >= 1, 60)
         await wait_for(lambda: len(telegram_emulator.calls("refundStarPayment")) == 1, 60)
-    dead = await read_topic(stack.kafka_bootstrap, broker_profile, topic + ".dlq")
+    dead = await read_records(stack.kafka_bootstrap, broker_profile, topic + ".dlq")
     assert len(dead) == 1
     headers = dict(dead[0].headers)
     assert headers["dlq-reason"]

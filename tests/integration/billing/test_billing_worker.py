@@ -9,14 +9,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import msgspec
-from billing_helpers import fixed_clock, wait_for
-from conftest import WorkerFactory
+from billing_helpers import WorkerFactory, fixed_clock, wait_for
 
 from actors.billing import commands
 from actors.billing.ledger import CONFLICTING_DUPLICATE, BillingState
 from actors.billing.payments import InvoicePayload
+from devkit.harness.topics import read_ledger
 from events.billing import OperationRejected, RefundDebited
-from events.catalog import BILLING_COMMANDS, BillingCommand, LedgerRecord
+from events.catalog import BILLING_COMMANDS, BillingCommand
 from events.usage import SONNET, Usage
 from infra.billing.replay import replay_ledger
 from infra.endpoints import Endpoints
@@ -37,29 +37,6 @@ def _payment(uid: int, charge: str, stars: int = 100) -> BillingCommand:
     return commands.payment_credit(
         uid, charge, stars, invoice_payload=payload, owner_margin=Decimal(0)
     )
-
-
-async def _ledger(stack: Endpoints, profile: BrokerProfile, prefix: str) -> list[LedgerRecord]:
-    """Every ledger entry, read back from the topic (order within a user preserved)."""
-    from aiokafka import TopicPartition
-
-    from events.catalog import BILLING_LEDGER, with_prefix
-    from infra.billing.ledger_log import read_ledger
-    from infra.kafka.clients import make_consumer
-
-    topic = with_prefix(BILLING_LEDGER, prefix).name
-    reader = make_consumer(stack.kafka_bootstrap, profile, [], group_id=None)
-    await reader.start()
-    entries: list[LedgerRecord] = []
-    try:
-        await reader.topics()
-        parts = sorted(reader.partitions_for_topic(topic) or ())
-        await read_ledger(
-            reader, [TopicPartition(topic, p) for p in parts], lambda _p, e: entries.append(e)
-        )
-    finally:
-        await reader.stop()
-    return entries
 
 
 async def test_concurrent_operations_for_one_user_from_many_producers_lose_no_update(
@@ -109,7 +86,11 @@ async def test_concurrent_operations_for_one_user_from_many_producers_lose_no_up
         live = worker.state_of(UID)
         assert live is not None
 
-    entries = [e for e in await _ledger(stack, broker_profile, billing_topics) if e.key == str(UID)]
+    entries = [
+        e
+        for e in await read_ledger(stack.kafka_bootstrap, broker_profile, billing_topics)
+        if e.key == str(UID)
+    ]
     ops = Counter(e.operation_id for e in entries)
     assert len(entries) == total_ops
     assert all(n == 1 for n in ops.values())
@@ -150,7 +131,7 @@ async def test_duplicates_apply_once_and_a_conflicting_duplicate_is_rejected(
     cost = _sample("claudegram_cost_usd_total", model=SONNET, tool="-") - cost_before
     assert round(cost, 9) == 0.003
     assert _sample("claudegram_tokens_total", model=SONNET, kind="input") - tokens_before == 1000
-    entries = await _ledger(stack, broker_profile, billing_topics)
+    entries = await read_ledger(stack.kafka_bootstrap, broker_profile, billing_topics)
     assert [type(e).__name__ for e in entries] == ["UsageDebited", "OperationRejected"]
     rejected = entries[1]
     assert isinstance(rejected, OperationRejected)
@@ -186,7 +167,7 @@ async def test_refunds_are_refused_with_a_reason(
         await wait_for(lambda: worker.stats.commands >= 6)
     rejections = [
         e
-        for e in await _ledger(stack, broker_profile, billing_topics)
+        for e in await read_ledger(stack.kafka_bootstrap, broker_profile, billing_topics)
         if isinstance(e, OperationRejected)
     ]
     assert sorted((e.user_id, e.reason) for e in rejections) == sorted(
@@ -236,7 +217,7 @@ async def test_partitions_move_between_two_workers_without_loss_or_double_charge
             await wait_for(done, 120)
             assert first.stats.commands > 0
             assert second.stats.commands > 0
-    entries = await _ledger(stack, broker_profile, billing_topics)
+    entries = await read_ledger(stack.kafka_bootstrap, broker_profile, billing_topics)
     ops = Counter((e.key, e.operation_id) for e in entries)
     assert len(ops) == len(sent)
     assert set(ops.values()) == {1}

@@ -12,9 +12,9 @@ from pathlib import Path
 from aiokafka import TopicPartition
 
 from actors.billing import commands
-from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, LedgerRecord, with_prefix
+from devkit.harness.topics import read_ledger
+from events.catalog import BILLING_COMMANDS, with_prefix
 from events.usage import HAIKU, Usage
-from infra.billing.ledger_log import read_ledger
 from infra.billing.worker import CRASH_AFTER_APPEND, GROUP_ID
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer
@@ -45,22 +45,6 @@ def _start(stack: Endpoints, prefix: str, log: Path, *, crash: bool) -> subproce
         stdout=subprocess.DEVNULL,
         stderr=open(log, "ab"),
     )
-
-
-async def _ledger(stack: Endpoints, profile: BrokerProfile, prefix: str) -> list[LedgerRecord]:
-    topic = with_prefix(BILLING_LEDGER, prefix).name
-    reader = make_consumer(stack.kafka_bootstrap, profile, [], group_id=None)
-    await reader.start()
-    entries: list[LedgerRecord] = []
-    try:
-        await reader.topics()
-        parts = sorted(reader.partitions_for_topic(topic) or ())
-        await read_ledger(
-            reader, [TopicPartition(topic, p) for p in parts], lambda _p, e: entries.append(e)
-        )
-    finally:
-        await reader.stop()
-    return entries
 
 
 async def _committed(stack: Endpoints, profile: BrokerProfile, prefix: str) -> int:
@@ -106,7 +90,7 @@ async def test_worker_killed_after_append_before_commit_charges_once_after_resta
     log = tmp_path / "worker.log"
     crashing = _start(stack, billing_topics, log, crash=True)
     assert await _wait_exit(crashing, 120) == 137, log.read_text()[-3000:]
-    after_crash = await _ledger(stack, broker_profile, billing_topics)
+    after_crash = await read_ledger(stack.kafka_bootstrap, broker_profile, billing_topics)
     assert after_crash, "the crash hook fires only after entries were appended"
     assert await _committed(stack, broker_profile, billing_topics) == 0
 
@@ -115,14 +99,14 @@ async def test_worker_killed_after_append_before_commit_charges_once_after_resta
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 120
         while True:
-            entries = await _ledger(stack, broker_profile, billing_topics)
+            entries = await read_ledger(stack.kafka_bootstrap, broker_profile, billing_topics)
             if len({(e.key, e.operation_id) for e in entries}) >= len(sent):
                 break
             assert restarted.poll() is None, log.read_text()[-3000:]
             assert loop.time() < deadline, "restarted worker did not catch up"
             await asyncio.sleep(0.5)
         await asyncio.sleep(1.0)  # let a (wrong) second append show up if there were one
-        entries = await _ledger(stack, broker_profile, billing_topics)
+        entries = await read_ledger(stack.kafka_bootstrap, broker_profile, billing_topics)
     finally:
         restarted.send_signal(signal.SIGTERM)
         await _wait_exit(restarted, 30)

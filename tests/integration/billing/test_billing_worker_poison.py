@@ -7,56 +7,24 @@ from datetime import datetime
 from decimal import Decimal
 
 import msgspec
-from aiokafka import TopicPartition
 from aiokafka.partitioner import DefaultPartitioner
-from aiokafka.structs import ConsumerRecord
-from billing_helpers import wait_for
-from conftest import ADMIN_IDS, WorkerFactory
+from billing_helpers import ADMIN_IDS, WorkerFactory, wait_for
 
 from actors.billing import commands
 from actors.billing.ledger import BillingState, decide
+from devkit.harness.topics import read_ledger, read_records
 from events.billing import OperationRejected, StarterCreditGranted
-from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand, LedgerRecord
+from events.catalog import BILLING_COMMANDS, BillingCommand, LedgerRecord
 from events.codec import codec_for
 from events.keys import user_key
 from events.usage import ToolQuantities
 from infra.endpoints import Endpoints
-from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 
 POISONED = 6660001
 HEALTHY = 6660002
-
-
-async def read_topic(
-    stack: Endpoints, profile: BrokerProfile, topic: str
-) -> list[ConsumerRecord[bytes, bytes]]:
-    """Every record of ``topic`` up to its current end."""
-    reader = make_consumer(stack.kafka_bootstrap, profile, [], group_id=None)
-    await reader.start()
-    out: list[ConsumerRecord[bytes, bytes]] = []
-    try:
-        await reader.topics()
-        tps = [TopicPartition(topic, p) for p in sorted(reader.partitions_for_topic(topic) or ())]
-        reader.assign(tps)
-        await reader.seek_to_beginning(*tps)
-        ends = await reader.end_offsets(tps)
-        remaining = {tp for tp in tps if ends[tp] > 0}
-        while remaining:
-            for tp, records in (await reader.getmany(*remaining, timeout_ms=1000)).items():
-                out += records
-                if records[-1].offset + 1 >= ends[tp]:
-                    remaining.discard(tp)
-    finally:
-        await reader.stop()
-    return out
-
-
-async def _ledger(stack: Endpoints, profile: BrokerProfile, prefix: str) -> list[LedgerRecord]:
-    codec = codec_for(BILLING_LEDGER)
-    records = await read_topic(stack, profile, prefix + BILLING_LEDGER.name)
-    return [codec.decode(r.value) for r in records]
 
 
 async def test_an_infinite_quantity_is_a_rejection_and_the_partition_moves_on(
@@ -92,7 +60,7 @@ async def test_an_infinite_quantity_is_a_rejection_and_the_partition_moves_on(
         healthy = worker.state_of(HEALTHY)
         assert healthy is not None
         assert healthy.balance == Decimal("1.00")
-    entries = await _ledger(stack, broker_profile, billing_topics)
+    entries = await read_ledger(stack.kafka_bootstrap, broker_profile, billing_topics)
     rejected = [e for e in entries if isinstance(e, OperationRejected)]
     assert [(e.user_id, e.reason) for e in rejected] == [(POISONED, "invalid_amount")]
     assert "sandbox_seconds" in rejected[0].detail
@@ -122,7 +90,9 @@ async def test_a_command_whose_decision_raises_is_dead_lettered_and_the_rest_app
         healthy = worker.state_of(HEALTHY)
         assert healthy is not None
         assert healthy.balance == Decimal("1.00")
-    dead = await read_topic(stack, broker_profile, billing_topics + BILLING_COMMANDS.name + ".dlq")
+    dead = await read_records(
+        stack.kafka_bootstrap, broker_profile, billing_topics + BILLING_COMMANDS.name + ".dlq"
+    )
     assert len(dead) == 1
     headers = dict(dead[0].headers)
     assert headers["dlq-reason"] == b"decide_failed"
@@ -169,7 +139,7 @@ async def test_a_command_on_the_wrong_partition_for_its_key_is_dead_lettered(
         state = worker.state_of(uid)
         assert state is not None
         assert state.balance == Decimal("1.00")
-    dead = await read_topic(stack, broker_profile, topic + ".dlq")
+    dead = await read_records(stack.kafka_bootstrap, broker_profile, topic + ".dlq")
     assert len(dead) == 1
     headers = dict(dead[0].headers)
     assert headers["dlq-reason"] == b"wrong_partition"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from billing_helpers import read_ledger, wait_for
-from conftest import WorkerFactory
+from billing_helpers import WorkerFactory, wait_for
 
 from actors.billing import commands
 from actors.billing.ledger import BillingState
+from devkit.harness.topics import read_ledger
 from events.billing import OperationRejected, UsageDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand
 from events.usage import SONNET, Usage

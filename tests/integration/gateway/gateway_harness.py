@@ -8,13 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
-from aiokafka import TopicPartition
-
-from events.catalog import TopicSpec, with_prefix
-from events.codec import codec_for
+from devkit.harness.topics import read_at_least
+from events.catalog import TopicSpec
 from infra.endpoints import Endpoints
 from infra.gateway.app import Gateway
-from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
 from infra.projector.views import UserSettings
 from infra.views import LedgerLine
@@ -73,29 +70,12 @@ class TopicReader:
     ) -> list[Any]:
         """At least ``count`` records (waiting up to ``timeout``), then ``settle`` seconds
         more to catch any extra ones; decoded, in partition-offset order."""
-        name = with_prefix(spec, self._prefix).name
-        consumer = make_consumer(self._stack.kafka_bootstrap, self._profile, [], group_id=None)
-        await consumer.start()
-        try:
-            partitions = [TopicPartition(name, p) for p in range(spec.partitions)]
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            codec = codec_for(spec)
-            out: list[Any] = []
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            settle_until: float | None = None
-            while True:
-                now = loop.time()
-                if len(out) >= count and settle_until is None:
-                    settle_until = now + settle
-                if settle_until is not None and now >= settle_until:
-                    break
-                if now >= deadline:
-                    break
-                batches = await consumer.getmany(timeout_ms=100)
-                for records in batches.values():
-                    out.extend(codec.decode(r.value, r.headers) for r in records)
-            return out
-        finally:
-            await consumer.stop()
+        return await read_at_least(
+            self._stack.kafka_bootstrap,
+            self._profile,
+            spec,
+            self._prefix,
+            count=count,
+            timeout=timeout,
+            settle=settle,
+        )

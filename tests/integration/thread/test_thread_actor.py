@@ -8,11 +8,11 @@ from devkit.emulators.claude import Overloaded, StreamBreak, text_reply
 from devkit.harness.thread import (
     Harness,
     billing_commands,
-    eventually,
     message_command,
     stop_command,
     thread_events,
 )
+from devkit.harness.topics import eventually
 from events.thread import (
     AssistantMessageCompleted,
     TurnCancelled,

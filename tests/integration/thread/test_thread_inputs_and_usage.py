@@ -7,11 +7,11 @@ from devkit.emulators.claude import text_reply
 from devkit.harness.thread import (
     Harness,
     billing_commands,
-    eventually,
     message_command,
     stop_command,
     thread_events,
 )
+from devkit.harness.topics import eventually
 from events.messages import Attachment
 from events.thread import TurnCancelled, TurnFailed
 from infra.endpoints import Endpoints

@@ -7,12 +7,12 @@ from devkit.emulators.claude import Overloaded, text_reply
 from devkit.harness.thread import (
     Harness,
     billing_commands,
-    eventually,
     message_command,
     reservation_commands,
     stop_command,
     thread_events,
 )
+from devkit.harness.topics import eventually
 from events.billing import ReservationReleaseRequested, UsageReserveRequested
 from events.thread import AssistantMessageCompleted, TurnStarted, UserMessageRejected
 from infra.endpoints import Endpoints

@@ -18,7 +18,8 @@ from devkit.emulators.claude import (
     text_reply,
 )
 from devkit.harness.probe_tools import effects
-from devkit.harness.thread import Harness, eventually, message_command, thread_events
+from devkit.harness.thread import Harness, message_command, thread_events
+from devkit.harness.topics import eventually
 from events.thread import AssistantMessageCompleted, TurnCancelled, TurnCompleted, TurnFailed
 from events.tools import ToolCallFailed
 from infra.endpoints import Endpoints

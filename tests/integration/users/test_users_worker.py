@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
-from users_helpers import read_topic, running_worker
+from users_helpers import running_worker
 
+from devkit.harness.topics import read_at_least, running_publisher
 from events.billing import StarterCreditRequested
 from events.catalog import BILLING_COMMANDS, USERS_COMMANDS, USERS_EVENTS
 from events.envelope import new_envelope
@@ -26,7 +27,6 @@ from events.users import (
     UserRegistered,
 )
 from infra.endpoints import Endpoints
-from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
@@ -57,12 +57,8 @@ async def publisher(
 ) -> AsyncIterator[EventPublisher]:
     report = await ensure_topics(stack.kafka_bootstrap, USERS_TOPICS, name_prefix=topic_prefix)
     assert report.ok, report.mismatches
-    producer = make_producer(stack.kafka_bootstrap, broker_profile)
-    await producer.start()
-    try:
-        yield EventPublisher(producer, topic_prefix=topic_prefix)
-    finally:
-        await producer.stop()
+    async with running_publisher(stack.kafka_bootstrap, broker_profile, topic_prefix) as out:
+        yield out
 
 
 async def test_registration_delivered_twice_registers_and_credits_once(
@@ -75,21 +71,32 @@ async def test_registration_delivered_twice_registers_and_credits_once(
     for cmd in (first, first, registration(uid)):
         await publisher.publish(USERS_COMMANDS, cmd)
     async with running_worker(stack, broker_profile, topic_prefix):
-        events = await read_topic(stack, broker_profile, topic_prefix, USERS_EVENTS, count=1)
-        credits = await read_topic(
-            stack, broker_profile, topic_prefix, BILLING_COMMANDS, count=1, settle=1.0
+        events = await read_at_least(
+            stack.kafka_bootstrap, broker_profile, USERS_EVENTS, topic_prefix, count=1
+        )
+        credits = await read_at_least(
+            stack.kafka_bootstrap,
+            broker_profile,
+            BILLING_COMMANDS,
+            topic_prefix,
+            count=1,
+            settle=1.0,
         )
         await publisher.publish(USERS_COMMANDS, model_change(uid, OPUS))
-        await read_topic(stack, broker_profile, topic_prefix, USERS_EVENTS, count=2)
+        await read_at_least(
+            stack.kafka_bootstrap, broker_profile, USERS_EVENTS, topic_prefix, count=2
+        )
     # a fresh worker folds the events topic: it knows the user and the model
     await publisher.publish(USERS_COMMANDS, registration(uid))
     await publisher.publish(USERS_COMMANDS, registration(uid, name="Augusta"))
     await publisher.publish(USERS_COMMANDS, model_change(uid, HAIKU))
     async with running_worker(stack, broker_profile, topic_prefix):
-        events = await read_topic(
-            stack, broker_profile, topic_prefix, USERS_EVENTS, count=4, settle=1.0
+        events = await read_at_least(
+            stack.kafka_bootstrap, broker_profile, USERS_EVENTS, topic_prefix, count=4, settle=1.0
         )
-    credits = await read_topic(stack, broker_profile, topic_prefix, BILLING_COMMANDS, count=1)
+    credits = await read_at_least(
+        stack.kafka_bootstrap, broker_profile, BILLING_COMMANDS, topic_prefix, count=1
+    )
     assert [type(e) for e in events] == [
         UserRegistered,
         ModelChanged,
@@ -142,14 +149,18 @@ async def test_crash_between_credit_and_registration_is_repaired_once(
                 await proc.wait()
     assert code == 137, log_path.read_text()
     assert (
-        await read_topic(stack, broker_profile, topic_prefix, USERS_EVENTS, count=1, timeout=1)
+        await read_at_least(
+            stack.kafka_bootstrap, broker_profile, USERS_EVENTS, topic_prefix, count=1, timeout=1
+        )
         == []
     )
     async with running_worker(stack, broker_profile, topic_prefix):
-        events = await read_topic(
-            stack, broker_profile, topic_prefix, USERS_EVENTS, count=1, settle=1.0
+        events = await read_at_least(
+            stack.kafka_bootstrap, broker_profile, USERS_EVENTS, topic_prefix, count=1, settle=1.0
         )
-    credits = await read_topic(stack, broker_profile, topic_prefix, BILLING_COMMANDS, count=2)
+    credits = await read_at_least(
+        stack.kafka_bootstrap, broker_profile, BILLING_COMMANDS, topic_prefix, count=2
+    )
     assert [type(e) for e in events] == [UserRegistered]
     assert len(credits) == 2
     assert len({c.id for c in credits}) == 1
@@ -180,8 +191,14 @@ async def test_a_failed_commit_mid_batch_skips_none_of_the_following_commands(
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))
     try:
-        events = await read_topic(
-            stack, broker_profile, topic_prefix, USERS_EVENTS, count=3, timeout=60, settle=0.5
+        events = await read_at_least(
+            stack.kafka_bootstrap,
+            broker_profile,
+            USERS_EVENTS,
+            topic_prefix,
+            count=3,
+            timeout=60,
+            settle=0.5,
         )
     finally:
         stop.set()

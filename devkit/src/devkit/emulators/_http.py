@@ -1,8 +1,9 @@
-"""Shared aiohttp plumbing for the emulators: start/stop a server, JSON responses."""
+"""Shared aiohttp plumbing for the emulators: start/stop a server, the lifecycle every
+emulator shares, JSON responses."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import msgspec
 from aiohttp import web
@@ -53,3 +54,29 @@ class Server:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+class EmulatorServer:
+    """The lifecycle every emulator shares: its app on a loopback port, ``start``/``stop`` or
+    ``async with``. A subclass builds its ``web.Application`` and sets ``self._server``."""
+
+    _server: Server
+
+    @property
+    def base_url(self) -> str:
+        return self._server.base_url
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on host:port (0: a free port); returns the base URL (the client's base URL
+        setting: TELEGRAM_API_URL, ANTHROPIC_BASE_URL, ...)."""
+        return await self._server.start(host, port)
+
+    async def stop(self) -> None:
+        await self._server.stop()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

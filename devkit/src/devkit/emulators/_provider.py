@@ -7,11 +7,11 @@ import asyncio
 import contextlib
 import dataclasses
 import time
-from typing import Any, Self
+from typing import Any
 
 from aiohttp import web
 
-from devkit.emulators._http import Server, json_response
+from devkit.emulators._http import EmulatorServer, Server, json_response
 
 
 @dataclasses.dataclass(slots=True)
@@ -26,7 +26,7 @@ class RecordedCall:
     at: float
 
 
-class ProviderEmulator:
+class ProviderEmulator(EmulatorServer):
     """Base of an emulated provider API: subclasses add routes to `self.app` and call
     `self.record(...)` for each API request; `reset` clears scripts and recordings."""
 
@@ -37,24 +37,6 @@ class ProviderEmulator:
         self.app.router.add_get("/_control/requests", self._c_requests)
         self.app.router.add_post("/_control/reset", self._c_reset)
         self._server = Server(self.app)
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on host:port (0: a free port); returns the base URL."""
-        return await self._server.start(host, port)
-
-    async def stop(self) -> None:
-        await self._server.stop()
-
-    async def __aenter__(self) -> Self:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     def reset(self) -> None:
         self.calls.clear()

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from aiokafka import TopicPartition
-
 from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.topics import read_topic
 from devkit.stores import MemoryThreadStore
 from events.billing import (
     ReservationReleaseRequested,
@@ -20,14 +17,12 @@ from events.billing import (
     UsageChargeRequested,
     UsageReserveRequested,
 )
-from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, TopicSpec, with_prefix
-from events.codec import codec_for
+from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS
 from events.envelope import new_envelope
 from events.ids import new_id
 from events.keys import thread_key, user_key
 from events.messages import Attachment, TelegramUser, UserMessage
 from events.thread import StopRequested, UserMessageReceived
-from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
 from infra.threads.actor import InboxItem, ThreadActor
 from infra.threads.log_views import TailBalances
@@ -81,34 +76,6 @@ def starter_credit(user_id: int, balance: str = "1.00") -> StarterCreditGranted:
     )
 
 
-async def read_topic(
-    bootstrap: str, profile: BrokerProfile, spec: TopicSpec[Any], prefix: str
-) -> list[Any]:
-    """Every record of a (prefixed) topic, decoded, in partition order."""
-    name = with_prefix(spec, prefix).name
-    consumer = make_consumer(bootstrap, profile, [], group_id=None)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(name, p) for p in sorted(consumer.partitions_for_topic(name) or [])]
-        if not parts:
-            return []
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        out: list[Any] = []
-        pending = {tp for tp in parts if ends[tp] > 0}
-        while pending:
-            batch = await consumer.getmany(timeout_ms=500)
-            for tp, records in batch.items():
-                for rec in records:
-                    out.append(codec_for(spec).decode(rec.value))
-                    if rec.offset + 1 >= ends[tp]:
-                        pending.discard(tp)
-        return out
-    finally:
-        await consumer.stop()
-
-
 async def thread_events(bootstrap: str, profile: BrokerProfile, prefix: str) -> list[Any]:
     return await read_topic(bootstrap, profile, THREAD_EVENTS, prefix)
 
@@ -128,23 +95,6 @@ async def reservation_commands(
 
 
 LEDGER = BILLING_LEDGER
-
-
-async def eventually(
-    predicate: Callable[[], Any], timeout: float = 20.0, interval: float = 0.05
-) -> Any:
-    """Wait until ``predicate()`` (sync or async) is truthy; return its value."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(interval)
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -306,7 +305,3 @@ def _start(index: int, block: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 
 def _delta(index: int, delta: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return "content_block_delta", {"type": "content_block_delta", "index": index, "delta": delta}
-
-
-def output_tokens_for(text: str) -> int:
-    return max(1, math.ceil(len(text) / 4))

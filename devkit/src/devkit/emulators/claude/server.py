@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from devkit.emulators._http import Server, encode_json, json_response
+from devkit.emulators._http import EmulatorServer, Server, encode_json, json_response
 
 from .compose import compose_message, stream_events
 from .files import (
@@ -88,7 +88,7 @@ class ApiError(Exception):
         self.headers = headers or {}
 
 
-class ClaudeEmulator:
+class ClaudeEmulator(EmulatorServer):
     """Emulated Anthropic API server (ANTHROPIC_BASE_URL)."""
 
     def __init__(
@@ -124,26 +124,6 @@ class ClaudeEmulator:
         for method, path, handler in self.control_routes():
             app.router.add_route(method, path, handler)
         self._server = Server(app)
-
-    # ---- lifecycle -------------------------------------------------------------------------
-
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on host:port (0: a free port); returns the base URL for ANTHROPIC_BASE_URL."""
-        return await self._server.start(host, port)
-
-    async def stop(self) -> None:
-        await self._server.stop()
-
-    async def __aenter__(self) -> ClaudeEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
 
     # ---- in-process control ----------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devkit.emulators._http import Server, json_response
+from devkit.emulators._http import EmulatorServer, Server, json_response
 
 from .api import BotApi
 from .flood import FloodConfig
@@ -37,7 +37,7 @@ from .webhook import WebhookDelivery
 from .world import DEFAULT_TOKEN, World
 
 
-class TelegramEmulator:
+class TelegramEmulator(EmulatorServer):
     """Emulated Telegram Bot API server; see the module docstring for the URLs."""
 
     def __init__(
@@ -72,26 +72,11 @@ class TelegramEmulator:
     def token(self) -> str:
         return self.world.default_token
 
-    @property
-    def base_url(self) -> str:
-        return self._server.base_url
-
-    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
-        """Listen on host:port (0 picks a free port); returns the base URL for TELEGRAM_API_URL."""
-        return await self._server.start(host, port)
-
     async def stop(self) -> None:
         await self.webhooks.close()
         for bot in self.world.bots.values():
             bot.notifier.notify()
-        await self._server.stop()
-
-    async def __aenter__(self) -> TelegramEmulator:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.stop()
+        await super().stop()
 
     # ---- Bot API over HTTP ------------------------------------------------------------------
 
