@@ -35,11 +35,11 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def _templates() -> list[bytes]:
+    from actors.billing import commands
     from actors.billing.ledger import BillingState, decide
     from events.catalog import BILLING_LEDGER
     from events.codec import codec_for
     from events.usage import SONNET, Usage
-    from infra.billing import commands
 
     codec = codec_for(BILLING_LEDGER)
     out = []

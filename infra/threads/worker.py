@@ -267,7 +267,7 @@ class ThreadWorker:
                 self.tools,
                 claude=ClaudeModelPort(claude),
                 files=files.tools,
-                balances=self.views.balances,
+                balances=self.views,
             ),
             files=files.intake,
         )
@@ -276,8 +276,8 @@ class ThreadWorker:
             sink=ProducerSink(self.pool),
             runner=runner,
             slots=GenerationSlots(redis, prefix=f"cg:{self.config.topic_prefix}gen:"),
-            balances=self.views.balances,
-            settings=self.views.settings,
+            balances=self.views,
+            preferences=self.views,
             config=ActorConfig(
                 topic_prefix=self.config.topic_prefix,
                 thinking_budget=self.config.thinking_budget,

@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
+from actors.billing import commands
 from events.usage import SONNET, ModelUsage, ToolQuantities, Usage
-from infra.billing import commands
 from infra.threads.metrics import UNPRICED_MODEL_CHARGES
 from infra.threads.pricing_watch import note_unpriced, unpriced_models
 
