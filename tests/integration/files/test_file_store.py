@@ -18,8 +18,10 @@ from actors.thread.file_store import (
     content_address,
     file_id_for,
 )
+from actors.thread.tools.base import ToolFailure
 from infra.endpoints import Endpoints
 from infra.files.pg_store import PostgresFileStore
+from infra.files.thread_files import StoreFiles
 from infra.postgres import create_pool
 
 
@@ -119,3 +121,20 @@ async def test_concurrent_puts_of_the_same_bytes_keep_one_blob(store: PostgresFi
     )
     for i, f in enumerate(stored):
         assert await store.read(f.file_id, thread_key=f"6{i:02d}:0", user_id=600 + i) == data
+
+
+async def test_a_tool_asking_for_a_deleted_or_foreign_file_gets_a_clear_answer(
+    store: PostgresFileStore,
+) -> None:
+    """Through the tools' view: deleted bytes answer not_found saying retention deleted them
+    and to send the file again; another user's file is simply not in this conversation."""
+    stored = await store.put(_new(thread="700:0", owner=700), b"to be swept")
+    await store.sweep(stored_before=datetime.now(UTC) + timedelta(seconds=1))
+    mine = StoreFiles(store, None).for_thread("700:0", 700)
+    with pytest.raises(ToolFailure, match="retention policy; please send it again") as deleted:
+        await mine.read_id(stored.file_id)
+    assert deleted.value.error_class == "not_found"
+    theirs = StoreFiles(store, None).for_thread("701:0", 701)
+    with pytest.raises(ToolFailure, match=r"no file .* in this conversation"):
+        await theirs.read_id(stored.file_id)
+    assert await theirs.list() == []

@@ -15,6 +15,7 @@ from actors.thread.context import FilesTooLarge, FileView, build_request
 from actors.thread.decide import Facts, decide_messages
 from actors.thread.evolve import evolve_all
 from actors.thread.file_store import StoredFile
+from actors.thread.progress import TurnTrace
 from actors.thread.state import RunningTurn, ThreadState, initial_state
 from events.messages import Attachment
 from events.usage import SONNET
@@ -173,3 +174,12 @@ def test_every_input_kind_is_accepted(attachment: Attachment, kind: str) -> None
     """HEIC/BMP images, video notes, audio, video, office files and archives are inputs."""
     verdict = classify_attachment(attachment)
     assert getattr(verdict, "kind", None) == kind
+
+
+def test_the_transcript_is_shown_in_the_draft_and_named_in_the_trace() -> None:
+    """What a voice message said heads the draft (before any answer) and the final
+    message's trace line says it was transcribed."""
+    trace = TurnTrace()
+    trace.add_transcript("buy milk and bread", 7.4)
+    assert "Heard (0:07): “buy milk and bread”" in trace.draft_header().text
+    assert trace.summary().startswith("🎤 transcribed")
