@@ -28,9 +28,7 @@ from model_tools_e2e import (
 from pypdf import PdfReader
 from thread_e2e import WorkerProcess, eventually, fund, wait_ready
 
-from events.usage import HAIKU, OPUS, SONNET
-from events.users import ModelChanged, ThinkingChanged
-from infra.emulators.claude import (
+from devkit.emulators.claude import (
     ClaudeEmulator,
     Reply,
     ServerToolUseBlock,
@@ -44,8 +42,10 @@ from infra.emulators.claude import (
     tool_reply,
     web_search_reply,
 )
-from infra.emulators.claude.scripts import WebSearchCitation
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.claude.scripts import WebSearchCitation
+from devkit.emulators.telegram import TelegramEmulator
+from events.usage import HAIKU, OPUS, SONNET
+from events.users import ModelChanged, ThinkingChanged
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

@@ -11,8 +11,8 @@ from actors.thread.markdown_v2 import to_markdown_v2
 from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import HistoryItem, ThreadState
 from actors.thread.tools.catalog import default_registry
+from devkit.emulators.telegram.markdown_v2 import parse_markdown_v2
 from events.usage import HAIKU, SONNET
-from infra.emulators.telegram.markdown_v2 import parse_markdown_v2
 
 SEARCH_CALL = {
     "type": "server_tool_use",
