@@ -10,9 +10,13 @@ PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import re
+import shutil
 import signal
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -32,6 +36,8 @@ from infra.stack.embedded import EmbeddedStack
 # one server of each for the whole session, reset before every test.
 pytest_plugins = ["devkit.emulators.testing"]
 
+SHARED_STACK_VARIABLE = "CLAUDEGRAM_TEST_SHARED_STACK"
+
 
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
@@ -39,8 +45,40 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """SIGTERM (a timeout, a CI cancel) ends the run like Ctrl-C, so session fixtures still
-    tear down and the embedded stack's processes are stopped rather than left behind."""
+    tear down and the embedded stack's processes are stopped rather than left behind.
+
+    Under pytest-xdist (``-n N``) the workers share one embedded stack: the first worker that
+    needs it starts it in a folder the controller names (its processes outlive that worker),
+    the others attach to it, and the controller deletes it when the run ends. So N workers
+    use one broker, one PostgreSQL and one Redis (tests keep to their own topics, schemas and
+    keys), and a run that needs no stack starts none."""
     signal.signal(signal.SIGTERM, _interrupt)
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and not hasattr(config, "workerinput"):
+        shared = Path(tempfile.mkdtemp(prefix="claudegram-test-stack-"))
+        os.environ[SHARED_STACK_VARIABLE] = str(shared)
+
+        def delete_shared_stack() -> None:
+            EmbeddedStack(shared / "stack").reset()
+            shutil.rmtree(shared, ignore_errors=True)
+
+        config.add_cleanup(delete_shared_stack)
+
+
+def _shared_stack(shared: Path) -> Endpoints:
+    """The stack shared by the xdist workers: started by whichever asks first."""
+    import asyncio
+
+    with (shared / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        urls = shared / "urls.json"
+        if not urls.exists():
+            state = asyncio.run(EmbeddedStack(shared / "stack").start())
+            urls.write_text(
+                json.dumps([state.kafka_bootstrap, state.database_url, state.redis_url])
+            )
+        kafka, database, redis = json.loads(urls.read_text())
+    return Endpoints(kafka, database, redis, embedded=True)
 
 
 def _docker_endpoints() -> tuple[Endpoints, list[object]]:
@@ -76,6 +114,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoints]:
         yield endpoints
         for c in containers:
             c.stop()  # type: ignore[attr-defined]
+        return
+    shared = os.environ.get(SHARED_STACK_VARIABLE)
+    if shared is not None:  # an xdist worker: the stack outlives it, the controller deletes it
+        yield _shared_stack(Path(shared))
         return
     embedded = EmbeddedStack(tmp_path_factory.mktemp("stack"))
     try:
