@@ -36,8 +36,9 @@ from anthropic import AsyncAnthropic
 from actors.billing.pricing import price
 from actors.thread.cache_points import CacheTtl, place_cache_breakpoints
 from actors.thread.context import build_request
+from actors.thread.models import HAIKU, OPUS, SONNET
 from actors.thread.state import HistoryItem, ThreadState
-from events.usage import HAIKU, OPUS, SONNET, Usage
+from events.usage import Usage
 from infra.emulators.claude import ClaudeEmulator, text_reply
 from infra.threads.claude_client import ClaudeClient, StreamProgress
 

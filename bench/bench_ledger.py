@@ -38,10 +38,11 @@ sys.path.insert(0, str(ROOT))
 from actors.billing.fold_records import decode_slim  # noqa: E402
 from actors.billing.ledger import BillingState, decide, evolve  # noqa: E402
 from actors.billing.payments import InvoicePayload  # noqa: E402
+from actors.thread.models import HAIKU, SONNET  # noqa: E402
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand  # noqa: E402
 from events.codec import codec_for  # noqa: E402
 from events.envelope import utc_now  # noqa: E402
-from events.usage import HAIKU, SONNET, ToolQuantities, Usage  # noqa: E402
+from events.usage import ToolQuantities, Usage  # noqa: E402
 from infra.billing import commands  # noqa: E402
 from infra.billing.replay import replay_ledger  # noqa: E402
 from infra.billing.worker import BillingWorker  # noqa: E402

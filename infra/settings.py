@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
 
+from actors.thread.models import DEFAULT_MODEL, parse_model_name
 from actors.typed_numbers import parse_user_id, shown
 
 DEFAULT_TELEGRAM_API_URL: Final = "https://api.telegram.org"
@@ -58,6 +59,7 @@ ENV_NAMES: Final = (
     "MAVEN_REPO_URL",
     "CLAUDEGRAM_CACHE_DIR",
     "LOG_LEVEL",
+    "DEFAULT_MODEL",
     "METRICS_PORT",
     "DB_COMMAND_TIMEOUT",
     "DB_ACQUIRE_TIMEOUT",
@@ -230,6 +232,8 @@ class Settings:
     db_connect_timeout: float = 10.0
     db_bulk_command_timeout: float = 3600.0
     redis_socket_timeout: float = 1.0
+    default_model: str = DEFAULT_MODEL
+    """The model of users who have not chosen one (an id or name of the model registry)."""
 
     @property
     def uses_embedded_stack(self) -> bool:
@@ -319,4 +323,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_connect_timeout=_seconds(env, "DB_CONNECT_TIMEOUT", 10.0),
         db_bulk_command_timeout=_seconds(env, "DB_BULK_COMMAND_TIMEOUT", 3600.0),
         redis_socket_timeout=_seconds(env, "REDIS_SOCKET_TIMEOUT", 1.0),
+        default_model=_default_model(env.get("DEFAULT_MODEL")),
     )
+
+
+def _default_model(raw: str | None) -> str:
+    if not raw or not raw.strip():
+        return DEFAULT_MODEL
+    model = parse_model_name(raw)
+    if model is None:
+        raise ConfigError(f"DEFAULT_MODEL: {raw.strip()!r} is not a model /model offers")
+    return model

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from typing import Final
 
-from events.usage import HAIKU, OPUS, SONNET
+from actors.thread.models import MODELS
 
-MODEL_LABELS: Final = {
-    HAIKU: "Claude Haiku 4.5",
-    SONNET: "Claude Sonnet 4.6",
-    OPUS: "Claude Opus 4.6",
-}
-"""The models ``/model`` offers, in the order shown."""
+MODEL_LABELS: Final = {model: spec.label for model, spec in MODELS.items()}
+"""The models ``/model`` offers, in the order shown (the model registry's)."""
 
 UNSUPPORTED_NAMES: Final = {
     "sticker": "stickers",

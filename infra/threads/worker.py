@@ -278,6 +278,7 @@ class ThreadWorker:
                 topic_prefix=self.config.topic_prefix,
                 thinking_budget=self.config.thinking_budget,
                 balance_wait=self.config.balance_wait,
+                default_model=settings.default_model,
             ),
         )
         own_commit_rule(self.app.consumer, self.commits, {self.inbox_name})

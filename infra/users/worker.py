@@ -36,9 +36,11 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
+from actors.thread.models import DEFAULT_MODEL
 from actors.users.decide import UsersState, command_user_id, decide
 from events.catalog import BILLING_COMMANDS, USERS_COMMANDS, USERS_EVENTS, UserCommand, with_prefix
 from events.codec import DecodeError, codec_for
+from events.usage import ModelId
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
@@ -83,7 +85,10 @@ class UsersWorker:
         *,
         topic_prefix: str = "",
         group_id: str = GROUP_ID,
+        default_model: ModelId = DEFAULT_MODEL,
     ) -> None:
+        self.default_model = default_model
+        """The model new users start on (the ``DEFAULT_MODEL`` setting)."""
         self._bootstrap = bootstrap
         self._profile = profile
         self._prefix = topic_prefix
@@ -109,7 +114,7 @@ class UsersWorker:
         assert self._reader is not None
         codec = codec_for(USERS_EVENTS)
         tps = [TopicPartition(self.events_topic, p) for p in partitions]
-        fresh = {p: UsersState() for p in partitions}
+        fresh = {p: UsersState(self.default_model) for p in partitions}
         if tps:
             self._reader.assign(tps)
             await self._reader.seek_to_beginning(*tps)
@@ -227,4 +232,7 @@ async def run_users_worker(
         log.warning("topic differs from the catalog: %s", mismatch)
     if USERS_COMMANDS.partitions != USERS_EVENTS.partitions:
         raise RuntimeError("bot.users.commands and bot.users.events must be co-partitioned")
-    await UsersWorker(endpoints.kafka_bootstrap, profile, topic_prefix=topic_prefix).run(stop)
+    default_model = settings.default_model if settings is not None else DEFAULT_MODEL
+    await UsersWorker(
+        endpoints.kafka_bootstrap, profile, topic_prefix=topic_prefix, default_model=default_model
+    ).run(stop)

@@ -28,7 +28,7 @@ from model_tools_e2e import (
 from pypdf import PdfReader
 from thread_e2e import WorkerProcess, eventually, fund, wait_ready
 
-from events.usage import HAIKU, OPUS, SONNET
+from actors.thread.models import HAIKU, OPUS, SONNET
 from events.users import ModelChanged, ThinkingChanged
 from infra.emulators.claude import (
     ClaudeEmulator,

@@ -417,9 +417,9 @@ async def test_a_call_reporting_a_dated_model_id_is_charged(
     asked for, and the billing worker debits it at that model's price (not $0, not refused)."""
     from thread_harness import read_topic
 
+    from actors.thread.models import SONNET
     from events.billing import UsageDebited
     from events.catalog import ADMIN_EVENTS, BILLING_LEDGER, PAYMENTS_EVENTS
-    from events.usage import SONNET
     from infra.billing.worker import BillingWorker
     from infra.kafka.topic_admin import ensure_topics
 

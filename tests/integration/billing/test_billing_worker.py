@@ -14,9 +14,10 @@ from conftest import WorkerFactory
 
 from actors.billing.ledger import CONFLICTING_DUPLICATE, BillingState
 from actors.billing.payments import InvoicePayload
+from actors.thread.models import SONNET
 from events.billing import OperationRejected, RefundDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand, LedgerRecord
-from events.usage import SONNET, Usage
+from events.usage import Usage
 from infra.billing import commands
 from infra.billing.replay import replay_ledger
 from infra.endpoints import Endpoints

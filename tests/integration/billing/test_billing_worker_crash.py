@@ -12,8 +12,9 @@ from pathlib import Path
 
 from aiokafka import TopicPartition
 
+from actors.thread.models import HAIKU
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, LedgerRecord, with_prefix
-from events.usage import HAIKU, Usage
+from events.usage import Usage
 from infra.billing import commands
 from infra.billing.ledger_log import read_to_end
 from infra.billing.worker import CRASH_AFTER_APPEND_ENV, GROUP_ID

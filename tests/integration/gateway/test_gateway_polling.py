@@ -7,6 +7,7 @@ from datetime import UTC
 
 from gateway_harness import GatewayFactory, TopicReader, polling
 
+from actors.thread.models import OPUS
 from events.catalog import THREAD_INBOX, USERS_COMMANDS
 from events.thread import (
     ForumTopicCreatedReceived,
@@ -15,7 +16,6 @@ from events.thread import (
     UserMessageEditReceived,
     UserMessageReceived,
 )
-from events.usage import OPUS
 from events.users import ModelChangeRequested, PersonalityChangeRequested, RegistrationRequested
 from infra.emulators.telegram import MediaItem, TelegramEmulator
 

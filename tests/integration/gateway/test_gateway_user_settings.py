@@ -13,12 +13,12 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from gateway_harness import GatewayFactory, polling
 
+from actors.thread.models import HAIKU, OPUS, SONNET
 from events import catalog, users
 from events.codec import codec_for
 from events.envelope import new_envelope
 from events.keys import user_key
 from events.messages import TelegramUser
-from events.usage import HAIKU, OPUS, SONNET
 from infra.emulators.telegram import TelegramEmulator
 from infra.emulators.telegram.state import ChatMessage
 from infra.endpoints import Endpoints

@@ -14,11 +14,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 from users_helpers import read_topic, running_worker
 
+from actors.thread.models import HAIKU, OPUS
 from events.billing import StarterCreditRequested
 from events.catalog import BILLING_COMMANDS, USERS_COMMANDS, USERS_EVENTS
 from events.envelope import new_envelope
 from events.messages import TelegramUser
-from events.usage import HAIKU, OPUS
 from events.users import (
     ModelChanged,
     ModelChangeRequested,

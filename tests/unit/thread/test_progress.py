@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 from actors.thread.context import build_request
 from actors.thread.markdown_v2 import to_markdown_v2
+from actors.thread.models import HAIKU, SONNET
 from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import HistoryItem, ThreadState
 from actors.thread.tools.catalog import default_registry
-from events.usage import HAIKU, SONNET
 from infra.emulators.telegram.markdown_v2 import parse_markdown_v2
 
 SEARCH_CALL = {
