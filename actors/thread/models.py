@@ -125,7 +125,9 @@ def model_spec(model: ModelId) -> ModelSpec:
     if found is not None:
         return found
     provider: Provider = "google" if model.lower().startswith("gemini") else "anthropic"
-    return ModelSpec(model, model, provider, 200_000, 8_192, 8_192)
+    return ModelSpec(
+        model, model, provider, 200_000, 8_192, 8_192, server_tools=provider == "anthropic"
+    )
 
 
 def provider_of(model: ModelId) -> Provider:

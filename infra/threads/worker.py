@@ -37,6 +37,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiokafka import AIOKafkaProducer
 
+from actors.thread.models import Provider
+from actors.thread.provider import ChatProvider
 from actors.thread.tools.catalog import default_registry
 from actors.thread.tools.registry import ToolRegistry
 from events.catalog import (
@@ -63,6 +65,7 @@ from infra.redis_store import create_redis
 from infra.settings import ConfigError, Settings, load_settings
 from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
 from infra.threads.claude_client import ClaudeClient
+from infra.threads.gemini_client import GeminiClient, make_gemini_client
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews, ReadModelSeed
 from infra.threads.metrics import INBOX_DELIVERY, LOOP_LAG
@@ -253,6 +256,17 @@ class ThreadWorker:
             idle_timeout=self.config.idle_timeout,
         )
         self._closers.append(claude.close)  # its streaming session and the SDK client
+        providers: dict[Provider, ChatProvider] = {}
+        if settings.google_api_key is not None:
+            gemini = GeminiClient(
+                make_gemini_client(
+                    settings.google_api_key.reveal(), settings.google_gemini_base_url
+                ),
+                first_token_timeout=self.config.first_token_timeout,
+                idle_timeout=self.config.idle_timeout,
+            )
+            self._closers.append(gemini.close)
+            providers["google"] = gemini
         runner = TurnRunner(
             claude,
             TelegramOutput(bot),
@@ -266,6 +280,7 @@ class ThreadWorker:
                 files=TelegramFilesPort(bot),
                 balances=self.views.balances,
             ),
+            providers=providers,
         )
         self.actor = ThreadActor(
             store=FaustTableStore(self.table, self.pool),

@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
+from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem
 from events.usage import ModelId, ToolQuantities, Usage
 
@@ -170,6 +171,11 @@ class Tool:
     offered_to: Callable[[ModelId], bool] | None = None
 
     def offered(self, model: ModelId) -> bool:
+        """Offered to ``model``: what it can use (the registry's capabilities: Claude server
+        tools only on Claude, client tools where it calls functions), then ``offered_to``."""
+        spec = model_spec(model)
+        if not (spec.server_tools if self.server else spec.tools):
+            return False
         return self.offered_to is None or self.offered_to(model)
 
     def __post_init__(self) -> None:

@@ -20,6 +20,11 @@ What it answers
 - Chat models, unscripted: "Emulated Gemini reply to: <last user text>", preceded by a thought
   part when ``thinking_config.include_thoughts`` is set. Thought parts (scripted or not) only
   reach clients that asked for them; thoughtsTokenCount is reported either way.
+- Gemini 3 chat models (``gemini-3*``) sign the first function call of a response
+  (``thoughtSignature``, base64) and answer 400 INVALID_ARGUMENT to a conversation whose
+  first function call of a model turn comes back without it, as the API does; a
+  ``functionResponse`` without a name is refused too. ``Usage(cached_tokens=n)`` reports
+  ``cachedContentTokenCount``.
 - Errors in Google's shape ``{"error": {"code", "message", "status", "details"?}}``.
 
 Scripting (in process, or JSON over ``POST /_control/replies``)

@@ -13,9 +13,9 @@ from aiohttp import web
 from infra.emulators._http import encode_json, json_response
 from infra.emulators._provider import ProviderEmulator, RecordedCall
 
-from .compose import default_parts, is_image_model, response_body, stream_bodies
+from .compose import default_parts, is_image_model, response_body, signed, stream_bodies
 from .png import SCALES, SIZES_1K, image_dimensions
-from .request import InlineImage, image_config, inline_images
+from .request import InlineImage, history_error, image_config, inline_images
 from .scripts import (
     Failure,
     HttpError,
@@ -90,6 +90,9 @@ class GeminiEmulator(ProviderEmulator):
             body = await self._receive(request)
             if method not in ("generateContent", "streamGenerateContent"):
                 raise GoogleError(404, "NOT_FOUND", f"Method not found: {method}")
+            refused = history_error(body, model)
+            if refused is not None:
+                raise GoogleError(400, "INVALID_ARGUMENT", refused)
             reply = self._pick(model)
             failure = reply.failure
             if failure is not None and not isinstance(failure, StreamBreak):
@@ -103,6 +106,7 @@ class GeminiEmulator(ProviderEmulator):
                     failure=failure,
                 )
             response_id = f"emu-{next(self._ids):08d}"
+            reply = signed(reply, model, response_id)
             if method == "generateContent":
                 return json_response(response_body(reply, body, model, response_id, dimensions))
             chunks = stream_bodies(reply, body, model, response_id, dimensions)
