@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from actors.gateway.model_card import model_card
 from actors.thread.models import MODELS
 
 MODEL_LABELS: Final = {model: spec.label for model, spec in MODELS.items()}
@@ -39,7 +40,7 @@ HELP: Final = (
     "Commands:\n"
     "/new - start a new conversation in this thread\n"
     "/stop - stop the answer being written\n"
-    "/model - choose the Claude model\n"
+    "/model - choose the model (Claude or Gemini)\n"
     "/personality <text> - set a custom system prompt; /personality shows it, "
     "/personality reset restores the default\n"
     "/help - this message\n\n"
@@ -68,11 +69,17 @@ def nothing_left() -> str:
 
 
 def model_prompt() -> str:
-    return "Choose the Claude model for your conversations:"
+    return "Choose the model for your conversations (Claude or Gemini):"
 
 
 def model_chosen(model: str) -> str:
+    """The short confirmation (also the button's toast: at most 200 characters)."""
     return f"Model set to {MODEL_LABELS.get(model, model)}. It applies from your next message."
+
+
+def model_info(model: str) -> str:
+    """The confirmation with the model's info card (context, prices, what it can do)."""
+    return model_chosen(model) + "\n\n" + model_card(model)
 
 
 def unknown_model() -> str:

@@ -52,7 +52,7 @@ COMMANDS = {
     "help": "What I can do",
     "new": "Start a new conversation in this thread",
     "stop": "Stop the answer being written",
-    "model": "Choose the Claude model",
+    "model": "Choose the model: Claude or Gemini",
     "thinking": "How hard Claude thinks: off, low, medium, high, max",
     "personality": "Set, show or reset your custom system prompt",
 }
@@ -199,7 +199,7 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
             await services.users.change_model(profile.id, chosen)
             if settings_view is not None:
                 settings_view.chose_model(profile.id, chosen)
-            services.replies.send(message.answer(replies.model_chosen(chosen)), what="model")
+            services.replies.send(message.answer(replies.model_info(chosen)), what="model")
             return
         try:
             settings = await current_settings(profile.id)
@@ -226,7 +226,7 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if query.message is not None and not isinstance(query.message, InaccessibleMessage):
             services.replies.send(
                 query.message.edit_text(
-                    replies.model_chosen(chosen), reply_markup=model_keyboard(chosen)
+                    replies.model_info(chosen), reply_markup=model_keyboard(chosen)
                 ),
                 what="model_keyboard",
             )
