@@ -31,7 +31,8 @@ Scripting (in process, or JSON over ``POST /_control/replies``)
 - ``emulator.reply_text("hi")``; ``emulator.script(Reply(parts=[TextPart(text=..., thought=True),
   TextPart(text=...), FunctionCallPart(name="get_weather", args={...}),
   ImagePart(mime_type=..., data_b64=...)], usage=Usage(...), finish_reason="MAX_TOKENS",
-  model="gemini-..."))``; an ImagePart without data is a generated PNG of the requested size.
+  model="gemini-...", chunk_delay=0.05))``; an ImagePart without data is a generated PNG of
+  the requested size.
 - ``emulator.fail_next(Unavailable())`` (503 UNAVAILABLE), ``ResourceExhausted(retry_delay=7)``
   (429 with a RetryInfo detail), ``InvalidArgument(message=...)`` (400),
   ``HttpError(status=..., status_name=..., message=...)``, ``StreamBreak(after_chunks=n)``

@@ -86,6 +86,8 @@ class Reply(msgspec.Struct, kw_only=True):
     finish_reason: str = "STOP"
     failure: Failure | None = None
     model: str | None = None  # only consumed by a request for this model
+    chunk_delay: float = 0.0
+    """Streaming: seconds between chunks (a reply that takes a while, for drafts)."""
 
 
 def replies_from_json(raw: bytes) -> list[Reply]:

@@ -104,13 +104,14 @@ class GeminiEmulator(ProviderEmulator):
                     usage=reply.usage,
                     finish_reason=reply.finish_reason,
                     failure=failure,
+                    chunk_delay=reply.chunk_delay,
                 )
             response_id = f"emu-{next(self._ids):08d}"
             reply = signed(reply, model, response_id)
             if method == "generateContent":
                 return json_response(response_body(reply, body, model, response_id, dimensions))
             chunks = stream_bodies(reply, body, model, response_id, dimensions)
-            return await self._stream(request, chunks, failure)
+            return await self._stream(request, chunks, failure, reply.chunk_delay)
         except GoogleError as e:
             return e.response()
 
@@ -148,7 +149,11 @@ class GeminiEmulator(ProviderEmulator):
         return Reply()
 
     async def _stream(
-        self, request: web.Request, chunks: list[dict[str, Any]], failure: Failure | None
+        self,
+        request: web.Request,
+        chunks: list[dict[str, Any]],
+        failure: Failure | None,
+        delay: float = 0.0,
     ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"content-type": "text/event-stream"})
         await response.prepare(request)
@@ -158,7 +163,7 @@ class GeminiEmulator(ProviderEmulator):
                     request.transport.abort()
                 return response
             await response.write(b"data: " + encode_json(chunk) + b"\r\n\r\n")
-            await asyncio.sleep(0)
+            await asyncio.sleep(delay if i < len(chunks) - 1 else 0)
         await response.write_eof()
         return response
 
