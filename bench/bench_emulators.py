@@ -2,7 +2,7 @@
 
 Run: .venv/bin/python bench/bench_emulators.py [--calls N]
 
-The emulators run in their own process (`python -m infra.emulators --no-flood`), as they do for
+The emulators run in their own process (`python -m devkit.emulators --no-flood`), as they do for
 the bot under test. For comparison the same clients also call a "canned" server (a separate
 process answering fixed, pre-encoded responses), so `added` = emulator - canned is what the
 emulators themselves cost per call. Prints a table and appends it to bench/RESULTS.md.
@@ -208,7 +208,7 @@ def _cpu_model() -> str:
 
 
 async def main_async(calls: int) -> str:
-    emu_proc, emu_env = await _spawn(sys.executable, "-m", "infra.emulators", "--no-flood")
+    emu_proc, emu_env = await _spawn(sys.executable, "-m", "devkit.emulators", "--no-flood")
     canned_proc, canned_env = await _spawn(sys.executable, "-c", CANNED_SERVER, REPLY)
     try:
         emulated, canned = await _run(emu_env, canned_env, calls)
@@ -246,7 +246,7 @@ def main() -> int:
             f"- {args.calls} calls per row, in 10 blocks alternating with the canned server\n"
             "  (5 warm-up calls per block)\n"
             f"- Machine: {machine}, Python {platform.python_version()}\n"
-            "- Emulators in their own process (`python -m infra.emulators --no-flood`);\n"
+            "- Emulators in their own process (`python -m devkit.emulators --no-flood`);\n"
             "  `canned` is a separate aiohttp process answering fixed pre-encoded responses,\n"
             "  so `added` is the emulators' own cost per call.\n\n"
             f"{table}\n"

@@ -36,26 +36,25 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.types import Update
+
+from events.catalog import THREAD_INBOX, TopicSpec
+from events.thread import UserMessageReceived
+from infra.endpoints import Endpoints, configured_endpoints
+from infra.gateway.app import GATEWAY_TOPICS, Gateway
+from infra.kafka.clients import make_producer
+from infra.kafka.compat import probe_broker
+from infra.kafka.publisher import EventPublisher
+from infra.kafka.topic_admin import ensure_topics
+from infra.settings import Secret, Settings, load_settings
+from infra.stack.embedded import EmbeddedStack
+from infra.views import LedgerLine
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import aiohttp  # noqa: E402
-from aiogram import Bot  # noqa: E402
-from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
-from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
-from aiogram.types import Update  # noqa: E402
-
-from events.catalog import THREAD_INBOX, TopicSpec  # noqa: E402
-from events.thread import UserMessageReceived  # noqa: E402
-from infra.endpoints import Endpoints, configured_endpoints  # noqa: E402
-from infra.gateway.app import GATEWAY_TOPICS, Gateway  # noqa: E402
-from infra.kafka.clients import make_producer  # noqa: E402
-from infra.kafka.compat import probe_broker  # noqa: E402
-from infra.kafka.publisher import EventPublisher  # noqa: E402
-from infra.kafka.topic_admin import ensure_topics  # noqa: E402
-from infra.settings import Secret, Settings, load_settings  # noqa: E402
-from infra.stack.embedded import EmbeddedStack  # noqa: E402
-from infra.views import LedgerLine  # noqa: E402
 
 TOKEN = "123456789:EMULATOR-TEST-TOKEN"
 
@@ -223,7 +222,7 @@ async def run_level(
 
 def spawn_emulator() -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "infra.emulators", "--no-flood", "--token", TOKEN],
+        [sys.executable, "-m", "devkit.emulators", "--no-flood", "--token", TOKEN],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import os
 import random
-import sys
 import tempfile
 import time
 import uuid
@@ -32,24 +31,21 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from actors.billing.fold_records import decode_slim  # noqa: E402
-from actors.billing.ledger import BillingState, decide, evolve  # noqa: E402
-from actors.billing.payments import InvoicePayload  # noqa: E402
-from actors.thread.models import HAIKU, SONNET  # noqa: E402
-from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand  # noqa: E402
-from events.codec import codec_for  # noqa: E402
-from events.envelope import utc_now  # noqa: E402
-from events.usage import ToolQuantities, Usage  # noqa: E402
-from infra.billing import commands  # noqa: E402
-from infra.billing.replay import replay_ledger  # noqa: E402
-from infra.billing.worker import BillingWorker  # noqa: E402
-from infra.kafka.clients import make_producer  # noqa: E402
-from infra.kafka.compat import BrokerProfile, probe_broker  # noqa: E402
-from infra.kafka.topic_admin import ensure_topics  # noqa: E402
-from infra.stack.embedded import EmbeddedStack  # noqa: E402
+from actors.billing.fold_records import decode_slim
+from actors.billing.ledger import BillingState, decide, evolve
+from actors.billing.payments import InvoicePayload
+from actors.thread.models import HAIKU, SONNET
+from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand
+from events.codec import codec_for
+from events.envelope import utc_now
+from events.usage import ToolQuantities, Usage
+from infra.billing import commands
+from infra.billing.replay import replay_ledger
+from infra.billing.worker import BillingWorker
+from infra.kafka.clients import make_producer
+from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.topic_admin import ensure_topics
+from infra.stack.embedded import EmbeddedStack
 
 ADMINS = frozenset({1})
 

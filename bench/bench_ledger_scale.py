@@ -29,8 +29,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 USERS = 10_000
 SPAN = timedelta(days=365)
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

@@ -38,13 +38,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from aiohttp import web
 
-from aiohttp import web  # noqa: E402
-
-from events.billing import StarterCreditGranted  # noqa: E402
-from events.catalog import (  # noqa: E402
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.thread import message_command
+from events.billing import StarterCreditGranted
+from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
     THREAD_EVENTS,
@@ -53,21 +53,18 @@ from events.catalog import (  # noqa: E402
     USERS_EVENTS,
     TopicSpec,
 )
-from events.envelope import new_envelope  # noqa: E402
-from events.ids import new_id  # noqa: E402
-from events.keys import user_key  # noqa: E402
-from infra.emulators.claude import ClaudeEmulator  # noqa: E402
-from infra.emulators.telegram import TelegramEmulator  # noqa: E402
-from infra.endpoints import Endpoints, configured_endpoints  # noqa: E402
-from infra.kafka.clients import make_consumer, make_producer  # noqa: E402
-from infra.kafka.compat import probe_broker  # noqa: E402
-from infra.kafka.publisher import EventPublisher  # noqa: E402
-from infra.kafka.topic_admin import ensure_topics  # noqa: E402
-from infra.settings import load_settings  # noqa: E402
-from infra.stack.embedded import EmbeddedStack  # noqa: E402
+from events.envelope import new_envelope
+from events.ids import new_id
+from events.keys import user_key
+from infra.endpoints import Endpoints, configured_endpoints
+from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.compat import probe_broker
+from infra.kafka.publisher import EventPublisher
+from infra.kafka.topic_admin import ensure_topics
+from infra.settings import load_settings
+from infra.stack.embedded import EmbeddedStack
 
-sys.path.insert(0, str(ROOT / "tests" / "integration" / "thread"))
-from thread_harness import message_command  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class TimedClaude(ClaudeEmulator):

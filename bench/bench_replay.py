@@ -23,7 +23,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
@@ -33,27 +32,24 @@ from typing import Any
 
 import msgspec
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from events.catalog import TOPICS  # noqa: E402
-from events.codec import codec_for  # noqa: E402
-from infra.endpoints import Endpoints  # noqa: E402
-from infra.kafka.clients import make_consumer, make_producer  # noqa: E402
-from infra.kafka.compat import BrokerProfile, probe_broker  # noqa: E402
-from infra.kafka.topic_admin import ensure_topics  # noqa: E402
-from infra.migrations import migrate  # noqa: E402
-from infra.postgres import connect as pg_connect  # noqa: E402
-from infra.postgres import create_pool  # noqa: E402
-from infra.projector.replay import rebuild, stderr_progress  # noqa: E402
-from infra.projector.runner import FETCH_WAIT_MS, Projector, ProjectorOptions  # noqa: E402
-from infra.projector.scenario import Scenario  # noqa: E402
-from infra.stack.embedded import EmbeddedStack  # noqa: E402
-from projections.catalog import PROJECTIONS, select  # noqa: E402
-from projections.changes import Changes  # noqa: E402
-from projections.safe_text import may_need_scrub  # noqa: E402
-from projections.source import Source  # noqa: E402
-from projections.tables import TABLES  # noqa: E402
+from devkit.scenario import Scenario
+from events.catalog import TOPICS
+from events.codec import codec_for
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.topic_admin import ensure_topics
+from infra.migrations import migrate
+from infra.postgres import connect as pg_connect
+from infra.postgres import create_pool
+from infra.projector.replay import rebuild, stderr_progress
+from infra.projector.runner import FETCH_WAIT_MS, Projector, ProjectorOptions
+from infra.stack.embedded import EmbeddedStack
+from projections.catalog import PROJECTIONS, select
+from projections.changes import Changes
+from projections.safe_text import may_need_scrub
+from projections.source import Source
+from projections.tables import TABLES
 
 IDLE_MS = 1500
 

@@ -28,15 +28,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench_pipeline import Run, TimedClaude, TimedTelegram
 
-from bench_pipeline import Run, TimedClaude, TimedTelegram  # noqa: E402
-from thread_harness import message_command  # noqa: E402
-
-from events.billing import StarterCreditGranted  # noqa: E402
-from events.catalog import (  # noqa: E402
+from devkit.emulators.claude import text_reply
+from devkit.harness.thread import message_command
+from events.billing import StarterCreditGranted
+from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
     THREAD_EVENTS,
@@ -45,17 +42,18 @@ from events.catalog import (  # noqa: E402
     USERS_EVENTS,
     TopicSpec,
 )
-from events.envelope import new_envelope  # noqa: E402
-from events.ids import new_id  # noqa: E402
-from events.keys import user_key  # noqa: E402
-from infra.emulators.claude import text_reply  # noqa: E402
-from infra.endpoints import Endpoints, configured_endpoints  # noqa: E402
-from infra.kafka.clients import make_producer  # noqa: E402
-from infra.kafka.compat import probe_broker  # noqa: E402
-from infra.kafka.publisher import EventPublisher  # noqa: E402
-from infra.kafka.topic_admin import ensure_topics  # noqa: E402
-from infra.settings import load_settings  # noqa: E402
-from infra.stack.embedded import EmbeddedStack  # noqa: E402
+from events.envelope import new_envelope
+from events.ids import new_id
+from events.keys import user_key
+from infra.endpoints import Endpoints, configured_endpoints
+from infra.kafka.clients import make_producer
+from infra.kafka.compat import probe_broker
+from infra.kafka.publisher import EventPublisher
+from infra.kafka.topic_admin import ensure_topics
+from infra.settings import load_settings
+from infra.stack.embedded import EmbeddedStack
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def rss_bytes(pid: int) -> int:

@@ -20,34 +20,27 @@ import argparse
 import asyncio
 import os
 import platform
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "integration" / "thread"))
-
-from thread_harness import message_command  # noqa: E402
-
-from actors.thread.tools import Tool, ToolContext, ToolResult  # noqa: E402
-from actors.thread.tools.catalog import default_registry  # noqa: E402
-from infra.emulators.claude import ClaudeEmulator  # noqa: E402
-from infra.emulators.telegram import TelegramEmulator  # noqa: E402
-from infra.emulators.testing import make_anthropic, make_bot  # noqa: E402
-from infra.metrics import REGISTRY  # noqa: E402
-from infra.threads.actor import ActorConfig, InboxItem, OutboxRecord, ThreadActor  # noqa: E402
-from infra.threads.claude_client import ClaudeClient  # noqa: E402
-from infra.threads.generation_slots import GenerationSlots  # noqa: E402
-from infra.threads.log_views import LedgerBalanceView, UserSettingsView  # noqa: E402
-from infra.threads.stores import MemoryThreadStore  # noqa: E402
-from infra.threads.telegram_output import TelegramOutput  # noqa: E402
-from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort  # noqa: E402
-from infra.threads.tool_runtime import ToolRuntime  # noqa: E402
-from infra.threads.turn import TurnConfig, TurnRunner  # noqa: E402
+from actors.thread.tools import Tool, ToolContext, ToolResult
+from actors.thread.tools.catalog import default_registry
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.testing import make_anthropic, make_bot
+from devkit.harness.thread import message_command
+from devkit.stores import MemoryThreadStore
+from infra.metrics import REGISTRY
+from infra.threads.actor import ActorConfig, InboxItem, OutboxRecord, ThreadActor
+from infra.threads.claude_client import ClaudeClient
+from infra.threads.generation_slots import GenerationSlots
+from infra.threads.log_views import LedgerBalanceView, UserSettingsView
+from infra.threads.telegram_output import TelegramOutput
+from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
+from infra.threads.tool_runtime import ToolRuntime
+from infra.threads.turn import TurnConfig, TurnRunner
 
 METRIC = "claudegram_tool_step_overhead_seconds"
 

@@ -29,7 +29,7 @@ from infra.stack.embedded import EmbeddedStack
 
 # The emulator fixtures (telegram_emulator, claude_emulator, telegram_bot, anthropic_client),
 # one server of each for the whole session, reset before every test.
-pytest_plugins = ["infra.emulators.testing"]
+pytest_plugins = ["devkit.emulators.testing"]
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from infra.cli.dev_package import dev_package_missing
 from infra.endpoints import resolve_endpoints
 from infra.kafka.compat import probe_broker
 from infra.services.lifecycle import stop_event_on_signals
@@ -23,6 +24,8 @@ def register(commands: Any) -> None:
 
 
 async def demo_cmd(args: argparse.Namespace) -> int:
+    if dev_package_missing("demo"):
+        return 2
     from infra.demo.run import DEMO_USER, run_demo  # the emulators load only for the demo
 
     settings = load_settings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from infra.cli.dev_package import dev_package_missing
 from infra.services.lifecycle import stop_event_on_signals
 
 
@@ -25,9 +26,11 @@ def register(commands: Any) -> None:
 
 
 async def run_emulators(args: argparse.Namespace) -> int:
-    # Imported here: the emulators are test tooling, not loaded by the bot's own commands.
-    from infra.emulators.runner import RunningEmulators, serve_emulators
-    from infra.emulators.telegram import DEFAULT_TOKEN
+    if dev_package_missing("emulators"):
+        return 2
+    # Imported here: the emulators are test tooling (the dev package), not in production.
+    from devkit.emulators.runner import RunningEmulators, serve_emulators
+    from devkit.emulators.telegram import DEFAULT_TOKEN
 
     def print_env(running: RunningEmulators) -> None:
         for name, value in running.env.items():

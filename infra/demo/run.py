@@ -23,6 +23,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
+from devkit.emulators.runner import RunningEmulators, start_emulators
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram.state import ChatMessage
 from events.catalog import all_topics
 from infra.demo.chat_view import (
     Button,
@@ -34,9 +37,6 @@ from infra.demo.chat_view import (
     pick_button,
 )
 from infra.demo.children import Children
-from infra.emulators.runner import RunningEmulators, start_emulators
-from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.telegram.state import ChatMessage
 from infra.endpoints import Endpoints
 from infra.kafka.topic_admin import ensure_topics
 from infra.migrations import migrate

@@ -1,4 +1,6 @@
-"""Where thread states live: the Faust table (changelog-backed) and an in-memory fake.
+"""Where thread states live: the Faust table (changelog-backed).
+
+The in-memory fake with the same values is ``devkit.stores.MemoryThreadStore`` (tests only).
 
 The table's values are a thread's snapshot and its deltas (raw bytes, see
 :mod:`infra.threads.state_log`). Writes go to the table's local store and to its changelog
@@ -22,33 +24,6 @@ from infra.threads.actor import OutboxRecord, StoredThread
 from infra.threads.state_log import StateLog
 
 log = logging.getLogger(__name__)
-
-
-class MemoryThreadStore:
-    """The in-memory fake of the table: the same snapshot + delta values, no durability."""
-
-    def __init__(self, values: dict[bytes, bytes] | None = None) -> None:
-        self.values: dict[bytes, bytes] = {} if values is None else values
-        self.log = StateLog(self.values)
-        self.saves = 0
-
-    def load(self, key: str) -> StoredThread | None:
-        return self.log.load(key)
-
-    async def save(self, key: str, partition: int, stored: StoredThread) -> None:
-        await self.log.save(key, stored, _no_write)
-        self.saves += 1
-
-    def save_local(self, key: str, stored: StoredThread) -> None:
-        self.log.save_local(key, stored)
-
-    def restarted(self) -> MemoryThreadStore:
-        """A store over the same values with nothing decoded (a restarted worker)."""
-        return MemoryThreadStore(self.values)
-
-
-async def _no_write(key: bytes, value: bytes) -> None:
-    return None
 
 
 class ProducerPool:

@@ -15,6 +15,8 @@ import pytest
 import pytest_asyncio
 from thread_e2e import ROOT, TOOL_ITERATION_CAP, Processes, WorkerProcess
 
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
@@ -23,8 +25,6 @@ from events.catalog import (
     USERS_EVENTS,
     TopicSpec,
 )
-from infra.emulators.claude import ClaudeEmulator
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile

@@ -16,12 +16,12 @@ from typing import Any
 
 from pypdf import PdfWriter
 from thread_e2e import ROOT, eventually
-from thread_harness import read_topic  # on the path through thread_e2e
 
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram.state import ChatMessage
+from devkit.harness.thread import read_topic
 from events.billing import UsageDebited
 from events.catalog import BILLING_LEDGER, USERS_EVENTS
-from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.telegram.state import ChatMessage
 from infra.kafka.compat import BrokerProfile
 
 

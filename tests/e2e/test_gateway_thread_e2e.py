@@ -9,8 +9,8 @@ import sys
 import pytest
 from thread_e2e import ROOT, WorkerProcess, eventually, fund, wait_ready
 
-from infra.emulators.claude import ClaudeEmulator, text_reply
-from infra.emulators.telegram import MediaItem, TelegramEmulator
+from devkit.emulators.claude import ClaudeEmulator, text_reply
+from devkit.emulators.telegram import MediaItem, TelegramEmulator
 from infra.kafka.publisher import EventPublisher
 
 pytestmark = pytest.mark.slow

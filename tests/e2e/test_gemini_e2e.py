@@ -23,14 +23,14 @@ from model_tools_e2e import (
     wait_debits,
 )
 from thread_e2e import WorkerProcess, eventually, fund, wait_ready
-from thread_harness import read_topic
 
 from actors.thread.models import GEMINI_FLASH, GEMINI_PRO, MODELS, SONNET
+from devkit.emulators.claude import ClaudeEmulator, text_reply
+from devkit.emulators.gemini import FunctionCallPart, GeminiEmulator, Reply, TextPart, Usage
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.thread import read_topic
 from events.catalog import USERS_EVENTS
 from events.users import ModelChanged, ThinkingChanged
-from infra.emulators.claude import ClaudeEmulator, text_reply
-from infra.emulators.gemini import FunctionCallPart, GeminiEmulator, Reply, TextPart, Usage
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

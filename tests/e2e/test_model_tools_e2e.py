@@ -29,8 +29,7 @@ from pypdf import PdfReader
 from thread_e2e import WorkerProcess, eventually, fund, wait_ready
 
 from actors.thread.models import HAIKU, OPUS, SONNET
-from events.users import ModelChanged, ThinkingChanged
-from infra.emulators.claude import (
+from devkit.emulators.claude import (
     ClaudeEmulator,
     Reply,
     ServerToolUseBlock,
@@ -44,8 +43,9 @@ from infra.emulators.claude import (
     tool_reply,
     web_search_reply,
 )
-from infra.emulators.claude.scripts import WebSearchCitation
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.claude.scripts import WebSearchCitation
+from devkit.emulators.telegram import TelegramEmulator
+from events.users import ModelChanged, ThinkingChanged
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

@@ -19,12 +19,12 @@ from thread_e2e import (
     wait_ready,
 )
 
+from devkit.emulators.claude import ClaudeEmulator, text_reply
+from devkit.emulators.telegram import TelegramEmulator
 from events.catalog import THREAD_INBOX, with_prefix
 from events.codec import codec_for
 from events.keys import thread_key
 from events.thread import TurnCompleted, TurnFailed, TurnStarted
-from infra.emulators.claude import ClaudeEmulator, text_reply
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile

@@ -13,6 +13,8 @@ from thread_e2e import (
     wait_ready,
 )
 
+from devkit.emulators.claude import ClaudeEmulator, text_reply
+from devkit.emulators.telegram import TelegramEmulator
 from events.keys import thread_key
 from events.thread import (
     TurnCompleted,
@@ -20,8 +22,6 @@ from events.thread import (
     TurnStarted,
     UserMessageAccepted,
 )
-from infra.emulators.claude import ClaudeEmulator, text_reply
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

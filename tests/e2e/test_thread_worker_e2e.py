@@ -19,6 +19,15 @@ from thread_e2e import (
     wait_ready,
 )
 
+from devkit.emulators.claude import (
+    ClaudeEmulator,
+    Overloaded,
+    PromptTooLong,
+    RateLimited,
+    StreamBreak,
+    text_reply,
+)
+from devkit.emulators.telegram import TelegramEmulator
 from events.keys import thread_key
 from events.messages import Attachment
 from events.thread import (
@@ -28,15 +37,6 @@ from events.thread import (
     TurnFailed,
     UserMessageRejected,
 )
-from infra.emulators.claude import (
-    ClaudeEmulator,
-    Overloaded,
-    PromptTooLong,
-    RateLimited,
-    StreamBreak,
-    text_reply,
-)
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
@@ -126,7 +126,7 @@ async def test_media_group_is_one_turn(
     claude_emulator: ClaudeEmulator,
 ) -> None:
     """Three photos of one album make one model request with three images, one answer."""
-    from infra.emulators.telegram import MediaItem
+    from devkit.emulators.telegram import MediaItem
 
     cid = await new_chat(publisher, telegram_emulator, 810002)
     updates = telegram_emulator.send_media_group(
@@ -415,9 +415,8 @@ async def test_a_call_reporting_a_dated_model_id_is_charged(
 ) -> None:
     """The API reports a dated snapshot id: the event keeps it, the charge names the model
     asked for, and the billing worker debits it at that model's price (not $0, not refused)."""
-    from thread_harness import read_topic
-
     from actors.thread.models import SONNET
+    from devkit.harness.thread import read_topic
     from events.billing import UsageDebited
     from events.catalog import ADMIN_EVENTS, BILLING_LEDGER, PAYMENTS_EVENTS
     from infra.billing.worker import BillingWorker

@@ -12,17 +12,10 @@ from typing import Any
 
 import asyncpg
 import pytest
-from probe_tools import effects
 from thread_e2e import TOOL_ITERATION_CAP, Processes, eventually, read_topic
 
 from actors.billing.pricing import price
-from events.billing import StarterCreditRequested, UsageChargeRequested, UsageDebited
-from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, TOPICS
-from events.envelope import new_envelope
-from events.keys import thread_key, user_key
-from events.thread import AssistantMessageCompleted, TurnCancelled, TurnCompleted
-from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
-from infra.emulators.claude import (
+from devkit.emulators.claude import (
     ClaudeEmulator,
     Reply,
     ServerToolUseBlock,
@@ -34,7 +27,14 @@ from infra.emulators.claude import (
     WebSearchToolResultBlock,
     text_reply,
 )
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.probe_tools import effects
+from events.billing import StarterCreditRequested, UsageChargeRequested, UsageDebited
+from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, TOPICS
+from events.envelope import new_envelope
+from events.keys import thread_key, user_key
+from events.thread import AssistantMessageCompleted, TurnCancelled, TurnCompleted
+from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

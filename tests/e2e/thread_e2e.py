@@ -10,10 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.thread import (
+    eventually,
+    message_command,
+    read_topic,
+    starter_credit,
+    stop_command,
+)
 from events.billing import UsageChargeRequested
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, THREAD_INBOX
 from events.thread import StopRequested, UserMessageReceived
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
@@ -21,15 +28,6 @@ from infra.kafka.publisher import EventPublisher
 ROOT = Path(__file__).resolve().parents[2]
 TOOL_ITERATION_CAP = 3
 """The tool loop's iteration cap of the tool tests' worker."""
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "thread"))
-
-from thread_harness import (  # noqa: E402
-    eventually,
-    message_command,
-    read_topic,
-    starter_credit,
-    stop_command,
-)
 
 __all__ = ["eventually", "message_command", "read_topic", "stop_command"]
 

@@ -4,14 +4,9 @@ built-in ones: ``python tests/e2e/tool_worker_process.py`` with the worker's env
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration" / "thread"))
-
-from probe_tools import PROBE_TOOLS
 
 from actors.thread.tools.catalog import default_registry
+from devkit.harness.probe_tools import PROBE_TOOLS
 from infra.endpoints import resolve_endpoints
 from infra.logs import configure_logging
 from infra.services.lifecycle import stop_event_on_signals

@@ -11,7 +11,7 @@ from anthropic.types import Usage
 
 from actors.thread.context import build_request
 from actors.thread.state import HistoryItem, ThreadState
-from infra.emulators.claude import ClaudeEmulator, parallel_tools_reply, text_reply, tool_reply
+from devkit.emulators.claude import ClaudeEmulator, parallel_tools_reply, text_reply, tool_reply
 
 SONNET = "claude-sonnet-4-6"
 HAIKU = "claude-haiku-4-5-20251001"

@@ -9,7 +9,7 @@ import anthropic
 import pytest
 from anthropic import AsyncAnthropic
 
-from infra.emulators.claude import ClaudeEmulator
+from devkit.emulators.claude import ClaudeEmulator
 
 
 async def test_scripts_and_requests_over_http(

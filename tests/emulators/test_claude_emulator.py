@@ -11,7 +11,7 @@ import httpx2
 import pytest
 from anthropic import AsyncAnthropic
 
-from infra.emulators.claude import (
+from devkit.emulators.claude import (
     ClaudeEmulator,
     HttpError,
     Overloaded,
@@ -28,7 +28,7 @@ from infra.emulators.claude import (
     WebSearchToolResultBlock,
     text_reply,
 )
-from infra.emulators.testing import make_anthropic
+from devkit.emulators.testing import make_anthropic
 
 MODEL = "claude-sonnet-4-6"
 

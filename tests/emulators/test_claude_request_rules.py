@@ -10,7 +10,7 @@ import pytest
 from anthropic import AsyncAnthropic
 from anthropic.types import Message
 
-from infra.emulators.claude import ClaudeEmulator, text_reply, tool_loop, tool_reply
+from devkit.emulators.claude import ClaudeEmulator, text_reply, tool_loop, tool_reply
 
 MODEL = "claude-sonnet-4-6"
 THINKING = {"type": "enabled", "budget_tokens": 1024}

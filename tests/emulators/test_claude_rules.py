@@ -8,9 +8,9 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra.emulators.claude import Reply, TextBlock, ThinkingBlock, ToolUseBlock, default_reply
-from infra.emulators.claude.compose import compose_message, stream_events
-from infra.emulators.claude.rules import (
+from devkit.emulators.claude import Reply, TextBlock, ThinkingBlock, ToolUseBlock, default_reply
+from devkit.emulators.claude.compose import compose_message, stream_events
+from devkit.emulators.claude.rules import (
     CacheOutcome,
     PromptCache,
     estimate_tokens,

@@ -10,7 +10,7 @@ import aiohttp
 from anthropic import AsyncAnthropic
 from anthropic.types import Message
 
-from infra.emulators.claude import (
+from devkit.emulators.claude import (
     ClaudeEmulator,
     RedactedThinkingBlock,
     Reply,

@@ -7,7 +7,7 @@ import pytest
 from e2b import CommandExitException, SandboxException
 from e2b_code_interpreter import AsyncSandbox
 
-from infra.emulators.e2b_sandbox import E2BEmulator, sdk_options
+from devkit.emulators.e2b_sandbox import E2BEmulator, sdk_options
 
 
 async def test_create_run_code_files_and_kill(e2b_emulator: E2BEmulator) -> None:

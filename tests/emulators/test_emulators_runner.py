@@ -1,4 +1,4 @@
-"""Starting both emulators together: serve_emulators in-process and `python -m infra.emulators`."""
+"""Starting both emulators together: serve_emulators in-process and `python -m devkit.emulators`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 import aiohttp
 
-from infra.emulators import RunningEmulators, serve_emulators
+from devkit.emulators import RunningEmulators, serve_emulators
 
 
 async def test_serve_emulators_until_stopped() -> None:
@@ -59,11 +59,11 @@ async def test_serve_emulators_until_stopped() -> None:
 
 
 async def test_module_main_prints_urls() -> None:
-    """`python -m infra.emulators` prints KEY=URL lines a shell or the bot can use."""
+    """`python -m devkit.emulators` prints KEY=URL lines a shell or the bot can use."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "infra.emulators",
+        "devkit.emulators",
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )

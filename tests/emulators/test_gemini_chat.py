@@ -19,7 +19,7 @@ from actors.thread.models import GEMINI_FLASH, GEMINI_FLASH_LITE, GEMINI_PRO
 from actors.thread.provider import ModelCallError, StreamProgress
 from actors.thread.state import HistoryItem, ThreadState
 from actors.thread.tools.catalog import default_registry
-from infra.emulators.gemini import (
+from devkit.emulators.gemini import (
     FunctionCallPart,
     GeminiEmulator,
     Reply,
@@ -29,8 +29,8 @@ from infra.emulators.gemini import (
     Unavailable,
     Usage,
 )
-from infra.emulators.gemini.request import field
-from infra.emulators.testing import make_genai
+from devkit.emulators.gemini.request import field
+from devkit.emulators.testing import make_genai
 from infra.threads.gemini_client import GeminiClient
 
 NOW = 1_764_600_000.0

@@ -12,7 +12,7 @@ from google import genai
 from google.genai import errors
 from google.genai import types as t
 
-from infra.emulators.gemini import (
+from devkit.emulators.gemini import (
     FunctionCallPart,
     GeminiEmulator,
     InvalidArgument,
@@ -26,7 +26,7 @@ from infra.emulators.gemini import (
     png_bytes,
     png_size,
 )
-from infra.emulators.testing import make_genai
+from devkit.emulators.testing import make_genai
 
 CHAT = "gemini-2.5-flash-lite"
 IMAGE = "gemini-3-pro-image-preview"

@@ -9,7 +9,7 @@ import aiohttp
 import pytest_asyncio
 from aiogram import Bot
 
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram import TelegramEmulator
 
 USER = 3003
 

@@ -27,8 +27,8 @@ from aiogram.types import (
     Update,
 )
 
-from infra.emulators.telegram import MediaItem, TelegramEmulator
-from infra.emulators.testing import make_bot, running_telegram
+from devkit.emulators.telegram import MediaItem, TelegramEmulator
+from devkit.emulators.testing import make_bot, running_telegram
 
 USER = 1001
 GROUP = -100777

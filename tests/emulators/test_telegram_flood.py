@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.emulators.telegram.flood import FloodConfig, FloodLimiter
+from devkit.emulators.telegram.flood import FloodConfig, FloodLimiter
 
 TOKEN = "1:x"
 

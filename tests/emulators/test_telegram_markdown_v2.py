@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra.emulators.telegram.entities import EntityParseError
-from infra.emulators.telegram.formatting import format_text
-from infra.emulators.telegram.markdown_v2 import RESERVED, escape_markdown_v2, parse_markdown_v2
+from devkit.emulators.telegram.entities import EntityParseError
+from devkit.emulators.telegram.formatting import format_text
+from devkit.emulators.telegram.markdown_v2 import RESERVED, escape_markdown_v2, parse_markdown_v2
 
 
 def _types(text: str) -> list[tuple[str, int, int]]:

@@ -17,7 +17,7 @@ from aiogram.types import Message
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram import TelegramEmulator
 
 USER = 2002
 

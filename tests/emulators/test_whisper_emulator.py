@@ -10,7 +10,7 @@ import openai
 import pytest
 from openai import AsyncOpenAI
 
-from infra.emulators.whisper import (
+from devkit.emulators.whisper import (
     MAX_FILE_BYTES,
     HttpError,
     RateLimited,
@@ -21,7 +21,7 @@ from infra.emulators.whisper import (
     default_text,
     wav_bytes,
 )
-from infra.emulators.whisper.audio import ogg_duration
+from devkit.emulators.whisper.audio import ogg_duration
 
 
 async def test_default_transcript_is_deterministic(

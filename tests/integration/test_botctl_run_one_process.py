@@ -8,8 +8,8 @@ import signal
 import sys
 from pathlib import Path
 
-from infra.emulators.claude import ClaudeEmulator, text_reply
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.claude import ClaudeEmulator, text_reply
+from devkit.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ import os
 import sys
 from pathlib import Path
 
+from devkit.harness.thread import eventually
 from infra.services.restart_policy import RestartPolicy
 from infra.services.supervisor import ChildSpec, supervise
-from tests.integration.thread.thread_harness import eventually
 
 FAST = RestartPolicy(max_exits=5, window=60.0, first_delay=0.05, max_delay=0.2, stable_after=30.0)
 

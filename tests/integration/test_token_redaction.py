@@ -13,8 +13,8 @@ import pytest
 from aiogram import Bot
 
 from actors.thread.content import Readable
+from devkit.emulators.telegram import TelegramEmulator
 from events.messages import Attachment
-from infra.emulators.telegram import TelegramEmulator
 from infra.logs import log_handler
 from infra.threads.telegram_output import TelegramOutput
 

@@ -18,6 +18,7 @@ from conftest import WorkerFactory
 
 from actors.billing.ledger import BillingState, decide, evolve
 from actors.billing.payments import InvoicePayload
+from devkit.emulators.telegram import TelegramEmulator
 from events.admin import MarginChanged
 from events.billing import AdminToppedUp, PaymentCredited, RefundDebited
 from events.catalog import ADMIN_EVENTS, BILLING_LEDGER
@@ -25,7 +26,6 @@ from events.ids import new_id
 from infra.billing import commands
 from infra.billing.payments_process import MAX_REFUND_ATTEMPTS, PaymentsProcess
 from infra.billing.views import LedgerBalanceView, TopicTail
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.gateway.context import GatewayContext
 from infra.gateway.durable import DurablePublisher

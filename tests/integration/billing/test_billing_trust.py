@@ -18,6 +18,7 @@ from test_billing_telegram import (
 
 from actors.billing.ledger import BillingState
 from actors.billing.payments import InvoicePayload
+from devkit.emulators.telegram import TelegramEmulator
 from events.admin import MarginChanged
 from events.billing import (
     OperationRejected,
@@ -29,7 +30,6 @@ from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS, BILLING_LEDGER
 from events.envelope import new_envelope
 from infra.billing import commands
 from infra.billing.views import MarginView
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile

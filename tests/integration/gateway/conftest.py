@@ -12,7 +12,7 @@ import pytest_asyncio
 from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, NoSettings, TopicReader
 
 from actors.gateway.batching import BatchConfig
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.gateway.app import Gateway, open_gateway
 from infra.kafka.compat import BrokerProfile

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from gateway_harness import GatewayFactory, polling
 
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram import TelegramEmulator
 from infra.views import LedgerLine
 
 GROUP = -1007601

@@ -13,10 +13,10 @@ from aiohttp import web
 from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader, polling
 
 from actors.billing.payments import InvoicePayload
+from devkit.emulators.telegram import TelegramEmulator
 from events.billing import PaymentCreditRequested
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.payments import PaymentSucceeded
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.gateway.app import Gateway
 from infra.kafka.clients import make_producer

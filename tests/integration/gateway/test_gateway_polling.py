@@ -8,6 +8,7 @@ from datetime import UTC
 from gateway_harness import GatewayFactory, TopicReader, polling
 
 from actors.thread.models import OPUS
+from devkit.emulators.telegram import MediaItem, TelegramEmulator
 from events.catalog import THREAD_INBOX, USERS_COMMANDS
 from events.thread import (
     ForumTopicCreatedReceived,
@@ -17,7 +18,6 @@ from events.thread import (
     UserMessageReceived,
 )
 from events.users import ModelChangeRequested, PersonalityChangeRequested, RegistrationRequested
-from infra.emulators.telegram import MediaItem, TelegramEmulator
 
 USER = 5551234
 PNG = base64.b64decode(

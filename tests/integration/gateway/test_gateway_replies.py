@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Bot
 from aiogram.methods import SendMessage
 
-from infra.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram import TelegramEmulator
 from infra.gateway.services import Replies
 
 USER = 5557100

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 from gateway_harness import GatewayFactory, TopicReader, polling
 
+from devkit.emulators.telegram import TelegramEmulator
 from events.catalog import THREAD_INBOX
 from events.thread import UserMessageReceived
-from infra.emulators.telegram import TelegramEmulator
 from infra.views import LedgerLine
 
 SLOW = 7401

@@ -14,13 +14,13 @@ from aiokafka import AIOKafkaProducer
 from gateway_harness import GatewayFactory, polling
 
 from actors.thread.models import HAIKU, OPUS, SONNET
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.telegram.state import ChatMessage
 from events import catalog, users
 from events.codec import codec_for
 from events.envelope import new_envelope
 from events.keys import user_key
 from events.messages import TelegramUser
-from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.telegram.state import ChatMessage
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile

@@ -12,9 +12,9 @@ from aiogram import Bot
 from aiohttp import web
 from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader, polling
 
+from devkit.emulators.telegram import TelegramEmulator
 from events.catalog import THREAD_INBOX
 from events.thread import UserMessageReceived
-from infra.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.gateway.app import Gateway, serve_webhook
 from infra.kafka.clients import make_producer

@@ -23,11 +23,11 @@ from projection_helpers import (
     wait_positions,
 )
 
+from devkit.scenario import Scenario
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import quote_schema
 from infra.projector.runner import CRASH_HOOK_ENV, run_projector
-from infra.projector.scenario import Scenario
 
 ROOT = Path(__file__).resolve().parents[3]
 

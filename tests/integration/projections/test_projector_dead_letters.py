@@ -15,6 +15,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from projection_helpers import expected_counts, produce, wait_positions
 
+from devkit.scenario import Scenario
 from events import files, payments, thread
 from events.catalog import PAYMENTS_EVENTS, THREAD_EVENTS, all_topics
 from events.codec import codec_for
@@ -27,7 +28,6 @@ from infra.kafka.topic_admin import ensure_topics
 from infra.postgres import quote_schema
 from infra.projector.replay import replay
 from infra.projector.runner import run_projector
-from infra.projector.scenario import Scenario
 from infra.projector.verify import verify
 from projections.safe_text import JSON_COLUMNS, REPLACEMENT
 

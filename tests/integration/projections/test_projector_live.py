@@ -19,6 +19,7 @@ from projection_helpers import (
     wait_positions,
 )
 
+from devkit.scenario import Scenario
 from events.envelope import Envelope
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
@@ -27,7 +28,6 @@ from infra.postgres import create_pool, quote_schema
 from infra.projector.lag import format_lag, lag
 from infra.projector.replay import replay
 from infra.projector.runner import run_projector
-from infra.projector.scenario import Scenario
 from infra.projector.verify import verify
 from infra.projector.views import ReadModelViews
 from infra.redis_store import create_redis

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest_asyncio
 from projection_helpers import create_topics, expected_counts, produce, wait_positions
 
+from devkit.scenario import Scenario
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.projector.runner import run_projector
-from infra.projector.scenario import Scenario
 from infra.projector.verify import verify
 from infra.stack import binaries, health
 from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, _pg_user

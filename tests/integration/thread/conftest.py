@@ -7,11 +7,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
-from probe_tools import PROBE_TOOLS
-from thread_harness import Harness
 
 from actors.thread.tools.catalog import default_registry
 from actors.thread.tools.registry import ToolRegistry
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.testing import make_anthropic, make_bot
+from devkit.harness.probe_tools import PROBE_TOOLS
+from devkit.harness.thread import Harness
+from devkit.stores import MemoryThreadStore
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
@@ -19,9 +23,6 @@ from events.catalog import (
     THREAD_INBOX,
     TopicSpec,
 )
-from infra.emulators.claude import ClaudeEmulator
-from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.testing import make_anthropic, make_bot
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
@@ -31,7 +32,7 @@ from infra.threads.actor import ActorConfig, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LedgerBalanceView, UserSettingsView
-from infra.threads.stores import MemoryThreadStore, ProducerSink
+from infra.threads.stores import ProducerSink
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
 from infra.threads.tool_runtime import ToolRuntime

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from thread_harness import (
+from devkit.emulators.claude import Overloaded, StreamBreak, text_reply
+from devkit.harness.thread import (
     Harness,
     billing_commands,
     eventually,
@@ -12,7 +13,6 @@ from thread_harness import (
     stop_command,
     thread_events,
 )
-
 from events.thread import (
     AssistantMessageCompleted,
     TurnCancelled,
@@ -21,7 +21,6 @@ from events.thread import (
     TurnStarted,
     UserMessageRejected,
 )
-from infra.emulators.claude import Overloaded, StreamBreak, text_reply
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 

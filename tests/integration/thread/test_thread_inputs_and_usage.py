@@ -3,7 +3,8 @@ window is refused before any call; /stop charges CJK output by its real weight."
 
 from __future__ import annotations
 
-from thread_harness import (
+from devkit.emulators.claude import text_reply
+from devkit.harness.thread import (
     Harness,
     billing_commands,
     eventually,
@@ -11,10 +12,8 @@ from thread_harness import (
     stop_command,
     thread_events,
 )
-
 from events.messages import Attachment
 from events.thread import TurnCancelled, TurnFailed
-from infra.emulators.claude import text_reply
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 

@@ -3,7 +3,8 @@ charge settles it, and the balance check counts what running turns hold."""
 
 from __future__ import annotations
 
-from thread_harness import (
+from devkit.emulators.claude import Overloaded, text_reply
+from devkit.harness.thread import (
     Harness,
     billing_commands,
     eventually,
@@ -12,10 +13,8 @@ from thread_harness import (
     stop_command,
     thread_events,
 )
-
 from events.billing import ReservationReleaseRequested, UsageReserveRequested
 from events.thread import AssistantMessageCompleted, TurnStarted, UserMessageRejected
-from infra.emulators.claude import Overloaded, text_reply
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 

@@ -7,12 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from probe_tools import effects
-from thread_harness import Harness, eventually, message_command, thread_events
 
-from events.thread import AssistantMessageCompleted, TurnCancelled, TurnCompleted, TurnFailed
-from events.tools import ToolCallFailed
-from infra.emulators.claude import (
+from devkit.emulators.claude import (
     Reply,
     ServerToolUseBlock,
     TextBlock,
@@ -21,6 +17,10 @@ from infra.emulators.claude import (
     WebSearchToolResultBlock,
     text_reply,
 )
+from devkit.harness.probe_tools import effects
+from devkit.harness.thread import Harness, eventually, message_command, thread_events
+from events.thread import AssistantMessageCompleted, TurnCancelled, TurnCompleted, TurnFailed
+from events.tools import ToolCallFailed
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 

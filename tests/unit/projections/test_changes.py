@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from infra.projector.scenario import Scenario
+from devkit.scenario import Scenario
 from projections.catalog import PROJECTIONS
 from projections.changes import Changes
 from projections.rows import Patch, RowOp

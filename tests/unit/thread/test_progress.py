@@ -12,7 +12,7 @@ from actors.thread.models import HAIKU, SONNET
 from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import HistoryItem, ThreadState
 from actors.thread.tools.catalog import default_registry
-from infra.emulators.telegram.markdown_v2 import parse_markdown_v2
+from devkit.emulators.telegram.markdown_v2 import parse_markdown_v2
 
 SEARCH_CALL = {
     "type": "server_tool_use",

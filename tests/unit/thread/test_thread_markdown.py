@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from actors.thread.markdown_v2 import to_markdown_v2, to_plain
 from actors.thread.split import TELEGRAM_LIMIT, split_markdown, split_plain, utf16_len
-from infra.emulators.telegram.markdown_v2 import parse_markdown_v2
+from devkit.emulators.telegram.markdown_v2 import parse_markdown_v2
 
 MARKDOWN_ALPHABET = st.sampled_from(
     [*list("ab c\n*_~`[]()#>-+=|{}.!\\1"), "**", "__", "~~", "```", "```py\n", "\n\n", "😀", "é"]

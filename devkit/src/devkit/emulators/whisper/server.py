@@ -8,8 +8,8 @@ from typing import Any
 
 from aiohttp import web
 
-from infra.emulators._http import json_response
-from infra.emulators._provider import ProviderEmulator, bearer_key
+from devkit.emulators._http import json_response
+from devkit.emulators._provider import ProviderEmulator, bearer_key
 
 from .audio import SUPPORTED_FORMATS, audio_duration, file_format
 from .scripts import (

@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from infra.emulators._http import json_response
-from infra.emulators._provider import ProviderEmulator
+from devkit.emulators._http import json_response
+from devkit.emulators._provider import ProviderEmulator
 
 from .process import run_command, unwrap
 from .runner import run_cell

@@ -1,4 +1,4 @@
-"""`python -m infra.emulators`: run the emulators and print the environment that selects them."""
+"""`python -m devkit.emulators`: run the emulators and print the environment that selects them."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import sys
 
-from infra.emulators.runner import RunningEmulators, serve_emulators
-from infra.emulators.telegram import DEFAULT_TOKEN
+from devkit.emulators.runner import RunningEmulators, serve_emulators
+from devkit.emulators.telegram import DEFAULT_TOKEN
 
 
 def _print_env(running: RunningEmulators) -> None:
@@ -18,7 +18,7 @@ def _print_env(running: RunningEmulators) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.emulators", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devkit.emulators", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--telegram-port", type=int, default=0)
     parser.add_argument("--claude-port", type=int, default=0)

@@ -11,6 +11,9 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.stores import MemoryThreadStore
 from events.billing import (
     ReservationReleaseRequested,
     StarterCreditGranted,
@@ -24,13 +27,10 @@ from events.ids import new_id
 from events.keys import thread_key, user_key
 from events.messages import Attachment, TelegramUser, UserMessage
 from events.thread import StopRequested, UserMessageReceived
-from infra.emulators.claude import ClaudeEmulator
-from infra.emulators.telegram import TelegramEmulator
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
 from infra.threads.actor import InboxItem, ThreadActor
 from infra.threads.log_views import LedgerBalanceView
-from infra.threads.stores import MemoryThreadStore
 
 
 def message_command(

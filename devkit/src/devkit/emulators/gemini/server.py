@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from infra.emulators._http import encode_json, json_response
-from infra.emulators._provider import ProviderEmulator, RecordedCall
+from devkit.emulators._http import encode_json, json_response
+from devkit.emulators._provider import ProviderEmulator, RecordedCall
 
 from .compose import default_parts, is_image_model, response_body, signed, stream_bodies
 from .png import SCALES, SIZES_1K, image_dimensions

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from infra.emulators._http import Server, json_response
+from devkit.emulators._http import Server, json_response
 
 from .api import BotApi
 from .flood import FloodConfig

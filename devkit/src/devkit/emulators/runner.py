@@ -8,11 +8,11 @@ import signal
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from infra.emulators.claude import ClaudeEmulator
-from infra.emulators.e2b_sandbox import E2BEmulator
-from infra.emulators.gemini import GeminiEmulator
-from infra.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
-from infra.emulators.whisper import WhisperEmulator
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.e2b_sandbox import E2BEmulator
+from devkit.emulators.gemini import GeminiEmulator
+from devkit.emulators.telegram import DEFAULT_TOKEN, TelegramEmulator
+from devkit.emulators.whisper import WhisperEmulator
 
 
 @dataclass(slots=True)

@@ -20,7 +20,7 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
-from infra.emulators._http import Server, encode_json, json_response
+from devkit.emulators._http import Server, encode_json, json_response
 
 from .compose import compose_message, stream_events
 from .files import FileStore, StoredFile

@@ -11,7 +11,7 @@ from typing import Any, Self
 
 from aiohttp import web
 
-from infra.emulators._http import Server, json_response
+from devkit.emulators._http import Server, json_response
 
 
 @dataclasses.dataclass(slots=True)

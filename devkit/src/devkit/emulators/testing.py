@@ -31,11 +31,11 @@ from google import genai
 from google.genai import types as genai_types
 from openai import AsyncOpenAI
 
-from infra.emulators.claude import ClaudeEmulator
-from infra.emulators.e2b_sandbox import E2BEmulator
-from infra.emulators.gemini import GeminiEmulator
-from infra.emulators.telegram import TelegramEmulator
-from infra.emulators.whisper import WhisperEmulator
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.e2b_sandbox import E2BEmulator
+from devkit.emulators.gemini import GeminiEmulator
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.emulators.whisper import WhisperEmulator
 
 
 @asynccontextmanager

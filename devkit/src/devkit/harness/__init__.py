@@ -1,0 +1,1 @@
+"""Harnesses shared by the integration and end-to-end tests and the benchmarks."""
