@@ -31,6 +31,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+from actors.billing import commands
 from actors.billing.fold_records import decode_slim
 from actors.billing.ledger import BillingState, decide, evolve
 from actors.billing.payments import InvoicePayload
@@ -39,7 +40,6 @@ from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand
 from events.codec import codec_for
 from events.envelope import utc_now
 from events.usage import ToolQuantities, Usage
-from infra.billing import commands
 from infra.billing.replay import replay_ledger
 from infra.billing.worker import BillingWorker
 from infra.kafka.clients import make_producer

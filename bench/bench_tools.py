@@ -36,7 +36,7 @@ from infra.metrics import REGISTRY
 from infra.threads.actor import ActorConfig, InboxItem, OutboxRecord, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
-from infra.threads.log_views import LedgerBalanceView, UserSettingsView
+from infra.threads.log_views import TailBalances, TailPreferences
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
 from infra.threads.tool_runtime import ToolRuntime
@@ -97,7 +97,7 @@ async def bench(args: argparse.Namespace) -> None:
     await claude.start()
     bot = make_bot(telegram)
     client = ClaudeClient(make_anthropic(claude))
-    balances = LedgerBalanceView()
+    balances = TailBalances()
     tools = ToolRuntime(
         default_registry().with_tools(NOOP),
         claude=ClaudeModelPort(client),
@@ -111,7 +111,7 @@ async def bench(args: argparse.Namespace) -> None:
         runner=TurnRunner(client, output, TurnConfig(model_retries=0, drafts=False), tools=tools),
         slots=GenerationSlots(None, limit=10_000),
         balances=balances,
-        settings=UserSettingsView(),
+        preferences=TailPreferences(),
         config=ActorConfig(balance_wait=0),
     )
     print(f"# {platform.node()} nproc={os.cpu_count()} python={platform.python_version()}")

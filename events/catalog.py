@@ -235,6 +235,17 @@ ADMIN_EVENTS: Final = TopicSpec[AdminEvent](
     partitions=1,
 )
 
+PLANNED: Final[dict[str, str]] = {
+    "thread.file_received": "the per-thread file store (issue 14.1)",
+    "thread.file_uploaded": "Claude Files API uploads (issue 14.1)",
+    "thread.file_generated": "tools that make files (issue 14.3)",
+    "thread.file_delivered": "tools that send files (issue 14.3)",
+    "admin.announcement_requested": "owner announcements (issue 15.3)",
+    "thread.settings_override_requested": "per-thread model/personality (no command sends it)",
+}
+"""Record types declared on a topic (schemas, projections) that nothing produces yet, with
+the feature that will produce them. The branch that adds a producer removes its line."""
+
 TOPICS: Final[tuple[TopicSpec[Any], ...]] = (
     THREAD_INBOX,
     THREAD_EVENTS,

@@ -1,7 +1,26 @@
 """Read-side ports the actors and the gateway consult; projections implement them.
 
-A view answers from the read models (Redis first, PostgreSQL behind it). It may lag the log
-by a little; decisions that must be exact (the ledger) never depend on a view.
+**One read port for users and balances: the ``users`` read model.** :class:`UserReads` (a
+user's balance and preferences) is how the thread worker and the gateway's billing routers
+read another actor's state; nothing folds a whole topic to answer it. Two adapters:
+
+* :class:`infra.projector.views.ReadModelViews` (the gateway): keyed reads of the ``users``
+  row, Redis first, PostgreSQL behind it. Bounded per read (one key, timeouts); as fresh as
+  the projector (it lags the ledger by the projector's lag, tens to hundreds of ms).
+* :class:`infra.threads.log_views.LogViews` (the thread worker): the same rows, plus the
+  records the projector has not applied yet, tailed from the projector's own positions in
+  ``projection_positions``. Bounded at start by the projector's lag, not by the log's size;
+  a balance read after a payment sees the ledger entry as soon as the worker's consumer
+  fetches it (milliseconds), as before; it also counts the reservations of running calls,
+  which no read model holds. Each value carries its log offset, and the newer side wins.
+
+Why the read model and not a compacted per-user state topic: the read model already exists,
+is already kept exactly once by the projector and is already the gateway's source; a state
+topic would be a second copy of the same fold, with a second writer to keep in step, and a
+process would still have to read all of it (every user) to start.
+
+A view may lag the log by a little; decisions that must be exact (the ledger) never depend
+on a view: the billing actor decides from its own fold.
 """
 
 from __future__ import annotations
@@ -27,12 +46,34 @@ class LedgerLine:
     operation_id: str
 
 
+@dataclass(slots=True)
+class UserPreferences:
+    """What a user chose for their conversations: default model, personality, thinking
+    level (None: the default of each)."""
+
+    model: str | None = None
+    personality: str | None = None
+    thinking: str | None = None
+
+
+class PreferencesReader(Protocol):
+    """A user's preferences (the thread actor's context for a turn)."""
+
+    async def preferences(self, user_id: int) -> UserPreferences:
+        """The user's preferences; defaults for a user nobody has seen."""
+        ...
+
+
 class BalanceReader(Protocol):
     """What a balance check needs (the thread actor's soft check)."""
 
     async def balance(self, user_id: int) -> Decimal | None:
         """The user's balance in USD, or None for a user the ledger has never seen."""
         ...
+
+
+class UserReads(BalanceReader, PreferencesReader, Protocol):
+    """The read port for other actors' users and balances (see the module doc)."""
 
 
 class BalanceView(BalanceReader, Protocol):

@@ -15,7 +15,7 @@ from events import admin as admin_events
 from events import billing, catalog, files, payments, thread, tools
 from events import users as user_events
 from events.catalog import TopicSpec
-from projections import admin, ledger, threads, users
+from projections import admin, ledger, threads, turns, users
 from projections import payments as payment_rows
 from projections.rows import RowOp, Table
 from projections.safe_text import safe_ops
@@ -108,11 +108,11 @@ THREADS_PROJECTION: Final = Projection(
         thread.UserMessageAccepted: threads.message_accepted,
         thread.UserMessageEdited: threads.message_edited,
         thread.UserMessageRejected: threads.message_rejected,
-        thread.TurnStarted: threads.turn_started,
-        thread.AssistantMessageCompleted: threads.assistant_message,
-        thread.TurnCompleted: threads.turn_completed,
-        thread.TurnCancelled: threads.turn_cancelled,
-        thread.TurnFailed: threads.turn_failed,
+        thread.TurnStarted: turns.turn_started,
+        thread.AssistantMessageCompleted: turns.assistant_message,
+        thread.TurnCompleted: turns.turn_completed,
+        thread.TurnCancelled: turns.turn_cancelled,
+        thread.TurnFailed: turns.turn_failed,
         tools.ToolCallRequested: threads.tool_requested,
         tools.ToolCallCompleted: threads.tool_completed,
         tools.ToolCallFailed: threads.tool_failed,

@@ -1,5 +1,6 @@
 """The ``threads`` projection: chats, threads, messages (with edits), turns, model calls,
-tool calls and files, from ``bot.thread.events``.
+tool calls and files, from ``bot.thread.events`` (turns and their model calls in
+:mod:`projections.turns`).
 
 Every thread event also moves the thread's ``last_activity_at``. Assistant answers become
 ``messages`` rows keyed by the first Telegram message id they were sent as (a tool-use step
@@ -24,17 +25,16 @@ from projections.tables import (
     MODEL_CALLS,
     THREADS,
     TOOL_CALLS,
-    TURNS,
 )
 
 
-def _thread(e: Envelope, src: Source, values: dict[str, Any] | None = None) -> Patch:
+def touch_thread(e: Envelope, src: Source, values: dict[str, Any] | None = None) -> Patch:
     row = {} if values is None else values
     row["last_activity_at"] = e.occurred_at
     return Patch(THREADS.name, "row", (e.key,), row, src.offset)
 
 
-def _chat_id(key: str) -> int:
+def chat_id(key: str) -> int:
     return int(key.partition(":")[0])
 
 
@@ -45,7 +45,7 @@ def _message_content(m: UserMessage) -> dict[str, Any]:
     }
 
 
-def _model_call(
+def model_call(
     e: Envelope,
     *,
     kind: str,
@@ -95,12 +95,12 @@ def opened(e: thread.ThreadOpened, src: Source) -> list[RowOp]:
     if e.title is not None:
         values.update(title=e.title, title_source="opened")
     chat = {"chat_type": e.chat_type, "is_forum": e.is_forum, "first_seen_at": e.occurred_at}
-    return [_thread(e, src, values), Patch(CHATS.name, "merge", (e.chat_id,), chat, None)]
+    return [touch_thread(e, src, values), Patch(CHATS.name, "merge", (e.chat_id,), chat, None)]
 
 
 def topic_named(e: thread.TopicNamed, src: Source) -> list[RowOp]:
     values = {"title": e.title, "title_source": "named", "title_model": e.model}
-    call = _model_call(
+    call = model_call(
         e,
         kind="topic_naming",
         turn_id=None,
@@ -110,16 +110,16 @@ def topic_named(e: thread.TopicNamed, src: Source) -> list[RowOp]:
         usage=e.usage,
         billing_operation_id=e.billing_operation_id,
     )
-    return [_thread(e, src, values), call]
+    return [touch_thread(e, src, values), call]
 
 
 def settings_overridden(e: thread.SettingsOverridden, src: Source) -> list[RowOp]:
     values = {"model_override": e.model, "personality_override": e.personality}
-    return [_thread(e, src, values)]
+    return [touch_thread(e, src, values)]
 
 
 def conversation_reset(e: thread.ConversationReset, src: Source) -> list[RowOp]:
-    return [_thread(e, src, {"reset_at": e.occurred_at, "reset_offset": src.offset})]
+    return [touch_thread(e, src, {"reset_at": e.occurred_at, "reset_offset": src.offset})]
 
 
 # --------------------------------------------------------------------------- messages
@@ -142,7 +142,7 @@ def message_accepted(e: thread.UserMessageAccepted, src: Source) -> list[RowOp]:
         seq=src.offset,
     )
     patch = Patch(MESSAGES.name, "row", (m.chat_id, m.message_id), values, src.offset)
-    return [patch, _thread(e, src)]
+    return [patch, touch_thread(e, src)]
 
 
 def message_edited(e: thread.UserMessageEdited, src: Source) -> list[RowOp]:
@@ -161,7 +161,7 @@ def message_edited(e: thread.UserMessageEdited, src: Source) -> list[RowOp]:
     return [
         Patch(MESSAGES.name, "row", (m.chat_id, m.message_id), values, src.offset),
         Insert(MESSAGE_EDITS.name, edit),
-        _thread(e, src),
+        touch_thread(e, src),
     ]
 
 
@@ -173,116 +173,8 @@ def message_rejected(e: thread.UserMessageRejected, src: Source) -> list[RowOp]:
         "user_id": e.user_id,
         "rejection_reason": e.reason,
     }
-    key = (_chat_id(e.key), e.message_id)
-    return [Patch(MESSAGES.name, "row", key, values, src.offset), _thread(e, src)]
-
-
-# --------------------------------------------------------------------------- turns
-
-
-def _turn(e: Envelope, turn_id: Any, values: dict[str, Any], src: Source) -> Patch:
-    return Patch(TURNS.name, "row", (turn_id,), values, src.offset)
-
-
-def turn_started(e: thread.TurnStarted, src: Source) -> list[RowOp]:
-    values = {
-        "thread_key": e.key,
-        "user_id": e.user_id,
-        "model": e.model,
-        "input_message_ids": list(e.input_message_ids),
-        "thinking_budget_tokens": e.thinking_budget_tokens,
-        "max_output_tokens": e.max_output_tokens,
-        "started_at": e.occurred_at,
-        "status": "running",
-    }
-    return [_turn(e, e.turn_id, values, src), _thread(e, src)]
-
-
-def assistant_message(e: thread.AssistantMessageCompleted, src: Source) -> list[RowOp]:
-    ops: list[RowOp] = [
-        _model_call(
-            e,
-            kind="response",
-            turn_id=e.turn_id,
-            step=e.step,
-            user_id=e.user_id,
-            model=e.model,
-            usage=e.usage,
-            billing_operation_id=e.billing_operation_id,
-        )
-    ]
-    if e.telegram_message_ids:
-        values = {
-            "thread_key": e.key,
-            "role": "assistant",
-            "status": "sent",
-            "user_id": e.user_id,
-            "sent_at": e.occurred_at,
-            "text": e.text,
-            "turn_id": e.turn_id,
-            "step": e.step,
-            "model": e.model,
-            "usage": to_json(e.usage),
-            "stop_reason": e.stop_reason,
-            "telegram_message_ids": list(e.telegram_message_ids),
-            "seq": src.offset,
-        }
-        key = (_chat_id(e.key), e.telegram_message_ids[0])
-        ops.append(Patch(MESSAGES.name, "row", key, values, src.offset))
-    ops.append(_thread(e, src))
-    return ops
-
-
-def turn_completed(e: thread.TurnCompleted, src: Source) -> list[RowOp]:
-    values = {
-        "thread_key": e.key,
-        "user_id": e.user_id,
-        "status": "completed",
-        "ended_at": e.occurred_at,
-        "steps": e.steps,
-    }
-    return [_turn(e, e.turn_id, values, src), _thread(e, src)]
-
-
-def turn_cancelled(e: thread.TurnCancelled, src: Source) -> list[RowOp]:
-    return _turn_ended_with_usage(e, "cancelled", src, {"reason": e.reason})
-
-
-def turn_failed(e: thread.TurnFailed, src: Source) -> list[RowOp]:
-    return _turn_ended_with_usage(
-        e, "failed", src, {"error_class": e.error_class, "error_message": e.message}
-    )
-
-
-def _turn_ended_with_usage(
-    e: thread.TurnCancelled | thread.TurnFailed,
-    status: str,
-    src: Source,
-    extra: dict[str, Any],
-) -> list[RowOp]:
-    """A turn that ended early: its row, the thread's, and the partial call if it used any."""
-    values = {
-        "thread_key": e.key,
-        "user_id": e.user_id,
-        "status": status,
-        "ended_at": e.occurred_at,
-        **extra,
-    }
-    ops: list[RowOp] = [_turn(e, e.turn_id, values, src), _thread(e, src)]
-    if not e.partial_usage.is_zero():
-        ops.append(
-            _model_call(
-                e,
-                kind=status,
-                turn_id=e.turn_id,
-                step=e.step,
-                user_id=e.user_id,
-                model=e.model,
-                usage=e.partial_usage,
-                billing_operation_id=e.billing_operation_id,
-            )
-        )
-    return ops
+    key = (chat_id(e.key), e.message_id)
+    return [Patch(MESSAGES.name, "row", key, values, src.offset), touch_thread(e, src)]
 
 
 # --------------------------------------------------------------------------- tools
@@ -305,7 +197,7 @@ def tool_requested(e: tools.ToolCallRequested, src: Source) -> list[RowOp]:
         "requested_at": e.occurred_at,
         "status": "requested",
     }
-    return [_tool(e, e.tool_use_id, values, src), _thread(e, src)]
+    return [_tool(e, e.tool_use_id, values, src), touch_thread(e, src)]
 
 
 def tool_completed(e: tools.ToolCallCompleted, src: Source) -> list[RowOp]:
@@ -323,7 +215,7 @@ def tool_completed(e: tools.ToolCallCompleted, src: Source) -> list[RowOp]:
         "sandbox_id": e.sandbox_id,
         "billing_operation_id": e.billing_operation_id,
     }
-    return [_tool(e, e.tool_use_id, values, src), _thread(e, src)]
+    return [_tool(e, e.tool_use_id, values, src), touch_thread(e, src)]
 
 
 def tool_failed(e: tools.ToolCallFailed, src: Source) -> list[RowOp]:
@@ -340,7 +232,7 @@ def tool_failed(e: tools.ToolCallFailed, src: Source) -> list[RowOp]:
         "quantities": to_json(e.quantities),
         "billing_operation_id": e.billing_operation_id,
     }
-    return [_tool(e, e.tool_use_id, values, src), _thread(e, src)]
+    return [_tool(e, e.tool_use_id, values, src), touch_thread(e, src)]
 
 
 # --------------------------------------------------------------------------- files
@@ -364,7 +256,7 @@ def file_received(e: files.FileReceived, src: Source) -> list[RowOp]:
         "size_bytes": e.file_size,
         "created_at": e.occurred_at,
     }
-    return [_file(e.file_id, values, src), _thread(e, src)]
+    return [_file(e.file_id, values, src), touch_thread(e, src)]
 
 
 def file_uploaded(e: files.FileUploaded, src: Source) -> list[RowOp]:
@@ -375,7 +267,7 @@ def file_uploaded(e: files.FileUploaded, src: Source) -> list[RowOp]:
         "uploaded_at": e.uploaded_at,
         "expires_at": e.expires_at,
     }
-    return [_file(e.file_id, values, src), _thread(e, src)]
+    return [_file(e.file_id, values, src), touch_thread(e, src)]
 
 
 def file_generated(e: files.FileGenerated, src: Source) -> list[RowOp]:
@@ -393,7 +285,7 @@ def file_generated(e: files.FileGenerated, src: Source) -> list[RowOp]:
         "preview": e.preview,
         "created_at": e.occurred_at,
     }
-    return [_file(e.file_id, values, src), _thread(e, src)]
+    return [_file(e.file_id, values, src), touch_thread(e, src)]
 
 
 def file_delivered(e: files.FileDelivered, src: Source) -> list[RowOp]:
@@ -405,4 +297,4 @@ def file_delivered(e: files.FileDelivered, src: Source) -> list[RowOp]:
     }
     if e.telegram_file_id is not None:
         values["telegram_file_id"] = e.telegram_file_id
-    return [_file(e.file_id, values, src), _thread(e, src)]
+    return [_file(e.file_id, values, src), touch_thread(e, src)]

@@ -32,6 +32,11 @@ def refund_reversal(refund_operation_id: str) -> str:
     return f"refund-reversal:{refund_operation_id}"
 
 
+def reversed_refund(refund_reversal_operation_id: str) -> str:
+    """The refund operation a :func:`refund_reversal` operation id names (its inverse)."""
+    return refund_reversal_operation_id.removeprefix(refund_reversal(""))
+
+
 def top_up(request_id: str) -> str:
     return f"topup:{request_id}"
 

@@ -3,7 +3,7 @@ re-learnt from the ledger window, see :mod:`infra.billing.snapshots`)."""
 
 from __future__ import annotations
 
-from actors.billing.ledger import OPERATION_RETENTION, BillingState, Hold, PaymentState
+from actors.billing.ledger_state import OPERATION_RETENTION, BillingState, Hold, PaymentState
 from events.billing import ConflictSnapshot, HoldSnapshot, PaymentSnapshot, StateSnapshot
 
 

@@ -22,6 +22,7 @@ from typing import Final, TypeAlias
 
 import msgspec
 
+from actors.telegram_text import utf16_len
 from events.keys import thread_key
 from events.messages import UserMessage
 
@@ -69,10 +70,6 @@ class _Open:
     first_at: float
     last_at: float
     deadline: float = field(default=0.0)
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def batch_key(message: UserMessage) -> BatchKey:

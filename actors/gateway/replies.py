@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Final
 
+from actors.billing.policy import format_usd
+from actors.gateway.command_registry import main_commands
 from actors.gateway.model_card import model_card
 from actors.thread.models import MODELS
 
@@ -32,21 +35,24 @@ SUPPORTED_SUMMARY: Final = "text, photos, documents (PDF, code, text...), voice,
 
 WELCOME: Final = (
     "Hi! I'm Claude, here in Telegram. Write to me and watch the answer appear.\n\n"
-    f"I read {SUPPORTED_SUMMARY}. Every forum topic is its own conversation.\n"
-    "/help lists the commands."
+    f"I read {SUPPORTED_SUMMARY}. Every forum topic is its own conversation."
 )
 
-HELP: Final = (
-    "Commands:\n"
-    "/new - start a new conversation in this thread\n"
-    "/stop - stop the answer being written\n"
-    "/model - choose the model (Claude or Gemini)\n"
-    "/personality <text> - set a custom system prompt; /personality shows it, "
-    "/personality reset restores the default\n"
-    "/help - this message\n\n"
-    "Sending a new message while I'm answering stops that answer and starts on yours. "
-    f"I read {SUPPORTED_SUMMARY}; files up to 20 MB."
-)
+
+def welcome() -> str:
+    """``/start`` from someone the bot does not know yet."""
+    return f"{WELCOME}\n\n{main_commands()}\n\n/help lists every command."
+
+
+def welcome_back(first_name: str, balance: Decimal | None, model: str | None) -> str:
+    """``/start`` from a returning user: where they stand, and the main commands."""
+    lines = [f"Welcome back, {first_name}!"]
+    if balance is not None:
+        lines.append(f"Balance: ${format_usd(balance)}")
+    if model is not None:
+        lines.append(f"Model: {MODEL_LABELS.get(model, model)}")
+    return "\n".join(lines) + f"\n\n{main_commands()}\n\n/help lists every command."
+
 
 MAX_PERSONALITY_CHARS: Final = 4000
 

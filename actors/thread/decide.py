@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
+from actors.billing import operations
 from actors.billing.policy import may_start_request
 from actors.thread.content import classify_message
 from actors.thread.context import (
@@ -333,7 +334,7 @@ def assistant_completed(
         stop_reason=stop_reason,
         usage=usage,
         telegram_message_ids=telegram_message_ids,
-        billing_operation_id=None if usage.is_zero() else f"usage:{env['id']}",
+        billing_operation_id=None if usage.is_zero() else operations.usage(env["id"]),
         content=content,
         tool_use_ids=tool_use_ids,
     )
@@ -362,7 +363,7 @@ def turn_cancelled(
         step=running.steps + 1,
         partial_usage=partial_usage,
         partial_text=partial_text,
-        billing_operation_id=None if partial_usage.is_zero() else f"usage:{env['id']}",
+        billing_operation_id=None if partial_usage.is_zero() else operations.usage(env["id"]),
     )
 
 
@@ -380,7 +381,7 @@ def turn_failed(
         model=running.started.model,
         step=running.steps + 1,
         partial_usage=partial_usage,
-        billing_operation_id=None if partial_usage.is_zero() else f"usage:{env['id']}",
+        billing_operation_id=None if partial_usage.is_zero() else operations.usage(env["id"]),
     )
 
 
@@ -392,7 +393,7 @@ def topic_named(running: RunningTurn, *, title: str, model: ModelId, usage: Usag
         model=model,
         usage=usage,
         source_message_id=running.started.input_message_ids[0],
-        billing_operation_id=None if usage.is_zero() else f"usage:{env['id']}",
+        billing_operation_id=None if usage.is_zero() else operations.usage(env["id"]),
     )
 
 

@@ -5,8 +5,8 @@ expandable blockquote, one line per tool call ("searching the web for ..."), the
 so far. The final message keeps a compact trace: one italic line naming what was done
 (thought, searched, read, looked at) above the answer, and the web sources as links below it.
 
-Pure: the turn feeds it stream blocks and tool events; it renders MarkdownV2 (drafts) and
-Markdown (the final message, converted like any answer).
+Pure: the turn feeds it stream blocks and tool events; it renders text with entities (the
+draft's header) and Markdown (the final message, rendered like any answer).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 from urllib.parse import urlsplit
 
-from actors.thread.markdown_v2 import escape
+from actors.thread.telegram_text import Rendered, concat, styled
 
 THINKING_SHOWN_CHARS: Final = 900
 """The draft shows the newest part of the thinking (the blockquote collapses anyway)."""
@@ -186,27 +186,23 @@ class TurnTrace:
     def empty(self) -> bool:
         return not self.thinking and not self.calls
 
-    def draft_header_v2(self) -> str:
-        """MarkdownV2 shown above the answer in a draft ('' when there is nothing)."""
-        parts: list[str] = []
+    def draft_header(self) -> Rendered:
+        """Shown above the answer in a draft: the latest thinking in an expandable quote,
+        then one line per tool call (empty when there is nothing)."""
+        parts: list[Rendered] = []
         if self.thinking.strip():
             tail = self.thinking[-THINKING_SHOWN_CHARS:].strip()
             lines = ["🧠 Thinking…", *(line for line in tail.splitlines() if line.strip())]
-            quoted = [">" + escape(line) for line in lines]
-            quoted[0] = "**" + quoted[0]
-            quoted[-1] += "||"
-            parts.append("\n".join(quoted))
+            parts.append(styled("\n".join(lines), "expandable_blockquote"))
         shown = self.calls[-MAX_LINES_SHOWN:]
-        if len(self.calls) > len(shown):
-            parts.append(escape(f"… {len(self.calls) - len(shown)} earlier steps"))
-        parts.extend(escape(call.text()) for call in shown)
-        return "\n".join(parts)
-
-    def draft_header_plain(self) -> str:
-        """The same without markup (Telegram's plain-text fallback)."""
-        lines = [f"🧠 {self.thinking[-THINKING_SHOWN_CHARS:].strip()}"] if self.thinking else []
-        lines.extend(call.text() for call in self.calls[-MAX_LINES_SHOWN:])
-        return "\n".join(lines)
+        lines = (
+            [f"… {len(self.calls) - len(shown)} earlier steps"]
+            if len(self.calls) > len(shown)
+            else []
+        )
+        lines += [call.text() for call in shown]
+        parts.append(Rendered("\n".join(lines)))
+        return concat(parts, "\n")
 
     def summary(self) -> str:
         """The compact trace line of the final message ('' when nothing was done)."""

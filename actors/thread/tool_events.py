@@ -18,6 +18,7 @@ from typing import Any, Final
 
 import msgspec
 
+from actors.billing import operations
 from actors.billing.policy import may_use_paid_tool
 from actors.billing.pricing import PricingError, price
 from actors.thread.decide import PRODUCER
@@ -117,7 +118,7 @@ def completed(
         quantities=quantities,
         file_ids=file_ids,
         sandbox_id=sandbox_id,
-        billing_operation_id=None if quantities.is_zero() else f"usage:{env['id']}",
+        billing_operation_id=None if quantities.is_zero() else operations.usage(env["id"]),
         cost_usd=cost.usd,
         price_version=cost.version,
     )
@@ -147,7 +148,7 @@ def failed(
         message=truncate_output(message),
         duration_ms=duration_ms,
         quantities=consumed,
-        billing_operation_id=None if consumed.is_zero() else f"usage:{env['id']}",
+        billing_operation_id=None if consumed.is_zero() else operations.usage(env["id"]),
         cost_usd=cost.usd,
         price_version=cost.version,
     )

@@ -19,6 +19,7 @@ from typing import Final
 
 import msgspec
 
+from actors.billing import operations
 from actors.thread.models import DEFAULT_MODEL, KNOWN_MODELS
 from actors.thread.thinking import DEFAULT_THINKING, parse_level
 from events.billing import StarterCreditRequested
@@ -39,10 +40,6 @@ from events.users import (
 )
 
 PRODUCER: Final = "users-actor"
-
-
-def starter_operation_id(user_id: int) -> str:
-    return f"starter:{user_id}"
 
 
 class UserState(msgspec.Struct, frozen=True, kw_only=True):
@@ -145,7 +142,7 @@ def _register(state: UserState, command: RegistrationRequested) -> Decision:
         **caused_by(
             command, producer=PRODUCER, key=user_key(profile.user_id), label="starter_credit"
         ),
-        operation_id=starter_operation_id(profile.user_id),
+        operation_id=operations.starter(profile.user_id),
         user_id=profile.user_id,
     )
     return Decision(events=[registered], billing=[starter])

@@ -1,8 +1,9 @@
-"""Reading the ledger topic: fold partitions from offset zero to their end (or a time).
+"""Reading the ledger topic: fold partitions from their start to their end (or a time).
 
 Used by the billing worker when it is assigned partitions (its state *is* this fold), by
 replay, and by the ledger-folding balance view. Reads with a group-less consumer on
-explicitly assigned partitions, so nothing here joins a group or commits anything.
+explicitly assigned partitions (:func:`infra.kafka.read_to_end.read_to_end`), so nothing
+here joins a group or commits anything.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from typing import Final, TypeVar
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from actors.billing.fold_records import decode_slim
-from actors.billing.ledger import BillingState, Foldable, evolve
+from actors.billing.ledger_fold import Foldable, evolve
+from actors.billing.ledger_state import BillingState
 from events.catalog import BILLING_LEDGER, LedgerRecord
 from events.codec import Codec, DecodeError, codec_for
+from infra.kafka.read_to_end import read_to_end
 
 FETCH_RECORDS: Final = 20_000
 
@@ -29,7 +32,7 @@ class LedgerCorrupt(Exception):
     """A ledger record cannot be decoded: billing must not guess a balance without it."""
 
 
-async def read_to_end(
+async def read_ledger(
     reader: AIOKafkaConsumer,
     partitions: Iterable[TopicPartition],
     on_entry: Callable[[int, LedgerRecord], None],
@@ -44,7 +47,8 @@ async def read_to_end(
     return await _read(reader, partitions, full.decode, on_entry, until)
 
 
-def _decode_for_fold(value: bytes | None) -> Foldable:
+def decode_for_fold(value: bytes | None) -> Foldable:
+    """A ledger value as the fold needs it: the slim fold record, else the full record."""
     slim = decode_slim(value) if value else None
     if slim is not None:
         return slim
@@ -58,37 +62,22 @@ async def _read(
     on_entry: Callable[[int, T], None],
     until: datetime | None,
 ) -> int:
-    tps = list(partitions)
-    if not tps:
-        return 0
-    reader.assign(tps)
-    await reader.seek_to_beginning(*tps)
-    ends = await reader.end_offsets(tps)
-    remaining = {tp for tp in tps if ends[tp] > 0}
     count = 0
-    stopped: set[TopicPartition] = set()
-    while remaining:
-        batches = await reader.getmany(*remaining, timeout_ms=1000, max_records=FETCH_RECORDS)
-        for tp, records in batches.items():
-            end = ends[tp]
-            partition = tp.partition
-            for record in records:
-                if record.offset >= end:
-                    break
-                try:
-                    entry = decode(record.value)
-                except DecodeError as exc:
-                    raise LedgerCorrupt(
-                        f"{tp.topic}[{partition}]@{record.offset}: {exc.reason}: {exc.detail}"
-                    ) from exc
-                if until is not None and entry.occurred_at > until:
-                    stopped.add(tp)
-                    break
-                on_entry(partition, entry)
-                count += 1
-        for tp in list(remaining):
-            if tp in stopped or await reader.position(tp) >= ends[tp]:
-                remaining.discard(tp)
+    read = await read_to_end(reader, partitions)
+    async for tp, records in read.batches(max_records=FETCH_RECORDS):
+        partition = tp.partition
+        for record in records:
+            try:
+                entry = decode(record.value)
+            except DecodeError as exc:
+                raise LedgerCorrupt(
+                    f"{tp.topic}[{partition}]@{record.offset}: {exc.reason}: {exc.detail}"
+                ) from exc
+            if until is not None and entry.occurred_at > until:
+                read.stop(tp)
+                break
+            on_entry(partition, entry)
+            count += 1
     return count
 
 
@@ -111,5 +100,5 @@ async def fold_partitions(
             state = by_key[key] = BillingState()
         evolve(state, entry)
 
-    await _read(reader, [TopicPartition(topic, p) for p in states], _decode_for_fold, apply, until)
+    await _read(reader, [TopicPartition(topic, p) for p in states], decode_for_fold, apply, until)
     return states

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+
 from prometheus_client import Counter, Gauge, Histogram
 
-from infra.metrics import REGISTRY
+from events.billing import OperationRejected
+from events.envelope import event_type
+from infra.metrics import LEDGER_ENTRIES, REGISTRY
+
+log = logging.getLogger("infra.billing.worker")
 
 COMMANDS = Counter(
     "claudegram_billing_commands_total",
@@ -41,3 +48,30 @@ REFUNDS = Counter(
     ["outcome"],
     registry=REGISTRY,
 )
+
+
+def rejected(entry: OperationRejected) -> None:
+    """Count and log a rejected billing operation."""
+    REJECTIONS.labels(entry.reason).inc()
+    log.warning(
+        "billing operation rejected",
+        extra={
+            "fields": {
+                "user_id": entry.user_id,
+                "operation_id": entry.operation_id,
+                "reason": entry.reason,
+                "detail": entry.detail,
+            }
+        },
+    )
+
+
+def count_outcomes(kinds: Mapping[str, int]) -> None:
+    """Count a batch's outcomes: ledger entries by type, commands by outcome."""
+    for kind, n in kinds.items():
+        if kind == "repeat":
+            COMMANDS.labels("repeat").inc(n)
+            continue
+        LEDGER_ENTRIES.labels(kind).inc(n)
+        outcome = "rejected" if kind == event_type(OperationRejected) else "applied"
+        COMMANDS.labels(outcome).inc(n)

@@ -50,8 +50,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
-from actors.billing import replies
-from actors.billing.ledger import op_reverses
+from actors.billing import commands, operations, replies
 from events.billing import OperationRejected, RefundDebited, RefundDebitRequested, RefundReversed
 from events.catalog import (
     BILLING_COMMANDS,
@@ -64,7 +63,7 @@ from events.catalog import (
 from events.codec import Codec, DecodeError, codec_for
 from events.envelope import caused_by, event_type
 from events.payments import Refunded, RefundFailed
-from infra.billing import commands, metrics
+from infra.billing import metrics
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
@@ -179,9 +178,9 @@ class PaymentsProcess:
                     if not self._once(done) and not self._refunded_already(entry):
                         await self._refund(publisher, entry, done)
                 elif isinstance(entry, RefundReversed):
-                    if self._refunded.get(entry.telegram_payment_charge_id) == op_reverses(
-                        entry.operation_id
-                    ):
+                    if self._refunded.get(
+                        entry.telegram_payment_charge_id
+                    ) == operations.reversed_refund(entry.operation_id):
                         del self._refunded[entry.telegram_payment_charge_id]
                 elif isinstance(entry, OperationRejected) and entry.command_type == REFUND_COMMAND:
                     done = f"declined:{entry.operation_id}"

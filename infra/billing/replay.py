@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 
-from actors.billing.ledger import BillingState
+from actors.billing.ledger_state import BillingState
 from events.catalog import BILLING_LEDGER, with_prefix
 from infra.billing.ledger_log import States, fold_partitions
 from infra.kafka.clients import make_consumer

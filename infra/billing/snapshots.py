@@ -35,20 +35,15 @@ from typing import Any, Final
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from actors.billing.fold_records import decode_slim
-from actors.billing.ledger import (
-    OPERATION_RETENTION,
-    BillingState,
-    Foldable,
-    evolve,
-    restore_operation,
-)
+from actors.billing.ledger_fold import evolve, restore_operation
+from actors.billing.ledger_state import OPERATION_RETENTION, BillingState
 from actors.billing.snapshots import from_snapshot, to_snapshot
 from events.billing import SnapshotRound, UserStateSnapshot
 from events.catalog import BILLING_LEDGER, BILLING_SNAPSHOTS, BillingSnapshot, LedgerRecord
 from events.codec import Codec, DecodeError, codec_for
 from events.envelope import new_envelope
-from infra.billing.ledger_log import FETCH_RECORDS, LedgerCorrupt
+from infra.billing.ledger_log import FETCH_RECORDS, LedgerCorrupt, decode_for_fold
+from infra.kafka.read_to_end import read_to_end
 
 log = logging.getLogger(__name__)
 
@@ -123,46 +118,30 @@ def _start_of(rounds: list[SnapshotRound]) -> tuple[int, datetime | None]:
 async def _read_snapshots(
     reader: AIOKafkaConsumer, topic: str, parts: list[int]
 ) -> dict[int, tuple[dict[str, UserStateSnapshot], list[SnapshotRound]]]:
-    """Per partition: its user snapshots and rounds. All partitions are read together, and
-    empty ones not at all: a fetch per empty partition cost a fetch wait each (about 1 s on
-    Apache Kafka), which made the fold of 12 partitions outlast the consumer's session."""
+    """Per partition: its user snapshots and rounds (all partitions read together, empty
+    ones not at all: see :mod:`infra.kafka.read_to_end`)."""
     found: dict[int, tuple[dict[str, UserStateSnapshot], list[SnapshotRound]]] = {
         p: ({}, []) for p in parts
     }
-    tps = [TopicPartition(topic, p) for p in parts]
-    ends = await reader.end_offsets(tps) if tps else {}
-    remaining = {tp for tp in tps if ends[tp] > 0}
-    if remaining:
-        reader.assign(list(remaining))
-        await reader.seek_to_beginning(*remaining)
-    while remaining:
-        batches = await reader.getmany(*remaining, timeout_ms=1000, max_records=FETCH_RECORDS)
-        for tp, records in batches.items():
-            users, rounds = found[tp.partition]
-            for record in records:
-                if record.offset >= ends[tp] or record.value is None:
-                    continue
-                try:
-                    value = _SNAPSHOTS.decode(record.value, record.headers)
-                except DecodeError as exc:  # a snapshot is a cache: the ledger stays the truth
-                    log.warning("billing snapshot at offset %d skipped: %s", record.offset, exc)
-                    continue
-                if isinstance(value, UserStateSnapshot):
-                    users[value.key] = value
-                else:
-                    rounds.append(value)
-        for tp in list(remaining):
-            if await reader.position(tp) >= ends[tp]:
-                remaining.discard(tp)
+    read = await read_to_end(reader, [TopicPartition(topic, p) for p in parts])
+    async for tp, records in read.batches(max_records=FETCH_RECORDS):
+        users, rounds = found[tp.partition]
+        for record in records:
+            if record.value is None:
+                continue
+            try:
+                value = _SNAPSHOTS.decode(record.value, record.headers)
+            except DecodeError as exc:  # a snapshot is a cache: the ledger stays the truth
+                log.warning("billing snapshot at offset %d skipped: %s", record.offset, exc)
+                continue
+            if isinstance(value, UserStateSnapshot):
+                users[value.key] = value
+            else:
+                rounds.append(value)
     for users, rounds in found.values():
         if max((r.covers_offset for r in rounds), default=-1) < 0:
             users.clear()  # no complete round: user snapshots alone prove nothing
     return found
-
-
-def _decode(value: bytes | None) -> Foldable:
-    slim = decode_slim(value) if value else None
-    return slim if slim is not None else _LEDGER.decode(value)
 
 
 async def _read_ledger(
@@ -171,42 +150,28 @@ async def _read_ledger(
     out: dict[int, Restored],
     covers: dict[int, dict[str, int]],
 ) -> None:
-    if not starts:
-        return
-    tps = list(starts)
-    reader.assign(tps)
-    for tp, offset in starts.items():
-        reader.seek(tp, offset)
-    ends = await reader.end_offsets(tps)
-    remaining = {tp for tp in tps if ends[tp] > starts[tp]}
-    while remaining:
-        batches = await reader.getmany(*remaining, timeout_ms=1000, max_records=FETCH_RECORDS)
-        for tp, records in batches.items():
-            restored, covered = out[tp.partition], covers[tp.partition]
-            states, end = restored.states, ends[tp]
-            for record in records:
-                if record.offset >= end:
-                    break
-                try:
-                    entry = _decode(record.value)
-                except DecodeError as exc:
-                    raise LedgerCorrupt(
-                        f"{tp.topic}[{tp.partition}]@{record.offset}: {exc.reason}: {exc.detail}"
-                    ) from exc
-                key = entry.key
-                state = states.get(key)
-                if state is None:
-                    state = states[key] = BillingState()
-                if record.offset < covered.get(key, 0):
-                    restore_operation(state, entry)
-                    restored.relearnt += 1
-                else:
-                    evolve(state, entry)
-                    restored.changed.add(key)
-                    restored.folded += 1
-        for tp in list(remaining):
-            if await reader.position(tp) >= ends[tp]:
-                remaining.discard(tp)
+    read = await read_to_end(reader, starts, starts=starts)
+    async for tp, records in read.batches(max_records=FETCH_RECORDS):
+        restored, covered = out[tp.partition], covers[tp.partition]
+        states = restored.states
+        for record in records:
+            try:
+                entry = decode_for_fold(record.value)
+            except DecodeError as exc:
+                raise LedgerCorrupt(
+                    f"{tp.topic}[{tp.partition}]@{record.offset}: {exc.reason}: {exc.detail}"
+                ) from exc
+            key = entry.key
+            state = states.get(key)
+            if state is None:
+                state = states[key] = BillingState()
+            if record.offset < covered.get(key, 0):
+                restore_operation(state, entry)
+                restored.relearnt += 1
+            else:
+                evolve(state, entry)
+                restored.changed.add(key)
+                restored.folded += 1
 
 
 async def write_round(

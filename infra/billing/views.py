@@ -1,15 +1,17 @@
-"""Small read views that fold a topic incrementally: catch up to the end on each read.
+"""Billing's small read views: the margin and the ledger folded from their topics, usernames
+from the read model.
 
 * :class:`MarginView` -- the current owner margin k3: the last ``admin.margin_changed`` in
   ``bot.admin.events`` (one partition, a handful of records);
-* :class:`UsernameDirectory` -- @username -> user id from ``bot.users.events`` (for
+* :class:`UsernameDirectory` -- @username -> user id from the ``users`` read model (for
   ``/topup @name``);
-* :class:`LedgerBalanceView` -- a :class:`infra.views.BalanceView` folded straight from
-  ``bot.billing.ledger``: exact and read-your-writes, meant for tests, tools and small
-  deployments (the projections' Redis/PostgreSQL view is the production one).
+* :class:`LedgerFoldView` -- a :class:`infra.views.BalanceView` folded straight from the
+  whole ``bot.billing.ledger``: exact and read-your-writes, for tests and tools only (no
+  service uses it: services read the read models through :class:`infra.views.UserReads`).
 
-Each read first catches up with the end offsets (one ListOffsets round trip, plus a fetch
-when something is new), so a value written and acknowledged before the read is seen.
+Each topic view's read first catches up with the end offsets (one ListOffsets round trip,
+plus a fetch when something is new), so a value written and acknowledged before the read
+is seen.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final, Generic, TypeVar
 
+import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from actors.billing import policy
-from actors.billing.ledger import BillingState, evolve
+from actors.billing.ledger_fold import evolve
+from actors.billing.ledger_state import BillingState
 from events.admin import MarginChanged
 from events.billing import (
     AdminToppedUp,
@@ -38,17 +42,18 @@ from events.billing import (
 from events.catalog import (
     ADMIN_EVENTS,
     BILLING_LEDGER,
-    USERS_EVENTS,
     LedgerRecord,
     TopicSpec,
     with_prefix,
 )
 from events.codec import Codec, DecodeError, codec_for
 from events.envelope import event_type
-from events.users import ProfileUpdated, UserRegistered
 from infra.endpoints import resolve_endpoints
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.read_to_end import read_to_end
+from infra.postgres import create_pool
+from infra.projector.views import ReadModelViews
 from infra.settings import Settings
 from infra.views import LedgerLine
 
@@ -75,7 +80,7 @@ class TopicTail(Generic[E]):
         self._codec: Codec[E] = codec_for(spec)
         self._apply = apply
         self._reader: AIOKafkaConsumer | None = None
-        self._tps: list[TopicPartition] = []
+        self._positions: dict[TopicPartition, int] | None = None
         self._lock = asyncio.Lock()
 
     async def catch_up(self) -> None:
@@ -84,27 +89,22 @@ class TopicTail(Generic[E]):
                 reader = make_consumer(self._bootstrap, self._profile, [], group_id=None)
                 await reader.start()
                 await reader.topics()
-                parts = sorted(reader.partitions_for_topic(self._topic) or ())
-                self._tps = [TopicPartition(self._topic, p) for p in parts]
-                if self._tps:
-                    reader.assign(self._tps)
-                    await reader.seek_to_beginning(*self._tps)
                 self._reader = reader
             reader = self._reader
-            if not self._tps:
-                return
-            ends = await reader.end_offsets(self._tps)
-            behind = {tp for tp in self._tps if await reader.position(tp) < ends[tp]}
-            while behind:
-                batches = await reader.getmany(*behind, timeout_ms=1000, max_records=10_000)
-                for records in batches.values():
-                    for record in records:
-                        try:
-                            value = self._codec.decode(record.value)
-                        except DecodeError:
-                            continue  # the owner of the topic dead-letters it
-                        self._apply(value)
-                behind = {tp for tp in behind if await reader.position(tp) < ends[tp]}
+            if self._positions is None:  # first read: from each partition's start
+                parts = sorted(reader.partitions_for_topic(self._topic) or ())
+                tps = [TopicPartition(self._topic, p) for p in parts]
+                read = await read_to_end(reader, tps)
+            else:
+                read = await read_to_end(reader, self._positions, starts=self._positions)
+            async for _tp, records in read.batches(max_records=10_000):
+                for record in records:
+                    try:
+                        value = self._codec.decode(record.value)
+                    except DecodeError:
+                        continue  # the owner of the topic dead-letters it
+                    self._apply(value)
+            self._positions = read.positions
 
     async def close(self) -> None:
         if self._reader is not None:
@@ -177,29 +177,30 @@ class MarginView:
 
 
 class UsernameDirectory:
-    """@username (case-insensitive) -> Telegram user id, from users' profiles."""
+    """@username (case-insensitive) -> Telegram user id, from the ``users`` read model (the
+    read port, :meth:`infra.projector.views.ReadModelViews.user_id_for`): one keyed query,
+    no fold of ``bot.users.events``. A user registered a moment ago is known once the
+    projector has applied the registration (its lag: typically tens of milliseconds)."""
 
-    def __init__(self, bootstrap: str, profile: BrokerProfile, *, topic_prefix: str = "") -> None:
-        self._ids: dict[str, int] = {}
-        self._tail = TopicTail(
-            bootstrap, profile, USERS_EVENTS, self._apply, topic_prefix=topic_prefix
-        )
+    def __init__(self, views: ReadModelViews, pool: asyncpg.Pool | None = None) -> None:
+        self._views = views
+        self._pool = pool
 
     @classmethod
     async def connect(cls, settings: Settings, *, topic_prefix: str = "") -> UsernameDirectory:
-        bootstrap, profile = await _connect(settings)
-        return cls(bootstrap, profile, topic_prefix=topic_prefix)
-
-    def _apply(self, record: Any) -> None:
-        if isinstance(record, UserRegistered | ProfileUpdated) and record.profile.username:
-            self._ids[record.profile.username.lower()] = record.profile.user_id
+        """A directory over the configured database (``topic_prefix`` is accepted for the
+        callers' symmetry with the topic views; the read model is not prefixed)."""
+        endpoints = await resolve_endpoints(settings, start_embedded=False)
+        pool = await create_pool(endpoints.database_url, min_size=1, max_size=2)
+        return cls(ReadModelViews(pool, None), pool)
 
     async def user_id(self, username: str) -> int | None:
-        await self._tail.catch_up()
-        return self._ids.get(username.lstrip("@").lower())
+        return await self._views.user_id_for(username.lstrip("@"))
 
     async def close(self) -> None:
-        await self._tail.close()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
 
 
 # --------------------------------------------------------------------------- balances
@@ -236,7 +237,7 @@ def ledger_line(entry: LedgerRecord) -> LedgerLine:
     )
 
 
-class LedgerBalanceView:
+class LedgerFoldView:
     """A BalanceView folded directly from the ledger topic (exact, read-your-writes)."""
 
     def __init__(self, bootstrap: str, profile: BrokerProfile, *, topic_prefix: str = "") -> None:

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.types import BotCommand
 from aiohttp import web
 
 from actors.gateway.batching import BatchConfig
@@ -28,6 +27,7 @@ from events.catalog import (
     USERS_COMMANDS,
 )
 from infra.endpoints import Endpoints
+from infra.gateway.command_menu import announce_commands
 from infra.gateway.context import GatewayContext
 from infra.gateway.durable import DEFAULT_PUBLISH_TIMEOUT, DurablePublisher
 from infra.gateway.intake import UpdateIntake
@@ -35,7 +35,6 @@ from infra.gateway.middlewares import UpdateContextMiddleware
 from infra.gateway.polling import Poller
 from infra.gateway.reads import VIEW_READ_TIMEOUT
 from infra.gateway.routers import build_routers
-from infra.gateway.routers.commands import COMMANDS
 from infra.gateway.services import GatewayServices
 from infra.gateway.user_settings import UserSettingsView
 from infra.gateway.webhook import webhook_app, webhook_secret
@@ -122,7 +121,11 @@ class Gateway:
         return cls(ctx, services, dispatcher, UpdateIntake(dispatcher, bot))
 
     async def start(self) -> None:
-        """Run the routers' startup hooks (polling and the webhook do not do it for us)."""
+        """Set the command menus and run the routers' startup hooks (polling and the
+        webhook do not run them for us)."""
+        await announce_commands(
+            self.ctx.bot, self.services.replies, self.ctx.settings.privileged_user_ids
+        )
         await self.dispatcher.emit_startup(bot=self.ctx.bot)
 
     async def close(self) -> None:
@@ -193,15 +196,6 @@ async def _read_model_views(
     return ReadModelViews(pool, redis)
 
 
-async def _announce_commands(bot: Bot) -> None:
-    try:
-        await bot.set_my_commands(
-            [BotCommand(command=name, description=text) for name, text in COMMANDS.items()]
-        )
-    except Exception as exc:
-        log.warning("setMyCommands failed: %s", exc)
-
-
 async def run_gateway(
     endpoints: Endpoints,
     settings: Settings,
@@ -218,7 +212,6 @@ async def run_gateway(
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     async with open_gateway(endpoints, settings, topic_prefix=topic_prefix) as gateway:
         bot = gateway.ctx.bot
-        await _announce_commands(bot)
         if settings.telegram_webhook_url is None:
             await bot.delete_webhook(drop_pending_updates=False)
             log.info("gateway polling", extra={"fields": {"api": settings.telegram_api_url}})

@@ -1,9 +1,11 @@
 """What every gateway router may use. Built once by the composition root.
 
-Routers are ``build_router(ctx: GatewayContext) -> aiogram.Router`` functions, one module per
-feature under ``infra/gateway/routers/``; they translate updates into commands and publish
-them, holding no business rules of their own. ``publisher`` is the durable write path (a
-timeout, and a failure that keeps the update unconfirmed), never the raw producer.
+Routers are ``build_router(ctx: GatewayContext, services: GatewayServices) -> aiogram.Router``
+functions, one module per feature under ``infra/gateway/routers/`` (listed in
+:data:`infra.gateway.routers.ROUTER_BUILDERS`); they translate updates into commands and
+publish them, holding no business rules of their own. ``publisher`` is the durable write path
+(a timeout, and a failure that keeps the update unconfirmed), never the raw producer; every
+record names the producer :data:`actors.gateway.commands.PRODUCER`.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ class GatewayContext:
     clock: Callable[[], datetime] = field(default=_utc_now)
     view_timeout: float = VIEW_READ_TIMEOUT
     """Seconds a handler waits for a view (see :mod:`infra.gateway.reads`)."""
-    producer_name: str = "gateway"
 
     def is_privileged(self, user_id: int) -> bool:
         return user_id in self.settings.privileged_user_ids

@@ -1,83 +1,70 @@
-"""What the gateway's own routers use besides :class:`GatewayContext`: the command writers,
-the user settings view, and background replies."""
+"""What the gateway's routers use besides :class:`GatewayContext`: the command writers, the
+views they read, and the one reply path. Built once by :meth:`GatewayServices.create`."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import Any, Final
-
-from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import TelegramMethod
+from decimal import Decimal
 
 from actors.gateway.batching import BatchConfig
+from infra.billing.views import MarginView, UsernameDirectory
 from infra.gateway.context import GatewayContext
 from infra.gateway.inbox import ThreadInbox
-from infra.gateway.user_settings import RecentChoices, UserSettingsView
+from infra.gateway.reads import ViewUnavailable, read_view
+from infra.gateway.replies import Replies
+from infra.gateway.user_settings import RecentChoices, UserSettings, UserSettingsView
 from infra.gateway.users import UserCommands
 
-log = logging.getLogger(__name__)
-
-REPLY_ATTEMPTS: Final = 4
-REPLY_WAIT_LIMIT: Final = 30.0
-"""A reply Telegram refused with retry_after is sent again up to this many times in all,
-while the total wait stays within this many seconds."""
+__all__ = ["BillingReads", "GatewayServices", "Replies"]
 
 
-@dataclass
-class Replies:
-    """Replies sent in the background: handling an update ends when its commands are durable,
-    not when Telegram has answered (a flood-control wait must not hold up the next update).
+class BillingReads:
+    """The owner margin and the @username directory, each connected on first use and read
+    within the context's view timeout (:func:`infra.gateway.reads.read_view`)."""
 
-    A Bot API call that Telegram answers with flood control (``retry_after``) is sent again
-    after the wait it asks for, so a user typing commands quickly still gets every answer.
-    """
+    def __init__(
+        self,
+        ctx: GatewayContext,
+        margins: MarginView | None = None,
+        directory: UsernameDirectory | None = None,
+    ) -> None:
+        self._ctx = ctx
+        self._margins = margins
+        self._directory = directory
 
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    async def margin(self, what: str = "the current price") -> Decimal:
+        return await read_view(self._margin(), what=what, timeout=self._ctx.view_timeout)
 
-    def send(self, call: Awaitable[Any], *, what: str) -> None:
-        task = asyncio.get_running_loop().create_task(self._guard(call, what))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+    async def user_id(self, username: str) -> int | None:
+        return await read_view(
+            self._user_id(username), what="the user directory", timeout=self._ctx.view_timeout
+        )
 
-    async def _guard(self, call: Awaitable[Any], what: str) -> None:
-        try:
-            await self._with_retries(call)
-        except Exception:
-            log.warning("reply failed", exc_info=True, extra={"fields": {"reply": what}})
+    async def _margin(self) -> Decimal:
+        if self._margins is None:
+            self._margins = await MarginView.connect(
+                self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
+            )
+        return await self._margins.current()
 
-    @staticmethod
-    async def _with_retries(call: Awaitable[Any]) -> None:
-        waited = 0.0
-        for attempt in range(1, REPLY_ATTEMPTS + 1):
-            try:
-                await call
-                return
-            except TelegramRetryAfter as exc:
-                # A TelegramMethod can be sent again; a bare coroutine cannot.
-                retriable = isinstance(call, TelegramMethod) and attempt < REPLY_ATTEMPTS
-                if not retriable or waited + exc.retry_after > REPLY_WAIT_LIMIT:
-                    raise
-                waited += exc.retry_after
-                await asyncio.sleep(exc.retry_after)
+    async def _user_id(self, username: str) -> int | None:
+        if self._directory is None:
+            self._directory = await UsernameDirectory.connect(
+                self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
+            )
+        return await self._directory.user_id(username)
 
-    async def drain(self, timeout: float = 5.0) -> None:
-        if not self.tasks:
-            return
-        _, pending = await asyncio.wait(set(self.tasks), timeout=timeout)
-        for task in pending:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    async def close(self) -> None:
+        for view in (self._margins, self._directory):
+            if view is not None:
+                await view.close()
 
 
 @dataclass
 class GatewayServices:
     inbox: ThreadInbox
     users: UserCommands
+    billing: BillingReads
     user_settings: RecentChoices | None = None
     replies: Replies = field(default_factory=Replies)
 
@@ -88,13 +75,26 @@ class GatewayServices:
         *,
         batch_config: BatchConfig | None = None,
         user_settings: UserSettingsView | None = None,
+        margins: MarginView | None = None,
+        directory: UsernameDirectory | None = None,
     ) -> GatewayServices:
         return cls(
             inbox=ThreadInbox(ctx.publisher, clock=ctx.clock, batch_config=batch_config),
             users=UserCommands(ctx.publisher, clock=ctx.clock),
+            billing=BillingReads(ctx, margins, directory),
             user_settings=RecentChoices(user_settings) if user_settings is not None else None,
+        )
+
+    async def settings_of(self, user_id: int, *, timeout: float) -> UserSettings | None:
+        """The user's settings (None: not in the read model yet); :class:`ViewUnavailable`
+        when they cannot be read (or no view is wired)."""
+        if self.user_settings is None:
+            raise ViewUnavailable("your settings", "no settings view")
+        return await read_view(
+            self.user_settings.user_settings(user_id), what="your settings", timeout=timeout
         )
 
     async def close(self) -> None:
         await self.inbox.flush_all()
         await self.replies.drain()
+        await self.billing.close()

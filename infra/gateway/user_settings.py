@@ -1,4 +1,5 @@
-"""The users' current settings as the gateway shows them (``/model``'s ✓, ``/personality``).
+"""The users' current settings as the gateway shows them (``/model``'s and ``/thinking``'s ✓,
+``/personality``, the ``/start`` welcome).
 
 :class:`UserSettingsView` is the port: the users read model (``users`` table, cached in Redis
 by the projector; :class:`infra.projector.views.ReadModelViews` implements it). Nothing is
@@ -46,6 +47,7 @@ class _Choice:
 class _Pending:
     model: _Choice | None = None
     personality: _Choice | None = None
+    thinking: _Choice | None = None
 
 
 class RecentChoices:
@@ -74,6 +76,10 @@ class RecentChoices:
         """The user's personality change (None: reset) is durable; show it from now on."""
         self._entry(user_id).personality = _Choice(personality, self._clock() + self._ttl)
 
+    def chose_thinking(self, user_id: int, level: str) -> None:
+        """The user's thinking level change is durable; show it from now on."""
+        self._entry(user_id).thinking = _Choice(level, self._clock() + self._ttl)
+
     def _entry(self, user_id: int) -> _Pending:
         entry = self._pending.setdefault(user_id, _Pending())
         self._pending.move_to_end(user_id)
@@ -88,17 +94,18 @@ class RecentChoices:
             return stored
         now = self._clock()
         settings = stored or UserSettings(user_id=user_id, default_model=None, personality=None)
-        model = self._settle(entry.model, settings.default_model, now)
-        personality = self._settle(entry.personality, settings.personality, now)
-        entry.model = model
-        entry.personality = personality
-        if model is None and personality is None:
+        entry.model = self._settle(entry.model, settings.default_model, now)
+        entry.personality = self._settle(entry.personality, settings.personality, now)
+        entry.thinking = self._settle(entry.thinking, settings.thinking, now)
+        if entry.model is None and entry.personality is None and entry.thinking is None:
             del self._pending[user_id]
             return stored
-        if model is not None:
-            settings = replace(settings, default_model=model.value)
-        if personality is not None:
-            settings = replace(settings, personality=personality.value)
+        if entry.model is not None:
+            settings = replace(settings, default_model=entry.model.value)
+        if entry.personality is not None:
+            settings = replace(settings, personality=entry.personality.value)
+        if entry.thinking is not None:
+            settings = replace(settings, thinking=entry.thinking.value)
         return settings
 
     @staticmethod

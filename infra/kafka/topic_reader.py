@@ -14,6 +14,8 @@ from aiokafka import TopicPartition
 
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
+from infra.kafka.read_to_end import follow as read_follow
+from infra.kafka.read_to_end import read_to_end
 
 FETCH_RECORDS = 2000
 
@@ -31,7 +33,8 @@ async def read_topic_records(
     follow: bool = False,
 ) -> AsyncIterator[Any]:
     """The records of ``topic`` (aiokafka ``ConsumerRecord``s), partitions interleaved as
-    fetched, up to the end offsets at the call; with ``follow``, then every new one.
+    fetched, up to the end offsets at the call (:func:`infra.kafka.read_to_end.read_to_end`);
+    with ``follow``, then every new one.
 
     ``last``: start each partition that many records before its end instead of at its start.
     """
@@ -41,26 +44,20 @@ async def read_topic_records(
         if topic not in await consumer.topics():
             raise TopicNotFound(f"topic {topic!r} does not exist")
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-        consumer.assign(tps)
         ends = await consumer.end_offsets(tps)
         starts = await consumer.beginning_offsets(tps)
-        remaining = set()
-        for tp in tps:
-            begin = starts[tp] if last is None else max(starts[tp], ends[tp] - last)
-            consumer.seek(tp, begin)
-            if begin < ends[tp]:
-                remaining.add(tp)
-        while remaining or follow:
-            wanted = tps if follow else list(remaining)
-            batches = await consumer.getmany(*wanted, timeout_ms=500, max_records=FETCH_RECORDS)
-            for tp, records in batches.items():
+        if last is not None:
+            starts = {tp: max(starts[tp], ends[tp] - last) for tp in tps}
+        read = await read_to_end(consumer, tps, starts=starts, ends=ends)
+        async for _tp, records in read.batches(max_records=FETCH_RECORDS, timeout_ms=500):
+            for record in records:
+                yield record
+        if follow:
+            positions = {tp: read.positions.get(tp, starts[tp]) for tp in tps}
+            tail = read_follow(consumer, positions, max_records=FETCH_RECORDS, timeout_ms=500)
+            async for _tp, records in tail:
                 for record in records:
-                    if not follow and record.offset >= ends[tp]:
-                        break
                     yield record
-            for tp in list(remaining):
-                if await consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
     finally:
         with suppress(Exception):
             await consumer.stop()

@@ -29,6 +29,7 @@ USER_FIELDS: Final = [
     "balance",
     "balance_updated_at",
     "last_operation_id",
+    "thinking",
 ]
 THREAD_FIELDS: Final = [
     "thread_key",

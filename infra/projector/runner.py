@@ -26,47 +26,37 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Final
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
+from redis.asyncio import Redis
 
-from events.catalog import DEFAULT_PARTITIONS, TopicSpec
-from events.codec import Codec, DecodeError, codec_for
+from events.catalog import DEFAULT_PARTITIONS
+from events.codec import codec_for
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
-from infra.kafka.dead_letter import send_to_dead_letter
 from infra.migrations import migrate
 from infra.postgres import PgTimeouts, StoreTimeout, create_pool
 from infra.postgres import connect as pg_connect
+from infra.projector.batch import BatchWriter, InputTopic, prepare
 from infra.projector.cache import CacheWriter
 from infra.projector.dead_letters import (
-    REASON_APPLY,
-    REASON_MAPPING,
     UNAPPLIABLE,
-    DeadLetter,
     error_detail,
-    save_dead_letters,
 )
-from infra.projector.metrics import APPLY_DELAY, BATCH_RECORDS, DEAD_LETTERS, observe_lag
+from infra.projector.metrics import APPLY_DELAY, BATCH_RECORDS, observe_lag
 from infra.projector.positions import (
     PositionConflict,
     PositionKey,
     load_positions,
-    lock_and_check,
-    save_positions,
 )
-from infra.projector.sql import write_changes
 from infra.redis_store import create_redis
 from infra.settings import Settings
 from projections.catalog import Projection, input_topics, select
-from projections.changes import Changes
-from projections.rows import RowOp
-from projections.safe_text import may_need_scrub
-from projections.source import Source
 
 log = logging.getLogger(__name__)
 
@@ -101,59 +91,6 @@ class ProjectorOptions:
     migrate: bool = True
 
 
-@dataclass(slots=True)
-class _Topic:
-    spec: TopicSpec[Any]
-    name: str
-    codec: Codec[Any]
-    projections: tuple[Projection, ...]
-
-
-@dataclass(slots=True)
-class _Item:
-    """A decoded record of a batch and the row operations of each projection reading it."""
-
-    rec: ConsumerRecord[bytes, bytes]
-    record: Any
-    writes: list[tuple[Projection, list[RowOp]]] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Parked:
-    """A record one projection cannot apply, with its dead-letter row."""
-
-    rec: ConsumerRecord[bytes, bytes]
-    letter: DeadLetter
-
-
-def _parked(
-    projection: str, rec: ConsumerRecord[bytes, bytes], record: Any, reason: str, exc: Exception
-) -> _Parked:
-    letter = DeadLetter(
-        projection=projection,
-        topic=rec.topic,
-        partition=rec.partition,
-        offset=rec.offset,
-        record_type=type(record).__name__,
-        record_id=str(getattr(record, "id", "")) or None,
-        reason=reason,
-        detail=error_detail(exc),
-    )
-    return _Parked(rec, letter)
-
-
-@dataclass(slots=True)
-class _Batch:
-    """A batch ready to write: records, expected and new positions, dead letters."""
-
-    items: list[_Item] = field(default_factory=list)
-    expected: dict[PositionKey, int] = field(default_factory=dict)
-    advanced: dict[PositionKey, tuple[int, datetime | None]] = field(default_factory=dict)
-    dead: list[_Parked] = field(default_factory=list)
-    applied: int = 0
-    newest: datetime | None = None
-
-
 class Projector:
     """Owns a started consumer, a pool and an optional cache writer; see the module doc."""
 
@@ -170,17 +107,20 @@ class Projector:
         self.producer = producer
         self.options = options
         self.cache = cache
-        self.topics: dict[str, _Topic] = {}
+        self.topics: dict[str, InputTopic] = {}
         for spec in input_topics(options.projections):
             name = options.topic_prefix + spec.name
             subscribed = tuple(p for p in options.projections if spec in p.topics)
-            self.topics[name] = _Topic(spec, name, codec_for(spec), subscribed)
+            self.topics[name] = InputTopic(spec, name, codec_for(spec), subscribed)
         self.tables = [t for p in options.projections for t in p.tables]
         self.positions: dict[PositionKey, int] = {}
         self.last_event_at: dict[str, datetime] = {}
         self.partitions: list[TopicPartition] = []
         self.applied = 0
         self._crash_after = int(os.environ.get(CRASH_HOOK_ENV, "0") or 0)
+        self._writer = BatchWriter(
+            pool, producer, options.schema, self.tables, crash_after=self._crash_after
+        )
 
     # ------------------------------------------------------------------ assignment
 
@@ -255,19 +195,20 @@ class Projector:
 
         When PostgreSQL refuses the batch because of one record's rows (bad data, a
         constraint, a size limit), the batch is written again record by record, each in its
-        own savepoint; a record still refused is dead-lettered (see :meth:`_one_by_one`).
+        own savepoint; a record still refused is dead-lettered (see
+        :meth:`infra.projector.batch.BatchWriter.one_by_one`).
         """
-        batch = await self._prepare(records)
+        batch = await prepare(records, self.topics, self.positions, self.producer)
         if not batch.advanced:
             return 0
         try:
-            changes = await self._write_batch(batch)
+            changes = await self._writer.write(batch, self.applied)
         except UNAPPLIABLE as exc:
             log.warning(
                 "projector batch refused; applying its records one by one",
                 extra={"fields": {"records": len(batch.items), "error": error_detail(exc)}},
             )
-            changes = await self._one_by_one(batch)
+            changes = await self._writer.one_by_one(batch)
         committed_at = datetime.now(UTC)
         for key, (offset, at) in batch.advanced.items():
             self.positions[key] = offset
@@ -282,119 +223,6 @@ class Projector:
         if self.cache is not None:
             await self.cache.after_commit(changes)
         return batch.applied
-
-    async def _prepare(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> _Batch:
-        """Decode and map a batch's records; undecodable ones are dead-lettered here."""
-        batch = _Batch()
-        for rec in records:
-            topic = self.topics[rec.topic]
-            keys = [(p.name, rec.topic, rec.partition) for p in topic.projections]
-            pending = [
-                (p, k)
-                for p, k in zip(topic.projections, keys, strict=True)
-                if rec.offset >= self.positions.get(k, 0)
-            ]
-            if not pending:
-                continue  # every projection here has it already
-            try:
-                record = topic.codec.decode(rec.value, rec.headers)
-            except DecodeError as exc:
-                await send_to_dead_letter(self.producer, rec, exc.reason, exc.detail)
-                for _, key in pending:
-                    batch.expected.setdefault(key, self.positions.get(key, 0))
-                    batch.advanced[key] = (rec.offset + 1, batch.advanced.get(key, (0, None))[1])
-                continue
-            src = Source(topic.spec.name, rec.partition, rec.offset)
-            scrub = may_need_scrub(rec.value)
-            occurred_at = record.occurred_at
-            item = _Item(rec, record)
-            for projection, key in pending:
-                batch.expected.setdefault(key, self.positions.get(key, 0))
-                batch.advanced[key] = (rec.offset + 1, occurred_at)
-                try:
-                    ops = projection.ops(record, src, scrub=scrub)
-                except Exception as exc:  # a mapping bug must not halt every projection
-                    batch.dead.append(_parked(projection.name, rec, record, REASON_MAPPING, exc))
-                    continue
-                item.writes.append((projection, ops))
-            batch.items.append(item)
-            batch.applied += 1
-            if batch.newest is None or occurred_at > batch.newest:
-                batch.newest = occurred_at
-        return batch
-
-    async def _write_batch(self, batch: _Batch) -> Changes:
-        """The batch's merged row operations and its positions, in one transaction."""
-        changes = Changes(self.tables)
-        for item in batch.items:
-            for _projection, ops in item.writes:
-                changes.apply_all(ops)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await lock_and_check(conn, self.options.schema, batch.expected)
-            await write_changes(conn, self.options.schema, changes)
-            if self._crash_after and self.applied + batch.applied >= self._crash_after:
-                log.warning(
-                    "test hook: exiting before commit", extra={"fields": {"at": batch.applied}}
-                )
-                os._exit(99)
-            await self._park(conn, batch.dead)
-            await save_positions(conn, self.options.schema, batch.advanced)
-        return changes
-
-    async def _one_by_one(self, batch: _Batch) -> Changes:
-        """Write each record's rows in its own savepoint; dead-letter the records refused.
-
-        Only errors that belong to the data (:data:`UNAPPLIABLE`) are refusals; any other
-        error fails the batch, which is retried. A fault that refuses every record (a mapping
-        bug, a column altered by hand) therefore dead-letters them all, loudly (an error log
-        each, ``claudegram_projection_dead_letters``, ``botctl verify``) rather than halting
-        every projection; after the fix, ``botctl replay --retry-dead-letters --swap``
-        rebuilds them from the log.
-        """
-        changes = Changes(self.tables)
-        dead = list(batch.dead)
-        async with self.pool.acquire() as conn, conn.transaction():
-            await lock_and_check(conn, self.options.schema, batch.expected)
-            for item in batch.items:
-                for projection, ops in item.writes:
-                    one = Changes(projection.tables)
-                    one.apply_all(ops)
-                    try:
-                        async with conn.transaction():
-                            await write_changes(conn, self.options.schema, one)
-                    except UNAPPLIABLE as exc:
-                        dead.append(
-                            _parked(projection.name, item.rec, item.record, REASON_APPLY, exc)
-                        )
-                        continue
-                    changes.apply_all(ops)
-            await self._park(conn, dead)
-            await save_positions(conn, self.options.schema, batch.advanced)
-        return changes
-
-    async def _park(self, conn: asyncpg.Connection, dead: list[_Parked]) -> None:
-        """Dead-letter ``dead``: the ``.dlq`` copy of each record first (acknowledged), then
-        the rows, in the caller's transaction (a retried batch may copy a record twice)."""
-        if not dead:
-            return
-        by_record: dict[int, list[_Parked]] = {}
-        for parked in dead:
-            by_record.setdefault(id(parked.rec), []).append(parked)
-        for group in by_record.values():
-            letter = group[0].letter
-            names = ",".join(sorted(p.letter.projection for p in group))
-            await send_to_dead_letter(
-                self.producer, group[0].rec, letter.reason, f"projection {names}: {letter.detail}"
-            )
-            for parked in group:
-                DEAD_LETTERS.labels(
-                    projection=parked.letter.projection, reason=parked.letter.reason
-                ).inc()
-                log.error(
-                    "projector dead-lettered a record it cannot apply",
-                    extra={"fields": {"record": parked.letter.describe()}},
-                )
-        await save_dead_letters(conn, self.options.schema, [p.letter for p in dead])
 
     def update_lag(self) -> None:
         """Publish records and seconds behind per projection (from the fetch highwaters)."""
@@ -464,6 +292,28 @@ def owner(instance: int, instances: int) -> Callable[[str], bool] | None:
     return owns
 
 
+async def _migrate(database_url: str, schema: str, timeouts: PgTimeouts | None) -> None:
+    conn = await pg_connect(database_url, bulk=True, timeouts=timeouts)
+    try:
+        await migrate(conn, schema)
+    finally:
+        await conn.close()
+
+
+def _cache_writer(
+    redis: Redis, pool: asyncpg.Pool, options: ProjectorOptions, prefix: str
+) -> CacheWriter:
+    instance, instances = options.instance, options.instances
+    return CacheWriter(
+        redis,
+        pool,
+        options.schema,
+        prefix=prefix,
+        owns=owner(instance, instances),
+        name=f"{instance}of{instances}",
+    )
+
+
 async def run_projector(
     endpoints: Endpoints,
     settings: Settings | None,
@@ -499,11 +349,7 @@ async def run_projector(
         instances=instances,
         use_redis=use_redis,
     )
-    conn = await pg_connect(endpoints.database_url, bulk=True, timeouts=pg_timeouts)
-    try:
-        await migrate(conn, schema)
-    finally:
-        await conn.close()
+    await _migrate(endpoints.database_url, schema, pg_timeouts)
     pool = await create_pool(endpoints.database_url, min_size=1, max_size=4, timeouts=pg_timeouts)
     consumer = make_consumer(
         endpoints.kafka_bootstrap,
@@ -518,16 +364,7 @@ async def run_projector(
     await consumer.start()
     await producer.start()
     try:
-        cache = None
-        if redis is not None:
-            cache = CacheWriter(
-                redis,
-                pool,
-                schema,
-                prefix=cache_prefix,
-                owns=owner(instance, instances),
-                name=f"{instance}of{instances}",
-            )
+        cache = None if redis is None else _cache_writer(redis, pool, options, cache_prefix)
         projector = Projector(pool, consumer, producer, options, cache)
         await projector.assign()
         log.info(

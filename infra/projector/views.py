@@ -1,10 +1,12 @@
 """Read ports over the read models: Redis first, PostgreSQL behind it.
 
-:class:`ReadModelViews` implements :class:`infra.views.BalanceView`, the users' settings the
-gateway shows (``/model``, ``/personality``) and the thread view the thread actor may use to
-build context. A Redis miss or error answers from PostgreSQL; after
-a Redis error, Redis is skipped for a few seconds so a dead Redis costs nothing. Readers
-never write the cache (the projector is the only writer of every key).
+:class:`ReadModelViews` implements :class:`infra.views.BalanceView` and
+:class:`infra.views.UserReads` (the one read port for users and balances), the users'
+settings the gateway shows (``/model``, ``/personality``), usernames (``/topup @name``) and
+the thread view the thread actor may use to build context. A Redis miss or error answers
+from PostgreSQL; after a Redis error, Redis is skipped for a few seconds so a dead Redis
+costs nothing. Readers never write the cache (the projector is the only writer of every
+key).
 
 Nothing here waits without bound: Redis has a socket timeout, and the PostgreSQL pool a
 command and an acquire timeout (:mod:`infra.postgres`); a PostgreSQL read that runs past
@@ -28,7 +30,7 @@ from redis.exceptions import RedisError
 from infra.postgres import quote_schema
 from infra.projector import cache, queries
 from infra.projector.queries import HistoryMessage
-from infra.views import LedgerLine
+from infra.views import LedgerLine, UserPreferences
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +58,14 @@ class UserSettings:
     """A user's settings as the ``users`` read model holds them.
 
     ``default_model`` is None while the users projection has not seen the registration (the
-    row may exist for the balance alone); ``personality`` None is the default personality.
+    row may exist for the balance alone); ``personality`` None is the default personality,
+    ``thinking`` None the default level (off).
     """
 
     user_id: int
     default_model: str | None
     personality: str | None
+    thinking: str | None = None
 
 
 class _Line(msgspec.Struct):
@@ -154,18 +158,52 @@ class ReadModelViews:
                 user_id=user_id,
                 default_model=cached.get("default_model"),
                 personality=cached.get("personality"),
+                thinking=cached.get("thinking"),
             )
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"SELECT default_model, personality FROM {quote_schema(self.schema)}.users"
+                "SELECT default_model, personality, thinking"
+                f" FROM {quote_schema(self.schema)}.users"
                 " WHERE user_id = $1",
                 user_id,
             )
         if row is None:
             return None
         return UserSettings(
-            user_id=user_id, default_model=row["default_model"], personality=row["personality"]
+            user_id=user_id,
+            default_model=row["default_model"],
+            personality=row["personality"],
+            thinking=row["thinking"],
         )
+
+    async def preferences(self, user_id: int) -> UserPreferences:
+        """The user's preferences (:class:`infra.views.UserReads`); defaults when unknown."""
+        cached = await self._user_hash(user_id)
+        if cached is not None:
+            return UserPreferences(
+                cached.get("default_model"), cached.get("personality"), cached.get("thinking")
+            )
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                f"SELECT default_model, personality, thinking FROM"
+                f" {quote_schema(self.schema)}.users WHERE user_id = $1",
+                user_id,
+            )
+        if row is None:
+            return UserPreferences()
+        return UserPreferences(row["default_model"], row["personality"], row["thinking"])
+
+    async def user_id_for(self, username: str) -> int | None:
+        """The user whose current profile has ``username`` (case-insensitive, without @),
+        or None (unknown, or not projected yet)."""
+        async with self.pool.acquire() as conn:
+            found: int | None = await conn.fetchval(
+                f"SELECT user_id FROM {quote_schema(self.schema)}.users"
+                " WHERE lower(username) = lower($1)"
+                " ORDER BY profile_offset DESC NULLS LAST LIMIT 1",
+                username.lstrip("@"),
+            )
+        return found
 
     async def recent_operations(self, user_id: int, limit: int = 10) -> list[LedgerLine]:
         """The newest ledger operations of a user, newest first."""

@@ -73,11 +73,10 @@ from events.usage import ModelId, Usage
 from infra.logs import thread_key_var, user_id_var
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.holds import TurnHolds, interrupted_release
-from infra.threads.log_views import UserSettingsView
 from infra.threads.pricing_watch import note_unpriced
 from infra.threads.telegram_output import TelegramOutputError
 from infra.threads.turn import TurnHandle, TurnRunner, shielded
-from infra.views import BalanceReader, HoldsNotes
+from infra.views import BalanceReader, HoldsNotes, PreferencesReader
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +159,7 @@ class ThreadActor:
         runner: TurnRunner,
         slots: GenerationSlots,
         balances: BalanceReader,
-        settings: UserSettingsView,
+        preferences: PreferencesReader,
         config: ActorConfig | None = None,
     ) -> None:
         self.store = store
@@ -168,7 +167,7 @@ class ThreadActor:
         self.runner = runner
         self.slots = slots
         self.balances = balances
-        self.settings = settings
+        self.preferences = preferences
         self.config = config or ActorConfig()
         self._events_topic: TopicSpec[Any] = with_prefix(THREAD_EVENTS, self.config.topic_prefix)
         self._billing_topic: TopicSpec[Any] = with_prefix(
@@ -535,14 +534,14 @@ class ThreadActor:
             while balance is None and loop.time() < deadline:
                 await asyncio.sleep(0.05)
                 balance = await self.balances.balance(user_id)
-        settings = await self.settings.lookup(user_id)
+        chosen = await self.preferences.preferences(user_id)
         return Facts(
-            user_model=settings.model,
-            user_personality=settings.personality,
+            user_model=chosen.model,
+            user_personality=chosen.personality,
             balance=balance,
             other_running=other_running,
             thinking_budget=self.config.thinking_budget,
-            thinking_level=settings.thinking,
+            thinking_level=chosen.thinking,
             default_model=self.config.default_model,
         )
 

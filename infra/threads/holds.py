@@ -50,7 +50,7 @@ def release_of(
             started,
             producer=PRODUCER,
             key=user_key(started.user_id),
-            label=f"release:{reservation_id}",
+            label=operations.release(reservation_id),
         ),
         operation_id=operations.release(reservation_id),
         user_id=started.user_id,
@@ -89,7 +89,10 @@ class TurnHolds:
         )
         command = UsageReserveRequested(
             **caused_by(
-                started, producer=PRODUCER, key=user_key(started.user_id), label=f"reserve:{rid}"
+                started,
+                producer=PRODUCER,
+                key=user_key(started.user_id),
+                label=operations.reserve(rid),
             ),
             operation_id=operations.reserve(rid),
             user_id=started.user_id,

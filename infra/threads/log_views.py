@@ -1,8 +1,9 @@
-"""In-memory views a thread worker keeps of other actors' logs.
+"""The thread worker's :class:`infra.views.UserReads`: the ``users`` read model, plus the
+records of other actors' logs the projector has not applied yet (:class:`LogViews`).
 
-* :class:`UserSettingsView`: each user's default model, personality and thinking level, from
+* :class:`TailPreferences`: each user's default model, personality and thinking level, from
   ``bot.users.events`` (the users actor is their single writer);
-* :class:`LedgerBalanceView`: each user's balance, the ``balance_after`` of their newest
+* :class:`TailBalances`: each user's balance, the ``balance_after`` of their newest
   ``bot.billing.ledger`` entry; it implements the :class:`~infra.views.BalanceReader` port
   (the soft check needs nothing more, so no history is kept per user).
 
@@ -13,8 +14,10 @@ model (:class:`ReadModelSeed`) on first use. Both sides carry the log offset the
 (``balance_offset``/``profile_offset`` in the row, the record's offset in the tail) and the
 newer one wins, so the view is the log's fold: the read model covers every offset below
 the projector's position, the tail everything from it. Without a database, or when it
-cannot be read at start, a partition is read from offset zero as before. Views lag the log
-by milliseconds; the balance check is a soft check by design (billing's ledger is exact).
+cannot be read at start, a partition is read from offset zero (no process runs so in
+production: every service has the database). Views lag the log by milliseconds; the balance
+check is a soft check by design (billing's ledger is exact). Memory: one small entry per
+user seen in the tail or looked up since the worker started.
 """
 
 from __future__ import annotations
@@ -35,11 +38,12 @@ from actors.billing.reservations import Holds
 from events.billing import LedgerEntry, OperationRejected
 from events.catalog import BILLING_LEDGER, USERS_EVENTS, BillingCommand, TopicSpec, with_prefix
 from events.codec import DecodeError, codec_for
-from events.usage import ModelId
 from events.users import ModelChanged, PersonalityChanged, ThinkingChanged, UserRegistered
 from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
+from infra.kafka.read_to_end import PartitionRead, Record, follow, read_to_end
 from infra.postgres import quote_schema
+from infra.views import UserPreferences
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +52,13 @@ READ_TIMEOUT: Final = 2.0
 UNKNOWN: Final = -1  # the offset of a value read from nowhere
 
 
-@dataclass(slots=True)
-class UserSettings:
-    model: ModelId | None = None
-    personality: str | None = None
-    thinking: str | None = None
-
-
 @dataclass(frozen=True, slots=True)
 class UserRow:
     """The ``users`` read model's row: balance and profile, each with the offset it is at."""
 
     balance: Decimal | None
     balance_offset: int
-    settings: UserSettings
+    preferences: UserPreferences
     profile_offset: int
 
 
@@ -71,21 +68,21 @@ class UserRows(Protocol):
     async def row(self, user_id: int) -> UserRow | None: ...
 
 
-class UserSettingsView:
+class TailPreferences:
     def __init__(self) -> None:
-        self.users: dict[int, UserSettings] = {}
+        self.users: dict[int, UserPreferences] = {}
         self._offsets: dict[int, int] = {}
         self.rows: UserRows | None = None
 
-    def get(self, user_id: int) -> UserSettings:
-        return self.users.get(user_id) or UserSettings()
+    def get(self, user_id: int) -> UserPreferences:
+        return self.users.get(user_id) or UserPreferences()
 
-    async def lookup(self, user_id: int) -> UserSettings:
+    async def preferences(self, user_id: int) -> UserPreferences:
         """:meth:`get`, reading the read model for a user the tail has not shown."""
         if user_id not in self.users and self.rows is not None:
             row = await self.rows.row(user_id)
             if row is not None and user_id not in self.users:
-                self.users[user_id] = row.settings
+                self.users[user_id] = row.preferences
                 self._offsets[user_id] = row.profile_offset
         return self.get(user_id)
 
@@ -96,7 +93,7 @@ class UserSettingsView:
         if offset != UNKNOWN and offset <= self._offsets.get(user_id, UNKNOWN):
             return  # the read model already had it
         self._offsets[user_id] = offset
-        settings = self.users.setdefault(user_id, UserSettings())
+        settings = self.users.setdefault(user_id, UserPreferences())
         if isinstance(record, UserRegistered):
             settings.model = record.default_model
         elif isinstance(record, ModelChanged):
@@ -115,7 +112,7 @@ def _settings_user(record: Any) -> int | None:
     return None
 
 
-class LedgerBalanceView:
+class TailBalances:
     """BalanceReader from the ledger: the newest ``balance_after`` per user, minus what the
     user's open reservations hold (usage of running calls: the *available* balance)."""
 
@@ -184,7 +181,9 @@ class ReadModelSeed:
         return UserRow(
             balance=found["balance"],
             balance_offset=_offset(found["balance_offset"]),
-            settings=UserSettings(found["default_model"], found["personality"], found["thinking"]),
+            preferences=UserPreferences(
+                found["default_model"], found["personality"], found["thinking"]
+            ),
             profile_offset=_offset(found["profile_offset"]),
         )
 
@@ -194,8 +193,9 @@ def _offset(value: int | None) -> int:
 
 
 class LogViews:
-    """One group-less consumer feeding the views above, from the projector's positions (with
-    a :class:`ReadModelSeed`) or from offset zero."""
+    """The thread worker's :class:`infra.views.UserReads`: one group-less consumer feeding the
+    views above, from the projector's positions (with a :class:`ReadModelSeed`), or from
+    offset zero where there is no database (tests, benches)."""
 
     def __init__(
         self,
@@ -203,12 +203,12 @@ class LogViews:
         profile: BrokerProfile,
         *,
         topic_prefix: str = "",
-        settings: UserSettingsView | None = None,
-        balances: LedgerBalanceView | None = None,
+        preferences: TailPreferences | None = None,
+        balances: TailBalances | None = None,
         seed: ReadModelSeed | None = None,
     ) -> None:
-        self.settings = settings or UserSettingsView()
-        self.balances = balances or LedgerBalanceView()
+        self.preferences_view = preferences or TailPreferences()
+        self.balances = balances or TailBalances()
         self.seed = seed
         sources: tuple[TopicSpec[Any], ...] = (USERS_EVENTS, BILLING_LEDGER)
         self._specs: dict[str, TopicSpec[Any]] = {
@@ -233,19 +233,15 @@ class LogViews:
         for name in self._specs:
             found = await refresh_partitions(self._consumer, name, timeout=30.0)
             partitions.extend(TopicPartition(name, p) for p in sorted(found))
-        self._consumer.assign(partitions)
         seeded = await self._seeded_positions()
         from_zero = [tp for tp in partitions if seeded.get(tp, 0) <= 0]
-        if from_zero:
-            await self._consumer.seek_to_beginning(*from_zero)
-        for tp in partitions:
-            if seeded.get(tp, 0) > 0:
-                self._consumer.seek(tp, seeded[tp])
+        for tp in partitions:  # 0: the first offset kept (the consumer resets to earliest)
             self.start_offsets[tp] = max(0, seeded.get(tp, 0))
+        starts = self.start_offsets
         if len(from_zero) < len(partitions) and self.seed is not None:
-            self.settings.rows = self.balances.rows = self.seed
-        ends = await self._consumer.end_offsets(partitions) if partitions else {}
-        self._task = asyncio.create_task(self._run(ends), name="thread-log-views")
+            self.preferences_view.rows = self.balances.rows = self.seed
+        read = await read_to_end(self._consumer, partitions, starts=starts)
+        self._task = asyncio.create_task(self._run(read), name="thread-log-views")
 
     async def _seeded_positions(self) -> dict[TopicPartition, int]:
         if self.seed is None:
@@ -256,6 +252,18 @@ class LogViews:
             log.warning("no read-model positions, reading users and ledger from zero: %s", exc)
             return {}
 
+    async def balance(self, user_id: int) -> Decimal | None:
+        """:class:`infra.views.UserReads`: the available balance (see :class:`TailBalances`)."""
+        return await self.balances.balance(user_id)
+
+    async def preferences(self, user_id: int) -> UserPreferences:
+        """:class:`infra.views.UserReads`: the user's preferences."""
+        return await self.preferences_view.preferences(user_id)
+
+    def note(self, command: BillingCommand) -> None:
+        """A reservation or release this worker just published (see :class:`TailBalances`)."""
+        self.balances.note(command)
+
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
@@ -263,20 +271,20 @@ class LogViews:
                 await self._task
         await self._consumer.stop()
 
-    async def _run(self, ends: dict[TopicPartition, int]) -> None:
-        pending = {tp: end for tp, end in ends.items() if end > self.start_offsets.get(tp, 0)}
-        if not pending:
-            self.caught_up.set()
-        while True:
-            batches = await self._consumer.getmany(timeout_ms=200, max_records=1000)
-            for tp, records in batches.items():
-                spec = self._specs[tp.topic]
-                for rec in records:
-                    self._apply(spec, rec.value, rec.headers, rec.offset)
-                    if tp in pending and rec.offset + 1 >= pending[tp]:
-                        del pending[tp]
-            if not pending and not self.caught_up.is_set():
-                self.caught_up.set()
+    async def _run(self, read: PartitionRead) -> None:
+        """Catch up to the end offsets read at the start, then follow both topics."""
+        async for tp, records in read.batches(max_records=1000, timeout_ms=200):
+            self._apply_batch(tp, records)
+        self.caught_up.set()
+        async for tp, records in follow(
+            self._consumer, read.positions, max_records=1000, timeout_ms=200
+        ):
+            self._apply_batch(tp, records)
+
+    def _apply_batch(self, tp: TopicPartition, records: list[Record]) -> None:
+        spec = self._specs[tp.topic]
+        for rec in records:
+            self._apply(spec, rec.value, rec.headers, rec.offset)
 
     def _apply(
         self,
@@ -292,6 +300,6 @@ class LogViews:
             log.debug("view skipped a record: %s", exc.reason)
             return
         if spec is USERS_EVENTS:
-            self.settings.apply(record, offset)
+            self.preferences_view.apply(record, offset)
         else:
             self.balances.apply(record, offset)

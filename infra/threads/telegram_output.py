@@ -4,9 +4,12 @@ the typing action, topic names, and the downloads of user files.
 * drafts (``sendMessageDraft``, private chats only) go through the per-chat
   :class:`~actors.thread.drafts.DraftGate`: about one per second, and none before a 429's
   ``retry_after`` has passed; a draft is a preview, so a skipped one loses nothing;
-* final answers are split at 4096 characters and sent as MarkdownV2; when Telegram rejects
-  the entities ("can't parse entities"), the part is re-sent as plain text; a 429 is waited
-  out (``retry_after``) and retried, as are network errors, a few times.
+* answers are rendered from Markdown to text + message entities
+  (:func:`actors.thread.markdown.render_markdown`) and sent with ``entities`` and no parse
+  mode, so there is nothing to escape and nothing for Telegram to refuse; final answers are
+  split at 4096 UTF-16 units, entities cut at a split closed and reopened
+  (:func:`actors.thread.split.split_rendered`); a 429 is waited out (``retry_after``) and
+  retried, as are network errors, a few times.
 
 aiogram exceptions are translated here into :class:`TelegramOutputError`.
 """
@@ -25,7 +28,6 @@ import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
-    TelegramBadRequest,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -38,15 +40,16 @@ from aiogram.methods import (
     SendMessageDraft,
 )
 from aiogram.methods.base import Response
+from aiogram.types import MessageEntity
 
 from actors.thread.content import Readable
 from actors.thread.drafts import DraftGate
-from actors.thread.markdown_v2 import to_markdown_v2, to_plain
-from actors.thread.split import TELEGRAM_LIMIT, split_markdown, split_plain, utf16_len
+from actors.thread.markdown import render_markdown
+from actors.thread.split import TELEGRAM_LIMIT, split_plain, split_rendered
+from actors.thread.telegram_text import Rendered, concat
 
 log = logging.getLogger(__name__)
 
-MARKDOWN_V2: Final = "MarkdownV2"
 MAX_SEND_ATTEMPTS: Final = 6
 MAX_RETRY_AFTER: Final = 60.0
 DOWNLOAD_TIMEOUT: Final = 60
@@ -63,11 +66,15 @@ _PINNED_RESPONSE_TYPES: Final = tuple(
 
 
 class TelegramOutputError(Exception):
-    """Telegram refused a message for good (not a 429, not a parse error)."""
+    """Telegram refused a message for good (not a 429)."""
 
 
-def _is_parse_error(exc: TelegramBadRequest) -> bool:
-    return "can't parse entities" in exc.message.lower() or "parse" in exc.message.lower()
+def message_entities(rendered: Rendered) -> list[MessageEntity] | None:
+    """The Bot API entities of ``rendered`` (None when there are none)."""
+    return [
+        MessageEntity(type=e.type, offset=e.offset, length=e.length, url=e.url, language=e.language)
+        for e in rendered.entities
+    ] or None
 
 
 class TelegramOutput:
@@ -96,43 +103,28 @@ class TelegramOutput:
         draft_id: int,
         text: str,
         *,
-        header_v2: str = "",
-        header_plain: str = "",
+        header: Rendered | None = None,
     ) -> bool:
         """Send a draft if the chat's gate allows it now; True if sent.
 
-        ``header_v2`` (MarkdownV2, e.g. the thinking blockquote and tool lines) goes above
-        the answer's tail; ``header_plain`` replaces it in the plain-text fallback."""
+        ``header`` (the thinking quote and tool lines) goes above the tail of the answer so
+        far (Markdown, rendered: an unclosed fence or ``**`` of a half-streamed answer shows
+        as CommonMark reads it)."""
         now = self.clock()
         if not self.gate.may_send(chat_id, now):
             return False
         self.gate.sent(chat_id, now)
-        room = TELEGRAM_LIMIT - 64 - utf16_len(header_v2)
-        shown = _tail(text, max(room, 512))
-        body = to_markdown_v2(shown) if shown.strip() else ""
-        v2 = "\n\n".join(part for part in (header_v2, body) if part)
-        plain = "\n\n".join(part for part in (header_plain, to_plain(shown)) if part.strip())
+        shown = draft_view(text, header or Rendered(""))
         try:
-            try:
-                await self.bot.send_message_draft(
-                    chat_id=chat_id,
-                    draft_id=draft_id,
-                    message_thread_id=thread_id or None,
-                    text=v2,
-                    parse_mode=MARKDOWN_V2,
-                    can_stop=True,
-                )
-            except TelegramBadRequest as exc:
-                if not _is_parse_error(exc):
-                    raise
-                await self.bot.send_message_draft(
-                    chat_id=chat_id,
-                    draft_id=draft_id,
-                    message_thread_id=thread_id or None,
-                    text=plain[-TELEGRAM_LIMIT:],
-                    parse_mode=None,
-                    can_stop=True,
-                )
+            await self.bot.send_message_draft(
+                chat_id=chat_id,
+                draft_id=draft_id,
+                message_thread_id=thread_id or None,
+                text=shown.text,
+                entities=message_entities(shown),
+                parse_mode=None,
+                can_stop=True,
+            )
         except TelegramRetryAfter as exc:
             self.gate.retry_after(chat_id, self.clock(), float(exc.retry_after))
             return False
@@ -146,12 +138,14 @@ class TelegramOutput:
     async def send_answer(
         self, chat_id: int, thread_id: int | None, markdown: str, *, reply_to: int | None = None
     ) -> tuple[int, ...]:
-        """The answer as one or more messages (MarkdownV2, plain fallback); their ids."""
+        """The answer as one or more messages (text + entities); their ids."""
         ids: list[int] = []
-        for index, part in enumerate(split_markdown(markdown)):
-            ids.extend(
-                await self._send_part(chat_id, thread_id, part, reply_to if index == 0 else None)
-            )
+        for part in split_rendered(render_markdown(markdown)):
+            shown = part.strip()
+            if shown.text:
+                ids.append(
+                    await self._send(chat_id, thread_id, shown, reply_to if not ids else None)
+                )
         return tuple(ids)
 
     async def send_notice(
@@ -160,46 +154,24 @@ class TelegramOutput:
         """A short plain-text reply (rejections, confirmations)."""
         ids: list[int] = []
         for part in split_plain(text):
-            ids.append(await self._send(chat_id, thread_id, part, None, reply_to))
+            ids.append(await self._send(chat_id, thread_id, Rendered(part), reply_to))
         return tuple(ids)
 
-    async def _send_part(
-        self, chat_id: int, thread_id: int | None, part: str, reply_to: int | None
-    ) -> list[int]:
-        try:
-            return [await self._send(chat_id, thread_id, to_markdown_v2(part), MARKDOWN_V2,
-                                     reply_to)]  # fmt: skip
-        except TelegramBadRequest as exc:
-            if not _is_parse_error(exc):
-                raise TelegramOutputError(exc.message) from exc
-            log.info(
-                "MarkdownV2 rejected, sending plain text", extra={"fields": {"error": exc.message}}
-            )
-        plain = to_plain(part)
-        ids = []
-        for piece in split_plain(plain) if utf16_len(plain) > TELEGRAM_LIMIT else [plain]:
-            if piece.strip():
-                ids.append(await self._send(chat_id, thread_id, piece, None, reply_to))
-        return ids
-
     async def _send(
-        self,
-        chat_id: int,
-        thread_id: int | None,
-        text: str,
-        parse_mode: str | None,
-        reply_to: int | None,
+        self, chat_id: int, thread_id: int | None, rendered: Rendered, reply_to: int | None
     ) -> int:
-        """sendMessage, waiting out 429s and retrying network errors; parse errors raise."""
+        """sendMessage, waiting out 429s and retrying network errors; any other refusal
+        raises :class:`TelegramOutputError`."""
         attempt = 0
         while True:
             attempt += 1
             try:
                 message = await self.bot.send_message(
                     chat_id=chat_id,
-                    text=text,
+                    text=rendered.text,
+                    entities=message_entities(rendered),
                     message_thread_id=thread_id or None,
-                    parse_mode=parse_mode,
+                    parse_mode=None,
                     reply_to_message_id=reply_to,
                     allow_sending_without_reply=True if reply_to else None,
                 )
@@ -214,8 +186,6 @@ class TelegramOutput:
                 if attempt >= 3:
                     raise TelegramOutputError(str(exc)) from exc
                 await self._sleep(0.5 * attempt)
-            except TelegramBadRequest:
-                raise
             except TelegramAPIError as exc:
                 raise TelegramOutputError(str(exc)) from exc
 
@@ -330,11 +300,21 @@ def _missing_file(name: str | None, kind: str) -> dict[str, Any]:
     }
 
 
-def _tail(text: str, limit: int = TELEGRAM_LIMIT - 64) -> str:
-    """A draft shows at most the last ``limit`` characters (the part being written)."""
-    if utf16_len(text) <= limit:
-        return text
-    return split_markdown(text, limit)[-1]
+DRAFT_ROOM: Final = TELEGRAM_LIMIT - 64
+MIN_ANSWER_SHOWN: Final = 512
+
+
+def draft_view(markdown: str, header: Rendered) -> Rendered:
+    """A draft: ``header``, then as much of the end of the rendered answer as fits (the
+    part being written), within Telegram's limit."""
+    room = max(DRAFT_ROOM - header.length, MIN_ANSWER_SHOWN)
+    body = render_markdown(markdown) if markdown.strip() else Rendered("")
+    if body.length > room:
+        body = split_rendered(body, room)[-1].strip()
+    shown = concat([header, body])
+    if shown.length > TELEGRAM_LIMIT:
+        shown = split_rendered(shown, TELEGRAM_LIMIT)[-1].strip()
+    return shown
 
 
 def _sniff_image(data: bytes) -> str:

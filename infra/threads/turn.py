@@ -493,20 +493,13 @@ class TurnRunner:
         if not force and (first is None or self.clock() - first < self.config.first_draft_delay):
             return  # an answer done within this delay needs no draft
         text = handle.text_done + handle.progress.text
-        header = handle.trace.draft_header_v2()
-        seen = header + "\x00" + text
-        if not (text.strip() or header) or seen == shown[0]:
+        header = handle.trace.draft_header()
+        seen = header.text + "\x00" + text
+        if not (text.strip() or header.text) or seen == shown[0]:
             return
         shown[0] = seen
         task = asyncio.create_task(
-            self.telegram.draft(
-                chat_id,
-                thread_id,
-                draft_id,
-                text,
-                header_v2=header,
-                header_plain=handle.trace.draft_header_plain(),
-            )
+            self.telegram.draft(chat_id, thread_id, draft_id, text, header=header)
         )
         handle.drafts.add(task)
         task.add_done_callback(handle.drafts.discard)

@@ -278,7 +278,7 @@ class ThreadWorker:
                 self.tools,
                 claude=ClaudeModelPort(claude),
                 files=TelegramFilesPort(bot),
-                balances=self.views.balances,
+                balances=self.views,
             ),
             providers=providers,
         )
@@ -287,8 +287,8 @@ class ThreadWorker:
             sink=ProducerSink(self.pool),
             runner=runner,
             slots=GenerationSlots(redis, prefix=f"cg:{self.config.topic_prefix}gen:"),
-            balances=self.views.balances,
-            settings=self.views.settings,
+            balances=self.views,
+            preferences=self.views,
             config=ActorConfig(
                 topic_prefix=self.config.topic_prefix,
                 thinking_budget=self.config.thinking_budget,

@@ -46,6 +46,7 @@ from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.publisher import EventPublisher
+from infra.kafka.read_to_end import read_to_end
 from infra.kafka.topic_admin import ensure_topics
 from infra.metrics import DEAD_LETTERS
 from infra.settings import Settings
@@ -113,27 +114,20 @@ class UsersWorker:
         """Rebuild the state of these partitions from the events topic, up to its end."""
         assert self._reader is not None
         codec = codec_for(USERS_EVENTS)
-        tps = [TopicPartition(self.events_topic, p) for p in partitions]
         fresh = {p: UsersState(self.default_model) for p in partitions}
-        if tps:
-            self._reader.assign(tps)
-            await self._reader.seek_to_beginning(*tps)
-            ends = await self._reader.end_offsets(tps)
-            remaining = {tp for tp in tps if ends[tp] > 0}
-            while remaining:
-                batches = await self._reader.getmany(*remaining, timeout_ms=500)
-                for tp, records in batches.items():
-                    for record in records:
-                        try:
-                            fresh[tp.partition].apply(codec.decode(record.value, record.headers))
-                        except DecodeError as exc:
-                            log.error(
-                                "undecodable user event skipped while folding",
-                                extra={"fields": {"reason": exc.reason, "offset": record.offset}},
-                            )
-                for tp in list(remaining):
-                    if await self._reader.position(tp) >= ends[tp]:
-                        remaining.discard(tp)
+        read = await read_to_end(
+            self._reader, [TopicPartition(self.events_topic, p) for p in partitions]
+        )
+        async for tp, records in read.batches():
+            state = fresh[tp.partition]
+            for record in records:
+                try:
+                    state.apply(codec.decode(record.value, record.headers))
+                except DecodeError as exc:
+                    log.error(
+                        "undecodable user event skipped while folding",
+                        extra={"fields": {"reason": exc.reason, "offset": record.offset}},
+                    )
         self.states.update(fresh)
         log.info(
             "users state folded",

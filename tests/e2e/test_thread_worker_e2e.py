@@ -228,24 +228,28 @@ async def test_flood_control_backoff(
     assert loop.time() - started >= 2.0
 
 
-async def test_markdown_rejection_falls_back_to_plain_text(
+async def test_markdown_is_sent_as_text_with_entities(
     worker: WorkerProcess,
     publisher: EventPublisher,
     telegram_emulator: TelegramEmulator,
     claude_emulator: ClaudeEmulator,
 ) -> None:
-    """When Telegram rejects the MarkdownV2 entities, the answer is re-sent as plain text."""
+    """The answer's Markdown arrives as plain text with message entities and no parse mode:
+    nothing escaped, and every entity inside the text as the emulator checks it."""
     cid = await new_chat(publisher, telegram_emulator, 810006)
-    claude_emulator.script(text_reply("Some **bold** text.", contains="markdown"))
-    telegram_emulator.fail_next(
-        "sendMessage", error_code=400, chat_id=cid,
-        description="Bad Request: can't parse entities: Can't find end of Bold entity",
-    )  # fmt: skip
+    claude_emulator.script(
+        text_reply("Some **bold** text, a_b_c and 2 * 3.\n\n```py\nx = 1\n```", contains="markdown")
+    )
     await send(publisher, cid, "markdown please", message_id=10)
     await eventually(lambda: texts(telegram_emulator, cid), 20)
     message = telegram_emulator.bot_messages(cid)[0]
     assert message.parse_mode is None
-    assert message.text == "Some bold text."
+    assert message.text == "Some bold text, a_b_c and 2 * 3.\n\nx = 1"
+    assert message.entities == [
+        {"type": "bold", "offset": 5, "length": 4},
+        {"type": "pre", "offset": 34, "length": 5, "language": "py"},
+    ]
+    assert not [c for c in telegram_emulator.calls("sendMessage") if c.error]
 
 
 async def test_long_answer_is_split_in_two(

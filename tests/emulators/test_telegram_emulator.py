@@ -24,6 +24,7 @@ from aiogram.types import (
     InputMediaDocument,
     InputMediaPhoto,
     LabeledPrice,
+    MessageEntity,
     Update,
 )
 
@@ -141,6 +142,44 @@ async def test_send_message_plain_and_markdown(
     assert shown[1].raw_text == "*bold* and \\."
     assert shown[1].parse_mode == "MarkdownV2"
     assert shown[1].entities == [{"type": "bold", "offset": 0, "length": 4}]
+
+
+async def test_explicit_entities_are_checked_like_telegram(
+    telegram_bot: Bot, telegram_emulator: TelegramEmulator
+) -> None:
+    """Entities sent with ``entities=`` are checked in UTF-16 units: a negative offset or
+    length, an entity starting or ending past the text, or one splitting a character is
+    refused; empty ones are dropped; the text is trimmed and the entities clipped to it."""
+    tg = telegram_emulator
+    no_flood(tg)
+    tg.send_text(USER, "hi")
+
+    def bold(offset: int, length: int) -> list[MessageEntity]:
+        return [MessageEntity(type="bold", offset=offset, length=length)]
+
+    refusals = [
+        ("abc", bold(-1, 1), "receive an entity with incorrect offset -1"),
+        ("abc", bold(0, -1), "receive an entity with incorrect length -1"),
+        ("abc", bold(4, 1), "entity begins after the end of the text at UTF-16 offset 4"),
+        ("abc", bold(1, 3), "at UTF-16 offset 1 ends after the end of the text at UTF-16 offset 4"),
+        ("😀 x", bold(1, 2), "in the middle of a UTF-16 symbol"),
+        ("😀", bold(0, 3), "ends after the end of the text at UTF-16 offset 3"),
+    ]
+    for text, entities, error in refusals:
+        with pytest.raises(TelegramBadRequest, match=error):
+            await telegram_bot.send_message(USER, text, entities=entities)
+    with pytest.raises(TelegramBadRequest, match="Unsupported type"):
+        await telegram_bot.send_message(
+            USER, "abc", entities=[MessageEntity(type="sparkle", offset=0, length=1)]
+        )
+    sent = await telegram_bot.send_message(
+        USER,
+        " 😀 bold \n",
+        entities=[*bold(3, 6), MessageEntity(type="italic", offset=0, length=0)],
+    )
+    assert sent.text == "😀 bold"
+    assert [(e.type, e.offset, e.length) for e in sent.entities or []] == [("bold", 2, 5)]
+    assert tg.bot_messages(USER)[-1].parse_mode is None
 
 
 async def test_markdown_errors_and_length_limit(

@@ -1,43 +1,45 @@
-"""The gateway's routers, one per feature, joined in the order they must see updates.
+"""The gateway's routers, one module per feature, each built the same way:
+``build_router(ctx: GatewayContext, services: GatewayServices) -> Router``.
 
-Commands first, then the billing engineer's payments/billing/admin routers (each a module
-with ``build_router(ctx) -> Router``, included when present), then the conversation router,
-which takes every message nobody else handled.
+:data:`ROUTER_BUILDERS` joins them in the order they must see updates: the error router, the
+commands (every one named in :mod:`actors.gateway.command_registry`), payments, then the
+conversation router, which takes every message nobody else handled.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+from collections.abc import Callable
+from typing import Final, TypeAlias
 
 from aiogram import Router
 
 from infra.gateway.context import GatewayContext
 from infra.gateway.errors import build_error_router
-from infra.gateway.routers import commands, conversation
+from infra.gateway.routers import (
+    admin,
+    billing,
+    commands,
+    conversation,
+    payments,
+    thread_control,
+    welcome,
+)
 from infra.gateway.services import GatewayServices
 
-FEATURE_MODULES = ("payments", "billing", "admin")
-"""Routers taking only the context (owned by billing), in inclusion order."""
+RouterBuilder: TypeAlias = Callable[[GatewayContext, GatewayServices], Router]
+
+ROUTER_BUILDERS: Final[tuple[RouterBuilder, ...]] = (
+    build_error_router,
+    welcome.build_router,
+    thread_control.build_router,
+    commands.build_router,
+    payments.build_router,
+    billing.build_router,
+    admin.build_router,
+    conversation.build_router,
+)
 
 
-def feature_routers(ctx: GatewayContext) -> list[Router]:
-    routers = []
-    for name in FEATURE_MODULES:
-        module_name = f"{__name__}.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        routers.append(module.build_router(ctx))
-    return routers
-
-
-def build_routers(ctx: GatewayContext, services: GatewayServices | None = None) -> list[Router]:
-    """Every router of the gateway; ``services`` default to ones built from ``ctx``."""
-    services = services or GatewayServices.create(ctx)
-    return [
-        build_error_router(ctx, services),
-        commands.build_router(ctx, services),
-        *feature_routers(ctx),
-        conversation.build_router(ctx, services),
-    ]
+def build_routers(ctx: GatewayContext, services: GatewayServices) -> list[Router]:
+    """Every router of the gateway, in inclusion order."""
+    return [build(ctx, services) for build in ROUTER_BUILDERS]

@@ -15,71 +15,81 @@ import logging
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
+from aiogram.methods import SendMessage
 from aiogram.types import Message
 
-from actors.billing import replies
+from actors.billing import commands, replies
 from actors.billing.payments import parse_refund_argument
 from actors.gateway import replies as gateway_replies
+from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.envelope import new_envelope
 from events.keys import user_key
 from events.payments import RefundRequested
-from infra.billing import commands
+from infra.gateway.command_menu import bot_command
 from infra.gateway.context import GatewayContext
 from infra.gateway.reads import read_view
+from infra.gateway.services import GatewayServices
 
 log = logging.getLogger(__name__)
 
-PRODUCER = "gateway"
 HISTORY_LINES = 10
 
 
-def build_router(ctx: GatewayContext) -> Router:
-    router = Router(name="billing")
+async def balance_report(ctx: GatewayContext, user_id: int) -> str:
+    """The user's balance and recent operations (the views read within their timeout)."""
+    amount = await read_view(
+        ctx.balances.balance(user_id), what="your balance", timeout=ctx.view_timeout
+    )
+    lines = (
+        await read_view(
+            ctx.balances.recent_operations(user_id, HISTORY_LINES),
+            what="your balance",
+            timeout=ctx.view_timeout,
+        )
+        if amount is not None
+        else []
+    )
+    return replies.balance_report(amount, lines)
 
-    @router.message(Command("balance"))
+
+def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
+    router = Router(name="billing")
+    send = services.replies.send
+
+    @router.message(bot_command("balance"))
     async def balance(message: Message) -> None:
         if message.from_user is None:
             return
         uid = message.from_user.id
-        amount = await read_view(
-            ctx.balances.balance(uid), what="your balance", timeout=ctx.view_timeout
-        )
-        lines = (
-            await read_view(
-                ctx.balances.recent_operations(uid, HISTORY_LINES),
-                what="your balance",
-                timeout=ctx.view_timeout,
-            )
-            if amount is not None
-            else []
-        )
-        report = replies.balance_report(amount, lines)
+        report = await balance_report(ctx, uid)
         if message.chat.type == "private":
-            await message.answer(report, parse_mode=None)
+            send(message.answer(report, parse_mode=None), what="balance")
             return
         try:
-            await ctx.bot.send_message(chat_id=uid, text=report, parse_mode=None)
+            private = SendMessage(chat_id=uid, text=report, parse_mode=None)
+            await services.replies.deliver(private.as_(ctx.bot))
         except TelegramAPIError as exc:
             log.info("balance not sent privately", extra={"fields": {"error": str(exc)}})
-            await message.reply(gateway_replies.balance_needs_private_chat(), parse_mode=None)
-            return
-        await message.reply(gateway_replies.balance_sent_privately(), parse_mode=None)
+            text = gateway_replies.balance_needs_private_chat()
+        else:
+            text = gateway_replies.balance_sent_privately()
+        send(message.reply(text, parse_mode=None), what="balance")
 
-    @router.message(Command("paysupport"))
+    @router.message(bot_command("paysupport"))
     async def paysupport(message: Message) -> None:
-        await message.answer(replies.PAYSUPPORT, parse_mode=None)
+        send(message.answer(replies.PAYSUPPORT, parse_mode=None), what="paysupport")
 
-    @router.message(Command("refund"))
+    @router.message(bot_command("refund"))
     async def refund(message: Message, command: CommandObject) -> None:
         if message.from_user is None:
             return
         try:
             charge = parse_refund_argument(command.args)
         except ValueError as exc:
-            await message.answer(str(exc), parse_mode=None)
+            send(message.answer(str(exc), parse_mode=None), what="refund")
             return
         uid = message.from_user.id
         record_id = telegram_record_id("refund", message.chat.id, message.message_id, message.date)
@@ -96,10 +106,11 @@ def build_router(ctx: GatewayContext) -> Router:
             charge,
             requested_by=uid,
             request_id=record_id,
+            producer=PRODUCER,
             cause=requested,
             occurred_at=message.date,
         )
         await ctx.publisher.publish_all([(PAYMENTS_EVENTS, requested), (BILLING_COMMANDS, debit)])
-        await message.answer(replies.refund_requested(charge), parse_mode=None)
+        send(message.answer(replies.refund_requested(charge), parse_mode=None), what="refund")
 
     return router

@@ -1,8 +1,11 @@
-"""Bot commands: /start, /help, /stop, /new, /model and /thinking (inline keyboards),
-/personality.
+"""The user's settings commands: ``/model`` and ``/thinking`` (inline keyboards marking the
+current choice) and ``/personality``.
 
-Handlers translate and publish; the users actor and the thread actor decide. A reply is sent
-once the command is durable, in the background (see ``Replies``).
+Handlers translate and publish; the users actor decides. A reply is sent once the command is
+durable, in the background (see :class:`infra.gateway.replies.Replies`). The current choice
+comes from the users read model with this process's own fresh choices shown over it
+(:class:`infra.gateway.user_settings.RecentChoices`); when it cannot be read, the keyboards
+still work, without the ✓.
 """
 
 from __future__ import annotations
@@ -10,14 +13,13 @@ from __future__ import annotations
 import logging
 
 from aiogram import F, Router
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
 from aiogram.types import (
     CallbackQuery,
     InaccessibleMessage,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
-    MessageGenerationStopped,
 )
 
 from actors.gateway import replies
@@ -31,57 +33,30 @@ from actors.gateway.bot_commands import (
     parse_thinking_callback,
     thinking_callback_data,
 )
-from actors.gateway.commands import new_conversation_requested, stop_requested
 from actors.gateway.normalize import telegram_user
 from actors.gateway.telegram import TgUser
 from actors.thread.thinking import LEVEL_LABELS, parse_level
+from infra.gateway.command_menu import bot_command
 from infra.gateway.context import GatewayContext
-from infra.gateway.reads import ViewUnavailable, read_view
+from infra.gateway.reads import ViewUnavailable
+from infra.gateway.senders import sender_profile
 from infra.gateway.services import GatewayServices
 from infra.gateway.user_settings import UserSettings
 
 log = logging.getLogger(__name__)
 
 
-class Unavailable(Exception):
-    """The user's settings cannot be read (no view wired, or the read model failed)."""
+def _mark(label: str, chosen: bool) -> str:
+    return ("✓ " if chosen else "") + label
 
 
-COMMANDS = {
-    "start": "Start talking to Claude",
-    "help": "What I can do",
-    "new": "Start a new conversation in this thread",
-    "stop": "Stop the answer being written",
-    "model": "Choose the model: Claude or Gemini",
-    "thinking": "How hard Claude thinks: off, low, medium, high, max",
-    "personality": "Set, show or reset your custom system prompt",
-}
-
-
-def _topic(message: Message) -> int | None:
-    return message.message_thread_id if message.is_topic_message else None
-
-
-def _profile(message: Message) -> TgUser | None:
-    user = message.from_user
-    if user is None or user.is_bot:
-        return None
-    return TgUser(
-        id=user.id,
-        is_bot=user.is_bot,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        username=user.username,
-        language_code=user.language_code,
-        is_premium=bool(user.is_premium),
-    )
-
-
-def thinking_keyboard() -> InlineKeyboardMarkup:
+def thinking_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(text=label, callback_data=thinking_callback_data(level))
+                InlineKeyboardButton(
+                    text=_mark(label, level == current), callback_data=thinking_callback_data(level)
+                )
                 for level, label in LEVEL_LABELS.items()
             ]
         ]
@@ -93,8 +68,7 @@ def model_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=("✓ " if model == current else "") + label,
-                    callback_data=model_callback_data(model),
+                    text=_mark(label, model == current), callback_data=model_callback_data(model)
                 )
             ]
             for model, label in replies.MODEL_LABELS.items()
@@ -102,93 +76,54 @@ def model_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
     )
 
 
-def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
-    router = Router(name="commands")
-    settings_view = services.user_settings
+class _Settings:
+    """The routers' access to the user: announce them, read their settings."""
 
-    async def current_settings(user_id: int) -> UserSettings | None:
-        if settings_view is None:
-            raise Unavailable
-        try:
-            return await read_view(
-                settings_view.user_settings(user_id),
-                what="your settings",
-                timeout=ctx.view_timeout,
-            )
-        except ViewUnavailable as exc:
-            log.warning(
-                "user settings unavailable",
-                extra={"fields": {"error": str(exc)}},
-            )
-            raise Unavailable from exc
+    def __init__(self, ctx: GatewayContext, services: GatewayServices) -> None:
+        self.ctx = ctx
+        self.services = services
 
-    async def known_user(message: Message) -> TgUser | None:
-        profile = _profile(message)
+    async def known_user(self, message: Message) -> TgUser | None:
+        profile = sender_profile(message)
         if profile is not None:
-            await services.users.seen(telegram_user(profile), chat_id=message.chat.id)
+            await self.services.users.seen(telegram_user(profile), chat_id=message.chat.id)
         return profile
 
-    @router.message(Command("start"))
-    async def start(message: Message) -> None:
-        profile = _profile(message)
-        if profile is None:
-            return
-        await services.users.register(telegram_user(profile), chat_id=message.chat.id)
-        services.replies.send(message.answer(replies.WELCOME), what="welcome")
+    async def current(self, user_id: int) -> UserSettings | None:
+        """The user's settings; raises :class:`ViewUnavailable` when they cannot be read."""
+        try:
+            return await self.services.settings_of(user_id, timeout=self.ctx.view_timeout)
+        except ViewUnavailable as exc:
+            log.warning("user settings unavailable", extra={"fields": {"error": str(exc)}})
+            raise
 
-    @router.message(Command("help"))
-    async def help_(message: Message) -> None:
-        services.replies.send(message.answer(replies.HELP), what="help")
+    async def current_or_none(self, user_id: int) -> UserSettings | None:
+        """The user's settings, or None when they cannot be read (a keyboard without ✓)."""
+        try:
+            return await self.current(user_id)
+        except ViewUnavailable:
+            return None
 
-    @router.message(Command("stop"))
-    async def stop(message: Message) -> None:
-        profile = await known_user(message)
-        if profile is None:
-            return
-        await services.inbox.command(
-            stop_requested(
-                chat_id=message.chat.id,
-                message_thread_id=_topic(message),
-                user_id=profile.id,
-                message_id=message.message_id,
-                sent_at=message.date,
-                received_at=ctx.clock(),
-            )
-        )
 
-    @router.stopped_message_generation()
-    async def stop_button(event: MessageGenerationStopped) -> None:
-        await services.inbox.command(
-            stop_requested(
-                chat_id=event.chat.id,
-                message_thread_id=event.message_thread_id,
-                user_id=event.chat.id if event.chat.type == "private" else 0,
-                message_id=None,
-                sent_at=ctx.clock(),
-                received_at=ctx.clock(),
-            )
-        )
+def _edit(query: CallbackQuery) -> Message | None:
+    """The message under a pressed button, when it can still be edited."""
+    message = query.message
+    if message is None or isinstance(message, InaccessibleMessage):
+        return None
+    return message
 
-    @router.message(Command("new"))
-    async def new(message: Message) -> None:
-        profile = await known_user(message)
-        if profile is None:
-            return
-        await services.inbox.command(
-            new_conversation_requested(
-                chat_id=message.chat.id,
-                message_thread_id=_topic(message),
-                user_id=profile.id,
-                message_id=message.message_id,
-                sent_at=message.date,
-                received_at=ctx.clock(),
-            )
-        )
-        services.replies.send(message.answer(replies.new_conversation()), what="new")
 
-    @router.message(Command("model"))
+def add_model_handlers(router: Router, users: _Settings) -> None:
+    services = users.services
+
+    async def choose(user_id: int, chosen: str) -> None:
+        await services.users.change_model(user_id, chosen)
+        if services.user_settings is not None:
+            services.user_settings.chose_model(user_id, chosen)
+
+    @router.message(bot_command("model"))
     async def model(message: Message, command: CommandObject) -> None:
-        profile = await known_user(message)
+        profile = await users.known_user(message)
         if profile is None:
             return
         if command.args:
@@ -196,15 +131,10 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
             if chosen is None:
                 services.replies.send(message.answer(replies.unknown_model()), what="model")
                 return
-            await services.users.change_model(profile.id, chosen)
-            if settings_view is not None:
-                settings_view.chose_model(profile.id, chosen)
+            await choose(profile.id, chosen)
             services.replies.send(message.answer(replies.model_info(chosen)), what="model")
             return
-        try:
-            settings = await current_settings(profile.id)
-        except Unavailable:
-            settings = None  # the keyboard still works, without the ✓
+        settings = await users.current_or_none(profile.id)
         current = settings.default_model if settings is not None else None
         services.replies.send(
             message.answer(replies.model_prompt(), reply_markup=model_keyboard(current)),
@@ -219,26 +149,33 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
                 query.answer(replies.unknown_model(), show_alert=True), what="model"
             )
             return
-        await services.users.change_model(query.from_user.id, chosen)
-        if settings_view is not None:
-            settings_view.chose_model(query.from_user.id, chosen)
+        await choose(query.from_user.id, chosen)
         services.replies.send(query.answer(replies.model_chosen(chosen)), what="model")
-        if query.message is not None and not isinstance(query.message, InaccessibleMessage):
+        if (shown := _edit(query)) is not None:
             services.replies.send(
-                query.message.edit_text(
-                    replies.model_info(chosen), reply_markup=model_keyboard(chosen)
-                ),
+                shown.edit_text(replies.model_info(chosen), reply_markup=model_keyboard(chosen)),
                 what="model_keyboard",
             )
 
-    @router.message(Command("thinking"))
+
+def add_thinking_handlers(router: Router, users: _Settings) -> None:
+    services = users.services
+
+    async def choose(user_id: int, level: str) -> None:
+        await services.users.change_thinking(user_id, level)
+        if services.user_settings is not None:
+            services.user_settings.chose_thinking(user_id, level)
+
+    @router.message(bot_command("thinking"))
     async def thinking(message: Message, command: CommandObject) -> None:
-        profile = await known_user(message)
+        profile = await users.known_user(message)
         if profile is None:
             return
         if not command.args:
+            settings = await users.current_or_none(profile.id)
+            current = (settings.thinking or "off") if settings is not None else None
             services.replies.send(
-                message.answer(replies.thinking_prompt(), reply_markup=thinking_keyboard()),
+                message.answer(replies.thinking_prompt(), reply_markup=thinking_keyboard(current)),
                 what="thinking_keyboard",
             )
             return
@@ -246,7 +183,7 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if level is None:
             services.replies.send(message.answer(replies.unknown_thinking()), what="thinking")
             return
-        await services.users.change_thinking(profile.id, level)
+        await choose(profile.id, level)
         services.replies.send(message.answer(replies.thinking_chosen(level)), what="thinking")
 
     @router.callback_query(F.data.startswith(THINKING_CALLBACK_PREFIX))
@@ -257,38 +194,49 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
                 query.answer(replies.unknown_thinking(), show_alert=True), what="thinking"
             )
             return
-        await services.users.change_thinking(query.from_user.id, level)
+        await choose(query.from_user.id, level)
         services.replies.send(query.answer(replies.thinking_chosen(level)), what="thinking")
-        if query.message is not None and not isinstance(query.message, InaccessibleMessage):
+        if (shown := _edit(query)) is not None:
             services.replies.send(
-                query.message.edit_text(replies.thinking_chosen(level)), what="thinking_keyboard"
+                shown.edit_text(replies.thinking_chosen(level)), what="thinking_keyboard"
             )
 
-    @router.message(Command("personality"))
+
+def add_personality_handler(router: Router, users: _Settings) -> None:
+    services = users.services
+
+    async def choose(user_id: int, personality: str | None) -> None:
+        await services.users.change_personality(user_id, personality)
+        if services.user_settings is not None:
+            services.user_settings.chose_personality(user_id, personality)
+
+    @router.message(bot_command("personality"))
     async def personality(message: Message, command: CommandObject) -> None:
-        profile = await known_user(message)
+        profile = await users.known_user(message)
         if profile is None:
             return
         action = parse_personality(command.args)
         if action.kind == "too_long":
             text = replies.personality_too_long(len(action.text or ""))
-        elif action.kind == "set":
-            await services.users.change_personality(profile.id, action.text)
-            if settings_view is not None:
-                settings_view.chose_personality(profile.id, action.text)
-            text = replies.personality_set()
-        elif action.kind == "reset":
-            await services.users.change_personality(profile.id, None)
-            if settings_view is not None:
-                settings_view.chose_personality(profile.id, None)
-            text = replies.personality_reset()
+        elif action.kind in ("set", "reset"):
+            await choose(profile.id, action.text if action.kind == "set" else None)
+            text = (
+                replies.personality_set() if action.kind == "set" else replies.personality_reset()
+            )
         else:
             try:
-                settings = await current_settings(profile.id)
-            except Unavailable:
+                settings = await users.current(profile.id)
+            except ViewUnavailable:
                 text = replies.personality_unknown()
             else:
                 text = replies.personality_show(settings.personality if settings else None)
         services.replies.send(message.answer(text), what="personality")
 
+
+def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
+    router = Router(name="settings")
+    users = _Settings(ctx, services)
+    add_model_handlers(router, users)
+    add_thinking_handlers(router, users)
+    add_personality_handler(router, users)
     return router

@@ -16,7 +16,8 @@ from decimal import Decimal
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramAPIError
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import CommandObject
+from aiogram.methods import SendInvoice
 from aiogram.types import (
     CallbackQuery,
     ForceReply,
@@ -26,9 +27,10 @@ from aiogram.types import (
     LabeledPrice,
     Message,
     PreCheckoutQuery,
+    SuccessfulPayment,
 )
 
-from actors.billing import payments, replies
+from actors.billing import commands, payments, replies
 from actors.billing.payments import (
     CALLBACK_PREFIX,
     CUSTOM_AMOUNT_PROMPT,
@@ -45,45 +47,20 @@ from actors.billing.payments import (
 from actors.billing.policy import stars_to_usd
 from actors.gateway import normalize
 from actors.gateway import replies as gateway_replies
+from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.envelope import new_envelope
 from events.ids import new_id
 from events.keys import user_key
 from events.payments import InvoiceIssued, PaymentSucceeded, PreCheckoutAnswered
-from infra.billing import commands
-from infra.billing.views import MarginView
+from infra.gateway.command_menu import bot_command
 from infra.gateway.context import GatewayContext
 from infra.gateway.convert import message_json
-from infra.gateway.reads import read_view
+from infra.gateway.senders import topic_of
+from infra.gateway.services import GatewayServices
 
 log = logging.getLogger(__name__)
-
-PRODUCER = "gateway"
-
-
-class _Margins:
-    """The margin view, connected on first use (the gateway builds routers from ctx only)."""
-
-    def __init__(self, ctx: GatewayContext, view: MarginView | None) -> None:
-        self._ctx = ctx
-        self._view = view
-
-    async def current(self) -> Decimal:
-        return await read_view(
-            self._read(), what="the current price", timeout=self._ctx.view_timeout
-        )
-
-    async def _read(self) -> Decimal:
-        if self._view is None:
-            self._view = await MarginView.connect(
-                self._ctx.settings, topic_prefix=self._ctx.publisher.topic_prefix
-            )
-        return await self._view.current()
-
-    async def close(self) -> None:
-        if self._view is not None:
-            await self._view.close()
 
 
 def _keyboard(owner_margin: Decimal) -> InlineKeyboardMarkup:
@@ -99,27 +76,27 @@ def _keyboard(owner_margin: Decimal) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
-def _topic(message: Message) -> int | None:
-    return message.message_thread_id if message.is_topic_message else None
+class Invoices:
+    """Sends Stars invoices (and records each) and asks for custom amounts."""
 
+    def __init__(self, ctx: GatewayContext, services: GatewayServices) -> None:
+        self.ctx = ctx
+        self.services = services
 
-def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> Router:
-    router = Router(name="payments")
-    margin_source = _Margins(ctx, margins)
-    router.shutdown.register(margin_source.close)
-
-    async def send_invoice(message: Message, user_id: int, stars: int) -> None:
-        margin = await margin_source.current()
+    async def send(self, message: Message, user_id: int, stars: int) -> None:
+        ctx = self.ctx
+        margin = await self.services.billing.margin()
         invoice = invoice_for(user_id, stars, margin, order_id_from(new_id()))
-        sent = await ctx.bot.send_invoice(
+        call = SendInvoice(
             chat_id=message.chat.id,
-            message_thread_id=_topic(message),
+            message_thread_id=topic_of(message),
             title=invoice.title,
             description=invoice.description,
             payload=invoice.payload.encode(),
             currency=invoice.currency,
             prices=[LabeledPrice(label=invoice.price_label, amount=invoice.stars)],
         )
+        sent = await self.services.replies.deliver(call.as_(ctx.bot))
         await ctx.publisher.publish(
             PAYMENTS_EVENTS,
             InvoiceIssued(
@@ -135,14 +112,21 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             ),
         )
 
-    async def ask_custom_amount(message: Message, text: str = CUSTOM_AMOUNT_PROMPT) -> None:
-        await message.answer(
+    def ask_custom_amount(self, message: Message, text: str = CUSTOM_AMOUNT_PROMPT) -> None:
+        prompt = message.answer(
             text if text == CUSTOM_AMOUNT_PROMPT else f"{CUSTOM_AMOUNT_PROMPT}\n\n{text}",
             reply_markup=ForceReply(force_reply=True, input_field_placeholder="e.g. 150"),
             parse_mode=None,
         )
+        self.services.replies.send(prompt, what="custom_amount")
 
-    @router.message(Command("pay"))
+
+def add_invoice_handlers(router: Router, invoices: Invoices) -> None:
+    """``/pay``, its package buttons and the reply to the custom amount prompt."""
+    services = invoices.services
+    send = services.replies.send
+
+    @router.message(bot_command("pay"))
     async def pay(message: Message, command: CommandObject) -> None:
         if message.from_user is None:
             return
@@ -150,35 +134,30 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             try:
                 stars = parse_custom_amount(command.args)
             except ValueError as exc:
-                await message.answer(f"{exc}.", parse_mode=None)
+                send(message.answer(f"{exc}.", parse_mode=None), what="pay")
                 return
-            await send_invoice(message, message.from_user.id, stars)
+            await invoices.send(message, message.from_user.id, stars)
             return
-        margin = await margin_source.current()
-        await message.answer(replies.PAY_PROMPT, reply_markup=_keyboard(margin), parse_mode=None)
-
-    async def answer_callback(query: CallbackQuery) -> None:
-        try:
-            await query.answer()
-        except TelegramAPIError as exc:
-            # Answered on an earlier delivery whose record did not reach the log: go on.
-            log.info("callback answer failed", extra={"fields": {"error": str(exc)}})
+        margin = await services.billing.margin()
+        prompt = message.answer(replies.PAY_PROMPT, reply_markup=_keyboard(margin), parse_mode=None)
+        send(prompt, what="pay")
 
     @router.callback_query(F.data.startswith(CALLBACK_PREFIX))
     async def package_chosen(query: CallbackQuery) -> None:
         try:
             stars = parse_package_callback(query.data or "")
         except ValueError:
-            await query.answer("This button is not valid any more; use /pay.", show_alert=True)
+            stale = query.answer("This button is not valid any more; use /pay.", show_alert=True)
+            send(stale, what="pay")
             return
-        await answer_callback(query)
+        send(query.answer(), what="pay")
         message = query.message
         if message is None or isinstance(message, InaccessibleMessage):
             return
         if stars is None:
-            await ask_custom_amount(message)
+            invoices.ask_custom_amount(message)
         else:
-            await send_invoice(message, query.from_user.id, stars)
+            await invoices.send(message, query.from_user.id, stars)
 
     @router.message(
         F.reply_to_message.from_user.is_bot,
@@ -191,9 +170,70 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
         try:
             stars = parse_custom_amount(message.text)
         except ValueError as exc:
-            await ask_custom_amount(message, replies.custom_amount_invalid(str(exc)))
+            invoices.ask_custom_amount(message, replies.custom_amount_invalid(str(exc)))
             return
-        await send_invoice(message, message.from_user.id, stars)
+        await invoices.send(message, message.from_user.id, stars)
+
+
+def _payment_succeeded(message: Message, paid: SuccessfulPayment, user_id: int) -> PaymentSucceeded:
+    """The record of ``message``'s successful payment: the same update (and charge) always
+    yields the same record id."""
+    record_id = telegram_record_id("payment", message.chat.id, message.message_id, message.date)
+    return PaymentSucceeded(
+        **new_envelope(
+            key=user_key(user_id), producer=PRODUCER, id=record_id, occurred_at=message.date
+        ),
+        user_id=user_id,
+        telegram_payment_charge_id=paid.telegram_payment_charge_id,
+        provider_payment_charge_id=paid.provider_payment_charge_id or "",
+        invoice_payload=paid.invoice_payload,
+        stars=paid.total_amount,
+        currency=paid.currency,
+    )
+
+
+async def record_payment(
+    ctx: GatewayContext,
+    services: GatewayServices,
+    message: Message,
+    paid: SuccessfulPayment,
+    user_id: int,
+) -> None:
+    """Record a successful payment and ask the ledger to credit it (an unreadable invoice
+    payload is recorded, not credited, and the user is sent to /paysupport)."""
+    succeeded = _payment_succeeded(message, paid, user_id)
+    charge, stars = succeeded.telegram_payment_charge_id, succeeded.stars
+    try:
+        payload: InvoicePayload | None = parse_payload(succeeded.invoice_payload)
+    except PayloadError:
+        payload = None
+    if payload is None:
+        await ctx.publisher.publish(PAYMENTS_EVENTS, succeeded)
+        log.error(
+            "payment with an unreadable invoice payload recorded, not credited",
+            extra={"fields": {"charge_id": charge, "stars": stars}},
+        )
+        text = gateway_replies.payment_needs_support(charge)
+        services.replies.send(message.answer(text, parse_mode=None), what="payment")
+        return
+    credit = commands.payment_credit(
+        succeeded.user_id,
+        charge,
+        stars,
+        invoice_payload=succeeded.invoice_payload,
+        owner_margin=payload.owner_margin,
+        producer=PRODUCER,
+        cause=succeeded,
+        occurred_at=message.date,
+    )
+    await ctx.publisher.publish_all([(PAYMENTS_EVENTS, succeeded), (BILLING_COMMANDS, credit)])
+    usd = stars_to_usd(stars, payload.owner_margin)
+    text = replies.payment_received(stars, usd, charge)
+    services.replies.send(message.answer(text, parse_mode=None), what="payment")
+
+
+def add_checkout_handlers(router: Router, ctx: GatewayContext, services: GatewayServices) -> None:
+    """Pre-checkout answers, successful payments and refunded payments."""
 
     @router.pre_checkout_query()
     async def pre_checkout(query: PreCheckoutQuery) -> None:
@@ -204,7 +244,9 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             from_user_id=query.from_user.id,
         )
         try:
-            await query.answer(ok=verdict.ok, error_message=verdict.error_message)
+            await services.replies.deliver(
+                query.answer(ok=verdict.ok, error_message=verdict.error_message)
+            )
         except TelegramAPIError as exc:
             # Answered on an earlier delivery whose record did not reach the log: the
             # record is still written (the update is confirmed only once it is).
@@ -230,47 +272,7 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
         paid = message.successful_payment
         if paid is None or message.from_user is None:
             return
-        user_id = message.from_user.id
-        charge = paid.telegram_payment_charge_id
-        try:
-            payload: InvoicePayload | None = parse_payload(paid.invoice_payload)
-        except PayloadError:
-            payload = None  # paid, so recorded all the same (below), but not credited
-        # The same charge always yields the same record ids and the same operation.
-        record_id = telegram_record_id("payment", message.chat.id, message.message_id, message.date)
-        succeeded = PaymentSucceeded(
-            **new_envelope(
-                key=user_key(user_id), producer=PRODUCER, id=record_id, occurred_at=message.date
-            ),
-            user_id=user_id,
-            telegram_payment_charge_id=charge,
-            provider_payment_charge_id=paid.provider_payment_charge_id or "",
-            invoice_payload=paid.invoice_payload,
-            stars=paid.total_amount,
-            currency=paid.currency,
-        )
-        if payload is None:
-            await ctx.publisher.publish(PAYMENTS_EVENTS, succeeded)
-            log.error(
-                "payment with an unreadable invoice payload recorded, not credited",
-                extra={"fields": {"charge_id": charge, "stars": paid.total_amount}},
-            )
-            await message.answer(gateway_replies.payment_needs_support(charge), parse_mode=None)
-            return
-        credit = commands.payment_credit(
-            user_id,
-            charge,
-            paid.total_amount,
-            invoice_payload=paid.invoice_payload,
-            owner_margin=payload.owner_margin,
-            cause=succeeded,
-            occurred_at=message.date,
-        )
-        await ctx.publisher.publish_all([(PAYMENTS_EVENTS, succeeded), (BILLING_COMMANDS, credit)])
-        usd = stars_to_usd(paid.total_amount, payload.owner_margin)
-        await message.answer(
-            replies.payment_received(paid.total_amount, usd, charge), parse_mode=None
-        )
+        await record_payment(ctx, services, message, paid, message.from_user.id)
 
     @router.message(F.refunded_payment)
     async def refunded_payment(message: Message) -> None:
@@ -282,6 +284,7 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
             refund.user_id,
             refund.telegram_payment_charge_id,
             refund.stars,
+            producer=PRODUCER,
             id=telegram_record_id(
                 "refunded-payment", refund.chat_id, refund.message_id, message.date
             ),
@@ -289,4 +292,9 @@ def build_router(ctx: GatewayContext, *, margins: MarginView | None = None) -> R
         )
         await ctx.publisher.publish(BILLING_COMMANDS, debit)
 
+
+def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
+    router = Router(name="payments")
+    add_invoice_handlers(router, Invoices(ctx, services))
+    add_checkout_handlers(router, ctx, services)
     return router

@@ -16,6 +16,7 @@ from aiogram.types import Update
 from billing_helpers import wait_for
 from conftest import WorkerFactory
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState, decide, evolve
 from actors.billing.payments import InvoicePayload
 from devkit.emulators.telegram import TelegramEmulator
@@ -23,13 +24,13 @@ from events.admin import MarginChanged
 from events.billing import AdminToppedUp, PaymentCredited, RefundDebited
 from events.catalog import ADMIN_EVENTS, BILLING_LEDGER
 from events.ids import new_id
-from infra.billing import commands
 from infra.billing.payments_process import MAX_REFUND_ATTEMPTS, PaymentsProcess
-from infra.billing.views import LedgerBalanceView, TopicTail
+from infra.billing.views import LedgerFoldView, TopicTail
 from infra.endpoints import Endpoints
 from infra.gateway.context import GatewayContext
 from infra.gateway.durable import DurablePublisher
 from infra.gateway.routers import admin, billing, payments
+from infra.gateway.services import GatewayServices
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.settings import Secret, Settings
@@ -40,20 +41,24 @@ ADMIN = 9001
 
 
 class Gateway:
-    """A Dispatcher with the billing routers, fed with the emulator's updates."""
+    """A Dispatcher with the billing routers, fed with the emulator's updates; ``feed``
+    returns once the update's replies are sent."""
 
     def __init__(self, ctx: GatewayContext) -> None:
         self.ctx = ctx
+        self.services = GatewayServices.create(ctx)
         self.dp = Dispatcher()
         self.dp.include_routers(
-            payments.build_router(ctx), billing.build_router(ctx), admin.build_router(ctx)
+            *(module.build_router(ctx, self.services) for module in (payments, billing, admin))
         )
 
     async def feed(self, update: dict[str, Any]) -> None:
         bot = self.ctx.bot
         await self.dp.feed_update(bot, Update.model_validate(update, context={"bot": bot}))
+        await self.services.replies.drain(timeout=30)
 
     async def close(self) -> None:
+        await self.services.close()
         await self.dp.emit_shutdown()
 
 
@@ -63,7 +68,7 @@ async def gateway(
     telegram_emulator: TelegramEmulator,
     bot: Bot,
     publisher: EventPublisher,
-    balances: LedgerBalanceView,
+    balances: LedgerFoldView,
 ) -> AsyncIterator[Gateway]:
     telegram_emulator.configure_flood(enabled=False)  # flood limits are the gateway's concern
     settings = Settings(
@@ -85,8 +90,8 @@ async def gateway(
 @contextlib.asynccontextmanager
 async def balance_view(
     stack: Endpoints, profile: BrokerProfile, prefix: str
-) -> AsyncIterator[LedgerBalanceView]:
-    view = LedgerBalanceView(stack.kafka_bootstrap, profile, topic_prefix=prefix)
+) -> AsyncIterator[LedgerFoldView]:
+    view = LedgerFoldView(stack.kafka_bootstrap, profile, topic_prefix=prefix)
     try:
         yield view
     finally:

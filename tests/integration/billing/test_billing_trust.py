@@ -16,6 +16,7 @@ from test_billing_telegram import (
     payments_process,
 )
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState
 from actors.billing.payments import InvoicePayload
 from devkit.emulators.telegram import TelegramEmulator
@@ -28,7 +29,6 @@ from events.billing import (
 )
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS, BILLING_LEDGER
 from events.envelope import new_envelope
-from infra.billing import commands
 from infra.billing.views import MarginView
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer

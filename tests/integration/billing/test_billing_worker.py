@@ -12,13 +12,13 @@ import msgspec
 from billing_helpers import fixed_clock, wait_for
 from conftest import WorkerFactory
 
+from actors.billing import commands
 from actors.billing.ledger import CONFLICTING_DUPLICATE, BillingState
 from actors.billing.payments import InvoicePayload
 from actors.thread.models import SONNET
 from events.billing import OperationRejected, RefundDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand, LedgerRecord
 from events.usage import Usage
-from infra.billing import commands
 from infra.billing.replay import replay_ledger
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
@@ -45,7 +45,7 @@ async def _ledger(stack: Endpoints, profile: BrokerProfile, prefix: str) -> list
     from aiokafka import TopicPartition
 
     from events.catalog import BILLING_LEDGER, with_prefix
-    from infra.billing.ledger_log import read_to_end
+    from infra.billing.ledger_log import read_ledger
     from infra.kafka.clients import make_consumer
 
     topic = with_prefix(BILLING_LEDGER, prefix).name
@@ -55,7 +55,7 @@ async def _ledger(stack: Endpoints, profile: BrokerProfile, prefix: str) -> list
     try:
         await reader.topics()
         parts = sorted(reader.partitions_for_topic(topic) or ())
-        await read_to_end(
+        await read_ledger(
             reader, [TopicPartition(topic, p) for p in parts], lambda _p, e: entries.append(e)
         )
     finally:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from aiokafka import TopicPartition
 
+from actors.billing import commands
 from actors.thread.models import HAIKU
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, LedgerRecord, with_prefix
 from events.usage import Usage
-from infra.billing import commands
-from infra.billing.ledger_log import read_to_end
+from infra.billing.ledger_log import read_ledger
 from infra.billing.worker import CRASH_AFTER_APPEND_ENV, GROUP_ID
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer
@@ -54,7 +54,7 @@ async def _ledger(stack: Endpoints, profile: BrokerProfile, prefix: str) -> list
     try:
         await reader.topics()
         parts = sorted(reader.partitions_for_topic(topic) or ())
-        await read_to_end(
+        await read_ledger(
             reader, [TopicPartition(topic, p) for p in parts], lambda _p, e: entries.append(e)
         )
     finally:

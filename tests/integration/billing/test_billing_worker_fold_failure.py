@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from billing_helpers import wait_for
 
+from actors.billing import commands
 from events.catalog import BILLING_COMMANDS
-from infra.billing import commands
 from infra.billing.worker import BillingWorker, FoldFailed
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile

@@ -13,13 +13,13 @@ from aiokafka.structs import ConsumerRecord
 from billing_helpers import wait_for
 from conftest import ADMIN_IDS, WorkerFactory
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState, decide
 from events.billing import OperationRejected, StarterCreditGranted
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand, LedgerRecord
 from events.codec import codec_for
 from events.keys import user_key
 from events.usage import ToolQuantities
-from infra.billing import commands
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
@@ -163,7 +163,9 @@ async def test_a_command_on_the_wrong_partition_for_its_key_is_dead_lettered(
         await producer.stop()
     async with billing_worker() as worker:
         await wait_for(lambda: worker.stats.commands >= 2 and worker.stats.dead_letters >= 1)
-        assert [p for p, states in worker._states.items() if user_key(uid) in states] == [right]
+        assert [p for p, states in worker._ledger.states.items() if user_key(uid) in states] == [
+            right
+        ]
         state = worker.state_of(uid)
         assert state is not None
         assert state.balance == Decimal("1.00")

@@ -8,12 +8,12 @@ from decimal import Decimal
 from billing_helpers import read_ledger, wait_for
 from conftest import WorkerFactory
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState
 from actors.thread.models import SONNET
 from events.billing import OperationRejected, UsageDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand
 from events.usage import Usage
-from infra.billing import commands
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

@@ -6,7 +6,7 @@ from aiogram import Bot
 from aiogram.methods import SendMessage
 
 from devkit.emulators.telegram import TelegramEmulator
-from infra.gateway.services import Replies
+from infra.gateway.replies import Replies
 
 USER = 5557100
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from decimal import Decimal
 from typing import Any
 
 import asyncpg
@@ -16,9 +17,10 @@ from gateway_harness import GatewayFactory, polling
 from actors.thread.models import HAIKU, OPUS, SONNET
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.telegram.state import ChatMessage
-from events import catalog, users
+from events import billing, catalog, users
 from events.codec import codec_for
 from events.envelope import new_envelope
+from events.ids import new_id
 from events.keys import user_key
 from events.messages import TelegramUser
 from infra.endpoints import Endpoints
@@ -33,6 +35,8 @@ from infra.redis_store import create_redis
 
 USER = 5557001
 PIRATE = "Talk like a pirate."
+THINKER = 5557002
+RETURNING = 5557003
 
 
 class Projected:
@@ -43,17 +47,24 @@ class Projected:
         self.producer = producer
         self.prefix = prefix
 
-    async def write(self, record: Any) -> None:
-        key, value, headers = codec_for(catalog.USERS_EVENTS).encode(record)
-        await self.producer.send_and_wait(
-            self.prefix + catalog.USERS_EVENTS.name, value, key=key, headers=headers
-        )
+    async def write(self, record: Any, spec: Any = catalog.USERS_EVENTS) -> None:
+        key, value, headers = codec_for(spec).encode(record)
+        await self.producer.send_and_wait(self.prefix + spec.name, value, key=key, headers=headers)
 
-    async def wait_for(self, check: Callable[[Any], bool], timeout: float = 60.0) -> None:
+    async def wait_for(
+        self, check: Callable[[Any], bool], timeout: float = 60.0, user: int = USER
+    ) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while not check(await self.views.user_settings(USER)):
+        while not check(await self.views.user_settings(user)):
             assert loop.time() < deadline, "the read model never showed it"
+            await asyncio.sleep(0.05)
+
+    async def wait_for_balance(self, user: int, timeout: float = 60.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while await self.views.balance(user) is None:
+            assert loop.time() < deadline, "the read model never showed a balance"
             await asyncio.sleep(0.05)
 
 
@@ -97,8 +108,8 @@ async def projected(
         await redis.aclose()
 
 
-def _env() -> Any:
-    return new_envelope(key=user_key(USER), producer="users-actor")
+def _env(user: int = USER) -> Any:
+    return new_envelope(key=user_key(user), producer="users-actor")
 
 
 def _ticked(message: ChatMessage) -> list[str]:
@@ -160,3 +171,101 @@ async def test_model_and_personality_come_from_the_read_model(
         assert settings is not None
         assert settings.default_model == HAIKU
         assert len(recent) == 0
+
+
+async def test_thinking_keyboard_ticks_the_projected_level(
+    open_test_gateway: GatewayFactory,
+    telegram_emulator: TelegramEmulator,
+    projected: Projected,
+) -> None:
+    """The /thinking keyboard ticks the level the users read model holds, and right after
+    /thinking high the level just chosen, although the read model still says medium."""
+    await projected.write(
+        users.UserRegistered(
+            **_env(THINKER),
+            profile=TelegramUser(user_id=THINKER, first_name="Anne"),
+            default_model=SONNET,
+        )
+    )
+    await projected.write(users.ThinkingChanged(**_env(THINKER), user_id=THINKER, level="medium"))
+    await projected.wait_for(lambda s: s is not None and s.thinking == "medium", user=THINKER)
+    telegram_emulator.add_private_chat(THINKER, first_name="Anne")
+
+    def keyboards() -> list[ChatMessage]:
+        return [m for m in telegram_emulator.bot_messages(THINKER) if m.json.get("reply_markup")]
+
+    async with open_test_gateway(user_settings=projected.views) as gateway, polling(gateway):
+        telegram_emulator.send_command(THINKER, "thinking")
+        await telegram_emulator.wait_until(lambda: len(keyboards()) == 1, timeout=20)
+        assert [t.lower() for t in _ticked(keyboards()[0])] == ["✓ medium"]
+
+        telegram_emulator.send_command(THINKER, "thinking", "high")
+        await telegram_emulator.wait_until(
+            lambda: any(
+                "Thinking set to high" in (m.text or "")
+                for m in telegram_emulator.bot_messages(THINKER)
+            ),
+            timeout=20,
+        )
+        telegram_emulator.send_command(THINKER, "thinking")
+        await telegram_emulator.wait_until(lambda: len(keyboards()) == 2, timeout=20)
+        assert [t.lower() for t in _ticked(keyboards()[1])] == ["✓ high"]
+
+
+async def test_start_greets_a_returning_user_with_balance_model_and_commands(
+    open_test_gateway: GatewayFactory,
+    telegram_emulator: TelegramEmulator,
+    projected: Projected,
+) -> None:
+    """/start from someone the read model does not know is the first welcome; once their
+    registration and balance are projected, /start welcomes them back with their balance,
+    their model and the main commands."""
+    telegram_emulator.add_private_chat(RETURNING, first_name="Anne")
+
+    def texts() -> list[str]:
+        return [m.text or "" for m in telegram_emulator.bot_messages(RETURNING)]
+
+    views = projected.views
+    async with (
+        open_test_gateway(user_settings=views, balances=views) as gateway,
+        polling(gateway),
+    ):
+        telegram_emulator.send_command(RETURNING, "start")
+        await telegram_emulator.wait_until(lambda: len(texts()) == 1, timeout=20)
+        first = texts()[0]
+        assert "Hi! I'm Claude" in first
+        assert "Welcome back" not in first
+        assert "/new" in first
+
+        await projected.write(
+            users.UserRegistered(
+                **_env(RETURNING),
+                profile=TelegramUser(user_id=RETURNING, first_name="Anne"),
+                default_model=OPUS,
+            )
+        )
+        await projected.write(
+            billing.StarterCreditGranted(
+                **new_envelope(key=user_key(RETURNING), producer="billing"),
+                operation_id=f"starter:{RETURNING}",
+                user_id=RETURNING,
+                amount=Decimal("1.00"),
+                balance_after=Decimal("1.00"),
+                command_id=new_id(),
+                command_digest="0" * 16,
+            ),
+            catalog.BILLING_LEDGER,
+        )
+        await projected.wait_for(
+            lambda s: s is not None and s.default_model == OPUS, user=RETURNING
+        )
+        await projected.wait_for_balance(RETURNING)
+
+        telegram_emulator.send_command(RETURNING, "start")
+        await telegram_emulator.wait_until(lambda: len(texts()) == 2, timeout=20)
+        again = texts()[1]
+        assert again.startswith("Welcome back, Anne!")
+        assert "Balance: $1.00" in again
+        assert "Model: Claude Opus 4.6" in again
+        for name in ("new", "stop", "model", "balance", "pay", "help"):
+            assert f"/{name} - " in again

@@ -105,8 +105,8 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
         for view in (seeded, full):
             assert await view.balances.balance(LATE) == Decimal(7)
             assert await view.balances.balance(USERS[2]) == Decimal(5)
-            assert (await view.settings.lookup(USERS[1])).model == OPUS
-            assert (await view.settings.lookup(USERS[1])).thinking == "high"
+            assert (await view.preferences(USERS[1])).model == OPUS
+            assert (await view.preferences(USERS[1])).thinking == "high"
             assert await view.balances.balance(6_399_999) is None
     finally:
         await seeded.stop()

@@ -1,4 +1,5 @@
-"""ReadModelViews.user_settings on the real projector, PostgreSQL and Redis."""
+"""ReadModelViews (user settings, preferences, usernames) on the real projector, PostgreSQL
+and Redis."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from events.envelope import Envelope, new_envelope
 from events.ids import new_id
 from events.keys import user_key
 from events.messages import TelegramUser
+from infra.billing.views import UsernameDirectory
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import create_pool
 from infra.projector.runner import run_projector
 from infra.projector.views import ReadModelViews, UserSettings
 from infra.redis_store import create_redis
+from infra.views import UserPreferences
 
 PIRATE = 6_100_001  # registered, then changed model and personality
 PAYER = 6_100_002  # the ledger has seen them, the users projection has not
@@ -39,7 +42,7 @@ def _records() -> list[tuple[Any, Envelope]]:
             catalog.USERS_EVENTS,
             users.UserRegistered(
                 **_env(PIRATE, "users-actor"),
-                profile=TelegramUser(user_id=PIRATE, first_name="Anne"),
+                profile=TelegramUser(user_id=PIRATE, first_name="Anne", username="Anne_Bonny"),
                 default_model=SONNET,
             ),
         ),
@@ -130,3 +133,23 @@ async def test_user_settings_from_redis_then_postgresql(
     finally:
         await pool.close()
         await redis.aclose()
+
+
+async def test_preferences_and_usernames_come_from_the_read_model(
+    stack: Endpoints, pg_schema: str, projected: str
+) -> None:
+    """The read port answers a user's preferences from the users row (defaults for a
+    stranger), and /topup's directory finds a user by @username, case-insensitively, with
+    one query of the read model (no fold of bot.users.events)."""
+    pool = await create_pool(stack.database_url)
+    views = ReadModelViews(pool, None, schema=pg_schema)
+    directory = UsernameDirectory(views)
+    try:
+        assert await views.preferences(PIRATE) == UserPreferences(OPUS, "Talk like a pirate.")
+        assert await views.preferences(6_199_999) == UserPreferences()
+        assert await directory.user_id("@anne_bonny") == PIRATE
+        assert await directory.user_id("ANNE_BONNY") == PIRATE
+        assert await directory.user_id("@nobody_here") is None
+    finally:
+        await directory.close()
+        await pool.close()

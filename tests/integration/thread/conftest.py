@@ -31,7 +31,7 @@ from infra.redis_store import create_redis
 from infra.threads.actor import ActorConfig, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
-from infra.threads.log_views import LedgerBalanceView, UserSettingsView
+from infra.threads.log_views import TailBalances, TailPreferences
 from infra.threads.stores import ProducerSink
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.tool_ports import ClaudeModelPort, TelegramFilesPort
@@ -91,7 +91,7 @@ async def running_harness(
     client = make_anthropic(claude_emulator)
     redis = create_redis(stack.redis_url)
     store = MemoryThreadStore()
-    balances = LedgerBalanceView()
+    balances = TailBalances()
     claude = ClaudeClient(client, first_token_timeout=3.0, idle_timeout=3.0)
     runtime = (
         ToolRuntime(
@@ -111,7 +111,7 @@ async def running_harness(
         ),
         slots=GenerationSlots(redis, prefix=f"cg:{topic_prefix}gen:"),
         balances=balances,
-        settings=UserSettingsView(),
+        preferences=TailPreferences(),
         config=ActorConfig(topic_prefix=topic_prefix, balance_wait=0),
     )
     harness = Harness(actor, store, balances, telegram_emulator, claude_emulator, topic_prefix)

@@ -210,7 +210,7 @@ async def test_user_model_and_thread_override_choose_the_model(harness: Harness)
 
     h = harness
     cid = chat(h, 7006)
-    h.actor.settings.users.setdefault(cid, type(h.actor.settings.get(cid))()).model = HAIKU
+    h.actor.preferences.users.setdefault(cid, type(h.actor.preferences.get(cid))()).model = HAIKU
     first = message_command(cid, "which model?", message_id=1)
     h.submit(first)
     await eventually(lambda: first.id in h.acked)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import msgspec
 import pytest
 
+from actors.billing import commands
 from actors.billing.ledger import BillingState, decide, evolve, fold
 from actors.billing.payments import InvoicePayload
 from actors.thread.models import SONNET
@@ -22,7 +23,6 @@ from events.billing import (
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, LedgerRecord
 from events.codec import codec_for
 from events.usage import ModelUsage, ToolQuantities, Usage
-from infra.billing import commands
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 UID = 42

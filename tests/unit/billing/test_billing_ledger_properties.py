@@ -11,6 +11,7 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actors.billing import commands
 from actors.billing.fold_records import SLIM_TYPES, decode_slim
 from actors.billing.ledger import (
     CONFLICTING_DUPLICATE,
@@ -28,7 +29,6 @@ from events.catalog import BILLING_LEDGER, BillingCommand, LedgerRecord
 from events.codec import codec_for
 from events.envelope import event_type, schema_version
 from events.usage import ToolQuantities, Usage
-from infra.billing import commands
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 USERS = (11, 22, 33)

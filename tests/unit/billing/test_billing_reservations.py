@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from actors.billing import policy
+from actors.billing import commands, policy
 from actors.billing.ledger import OPERATION_RETENTION, BillingState, decide, evolve, fold
 from actors.billing.payments import InvoicePayload
 from actors.billing.reservations import Holds, estimate_call, request_input_tokens
@@ -20,7 +20,6 @@ from events.billing import (
 )
 from events.catalog import LedgerRecord
 from events.usage import Usage
-from infra.billing import commands
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 UID = 42

@@ -4,9 +4,9 @@ import logging
 
 import pytest
 
+from actors.billing import commands
 from actors.thread.models import SONNET
 from events.usage import ModelUsage, ToolQuantities, Usage
-from infra.billing import commands
 from infra.threads.metrics import UNPRICED_MODEL_CHARGES
 from infra.threads.pricing_watch import note_unpriced, unpriced_models
 

@@ -7,12 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actors.thread.context import build_request
-from actors.thread.markdown_v2 import to_markdown_v2
+from actors.thread.markdown import render_markdown
 from actors.thread.models import HAIKU, SONNET
 from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import HistoryItem, ThreadState
 from actors.thread.tools.catalog import default_registry
-from devkit.emulators.telegram.markdown_v2 import parse_markdown_v2
+from devkit.emulators.telegram.entities import Entity, check_entities
 
 SEARCH_CALL = {
     "type": "server_tool_use",
@@ -42,9 +42,11 @@ def test_draft_header_has_an_expandable_thinking_quote_and_tool_lines() -> None:
     trace.add_thinking("Let me think.\nThe user wants *sources* (1+1=2).")
     trace.block(SEARCH_CALL)
     trace.block(FETCH_CALL)
-    parsed = parse_markdown_v2(trace.draft_header_v2())
+    parsed = trace.draft_header()
     kinds = [e.type for e in parsed.entities]
     assert kinds == ["expandable_blockquote"]
+    quote = parsed.entities[0]
+    assert parsed.text[quote.offset : quote.end].startswith("🧠 Thinking…\nLet me think.")
     assert "The user wants *sources* (1+1=2)." in parsed.text
     assert "🔍 searching the web for “kafka exactly once”…" in parsed.text
     assert "🌐 reading page example.com/eos…" in parsed.text
@@ -63,7 +65,7 @@ def test_finished_calls_lose_their_ellipsis_and_failed_ones_say_so() -> None:
             "content": {"type": "web_fetch_tool_error", "error_code": "url_not_accessible"},
         }
     )
-    text = trace.draft_header_plain()
+    text = trace.draft_header().text
     assert "🔍 searching the web for “kafka exactly once”\n" in text + "\n"
     assert "🌐 reading page example.com/eos (failed)" in text
 
@@ -76,7 +78,7 @@ def test_final_message_keeps_a_trace_line_and_sources_as_links() -> None:
     final = trace.final_markdown("Kafka has exactly-once semantics.")
     lines = final.splitlines()
     assert lines[0] == "_🧠 thought · 🔍 searched the web_"
-    parsed = parse_markdown_v2(to_markdown_v2(final))
+    parsed = render_markdown(final)
     links = [e.url for e in parsed.entities if e.type == "text_link"]
     assert links == ["https://kafka.apache.org/docs", "https://example.com/eos"]
     assert "EOS (guide)" in parsed.text
@@ -118,15 +120,16 @@ def test_client_tool_lines_and_chat_actions() -> None:
 
 
 @given(st.text(max_size=300), st.lists(st.text(max_size=40), max_size=10))
-def test_draft_header_always_parses(thinking: str, queries: list[str]) -> None:
-    """Whatever the model thinks or searches for, the header is valid MarkdownV2."""
+def test_draft_header_entities_always_fit(thinking: str, queries: list[str]) -> None:
+    """Whatever the model thinks or searches for, the header's entities are inside its text
+    as Telegram checks them."""
     trace = TurnTrace()
     trace.add_thinking(thinking)
     for i, query in enumerate(queries):
         trace.block({**SEARCH_CALL, "id": f"s{i}", "input": {"query": query}})
-    header = trace.draft_header_v2()
-    if header:
-        parse_markdown_v2(header)
+    header = trace.draft_header()
+    given = [Entity(e.type, e.offset, e.length, e.url, e.language) for e in header.entities]
+    assert check_entities(header.text, given) == given
 
 
 def test_offered_tools_follow_the_model_and_bring_their_guidance_and_betas() -> None:

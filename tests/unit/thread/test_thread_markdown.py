@@ -1,126 +1,160 @@
-"""MarkdownV2 conversion and splitting, checked against the Telegram emulator's parser."""
+"""Claude's Markdown rendered to text + entities (markdown-it-py) and split at Telegram's
+limit, checked against the Telegram emulator's entity validation."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actors.thread.markdown_v2 import to_markdown_v2, to_plain
-from actors.thread.split import TELEGRAM_LIMIT, split_markdown, split_plain, utf16_len
-from devkit.emulators.telegram.markdown_v2 import parse_markdown_v2
+from actors.telegram_text import utf16_len
+from actors.thread.markdown import render_markdown
+from actors.thread.split import TELEGRAM_LIMIT, split_plain, split_rendered
+from actors.thread.telegram_text import ENTITY_TYPES, Rendered
+from devkit.emulators.telegram.entities import Entity as TelegramEntity
+from devkit.emulators.telegram.entities import check_entities
 
 MARKDOWN_ALPHABET = st.sampled_from(
-    [*list("ab c\n*_~`[]()#>-+=|{}.!\\1"), "**", "__", "~~", "```", "```py\n", "\n\n", "😀", "é"]
-)
+    [
+        *list("ab c\n*_~`[]()#>-+=|{}.!\\1:"),
+        "**", "__", "~~", "```", "```py\n", "\n\n", "😀", "é", "\n- ", "\n  - ", "\n1. ",
+        "\n> ", "| a | b |\n|---|---|\n| 1 | 2 |\n", "[x](https://e.org)", "    code\n", "<b>",
+    ]
+)  # fmt: skip
 markdown_texts = st.lists(MARKDOWN_ALPHABET, max_size=80).map("".join)
 
 
-def visible(markdown: str) -> str:
-    return parse_markdown_v2(to_markdown_v2(markdown)).text
+def assert_valid(rendered: Rendered) -> None:
+    """The entities are what Telegram accepts: inside the text (UTF-16), non-empty, known."""
+    given_ = [
+        TelegramEntity(e.type, e.offset, e.length, e.url, e.language) for e in rendered.entities
+    ]
+    assert check_entities(rendered.text, given_) == given_
+    assert all(e.length > 0 and e.type in ENTITY_TYPES for e in rendered.entities)
+    assert list(rendered.entities) == sorted(rendered.entities, key=lambda e: (e.offset, -e.length))
 
 
-def entity_types(markdown: str) -> list[str]:
-    return [e.type for e in parse_markdown_v2(to_markdown_v2(markdown)).entities]
+def kinds(markdown: str) -> list[str]:
+    return [e.type for e in render_markdown(markdown).entities]
+
+
+def shown(rendered: Rendered, kind: str) -> list[str]:
+    """The text under each entity of ``kind``."""
+    out = []
+    for e in rendered.entities:
+        if e.type == kind:
+            lo = len(rendered.text.encode("utf-16-le")[: e.offset * 2].decode("utf-16-le"))
+            hi = len(rendered.text.encode("utf-16-le")[: e.end * 2].decode("utf-16-le"))
+            out.append(rendered.text[lo:hi])
+    return out
 
 
 @settings(max_examples=400, deadline=None)
 @given(markdown_texts)
-def test_any_markdown_converts_to_parseable_markdown_v2(text: str) -> None:
-    """Whatever Claude writes, the MarkdownV2 we send parses (no 'can't parse entities')."""
-    parse_markdown_v2(to_markdown_v2(text))
+def test_any_markdown_renders_to_entities_telegram_accepts(text: str) -> None:
+    """Whatever Claude writes (half-streamed included), every entity is inside the text and
+    the text is trimmed, so Telegram has nothing to refuse."""
+    rendered = render_markdown(text)
+    assert_valid(rendered)
+    assert rendered.text == rendered.text.strip()
 
 
-@settings(max_examples=200, deadline=None)
-@given(markdown_texts)
-def test_visible_text_is_never_longer_than_the_source(text: str) -> None:
-    """Conversion only removes characters from what is shown, so splitting the source
-    at 4096 keeps every message under Telegram's limit."""
-    assert utf16_len(visible(text)) <= utf16_len(text)
+@settings(max_examples=300, deadline=None)
+@given(markdown_texts, st.integers(min_value=8, max_value=120))
+def test_split_parts_join_to_the_text_and_keep_every_entity_inside(text: str, limit: int) -> None:
+    """The parts fit the limit, join to exactly the rendered text, and the entities of the
+    parts, put back in place, cover exactly what the rendered text's entities covered."""
+    rendered = render_markdown(text)
+    parts = split_rendered(rendered, limit)
+    assert "".join(p.text for p in parts) == rendered.text
+    covered: set[tuple[str, int]] = set()
+    at = 0
+    for part in parts:
+        assert part.length <= limit
+        assert_valid(part)
+        assert_valid(part.strip())
+        covered |= {(e.type, at + e.offset + i) for e in part.entities for i in range(e.length)}
+        at += part.length
+    assert covered == {(e.type, e.offset + i) for e in rendered.entities for i in range(e.length)}
 
 
 def test_common_markdown_maps_to_telegram_entities() -> None:
-    """Bold, italic, strike, code, pre with language and links become entities."""
-    source = "**b** *i* _j_ ~~s~~ `c` [l](https://e.com)\n```python\nx = 1\n```"
-    parsed = parse_markdown_v2(to_markdown_v2(source))
-    assert parsed.text.startswith("b i j s c l\n")
-    kinds = [e.type for e in parsed.entities]
-    assert kinds == ["bold", "italic", "italic", "strikethrough", "code", "text_link", "pre"]
-    assert parsed.entities[-1].language == "python"
+    """Bold, italic, strike, code, links and headings become entities, without markers."""
+    rendered = render_markdown("# Title\n\n**b** *i* ~~s~~ `c` [link](https://example.org)")
+    assert rendered.text == "Title\n\nb i s c link"
+    assert [e.type for e in rendered.entities] == [
+        "bold", "bold", "italic", "strikethrough", "code", "text_link",
+    ]  # fmt: skip
+    assert rendered.entities[-1].url == "https://example.org"
 
 
-def test_reserved_characters_are_escaped_as_literal_text() -> None:
-    """Dots, dashes, parentheses and stray markers show literally."""
-    source = "1+1=2. (ok) a*b snake_case_name #tag! {x} |y| > z"
-    assert visible(source) == source
+def test_nothing_is_escaped() -> None:
+    """Characters MarkdownV2 reserved show as written: there is no escaping any more."""
+    rendered = render_markdown("1 + 1 = 2. (a) {b} #c! a_b_c |x|")
+    assert rendered.text == "1 + 1 = 2. (a) {b} #c! a_b_c |x|"
+    assert rendered.entities == ()
 
 
-def test_unclosed_markers_in_a_half_streamed_draft_are_literal() -> None:
-    """A draft cut mid-bold or mid-code still parses."""
-    assert visible("some **bold") == "some **bold"
-    assert visible("```python\nprint(1)") == "print(1)"
-
-
-def test_adjacent_italics_do_not_turn_into_underline() -> None:
-    """`_a__b_` would read as underline; adjacent italics are merged."""
-    assert entity_types("*a*_b_") == ["italic"]
-
-
-def test_headings_lists_and_quotes() -> None:
-    """Headings become bold, bullets a dot, quotes a blockquote."""
-    parsed = parse_markdown_v2(to_markdown_v2("# Title\n- one\n1. two\n> said"))
-    assert parsed.text == "Title\n• one\n1. two\nsaid"
-    assert [e.type for e in parsed.entities] == ["bold", "blockquote"]
-
-
-def test_plain_fallback_keeps_the_words_without_markup() -> None:
-    """The plain rendering drops markers and shows link targets."""
-    assert to_plain("**b** [l](https://e.com) `c`") == "b l (https://e.com) c"
-
-
-def test_a_5000_character_answer_splits_in_two() -> None:
-    """A 5,000-character answer is two messages, each within 4096."""
-    text = ("word " * 100 + "\n\n") * 10
-    parts = split_markdown(text[:5000])
-    assert len(parts) == 2
-    assert all(utf16_len(p) <= TELEGRAM_LIMIT for p in parts)
-
-
-def test_split_prefers_paragraph_boundaries() -> None:
-    """The cut falls between paragraphs when one is available in the second half."""
-    para = "x" * 1000
-    text = "\n\n".join([para] * 5)
-    parts = split_markdown(text)
-    assert all(p.replace("\n\n", "").replace("x", "") == "" for p in parts)
-    assert [len(p.replace("\n\n", "")) // 1000 for p in parts] == [4, 1]
-
-
-def test_split_code_block_is_closed_and_reopened() -> None:
-    """A code block cut in two stays a code block in both messages."""
-    text = "intro\n```python\n" + "x = 1\n" * 1200 + "```\nend"
-    parts = split_markdown(text)
-    assert len(parts) >= 2
-    for part in parts:
-        parsed = parse_markdown_v2(to_markdown_v2(part))
-        assert "pre" in [e.type for e in parsed.entities]
-        assert utf16_len(parsed.text) <= TELEGRAM_LIMIT
-    assert parts[1].startswith("```python\n")
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.lists(MARKDOWN_ALPHABET, max_size=400).map("".join), st.integers(64, 600))
-def test_split_parts_fit_and_parse(text: str, limit: int) -> None:
-    """Every part fits the limit and converts to parseable MarkdownV2."""
-    for part in split_markdown(text, limit):
-        assert utf16_len(part) <= limit
-        parse_markdown_v2(to_markdown_v2(part))
-
-
-@settings(max_examples=100, deadline=None)
-@given(st.text(alphabet="ab \n😀", max_size=600), st.integers(16, 200))
-def test_split_plain_keeps_every_word(text: str, limit: int) -> None:
-    """Plain splitting loses no non-space character and respects the limit."""
-    parts = split_plain(text, limit)
-    assert all(utf16_len(p) <= limit for p in parts)
-    assert "".join(parts).replace(" ", "").replace("\n", "") == text.replace(" ", "").replace(
-        "\n", ""
+def test_half_streamed_drafts_render_predictably() -> None:
+    """An unclosed fence is a code block to the end; an unclosed ** or link is literal."""
+    draft = render_markdown("Here:\n\n```python\ndef f():\n    return 1")
+    assert shown(draft, "pre") == ["def f():\n    return 1"]
+    assert draft.entities[-1].language == "python"
+    assert render_markdown("Some **bold and [a link](https://e").text == (
+        "Some **bold and [a link](https://e"
     )
+    assert kinds("Some **bold and [a link](https://e") == []
+
+
+def test_nested_lists_are_indented_with_bullets_and_numbers() -> None:
+    """List items get a bullet or their number; nested ones are indented."""
+    rendered = render_markdown("- one\n  - inner\n    - deep\n- two\n\n3. three\n4. four")
+    assert rendered.text == "• one\n  ◦ inner\n    ▪ deep\n• two\n\n3. three\n4. four"
+
+
+def test_tables_are_aligned_monospace_blocks() -> None:
+    """A table becomes an aligned code block (Telegram has no tables)."""
+    rendered = render_markdown("| name | n |\n|---|---|\n| **a** | 10 |\n| bb | 2 |")
+    assert rendered.text == "name | n\n-----+---\na    | 10\nbb   | 2"
+    assert kinds("| a |\n|---|\n| 1 |") == ["pre"]
+
+
+def test_quotes_and_code_blocks() -> None:
+    """A quote is one blockquote (a quote in a quote is not a second); code keeps its text."""
+    rendered = render_markdown("> said\n> > inner\n\n```\n*not bold*\n```")
+    assert [e.type for e in rendered.entities] == ["blockquote", "pre"]
+    assert shown(rendered, "pre") == ["*not bold*"]
+
+
+def test_offsets_count_utf16_units() -> None:
+    """An emoji outside the BMP counts two units before a later entity."""
+    rendered = render_markdown("😀 **bold**")
+    assert rendered.entities[0].offset == 3
+    assert shown(rendered, "bold") == ["bold"]
+
+
+def test_a_code_block_cut_by_a_split_is_closed_and_reopened() -> None:
+    """A long code block split in two is a code block in both parts, with its language."""
+    code = "\n".join(f"line {n}" for n in range(600))
+    parts = split_rendered(render_markdown(f"```py\n{code}\n```"))
+    assert len(parts) == 2
+    for part in parts:
+        assert [(e.type, e.language) for e in part.entities] == [("pre", "py")]
+        assert part.length <= TELEGRAM_LIMIT
+
+
+def test_a_5000_character_answer_splits_in_two_on_a_paragraph() -> None:
+    """A long answer splits at a blank line in the second half of the room."""
+    paragraph = "word " * 199 + "end."
+    parts = split_rendered(render_markdown("\n\n".join([paragraph] * 5)))
+    assert len(parts) == 2
+    assert parts[0].text.endswith("end.\n\n")
+    assert all(p.length <= TELEGRAM_LIMIT for p in parts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=300), st.integers(min_value=4, max_value=50))
+def test_split_plain_keeps_every_word(text: str, limit: int) -> None:
+    """Plain notices split within the limit and keep every non-space character in order."""
+    parts = split_plain(text, limit)
+    assert all(utf16_len(p) <= limit and p == p.strip() and p for p in parts)
+    assert "".join("".join(p.split()) for p in parts) == "".join(text.split())

@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from actors.billing import operations
 from actors.thread.models import HAIKU, KNOWN_MODELS, OPUS
 from actors.users.decide import (
     DEFAULT_MODEL,
     UsersState,
     decide,
     initial,
-    starter_operation_id,
 )
 from events.billing import StarterCreditRequested
 from events.catalog import UserCommand
@@ -65,7 +65,7 @@ def test_first_registration_registers_and_requests_starter_credit() -> None:
     assert event.default_model == DEFAULT_MODEL
     assert event.causation_id == cmd.id
     assert isinstance(credit, StarterCreditRequested)
-    assert credit.operation_id == starter_operation_id(UID) == f"starter:{UID}"
+    assert credit.operation_id == operations.starter(UID) == f"starter:{UID}"
     assert credit.key == str(UID)
 
 

@@ -30,7 +30,7 @@ from events.thread import StopRequested, UserMessageReceived
 from infra.kafka.clients import make_consumer
 from infra.kafka.compat import BrokerProfile
 from infra.threads.actor import InboxItem, ThreadActor
-from infra.threads.log_views import LedgerBalanceView
+from infra.threads.log_views import TailBalances
 
 
 def message_command(
@@ -151,7 +151,7 @@ async def eventually(
 class Harness:
     actor: ThreadActor
     store: MemoryThreadStore
-    balances: LedgerBalanceView
+    balances: TailBalances
     telegram: TelegramEmulator
     claude: ClaudeEmulator
     prefix: str

@@ -8,7 +8,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .entities import EntityParseError, FormattedText, utf16_len
+from .entities import EntityParseError, EntityRangeError, FormattedText, utf16_len
 from .formatting import MAX_CAPTION, MAX_TEXT, UnsupportedParseMode, format_text
 from .params import Params
 from .state import (
@@ -129,6 +129,8 @@ class BotApi:
             return format_text(text, parse_mode, entities)
         except EntityParseError as e:
             raise bad_request(f"can't parse entities: {e}") from None
+        except EntityRangeError as e:
+            raise bad_request(str(e)) from None
         except UnsupportedParseMode as e:
             raise bad_request(f"unsupported parse_mode {e}") from None
 

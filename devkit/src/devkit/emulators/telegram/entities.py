@@ -59,6 +59,67 @@ def utf16_len(text: str) -> int:
     return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
 
 
+class EntityRangeError(ValueError):
+    """Explicit entities that do not fit the text; str() is Telegram's description."""
+
+
+MAX_ENTITY_BOUND = 1_000_000
+ENTITY_TYPES = frozenset(
+    {
+        "mention", "hashtag", "cashtag", "bot_command", "url", "email", "phone_number",
+        "bold", "italic", "underline", "strikethrough", "spoiler", "blockquote",
+        "expandable_blockquote", "code", "pre", "text_link", "text_mention", "custom_emoji",
+        "date_time",
+    }
+)  # fmt: skip
+
+
+def _inside_surrogate_pair(text: str, offset: int) -> bool:
+    """Whether UTF-16 ``offset`` falls between the two halves of a character of ``text``."""
+    at = 0
+    for ch in text:
+        if at >= offset:
+            return False
+        at += 2 if ord(ch) > 0xFFFF else 1
+        if at > offset:
+            return True
+    return False
+
+
+def check_entities(text: str, given: list[Entity]) -> list[Entity]:
+    """Explicit entities as Telegram checks them (offsets and lengths in UTF-16 code units,
+    inside the text, never splitting a character; a known type; a URL for text_link); empty
+    ones are dropped. Raise :class:`EntityRangeError` with Telegram's description."""
+    total = utf16_len(text)
+    kept: list[Entity] = []
+    for e in given:
+        if e.offset < 0 or e.offset > MAX_ENTITY_BOUND:
+            raise EntityRangeError(f"receive an entity with incorrect offset {e.offset}")
+        if e.length < 0 or e.length > MAX_ENTITY_BOUND:
+            raise EntityRangeError(f"receive an entity with incorrect length {e.length}")
+        if e.type not in ENTITY_TYPES:
+            raise EntityRangeError("can't parse MessageEntity: Unsupported type specified")
+        if e.type == "text_link" and not e.url:
+            raise EntityRangeError('can\'t parse MessageEntity: Field "url" must be non-empty')
+        if e.length == 0:
+            continue
+        if e.offset > total:
+            raise EntityRangeError(
+                f"entity begins after the end of the text at UTF-16 offset {e.offset}"
+            )
+        if e.offset + e.length > total:
+            raise EntityRangeError(
+                f"entity beginning at UTF-16 offset {e.offset} ends after the end of the text "
+                f"at UTF-16 offset {e.offset + e.length}"
+            )
+        if _inside_surrogate_pair(text, e.offset) or _inside_surrogate_pair(
+            text, e.offset + e.length
+        ):
+            raise EntityRangeError("entity boundary is in the middle of a UTF-16 symbol")
+        kept.append(e)
+    return kept
+
+
 def sort_entities(entities: list[Entity]) -> tuple[Entity, ...]:
     """Telegram's order: by offset, then longer (outer) entities first."""
     return tuple(sorted(entities, key=lambda e: (e.offset, -e.length)))

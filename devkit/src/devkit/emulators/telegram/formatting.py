@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .entities import Entity, EntityParseError, FormattedText, sort_entities, trim, utf16_len
+from .entities import (
+    Entity,
+    EntityParseError,
+    FormattedText,
+    check_entities,
+    trim,
+    utf16_len,
+)
 from .html_mode import parse_html
 from .markdown_v2 import parse_markdown_v2
 
@@ -72,10 +79,12 @@ def _legacy_error(text: str, index: int) -> EntityParseError:
 def format_text(
     text: str, parse_mode: str | None, entities: list[dict[str, Any]] | None
 ) -> FormattedText:
-    """Parse by parse_mode (explicit entities win, as in the Bot API); raise EntityParseError."""
+    """Parse by parse_mode (explicit entities win, as in the Bot API); raise EntityParseError
+    for markup Telegram cannot parse, EntityRangeError for entities that do not fit the text.
+    Explicit entities are checked, then the text is trimmed as Telegram trims it."""
     if entities:
-        given = [Entity.from_json(e) for e in entities]
-        return FormattedText(text, sort_entities(given))
+        given = check_entities(text, [Entity.from_json(e) for e in entities])
+        return trim(text, given)
     mode = (parse_mode or "").lower()
     if mode == "markdownv2":
         return parse_markdown_v2(text)

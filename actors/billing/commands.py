@@ -1,13 +1,18 @@
-"""Builders for billing commands, used by every producer (gateway, payments, tests, bench).
+"""Builders for billing commands, used by every producer (gateway, payments, the thread and
+users actors, tests, bench). Pure: records in, records out.
 
-Each builder fills the envelope and derives the operation id from what the operation is
-about (:mod:`actors.billing.operations`), so callers cannot get idempotency wrong.
+Every builder is one call of :func:`_command`, which fills the envelope (caused by ``cause``
+when given, else new, with ``id`` when the caller derives one) and the operation id, derived
+from what the operation is about (:mod:`actors.billing.operations`), so callers cannot get
+idempotency wrong.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from actors.billing import operations
 from events.billing import (
@@ -26,20 +31,30 @@ from events.ids import new_id
 from events.keys import user_key
 from events.usage import ModelId, ToolQuantities, Usage
 
+C = TypeVar("C", bound=Envelope)
 
-def _envelope(
+
+def _command(
+    kind: Callable[..., C],
     user_id: int,
     producer: str,
+    operation: Callable[[str], str],
     *,
     cause: Envelope | None,
     label: str | None,
-    id: str | None,
     occurred_at: datetime | None,
-) -> EnvelopeFields:
+    id: str | None = None,
+    **fields: Any,
+) -> C:
+    """A ``kind`` command about ``user_id``: keyed by the user, caused by ``cause`` (named
+    ``label``) or new (with ``id`` when given); ``operation(record id)`` is its operation id."""
     key = user_key(user_id)
+    env: EnvelopeFields
     if cause is not None:
-        return caused_by(cause, producer=producer, key=key, label=label, occurred_at=occurred_at)
-    return new_envelope(key=key, producer=producer, id=id, occurred_at=occurred_at)
+        env = caused_by(cause, producer=producer, key=key, label=label, occurred_at=occurred_at)
+    else:
+        env = new_envelope(key=key, producer=producer, id=id, occurred_at=occurred_at)
+    return kind(**env, operation_id=operation(env["id"]), user_id=user_id, **fields)
 
 
 def starter_credit(
@@ -49,13 +64,14 @@ def starter_credit(
     cause: Envelope | None = None,
     occurred_at: datetime | None = None,
 ) -> StarterCreditRequested:
-    env = _envelope(
-        user_id, producer, cause=cause, label="starter", id=None, occurred_at=occurred_at
-    )
-    return StarterCreditRequested(
-        **env,
-        operation_id=operations.starter(user_id),
-        user_id=user_id,
+    return _command(
+        StarterCreditRequested,
+        user_id,
+        producer,
+        lambda _: operations.starter(user_id),
+        cause=cause,
+        label="starter",
+        occurred_at=occurred_at,
     )
 
 
@@ -77,13 +93,14 @@ def usage_charge(
     reservation_id: str | None = None,
 ) -> UsageChargeRequested:
     event_id = source_event_id or new_id()
-    env = _envelope(
-        user_id, producer, cause=cause, label=f"charge:{event_id}", id=None, occurred_at=occurred_at
-    )
-    return UsageChargeRequested(
-        **env,
-        operation_id=operation_id or operations.usage(event_id),
-        user_id=user_id,
+    return _command(
+        UsageChargeRequested,
+        user_id,
+        producer,
+        lambda _: operation_id or operations.usage(event_id),
+        cause=cause,
+        label=f"charge:{event_id}",
+        occurred_at=occurred_at,
         source=source,
         source_event_id=event_id,
         thread_key=thread_key,
@@ -107,18 +124,14 @@ def usage_reserve(
     cause: Envelope | None = None,
     occurred_at: datetime | None = None,
 ) -> UsageReserveRequested:
-    env = _envelope(
+    return _command(
+        UsageReserveRequested,
         user_id,
         producer,
+        lambda _: operations.reserve(reservation_id),
         cause=cause,
-        label=f"reserve:{reservation_id}",
-        id=None,
+        label=operations.reserve(reservation_id),
         occurred_at=occurred_at,
-    )
-    return UsageReserveRequested(
-        **env,
-        operation_id=operations.reserve(reservation_id),
-        user_id=user_id,
         reservation_id=reservation_id,
         amount=amount,
         thread_key=thread_key,
@@ -135,18 +148,14 @@ def reservation_release(
     cause: Envelope | None = None,
     occurred_at: datetime | None = None,
 ) -> ReservationReleaseRequested:
-    env = _envelope(
+    return _command(
+        ReservationReleaseRequested,
         user_id,
         producer,
+        lambda _: operations.release(reservation_id),
         cause=cause,
-        label=f"release:{reservation_id}",
-        id=None,
+        label=operations.release(reservation_id),
         occurred_at=occurred_at,
-    )
-    return ReservationReleaseRequested(
-        **env,
-        operation_id=operations.release(reservation_id),
-        user_id=user_id,
         reservation_id=reservation_id,
         reason=reason,
     )
@@ -164,13 +173,15 @@ def refunded_payment_debit(
 ) -> RefundedPaymentDebitRequested:
     """A ``refunded_payment`` service message (``id``: derived from the message, so a
     redelivered update yields the same record)."""
-    env = _envelope(
-        user_id, producer, cause=cause, label="refunded-payment", id=id, occurred_at=occurred_at
-    )
-    return RefundedPaymentDebitRequested(
-        **env,
-        operation_id=operations.refunded_payment(charge_id),
-        user_id=user_id,
+    return _command(
+        RefundedPaymentDebitRequested,
+        user_id,
+        producer,
+        lambda _: operations.refunded_payment(charge_id),
+        cause=cause,
+        label="refunded-payment",
+        id=id,
+        occurred_at=occurred_at,
         telegram_payment_charge_id=charge_id,
         stars=stars,
     )
@@ -187,13 +198,14 @@ def payment_credit(
     cause: Envelope | None = None,
     occurred_at: datetime | None = None,
 ) -> PaymentCreditRequested:
-    env = _envelope(
-        user_id, producer, cause=cause, label="payment-credit", id=None, occurred_at=occurred_at
-    )
-    return PaymentCreditRequested(
-        **env,
-        operation_id=operations.payment(charge_id),
-        user_id=user_id,
+    return _command(
+        PaymentCreditRequested,
+        user_id,
+        producer,
+        lambda _: operations.payment(charge_id),
+        cause=cause,
+        label="payment-credit",
+        occurred_at=occurred_at,
         telegram_payment_charge_id=charge_id,
         stars=stars,
         invoice_payload=invoice_payload,
@@ -212,14 +224,14 @@ def refund_debit(
     occurred_at: datetime | None = None,
 ) -> RefundDebitRequested:
     """``request_id`` names the /refund request (default: this command's own id)."""
-    env = _envelope(
-        user_id, producer, cause=cause, label="refund-debit", id=None, occurred_at=occurred_at
-    )
-    request = request_id or env["id"]
-    return RefundDebitRequested(
-        **env,
-        operation_id=operations.refund(charge_id, request),
-        user_id=user_id,
+    return _command(
+        RefundDebitRequested,
+        user_id,
+        producer,
+        lambda own_id: operations.refund(charge_id, request_id or own_id),
+        cause=cause,
+        label="refund-debit",
+        occurred_at=occurred_at,
         telegram_payment_charge_id=charge_id,
         requested_by_user_id=user_id if requested_by is None else requested_by,
     )
@@ -235,13 +247,14 @@ def refund_reversal(
     cause: Envelope | None = None,
     occurred_at: datetime | None = None,
 ) -> RefundReversalRequested:
-    env = _envelope(
-        user_id, producer, cause=cause, label="refund-reversal", id=None, occurred_at=occurred_at
-    )
-    return RefundReversalRequested(
-        **env,
-        operation_id=operations.refund_reversal(refund_operation_id),
-        user_id=user_id,
+    return _command(
+        RefundReversalRequested,
+        user_id,
+        producer,
+        lambda _: operations.refund_reversal(refund_operation_id),
+        cause=cause,
+        label="refund-reversal",
+        occurred_at=occurred_at,
         telegram_payment_charge_id=charge_id,
         reason=reason,
     )
@@ -258,13 +271,15 @@ def admin_top_up(
     occurred_at: datetime | None = None,
 ) -> AdminTopUpRequested:
     """``request_id`` names the admin's request (default: this command's own id)."""
-    env = _envelope(
-        user_id, producer, cause=None, label=None, id=request_id, occurred_at=occurred_at
-    )
-    return AdminTopUpRequested(
-        **env,
-        operation_id=operations.top_up(env["id"]),
-        user_id=user_id,
+    return _command(
+        AdminTopUpRequested,
+        user_id,
+        producer,
+        operations.top_up,
+        cause=None,
+        label=None,
+        id=request_id,
+        occurred_at=occurred_at,
         amount=amount,
         admin_user_id=admin_user_id,
         reason=reason,
