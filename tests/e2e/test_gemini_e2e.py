@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from conftest import worker_env
 from model_tools_e2e import (
     Processes,
     answer,
@@ -22,7 +21,7 @@ from model_tools_e2e import (
     users_event,
     wait_debits,
 )
-from thread_e2e import WorkerProcess, eventually, fund, wait_ready
+from thread_e2e import WorkerProcess, eventually, fund, wait_ready, worker_env
 
 from actors.thread.models import GEMINI_FLASH, GEMINI_PRO, MODELS, SONNET
 from devkit.emulators.claude import ClaudeEmulator, text_reply
