@@ -36,9 +36,10 @@ from anthropic import AsyncAnthropic
 from actors.billing.pricing import price
 from actors.thread.cache_points import CacheTtl, place_cache_breakpoints
 from actors.thread.context import build_request
+from actors.thread.models import HAIKU, OPUS, SONNET
 from actors.thread.state import HistoryItem, ThreadState
 from devkit.emulators.claude import ClaudeEmulator, text_reply
-from events.usage import HAIKU, OPUS, SONNET, Usage
+from events.usage import Usage
 from infra.threads.claude_client import ClaudeClient, StreamProgress
 
 ROOT = Path(__file__).resolve().parent.parent

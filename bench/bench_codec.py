@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from actors.thread.models import SONNET
 from events.billing import CostLine, UsageChargeRequested, UsageDebited
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS, THREAD_INBOX
 from events.codec import codec_for
@@ -27,7 +28,7 @@ from events.ids import new_id
 from events.legacy import TurnFailedV1
 from events.messages import Attachment, ReplyTo, TelegramUser, UserMessage
 from events.thread import AssistantMessageCompleted, TurnStarted, UserMessageReceived
-from events.usage import SONNET, Usage
+from events.usage import Usage
 
 THREAD = "-1001234567890:42"
 USER = 5551234

@@ -35,10 +35,11 @@ from actors.billing import commands
 from actors.billing.fold_records import decode_slim
 from actors.billing.ledger import BillingState, decide, evolve
 from actors.billing.payments import InvoicePayload
+from actors.thread.models import HAIKU, SONNET
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, BillingCommand
 from events.codec import codec_for
 from events.envelope import utc_now
-from events.usage import HAIKU, SONNET, ToolQuantities, Usage
+from events.usage import ToolQuantities, Usage
 from infra.billing.replay import replay_ledger
 from infra.billing.worker import BillingWorker
 from infra.kafka.clients import make_producer

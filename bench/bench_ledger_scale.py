@@ -37,9 +37,10 @@ T0 = datetime(2026, 1, 1, tzinfo=UTC)
 def _templates() -> list[bytes]:
     from actors.billing import commands
     from actors.billing.ledger import BillingState, decide
+    from actors.thread.models import SONNET
     from events.catalog import BILLING_LEDGER
     from events.codec import codec_for
-    from events.usage import SONNET, Usage
+    from events.usage import Usage
 
     codec = codec_for(BILLING_LEDGER)
     out = []

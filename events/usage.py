@@ -1,7 +1,8 @@
 """Quantities consumed by model calls and tools. Events carry quantities; billing prices them.
 
-Models are named by their API id (``claude-sonnet-4-6``); prices live in billing's versioned
-price table, never in events.
+Models are named by their API id (``claude-sonnet-4-6``, ``gemini-3-flash-preview``); the
+model registry (``actors/thread/models.py``) lists them and billing's versioned price table
+prices them, never events.
 """
 
 from __future__ import annotations
@@ -11,13 +12,9 @@ from typing import Final, Literal, TypeAlias
 
 from events.envelope import Payload
 
-HAIKU: Final = "claude-haiku-4-5-20251001"
-SONNET: Final = "claude-sonnet-4-6"
-OPUS: Final = "claude-opus-4-6"
-KNOWN_MODELS: Final = (HAIKU, SONNET, OPUS)
-
 ModelId: TypeAlias = str
-"""A Claude model API id; open-ended on the wire so new models need no schema change."""
+"""A model's API id (Claude or Gemini); open-ended on the wire so new models need no schema
+change. The ids the bot offers are in the model registry, ``actors/thread/models.py``."""
 
 
 class Usage(Payload, frozen=True, kw_only=True):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl, urlsplit
 
+from actors.thread.models import DEFAULT_MODEL, parse_model_name
 from actors.typed_numbers import parse_user_id, shown
 
 DEFAULT_TELEGRAM_API_URL: Final = "https://api.telegram.org"
@@ -60,6 +61,7 @@ ENV_NAMES: Final = (
     "MAVEN_REPO_URL",
     "CLAUDEGRAM_CACHE_DIR",
     "LOG_LEVEL",
+    "DEFAULT_MODEL",
     "METRICS_PORT",
     "DB_COMMAND_TIMEOUT",
     "DB_ACQUIRE_TIMEOUT",
@@ -375,6 +377,9 @@ class Settings:
         hook = self.test_crash
         return hook.after if hook is not None and hook.point == point else 0
 
+    default_model: str = DEFAULT_MODEL
+    """The model of users who have not chosen one (an id or name of the model registry)."""
+
     @property
     def uses_embedded_stack(self) -> bool:
         """True when none of the three service URLs is set: the project starts its own."""
@@ -476,6 +481,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         projector_batch_ms=_count(env, "PROJECTOR_BATCH_MS", 20),
         **_thread_settings(env),
         test_crash=_crash_hook(env.get("CLAUDEGRAM_TEST_CRASH")),
+        default_model=_default_model(env.get("DEFAULT_MODEL")),
     )
 
 
@@ -543,3 +549,12 @@ def _thread_settings(env: Mapping[str, str]) -> dict[str, Any]:
         ),
         "thread_fetch_max_wait_ms": _count(env, "THREAD_FETCH_MAX_WAIT_MS", 0) or None,
     }
+
+
+def _default_model(raw: str | None) -> str:
+    if not raw or not raw.strip():
+        return DEFAULT_MODEL
+    model = parse_model_name(raw)
+    if model is None:
+        raise ConfigError(f"DEFAULT_MODEL: {raw.strip()!r} is not a model /model offers")
+    return model

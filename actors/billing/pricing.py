@@ -22,8 +22,17 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias
 
+from actors.thread.models import (
+    GEMINI_FLASH,
+    GEMINI_FLASH_LITE,
+    GEMINI_PRO,
+    HAIKU,
+    OPUS,
+    SONNET,
+    model_family,
+)
 from events.billing import CostLine
-from events.usage import HAIKU, OPUS, SONNET, ModelId, ToolQuantities, Usage
+from events.usage import ModelId, ToolQuantities, Usage
 
 MILLION: Final = Decimal(1_000_000)
 AMOUNT_QUANTUM: Final = Decimal("1e-10")
@@ -68,8 +77,10 @@ def _d(text: str) -> Decimal:
 
 PRICE_TABLES: Final[tuple[PriceTable, ...]] = (
     PriceTable(
-        # The reference bot's table as of 2026-05. It is the first table, so it applies to
-        # everything before the next one.
+        # The reference bot's table as of 2026-05 (reference-bot-tools.md, "Prices per
+        # million tokens"; the Gemini rows are Google's list prices it charged). It is the
+        # first table, so it applies to everything before the next one. Rows are named by
+        # the model registry's ids (actors/thread/models.py, ``ModelSpec.price_id``).
         version="2026-05",
         effective_from=datetime(2000, 1, 1, tzinfo=UTC),
         models=MappingProxyType(
@@ -77,6 +88,13 @@ PRICE_TABLES: Final[tuple[PriceTable, ...]] = (
                 HAIKU: ModelPrice(_d("1"), _d("5"), _d("1.25"), _d("2"), _d("0.10")),
                 SONNET: ModelPrice(_d("3"), _d("15"), _d("3.75"), _d("6"), _d("0.30")),
                 OPUS: ModelPrice(_d("5"), _d("25"), _d("6.25"), _d("10"), _d("0.50")),
+                # Gemini has no cache-write price (implicit caching; explicit caches are
+                # billed as input): a reported write is charged as input, never free.
+                GEMINI_FLASH_LITE: ModelPrice(
+                    _d("0.25"), _d("1.50"), _d("0.25"), _d("0.25"), _d("0.025")
+                ),
+                GEMINI_FLASH: ModelPrice(_d("0.50"), _d("3"), _d("0.50"), _d("0.50"), _d("0.05")),
+                GEMINI_PRO: ModelPrice(_d("2"), _d("12"), _d("2"), _d("2"), _d("0.20")),
             }
         ),
         web_search_per_use=_d("0.01"),
@@ -138,7 +156,6 @@ def line_amount(line: CostLine) -> Decimal:
 
 
 Resolved: TypeAlias = Literal["exact", "alias", "family_ceiling", "ceiling"]
-FAMILIES: Final = ("haiku", "sonnet", "opus")
 _DATE_SUFFIX: Final = re.compile(r"-(?:\d{8}|latest)$")
 
 
@@ -149,8 +166,9 @@ class ModelResolution:
     ``exact``: the id is a row of the table; ``alias``: the id names a row once its date
     suffix (``-20260101``, ``-latest``) is dropped from both, e.g. a dated snapshot of
     ``claude-sonnet-4-6`` or the undated alias of ``claude-haiku-4-5-20251001``;
-    ``family_ceiling``: no row, but the id names a family (haiku, sonnet, opus): the highest
-    rate of each quantity among that family's rows; ``ceiling``: not even a family, the
+    ``family_ceiling``: no row, but the id names a family of the model registry (haiku,
+    sonnet, opus, gemini flash-lite, flash, pro): the highest rate of each quantity among
+    that family's rows; ``ceiling``: not even a family, the
     highest rate of the whole table. The last two are *unpriced* models: never free, never
     cheaper than any row they could be, and worth an alert (:attr:`unpriced`).
     """
@@ -163,12 +181,6 @@ class ModelResolution:
     @property
     def unpriced(self) -> bool:
         return self.how in ("family_ceiling", "ceiling")
-
-
-def model_family(model: ModelId) -> str | None:
-    """``sonnet`` for ``claude-sonnet-4-6-20260101`` or ``claude-3-5-sonnet-20241022``."""
-    parts = model.lower().split("-")
-    return next((family for family in FAMILIES if family in parts), None)
 
 
 def _undated(model: ModelId) -> str:

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from actors.billing import policy
 from actors.billing.pricing import PRICE_TABLES, PriceTable, PricingError, price
+from actors.thread.models import OPUS
 from events.billing import (
     LedgerEntry,
     ReservationReleased,
@@ -30,7 +31,7 @@ from events.billing import (
     UsageReserveRequested,
 )
 from events.envelope import Envelope
-from events.usage import OPUS, ModelId, Usage
+from events.usage import ModelId, Usage
 
 BYTES_PER_TOKEN: Final = 3
 FILE_BLOCK_TOKENS: Final = 3000

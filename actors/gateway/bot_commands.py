@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from actors.gateway.replies import MAX_PERSONALITY_CHARS, MODEL_LABELS
+from actors.thread.models import parse_model_name as registry_model_name
 from actors.thread.thinking import ThinkingLevel, parse_level
 from events.usage import ModelId
 
@@ -29,14 +30,9 @@ def parse_model_callback(data: str | None) -> ModelId | None:
 
 
 def parse_model_name(text: str) -> ModelId | None:
-    """``/model sonnet`` (a family name or an API id), or ``None``."""
-    word = text.strip().lower()
-    if not word:
-        return None
-    for model in MODEL_LABELS:
-        if word == model or word in model.split("-"):
-            return model
-    return None
+    """``/model sonnet``, ``/model flash-lite`` (a name the registry lists, or an API id), or
+    ``None``."""
+    return registry_model_name(text)
 
 
 def thinking_callback_data(level: str) -> str:

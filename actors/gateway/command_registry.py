@@ -59,7 +59,7 @@ ENGLISH: Final[Catalog] = {
     "command.help": "What I can do",
     "command.new": "Start a new conversation in this thread",
     "command.stop": "Stop the answer being written",
-    "command.model": "Choose the Claude model",
+    "command.model": "Choose the model: Claude or Gemini",
     "command.thinking": "How hard Claude thinks: off, low, medium, high, max",
     "command.personality": "Set, show or reset your custom system prompt",
     "command.balance": "Your balance and recent operations",

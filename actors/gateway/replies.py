@@ -7,14 +7,11 @@ from typing import Final
 
 from actors.billing.policy import format_usd
 from actors.gateway.command_registry import main_commands
-from events.usage import HAIKU, OPUS, SONNET
+from actors.gateway.model_card import model_card
+from actors.thread.models import MODELS
 
-MODEL_LABELS: Final = {
-    HAIKU: "Claude Haiku 4.5",
-    SONNET: "Claude Sonnet 4.6",
-    OPUS: "Claude Opus 4.6",
-}
-"""The models ``/model`` offers, in the order shown."""
+MODEL_LABELS: Final = {model: spec.label for model, spec in MODELS.items()}
+"""The models ``/model`` offers, in the order shown (the model registry's)."""
 
 UNSUPPORTED_NAMES: Final = {
     "sticker": "stickers",
@@ -74,11 +71,17 @@ def file_too_large(name: str, size_bytes: int, limit_bytes: int) -> str:
 
 
 def model_prompt() -> str:
-    return "Choose the Claude model for your conversations:"
+    return "Choose the model for your conversations (Claude or Gemini):"
 
 
 def model_chosen(model: str) -> str:
+    """The short confirmation (also the button's toast: at most 200 characters)."""
     return f"Model set to {MODEL_LABELS.get(model, model)}. It applies from your next message."
+
+
+def model_info(model: str) -> str:
+    """The confirmation with the model's info card (context, prices, what it can do)."""
+    return model_chosen(model) + "\n\n" + model_card(model)
 
 
 def unknown_model() -> str:

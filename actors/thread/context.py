@@ -86,9 +86,19 @@ def tool_guidance(tool_names: Sequence[str]) -> str:
     return TOOLS_INTRO + "\n" + "\n".join(lines) if lines else ""
 
 
-def system_prompt(personality: str | None, tool_names: Sequence[str] = ()) -> str:
-    """The system prompt: ours, tool guidance for the tools offered, then the personality."""
+CLAUDE_IDENTITY: Final = "You are Claude, an AI assistant made by Anthropic,"
+GEMINI_IDENTITY: Final = "You are Gemini, an AI assistant made by Google,"
+"""Replaces Claude's introduction in the system prompt of a Gemini model."""
+
+
+def system_prompt(
+    personality: str | None, tool_names: Sequence[str] = (), model: str | None = None
+) -> str:
+    """The system prompt: ours (introducing the model's maker), tool guidance for the tools
+    offered, then the personality."""
     prompt = BASE_SYSTEM_PROMPT
+    if model is not None and model_spec(model).provider == "google":
+        prompt = prompt.replace(CLAUDE_IDENTITY, GEMINI_IDENTITY)
     guidance = tool_guidance(tool_names)
     if guidance:
         prompt += "\n\n" + guidance
@@ -345,7 +355,7 @@ def build_request(
     steps, max_tokens, pause_turn); a later step's arguments are
     :meth:`TurnRequest.step_kwargs`.
     """
-    system = system_prompt(personality, [str(t.get("name", "")) for t in tools])
+    system = system_prompt(personality, [str(t.get("name", "")) for t in tools], model)
     plan = plan_output(model, thinking_level, thinking_budget)
     max_tokens = plan.max_tokens
     tool_tokens = sum(estimate_text_tokens(json.dumps(tool, default=str)) for tool in tools)

@@ -79,6 +79,8 @@ class Facts:
     thinking_budget: int | None = None
     thinking_level: str | None = None
     """The user's ``/thinking`` level (None: the default, see :mod:`actors.thread.thinking`)."""
+    default_model: ModelId = DEFAULT_MODEL
+    """The operator's default model (the ``DEFAULT_MODEL`` setting), for a user without one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +104,7 @@ def turn_id_for(first_command_id: str) -> str:
 
 
 def effective_model(state: ThreadState, facts: Facts) -> ModelId:
-    return state.model_override or facts.user_model or DEFAULT_MODEL
+    return state.model_override or facts.user_model or facts.default_model
 
 
 def effective_personality(state: ThreadState, facts: Facts) -> str | None:

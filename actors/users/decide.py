@@ -20,13 +20,14 @@ from typing import Final
 import msgspec
 
 from actors.billing import operations
+from actors.thread.models import DEFAULT_MODEL, KNOWN_MODELS
 from actors.thread.thinking import DEFAULT_THINKING, parse_level
 from events.billing import StarterCreditRequested
 from events.catalog import BillingCommand, UserCommand, UserEvent
 from events.envelope import caused_by
 from events.keys import user_key
 from events.messages import TelegramUser
-from events.usage import KNOWN_MODELS, SONNET, ModelId
+from events.usage import ModelId
 from events.users import (
     ModelChanged,
     ModelChangeRequested,
@@ -39,7 +40,6 @@ from events.users import (
 )
 
 PRODUCER: Final = "users-actor"
-DEFAULT_MODEL: Final[ModelId] = SONNET
 
 
 class UserState(msgspec.Struct, frozen=True, kw_only=True):
@@ -71,8 +71,9 @@ def command_user_id(command: UserCommand) -> int:
     return command.user_id
 
 
-def initial(user_id: int) -> UserState:
-    return UserState(user_id=user_id)
+def initial(user_id: int, default_model: ModelId = DEFAULT_MODEL) -> UserState:
+    """A user the actor has not seen: on ``default_model`` (the operator's setting)."""
+    return UserState(user_id=user_id, model=default_model)
 
 
 def decide(state: UserState, command: UserCommand) -> Decision:
@@ -135,7 +136,7 @@ def _register(state: UserState, command: RegistrationRequested) -> Decision:
     registered = UserRegistered(
         **caused_by(command, producer=PRODUCER, label="registered"),
         profile=profile,
-        default_model=state.model,  # DEFAULT_MODEL unless chosen before registering
+        default_model=state.model,  # the operator's default unless chosen before registering
     )
     starter = StarterCreditRequested(
         **caused_by(
@@ -170,13 +171,14 @@ def event_user_id(event: UserEvent) -> int:
 class UsersState:
     """Many users' states (one partition's worth), folded from their events."""
 
-    __slots__ = ("_users",)
+    __slots__ = ("_default_model", "_users")
 
-    def __init__(self) -> None:
+    def __init__(self, default_model: ModelId = DEFAULT_MODEL) -> None:
         self._users: dict[int, UserState] = {}
+        self._default_model = default_model
 
     def get(self, user_id: int) -> UserState:
-        return self._users.get(user_id) or initial(user_id)
+        return self._users.get(user_id) or initial(user_id, self._default_model)
 
     def apply(self, event: UserEvent) -> None:
         uid = event_user_id(event)

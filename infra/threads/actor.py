@@ -54,6 +54,7 @@ from actors.thread.decide import (
 )
 from actors.thread.errors import INTERRUPTED_MESSAGE, FailureVerdict
 from actors.thread.evolve import evolve_all
+from actors.thread.models import DEFAULT_MODEL
 from actors.thread.state import ThreadState, initial_state
 from actors.thread.tool_events import interrupted_calls
 from events.catalog import (
@@ -68,7 +69,7 @@ from events.catalog import (
 from events.codec import codec_for
 from events.messages import Attachment, TelegramUser, UserMessage
 from events.thread import StopRequested, UserMessageReceived
-from events.usage import Usage
+from events.usage import ModelId, Usage
 from infra.logs import thread_key_var, user_id_var
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.holds import TurnHolds, interrupted_release
@@ -144,6 +145,7 @@ class ActorConfig:
     topic_prefix: str = ""
     thinking_budget: int | None = None
     balance_wait: float = BALANCE_WAIT
+    default_model: ModelId = DEFAULT_MODEL
 
 
 class ThreadActor:
@@ -516,7 +518,9 @@ class ThreadActor:
     # ------------------------------------------------------------------ facts and notices
 
     def _facts_without_balance(self, command: ThreadInboxCommand) -> Facts:
-        return Facts(thinking_budget=self.config.thinking_budget)
+        return Facts(
+            thinking_budget=self.config.thinking_budget, default_model=self.config.default_model
+        )
 
     async def _facts(self, user_id: int, *, other_running: int) -> Facts:
         balance = await self.balances.balance(user_id)
@@ -535,6 +539,7 @@ class ThreadActor:
             other_running=other_running,
             thinking_budget=self.config.thinking_budget,
             thinking_level=chosen.thinking,
+            default_model=self.config.default_model,
         )
 
     async def _send_notices(self, mailbox: Mailbox, notices: Sequence[Notice]) -> None:

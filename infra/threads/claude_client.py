@@ -1,5 +1,6 @@
-"""The Claude adapter: one streamed Messages call, with SDK exceptions translated at this
-boundary into :class:`ModelCallError` carrying a :class:`ModelFailure`.
+"""The Claude adapter of the chat provider port (:mod:`actors.thread.provider`): one streamed
+Messages call, with SDK exceptions translated at this boundary into :class:`ModelCallError`
+carrying a :class:`ModelFailure`.
 
 Streaming callbacks receive text and thinking deltas as they arrive; a first-token timeout
 and an idle timeout between events bound a stalled stream. What was observed so far
@@ -13,62 +14,17 @@ import asyncio
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import anthropic
 
 from actors.thread.errors import FailureKind, ModelFailure
+from actors.thread.provider import ModelCallError, StepResult, StreamProgress
 from actors.thread.tokens import token_weight
 from events.usage import Usage
+
+__all__ = ["ClaudeClient", "ModelCallError", "StepResult", "StreamProgress"]
 from infra.threads.messages_stream import MessagesStreamer, StreamFailure
-
-
-class ModelCallError(Exception):
-    def __init__(self, failure: ModelFailure) -> None:
-        super().__init__(f"{failure.kind}: {failure.detail}")
-        self.failure = failure
-
-
-@dataclass(slots=True)
-class StreamProgress:
-    """What one call has produced so far (read after success, failure or cancellation)."""
-
-    started: bool = False
-    api_message_id: str = ""
-    model: str = ""
-    start_usage: Usage = field(default_factory=Usage)
-    text: str = ""
-    thinking_chars: int = 0
-    thinking_weight: float = 0.0  # tokens of the thinking so far, estimated per script
-    first_token_at: float | None = None
-    last_token_at: float | None = None
-
-    def partial_usage(self) -> Usage:
-        """Input as the API reported at message_start; output estimated from what streamed
-        (per script, on the safe side: :mod:`actors.thread.tokens`)."""
-        if not self.started:
-            return Usage()
-        thinking = math.ceil(self.thinking_weight)
-        output = math.ceil(token_weight(self.text) + self.thinking_weight)
-        return Usage(
-            input_tokens=self.start_usage.input_tokens,
-            output_tokens=output,
-            cache_creation_5m_input_tokens=self.start_usage.cache_creation_5m_input_tokens,
-            cache_creation_1h_input_tokens=self.start_usage.cache_creation_1h_input_tokens,
-            cache_read_input_tokens=self.start_usage.cache_read_input_tokens,
-            thinking_tokens=thinking,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class StepResult:
-    api_message_id: str
-    model: str
-    text: str
-    stop_reason: str
-    usage: Usage
-    content: list[dict[str, Any]]
 
 
 def usage_from_api(raw: Any, thinking_chars: int = 0) -> Usage:

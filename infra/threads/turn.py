@@ -40,8 +40,9 @@ from actors.thread.decide import (
 )
 from actors.thread.drafts import draft_id_for
 from actors.thread.errors import ModelFailure, classify
-from actors.thread.models import TITLE_MODEL
+from actors.thread.models import TITLE_MODEL, Provider, provider_of
 from actors.thread.progress import TurnTrace
+from actors.thread.provider import ChatProvider
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.tool_calls import client_tool_uses, continuation_of, step_messages
 from actors.thread.tool_events import server_tool_events
@@ -154,8 +155,11 @@ class TurnRunner:
         clock: Callable[[], float] = time.monotonic,
         tools: ToolRuntime | None = None,
         files: FileIntake | None = None,
+        providers: Mapping[Provider, ChatProvider] | None = None,
     ) -> None:
         self.claude = claude
+        self.providers: dict[Provider, ChatProvider] = {"anthropic": claude, **(providers or {})}
+        """The chat provider port per provider of the model registry (Claude always)."""
         self.telegram = telegram
         self.config = config or TurnConfig()
         self.clock = clock
@@ -554,7 +558,7 @@ class TurnRunner:
                         )
 
             try:
-                result = await self.claude.stream(
+                result = await self._provider(str(kwargs["model"])).stream(
                     kwargs,
                     handle.progress,
                     on_text=on_text,
@@ -580,6 +584,15 @@ class TurnRunner:
                 MODEL_FIRST_TOKEN.observe(progress.first_token_at - handle.timings.request_at)
             handle.timings.last_token_at = self.clock()
             return result
+
+    def _provider(self, model: str) -> ChatProvider:
+        provider = provider_of(model)
+        found = self.providers.get(provider)
+        if found is None:
+            raise ModelCallError(
+                ModelFailure("auth", f"no {provider} client is configured for {model}")
+            )
+        return found
 
     # ------------------------------------------------------------------ endings
 

@@ -28,6 +28,8 @@ from typing import Any, Final
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
+from actors.thread.models import Provider
+from actors.thread.provider import ChatProvider
 from actors.thread.tools.catalog import default_registry
 from actors.thread.tools.registry import ToolRegistry
 from events.catalog import (
@@ -51,6 +53,7 @@ from infra.kafka.faust_commits import own_commit_rule
 from infra.settings import Settings
 from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
 from infra.threads.claude_client import ClaudeClient
+from infra.threads.gemini_client import GeminiClient, make_gemini_client
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews, ReadModelSeed
 from infra.threads.metrics import INBOX_DELIVERY, LOOP_LAG
@@ -225,6 +228,17 @@ class ThreadWorker:
         self._closers.append(files.close)
         providers = build_providers(root.settings, bot, files.transcriber)
         self._closers.append(providers.close)
+        chat_providers: dict[Provider, ChatProvider] = {}
+        if root.settings.google_api_key is not None:
+            gemini = GeminiClient(
+                make_gemini_client(
+                    root.settings.google_api_key.reveal(), root.settings.google_gemini_base_url
+                ),
+                first_token_timeout=self.config.first_token_timeout,
+                idle_timeout=self.config.idle_timeout,
+            )
+            self._closers.append(gemini.close)
+            chat_providers["google"] = gemini
         runner = TurnRunner(
             claude,
             TelegramOutput(bot),
@@ -240,6 +254,7 @@ class ThreadWorker:
                 providers=providers.providers,
             ),
             files=files.intake,
+            providers=chat_providers,
         )
         self.actor = ThreadActor(
             store=FaustTableStore(self.table, self.pool),
@@ -252,6 +267,7 @@ class ThreadWorker:
                 topic_prefix=self.config.topic_prefix,
                 thinking_budget=self.config.thinking_budget,
                 balance_wait=self.config.balance_wait,
+                default_model=root.settings.default_model,
             ),
         )
         own_commit_rule(self.app.consumer, self.commits, {self.inbox_name})

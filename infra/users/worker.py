@@ -37,9 +37,11 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
+from actors.thread.models import DEFAULT_MODEL
 from actors.users.decide import UsersState, command_user_id, decide
 from events.catalog import BILLING_COMMANDS, USERS_COMMANDS, USERS_EVENTS, UserCommand, with_prefix
 from events.codec import DecodeError, codec_for
+from events.usage import ModelId
 from infra.bootstrap import Root
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
@@ -84,7 +86,10 @@ class UsersWorker:
         topic_prefix: str = "",
         group_id: str = GROUP_ID,
         crash_after_billing: bool = False,
+        default_model: ModelId = DEFAULT_MODEL,
     ) -> None:
+        self.default_model = default_model
+        """The model new users start on (the ``DEFAULT_MODEL`` setting)."""
         self._bootstrap = bootstrap
         self._crash_after_billing = crash_after_billing
         self._profile = profile
@@ -110,7 +115,7 @@ class UsersWorker:
         """Rebuild the state of these partitions from the events topic, up to its end."""
         assert self._reader is not None
         codec = codec_for(USERS_EVENTS)
-        fresh = {p: UsersState() for p in partitions}
+        fresh = {p: UsersState(self.default_model) for p in partitions}
         read = await read_to_end(
             self._reader, [TopicPartition(self.events_topic, p) for p in partitions]
         )
@@ -221,4 +226,5 @@ async def run_users_worker(
         await root.profile(),
         topic_prefix=prefix,
         crash_after_billing=root.settings.crash_after(CRASH_AFTER_BILLING) > 0,
+        default_model=root.settings.default_model,
     ).run(stop)

@@ -3,7 +3,6 @@ its inbox topic, answering through the Telegram and Claude emulators (in this pr
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import uuid
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from thread_e2e import ROOT, TOOL_ITERATION_CAP, Processes, WorkerProcess
+from thread_e2e import ROOT, TOOL_ITERATION_CAP, Processes, WorkerProcess, worker_env
 
 from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.e2b_sandbox import E2BEmulator
@@ -41,33 +40,6 @@ TOPICS: tuple[TopicSpec[Any], ...] = (
     BILLING_COMMANDS,
     BILLING_LEDGER,
 )
-
-
-def worker_env(
-    stack: Endpoints,
-    prefix: str,
-    telegram: TelegramEmulator,
-    claude: ClaudeEmulator,
-    **extra: str,
-) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
-        "DATABASE_URL": stack.database_url,
-        "REDIS_URL": stack.redis_url,
-        "TELEGRAM_API_URL": telegram.base_url,
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "ANTHROPIC_BASE_URL": claude.base_url,
-        "ANTHROPIC_API_KEY": "emulator-key",
-        "TOPIC_PREFIX": prefix,
-        "THREAD_FIRST_TOKEN_TIMEOUT": "4",
-        "THREAD_IDLE_TIMEOUT": "4",
-        "THREAD_MODEL_RETRIES": "0",
-        "LOG_LEVEL": os.environ.get("E2E_LOG_LEVEL", "WARNING"),
-    }
-    env.update(extra)
-    return env
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

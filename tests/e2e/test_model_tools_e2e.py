@@ -27,6 +27,7 @@ from model_tools_e2e import (
 from pypdf import PdfReader
 from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready
 
+from actors.thread.models import HAIKU, OPUS, SONNET
 from devkit.emulators.claude import (
     ClaudeEmulator,
     Reply,
@@ -45,7 +46,6 @@ from devkit.emulators.claude.scripts import WebSearchCitation
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.topics import wait_debits
 from events.files import FileReceived
-from events.usage import HAIKU, OPUS, SONNET
 from events.users import ModelChanged, ThinkingChanged
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.thread import message_command, starter_credit, stop_command
 from devkit.harness.topics import eventually, read_topic
@@ -135,3 +137,30 @@ class Processes:
     worker: WorkerProcess
     others: list[subprocess.Popen[bytes]]
     probe_log: Path
+
+
+def worker_env(
+    stack: Endpoints,
+    prefix: str,
+    telegram: TelegramEmulator,
+    claude: ClaudeEmulator,
+    **extra: str,
+) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        "DATABASE_URL": stack.database_url,
+        "REDIS_URL": stack.redis_url,
+        "TELEGRAM_API_URL": telegram.base_url,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "ANTHROPIC_BASE_URL": claude.base_url,
+        "ANTHROPIC_API_KEY": "emulator-key",
+        "TOPIC_PREFIX": prefix,
+        "THREAD_FIRST_TOKEN_TIMEOUT": "4",
+        "THREAD_IDLE_TIMEOUT": "4",
+        "THREAD_MODEL_RETRIES": "0",
+        "LOG_LEVEL": os.environ.get("E2E_LOG_LEVEL", "WARNING"),
+    }
+    env.update(extra)
+    return env

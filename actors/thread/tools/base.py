@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
 from actors.thread.file_store import ThreadFiles
+from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
 from actors.thread.tools.failure import ToolFailure as ToolFailure
 from actors.thread.tools.produced import ProducedFile
@@ -191,6 +192,11 @@ class Tool:
     chat_action: Callable[[Mapping[str, Any], Sequence[FileNote]], ChatAction] | None = None
 
     def offered(self, model: ModelId) -> bool:
+        """Offered to ``model``: what it can use (the registry's capabilities: Claude server
+        tools only on Claude, client tools where it calls functions), then ``offered_to``."""
+        spec = model_spec(model)
+        if not (spec.server_tools if self.server else spec.tools):
+            return False
         return self.offered_to is None or self.offered_to(model)
 
     def __post_init__(self) -> None:

@@ -27,7 +27,7 @@ INPUT_SCHEMA: Final = {
     "properties": {
         "model": {
             "type": "string",
-            "description": "Claude model id; default: the model of this conversation.",
+            "description": "Model id (Claude or Gemini); default: this conversation's model.",
         },
         "input_tokens": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
         "output_tokens": {"type": "integer", "minimum": 0, "maximum": MAX_COUNT},
@@ -82,7 +82,7 @@ def _images(tool_input: Mapping[str, Any]) -> tuple[ImageGeneration, ...]:
 async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
     model = tool_input.get("model") or ctx.model
     if not isinstance(model, str):
-        raise ToolFailure("invalid_input", "model must be a Claude model id")
+        raise ToolFailure("invalid_input", "model must be a model id")
     usage = Usage(
         input_tokens=_count(tool_input, "input_tokens"),
         output_tokens=_count(tool_input, "output_tokens"),
@@ -119,7 +119,7 @@ TOOL: Final = Tool(
     name=NAME,
     description=(
         "Estimate what planned work would cost the user in USD before doing it: tokens of a "
-        "Claude model, web searches, generated images, minutes of audio transcription or of "
+        "model, web searches, generated images, minutes of audio transcription or of "
         "code sandbox time. Returns the estimate, its price lines and the user's balance. "
         "Free; use it before expensive work and tell the user when it is costly."
     ),

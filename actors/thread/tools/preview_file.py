@@ -17,6 +17,7 @@ from typing import Any, Final
 
 from actors.billing.policy import may_use_paid_tool
 from actors.thread.content import MAX_IMAGE_BYTES, MAX_PDF_BYTES, MAX_TEXT_FILE_BYTES
+from actors.thread.models import VISION_MODEL
 from actors.thread.state import FileNote
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.thread_files import (
@@ -30,10 +31,9 @@ from actors.thread.tools.thread_files import (
     pdf_pages,
     read_bytes,
 )
-from events.usage import SONNET, ModelUsage, ToolQuantities
+from events.usage import ModelUsage, ToolQuantities
 
 NAME: Final = "preview_file"
-VISION_MODEL: Final = SONNET
 VISION_PAGES: Final = 3
 """A PDF preview reads its first pages only."""
 MAX_TOKENS: Final = 1_024

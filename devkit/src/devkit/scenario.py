@@ -16,19 +16,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
+from actors.billing.pricing import PRICE_TABLES
+from actors.thread.models import HAIKU, OPUS, SONNET
 from events import billing, catalog, files, payments, thread, tools, users
 from events.catalog import TopicSpec
 from events.envelope import Envelope, EnvelopeFields
 from events.keys import thread_key, user_key
 from events.messages import Attachment, TelegramUser, UserMessage
-from events.usage import HAIKU, OPUS, SONNET, ToolQuantities, Usage
+from events.usage import ToolQuantities, Usage
 
 START: Final = datetime(2026, 5, 1, tzinfo=UTC)
 _PER_MILLION: Final = Decimal(1_000_000)
-_PRICES: Final = {  # input, output per million tokens (list prices, for plausible amounts)
-    HAIKU: (Decimal(1), Decimal(5)),
-    SONNET: (Decimal(3), Decimal(15)),
-    OPUS: (Decimal(5), Decimal(25)),
+_PRICES: Final = {  # input, output per million tokens (for plausible amounts)
+    model: (price.input, price.output) for model, price in PRICE_TABLES[0].models.items()
 }
 _CENT: Final = Decimal("0.000001")
 _WORDS: Final = [

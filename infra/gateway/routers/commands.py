@@ -132,7 +132,7 @@ def add_model_handlers(router: Router, users: _Settings) -> None:
                 services.replies.send(message.answer(replies.unknown_model()), what="model")
                 return
             await choose(profile.id, chosen)
-            services.replies.send(message.answer(replies.model_chosen(chosen)), what="model")
+            services.replies.send(message.answer(replies.model_info(chosen)), what="model")
             return
         settings = await users.current_or_none(profile.id)
         current = settings.default_model if settings is not None else None
@@ -153,7 +153,7 @@ def add_model_handlers(router: Router, users: _Settings) -> None:
         services.replies.send(query.answer(replies.model_chosen(chosen)), what="model")
         if (shown := _edit(query)) is not None:
             services.replies.send(
-                shown.edit_text(replies.model_chosen(chosen), reply_markup=model_keyboard(chosen)),
+                shown.edit_text(replies.model_info(chosen), reply_markup=model_keyboard(chosen)),
                 what="model_keyboard",
             )
 

@@ -14,10 +14,11 @@ from billing_helpers import WorkerFactory, fixed_clock, wait_for
 from actors.billing import commands
 from actors.billing.ledger import CONFLICTING_DUPLICATE, BillingState
 from actors.billing.payments import InvoicePayload
+from actors.thread.models import SONNET
 from devkit.harness.topics import read_ledger
 from events.billing import OperationRejected, RefundDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand
-from events.usage import SONNET, Usage
+from events.usage import Usage
 from infra.billing.replay import replay_ledger
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer

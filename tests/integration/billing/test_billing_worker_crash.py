@@ -12,9 +12,10 @@ from pathlib import Path
 from aiokafka import TopicPartition
 
 from actors.billing import commands
+from actors.thread.models import HAIKU
 from devkit.harness.topics import read_ledger
 from events.catalog import BILLING_COMMANDS, with_prefix
-from events.usage import HAIKU, Usage
+from events.usage import Usage
 from infra.billing.worker import CRASH_AFTER_APPEND, GROUP_ID
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_consumer

@@ -9,10 +9,11 @@ from billing_helpers import WorkerFactory, wait_for
 
 from actors.billing import commands
 from actors.billing.ledger import BillingState
+from actors.thread.models import SONNET
 from devkit.harness.topics import read_ledger
 from events.billing import OperationRejected, UsageDebited
 from events.catalog import BILLING_COMMANDS, BillingCommand
-from events.usage import SONNET, Usage
+from events.usage import Usage
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher

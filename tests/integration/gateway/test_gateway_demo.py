@@ -79,7 +79,7 @@ async def test_demo_buttons_and_payment(stack: Endpoints, tmp_path: Path) -> Non
         type_("/press 1")
         await screen.wait_for("(no message with buttons yet)")
         type_("/model")
-        at = await screen.wait_for("bot: Choose the Claude model")
+        at = await screen.wait_for("bot: Choose the model")
         at = await screen.wait_for("    [3] ", after=at)
         type_("/press opus")
         at = await screen.wait_for("(you pressed 'Claude Opus 4.6')", after=at)

@@ -7,6 +7,7 @@ from datetime import UTC
 
 from gateway_harness import GatewayFactory, TopicReader, polling
 
+from actors.thread.models import OPUS
 from devkit.emulators.telegram import MediaItem, TelegramEmulator
 from events.catalog import THREAD_INBOX, USERS_COMMANDS
 from events.thread import (
@@ -16,7 +17,6 @@ from events.thread import (
     UserMessageEditReceived,
     UserMessageReceived,
 )
-from events.usage import OPUS
 from events.users import ModelChangeRequested, PersonalityChangeRequested, RegistrationRequested
 
 USER = 5551234

@@ -14,6 +14,7 @@ import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 from gateway_harness import GatewayFactory, polling
 
+from actors.thread.models import HAIKU, OPUS, SONNET
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.telegram.state import ChatMessage
 from events import billing, catalog, users
@@ -22,7 +23,6 @@ from events.envelope import new_envelope
 from events.ids import new_id
 from events.keys import user_key
 from events.messages import TelegramUser
-from events.usage import HAIKU, OPUS, SONNET
 from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer

@@ -11,12 +11,12 @@ from typing import Any
 
 from projection_helpers import create_topics, expected_counts, produce, wait_positions
 
+from actors.thread.models import OPUS, SONNET
 from events import billing, catalog, users
 from events.envelope import Envelope, new_envelope
 from events.ids import new_id
 from events.keys import user_key
 from events.messages import TelegramUser
-from events.usage import OPUS, SONNET
 from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile

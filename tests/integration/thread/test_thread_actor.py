@@ -203,10 +203,10 @@ async def test_max_tokens_continues_in_a_second_step(
 
 async def test_user_model_and_thread_override_choose_the_model(harness: Harness) -> None:
     """The user's /model default applies; a thread override wins over it."""
+    from actors.thread.models import HAIKU, OPUS
     from events.envelope import new_envelope
     from events.keys import thread_key
     from events.thread import SettingsOverrideRequested
-    from events.usage import HAIKU, OPUS
 
     h = harness
     cid = chat(h, 7006)

@@ -8,10 +8,10 @@ from decimal import Decimal
 from typing import Any
 
 from actors.thread.file_store import FileStore, NewFile
+from actors.thread.models import SONNET
 from actors.thread.state import FileNote
 from actors.thread.tools.base import ModelReply, ToolContext, ToolFailure
 from actors.thread.tools.providers import UNAVAILABLE, Providers
-from events.usage import SONNET
 from infra.files.thread_files import ScopedFiles
 
 CHAT_ID = 424242

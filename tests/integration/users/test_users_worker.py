@@ -13,12 +13,12 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 from users_helpers import running_worker
 
+from actors.thread.models import HAIKU, OPUS
 from devkit.harness.topics import read_at_least, running_publisher
 from events.billing import StarterCreditRequested
 from events.catalog import BILLING_COMMANDS, USERS_COMMANDS, USERS_EVENTS
 from events.envelope import new_envelope
 from events.messages import TelegramUser
-from events.usage import HAIKU, OPUS
 from events.users import (
     ModelChanged,
     ModelChangeRequested,

@@ -10,6 +10,7 @@ import pytest
 from actors.billing import commands
 from actors.billing.ledger import BillingState, decide, evolve, fold
 from actors.billing.payments import InvoicePayload
+from actors.thread.models import SONNET
 from events.billing import (
     AdminToppedUp,
     OperationRejected,
@@ -21,7 +22,7 @@ from events.billing import (
 )
 from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, LedgerRecord
 from events.codec import codec_for
-from events.usage import SONNET, ModelUsage, ToolQuantities, Usage
+from events.usage import ModelUsage, ToolQuantities, Usage
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 UID = 42

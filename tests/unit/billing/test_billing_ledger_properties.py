@@ -23,11 +23,12 @@ from actors.billing.ledger import (
 )
 from actors.billing.payments import InvoicePayload
 from actors.billing.snapshots import from_snapshot, to_snapshot
+from actors.thread.models import HAIKU, SONNET
 from events.billing import OperationRejected, RefundReversalRequested
 from events.catalog import BILLING_LEDGER, BillingCommand, LedgerRecord
 from events.codec import codec_for
 from events.envelope import event_type, schema_version
-from events.usage import HAIKU, SONNET, ToolQuantities, Usage
+from events.usage import ToolQuantities, Usage
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 USERS = (11, 22, 33)

@@ -19,7 +19,8 @@ from actors.billing.pricing import (
     table_by_version,
     total_of,
 )
-from events.usage import HAIKU, OPUS, SONNET, ImageGeneration, ModelUsage, ToolQuantities, Usage
+from actors.thread.models import HAIKU, OPUS, SONNET
+from events.usage import ImageGeneration, ModelUsage, ToolQuantities, Usage
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -9,6 +9,7 @@ from actors.billing import commands, policy
 from actors.billing.ledger import OPERATION_RETENTION, BillingState, decide, evolve, fold
 from actors.billing.payments import InvoicePayload
 from actors.billing.reservations import Holds, estimate_call, request_input_tokens
+from actors.thread.models import OPUS, SONNET
 from events.billing import (
     OperationRejected,
     RefundDebited,
@@ -18,7 +19,7 @@ from events.billing import (
     UsageReserved,
 )
 from events.catalog import LedgerRecord
-from events.usage import OPUS, SONNET, Usage
+from events.usage import Usage
 
 T0 = datetime(2026, 6, 1, tzinfo=UTC)
 UID = 42

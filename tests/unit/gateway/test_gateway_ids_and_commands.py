@@ -16,11 +16,11 @@ from actors.gateway.bot_commands import (
 from actors.gateway.commands import stop_requested, user_message_received
 from actors.gateway.dedupe import RecentIds
 from actors.gateway.ids import telegram_record_id
+from actors.thread.models import HAIKU, OPUS, SONNET
 from events.catalog import THREAD_INBOX
 from events.codec import codec_for
 from events.ids import uuid7_time
 from events.messages import TelegramUser, UserMessage
-from events.usage import HAIKU, OPUS, SONNET
 
 AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -19,6 +19,7 @@ from actors.thread.cache_points import (
 from actors.thread.context import build_request, cache_ttl_for
 from actors.thread.decide import Facts, decide_messages
 from actors.thread.evolve import evolve_all
+from actors.thread.models import SONNET
 from actors.thread.state import (
     HistoryItem,
     ThreadState,
@@ -26,7 +27,6 @@ from actors.thread.state import (
     encode_state,
     initial_state,
 )
-from events.usage import SONNET
 
 FUNDED = Facts(balance=Decimal("1.00"))
 TOOLS = [{"name": f"t{i}", "input_schema": {"type": "object"}} for i in range(3)]

@@ -5,7 +5,8 @@ import logging
 import pytest
 
 from actors.billing import commands
-from events.usage import SONNET, ModelUsage, ToolQuantities, Usage
+from actors.thread.models import SONNET
+from events.usage import ModelUsage, ToolQuantities, Usage
 from infra.threads.metrics import UNPRICED_MODEL_CHARGES
 from infra.threads.pricing_watch import note_unpriced, unpriced_models
 

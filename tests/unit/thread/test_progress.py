@@ -8,11 +8,11 @@ from hypothesis import strategies as st
 
 from actors.thread.context import build_request
 from actors.thread.markdown import render_markdown
+from actors.thread.models import HAIKU, SONNET
 from actors.thread.progress import TurnTrace, chat_action_for
 from actors.thread.state import HistoryItem, ThreadState
 from actors.thread.tools.catalog import default_registry
 from devkit.emulators.telegram.entities import Entity, check_entities
-from events.usage import HAIKU, SONNET
 
 SEARCH_CALL = {
     "type": "server_tool_use",

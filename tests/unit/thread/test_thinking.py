@@ -13,6 +13,7 @@ from actors.billing.pricing import price
 from actors.thread.context import build_request
 from actors.thread.decide import Facts, decide_messages
 from actors.thread.evolve import evolve_all
+from actors.thread.models import HAIKU, OPUS, SONNET
 from actors.thread.state import ThreadState
 from actors.thread.thinking import (
     INTERLEAVED_BETA,
@@ -23,7 +24,7 @@ from actors.thread.thinking import (
 )
 from actors.users.decide import decide, evolve, initial
 from events.envelope import new_envelope
-from events.usage import HAIKU, OPUS, SONNET, Usage
+from events.usage import Usage
 from events.users import ThinkingChanged, ThinkingChangeRequested
 
 

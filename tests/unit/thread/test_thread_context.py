@@ -15,11 +15,10 @@ from actors.thread.context import (
 )
 from actors.thread.drafts import DraftGate, draft_id_for
 from actors.thread.errors import ModelFailure, classify
-from actors.thread.models import model_spec
+from actors.thread.models import HAIKU, SONNET, model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
 from actors.thread.topic_title import clean_title, title_request
 from events.thread import TURN_ERROR_CLASSES
-from events.usage import HAIKU, SONNET
 
 
 def state_with(*items: tuple[str, str]) -> ThreadState:

@@ -22,6 +22,7 @@ from actors.thread.decide import (
 )
 from actors.thread.errors import ModelFailure, classify
 from actors.thread.evolve import evolve, evolve_all
+from actors.thread.models import HAIKU, OPUS, SONNET
 from actors.thread.state import (
     MAX_PROCESSED_IDS,
     ThreadState,
@@ -38,7 +39,7 @@ from events.thread import (
     UserMessageAccepted,
     UserMessageRejected,
 )
-from events.usage import HAIKU, OPUS, SONNET, Usage
+from events.usage import Usage
 
 FUNDED = Facts(balance=Decimal("1.00"))
 

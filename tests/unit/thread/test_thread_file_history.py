@@ -15,10 +15,10 @@ from actors.thread.context import FilesTooLarge, FileView, build_request
 from actors.thread.decide import Facts, decide_messages
 from actors.thread.evolve import evolve_all
 from actors.thread.file_store import StoredFile
+from actors.thread.models import SONNET
 from actors.thread.progress import TurnTrace
 from actors.thread.state import RunningTurn, ThreadState, initial_state
 from events.messages import Attachment
-from events.usage import SONNET
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 FUNDED = Facts(balance=Decimal(5))

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from actors.billing.pricing import price
+from actors.thread.models import SONNET
 from actors.thread.tools import Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.catalog import BUILTIN_TOOLS, default_registry
 from actors.thread.tools.estimate_cost import TOOL as ESTIMATE
-from events.usage import SONNET, Usage
+from events.usage import Usage
 from infra.files.thread_files import ScopedFiles
 
 

@@ -12,10 +12,11 @@ from thread_builders import user_message
 
 from actors.thread.decide import Facts, assistant_completed, decide_messages
 from actors.thread.evolve import evolve_all
+from actors.thread.models import SONNET
 from actors.thread.state import RunningTurn, ThreadState, initial_state
 from events.billing import UsageChargeRequested
 from events.catalog import ThreadEvent
-from events.usage import SONNET, Usage
+from events.usage import Usage
 
 
 def started_state() -> ThreadState:

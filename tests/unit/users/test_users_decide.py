@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.billing import operations
+from actors.thread.models import HAIKU, KNOWN_MODELS, OPUS
 from actors.users.decide import (
     DEFAULT_MODEL,
     UsersState,
@@ -18,7 +19,6 @@ from events.billing import StarterCreditRequested
 from events.catalog import UserCommand
 from events.envelope import new_envelope
 from events.messages import TelegramUser
-from events.usage import HAIKU, KNOWN_MODELS, OPUS
 from events.users import (
     ModelChanged,
     ModelChangeRequested,

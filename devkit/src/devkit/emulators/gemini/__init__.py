@@ -20,13 +20,19 @@ What it answers
 - Chat models, unscripted: "Emulated Gemini reply to: <last user text>", preceded by a thought
   part when ``thinking_config.include_thoughts`` is set. Thought parts (scripted or not) only
   reach clients that asked for them; thoughtsTokenCount is reported either way.
+- Gemini 3 chat models (``gemini-3*``) sign the first function call of a response
+  (``thoughtSignature``, base64) and answer 400 INVALID_ARGUMENT to a conversation whose
+  first function call of a model turn comes back without it, as the API does; a
+  ``functionResponse`` without a name is refused too. ``Usage(cached_tokens=n)`` reports
+  ``cachedContentTokenCount``.
 - Errors in Google's shape ``{"error": {"code", "message", "status", "details"?}}``.
 
 Scripting (in process, or JSON over ``POST /_control/replies``)
 - ``emulator.reply_text("hi")``; ``emulator.script(Reply(parts=[TextPart(text=..., thought=True),
   TextPart(text=...), FunctionCallPart(name="get_weather", args={...}),
   ImagePart(mime_type=..., data_b64=...)], usage=Usage(...), finish_reason="MAX_TOKENS",
-  model="gemini-..."))``; an ImagePart without data is a generated PNG of the requested size.
+  model="gemini-...", chunk_delay=0.05))``; an ImagePart without data is a generated PNG of
+  the requested size.
 - ``emulator.fail_next(Unavailable())`` (503 UNAVAILABLE), ``ResourceExhausted(retry_delay=7)``
   (429 with a RetryInfo detail), ``InvalidArgument(message=...)`` (400),
   ``HttpError(status=..., status_name=..., message=...)``, ``StreamBreak(after_chunks=n)``

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import msgspec
+
 from .png import png_bytes
 from .request import estimate_tokens, last_user_text, prompt_tokens, wants_thoughts
 from .scripts import FunctionCallPart, ImagePart, Part, Reply, TextPart
@@ -13,6 +15,28 @@ from .scripts import FunctionCallPart, ImagePart, Part, Reply, TextPart
 
 def is_image_model(model: str) -> bool:
     return "image" in model
+
+
+def signs_calls(model: str) -> bool:
+    """Gemini 3 chat models sign the first function call of each response and require the
+    signature back with it."""
+    return model.startswith("gemini-3") and not is_image_model(model)
+
+
+def signed(reply: Reply, model: str, response_id: str) -> Reply:
+    """``reply`` with its first function call signed, as a Gemini 3 model answers."""
+    if not signs_calls(model):
+        return reply
+    parts = list(reply.parts)
+    for i, part in enumerate(parts):
+        if isinstance(part, FunctionCallPart):
+            if not part.thought_signature:
+                token = f"emulated-signature:{response_id}:{part.name}".encode()
+                parts[i] = msgspec.structs.replace(
+                    part, thought_signature=base64.b64encode(token).decode()
+                )
+            break
+    return msgspec.structs.replace(reply, parts=parts)
 
 
 def default_parts(model: str, body: Any) -> list[Part]:
@@ -34,7 +58,10 @@ def wire_part(part: Part, body: Any, dimensions: tuple[int, int]) -> dict[str, A
         call: dict[str, Any] = {"name": part.name, "args": part.args}
         if part.id:
             call["id"] = part.id
-        return {"functionCall": call}
+        wire: dict[str, Any] = {"functionCall": call}
+        if part.thought_signature:
+            wire["thoughtSignature"] = part.thought_signature
+        return wire
     data = part.data_b64 or base64.b64encode(png_bytes(*dimensions)).decode()
     return {"inlineData": {"mimeType": part.mime_type, "data": data}}
 
@@ -55,6 +82,8 @@ def usage_metadata(reply: Reply, body: Any, *, final: bool = True) -> dict[str, 
     if candidates is None:
         candidates = sum(_part_tokens(p) for p in reply.parts)
     usage: dict[str, Any] = {"promptTokenCount": prompt}
+    if reply.usage.cached_tokens:
+        usage["cachedContentTokenCount"] = reply.usage.cached_tokens
     if final:
         usage["candidatesTokenCount"] = candidates
         if thoughts:

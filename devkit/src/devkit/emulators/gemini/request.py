@@ -85,6 +85,25 @@ def declared_functions(body: Any) -> list[str]:
     return names
 
 
+def history_error(body: Any, model: str) -> str | None:
+    """What the API refuses in the conversation sent: a function response without a name,
+    or (Gemini 3) a response's first function call sent back without its thought signature."""
+    for content in field(body, "contents") or []:
+        parts = [p for p in field(content, "parts") or [] if isinstance(p, dict)]
+        calls = [p for p in parts if field(p, "functionCall") is not None]
+        signed = model.startswith("gemini-3") and "image" not in model
+        if signed and calls and not field(calls[0], "thoughtSignature"):
+            return (
+                "Function call is missing a thought_signature in functionCall parts. This is "
+                "required for tools to work correctly."
+            )
+        for part in parts:
+            response = field(part, "functionResponse")
+            if response is not None and not field(response, "name"):
+                return "* GenerateContentRequest.contents: function_response.name: Name is empty."
+    return None
+
+
 def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 4)
 

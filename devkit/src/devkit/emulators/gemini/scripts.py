@@ -21,6 +21,8 @@ class FunctionCallPart(msgspec.Struct, tag="function_call", tag_field="type", kw
     name: str
     args: dict[str, Any] = msgspec.field(default_factory=dict)
     id: str = ""
+    thought_signature: str = ""
+    """Base64; empty: Gemini 3 models sign the first call of a response themselves."""
 
 
 class ImagePart(msgspec.Struct, tag="image", tag_field="type", kw_only=True):
@@ -39,6 +41,8 @@ class Usage(msgspec.Struct, kw_only=True):
     prompt_tokens: int | None = None
     candidates_tokens: int | None = None
     thoughts_tokens: int | None = None
+    cached_tokens: int = 0
+    """Part of the prompt read from the (implicit) cache: cachedContentTokenCount."""
 
 
 class Unavailable(msgspec.Struct, tag="unavailable", tag_field="kind", kw_only=True):
@@ -86,6 +90,8 @@ class Reply(msgspec.Struct, kw_only=True):
     failure: Failure | None = None
     model: str | None = None  # only consumed by a request for this model
     delay: float = 0.0  # seconds to wait before answering (a client timeout shorter fails)
+    chunk_delay: float = 0.0
+    """Streaming: seconds between chunks (a reply that takes a while, for drafts)."""
 
 
 def oversized_image(size_bytes: int) -> Reply:

@@ -13,9 +13,9 @@ from aiohttp import web
 from devkit.emulators._http import encode_json, json_response
 from devkit.emulators._provider import ProviderEmulator, RecordedCall
 
-from .compose import default_parts, is_image_model, response_body, stream_bodies
+from .compose import default_parts, is_image_model, response_body, signed, stream_bodies
 from .png import SCALES, SIZES_1K, image_dimensions
-from .request import InlineImage, image_config, inline_images
+from .request import InlineImage, history_error, image_config, inline_images
 from .scripts import (
     Failure,
     HttpError,
@@ -90,6 +90,9 @@ class GeminiEmulator(ProviderEmulator):
             body = await self._receive(request)
             if method not in ("generateContent", "streamGenerateContent"):
                 raise GoogleError(404, "NOT_FOUND", f"Method not found: {method}")
+            refused = history_error(body, model)
+            if refused is not None:
+                raise GoogleError(400, "INVALID_ARGUMENT", refused)
             reply = self._pick(model)
             if reply.delay > 0:
                 await asyncio.sleep(reply.delay)
@@ -103,12 +106,14 @@ class GeminiEmulator(ProviderEmulator):
                     usage=reply.usage,
                     finish_reason=reply.finish_reason,
                     failure=failure,
+                    chunk_delay=reply.chunk_delay,
                 )
             response_id = f"emu-{next(self._ids):08d}"
+            reply = signed(reply, model, response_id)
             if method == "generateContent":
                 return json_response(response_body(reply, body, model, response_id, dimensions))
             chunks = stream_bodies(reply, body, model, response_id, dimensions)
-            return await self._stream(request, chunks, failure)
+            return await self._stream(request, chunks, failure, reply.chunk_delay)
         except GoogleError as e:
             return e.response()
 
@@ -146,7 +151,11 @@ class GeminiEmulator(ProviderEmulator):
         return Reply()
 
     async def _stream(
-        self, request: web.Request, chunks: list[dict[str, Any]], failure: Failure | None
+        self,
+        request: web.Request,
+        chunks: list[dict[str, Any]],
+        failure: Failure | None,
+        delay: float = 0.0,
     ) -> web.StreamResponse:
         response = web.StreamResponse(headers={"content-type": "text/event-stream"})
         await response.prepare(request)
@@ -156,7 +165,7 @@ class GeminiEmulator(ProviderEmulator):
                     request.transport.abort()
                 return response
             await response.write(b"data: " + encode_json(chunk) + b"\r\n\r\n")
-            await asyncio.sleep(0)
+            await asyncio.sleep(delay if i < len(chunks) - 1 else 0)
         await response.write_eof()
         return response
 
