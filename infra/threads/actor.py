@@ -54,6 +54,7 @@ from actors.thread.decide import (
 )
 from actors.thread.errors import INTERRUPTED_MESSAGE, FailureVerdict
 from actors.thread.evolve import evolve_all
+from actors.thread.refusal_throttle import record_refusal, refusal_due
 from actors.thread.state import ThreadState, initial_state
 from actors.thread.tool_events import interrupted_calls
 from events.catalog import (
@@ -173,6 +174,7 @@ class ThreadActor:
         )
         self.mailboxes: dict[str, Mailbox] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._refusals_sent: dict[int, float] = {}
 
     # ------------------------------------------------------------------ intake
 
@@ -546,6 +548,13 @@ class ThreadActor:
         state = self._load(mailbox.key).state
         chat_id, thread_id = _address(mailbox.key, state)
         for notice in notices:
+            if notice.refusal_to_user is not None:
+                now = asyncio.get_running_loop().time()
+                if not refusal_due(self._refusals_sent.get(notice.refusal_to_user), now):
+                    continue
+                self._refusals_sent = record_refusal(
+                    self._refusals_sent, notice.refusal_to_user, now
+                )
             try:
                 await self.runner.telegram.send_notice(
                     chat_id, thread_id, notice.text, reply_to=notice.reply_to_message_id
