@@ -23,6 +23,7 @@ from actors.thread.cache_points import (
     place_cache_breakpoints,
     recent_gaps,
 )
+from actors.thread.message_header import with_header
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
 from actors.thread.thinking import ThinkingPlan, plan_thinking
@@ -49,7 +50,8 @@ def estimate_text_tokens(text: str) -> int:
 
 
 def estimate_item_tokens(item: HistoryItem) -> int:
-    return estimate_text_tokens(item.text) + FILE_TOKENS * len(item.files)
+    text = with_header(item.text, item.header, item.edited)
+    return estimate_text_tokens(text) + FILE_TOKENS * len(item.files)
 
 
 TOOL_GUIDANCE: Final[dict[str, str]] = {
@@ -199,8 +201,9 @@ def _user_blocks(
             attached = True
     if item.files and not attached:
         blocks.extend({"type": "text", "text": _file_placeholder(n)} for n in item.files)
-    if item.text.strip():
-        blocks.append({"type": "text", "text": item.text})
+    text = with_header(item.text, item.header, item.edited)
+    if text.strip():
+        blocks.append({"type": "text", "text": text})
     return blocks
 
 
