@@ -52,7 +52,7 @@ from actors.thread.decide import (
     turn_id_for,
     usage_charge,
 )
-from actors.thread.errors import INTERRUPTED_MESSAGE, FailureVerdict
+from actors.thread.errors import INTERRUPTED_MESSAGE, QUEUED_MESSAGE, FailureVerdict
 from actors.thread.evolve import evolve_all
 from actors.thread.refusal_throttle import record_refusal, refusal_due
 from actors.thread.state import ThreadState, initial_state
@@ -85,6 +85,7 @@ ALBUM_WAIT: Final = 0.3
 SPLIT_TEXT_WAIT: Final = 0.25
 SPLIT_TEXT_MIN_CHARS: Final = 3500
 BALANCE_WAIT: Final = 2.0
+QUEUE_WAIT: Final = 300.0
 
 
 class OutboxRecord(msgspec.Struct, frozen=True):
@@ -145,6 +146,8 @@ class ActorConfig:
     topic_prefix: str = ""
     thinking_budget: int | None = None
     balance_wait: float = BALANCE_WAIT
+    queue_wait: float = QUEUE_WAIT
+    """How long a request beyond the concurrency limit waits in line for a slot."""
 
 
 class ThreadActor:
@@ -319,6 +322,8 @@ class ThreadActor:
         user_id_var.set(str(user_id))
         turn_id = turn_id_for(fresh[0].id)
         acquired = await self.slots.acquire(user_id, turn_id)
+        if not acquired:
+            acquired = await self._wait_in_line(mailbox, user_id, turn_id, fresh[-1])
         facts = await self._facts(user_id, other_running=0 if acquired else self.slots.limit)
         decision = decide_messages(state, fresh, facts)
         if decision.start is None and acquired:
@@ -540,6 +545,27 @@ class ThreadActor:
             other_running=other_running,
             thinking_budget=self.config.thinking_budget,
             thinking_level=chosen.thinking,
+        )
+
+    async def _wait_in_line(
+        self, mailbox: Mailbox, user_id: int, turn_id: str, last: UserMessageReceived
+    ) -> bool:
+        """The user runs the maximum of generations: tell them, then wait for a free slot
+        (up to ``queue_wait``; a /stop in this thread ends the wait)."""
+        if self.config.queue_wait <= 0:
+            return False
+        notice = Notice(
+            QUEUED_MESSAGE.format(
+                limit=self.slots.limit, minutes=max(1, round(self.config.queue_wait / 60))
+            ),
+            last.message.message_id,
+        )
+        await self._send_notices(mailbox, [notice])
+        return await self.slots.wait_for_slot(
+            user_id,
+            turn_id,
+            max_wait=self.config.queue_wait,
+            give_up=lambda: any(isinstance(i.command, StopRequested) for i in mailbox.items),
         )
 
     async def _send_notices(self, mailbox: Mailbox, notices: Sequence[Notice]) -> None:

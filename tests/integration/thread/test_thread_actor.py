@@ -135,18 +135,19 @@ async def test_failures_report_a_class_and_tell_the_user(
     assert any("overloaded" in t for t in texts)
 
 
-async def test_sixth_generation_of_a_user_is_refused(
+async def test_sixth_generation_of_a_user_waits_in_line(
     harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
 ) -> None:
-    """Five slow turns in five threads of one user run; the sixth thread gets 'too many'."""
+    """Five slow turns in five threads of one user run; the sixth waits in line with a
+    notice and starts when one of the five is stopped."""
     h = harness
     user = 7010
     h.fund(user)
     h.telegram.add_group(-7010, forum=True)
     topics = [h.telegram.create_topic(-7010, f"t{i}")["message"]["message_thread_id"]
               for i in range(6)]  # fmt: skip
-    for _ in range(5):
-        h.claude.script(text_reply("slow " * 100, chunk_delay=0.05, chunk_size=5))
+    for _ in range(6):
+        h.claude.script(text_reply("slow " * 400, chunk_delay=0.05, chunk_size=5))
     commands = [
         message_command(
             -7010,
@@ -162,14 +163,23 @@ async def test_sixth_generation_of_a_user_is_refused(
         h.submit(command)
     await h.claude.wait_for_requests(5, timeout=10)
     h.submit(commands[5])
-    await eventually(lambda: commands[5].id in h.acked, 10)
-    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
-    rejected = [e for e in events if isinstance(e, UserMessageRejected)]
-    assert [r.reason for r in rejected] == ["concurrency_limit"]
-    for command in commands[:5]:
-        h.submit(stop_command(-7010, thread_id=command.message.message_thread_id))
+    queued = topics[5]
+    await eventually(
+        lambda: any(
+            "waits in line" in (m.text or "")
+            for m in h.telegram.bot_messages(-7010, thread_id=queued)
+        ),
+        10,
+    )
+    assert commands[5].id not in h.acked
+    h.submit(stop_command(-7010, thread_id=topics[0]))
+    await h.claude.wait_for_requests(6, timeout=10)
+    for topic in topics:
+        h.submit(stop_command(-7010, thread_id=topic))
     await eventually(lambda: all(c.id in h.acked for c in commands), 10)
-    assert sum(isinstance(e, TurnStarted) for e in events) == 5
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert not [e for e in events if isinstance(e, UserMessageRejected)]
+    assert sum(isinstance(e, TurnStarted) for e in events) == 6
 
 
 async def test_max_tokens_continues_in_a_second_step(
