@@ -148,6 +148,8 @@ class ActorConfig:
     balance_wait: float = BALANCE_WAIT
     queue_wait: float = QUEUE_WAIT
     """How long a request beyond the concurrency limit waits in line for a slot."""
+    clock: Callable[[], float] = time.monotonic
+    """Seconds, for pacing the balance refusal (:mod:`actors.thread.refusal_throttle`)."""
 
 
 class ThreadActor:
@@ -575,7 +577,7 @@ class ThreadActor:
         chat_id, thread_id = _address(mailbox.key, state)
         for notice in notices:
             if notice.refusal_to_user is not None:
-                now = asyncio.get_running_loop().time()
+                now = self.config.clock()
                 if not refusal_due(self._refusals_sent.get(notice.refusal_to_user), now):
                     continue
                 self._refusals_sent = record_refusal(

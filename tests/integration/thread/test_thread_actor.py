@@ -300,3 +300,30 @@ async def test_undeliverable_answer_fails_the_turn_and_charges_the_completed_cal
     assert failed.partial_usage.input_tokens > 0
     charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
     assert [(c.source_event_id, c.usage) for c in charges] == [(failed.id, failed.partial_usage)]
+
+
+async def test_the_balance_refusal_is_repeated_at_most_once_per_ten_seconds(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """An unfunded user writing three times: every message is rejected, the refusal is sent
+    for the first and again only once 10 s have passed (a stepped clock)."""
+    h = harness
+    chat = 7020
+    h.fund(chat, "-0.50")
+    h.telegram.add_private_chat(chat)
+    now = [1000.0]
+    h.actor.config.clock = lambda: now[0]
+    sent = [message_command(chat, f"m{i}", message_id=300 + i) for i in range(3)]
+
+    def refusals() -> int:
+        return sum("can't answer" in (m.text or "") for m in h.telegram.bot_messages(chat))
+
+    for step, command in zip((0.0, 9.0, 1.0), sent, strict=True):
+        now[0] += step
+        h.submit(command)
+        await eventually(lambda c=command: c.id in h.acked, 10)  # type: ignore[misc]
+    await eventually(lambda: refusals() == 2, 10)
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    rejected = [e for e in events if isinstance(e, UserMessageRejected)]
+    assert [r.reason for r in rejected] == ["insufficient_balance"] * 3
+    assert refusals() == 2
