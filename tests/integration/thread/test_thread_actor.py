@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+
+import msgspec
 
 from devkit.emulators.claude import Overloaded, StreamBreak, text_reply
 from devkit.harness.thread import (
@@ -13,6 +16,7 @@ from devkit.harness.thread import (
     stop_command,
     thread_events,
 )
+from events.messages import ForwardOrigin, ReplyTo
 from events.thread import (
     AssistantMessageCompleted,
     TurnCancelled,
@@ -327,3 +331,31 @@ async def test_the_balance_refusal_is_repeated_at_most_once_per_ten_seconds(
     rejected = [e for e in events if isinstance(e, UserMessageRejected)]
     assert [r.reason for r in rejected] == ["insufficient_balance"] * 3
     assert refusals() == 2
+
+
+async def test_in_a_group_the_model_sees_author_forward_and_reply(harness: Harness) -> None:
+    """A group message reaches Claude with who wrote it, its forward origin and the replied text."""
+    h = harness
+    h.fund(7030)
+    h.telegram.add_group(-7030, forum=True)
+    topic = h.telegram.create_topic(-7030, "g")["message"]["message_thread_id"]
+    h.claude.script(text_reply("ok"))
+    base = message_command(
+        -7030, "what about this?", message_id=400, user_id=7030, thread_id=topic,
+        chat_type="supergroup",
+    )  # fmt: skip
+    message = msgspec.structs.replace(
+        base.message,
+        reply_to=ReplyTo(message_id=399, from_bot=True, text="an earlier answer"),
+        forward_origin=ForwardOrigin(kind="channel", date=datetime.now(UTC), chat_title="News"),
+    )
+    command = msgspec.structs.replace(base, message=message)
+    h.submit(command)
+    await h.claude.wait_for_requests(1, timeout=10)
+    content = h.claude.last_message_request().body["messages"][-1]["content"]
+    texts = [block.get("text", "") for block in content]
+    assert (
+        "[from Tester; forwarded from News; replying to your message «an earlier answer»]\n"
+        "what about this?"
+    ) in texts
+    await eventually(lambda: command.id in h.acked, 10)
