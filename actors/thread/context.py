@@ -29,6 +29,7 @@ from actors.thread.file_blocks import (
     note_blocks,
     note_tokens,
 )
+from actors.thread.message_header import with_header
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
 from actors.thread.thinking import ThinkingPlan, plan_thinking
@@ -54,7 +55,8 @@ def estimate_text_tokens(text: str) -> int:
 
 
 def estimate_item_tokens(item: HistoryItem) -> int:
-    return estimate_text_tokens(item.text) + sum(note_tokens(n) for n in item.files)
+    text = with_header(item.text, item.header, item.edited)
+    return estimate_text_tokens(text) + sum(note_tokens(n) for n in item.files)
 
 
 TOOL_GUIDANCE: Final[dict[str, str]] = {
@@ -263,8 +265,9 @@ def _user_blocks(
             blocks.extend(shown or [{"type": "text", "text": fallback}])
     elif item.files and not attached:
         blocks.extend({"type": "text", "text": _file_placeholder(n)} for n in item.files)
-    if item.text.strip():
-        blocks.append({"type": "text", "text": item.text})
+    text = with_header(item.text, item.header, item.edited)
+    if text.strip():
+        blocks.append({"type": "text", "text": text})
     return blocks
 
 

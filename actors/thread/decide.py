@@ -89,6 +89,9 @@ class Notice:
 
     text: str
     reply_to_message_id: int | None = None
+    refusal_to_user: int | None = None
+    """Set on the balance refusal: the shell sends it to this user at most once per
+    interval (:mod:`actors.thread.refusal_throttle`)."""
 
 
 @dataclass(slots=True)
@@ -244,7 +247,9 @@ def decide_messages(
         text = f"💳 I can't answer: {verdict.reason}."
         if "/pay" not in text:
             text += " " + PAY_HINT
-        decision.notices.append(Notice(text, usable[-1].message.message_id))
+        decision.notices.append(
+            Notice(text, usable[-1].message.message_id, refusal_to_user=m0.sender.user_id)
+        )
         return decision
     if facts.other_running >= MAX_CONCURRENT_GENERATIONS:
         for command in usable:

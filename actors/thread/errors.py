@@ -132,4 +132,8 @@ INSUFFICIENT_BALANCE_MESSAGE: Final = "💳 Your balance is used up. " + PAY_HIN
 CONCURRENCY_MESSAGE: Final = (
     "⏳ You already have {limit} answers being generated. Wait for one to finish, or /stop it."
 )
+QUEUED_MESSAGE: Final = (
+    "⏳ You already have {limit} answers being generated. This one waits in line and starts "
+    "as soon as one finishes (up to {minutes} min); /stop cancels it."
+)
 NOTHING_TO_STOP_MESSAGE: Final = "Nothing is being generated right now."

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from actors.thread.file_events import evolve_file, with_generated
+from actors.thread.message_header import message_header
 from actors.thread.state import FileNote, HistoryItem, RunningTurn, ThreadState, bounded
 from actors.thread.tool_calls import evolve_running
 from events.catalog import ThreadEvent
@@ -68,6 +69,7 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
             message_ids=(m.message_id,),
             files=files_of(m),
             sent_at=m.sent_at,
+            header=message_header(m, state.chat_type),
         )
         return replace(state, history=bounded((*state.history, item)))
     if isinstance(event, TurnStarted):
@@ -109,7 +111,7 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
     if isinstance(event, UserMessageEdited):
         m = event.message
         history = tuple(
-            replace(item, text=m.text)
+            replace(item, text=m.text, edited=True)
             if item.role == "user" and m.message_id in item.message_ids
             else item
             for item in state.history

@@ -70,6 +70,10 @@ class HistoryItem(msgspec.Struct, frozen=True, kw_only=True):
     turn_id: str | None = None
     sent_at: datetime | None = None
     """When the user sent it (user items; None in states stored before this field)."""
+    header: str = ""
+    """Who wrote it (groups), what it replies to or quotes, its forward origin
+    (:mod:`actors.thread.message_header`)."""
+    edited: bool = False
 
 
 class ToolCallNote(msgspec.Struct, frozen=True, kw_only=True):

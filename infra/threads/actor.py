@@ -52,9 +52,10 @@ from actors.thread.decide import (
     turn_id_for,
     usage_charge,
 )
-from actors.thread.errors import INTERRUPTED_MESSAGE, FailureVerdict
+from actors.thread.errors import INTERRUPTED_MESSAGE, QUEUED_MESSAGE, FailureVerdict
 from actors.thread.evolve import evolve_all
 from actors.thread.models import DEFAULT_MODEL
+from actors.thread.refusal_throttle import record_refusal, refusal_due
 from actors.thread.state import ThreadState, initial_state
 from actors.thread.tool_events import interrupted_calls
 from events.catalog import (
@@ -85,6 +86,7 @@ ALBUM_WAIT: Final = 0.3
 SPLIT_TEXT_WAIT: Final = 0.25
 SPLIT_TEXT_MIN_CHARS: Final = 3500
 BALANCE_WAIT: Final = 2.0
+QUEUE_WAIT: Final = 300.0
 
 
 class OutboxRecord(msgspec.Struct, frozen=True):
@@ -146,6 +148,10 @@ class ActorConfig:
     thinking_budget: int | None = None
     balance_wait: float = BALANCE_WAIT
     default_model: ModelId = DEFAULT_MODEL
+    queue_wait: float = QUEUE_WAIT
+    """How long a request beyond the concurrency limit waits in line for a slot."""
+    clock: Callable[[], float] = time.monotonic
+    """Seconds, for pacing the balance refusal (:mod:`actors.thread.refusal_throttle`)."""
 
 
 class ThreadActor:
@@ -175,6 +181,7 @@ class ThreadActor:
         )
         self.mailboxes: dict[str, Mailbox] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self._refusals_sent: dict[int, float] = {}
 
     # ------------------------------------------------------------------ intake
 
@@ -316,6 +323,8 @@ class ThreadActor:
         user_id_var.set(str(user_id))
         turn_id = turn_id_for(fresh[0].id)
         acquired = await self.slots.acquire(user_id, turn_id)
+        if not acquired:
+            acquired = await self._wait_in_line(mailbox, user_id, turn_id, fresh[-1])
         facts = await self._facts(user_id, other_running=0 if acquired else self.slots.limit)
         decision = decide_messages(state, fresh, facts)
         if decision.start is None and acquired:
@@ -542,12 +551,40 @@ class ThreadActor:
             default_model=self.config.default_model,
         )
 
+    async def _wait_in_line(
+        self, mailbox: Mailbox, user_id: int, turn_id: str, last: UserMessageReceived
+    ) -> bool:
+        """The user runs the maximum of generations: tell them, then wait for a free slot
+        (up to ``queue_wait``; a /stop in this thread ends the wait)."""
+        if self.config.queue_wait <= 0:
+            return False
+        notice = Notice(
+            QUEUED_MESSAGE.format(
+                limit=self.slots.limit, minutes=max(1, round(self.config.queue_wait / 60))
+            ),
+            last.message.message_id,
+        )
+        await self._send_notices(mailbox, [notice])
+        return await self.slots.wait_for_slot(
+            user_id,
+            turn_id,
+            max_wait=self.config.queue_wait,
+            give_up=lambda: any(isinstance(i.command, StopRequested) for i in mailbox.items),
+        )
+
     async def _send_notices(self, mailbox: Mailbox, notices: Sequence[Notice]) -> None:
         if not notices:
             return
         state = self._load(mailbox.key).state
         chat_id, thread_id = _address(mailbox.key, state)
         for notice in notices:
+            if notice.refusal_to_user is not None:
+                now = self.config.clock()
+                if not refusal_due(self._refusals_sent.get(notice.refusal_to_user), now):
+                    continue
+                self._refusals_sent = record_refusal(
+                    self._refusals_sent, notice.refusal_to_user, now
+                )
             try:
                 await self.runner.telegram.send_notice(
                     chat_id, thread_id, notice.text, reply_to=notice.reply_to_message_id

@@ -16,6 +16,8 @@ Redis is an accelerator: when it is unreachable, each worker counts its own runn
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -27,6 +29,8 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 DEFAULT_TTL: Final = 300
+QUEUE_POLL: Final = 1.0
+"""How often a queued turn retries a slot (a release on another worker is not signalled)."""
 _RELEASE: Final = """
 for _, key in ipairs(KEYS) do
   if redis.call('GET', key) == ARGV[1] then redis.call('DEL', key) end
@@ -52,6 +56,7 @@ class GenerationSlots:
         self.clock = clock
         self._local: dict[int, dict[str, int | None]] = {}  # user -> turn -> slot (None: local)
         self._expires: dict[str, float] = {}  # turn -> when its slot lapses unless refreshed
+        self._released = asyncio.Event()  # set on every release here: wakes queued turns
 
     def _mine(self, user_id: int) -> dict[str, int | None]:
         """The user's turns holding a slot here, without those whose TTL has passed."""
@@ -96,6 +101,31 @@ class GenerationSlots:
         self._expires[turn_id] = self.clock() + self.ttl
         return True
 
+    async def wait_for_slot(
+        self,
+        user_id: int,
+        turn_id: str,
+        *,
+        max_wait: float,
+        give_up: Callable[[], bool] = lambda: False,
+        poll: float = QUEUE_POLL,
+    ) -> bool:
+        """Take a slot, waiting in line up to ``max_wait`` seconds for one to free up.
+
+        Woken at once by a release on this worker, and every ``poll`` seconds otherwise (a
+        release on another worker); False after ``max_wait`` or when ``give_up()`` says so.
+        """
+        deadline = self.clock() + max_wait
+        while True:
+            if await self.acquire(user_id, turn_id):
+                return True
+            remaining = deadline - self.clock()
+            if remaining <= 0 or give_up():
+                return False
+            self._released.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._released.wait(), min(poll, remaining))
+
     async def _acquire_redis(self, user_id: int, turn_id: str) -> int | None:
         assert self.redis is not None
         for slot in range(self.limit):
@@ -121,6 +151,12 @@ class GenerationSlots:
             log.warning("redis unavailable for generation slots: %s", exc)
 
     async def release(self, user_id: int, turn_id: str) -> None:
+        try:
+            await self._release(user_id, turn_id)
+        finally:
+            self._released.set()
+
+    async def _release(self, user_id: int, turn_id: str) -> None:
         mine = self._local.get(user_id, {})
         slot = mine.pop(turn_id, None)
         self._expires.pop(turn_id, None)

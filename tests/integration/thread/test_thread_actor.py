@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+
+import msgspec
 
 from devkit.emulators.claude import Overloaded, StreamBreak, text_reply
 from devkit.harness.thread import (
@@ -13,6 +16,7 @@ from devkit.harness.thread import (
     thread_events,
 )
 from devkit.harness.topics import eventually
+from events.messages import ForwardOrigin, ReplyTo
 from events.thread import (
     AssistantMessageCompleted,
     TurnCancelled,
@@ -135,18 +139,19 @@ async def test_failures_report_a_class_and_tell_the_user(
     assert any("overloaded" in t for t in texts)
 
 
-async def test_sixth_generation_of_a_user_is_refused(
+async def test_sixth_generation_of_a_user_waits_in_line(
     harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
 ) -> None:
-    """Five slow turns in five threads of one user run; the sixth thread gets 'too many'."""
+    """Five slow turns in five threads of one user run; the sixth waits in line with a
+    notice and starts when one of the five is stopped."""
     h = harness
     user = 7010
     h.fund(user)
     h.telegram.add_group(-7010, forum=True)
     topics = [h.telegram.create_topic(-7010, f"t{i}")["message"]["message_thread_id"]
               for i in range(6)]  # fmt: skip
-    for _ in range(5):
-        h.claude.script(text_reply("slow " * 100, chunk_delay=0.05, chunk_size=5))
+    for _ in range(6):
+        h.claude.script(text_reply("slow " * 400, chunk_delay=0.05, chunk_size=5))
     commands = [
         message_command(
             -7010,
@@ -162,14 +167,23 @@ async def test_sixth_generation_of_a_user_is_refused(
         h.submit(command)
     await h.claude.wait_for_requests(5, timeout=10)
     h.submit(commands[5])
-    await eventually(lambda: commands[5].id in h.acked, 10)
-    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
-    rejected = [e for e in events if isinstance(e, UserMessageRejected)]
-    assert [r.reason for r in rejected] == ["concurrency_limit"]
-    for command in commands[:5]:
-        h.submit(stop_command(-7010, thread_id=command.message.message_thread_id))
+    queued = topics[5]
+    await eventually(
+        lambda: any(
+            "waits in line" in (m.text or "")
+            for m in h.telegram.bot_messages(-7010, thread_id=queued)
+        ),
+        10,
+    )
+    assert commands[5].id not in h.acked
+    h.submit(stop_command(-7010, thread_id=topics[0]))
+    await h.claude.wait_for_requests(6, timeout=10)
+    for topic in topics:
+        h.submit(stop_command(-7010, thread_id=topic))
     await eventually(lambda: all(c.id in h.acked for c in commands), 10)
-    assert sum(isinstance(e, TurnStarted) for e in events) == 5
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert not [e for e in events if isinstance(e, UserMessageRejected)]
+    assert sum(isinstance(e, TurnStarted) for e in events) == 6
 
 
 async def test_max_tokens_continues_in_a_second_step(
@@ -290,3 +304,58 @@ async def test_undeliverable_answer_fails_the_turn_and_charges_the_completed_cal
     assert failed.partial_usage.input_tokens > 0
     charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
     assert [(c.source_event_id, c.usage) for c in charges] == [(failed.id, failed.partial_usage)]
+
+
+async def test_the_balance_refusal_is_repeated_at_most_once_per_ten_seconds(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """An unfunded user writing three times: every message is rejected, the refusal is sent
+    for the first and again only once 10 s have passed (a stepped clock)."""
+    h = harness
+    chat = 7020
+    h.fund(chat, "-0.50")
+    h.telegram.add_private_chat(chat)
+    now = [1000.0]
+    h.actor.config.clock = lambda: now[0]
+    sent = [message_command(chat, f"m{i}", message_id=300 + i) for i in range(3)]
+
+    def refusals() -> int:
+        return sum("can't answer" in (m.text or "") for m in h.telegram.bot_messages(chat))
+
+    for step, command in zip((0.0, 9.0, 1.0), sent, strict=True):
+        now[0] += step
+        h.submit(command)
+        await eventually(lambda c=command: c.id in h.acked, 10)  # type: ignore[misc]
+    await eventually(lambda: refusals() == 2, 10)
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    rejected = [e for e in events if isinstance(e, UserMessageRejected)]
+    assert [r.reason for r in rejected] == ["insufficient_balance"] * 3
+    assert refusals() == 2
+
+
+async def test_in_a_group_the_model_sees_author_forward_and_reply(harness: Harness) -> None:
+    """A group message reaches Claude with who wrote it, its forward origin and the replied text."""
+    h = harness
+    h.fund(7030)
+    h.telegram.add_group(-7030, forum=True)
+    topic = h.telegram.create_topic(-7030, "g")["message"]["message_thread_id"]
+    h.claude.script(text_reply("ok"))
+    base = message_command(
+        -7030, "what about this?", message_id=400, user_id=7030, thread_id=topic,
+        chat_type="supergroup",
+    )  # fmt: skip
+    message = msgspec.structs.replace(
+        base.message,
+        reply_to=ReplyTo(message_id=399, from_bot=True, text="an earlier answer"),
+        forward_origin=ForwardOrigin(kind="channel", date=datetime.now(UTC), chat_title="News"),
+    )
+    command = msgspec.structs.replace(base, message=message)
+    h.submit(command)
+    await h.claude.wait_for_requests(1, timeout=10)
+    content = h.claude.last_message_request().body["messages"][-1]["content"]
+    texts = [block.get("text", "") for block in content]
+    assert (
+        "[from Tester; forwarded from News; replying to your message «an earlier answer»]\n"
+        "what about this?"
+    ) in texts
+    await eventually(lambda: command.id in h.acked, 10)

@@ -94,6 +94,7 @@ def test_zero_balance_rejects_with_the_pay_hint() -> None:
     assert [r.reason for r in rejected] == ["insufficient_balance"]
     assert decision.start is None
     assert "/pay" in decision.notices[0].text
+    assert decision.notices[0].refusal_to_user == cmd.message.sender.user_id
 
 
 def test_sixth_concurrent_generation_is_refused() -> None:
