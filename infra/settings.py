@@ -68,6 +68,7 @@ ENV_NAMES: Final = (
     "DB_CONNECT_TIMEOUT",
     "DB_BULK_COMMAND_TIMEOUT",
     "REDIS_SOCKET_TIMEOUT",
+    "BROKER_WAIT",
     "FILE_STORE_URL",
     "FILE_RETENTION_DAYS",
     "E2B_API_URL",
@@ -330,6 +331,9 @@ class Settings:
     db_connect_timeout: float = 10.0
     db_bulk_command_timeout: float = 3600.0
     redis_socket_timeout: float = 1.0
+    broker_wait: float = 300.0
+    """Seconds a starting service waits for an unreachable broker (backing off) before it
+    exits: a broker restart must not make every service crash-loop the supervisor."""
     # the thread file store (issue 14; README "Files"): where files' bytes go, how long kept
     file_store_url: Secret | None = None
     """Unset: PostgreSQL large objects in ``DATABASE_URL``'s database; a ``postgresql://`` URL:
@@ -468,6 +472,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         db_connect_timeout=_seconds(env, "DB_CONNECT_TIMEOUT", 10.0),
         db_bulk_command_timeout=_seconds(env, "DB_BULK_COMMAND_TIMEOUT", 3600.0),
         redis_socket_timeout=_seconds(env, "REDIS_SOCKET_TIMEOUT", 1.0),
+        broker_wait=_seconds(env, "BROKER_WAIT", 300.0, zero=True),
         file_store_url=_file_store_url(_read(env, "FILE_STORE_URL")),
         file_retention_days=_days(env, "FILE_RETENTION_DAYS", 30.0),
         **_tool_settings(env),

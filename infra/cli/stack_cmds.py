@@ -198,7 +198,9 @@ async def run_service(args: argparse.Namespace) -> int:
     endpoints = await resolve_endpoints(settings, start_embedded=False)
     readiness = Readiness({"broker": "waiting for the broker"})
     serve_metrics(settings.metrics_port, readiness)
-    profile = await wait_for_broker(endpoints.kafka_bootstrap, settings.broker_compat)
+    profile = await wait_for_broker(
+        endpoints.kafka_bootstrap, settings.broker_compat, settings.broker_wait
+    )
     readiness.met("broker")
     root = Root(settings, endpoints, profile=profile)
     try:

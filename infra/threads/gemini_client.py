@@ -168,7 +168,7 @@ class GeminiClient:
                     on_request()
                 chunks = await self._client.aio.models.generate_content_stream(
                     model=model,
-                    contents=contents,
+                    contents=contents,  # type: ignore[arg-type]  # dicts of ContentDict shape
                     config=config,  # type: ignore[arg-type]
                 )
                 async for chunk in chunks:

@@ -95,7 +95,9 @@ class LatexRenderer:
             work = Path(tmp)
             (work / "doc.tex").write_text(document(source), encoding="utf-8")
             env = {
-                "PATH": os.environ.get("PATH", ""),
+                # the engine's own folder (its helpers sit beside it) and the system's
+                # default path: TeX never sees the worker's environment and its secrets
+                "PATH": os.pathsep.join([str(Path(engine.latex).parent), os.defpath]),
                 "HOME": tmp,
                 "TEXMFOUTPUT": tmp,
                 "openin_any": "p",

@@ -142,7 +142,6 @@ def provider_processes(
         e2e_prefix,
         telegram_emulator_server,
         claude_emulator_server,
-        BILLING_TOPIC_PREFIX=e2e_prefix,
         THREAD_MAX_TOOL_ITERATIONS="5",
         E2B_API_KEY="emulator-key",
         E2B_API_URL=e2b_emulator_server.base_url,
@@ -156,8 +155,8 @@ def provider_processes(
     worker = WorkerProcess(stack, e2e_prefix, env, logs / "worker.log")
     worker.start()
     others = [
-        _spawn(["-m", "infra.billing.worker"], env, logs / "billing.log"),
-        _spawn([str(ROOT / "tests" / "e2e" / "gateway_process.py")], env, logs / "gateway.log"),
+        _spawn(botctl_argv("billing-worker"), env, logs / "billing.log"),
+        _spawn(botctl_argv("gateway"), env, logs / "gateway.log"),
     ]
     yield Processes(worker, others, logs / "none.log")
     worker.terminate()

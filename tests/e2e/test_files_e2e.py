@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from conftest import worker_env
 from model_tools_e2e import (
     Processes,
     answer,
@@ -20,7 +19,7 @@ from model_tools_e2e import (
     three_page_pdf,
     wait_debits,
 )
-from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready
+from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready, worker_env
 
 from devkit.emulators.claude import ClaudeEmulator, text_reply, tool_reply
 from devkit.emulators.telegram import TelegramEmulator
@@ -54,7 +53,6 @@ def files_worker(
         claude_emulator_server,
         OPENAI_API_KEY="emulator-key",
         OPENAI_BASE_URL=whisper_emulator_server.openai_base_url,
-        BILLING_TOPIC_PREFIX=e2e_prefix,
     )
     worker = WorkerProcess(stack, e2e_prefix, env, log_dir / "worker.log")
     worker.start()
@@ -114,7 +112,7 @@ async def test_a_voice_note_is_answered_from_its_transcript_and_charged_per_minu
 ) -> None:
     """A 12 s voice note is transcribed before the turn, the transcript is shown in the
     draft, the model answers from it, and the ledger charges 12 Whisper seconds."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     whisper_emulator.transcribe_as("What is the capital of France?", duration=12.0)
     claude_emulator.script(text_reply("The capital of France is Paris.", contains="capital"))
     telegram_emulator.send_voice(VOICE, wav_bytes(12.0), duration=12)
@@ -147,7 +145,7 @@ async def test_a_pdf_sent_in_one_turn_is_analysed_in_the_next_and_reuploaded_whe
 ) -> None:
     """A PDF is stored and uploaded once; the next turn references the same Files API file;
     when the API no longer has it, the worker uploads it again and the turn still works."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     claude_emulator.script(text_reply("Got the report.", contains="keep this"))
     telegram_emulator.send_document(
         READER, three_page_pdf(), file_name="report.pdf", mime_type="application/pdf",
@@ -187,7 +185,7 @@ async def test_a_second_user_cannot_reach_the_first_users_file(
 ) -> None:
     """Another user's conversation asking a tool for the first user's file id is told it
     does not exist there; nothing of the file reaches the model."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
 
     async def readers_file() -> str | None:
         found = await events_of(stack.kafka_bootstrap, broker_profile, prefix, f"{READER}:0")

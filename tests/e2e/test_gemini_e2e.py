@@ -150,7 +150,7 @@ async def test_a_gemini_turn_is_streamed_charged_and_the_model_switches_back_to_
     """/model flash shows Flash's card; with /thinking high the Gemini answer streams as
     drafts (thought summary, then text), ends in one message and is debited at the Gemini
     Flash row; the /model keyboard then switches to Sonnet and Claude answers."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     telegram_emulator.send_command(SWITCHER, "thinking", "high")
     await answer(telegram_emulator, SWITCHER, 1)
     await users_event(stack.kafka_bootstrap, broker_profile, prefix, ThinkingChanged, SWITCHER)
@@ -214,7 +214,7 @@ async def test_a_tool_call_on_gemini_runs_through_the_tool_registry(
     """On Gemini Pro the registry's client tools are declared as functions; a function call
     runs estimate_cost, its result goes back as a functionResponse with the call's thought
     signature, and both steps are debited at the Gemini Pro row."""
-    prefix = bot.env["THREAD_TOPIC_PREFIX"]
+    prefix = bot.env["TOPIC_PREFIX"]
     telegram_emulator.send_command(TOOLS, "model", "pro")
     await answer(telegram_emulator, TOOLS, 1)
     await model_changed(stack, broker_profile, prefix, TOOLS, GEMINI_PRO)

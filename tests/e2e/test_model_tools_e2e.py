@@ -180,8 +180,19 @@ async def test_thinking_level_reaches_the_request_draft_and_bill(
     assert request["thinking"] == {"type": "adaptive"}
     assert request["output_config"] == {"effort": "high"}
     assert request["max_tokens"] == 32_000
-    drafts = draft_texts(telegram_emulator, THINK)
-    assert any(d.startswith("**>🧠 Thinking") and "||" in d for d in drafts)
+    thinking_drafts = [
+        call.params
+        for call in telegram_emulator.calls("sendMessageDraft")
+        if int(call.params.get("chat_id", 0)) == THINK
+        and str(call.params.get("text", "")).startswith("🧠 Thinking")
+    ]
+    entity_lists = [
+        json.loads(raw) if isinstance(raw, str) else raw
+        for raw in (draft.get("entities") or [] for draft in thinking_drafts)
+    ]
+    assert any(
+        any(e["type"] == "expandable_blockquote" for e in entities) for entities in entity_lists
+    )
     [entry] = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 1, user_id=THINK)
     assert entry.usage is not None
     assert entry.usage.thinking_tokens > 0

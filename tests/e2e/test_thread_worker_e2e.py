@@ -321,12 +321,12 @@ async def test_unsupported_input_and_empty_balance_get_clear_replies(
     stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
-    """A voice message is refused with a reason; a user at $0 is told to /pay."""
+    """A program file is refused with a reason; a user at $0 is told to /pay."""
     cid = await new_chat(publisher, telegram_emulator, 810008)
-    voice = Attachment(kind="voice", file_id="v1", file_unique_id="v1u", duration_seconds=2)
-    await send(publisher, cid, "", message_id=10, attachments=(voice,))
+    program = Attachment(kind="document", file_id="x1", file_unique_id="x1u", file_name="setup.exe")
+    await send(publisher, cid, "", message_id=10, attachments=(program,))
     await eventually(lambda: texts(telegram_emulator, cid), 20)
-    assert "voice" in texts(telegram_emulator, cid)[0]
+    assert "program files" in texts(telegram_emulator, cid)[0]
     broke = 810009
     telegram_emulator.add_private_chat(broke)
     await fund(publisher, broke, "0.00")

@@ -81,10 +81,12 @@ def test_unknown_url_scheme_is_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_unreachable_broker_is_one_clear_line(tmp_path: Path) -> None:
-    """A broker that does not answer is reported in one line naming its address."""
+    """A broker that does not answer (and no time allowed to wait for it, ``BROKER_WAIT=0``)
+    is reported in one line naming its address."""
     result = botctl(
         "billing-worker",
         state_dir=tmp_path,
+        BROKER_WAIT="0",
         KAFKA_BOOTSTRAP_SERVERS="127.0.0.1:1",
         DATABASE_URL="postgresql://u@127.0.0.1:1/db",
         REDIS_URL="redis://127.0.0.1:1/0",

@@ -15,6 +15,7 @@ from aiohttp import web
 from devkit.emulators.telegram import TelegramEmulator
 from events.catalog import TopicSpec, with_prefix
 from events.codec import codec_for
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.gateway.app import open_gateway
 from infra.gateway.webhook import SECRET_HEADER
@@ -73,15 +74,17 @@ async def webhook(
         kafka_bootstrap_servers=stack.kafka_bootstrap,
         privileged_user_ids=frozenset({ADMIN}),
     )
-    async with open_gateway(
-        stack, settings, topic_prefix=topic_prefix, bot=telegram_bot, profile=broker_profile
-    ) as gateway:
-        runner = web.AppRunner(gateway.webhook_app(path="/hook", secret=WEBHOOK_SECRET))
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        try:
-            yield Webhook(f"http://127.0.0.1:{port}/hook", stack, broker_profile, topic_prefix)
-        finally:
-            await runner.cleanup()
+    root = Root(settings, stack, profile=broker_profile)
+    try:
+        async with open_gateway(root, topic_prefix=topic_prefix, bot=telegram_bot) as gateway:
+            runner = web.AppRunner(gateway.webhook_app(path="/hook", secret=WEBHOOK_SECRET))
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            try:
+                yield Webhook(f"http://127.0.0.1:{port}/hook", stack, broker_profile, topic_prefix)
+            finally:
+                await runner.cleanup()
+    finally:
+        await root.close()
