@@ -17,13 +17,13 @@ from model_tools_e2e import (
     draft_texts,
     start_processes,
     three_page_pdf,
-    wait_debits,
 )
 from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready, worker_env
 
 from devkit.emulators.claude import ClaudeEmulator, text_reply, tool_reply
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.whisper import WhisperEmulator, wav_bytes
+from devkit.harness.topics import wait_debits
 from events.files import FileReceived, FileTranscribed, FileUploaded
 from events.tools import ToolCallFailed
 from infra.endpoints import Endpoints
@@ -127,7 +127,7 @@ async def test_a_voice_note_is_answered_from_its_transcript_and_charged_per_minu
         if isinstance(e, FileTranscribed)
     ]
     assert transcribed.duration_seconds == Decimal("12.0")
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, VOICE, 2)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 2, user_id=VOICE)
     [whisper] = [e for e in entries if e.source == "transcription"]
     assert whisper.tool_quantities is not None
     assert whisper.tool_quantities.whisper_seconds == Decimal("12.0")

@@ -19,7 +19,6 @@ from model_tools_e2e import (
     settle,
     start_processes,
     users_event,
-    wait_debits,
 )
 from thread_e2e import WorkerProcess, eventually, fund, wait_ready, worker_env
 
@@ -28,6 +27,7 @@ from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.gemini import FunctionCallPart, GeminiEmulator, Reply, TextPart, Usage
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.thread import read_topic
+from devkit.harness.topics import wait_debits
 from events.catalog import USERS_EVENTS
 from events.users import ModelChanged, ThinkingChanged
 from infra.endpoints import Endpoints
@@ -180,7 +180,7 @@ async def test_a_gemini_turn_is_streamed_charged_and_the_model_switches_back_to_
     [call] = gemini.generate_calls()
     assert call.path.endswith(f"/models/{GEMINI_FLASH}:streamGenerateContent")
     assert "why is kafka a log?" in json.dumps(call.body["contents"])
-    [entry] = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, SWITCHER, 1)
+    [entry] = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 1, user_id=SWITCHER)
     assert entry.price_version == "2026-05"
     amounts = {line.item: line.amount for line in entry.lines}
     assert amounts == {
@@ -200,7 +200,7 @@ async def test_a_gemini_turn_is_streamed_charged_and_the_model_switches_back_to_
     back = await answer(telegram_emulator, SWITCHER, 5)
     assert "Claude answers now." in back.text, bot.logs()
     assert len(gemini.generate_calls()) == 1
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, SWITCHER, 2)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 2, user_id=SWITCHER)
     assert all(line.item.startswith(SONNET) for line in entries[-1].lines)
 
 
@@ -241,7 +241,7 @@ async def test_a_tool_call_on_gemini_runs_through_the_tool_registry(
     response = second.body["contents"][-1]["parts"][0]["functionResponse"]
     assert (response["id"], response["name"]) == ("call-1", "estimate_cost")
     assert "0.32" in json.dumps(response["response"])
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, TOOLS, 2)
+    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 2, user_id=TOOLS)
     model_lines = [line for e in entries for line in e.lines if "/" in line.item]
     assert model_lines
     assert all(line.item.startswith(f"{GEMINI_PRO}/") for line in model_lines)

@@ -419,10 +419,10 @@ async def test_a_call_reporting_a_dated_model_id_is_charged(
 ) -> None:
     """The API reports a dated snapshot id: the event keeps it, the charge names the model
     asked for, and the billing worker debits it at that model's price (not $0, not refused)."""
+    from actors.thread.models import SONNET
     from devkit.harness.topics import read_topic
     from events.billing import UsageDebited
     from events.catalog import ADMIN_EVENTS, BILLING_LEDGER, PAYMENTS_EVENTS
-    from events.usage import SONNET
     from infra.billing.worker import BillingWorker
     from infra.kafka.topic_admin import ensure_topics
 
