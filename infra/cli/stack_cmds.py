@@ -27,11 +27,6 @@ from infra.stack.embedded import EmbeddedStack, StackError
 
 log = logging.getLogger(__name__)
 
-BROKER_WAIT_SECONDS = 300.0
-"""How long a service starting while its broker is unreachable (the broker restarting, the
-stack coming up) waits for it before it gives up with exit status 2: exiting at once would
-turn a broker restart into a crash loop of every service."""
-
 SERVICES = ("gateway", "users-worker", "thread-worker", "billing-worker", "payments", "projector")
 
 
@@ -170,10 +165,10 @@ def _service_main(name: str) -> tuple[tuple[str, ...], ServiceMain]:
     raise ValueError(f"unknown service {name!r}")
 
 
-async def wait_for_broker(
-    bootstrap: str, compat: str, wait: float = BROKER_WAIT_SECONDS
-) -> BrokerProfile:
-    """Probe the broker until it answers, backing off up to 10 s, for at most ``wait`` s."""
+async def wait_for_broker(bootstrap: str, compat: str, wait: float) -> BrokerProfile:
+    """Probe the broker until it answers, backing off up to 10 s, for at most ``wait`` s
+    (the ``BROKER_WAIT`` setting): exiting at once would turn a broker restart into a crash
+    loop of every service."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     delay = 0.5
