@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections import deque
@@ -398,6 +399,7 @@ class ThreadActor:
         handle = mailbox.turn
         if handle is None or handle.task is None:
             return
+        await _begun(handle.task)
         if not handle.finalizing:
             handle.cancel_reason = reason
             handle.task.cancel()
@@ -596,6 +598,17 @@ class ThreadActor:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+async def _begun(task: asyncio.Task[None]) -> None:
+    """Wait until ``task`` has taken its first step. A task cancelled before that never runs
+    its coroutine at all: the turn would end without its terminal event, its slot and acks
+    never released. It happens when a recovered turn is launched and the very next command
+    of the mailbox (the newer message or /stop that arrived while no worker ran) preempts it
+    before the loop has run it once."""
+    coro = task.get_coro()
+    if inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+        await asyncio.sleep(0)  # its first step was queued when it was created: it runs first
 
 
 def _continues(previous: UserMessage, message: UserMessage) -> bool:
