@@ -396,6 +396,8 @@ class ThreadActor:
             await self.slots.refresh(handle.user_id, handle.running.turn_id)
 
     async def _cancel_turn(self, mailbox: Mailbox, reason: str) -> None:
+        """Cancel the running turn for ``reason`` and wait until it ended with its event
+        (also a turn launched a moment ago, e.g. one just recovered after a crash)."""
         handle = mailbox.turn
         if handle is None or handle.task is None:
             return
