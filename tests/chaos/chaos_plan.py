@@ -57,9 +57,9 @@ class Profile:
     """How big the runs are and how long an outage lasts."""
 
     outage_seconds: float = 30.0
-    users: tuple[int, int] = (2, 4)
-    messages: tuple[int, int] = (1, 3)
-    fault_window: float = 4.0
+    users: tuple[int, int] = (1, 3)
+    messages: tuple[int, int] = (1, 2)
+    fault_window: float = 3.0
     kinds: tuple[str, ...] = FAULT_KINDS
     weights: tuple[float, ...] = FAULT_WEIGHTS
 
