@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from typing import Any, Final, Protocol
 
 import msgspec
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from actors.thread.decide import (
     Facts,
@@ -88,6 +89,9 @@ SPLIT_TEXT_WAIT: Final = 0.25
 SPLIT_TEXT_MIN_CHARS: Final = 3500
 BALANCE_WAIT: Final = 2.0
 QUEUE_WAIT: Final = 300.0
+RETRY_FIRST: Final = 0.5
+RETRY_MAX: Final = 10.0
+"""Pauses before a command that met an unavailable broker is handled again (doubling)."""
 
 
 class OutboxRecord(msgspec.Struct, frozen=True):
@@ -219,13 +223,23 @@ class ThreadActor:
 
     async def _serve(self, mailbox: Mailbox) -> None:
         thread_key_var.set(mailbox.key)
+        pause = RETRY_FIRST
         while mailbox.items:
             item = mailbox.items.popleft()
             try:
                 await self._handle(mailbox, item)
+                pause = RETRY_FIRST
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if _transient(exc):
+                    # The broker cannot take the commit now (stopped, electing leaders):
+                    # handle the command again once it is back, not after the next restart.
+                    log.warning("broker unavailable, command retried in %.1f s: %r", pause, exc)
+                    mailbox.items.appendleft(item)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, RETRY_MAX)
+                    continue
                 # Not acked: the command comes back after a restart. Keep serving others.
                 log.exception(
                     "command failed", extra={"fields": {"type": type(item.command).__name__}}
@@ -271,7 +285,11 @@ class ThreadActor:
             state = self._load(mailbox.key).state
         if isinstance(command, UserMessageReceived):
             batch = [item, *await self._more_of_batch(mailbox, item)]
-            await self._messages(mailbox, batch, state)
+            try:
+                await self._messages(mailbox, batch, state)
+            except Exception:
+                mailbox.items.extendleft(reversed(batch[1:]))  # handled again, together
+                raise
             return
         facts = self._facts_without_balance(command)
         decision = decide(state, command, facts)
@@ -600,6 +618,14 @@ class ThreadActor:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _transient(exc: Exception) -> bool:
+    """The broker is unavailable for now (down, restarting, electing leaders): a retry will
+    do, and is safe (a command decides the same ids again; what was durable is skipped)."""
+    if isinstance(exc, KafkaError):
+        return exc.retriable or isinstance(exc, KafkaTimeoutError)
+    return isinstance(exc, ConnectionError | TimeoutError)
 
 
 async def _begun(task: asyncio.Task[None]) -> None:

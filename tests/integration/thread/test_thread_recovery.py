@@ -1,10 +1,15 @@
-"""A turn interrupted by a crash, taken over by the next worker together with newer commands."""
+"""Recovery in the thread actor: a turn interrupted by a crash, taken over together with newer
+commands; a command that met an unavailable broker."""
 
 from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import NewTopic
 
 from devkit.emulators.claude import text_reply
 from devkit.harness.thread import Harness, message_command, stop_command, thread_events
 from devkit.harness.topics import eventually
+from devkit.stores import MemoryThreadStore
 from events.thread import (
     TurnCancelled,
     TurnCompleted,
@@ -13,7 +18,9 @@ from events.thread import (
     UserMessageReceived,
 )
 from infra.endpoints import Endpoints
+from infra.kafka.clients import make_admin, make_producer
 from infra.kafka.compat import BrokerProfile
+from infra.threads.actor import StoredThread
 
 TERMINAL = (TurnCompleted, TurnFailed, TurnCancelled)
 
@@ -77,3 +84,52 @@ async def test_a_stop_in_the_takeover_batch_ends_the_recovered_turn_once(
     stored = h.actor.store.load(first.key)
     assert stored is not None
     assert stored.state.running is None
+
+
+class ChangelogStore(MemoryThreadStore):
+    """The memory store whose every save is first written to a topic of the real broker (as
+    the Faust table store writes its changelog), counting the attempts."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
+        super().__init__()
+        self.producer = producer
+        self.topic = topic
+        self.attempts = 0
+
+    async def save(self, key: str, partition: int, stored: StoredThread) -> None:
+        self.attempts += 1
+        await self.producer.send_and_wait(self.topic, b"state", key=key.encode())
+        await super().save(key, partition, stored)
+
+
+async def test_a_command_that_met_an_unavailable_broker_is_handled_once_it_is_back(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """The state write of a message fails (the broker does not know the topic: as while it
+    is down or electing leaders); the actor handles the message again after a pause, not
+    only after a restart, and answers it once the topic is there."""
+    h = harness
+    cid = 7103
+    h.telegram.add_private_chat(cid)
+    h.fund(cid)
+    topic = f"{h.prefix}recovery.changelog"
+    producer = make_producer(stack.kafka_bootstrap, broker_profile, request_timeout_ms=1000)
+    await producer.start()
+    admin = make_admin(stack.kafka_bootstrap)
+    await admin.start()
+    try:
+        store = h.actor.store = ChangelogStore(producer, topic)
+        h.claude.script(text_reply("answered after all"))
+        cmd = message_command(cid, "are you there", message_id=1)
+        h.submit(cmd)
+        await eventually(lambda: store.attempts >= 2, 30)  # failed, and tried again
+        assert cmd.id not in h.acked
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+        await eventually(lambda: cmd.id in h.acked, 60)
+    finally:
+        await admin.close()
+        await producer.stop()
+    assert "answered after all" in (h.telegram.bot_messages(cid)[-1].text or "")
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    ends = [e for e in events if e.key == cmd.key and isinstance(e, TERMINAL)]
+    assert [type(e).__name__ for e in ends] == ["TurnCompleted"]
