@@ -44,6 +44,12 @@ def register(commands: Any) -> None:
         default=20,
         help="botctl verify and the whole-log checks after every N runs and the last (default 20)",
     )
+    chaos.add_argument(
+        "--weights",
+        default=None,
+        help="fault kinds' weights, e.g. kill9=0.6,duplicate=0.3,outage=0.05,rolling_restart=0.05",
+    )
+    chaos.add_argument("--log-dir", type=Path, default=None, help="keep botctl run's log here")
     chaos.add_argument("--report", type=Path, default=None, help="also write the JSON here")
     chaos.set_defaults(handler=chaos_cmd)
 
@@ -73,6 +79,10 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
             "CHAOS_LANES": str(args.lanes),
             "CHAOS_FULL_CHECK_EVERY": str(args.full_check_every),
         }
+        if args.weights:
+            env["CHAOS_WEIGHTS"] = args.weights
+        if args.log_dir is not None:
+            env["CHAOS_LOG_DIR"] = str(args.log_dir.resolve())
         if args.minutes is not None:
             env["CHAOS_MINUTES"] = f"{args.minutes:g}"
         proc = await asyncio.create_subprocess_exec(

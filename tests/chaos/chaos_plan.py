@@ -64,6 +64,20 @@ class Profile:
     weights: tuple[float, ...] = FAULT_WEIGHTS
 
 
+def parse_weights(text: str) -> tuple[float, ...]:
+    """``kill9=0.6,duplicate=0.3,outage=0.05,rolling_restart=0.05`` as FAULT_KINDS' weights
+    (a kind left out weighs 0)."""
+    given: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, sep, value = part.partition("=")
+        if not sep or kind not in FAULT_KINDS:
+            raise ValueError(f"{part!r} is not KIND=WEIGHT with KIND one of {FAULT_KINDS}")
+        given[kind] = float(value)
+    if not any(given.values()):
+        raise ValueError(f"{text!r} gives no fault kind a weight")
+    return tuple(given.get(kind, 0.0) for kind in FAULT_KINDS)
+
+
 def plan_run(rng: random.Random, index: int, profile: Profile, first_user: int) -> RunPlan:
     """The plan of run ``index``; its users are numbered from ``first_user``."""
     users = tuple(

@@ -87,14 +87,14 @@ class RunGate:
 
     @contextlib.asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
-        async with self.exclusive_lock:
-            self.open.clear()
-            try:
-                async with self.changed:
-                    await self.changed.wait_for(lambda: self.active == 0)
-                yield
-            finally:
-                self.open.set()
+        """Hold new runs and wait for those in flight (call it under ``exclusive_lock``)."""
+        self.open.clear()
+        try:
+            async with self.changed:
+                await self.changed.wait_for(lambda: self.active == 0)
+            yield
+        finally:
+            self.open.set()
 
 
 @dataclass
@@ -169,8 +169,7 @@ class Chaos:
                 report.messages += len(record.messages)
                 report.payments += len(record.payments)
                 report.duplicates += record.duplicates
-                if len(self.unchecked) >= self.full_check_every:
-                    await self.full_check(report)
+                await self.full_check(report, at_least=self.full_check_every)
                 report.seconds = time.monotonic() - started
                 if on_progress is not None:
                     on_progress(report)
@@ -239,7 +238,7 @@ class Chaos:
                     await self._claim_exit(service)
                     pid = self.bot.signal_service(service, signal.SIGTERM)
                     if pid is not None:
-                        await self.bot.wait_replaced(service, pid, timeout=90.0)
+                        await self.bot.wait_replaced(service, pid, timeout=180.0)
             finally:
                 window[1] = time.monotonic()
 
@@ -326,26 +325,35 @@ class Chaos:
             if overlapping:
                 report.rolling.append((stream.longest_pause, stream.pause_beyond(overlapping)))
 
-    async def full_check(self, report: ChaosReport) -> None:
-        """With the lanes paused: the projections caught up, then the checks over the whole
-        log, ``botctl verify`` and the dead letters (see the module docstring)."""
-        async with self.gate.exclusive():
-            runs, self.unchecked = self.unchecked, []
-            if not runs:
-                return
-            label = f"full check after runs {min(runs)}-{max(runs)}"
-            found = await self._restart_if_stopped()
-            try:
-                async with asyncio.timeout(self.settle_timeout):
-                    while not await self._caught_up():  # noqa: ASYNC110 - polls the lag
-                        await asyncio.sleep(1.0)
-            except TimeoutError:
-                found.append(f"projections not caught up within {self.settle_timeout:g} s")
-            verdict = await self._check_all()
-            report.full_checks += 1
-            report.restarts = [b - a for a, b in self.rolling_windows if b != float("inf")]
-            report.violations += [f"{label}: {v}" for v in found + verdict.violations]
-            self.log(f"chaos {label}: {len(found) + len(verdict.violations)} violations")
+    async def full_check(self, report: ChaosReport, *, at_least: int = 1) -> None:
+        """Once ``at_least`` runs finished unchecked, with the lanes paused: the projections
+        caught up, then the checks over the whole log, ``botctl verify`` and the dead
+        letters (see the module docstring)."""
+        if len(self.unchecked) < at_least:
+            return
+        async with self.gate.exclusive_lock:
+            if len(self.unchecked) < at_least:
+                return  # another lane's check took them
+            async with self.gate.exclusive():
+                await self._full_check(report)
+
+    async def _full_check(self, report: ChaosReport) -> None:
+        runs, self.unchecked = self.unchecked, []
+        if not runs:
+            return
+        label = f"full check after runs {min(runs)}-{max(runs)}"
+        found = await self._restart_if_stopped()
+        try:
+            async with asyncio.timeout(self.settle_timeout):
+                while not await self._caught_up():  # noqa: ASYNC110 - polls the lag
+                    await asyncio.sleep(1.0)
+        except TimeoutError:
+            found.append(f"projections not caught up within {self.settle_timeout:g} s")
+        verdict = await self._check_all()
+        report.full_checks += 1
+        report.restarts = [b - a for a, b in self.rolling_windows if b != float("inf")]
+        report.violations += [f"{label}: {v}" for v in found + verdict.violations]
+        self.log(f"chaos {label}: {len(found) + len(verdict.violations)} violations")
 
     async def _check_all(self) -> Verdict:
         """``check_all`` over the whole log, tried again while a dependency just restarted
