@@ -16,6 +16,11 @@
 
 Records are deduplicated by their producer-chosen ids first: at-least-once delivery may
 write a record twice, and a duplicate is no violation; two different ids for one effect is.
+
+:func:`check_run` checks the first three over one run's users (their share of the log) as
+soon as the run settled; :func:`check_all` checks charges and balances over the whole log,
+runs ``botctl verify`` and lists unexpected dead letters, at a quiet moment (the runner
+pauses its runs for it). :func:`turn_streams` measures how long each answer paused.
 """
 
 from __future__ import annotations
