@@ -193,7 +193,7 @@ class ThreadActor:
         command = item.command
         stored = self._load(mailbox.key)
         if stored.outbox:
-            await self._commit(mailbox, ())  # republish what a crash left unpublished
+            await self.commits.commit(mailbox, ())  # republish what a crash left unpublished
         state = self._load(mailbox.key).state
         if state.running is not None and mailbox.turn is None:
             await self._recover(mailbox, state)
@@ -205,7 +205,7 @@ class ThreadActor:
         if reason is not None and mailbox.turn is not None:
             await self._cancel_turn(mailbox, reason)
             if isinstance(command, StopRequested):
-                await self._commit(mailbox, (), processed=[command.id])
+                await self.commits.commit(mailbox, (), processed=[command.id])
                 item.ack()
                 return
             state = self._load(mailbox.key).state
@@ -219,7 +219,7 @@ class ThreadActor:
             return
         facts = self._facts_without_balance(command)
         decision = decide(state, command, facts)
-        await self._commit(mailbox, decision.events, processed=[command.id])
+        await self.commits.commit(mailbox, decision.events, processed=[command.id])
         await self._send_notices(mailbox, decision.notices)
         item.ack()
 
@@ -244,7 +244,7 @@ class ThreadActor:
         decision = decide_messages(state, fresh, facts)
         if decision.start is None and acquired:
             await self.slots.release(user_id, turn_id)
-        new_state = await self._commit(
+        new_state = await self.commits.commit(
             mailbox,
             decision.events,
             processed=[c.id for c in commands],
@@ -335,19 +335,6 @@ class ThreadActor:
 
     # ------------------------------------------------------------------ commits
 
-    async def _commit(
-        self,
-        mailbox: Mailbox,
-        events: Sequence[ThreadEvent],
-        charges: Sequence[BillingCommand] = (),
-        *,
-        processed: Sequence[str] = (),
-        publish_later: bool = False,
-    ) -> ThreadState:
-        return await self.commits.commit(
-            mailbox, events, charges, processed=processed, publish_later=publish_later
-        )
-
     def _committer(self, mailbox: Mailbox) -> Commit:
         """The mailbox's commit, for a turn and the recovery."""
 
@@ -358,7 +345,7 @@ class ThreadActor:
             *,
             publish_later: bool = False,
         ) -> ThreadState:
-            return await self._commit(mailbox, events, charges, publish_later=publish_later)
+            return await self.commits.commit(mailbox, events, charges, publish_later=publish_later)
 
         return commit
 

@@ -16,8 +16,15 @@ newer one wins, so the view is the log's fold: the read model covers every offse
 the projector's position, the tail everything from it. Without a database, or when it
 cannot be read at start, a partition is read from offset zero (no process runs so in
 production: every service has the database). Views lag the log by milliseconds; the balance
-check is a soft check by design (billing's ledger is exact). Memory: one small entry per
-user seen in the tail or looked up since the worker started.
+check is a soft check by design (billing's ledger is exact).
+
+Memory is bounded: each view keeps at most ``max_users`` entries (:data:`MAX_USERS` by
+default, a few hundred bytes each), least recently used evicted first, but only entries the
+read model already covers (read from it, or from a tail record below the projector's
+current position, re-read when a view is over its bound): an evicted user is read from the
+read model again on the next lookup, at an offset no older than the entry had. Entries the
+projector has not applied yet stay until it has, and without a read model (no database at
+start, no projector position yet) nothing is evicted: the view then is the log's only copy.
 """
 
 from __future__ import annotations
@@ -43,13 +50,21 @@ from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.read_to_end import PartitionRead, Record, follow, read_to_end
 from infra.postgres import quote_schema
+from infra.threads.user_entries import (
+    FROM_READ_MODEL,
+    MAX_USERS,
+    UNKNOWN,
+    Covered,
+    UserEntries,
+)
 from infra.views import UserPreferences
 
 log = logging.getLogger(__name__)
 
 SEED_PROJECTION: Final = "users"
 READ_TIMEOUT: Final = 2.0
-UNKNOWN: Final = -1  # the offset of a value read from nowhere
+BOUND_EVERY: Final = 10.0
+"""Seconds between two checks of the bound."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +84,9 @@ class UserRows(Protocol):
 
 
 class TailPreferences:
-    def __init__(self) -> None:
+    def __init__(self, max_users: int = MAX_USERS) -> None:
         self.users: dict[int, UserPreferences] = {}
-        self._offsets: dict[int, int] = {}
+        self.entries = UserEntries(max_users)
         self.rows: UserRows | None = None
 
     def get(self, user_id: int) -> UserPreferences:
@@ -83,16 +98,17 @@ class TailPreferences:
             row = await self.rows.row(user_id)
             if row is not None and user_id not in self.users:
                 self.users[user_id] = row.preferences
-                self._offsets[user_id] = row.profile_offset
+                self.entries.seen(user_id, FROM_READ_MODEL, row.profile_offset)
+        self.entries.used(user_id)
         return self.get(user_id)
 
-    def apply(self, record: Any, offset: int = UNKNOWN) -> None:
+    def apply(self, record: Any, offset: int = UNKNOWN, partition: int = UNKNOWN) -> None:
         user_id = _settings_user(record)
         if user_id is None:
             return
-        if offset != UNKNOWN and offset <= self._offsets.get(user_id, UNKNOWN):
+        if offset != UNKNOWN and offset <= self.entries.offset(user_id):
             return  # the read model already had it
-        self._offsets[user_id] = offset
+        self.entries.seen(user_id, partition, offset)
         settings = self.users.setdefault(user_id, UserPreferences())
         if isinstance(record, UserRegistered):
             settings.model = record.default_model
@@ -102,6 +118,10 @@ class TailPreferences:
             settings.personality = record.personality
         elif isinstance(record, ThinkingChanged):
             settings.thinking = record.level
+
+    def evict(self, covered: Covered) -> int:
+        """Keep within the bound (see :class:`UserEntries`); how many were evicted."""
+        return self.entries.evict(covered, self.users)
 
 
 def _settings_user(record: Any) -> int | None:
@@ -116,17 +136,17 @@ class TailBalances:
     """BalanceReader from the ledger: the newest ``balance_after`` per user, minus what the
     user's open reservations hold (usage of running calls: the *available* balance)."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_users: int = MAX_USERS) -> None:
         self.balances: dict[int, Decimal] = {}
         self.holds = Holds()
-        self._offsets: dict[int, int] = {}
+        self.entries = UserEntries(max_users)
         self.rows: UserRows | None = None
 
-    def apply(self, record: Any, offset: int = UNKNOWN) -> None:
+    def apply(self, record: Any, offset: int = UNKNOWN, partition: int = UNKNOWN) -> None:
         if isinstance(record, LedgerEntry) and not isinstance(record, OperationRejected):
-            if offset != UNKNOWN and offset <= self._offsets.get(record.user_id, UNKNOWN):
+            if offset != UNKNOWN and offset <= self.entries.offset(record.user_id):
                 return
-            self._offsets[record.user_id] = offset
+            self.entries.seen(record.user_id, partition, offset)
             self.balances[record.user_id] = record.balance_after
             self.holds.apply(record)
 
@@ -140,10 +160,16 @@ class TailBalances:
             row = await self.rows.row(user_id)
             if row is not None and row.balance is not None and user_id not in self.balances:
                 self.balances[user_id] = found = row.balance
-                self._offsets[user_id] = row.balance_offset
+                self.entries.seen(user_id, FROM_READ_MODEL, row.balance_offset)
         if found is None:
             return None
+        self.entries.used(user_id)
         return found - self.holds.held(user_id, datetime.now(UTC))
+
+    def evict(self, covered: Covered) -> int:
+        """Keep within the bound (see :class:`UserEntries`); how many were evicted. Open
+        reservations are not entries: they end with their release."""
+        return self.entries.evict(covered, self.balances)
 
 
 class ReadModelSeed:
@@ -206,14 +232,20 @@ class LogViews:
         preferences: TailPreferences | None = None,
         balances: TailBalances | None = None,
         seed: ReadModelSeed | None = None,
+        max_users: int = MAX_USERS,
+        bound_every: float = BOUND_EVERY,
     ) -> None:
-        self.preferences_view = preferences or TailPreferences()
-        self.balances = balances or TailBalances()
+        self.preferences_view = preferences or TailPreferences(max_users)
+        self.balances = balances or TailBalances(max_users)
         self.seed = seed
+        self.bound_every = bound_every
         sources: tuple[TopicSpec[Any], ...] = (USERS_EVENTS, BILLING_LEDGER)
         self._specs: dict[str, TopicSpec[Any]] = {
             with_prefix(spec, topic_prefix).name: spec for spec in sources
         }
+        self._users_topic = with_prefix(USERS_EVENTS, topic_prefix).name
+        self._ledger_topic = with_prefix(BILLING_LEDGER, topic_prefix).name
+        self._bounding: asyncio.Task[None] | None = None
         self._consumer: AIOKafkaConsumer = make_consumer(
             bootstrap,
             profile,
@@ -242,6 +274,7 @@ class LogViews:
             self.preferences_view.rows = self.balances.rows = self.seed
         read = await read_to_end(self._consumer, partitions, starts=starts)
         self._task = asyncio.create_task(self._run(read), name="thread-log-views")
+        self._bounding = asyncio.create_task(self._keep_bounded(), name="thread-log-bound")
 
     async def _seeded_positions(self) -> dict[TopicPartition, int]:
         if self.seed is None:
@@ -265,11 +298,43 @@ class LogViews:
         self.balances.note(command)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        for task in (self._task, self._bounding):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self._consumer.stop()
+
+    async def bound(self) -> int:
+        """Evict the covered entries of a view over its bound (see the module docstring),
+        after reading where the projector stands now; how many were evicted."""
+        views = (self.preferences_view, self.balances)
+        over = any(len(v.entries) > v.entries.max_users for v in views)
+        if not over or self.seed is None:
+            return 0
+        try:
+            positions = await self.seed.positions(list(self._specs))
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            log.warning("read-model positions unavailable, views not bounded now: %s", exc)
+            return 0
+        if not any(p > 0 for p in positions.values()):
+            return 0
+        # the read model now covers part of the log: a miss is read from it
+        self.preferences_view.rows = self.balances.rows = self.seed
+
+        def covered_in(topic: str) -> Covered:
+            def covered(partition: int, offset: int) -> bool:
+                return offset < positions.get(TopicPartition(topic, partition), 0)
+
+            return covered
+
+        evicted = self.preferences_view.evict(covered_in(self._users_topic))
+        return evicted + self.balances.evict(covered_in(self._ledger_topic))
+
+    async def _keep_bounded(self) -> None:
+        while True:
+            await asyncio.sleep(self.bound_every)
+            await self.bound()
 
     async def _run(self, read: PartitionRead) -> None:
         """Catch up to the end offsets read at the start, then follow both topics."""
@@ -284,7 +349,7 @@ class LogViews:
     def _apply_batch(self, tp: TopicPartition, records: list[Record]) -> None:
         spec = self._specs[tp.topic]
         for rec in records:
-            self._apply(spec, rec.value, rec.headers, rec.offset)
+            self._apply(spec, rec.value, rec.headers, rec.offset, tp.partition)
 
     def _apply(
         self,
@@ -292,6 +357,7 @@ class LogViews:
         value: bytes | None,
         headers: Sequence[tuple[str, bytes]],
         offset: int = UNKNOWN,
+        partition: int = UNKNOWN,
     ) -> None:
         self.applied += 1
         try:
@@ -300,6 +366,6 @@ class LogViews:
             log.debug("view skipped a record: %s", exc.reason)
             return
         if spec is USERS_EVENTS:
-            self.preferences_view.apply(record, offset)
+            self.preferences_view.apply(record, offset, partition)
         else:
-            self.balances.apply(record, offset)
+            self.balances.apply(record, offset, partition)

@@ -56,6 +56,18 @@ class ToolTurn:
     of the turn are in it, so a later call can deliver them)."""
 
 
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One call of a step, to run: its turn and thread, the turn's tool bookkeeping, its
+    note in the running turn, and the balance it is checked against."""
+
+    running: RunningTurn
+    state: ThreadState
+    turn: ToolTurn
+    note: ToolCallNote
+    balance: Decimal | None
+
+
 class ToolExecutor:
     """Runs one call to its outcome; the durable commits around it are the runtime's."""
 
@@ -77,15 +89,10 @@ class ToolExecutor:
         self.now = now
 
     async def execute(
-        self,
-        running: RunningTurn,
-        state: ThreadState,
-        turn: ToolTurn,
-        note: ToolCallNote,
-        balance: Decimal | None,
-        at: datetime,
+        self, call: ToolCall, at: datetime
     ) -> tuple[ToolCallCompleted | ToolCallFailed, list[ThreadEvent]]:
         """The call's outcome, and the file events it caused (generated, delivered)."""
+        running, turn, note = call.running, call.turn, call.note
         tool = self.registry.get(note.tool_name)
         started = self.clock()
 
@@ -103,19 +110,19 @@ class ToolExecutor:
 
         if tool is None or tool.run is None:
             return fail("not_found", f"there is no tool named {note.tool_name!r}"), []
-        refusal = tool_events.paid_tool_refusal(tool, balance)
+        refusal = tool_events.paid_tool_refusal(tool, call.balance)
         if refusal is not None:
             return fail("insufficient_balance", refusal), []
         block = use_block(running, note.tool_use_id)
         raw = block.get("input") if block else None
         tool_input: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         turn.status[note.tool_use_id] = tool.status_line(tool_input)
-        ctx = self._context(running, state, turn, note, balance, at)
+        ctx = self._context(call, at)
         work_started = self.clock()
         try:
             async with asyncio.timeout(tool.timeout):
                 result = await tool.run(tool_input, ctx)
-            generated = await self._store_files(ctx, running, note, result, at)
+            generated = await self._store_files(ctx, call, result, at)
         except ToolFailure as exc:
             return fail(exc.error_class, exc.message, quantities=exc.quantities), []
         except TimeoutError:
@@ -152,12 +159,7 @@ class ToolExecutor:
         return completed, [*generated, *delivered]
 
     async def _store_files(
-        self,
-        ctx: ToolContext,
-        running: RunningTurn,
-        note: ToolCallNote,
-        result: ToolResult,
-        at: datetime,
+        self, ctx: ToolContext, call: ToolCall, result: ToolResult, at: datetime
     ) -> list[FileGenerated]:
         """Store the files a call produced in the thread's file store; their
         ``thread.file_generated`` events. A store failure fails the call, with what it
@@ -176,9 +178,9 @@ class ToolExecutor:
                 raise ToolFailure(exc.error_class, message, quantities=result.quantities) from exc
             events.append(
                 file_events.file_generated(
-                    running,
-                    tool_use_id=note.tool_use_id,
-                    tool_name=note.tool_name,
+                    call.running,
+                    tool_use_id=call.note.tool_use_id,
+                    tool_name=call.note.tool_name,
                     stored=stored,
                     preview=new_file.preview,
                     at=at,
@@ -186,15 +188,9 @@ class ToolExecutor:
             )
         return events
 
-    def _context(
-        self,
-        running: RunningTurn,
-        state: ThreadState,
-        turn: ToolTurn,
-        note: ToolCallNote,
-        balance: Decimal | None,
-        at: datetime,
-    ) -> ToolContext:
+    def _context(self, call: ToolCall, at: datetime) -> ToolContext:
+        running, state, turn, note = call.running, call.state, call.turn, call.note
+
         def progress(line: str, key: str = note.tool_use_id) -> None:
             turn.status[key] = line
 
@@ -208,7 +204,7 @@ class ToolExecutor:
             files=thread_files(turn.latest or state),
             claude=self.claude,
             file_store=self.files.for_thread(state.key, running.started.user_id),
-            balance=balance,
+            balance=call.balance,
             now=at,
             progress=progress,
             providers=self.providers,

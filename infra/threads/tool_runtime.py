@@ -43,7 +43,7 @@ from events.tools import ToolCallCompleted, ToolCallRequested
 from infra.threads.metrics import TOOL_CALLS, TOOL_SECONDS
 from infra.threads.shield import shielded
 from infra.threads.store_port import Commit
-from infra.threads.tool_execution import ToolExecutor, ToolTurn, use_block
+from infra.threads.tool_execution import ToolCall, ToolExecutor, ToolTurn, use_block
 from infra.views import BalanceReader
 
 log = logging.getLogger(__name__)
@@ -189,12 +189,15 @@ class ToolRuntime:
         turn.work = 0.0
         serial = [n for n in notes if self._serial(n.tool_name)]
 
+        def call(note: ToolCallNote) -> ToolCall:
+            return ToolCall(running, state, turn, note, balance)
+
         async def in_order() -> list[ThreadState]:
             # one after another, in the order of the step's tool_use blocks
-            return [await self._one(running, state, turn, n, balance, commit) for n in serial]
+            return [await self._one(call(n), commit) for n in serial]
 
         async def alone(note: ToolCallNote) -> list[ThreadState]:
-            return [await self._one(running, state, turn, note, balance, commit)]
+            return [await self._one(call(note), commit)]
 
         runs = [alone(note) for note in notes if note not in serial]
         groups = await asyncio.gather(*runs, *([in_order()] if serial else []))
@@ -222,18 +225,11 @@ class ToolRuntime:
         own = turn.balance_at_start - turn.spent
         return own if view is None else min(view, own)
 
-    async def _one(
-        self,
-        running: RunningTurn,
-        state: ThreadState,
-        turn: ToolTurn,
-        note: ToolCallNote,
-        balance: Decimal | None,
-        commit: Commit,
-    ) -> ThreadState:
+    async def _one(self, call: ToolCall, commit: Commit) -> ThreadState:
+        turn, note = call.turn, call.note
         started = self.clock()
         at = self.now()
-        event, files = await self.executor.execute(running, state, turn, note, balance, at)
+        event, files = await self.executor.execute(call, at)
         duration = self.clock() - started
         TOOL_SECONDS.labels(note.tool_name).observe(duration)
         outcome = "completed" if isinstance(event, ToolCallCompleted) else event.error_class

@@ -9,10 +9,18 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from projection_helpers import create_topics, expected_counts, produce, wait_positions
+import asyncpg
+from projection_helpers import (
+    applied_records,
+    create_topics,
+    expected_counts,
+    produce,
+    wait_positions,
+)
 
 from actors.thread.models import OPUS, SONNET
-from events import billing, catalog, users
+from events import billing, catalog
+from events import users as user_events
 from events.envelope import Envelope, new_envelope
 from events.ids import new_id
 from events.keys import user_key
@@ -27,6 +35,7 @@ from infra.threads.log_views import LogViews, ReadModelSeed
 
 USERS = range(6_300_001, 6_300_011)
 LATE = 6_300_001  # credited again after the projector stopped
+BOUNDED = range(6_300_101, 6_300_111)  # the bound's test: rows of its own in the read model
 
 
 def _credit(uid: int, n: int) -> tuple[Any, Envelope]:
@@ -45,27 +54,28 @@ def _credit(uid: int, n: int) -> tuple[Any, Envelope]:
     )
 
 
-def _history() -> list[tuple[Any, Envelope]]:
-    items = [_credit(uid, n) for n in range(1, 6) for uid in USERS]
-    env = new_envelope(key=user_key(USERS[1]), producer="users-actor")
+def _history(users: range = USERS) -> list[tuple[Any, Envelope]]:
+    """Five credits per user; the second user registers, picks Opus and thinks hard."""
+    items = [_credit(uid, n) for n in range(1, 6) for uid in users]
+    env = new_envelope(key=user_key(users[1]), producer="users-actor")
     items.append(
         (
             catalog.USERS_EVENTS,
-            users.UserRegistered(
-                **env, profile=TelegramUser(user_id=USERS[1], first_name="R"), default_model=SONNET
+            user_events.UserRegistered(
+                **env, profile=TelegramUser(user_id=users[1], first_name="R"), default_model=SONNET
             ),
         )
     )
-    env = new_envelope(key=user_key(USERS[1]), producer="users-actor")
+    env = new_envelope(key=user_key(users[1]), producer="users-actor")
     items.append(
         (
             catalog.USERS_EVENTS,
-            users.ModelChanged(**env, user_id=USERS[1], model=OPUS, previous_model=SONNET),
+            user_events.ModelChanged(**env, user_id=users[1], model=OPUS, previous_model=SONNET),
         )
     )
-    env = new_envelope(key=user_key(USERS[1]), producer="users-actor")
+    env = new_envelope(key=user_key(users[1]), producer="users-actor")
     items.append(
-        (catalog.USERS_EVENTS, users.ThinkingChanged(**env, user_id=USERS[1], level="high"))
+        (catalog.USERS_EVENTS, user_events.ThinkingChanged(**env, user_id=users[1], level="high"))
     )
     return items
 
@@ -75,6 +85,38 @@ async def _views(stack: Endpoints, profile: BrokerProfile, prefix: str, seed: An
     await views.start()
     await asyncio.wait_for(views.caught_up.wait(), 30)
     return views
+
+
+async def _project(
+    stack: Endpoints,
+    profile: BrokerProfile,
+    prefix: str,
+    schema: str,
+    items: list[tuple[Any, Envelope]],
+) -> None:
+    """Run the projector until it has applied ``items`` beyond what the schema's positions
+    counted before (the module's tests share one schema), then stop it."""
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        before = {p: await applied_records(conn, schema, p) for p in expected_counts(items)}
+    except asyncpg.UndefinedTableError:  # the first run migrates it
+        before = {}
+    finally:
+        await conn.close()
+    expected = {p: before.get(p, 0) + n for p, n in expected_counts(items).items()}
+    halt = asyncio.Event()
+    task = asyncio.create_task(
+        run_projector(
+            Root(load_settings(), stack, profile=profile),
+            halt,
+            topic_prefix=prefix,
+            schema=schema,
+        )
+    )
+    await wait_positions(stack, schema, expected)
+    halt.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await asyncio.wait_for(task, 30)
 
 
 async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_model(
@@ -87,19 +129,7 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
     await create_topics(stack, prefix)
     history = _history()
     await produce(stack, broker_profile, prefix, history)
-    halt = asyncio.Event()
-    task = asyncio.create_task(
-        run_projector(
-            Root(load_settings(), stack, profile=broker_profile),
-            halt,
-            topic_prefix=prefix,
-            schema=pg_schema,
-        )
-    )
-    await wait_positions(stack, pg_schema, expected_counts(history))
-    halt.set()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.wait_for(task, 30)
+    await _project(stack, broker_profile, prefix, pg_schema, history)
     await produce(stack, broker_profile, prefix, [_credit(LATE, 6), _credit(LATE, 7)])
     pool = await create_pool(stack.database_url)
     seeded = await _views(stack, broker_profile, prefix, ReadModelSeed(pool, schema=pg_schema))
@@ -116,4 +146,51 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
     finally:
         await seeded.stop()
         await full.stop()
+        await pool.close()
+
+
+async def test_views_stay_within_their_bound_and_read_an_evicted_user_again(
+    stack: Endpoints, broker_profile: BrokerProfile, pg_schema: str
+) -> None:
+    """Over ``max_users`` the views evict the least recently used entries the read model
+    covers, down to the bound, and keep a tail entry the projector has not applied yet; an
+    evicted user (from the read model or from the tail) is read from the read model again
+    and answers what the log says."""
+    prefix = f"b{uuid.uuid4().hex[:8]}."
+    await create_topics(stack, prefix)
+    history = _history(BOUNDED)
+    await produce(stack, broker_profile, prefix, history)
+    await _project(stack, broker_profile, prefix, pg_schema, history)
+    late = [_credit(BOUNDED[0], 6), _credit(BOUNDED[0], 7)]
+    await produce(stack, broker_profile, prefix, late)  # in the tail only
+    pool = await create_pool(stack.database_url)
+    seed = ReadModelSeed(pool, schema=pg_schema)
+    views = LogViews(
+        stack.kafka_bootstrap,
+        broker_profile,
+        topic_prefix=prefix,
+        seed=seed,
+        max_users=3,
+        bound_every=3600,
+    )
+    await views.start()
+    try:
+        await asyncio.wait_for(views.caught_up.wait(), 30)
+        for uid in BOUNDED:  # BOUNDED[0] (from the tail) is the least recently used
+            assert await views.balances.balance(uid) == Decimal(7 if uid == BOUNDED[0] else 5)
+            await views.preferences(uid)
+        assert len(views.balances.balances) == len(BOUNDED)
+        assert await views.bound() > 0
+        assert set(views.balances.balances) == {BOUNDED[0], BOUNDED[-2], BOUNDED[-1]}
+        assert len(views.preferences_view.users) <= 3
+        assert await views.balances.balance(BOUNDED[2]) == Decimal(5)  # evicted, read again
+        assert (await views.preferences(BOUNDED[1])).model == OPUS
+        assert (await views.preferences(BOUNDED[1])).thinking == "high"
+        await _project(stack, broker_profile, prefix, pg_schema, late)
+        assert await views.bound() > 0  # the projector now covers BOUNDED[0]'s tail entry
+        assert BOUNDED[0] not in views.balances.balances
+        assert len(views.balances.balances) == 3
+        assert await views.balances.balance(BOUNDED[0]) == Decimal(7)
+    finally:
+        await views.stop()
         await pool.close()
