@@ -25,6 +25,7 @@ from actors.gateway.telegram import (
     TgUser,
     parse_message,
 )
+from actors.texts import Language
 from events.messages import Attachment, ForwardOrigin, ReplyTo, TelegramUser, UserMessage
 
 MAX_DOWNLOAD_BYTES: Final = 20 * 1024 * 1024
@@ -95,10 +96,21 @@ SERVICE_KEYS: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """Something to tell the user about their message (``kind``: unsupported, too_large)."""
+    """Something to tell the user about their message (``kind``: unsupported, too_large):
+    what it is about, worded in the user's language by :meth:`text`."""
 
     kind: str
-    text: str
+    subject: str
+    """The message kind refused (``sticker``), or the attachment kind too large (``photo``)."""
+    file_name: str | None = None
+    size_bytes: int = 0
+
+    def text(self, language: Language) -> str:
+        if self.kind == "too_large":
+            return replies.file_too_large(
+                language, self.subject, self.file_name, self.size_bytes, MAX_DOWNLOAD_BYTES
+            )
+        return replies.unsupported_kind(language, self.subject)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +186,7 @@ def _photo(sizes: tuple[TgPhotoSize, ...]) -> tuple[Attachment | None, Notice | 
     fitting = [s for s in sizes if (s.file_size or 0) <= MAX_DOWNLOAD_BYTES]
     if not fitting:
         biggest = max(sizes, key=lambda s: s.file_size or 0)
-        return None, _too_large("The photo", biggest.file_size or 0)
+        return None, Notice("too_large", "photo", size_bytes=biggest.file_size or 0)
     best = max(fitting, key=lambda s: (s.width * s.height, s.file_size or 0))
     return (
         Attachment(
@@ -189,14 +201,9 @@ def _photo(sizes: tuple[TgPhotoSize, ...]) -> tuple[Attachment | None, Notice | 
     )
 
 
-def _too_large(name: str, size: int) -> Notice:
-    return Notice("too_large", replies.file_too_large(name, size, MAX_DOWNLOAD_BYTES))
-
-
 def _file(kind: str, f: TgFile) -> tuple[Attachment | None, Notice | None]:
     if f.file_size is not None and f.file_size > MAX_DOWNLOAD_BYTES:
-        label = f"The file {f.file_name}" if f.file_name else f"The {kind.replace('_', ' ')}"
-        return None, _too_large(label, f.file_size)
+        return None, Notice("too_large", kind, f.file_name, f.file_size)
     side = f.length
     return (
         Attachment(
@@ -294,7 +301,7 @@ def user_message(
 
 
 def _unsupported_kind(keys: Collection[str]) -> str | None:
-    for key in replies.UNSUPPORTED_NAMES:
+    for key in replies.UNSUPPORTED_KINDS:
         if key in keys:
             return key
     return None
@@ -337,7 +344,7 @@ def normalize_parsed(msg: TgMessage, keys: Collection[str]) -> Normalized:
             if msg.text is not None or msg.caption is not None:
                 return Ignored("empty text")
             kind = "unknown"
-        notices = (Notice("unsupported", replies.unsupported_kind(kind)),)
+        notices = (Notice("unsupported", kind),)
     return Refused(
         chat_id=msg.chat.id,
         message_thread_id=topic_id(msg),
