@@ -6,7 +6,8 @@ from deep inside a client. Secrets are wrapped in :class:`Secret`, whose repr ne
 
 This module holds the names read, the :class:`Settings` dataclass and :func:`load_settings`;
 the parsers of single values are in :mod:`infra.settings_values`, the groups parsed together
-(the provider tools, the thread worker) in :mod:`infra.settings_groups`. Only these three
+(the process's broker, log and metrics choices, the provider tools, the thread worker) in
+:mod:`infra.settings_groups`. Only these three
 modules read the environment.
 """
 
@@ -23,6 +24,7 @@ from infra import settings_values as values
 from infra.settings_groups import (
     DEFAULT_GEMINI_IMAGE_MODEL,
     DEFAULT_MAX_TOOL_ITERATIONS,
+    process_settings,
     thread_settings,
     tool_settings,
 )
@@ -248,19 +250,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     redis_url = values.url(
         "REDIS_URL", values.read_value(env, "REDIS_URL"), ("redis", "rediss", "unix")
     )
-    compat = env.get("BROKER_COMPAT", "auto").strip().lower()
-    if compat not in ("auto", "tansu", "kafka"):
-        raise ConfigError(f"BROKER_COMPAT: {compat!r} is not one of auto, tansu, kafka")
-    embedded_broker = env.get("EMBEDDED_BROKER", "kafka").strip().lower() or "kafka"
-    if embedded_broker not in ("kafka", "tansu"):
-        raise ConfigError(f"EMBEDDED_BROKER: {embedded_broker!r} is not one of kafka, tansu")
-    level = env.get("LOG_LEVEL", "INFO").strip().upper()
-    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"LOG_LEVEL: {level!r} is not one of DEBUG, INFO, WARNING, ERROR")
-    metrics_port = env.get("METRICS_PORT") or None
-    if metrics_port is not None and not (metrics_port.isdigit() and 0 < int(metrics_port) < 65536):
-        raise ConfigError(f"METRICS_PORT: {metrics_port!r} is not a TCP port number")
     return Settings(
+        **process_settings(env),
         telegram_bot_token=values.secret(env, "TELEGRAM_BOT_TOKEN"),
         telegram_api_url=values.url(
             "TELEGRAM_API_URL", env.get("TELEGRAM_API_URL") or None, ("http", "https")
@@ -289,16 +280,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         database_url=Secret(database_url) if database_url else None,
         redis_url=Secret(redis_url) if redis_url else None,
         privileged_user_ids=values.user_ids(values.read_value(env, "PRIVILEGED_USER_IDS")),
-        broker_compat=compat,
         state_dir=Path(env.get("BOTCTL_STATE_DIR") or ".botctl"),
-        embedded_broker=embedded_broker,
         maven_repo_url=values.url(
             "MAVEN_REPO_URL", env.get("MAVEN_REPO_URL") or None, ("https", "http")
         )
         or DEFAULT_MAVEN_REPO_URL,
         cache_dir=values.cache_dir(env),
-        log_level=level,
-        metrics_port=int(metrics_port) if metrics_port is not None else None,
         db_command_timeout=values.seconds(env, "DB_COMMAND_TIMEOUT", 10.0),
         db_acquire_timeout=values.seconds(env, "DB_ACQUIRE_TIMEOUT", 5.0),
         db_connect_timeout=values.seconds(env, "DB_CONNECT_TIMEOUT", 10.0),

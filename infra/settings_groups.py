@@ -1,5 +1,6 @@
 """Groups of settings parsed together, returned as :class:`infra.settings.Settings` keyword
-arguments: the provider tools' and the thread worker's."""
+arguments: a process's broker, log and metrics choices, the provider tools' and the thread
+worker's."""
 
 from __future__ import annotations
 
@@ -14,6 +15,28 @@ DEFAULT_GEMINI_IMAGE_MODEL: Final = "gemini-3.1-flash-image-preview"
 
 DEFAULT_MAX_TOOL_ITERATIONS: Final = 25
 """Model calls per turn at most (``THREAD_MAX_TOOL_ITERATIONS``); the last has tools off."""
+
+
+def process_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The broker compatibility switch, the embedded broker, the log level, the metrics port."""
+    compat = env.get("BROKER_COMPAT", "auto").strip().lower()
+    if compat not in ("auto", "tansu", "kafka"):
+        raise ConfigError(f"BROKER_COMPAT: {compat!r} is not one of auto, tansu, kafka")
+    embedded_broker = env.get("EMBEDDED_BROKER", "kafka").strip().lower() or "kafka"
+    if embedded_broker not in ("kafka", "tansu"):
+        raise ConfigError(f"EMBEDDED_BROKER: {embedded_broker!r} is not one of kafka, tansu")
+    level = env.get("LOG_LEVEL", "INFO").strip().upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"LOG_LEVEL: {level!r} is not one of DEBUG, INFO, WARNING, ERROR")
+    metrics_port = env.get("METRICS_PORT") or None
+    if metrics_port is not None and not (metrics_port.isdigit() and 0 < int(metrics_port) < 65536):
+        raise ConfigError(f"METRICS_PORT: {metrics_port!r} is not a TCP port number")
+    return {
+        "broker_compat": compat,
+        "embedded_broker": embedded_broker,
+        "log_level": level,
+        "metrics_port": int(metrics_port) if metrics_port is not None else None,
+    }
 
 
 def tool_settings(env: Mapping[str, str]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""Helpers of the tool end-to-end tests: the gateway, users and billing workers as processes,
-and what a user sees and is charged."""
+"""Helpers of the tool end-to-end tests: the gateway, users and billing workers as processes
+beside a thread worker (:func:`running_bot`), and what a user sees (the steps of a test are
+a :class:`devkit.harness.e2e.Scenario`: ``bot.scenario(telegram, profile)``)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,21 @@ import io
 import struct
 import subprocess
 import zlib
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from pypdf import PdfWriter
-from thread_e2e import ROOT, eventually
+from thread_e2e import ROOT, WorkerProcess, eventually, fund, wait_ready
 
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.telegram.state import ChatMessage
-from devkit.harness.topics import read_topic
+from devkit.harness.e2e import Scenario
 from events.billing import UsageDebited
-from events.catalog import USERS_EVENTS
 from infra.kafka.compat import BrokerProfile
+from infra.kafka.publisher import EventPublisher
 from infra.services.supervisor import botctl_argv
 
 
@@ -62,21 +64,43 @@ class Processes:
             for p in sorted(self.log_dir.glob("*.log"))
         )
 
+    def scenario(self, telegram: TelegramEmulator, profile: BrokerProfile) -> Scenario:
+        """The steps of a test against these processes (their logs in its failures)."""
+        bootstrap, prefix = self.env["KAFKA_BOOTSTRAP_SERVERS"], self.env["TOPIC_PREFIX"]
+        return Scenario(telegram, bootstrap, profile, prefix, self.logs)
 
-def start_processes(env: dict[str, str], prefix: str, bootstrap: str, log_dir: Path) -> Processes:
+
+def start_processes(env: dict[str, str], prefix: str, log_dir: Path) -> Processes:
     procs = Processes(env, log_dir)
     for service in ("gateway", "users-worker", "billing-worker"):
         procs.start(service, *botctl_argv(service), TOPIC_PREFIX=prefix)
     return procs
 
 
-async def answer(telegram: TelegramEmulator, chat_id: int, count: int, timeout: float = 90) -> Any:
-    """The bot's ``count``-th message in the chat, once it is there."""
-    found = await eventually(
-        lambda: len(telegram.bot_messages(chat_id)) >= count or None, timeout, interval=0.1
-    )
-    assert found
-    return telegram.bot_messages(chat_id)[count - 1]
+@asynccontextmanager
+async def running_bot(
+    worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram: TelegramEmulator,
+    log_dir: Path,
+    *,
+    probe_chat: int,
+    funds: Mapping[int, str],
+) -> AsyncIterator[Processes]:
+    """The thread worker ready (it answered a probe in ``probe_chat``), every test user
+    funded *before* the billing worker folds the ledger, then the gateway, users and billing
+    workers started; yields once the gateway polls (its start-up is slow under load)."""
+    await wait_ready(worker, publisher, telegram, probe_chat, timeout=300)
+    for user_id, amount in funds.items():
+        telegram.add_private_chat(user_id)
+        await fund(publisher, user_id, amount)
+    polls = len(telegram.calls("getUpdates"))
+    procs = start_processes(worker.env, worker.prefix, log_dir)
+    try:
+        await eventually(lambda: len(telegram.calls("getUpdates")) > polls, 300, interval=0.2)
+        yield procs
+    finally:
+        procs.stop()
 
 
 def link_urls(message: ChatMessage) -> list[str]:
@@ -97,16 +121,6 @@ def line_total(entries: list[UsageDebited], item_prefix: str) -> Decimal:
         (line.amount for e in entries for line in e.lines if line.item.startswith(item_prefix)),
         Decimal(0),
     )
-
-
-async def users_event(
-    bootstrap: str, profile: BrokerProfile, prefix: str, kind: type[Any], user_id: int
-) -> Any:
-    async def found() -> Any:
-        events = await read_topic(bootstrap, profile, USERS_EVENTS, prefix)
-        return next((e for e in events if isinstance(e, kind) and e.user_id == user_id), None)
-
-    return await eventually(found, 60, interval=0.3)
 
 
 def red_png(size: int = 200) -> bytes:

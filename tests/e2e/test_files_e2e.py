@@ -13,17 +13,15 @@ import pytest
 import pytest_asyncio
 from model_tools_e2e import (
     Processes,
-    answer,
     draft_texts,
-    start_processes,
+    running_bot,
     three_page_pdf,
 )
-from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready, worker_env
+from thread_e2e import WorkerProcess, eventually, worker_env
 
 from devkit.emulators.claude import ClaudeEmulator, text_reply, tool_reply
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.whisper import WhisperEmulator, wav_bytes
-from devkit.harness.topics import wait_debits
 from events.files import FileReceived, FileTranscribed, FileUploaded
 from events.tools import ToolCallFailed
 from infra.endpoints import Endpoints
@@ -33,6 +31,7 @@ from infra.kafka.publisher import EventPublisher
 pytestmark = pytest.mark.slow
 
 VOICE, READER, INTRUDER = range(862001, 862004)
+FUNDS = dict.fromkeys((VOICE, READER, INTRUDER), "5.00")
 
 
 @pytest.fixture(scope="module")
@@ -65,24 +64,19 @@ async def bot(
     files_worker: WorkerProcess,
     publisher: EventPublisher,
     telegram_emulator_server: TelegramEmulator,
-    stack: Endpoints,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Processes]:
     """Worker ready, users funded before the billing worker folds, then the other processes."""
-    await wait_ready(files_worker, publisher, telegram_emulator_server, 862000, timeout=300)
-    for user_id in (VOICE, READER, INTRUDER):
-        telegram_emulator_server.add_private_chat(user_id)
-        await fund(publisher, user_id, "5.00")
     log_dir = tmp_path_factory.mktemp("files-e2e-procs")
-    polls = len(telegram_emulator_server.calls("getUpdates"))
-    procs = start_processes(files_worker.env, files_worker.prefix, stack.kafka_bootstrap, log_dir)
-    await eventually(
-        lambda: len(telegram_emulator_server.calls("getUpdates")) > polls, 300, interval=0.2
-    )
-    try:
+    async with running_bot(
+        files_worker,
+        publisher,
+        telegram_emulator_server,
+        log_dir,
+        probe_chat=862000,
+        funds=FUNDS,
+    ) as procs:
         yield procs
-    finally:
-        procs.stop()
 
 
 @pytest.fixture
@@ -107,27 +101,22 @@ async def test_a_voice_note_is_answered_from_its_transcript_and_charged_per_minu
     claude_emulator: ClaudeEmulator,
     whisper_emulator: WhisperEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """A 12 s voice note is transcribed before the turn, the transcript is shown in the
     draft, the model answers from it, and the ledger charges 12 Whisper seconds."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
     whisper_emulator.transcribe_as("What is the capital of France?", duration=12.0)
     claude_emulator.script(text_reply("The capital of France is Paris.", contains="capital"))
     telegram_emulator.send_voice(VOICE, wav_bytes(12.0), duration=12)
-    reply = await answer(telegram_emulator, VOICE, 1)
+    reply = await sc.answer(VOICE, 1)
     assert "Paris" in (reply.text or ""), bot.logs()
     assert any("capital of France" in t for t in draft_texts(telegram_emulator, VOICE))
     body = claude_emulator.last_message_request().body
     assert "What is the capital of France?" in json.dumps(body)
-    [transcribed] = [
-        e
-        for e in await events_of(stack.kafka_bootstrap, broker_profile, prefix, f"{VOICE}:0")
-        if isinstance(e, FileTranscribed)
-    ]
+    [transcribed] = [e for e in await sc.thread_events(VOICE) if isinstance(e, FileTranscribed)]
     assert transcribed.duration_seconds == Decimal("12.0")
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 2, user_id=VOICE)
+    entries = await sc.debits(2, user_id=VOICE)
     [whisper] = [e for e in entries if e.source == "transcription"]
     assert whisper.tool_quantities is not None
     assert whisper.tool_quantities.whisper_seconds == Decimal("12.0")
@@ -140,34 +129,31 @@ async def test_a_pdf_sent_in_one_turn_is_analysed_in_the_next_and_reuploaded_whe
     bot: Processes,
     claude_emulator: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """A PDF is stored and uploaded once; the next turn references the same Files API file;
     when the API no longer has it, the worker uploads it again and the turn still works."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
     claude_emulator.script(text_reply("Got the report.", contains="keep this"))
     telegram_emulator.send_document(
         READER, three_page_pdf(), file_name="report.pdf", mime_type="application/pdf",
         caption="keep this",
     )  # fmt: skip
-    await answer(telegram_emulator, READER, 1)
+    await sc.answer(READER, 1)
     first = _file_sources(claude_emulator.last_message_request().body)
     assert len(first) == 1, bot.logs()
     claude_emulator.script(text_reply("It has three blank pages.", contains="what is in"))
-    telegram_emulator.send_text(READER, "what is in the PDF I sent?")
-    second_reply = await answer(telegram_emulator, READER, 2)
+    second_reply = await sc.say(READER, "what is in the PDF I sent?")
     assert "three blank pages" in (second_reply.text or "")
     assert _file_sources(claude_emulator.last_message_request().body) == first
     claude_emulator.expire_file(first[0])
     claude_emulator.script(text_reply("Still three pages.", contains="once more"))
-    telegram_emulator.send_text(READER, "once more, how many pages?")
-    third_reply = await answer(telegram_emulator, READER, 3)
+    third_reply = await sc.say(READER, "once more, how many pages?")
     assert "three pages" in (third_reply.text or ""), bot.logs()
     third = _file_sources(claude_emulator.last_message_request().body)
     assert len(third) == 1
     assert third != first
-    events = await events_of(stack.kafka_bootstrap, broker_profile, prefix, f"{READER}:0")
+    events = await sc.thread_events(READER)
     [received] = [e for e in events if isinstance(e, FileReceived)]
     uploads = [e for e in events if isinstance(e, FileUploaded)]
     assert [u.provider_file_id for u in uploads] == [first[0], third[0]]
@@ -180,15 +166,14 @@ async def test_a_second_user_cannot_reach_the_first_users_file(
     bot: Processes,
     claude_emulator: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """Another user's conversation asking a tool for the first user's file id is told it
     does not exist there; nothing of the file reaches the model."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
 
     async def readers_file() -> str | None:
-        found = await events_of(stack.kafka_bootstrap, broker_profile, prefix, f"{READER}:0")
+        found = await sc.thread_events(READER)
         return next((e.file_id for e in found if isinstance(e, FileReceived)), None)
 
     file_id = await eventually(readers_file, 120, interval=0.5)
@@ -204,10 +189,9 @@ async def test_a_second_user_cannot_reach_the_first_users_file(
         text_reply("I can't find that file here."),
         contains="peek at file",
     )
-    telegram_emulator.send_text(INTRUDER, f"peek at file {file_id}")
-    reply = await answer(telegram_emulator, INTRUDER, 1)
+    reply = await sc.say(INTRUDER, f"peek at file {file_id}")
     assert "can't find" in (reply.text or "")
-    events = await events_of(stack.kafka_bootstrap, broker_profile, prefix, f"{INTRUDER}:0")
+    events = await sc.thread_events(INTRUDER)
     [failed] = [e for e in events if isinstance(e, ToolCallFailed)]
     assert failed.error_class == "not_found"
     last = claude_emulator.last_message_request().body

@@ -14,19 +14,18 @@ import pytest
 import pytest_asyncio
 from model_tools_e2e import (
     Processes,
-    answer,
     draft_texts,
     line_total,
     link_urls,
     red_png,
+    running_bot,
     settle,
-    start_processes,
     three_page_pdf,
-    users_event,
 )
 from pypdf import PdfReader
-from thread_e2e import WorkerProcess, events_of, eventually, fund, wait_ready
+from thread_e2e import WorkerProcess
 
+from actors.gateway.replies import thinking_chosen
 from actors.thread.models import HAIKU, OPUS, SONNET
 from devkit.emulators.claude import (
     ClaudeEmulator,
@@ -44,10 +43,8 @@ from devkit.emulators.claude import (
 )
 from devkit.emulators.claude.scripts import WebSearchCitation
 from devkit.emulators.telegram import TelegramEmulator
-from devkit.harness.topics import wait_debits
 from events.files import FileReceived
 from events.users import ModelChanged, ThinkingChanged
-from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 
@@ -64,26 +61,15 @@ async def bot(
     thread_worker: WorkerProcess,
     publisher: EventPublisher,
     telegram_emulator_server: TelegramEmulator,
-    stack: Endpoints,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Processes]:
     """The worker ready, every test user funded *before* the billing worker folds the
     ledger, then the gateway, users and billing workers started."""
-    await wait_ready(thread_worker, publisher, telegram_emulator_server, 861000, timeout=300)
-    for user_id, amount in FUNDS.items():
-        telegram_emulator_server.add_private_chat(user_id)
-        await fund(publisher, user_id, amount)
     log_dir = tmp_path_factory.mktemp("tools-e2e")
-    polls = len(telegram_emulator_server.calls("getUpdates"))
-    procs = start_processes(thread_worker.env, thread_worker.prefix, stack.kafka_bootstrap, log_dir)
-    # the gateway is polling before the first update is sent (its start-up is slow under load)
-    await eventually(
-        lambda: len(telegram_emulator_server.calls("getUpdates")) > polls, 300, interval=0.2
-    )
-    try:
+    async with running_bot(
+        thread_worker, publisher, telegram_emulator_server, log_dir, probe_chat=861000, funds=FUNDS
+    ) as procs:
         yield procs
-    finally:
-        procs.stop()
 
 
 @pytest.fixture
@@ -102,12 +88,11 @@ async def test_web_search_with_pause_turn_shows_progress_links_and_charges_per_s
     bot: Processes,
     claude: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """A paused search is continued; the draft shows the search line, the answer keeps the
     trace and the cited page as a link; the ledger charges $0.01 for the search."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
     url = "https://kafka.example/4.1"
     claude.script_loop(
         Reply(
@@ -132,8 +117,7 @@ async def test_web_search_with_pause_turn_shows_progress_links_and_charges_per_s
         ),
         contains="kafka news",
     )  # fmt: skip
-    telegram_emulator.send_text(SEARCH, "any kafka news?")
-    final = await answer(telegram_emulator, SEARCH, 1)
+    final = await sc.say(SEARCH, "any kafka news?")
     assert final.text.startswith("🔍 searched the web"), bot.logs()
     assert "Apache Kafka 4.1 brings queues" in final.text
     assert link_urls(final) == [url]
@@ -143,7 +127,7 @@ async def test_web_search_with_pause_turn_shows_progress_links_and_charges_per_s
     assert {t.get("name") for t in requests[0].body["tools"]} >= {"web_search", "web_fetch"}
     assert "web-fetch-2025-09-10" in requests[0].headers.get("anthropic-beta", "")
     assert requests[1].body["messages"][-1]["role"] == "assistant"  # the continuation
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 2, user_id=SEARCH)
+    entries = await sc.debits(2, user_id=SEARCH)
     assert line_total(entries, "web_search") == Decimal("0.01")
     assert all(e.price_version == "2026-05" for e in entries)
 
@@ -152,16 +136,14 @@ async def test_thinking_level_reaches_the_request_draft_and_bill(
     bot: Processes,
     claude: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """/thinking high -> adaptive thinking at effort high; the draft shows the thinking in an
     expandable quote, the final message only a trace line; thinking is billed as output."""
-    prefix = bot.env["TOPIC_PREFIX"]
-    telegram_emulator.send_command(THINK, "thinking", "high")
-    confirmation = await answer(telegram_emulator, THINK, 1)
-    assert confirmation.text.startswith("Thinking set to high")
-    await users_event(stack.kafka_bootstrap, broker_profile, prefix, ThinkingChanged, THINK)
+    sc = bot.scenario(telegram_emulator, broker_profile)
+    confirmation = await sc.command(THINK, "thinking", "high")
+    assert confirmation.text == thinking_chosen("en", "high")
+    await sc.users_event(ThinkingChanged, THINK)
     await settle()
     thinking = "First, the user asks about primes. Let me check small divisors. " * 4
     claude.script(
@@ -172,8 +154,7 @@ async def test_thinking_level_reaches_the_request_draft_and_bill(
             contains="is 97 prime",
         )
     )
-    telegram_emulator.send_text(THINK, "is 97 prime?")
-    final = await answer(telegram_emulator, THINK, 2)
+    final = await sc.say(THINK, "is 97 prime?")
     assert final.text.startswith("🧠 thought"), bot.logs()
     assert "small divisors" not in final.text
     request = claude.last_message_request().body
@@ -193,7 +174,7 @@ async def test_thinking_level_reaches_the_request_draft_and_bill(
     assert any(
         any(e["type"] == "expandable_blockquote" for e in entities) for entities in entity_lists
     )
-    [entry] = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 1, user_id=THINK)
+    [entry] = await sc.debits(1, user_id=THINK)
     assert entry.usage is not None
     assert entry.usage.thinking_tokens > 0
     output = [line for line in entry.lines if line.item == f"{SONNET}/output_tokens"]
@@ -204,15 +185,14 @@ async def test_list_files_and_analyze_image_of_an_earlier_photo(
     bot: Processes,
     claude: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """Two calls of one step run; the image goes to Opus; only analyze_image is charged, at
     Opus rates; the final message names both steps."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
     claude.script(text_reply("Nice picture.", contains="my picture"))
     update = telegram_emulator.send_photo(IMAGE, red_png(), caption="my picture")
-    await answer(telegram_emulator, IMAGE, 1)
+    await sc.answer(IMAGE, 1)
     file_id = update["message"]["photo"][-1]["file_id"]
     claude.script_loop(
         parallel_tools_reply(
@@ -223,8 +203,7 @@ async def test_list_files_and_analyze_image_of_an_earlier_photo(
         contains="what colour was it",
     )  # fmt: skip
     claude.script(text_reply("Red dominates.", model=OPUS, contains="Which colour dominates?"))
-    telegram_emulator.send_text(IMAGE, "what colour was it?")
-    final = await answer(telegram_emulator, IMAGE, 2)
+    final = await sc.say(IMAGE, "what colour was it?")
     assert final.text.splitlines()[0] == "📋 listed files · 🖼️ looked at an image", bot.logs()
     assert "It is mostly red." in final.text
     last = claude.message_requests()[-1].body["messages"][-1]["content"]
@@ -233,10 +212,10 @@ async def test_list_files_and_analyze_image_of_an_earlier_photo(
     assert [b["type"] for b in vision[0]["messages"][0]["content"]] == ["image", "text"]
     results = {b["tool_use_id"]: b for b in last if b["type"] == "tool_result"}
     assert len(results) == 2
-    events = await events_of(stack.kafka_bootstrap, broker_profile, prefix, f"{IMAGE}:0")
+    events = await sc.thread_events(IMAGE)
     [received] = [e for e in events if isinstance(e, FileReceived)]  # list_files shows our id
     assert any(received.file_id in json.dumps(r) for r in results.values())
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 4, user_id=IMAGE)
+    entries = await sc.debits(4, user_id=IMAGE)
     tools = {e.tool_name for e in entries if e.tool_name}
     assert tools == {"analyze_image"}
     [tool_entry] = [e for e in entries if e.tool_name == "analyze_image"]
@@ -248,17 +227,16 @@ async def test_analyze_pdf_sends_only_the_selected_pages(
     bot: Processes,
     claude: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """pages "2" of a 3-page PDF: the vision call gets a 1-page PDF; the call is charged."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
     claude.script(text_reply("Got the report.", contains="the report"))
     update = telegram_emulator.send_document(
         PDF, three_page_pdf(), file_name="report.pdf", mime_type="application/pdf",
         caption="the report",
     )  # fmt: skip
-    await answer(telegram_emulator, PDF, 1)
+    await sc.answer(PDF, 1)
     file_id = update["message"]["document"]["file_id"]
     claude.script_loop(
         tool_reply("analyze_pdf", {"file_id": file_id, "question": "What is on it?",
@@ -267,15 +245,14 @@ async def test_analyze_pdf_sends_only_the_selected_pages(
         contains="page two",
     )  # fmt: skip
     claude.script(text_reply("A blank page.", model=OPUS, contains="What is on it?"))
-    telegram_emulator.send_text(PDF, "what is on page two?")
-    final = await answer(telegram_emulator, PDF, 2)
+    final = await sc.say(PDF, "what is on page two?")
     assert final.text.startswith("📄 read a PDF"), bot.logs()
     [vision] = [r.body for r in claude.message_requests() if r.body["model"] == OPUS]
     document = vision["messages"][0]["content"][0]
     pdf = PdfReader(io.BytesIO(base64.b64decode(document["source"]["data"])))
     assert len(pdf.pages) == 1
     assert "pages 2 of 3" in vision["messages"][0]["content"][1]["text"]
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 4, user_id=PDF)
+    entries = await sc.debits(4, user_id=PDF)
     assert any(e.tool_name == "analyze_pdf" and e.amount < 0 for e in entries)
 
 
@@ -283,29 +260,27 @@ async def test_preview_of_a_text_file_is_free(
     bot: Processes,
     claude: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """preview_file of a text file returns its start to the model and charges nothing."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
     claude.script(text_reply("Saved.", contains="notes"))
     update = telegram_emulator.send_document(
         PREVIEW, b"alpha beta gamma\n" * 10, file_name="notes.txt", mime_type="text/plain",
         caption="notes",
     )  # fmt: skip
-    await answer(telegram_emulator, PREVIEW, 1)
+    await sc.answer(PREVIEW, 1)
     file_id = update["message"]["document"]["file_id"]
     claude.script_loop(
         tool_reply("preview_file", {"file_id": file_id, "max_chars": 200}),
         text_reply("It lists alpha, beta, gamma."),
         contains="peek",
     )
-    telegram_emulator.send_text(PREVIEW, "peek into the notes")
-    final = await answer(telegram_emulator, PREVIEW, 2)
+    final = await sc.say(PREVIEW, "peek into the notes")
     assert final.text.startswith("👁️ previewed a file"), bot.logs()
     result = claude.message_requests()[-1].body["messages"][-1]["content"][0]
     assert "alpha beta gamma" in json.dumps(result)
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 3, user_id=PREVIEW)
+    entries = await sc.debits(3, user_id=PREVIEW)
     assert not any(e.tool_name for e in entries)
 
 
@@ -313,14 +288,12 @@ async def test_extended_thinking_is_offered_to_haiku_and_billed_at_haiku_rates(
     bot: Processes,
     claude: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """On Haiku the extended_thinking tool is offered; its thinking call is charged."""
-    prefix = bot.env["TOPIC_PREFIX"]
-    telegram_emulator.send_command(HAIKU_USER, "model", "haiku")
-    await answer(telegram_emulator, HAIKU_USER, 1)
-    await users_event(stack.kafka_bootstrap, broker_profile, prefix, ModelChanged, HAIKU_USER)
+    sc = bot.scenario(telegram_emulator, broker_profile)
+    await sc.command(HAIKU_USER, "model", "haiku")
+    await sc.users_event(ModelChanged, HAIKU_USER)
     await settle()
     claude.script_loop(
         tool_reply("extended_thinking", {"problem": "Sum of 1..100?", "focus": "correctness"}),
@@ -335,8 +308,7 @@ async def test_extended_thinking_is_offered_to_haiku_and_billed_at_haiku_rates(
             contains="Sum of 1..100?",
         )
     )  # fmt: skip
-    telegram_emulator.send_text(HAIKU_USER, "what is the sum to a hundred?")
-    final = await answer(telegram_emulator, HAIKU_USER, 2)
+    final = await sc.say(HAIKU_USER, "what is the sum to a hundred?")
     assert "It is 5050." in final.text, bot.logs()
     main = [r.body for r in claude.message_requests() if "sum to a hundred" in json.dumps(r.body)]
     assert "extended_thinking" in {t["name"] for t in main[0]["tools"]}
@@ -345,9 +317,7 @@ async def test_extended_thinking_is_offered_to_haiku_and_billed_at_haiku_rates(
     assert think["thinking"] == {"type": "enabled", "budget_tokens": 12_000}
     result = main[-1]["messages"][-1]["content"][0]
     assert "50 pairs of 101" in json.dumps(result)
-    entries = await wait_debits(
-        stack.kafka_bootstrap, broker_profile, prefix, 3, user_id=HAIKU_USER
-    )
+    entries = await sc.debits(3, user_id=HAIKU_USER)
     [tool_entry] = [e for e in entries if e.tool_name == "extended_thinking"]
     assert all(line.item.startswith(HAIKU) for line in tool_entry.lines)
 
@@ -356,12 +326,11 @@ async def test_self_critique_reviews_with_tools_and_charges_the_whole_review(
     bot: Processes,
     claude: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """The Opus reviewer runs a file tool and a web search, returns PASS; both reviewer
     calls and the search are one charge of the user's."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
     claude.script_loop(
         tool_reply("self_critique", {"user_request": "Is 7 prime?",
                                      "draft_answer": "Yes, 7 is prime."}),
@@ -376,15 +345,14 @@ async def test_self_critique_reviews_with_tools_and_charges_the_whole_review(
             verdict, cite=False, model=OPUS, contains="The draft answer", answers="tool_result",
         ),
     )  # fmt: skip
-    telegram_emulator.send_text(CRITIC, "is seven prime?")
-    final = await answer(telegram_emulator, CRITIC, 1)
+    final = await sc.say(CRITIC, "is seven prime?")
     assert final.text.startswith("🧐 checked the answer"), bot.logs()
     reviewer = [r.body for r in claude.message_requests() if r.body["model"] == OPUS]
     assert len(reviewer) == 2
     assert reviewer[0]["thinking"] == {"type": "adaptive"}
     result = claude.message_requests()[-1].body["messages"][-1]["content"][0]
     assert '\\"verdict\\": \\"PASS\\"' in json.dumps(result)
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 3, user_id=CRITIC)
+    entries = await sc.debits(3, user_id=CRITIC)
     [review] = [e for e in entries if e.tool_name == "self_critique"]
     assert review.tool_quantities is not None
     assert len(review.tool_quantities.model_calls) == 2
@@ -395,23 +363,21 @@ async def test_self_critique_is_skipped_below_one_dollar(
     bot: Processes,
     claude: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """With $0.90 the review is SKIPPED: no reviewer call, no charge for it."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
     claude.script_loop(
         tool_reply("self_critique", {"user_request": "Hi?", "draft_answer": "Hello!"}),
         text_reply("Hello!"),
         contains="greet me",
     )
-    telegram_emulator.send_text(POOR, "greet me")
-    final = await answer(telegram_emulator, POOR, 1)
+    final = await sc.say(POOR, "greet me")
     assert "Hello!" in final.text, bot.logs()
     assert not [r for r in claude.message_requests() if r.body["model"] == OPUS]
     result = claude.message_requests()[-1].body["messages"][-1]["content"][0]
     assert "SKIPPED" in json.dumps(result)
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 2, user_id=POOR)
+    entries = await sc.debits(2, user_id=POOR)
     assert not any(e.tool_name for e in entries)
 
 
@@ -419,12 +385,11 @@ async def test_self_critique_stops_at_the_cost_cap_and_charges_what_it_spent(
     bot: Processes,
     claude: ClaudeEmulator,
     telegram_emulator: TelegramEmulator,
-    stack: Endpoints,
     broker_profile: BrokerProfile,
 ) -> None:
     """A reviewer call costing $0.755 passes the $0.50 cap: COST_CAP after one call, which
     is charged."""
-    prefix = bot.env["TOPIC_PREFIX"]
+    sc = bot.scenario(telegram_emulator, broker_profile)
     claude.script_loop(
         tool_reply("self_critique", {"user_request": "Essay?", "draft_answer": "An essay."}),
         text_reply("Here is the essay."),
@@ -436,12 +401,11 @@ async def test_self_critique_stops_at_the_cost_cap_and_charges_what_it_spent(
             usage=Usage(input_tokens=1000, output_tokens=30_000),
         )
     )  # fmt: skip
-    telegram_emulator.send_text(CAPPED, "write an essay")
-    final = await answer(telegram_emulator, CAPPED, 1)
+    final = await sc.say(CAPPED, "write an essay")
     assert "Here is the essay." in final.text, bot.logs()
     assert len([r for r in claude.message_requests() if r.body["model"] == OPUS]) == 1
     result = claude.message_requests()[-1].body["messages"][-1]["content"][0]
     assert "COST_CAP" in json.dumps(result)
-    entries = await wait_debits(stack.kafka_bootstrap, broker_profile, prefix, 3, user_id=CAPPED)
+    entries = await sc.debits(3, user_id=CAPPED)
     [review] = [e for e in entries if e.tool_name == "self_critique"]
     assert review.amount == Decimal("-0.755")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from thread_e2e import Processes, eventually, read_topic
+from thread_e2e import Processes
 
 from actors.billing.pricing import price
 from actors.thread.file_store import content_address, file_id_for
@@ -25,12 +25,12 @@ from devkit.emulators.claude import ClaudeEmulator, Reply, ToolUseBlock, text_re
 from devkit.emulators.e2b_sandbox import E2BEmulator
 from devkit.emulators.gemini import GeminiEmulator, image_dimensions, png_bytes
 from devkit.emulators.telegram import TelegramEmulator
-from events.billing import StarterCreditRequested, UsageDebited
-from events.catalog import BILLING_COMMANDS, BILLING_LEDGER, THREAD_EVENTS
+from devkit.harness.e2e import Scenario
+from events.billing import StarterCreditRequested
+from events.catalog import BILLING_COMMANDS
 from events.envelope import new_envelope
 from events.files import FileDelivered, FileGenerated, FileReceived
 from events.keys import thread_key, user_key
-from events.thread import TurnCompleted
 from events.tools import ToolCallCompleted, ToolCallFailed
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
@@ -99,36 +99,22 @@ async def _ready(
     claude.reset()
 
 
-async def _events(stack: Endpoints, profile: BrokerProfile, prefix: str, key: str) -> list[Any]:
-    found = await read_topic(stack.kafka_bootstrap, profile, THREAD_EVENTS, prefix)
-    return [e for e in found if e.key == key]
-
-
-async def _turns(
-    stack: Endpoints, profile: BrokerProfile, prefix: str, key: str, count: int
-) -> list[Any]:
-    async def probe() -> list[Any] | None:
-        found = await _events(stack, profile, prefix, key)
-        return found if sum(isinstance(e, TurnCompleted) for e in found) >= count else None
-
-    result: list[Any] = await eventually(probe, 180, interval=0.5)
-    return result
-
-
-async def _tool_debits(
-    stack: Endpoints, profile: BrokerProfile, prefix: str, key: str, count: int
-) -> list[UsageDebited]:
-    async def probe() -> list[UsageDebited] | None:
-        found = await read_topic(stack.kafka_bootstrap, profile, BILLING_LEDGER, prefix)
-        mine = [
-            e
-            for e in found
-            if isinstance(e, UsageDebited) and e.thread_key == key and e.tool_name is not None
-        ]
-        return mine if len(mine) >= count else None
-
-    result: list[UsageDebited] = await eventually(probe, 120, interval=0.5)
-    return result
+@pytest.fixture
+def scenario(
+    provider_processes: Processes,
+    telegram_emulator_server: TelegramEmulator,
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    e2e_prefix: str,
+) -> Scenario:
+    """The steps of a test against the module's processes (the worker's log in failures)."""
+    return Scenario(
+        telegram_emulator_server,
+        stack.kafka_bootstrap,
+        broker_profile,
+        e2e_prefix,
+        provider_processes.worker.log_tail,
+    )
 
 
 def _one(events: list[Any], kind: type, **match: Any) -> Any:
@@ -147,9 +133,7 @@ async def test_a_csv_into_execute_python_and_its_chart_delivered_as_a_photo(
     telegram_emulator_server: TelegramEmulator,
     claude_emulator_server: ClaudeEmulator,
     e2b_emulator_server: E2BEmulator,
-    stack: Endpoints,
-    broker_profile: BrokerProfile,
-    e2e_prefix: str,
+    scenario: Scenario,
 ) -> None:
     """The user's CSV is stored, uploaded into the thread's sandbox, the code's chart is a
     generated file (thread.file_generated) sent as a photo (thread.file_delivered) under the
@@ -173,7 +157,7 @@ async def test_a_csv_into_execute_python_and_its_chart_delivered_as_a_photo(
         text_reply("Here is the chart of your sales."),
     )
     telegram.send_document(cid, CSV, file_name="sales.csv", mime_type="text/csv")
-    events = await _turns(stack, broker_profile, e2e_prefix, key, 2)
+    events = await scenario.turns(cid, 2)
     assert _one(events, FileReceived, file_id=csv_id).stored_name == "sales.csv"
     ran = _one(events, ToolCallCompleted, tool_name="execute_python")
     assert "chart of 4 months" in ran.output
@@ -195,7 +179,7 @@ async def test_a_csv_into_execute_python_and_its_chart_delivered_as_a_photo(
     uploads = [c for c in e2b_emulator_server.calls if (c.method, c.path) == ("POST", "/files")]
     assert uploads
     assert uploads[-1].body["written"][0]["path"] == "/home/user/sales.csv"
-    [debit] = await _tool_debits(stack, broker_profile, e2e_prefix, key, 1)
+    [debit] = await scenario.debits(1, thread=key, tools_only=True, timeout=120)
     expected = price(at=ran.occurred_at, tool_quantities=ran.quantities)
     assert debit.tool_name == "execute_python"
     assert debit.source_event_id == ran.id
@@ -210,9 +194,7 @@ async def test_an_image_generated_and_delivered(
     telegram_emulator_server: TelegramEmulator,
     claude_emulator_server: ClaudeEmulator,
     gemini_emulator_server: GeminiEmulator,
-    stack: Endpoints,
-    broker_profile: BrokerProfile,
-    e2e_prefix: str,
+    scenario: Scenario,
 ) -> None:
     """generate_image draws a 16:9 1K image with Gemini (shown to the model in the next
     request), it is delivered as a photo, and one 1k image is charged in the ledger."""
@@ -235,7 +217,7 @@ async def test_an_image_generated_and_delivered(
         text_reply("Your lighthouse."),
     )
     telegram.send_text(cid, "draw me a lighthouse")
-    events = await _turns(stack, broker_profile, e2e_prefix, key, 2)
+    events = await scenario.turns(cid, 2)
     drawn = _one(events, ToolCallCompleted, tool_name="generate_image")
     assert [(i.size_class, i.count) for i in drawn.quantities.images] == [("1k", 1)]
     assert _one(events, FileGenerated, file_id=image_id).mime_type == "image/png"
@@ -247,7 +229,7 @@ async def test_an_image_generated_and_delivered(
     second = claude.message_requests()[1].body["messages"][-1]["content"]
     shown = [b for r in second if r["type"] == "tool_result" for b in r["content"]]
     assert any(b.get("type") == "image" for b in shown)
-    [debit] = await _tool_debits(stack, broker_profile, e2e_prefix, key, 1)
+    [debit] = await scenario.debits(1, thread=key, tools_only=True, timeout=120)
     assert debit.tool_name == "generate_image"
     assert [(line.item, line.quantity) for line in debit.lines] == [
         (f"image/{drawn.quantities.images[0].model}/1k", Decimal(1))
@@ -260,9 +242,7 @@ async def test_latex_rendered_or_the_clear_not_installed_answer(
     publisher: EventPublisher,
     telegram_emulator_server: TelegramEmulator,
     claude_emulator_server: ClaudeEmulator,
-    stack: Endpoints,
-    broker_profile: BrokerProfile,
-    e2e_prefix: str,
+    scenario: Scenario,
 ) -> None:
     """With TeX installed (the Docker image; this machine if texlive-latex-base and dvipng
     are there) the formula becomes a PNG file of the thread, free; without it the call fails
@@ -271,13 +251,12 @@ async def test_latex_rendered_or_the_clear_not_installed_answer(
     telegram, claude = telegram_emulator_server, claude_emulator_server
     cid = 861301
     await _ready(provider_processes, publisher, telegram, claude, cid)
-    key = thread_key(cid)
     claude.script(
         Reply(content=[ToolUseBlock(name="render_latex", input={"latex": r"\int_0^1 x^2\,dx"})]),
         text_reply("Done."),
     )
     telegram.send_text(cid, "typeset the integral")
-    events = await _turns(stack, broker_profile, e2e_prefix, key, 2)
+    events = await scenario.turns(cid, 2)
     result = claude.message_requests()[-1].body["messages"][-1]["content"][0]
     if find_engine(None) is not None and os.environ.get("PATH"):
         done = _one(events, ToolCallCompleted, tool_name="render_latex")

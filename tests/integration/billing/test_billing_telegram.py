@@ -20,6 +20,8 @@ from billing_helpers import (
 )
 
 from actors.billing.ledger import BillingState
+from actors.billing.payments import amount_invalid
+from actors.texts.catalog import say
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.gateway import feed, last_text, press_button
 from events.admin import MarginChanged
@@ -123,7 +125,7 @@ async def test_custom_amount_survives_a_gateway_restart(
             gw,
             telegram_emulator.send_text(PAYER, "5000", user_id=PAYER, reply_to=prompt.message_id),
         )
-        assert "between 1 and 2500" in last_text(telegram_emulator, PAYER)
+        assert amount_invalid("en") in last_text(telegram_emulator, PAYER)
         assert telegram_emulator.invoices(PAYER) == []
         reprompt = telegram_emulator.bot_messages(PAYER)[-1]
         await feed(
@@ -156,7 +158,7 @@ async def test_refund_by_payer_calls_telegram_and_refusals_say_why(
         await telegram_emulator.wait_until(
             lambda: "refused" in last_text(telegram_emulator, OTHER), 60
         )
-        assert "only the payer can refund" in last_text(telegram_emulator, OTHER)
+        assert say("en", "refusal.unknown_payment") in last_text(telegram_emulator, OTHER)
 
         await feed(gw, telegram_emulator.send_command(PAYER, "refund", "stxR1", user_id=PAYER))
         await telegram_emulator.wait_until(

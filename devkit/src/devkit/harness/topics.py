@@ -104,9 +104,11 @@ async def wait_debits(
     *,
     user_id: int | None = None,
     thread_key: str | None = None,
+    where: Callable[[UsageDebited], bool] | None = None,
     timeout: float = 60.0,
 ) -> list[UsageDebited]:
-    """The usage debits of a user and/or a thread, once there are at least ``count``."""
+    """The usage debits of a user and/or a thread (and ``where``), once there are at least
+    ``count``."""
 
     async def enough() -> list[UsageDebited] | None:
         found = [
@@ -115,6 +117,7 @@ async def wait_debits(
             if isinstance(e, UsageDebited)
             and (user_id is None or e.user_id == user_id)
             and (thread_key is None or e.thread_key == thread_key)
+            and (where is None or where(e))
         ]
         return found if len(found) >= count else None
 
