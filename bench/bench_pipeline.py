@@ -264,7 +264,7 @@ async def bench(args: argparse.Namespace) -> None:
         warm = Run(1)
         await asyncio.wait_for(
             closed_loop(warm, base + max_threads, publisher, telegram, args.via_gateway,
-                        time.monotonic() + 0.1), 120)  # fmt: skip
+                        time.monotonic() + 0.1), 600)  # fmt: skip
         print(f"# {platform.node()} nproc={os.cpu_count()} python={platform.python_version()}")
         load = f"paced, {args.rate:g} turns/s in all" if args.rate else "closed loop"
         print(f"# via gateway: {args.via_gateway}; {args.seconds:.0f} s per row; {load}")
