@@ -181,7 +181,7 @@ async def closed_loop(
         else:
             await publisher.publish(THREAD_INBOX, message_command(chat_id, text, message_id=i))
             run.publish_ms.append((time.monotonic() - run.sent_at[text]) * 1000)
-        await asyncio.wait_for(waiter, 120)
+        await asyncio.wait_for(waiter, 600)
         run.done += 1
 
 
