@@ -181,7 +181,7 @@ async def closed_loop(
         else:
             await publisher.publish(THREAD_INBOX, message_command(chat_id, text, message_id=i))
             run.publish_ms.append((time.monotonic() - run.sent_at[text]) * 1000)
-        await asyncio.wait_for(waiter, 120)
+        await asyncio.wait_for(waiter, 600)
         run.done += 1
 
 
@@ -264,7 +264,7 @@ async def bench(args: argparse.Namespace) -> None:
         warm = Run(1)
         await asyncio.wait_for(
             closed_loop(warm, base + max_threads, publisher, telegram, args.via_gateway,
-                        time.monotonic() + 0.1), 120)  # fmt: skip
+                        time.monotonic() + 0.1), 600)  # fmt: skip
         print(f"# {platform.node()} nproc={os.cpu_count()} python={platform.python_version()}")
         load = f"paced, {args.rate:g} turns/s in all" if args.rate else "closed loop"
         print(f"# via gateway: {args.via_gateway}; {args.seconds:.0f} s per row; {load}")

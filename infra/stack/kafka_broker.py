@@ -166,10 +166,11 @@ def choose_ports(layout: KafkaLayout, host: str) -> tuple[int, int]:
 
 
 def class_archive(runtime: KafkaRuntime) -> Path:
-    """The class-data-sharing archive of this Java executable (its build, by path and mtime)
-    and these jars."""
-    java = runtime.java.resolve()
-    key = f"{java}|{java.stat().st_mtime_ns}|{runtime.classpath}"
+    """The class-data-sharing archive of this Java executable and these jars (by path, size
+    and mtime: the JVM refuses an archive when any of them changed, so a change names a new
+    archive instead)."""
+    files = [runtime.java.resolve(), *sorted(runtime.jar_dir.glob("*.jar"))]
+    key = "|".join(f"{f}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in files)
     return runtime.jar_dir.parent / f"classes-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsa"
 
 
