@@ -177,7 +177,7 @@ TEXTS: Final[dict[str, str]] = {
     ),
     "billing.custom_placeholder": "e.g. 150",
     "billing.amount_invalid": (
-        "That is not an amount I can take: send a whole number of Stars from {low} to {high}."
+        "That is not an amount I can take: send a whole number of Stars between {low} and {high}."
     ),
     "billing.custom_amount_invalid": "{problem} Reply to this message with another number.",
     "billing.stale_button": "This button is not valid any more; use /pay.",
