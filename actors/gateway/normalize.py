@@ -5,7 +5,8 @@ is kept when it has text, a caption or a file the bot can download; stickers, po
 locations and the like are refused with a reply (never silence); files over the Bot API's
 20 MB download limit are dropped with a reply while the rest of the message is kept;
 service messages (members joining, pins, payments...) are ignored quietly by the
-conversation; a ``refunded_payment`` is read by :func:`refunded_payment` for the ledger.
+conversation; a ``refunded_payment`` is read for the ledger by
+:func:`actors.gateway.refunds.refunded_payment`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
-
-import msgspec
 
 from actors.gateway import replies
 from actors.gateway.telegram import (
@@ -28,7 +27,6 @@ from actors.gateway.telegram import (
 )
 from actors.texts import Language
 from events.messages import Attachment, ForwardOrigin, ReplyTo, TelegramUser, UserMessage
-from events.money import STARS_CURRENCY
 
 MAX_DOWNLOAD_BYTES: Final = 20 * 1024 * 1024
 """Files larger than this cannot be downloaded through the Bot API (getFile)."""
@@ -353,59 +351,4 @@ def normalize_parsed(msg: TgMessage, keys: Collection[str]) -> Normalized:
         message_id=msg.message_id,
         user_id=sender.id,
         notices=notices,
-    )
-
-
-# --------------------------------------------------------------------------- refunds
-
-
-class _TgRefundedPayment(msgspec.Struct, frozen=True, kw_only=True):
-    currency: str
-    total_amount: int
-    telegram_payment_charge_id: str
-    invoice_payload: str = ""
-    provider_payment_charge_id: str | None = None
-
-
-class _TgRefundMessage(msgspec.Struct, frozen=True, kw_only=True, rename={"from_": "from"}):
-    message_id: int
-    date: int
-    chat: Mapping[str, Any]
-    from_: TgUser | None = None
-    refunded_payment: _TgRefundedPayment
-
-
-@dataclass(frozen=True, slots=True)
-class RefundedPayment:
-    """A ``refunded_payment`` service message: Telegram refunded a Stars payment (through
-    the bot's own ``refundStarPayment`` or outside it). The ledger debits it once."""
-
-    user_id: int
-    chat_id: int
-    message_id: int
-    sent_at: datetime
-    telegram_payment_charge_id: str
-    stars: int
-
-
-def refunded_payment(raw: Mapping[str, Any]) -> RefundedPayment | None:
-    """The refund a service message reports, or ``None`` (not one, or not in Stars)."""
-    if "refunded_payment" not in raw:
-        return None
-    try:
-        msg = msgspec.convert(raw, _TgRefundMessage, strict=False)
-    except msgspec.ValidationError:
-        return None
-    refund = msg.refunded_payment
-    chat_id = msg.chat.get("id")
-    if refund.currency != STARS_CURRENCY or not isinstance(chat_id, int):
-        return None
-    user_id = msg.from_.id if msg.from_ is not None else chat_id
-    return RefundedPayment(
-        user_id=user_id,
-        chat_id=chat_id,
-        message_id=msg.message_id,
-        sent_at=utc(msg.date),
-        telegram_payment_charge_id=refund.telegram_payment_charge_id,
-        stars=refund.total_amount,
     )

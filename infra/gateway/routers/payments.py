@@ -47,7 +47,7 @@ from actors.billing.payments import (
     parse_payload,
 )
 from actors.billing.policy import stars_to_usd
-from actors.gateway import normalize
+from actors.gateway import refunds
 from actors.gateway import replies as gateway_replies
 from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
@@ -297,7 +297,7 @@ def add_checkout_handlers(router: Router, ctx: GatewayContext, services: Gateway
     @router.message(F.refunded_payment)
     async def refunded_payment(message: Message) -> None:
         """Telegram refunded a payment (maybe outside the bot): the ledger debits it once."""
-        refund = normalize.refunded_payment(message_json(message))
+        refund = refunds.refunded_payment(message_json(message))
         if refund is None:
             return
         debit = commands.refunded_payment_debit(
