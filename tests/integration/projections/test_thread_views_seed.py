@@ -52,7 +52,9 @@ def _history() -> list[tuple[Any, Envelope]]:
         (
             catalog.USERS_EVENTS,
             users.UserRegistered(
-                **env, profile=TelegramUser(user_id=USERS[1], first_name="R"), default_model=SONNET
+                **env,
+                profile=TelegramUser(user_id=USERS[1], first_name="R", language_code="ru"),
+                default_model=SONNET,
             ),
         )
     )
@@ -66,6 +68,10 @@ def _history() -> list[tuple[Any, Envelope]]:
     env = new_envelope(key=user_key(USERS[1]), producer="users-actor")
     items.append(
         (catalog.USERS_EVENTS, users.ThinkingChanged(**env, user_id=USERS[1], level="high"))
+    )
+    env = new_envelope(key=user_key(USERS[1]), producer="users-actor")
+    items.append(
+        (catalog.USERS_EVENTS, users.LanguageChanged(**env, user_id=USERS[1], language="en"))
     )
     return items
 
@@ -81,8 +87,9 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
     stack: Endpoints, broker_profile: BrokerProfile, pg_schema: str
 ) -> None:
     """With the projector's positions, the views read only the tail after them (2 records,
-    not 55), answer a user's balance and model from the read model, and a newer ledger
-    entry in the tail wins over the row; without a seed they read everything from zero."""
+    not 56), answer a user's balance, model and languages from the read model, and a newer
+    ledger entry in the tail wins over the row; without a seed they read everything from
+    zero."""
     prefix = f"s{uuid.uuid4().hex[:8]}."
     await create_topics(stack, prefix)
     history = _history()
@@ -112,6 +119,8 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
             assert await view.balances.balance(USERS[2]) == Decimal(5)
             assert (await view.preferences(USERS[1])).model == OPUS
             assert (await view.preferences(USERS[1])).thinking == "high"
+            assert (await view.preferences(USERS[1])).language == "en"  # chosen over Telegram's
+            assert (await view.preferences(USERS[1])).language_code == "ru"
             assert await view.balances.balance(6_399_999) is None
     finally:
         await seeded.stop()

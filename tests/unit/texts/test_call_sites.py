@@ -20,6 +20,13 @@ CONVERTED = (
     "actors/gateway/command_registry.py",
     "actors/billing/replies.py",
     "actors/billing/payments.py",
+    "actors/thread/errors.py",
+    "actors/thread/progress.py",
+    "actors/thread/decide.py",
+    "infra/threads/recovery.py",
+    "infra/threads/turn_tools.py",
+    "infra/threads/notices.py",
+    "infra/billing/payments_process.py",
     "infra/gateway/errors.py",
     "infra/gateway/command_menu.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "infra/gateway/routers").glob("*.py")),
@@ -29,8 +36,11 @@ CONVERTED = (
 PROSE = re.compile(r"[A-Za-z]{2,}[,;:]? [a-z]{2,} [a-z]{2,}")
 """Three words in a row: a sentence, not an identifier, a key or a format."""
 
-NOT_SHOWN = {"debug", "info", "warning", "error", "exception", "critical"}
-"""Logger methods: their texts are for operators."""
+NOT_SHOWN = {"debug", "info", "warning", "error", "exception", "critical", "_rejected"}
+"""Logger methods and the thread's rejection records: their texts are for operators."""
+
+OPERATOR_NAMES = {"detail"}
+"""Variables holding a record's English detail (for operators, never sent)."""
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -59,6 +69,10 @@ def _operator_only(tree: ast.AST) -> set[int]:
     """Strings of log calls, raised exceptions and parser errors (never sent to a user)."""
     found: set[int] = set()
     for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id in OPERATOR_NAMES for t in node.targets
+        ):
+            found |= {id(c) for c in ast.walk(node.value) if isinstance(c, ast.Constant)}
         if isinstance(node, ast.Raise):
             found |= {id(c) for c in ast.walk(node) if isinstance(c, ast.Constant)}
         if not isinstance(node, ast.Call):
