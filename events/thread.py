@@ -189,6 +189,10 @@ class TurnStarted(Envelope, tag="thread.turn_started", frozen=True, kw_only=True
     """The user's thinking level (``low``...``max``) when thinking is on; ``None``: off or
     the operator's fixed ``thinking_budget_tokens``."""
     context_tokens_estimate: int | None = None
+    language: str | None = None
+    """The language the turn's notices are worded in (``en``, ``ru``: ``actors.texts``),
+    decided with the turn so a turn resumed after a crash speaks as it started; None
+    (recorded before languages): English."""
 
 
 class AssistantMessageCompleted(

@@ -63,6 +63,8 @@ class UserPreferences:
     personality: str | None = None
     thinking: str | None = None
     language: str | None = None
+    language_code: str | None = None
+    """The user's Telegram language (their profile's), for a command that carries none."""
 
 
 class PreferencesReader(Protocol):

@@ -124,8 +124,10 @@ def refund_requested(language: Language, charge_id: str) -> str:
 
 
 def refund_refused(language: Language, charge_id: str, reason: str, detail: str) -> str:
-    """A refund the ledger refused: a known reason in words, else the ledger's detail."""
-    if reason in REFUSAL_REASONS:
+    """A refund the ledger refused, and why: the ledger's detail is English prose with the
+    specifics (dates, amounts), shown as is in English; another language gets its text of
+    the reason (a reason without one: the detail)."""
+    if reason in REFUSAL_REASONS and not (language == "en" and detail):
         why = say(language, f"refusal.{reason}")
     else:
         why = detail or reason.replace("_", " ")

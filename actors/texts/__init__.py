@@ -19,6 +19,7 @@ from actors.texts.catalog import (
     language_of,
     parse_language,
     placeholders,
+    recorded_language,
     say,
 )
 
@@ -31,5 +32,6 @@ __all__ = [
     "language_of",
     "parse_language",
     "placeholders",
+    "recorded_language",
     "say",
 ]

@@ -27,6 +27,12 @@ def parse_language(value: str | None) -> Language | None:
     return None
 
 
+def recorded_language(value: str | None) -> Language:
+    """A language a record names (``thread.turn_started``), English when it names none or
+    one the bot no longer speaks."""
+    return parse_language(value) or DEFAULT_LANGUAGE
+
+
 def language_of(telegram_code: str | None, chosen: str | None = None) -> Language:
     """The language to speak to a user: the one they chose with ``/language``, else Russian
     for a Telegram language ``ru*``, else English."""

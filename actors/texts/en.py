@@ -177,7 +177,7 @@ TEXTS: Final[dict[str, str]] = {
     ),
     "billing.custom_placeholder": "e.g. 150",
     "billing.amount_invalid": (
-        "That is not an amount I can take: send a whole number of Stars from {low} to {high}."
+        "That is not an amount I can take: send a whole number of Stars between {low} and {high}."
     ),
     "billing.custom_amount_invalid": "{problem} Reply to this message with another number.",
     "billing.stale_button": "This button is not valid any more; use /pay.",
@@ -219,4 +219,114 @@ TEXTS: Final[dict[str, str]] = {
     "precheckout.currency": "Payments are accepted in Telegram Stars only.",
     "precheckout.amount": "The amount {paid} does not match the invoice ({stars} Stars).",
     "precheckout.unpayable": "This invoice cannot be paid any more. Use /pay again.",
+    # ------------------------------------------------------------------ thread: notices
+    "thread.too_long": (
+        "⚠️ This message is too long for me to read. Please shorten it or send it as a file."
+    ),
+    "thread.new_conversation": "🧹 Started a new conversation.",
+    "thread.fallback_title": "New conversation",
+    "thread.settings_reset": "Settings of this thread reset to your defaults.",
+    "thread.settings_updated": "Settings of this thread updated.",
+    "thread.unknown_model": "Unknown model {model}.",
+    "thread.unreadable": "⚠️ Sorry, {detail}.",
+    "thread.no_text": "the message has no text",
+    "unreadable.too_large": "{label} is {size} MB; the limit is 20 MB",
+    "unreadable.text_too_large": "the text file {label} is over 1 MB",
+    "unreadable.sticker": "I can't read stickers",
+    "unreadable.program": "I don't accept program files ({label})",
+    "thread.skipped": "Note: {skipped}. I'll answer the rest.",
+    "thread.balance_refused": "💳 I can't answer: {reason}. Top up with /pay to continue.",
+    "balance_refusal.none": "no balance yet: your account is being set up, try again",
+    "balance_refusal.unreadable": ("your balance cannot be read right now; please contact support"),
+    "balance_refusal.empty": "your balance is ${balance}",
+    "thread.insufficient_balance": "💳 Your balance is used up. Top up with /pay to continue.",
+    "thread.concurrency": (
+        "⏳ You already have {limit} answers being generated. Wait for one to finish, or /stop it."
+    ),
+    "thread.queued": (
+        "⏳ You already have {limit} answers being generated. This one waits in line and "
+        "starts as soon as one finishes (up to {minutes} min); /stop cancels it."
+    ),
+    "thread.nothing_to_stop": "Nothing is being generated right now.",
+    "thread.interrupted": (
+        "⚠️ The answer was interrupted by a restart of the bot. Please send your message again."
+    ),
+    # ------------------------------------------------------------------ thread: failed turns
+    "thread.wait_minute": "Please try again in a minute.",
+    "thread.wait_seconds": "Please try again in {seconds} s.",
+    "error.rate_limited": "⚠️ Claude is receiving too many requests right now. {wait}",
+    "error.overloaded": "⚠️ Claude is overloaded at the moment. Please try again shortly.",
+    "error.context_overflow": (
+        "⚠️ This conversation no longer fits in the model's context window. "
+        "Send /new to start a fresh conversation."
+    ),
+    "error.file_too_large": (
+        "⚠️ The attached file takes about {tokens} tokens, but the model's context window has "
+        "room for about {room}. Send a smaller file, or only the part you need."
+    ),
+    "error.files_too_large": (
+        "⚠️ The {count} attached files take about {tokens} tokens, but the model's context "
+        "window has room for about {room}. Send smaller files, or only the parts you need."
+    ),
+    "error.invalid_request": (
+        "⚠️ Claude could not accept this request. Try rephrasing, or /new to start over."
+    ),
+    "error.invalid_request_detail": (
+        "⚠️ Claude could not accept this request: {detail} Try rephrasing, or /new to start over."
+    ),
+    "error.timeout": "⚠️ Claude took too long to answer. Please try again.",
+    "error.stream_broken": (
+        "⚠️ The connection to Claude broke while answering. The partial answer is above; "
+        "please try again."
+    ),
+    "error.telegram": "⚠️ Telegram refused the answer. Please try again.",
+    "error.auth": "⚠️ The bot cannot reach Claude right now (configuration).",
+    "error.internal": "⚠️ Something went wrong on our side. Please try again.",
+    "error.api_error": "⚠️ Claude answered with an error. Please try again.",
+    # ------------------------------------------------------------------ thread: progress
+    "progress.thinking": "🧠 Thinking…",
+    "progress.thought": "🧠 thought",
+    "progress.transcribed": "🎤 transcribed",
+    "progress.heard": "🎤 Heard{length}: “{text}”",
+    "progress.silence": "(silence)",
+    "progress.earlier": "… {count} earlier steps",
+    "progress.failed": " (failed)",
+    "progress.sources": "Sources:",
+    "summary.web_search": "searched the web",
+    "summary.web_fetch": "read a page",
+    "summary.extended_thinking": "thought it through",
+    "summary.self_critique": "checked the answer",
+    "summary.analyze_image": "looked at an image",
+    "summary.analyze_pdf": "read a PDF",
+    "summary.preview_file": "previewed a file",
+    "summary.list_files": "listed files",
+    "summary.estimate_cost": "estimated the cost",
+    "summary.execute_python": "ran code",
+    "summary.generate_image": "drew an image",
+    "summary.transcribe_audio": "transcribed audio",
+    "summary.render_latex": "typeset LaTeX",
+    "summary.deliver_file": "sent a file",
+    "status.using": "using {name}",
+    "status.web_search": "searching the web for “{query}”",
+    "status.web_fetch": "reading page {page}",
+    "status.analyze_image": "looking at the image",
+    "status.analyze_pdf": "reading the PDF",
+    "status.analyze_pdf_pages": "reading pages {pages} of the PDF",
+    "status.deliver_file": "sending a file",
+    "status.estimate_cost": "estimating the cost",
+    "status.execute_python": "running Python",
+    "status.execute_python_installing": "running Python, installing {packages}",
+    "status.extended_thinking": "thinking it through",
+    "status.extended_thinking_tail": "thinking it through: …{tail}",
+    "status.generate_image": "drawing",
+    "status.generate_image_prompt": "drawing: {prompt}",
+    "status.edit_image": "editing the image",
+    "status.edit_image_prompt": "editing the image: {prompt}",
+    "status.list_files": "listing the files",
+    "status.preview_file": "previewing the file",
+    "status.render_latex": "typesetting LaTeX",
+    "status.self_critique": "checking the answer",
+    "status.reviewing": "reviewing: {status}",
+    "status.reviewing_step": "reviewing the answer (step {step} of at most {limit})",
+    "status.transcribe_audio": "transcribing audio",
 }

@@ -225,4 +225,124 @@ TEXTS: Final[dict[str, str]] = {
     "precheckout.currency": "Оплата принимается только звёздами Telegram.",
     "precheckout.amount": "Сумма {paid} не совпадает со счётом ({stars} ⭐).",
     "precheckout.unpayable": "Этот счёт уже нельзя оплатить. Воспользуйтесь /pay ещё раз.",
+    # ------------------------------------------------------------------ thread: notices
+    "thread.too_long": (
+        "⚠️ Это сообщение слишком длинное, я не могу его прочитать. Сократите его или "
+        "пришлите файлом."
+    ),
+    "thread.new_conversation": "🧹 Начат новый разговор.",
+    "thread.fallback_title": "Новый разговор",
+    "thread.settings_reset": "Настройки этой ветки сброшены к вашим настройкам по умолчанию.",
+    "thread.settings_updated": "Настройки этой ветки обновлены.",
+    "thread.unknown_model": "Неизвестная модель {model}.",
+    "thread.unreadable": "⚠️ Извините, {detail}.",
+    "thread.no_text": "в сообщении нет текста",
+    "unreadable.too_large": "{label}: {size} МБ, а можно не больше 20 МБ",
+    "unreadable.text_too_large": "текстовый файл {label} больше 1 МБ",
+    "unreadable.sticker": "стикеры я не читаю",
+    "unreadable.program": "программы я не принимаю ({label})",
+    "thread.skipped": "Обратите внимание: {skipped}. На остальное я отвечу.",
+    "thread.balance_refused": (
+        "💳 Не могу ответить: {reason}. Пополните баланс через /pay, чтобы продолжить."
+    ),
+    "balance_refusal.none": "баланса пока нет: ваш счёт ещё создаётся, попробуйте ещё раз",
+    "balance_refusal.unreadable": (
+        "сейчас не получается прочитать ваш баланс; пожалуйста, напишите в поддержку"
+    ),
+    "balance_refusal.empty": "на вашем балансе ${balance}",
+    "thread.insufficient_balance": (
+        "💳 Баланс исчерпан. Пополните его через /pay, чтобы продолжить."
+    ),
+    "thread.concurrency": (
+        "⏳ У вас уже генерируется ответов: {limit}. Дождитесь, пока один из них закончится, "
+        "или остановите его через /stop."
+    ),
+    "thread.queued": (
+        "⏳ У вас уже генерируется ответов: {limit}. Этот запрос ждёт в очереди и начнётся, "
+        "как только один из них закончится (до {minutes} мин); /stop отменяет его."
+    ),
+    "thread.nothing_to_stop": "Сейчас ничего не генерируется.",
+    "thread.interrupted": (
+        "⚠️ Ответ прервался из-за перезапуска бота. Пожалуйста, отправьте сообщение ещё раз."
+    ),
+    # ------------------------------------------------------------------ thread: failed turns
+    "thread.wait_minute": "Попробуйте ещё раз через минуту.",
+    "thread.wait_seconds": "Попробуйте ещё раз через {seconds} с.",
+    "error.rate_limited": "⚠️ Сейчас к Claude слишком много запросов. {wait}",
+    "error.overloaded": "⚠️ Claude сейчас перегружен. Попробуйте ещё раз чуть позже.",
+    "error.context_overflow": (
+        "⚠️ Этот разговор больше не помещается в контекстное окно модели. "
+        "Отправьте /new, чтобы начать новый разговор."
+    ),
+    "error.file_too_large": (
+        "⚠️ Вложенный файл занимает около {tokens} токенов, а в контекстном окне модели "
+        "есть место примерно для {room}. Пришлите файл поменьше или только нужную часть."
+    ),
+    "error.files_too_large": (
+        "⚠️ Вложенные файлы ({count}) занимают около {tokens} токенов, а в контекстном окне "
+        "модели есть место примерно для {room}. Пришлите файлы поменьше или только нужные "
+        "части."
+    ),
+    "error.invalid_request": (
+        "⚠️ Claude не смог принять этот запрос. Попробуйте переформулировать или начните "
+        "заново через /new."
+    ),
+    "error.invalid_request_detail": (
+        "⚠️ Claude не смог принять этот запрос: {detail} Попробуйте переформулировать или "
+        "начните заново через /new."
+    ),
+    "error.timeout": "⚠️ Claude слишком долго отвечал. Попробуйте ещё раз.",
+    "error.stream_broken": (
+        "⚠️ Связь с Claude оборвалась во время ответа. Начало ответа — выше; попробуйте ещё раз."
+    ),
+    "error.telegram": "⚠️ Telegram не принял ответ. Попробуйте ещё раз.",
+    "error.auth": "⚠️ Бот сейчас не может связаться с Claude (ошибка настройки).",
+    "error.internal": "⚠️ У нас что-то пошло не так. Попробуйте ещё раз.",
+    "error.api_error": "⚠️ Claude ответил ошибкой. Попробуйте ещё раз.",
+    # ------------------------------------------------------------------ thread: progress
+    "progress.thinking": "🧠 Размышляю…",
+    "progress.thought": "🧠 подумал",
+    "progress.transcribed": "🎤 расшифровал",
+    "progress.heard": "🎤 Услышал{length}: «{text}»",
+    "progress.silence": "(тишина)",
+    "progress.earlier": "… ещё шагов раньше: {count}",
+    "progress.failed": " (не удалось)",
+    "progress.sources": "Источники:",
+    "summary.web_search": "поискал в интернете",
+    "summary.web_fetch": "прочитал страницу",
+    "summary.extended_thinking": "всё обдумал",
+    "summary.self_critique": "проверил ответ",
+    "summary.analyze_image": "посмотрел изображение",
+    "summary.analyze_pdf": "прочитал PDF",
+    "summary.preview_file": "просмотрел файл",
+    "summary.list_files": "перечислил файлы",
+    "summary.estimate_cost": "оценил стоимость",
+    "summary.execute_python": "запустил код",
+    "summary.generate_image": "нарисовал изображение",
+    "summary.transcribe_audio": "расшифровал аудио",
+    "summary.render_latex": "сверстал LaTeX",
+    "summary.deliver_file": "отправил файл",
+    "status.using": "использую {name}",
+    "status.web_search": "ищу в интернете «{query}»",
+    "status.web_fetch": "читаю страницу {page}",
+    "status.analyze_image": "смотрю изображение",
+    "status.analyze_pdf": "читаю PDF",
+    "status.analyze_pdf_pages": "читаю страницы {pages} PDF",
+    "status.deliver_file": "отправляю файл",
+    "status.estimate_cost": "оцениваю стоимость",
+    "status.execute_python": "запускаю Python",
+    "status.execute_python_installing": "запускаю Python, устанавливаю {packages}",
+    "status.extended_thinking": "обдумываю",
+    "status.extended_thinking_tail": "обдумываю: …{tail}",
+    "status.generate_image": "рисую",
+    "status.generate_image_prompt": "рисую: {prompt}",
+    "status.edit_image": "редактирую изображение",
+    "status.edit_image_prompt": "редактирую изображение: {prompt}",
+    "status.list_files": "перечисляю файлы",
+    "status.preview_file": "просматриваю файл",
+    "status.render_latex": "верстаю LaTeX",
+    "status.self_critique": "проверяю ответ",
+    "status.reviewing": "проверяю: {status}",
+    "status.reviewing_step": "проверяю ответ (шаг {step} из максимум {limit})",
+    "status.transcribe_audio": "расшифровываю аудио",
 }

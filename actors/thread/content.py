@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
+from actors.texts import Language, say
 from events.messages import Attachment, UserMessage
 
 MAX_DOWNLOAD_BYTES: Final = 20 * 1024 * 1024
@@ -62,8 +63,20 @@ class Readable:
 
 @dataclass(frozen=True, slots=True)
 class Unreadable:
+    """An attachment the model cannot be given: ``reason`` in English (recorded in
+    ``thread.user_message_rejected``), :meth:`text` worded for the user."""
+
     attachment: Attachment
     reason: str
+    key: str = ""
+    """The reason's text key (``unreadable.<what>``); its values are ``label`` and ``size``."""
+    label: str = ""
+    size_mb: int = 0
+
+    def text(self, language: Language) -> str:
+        if not self.key:
+            return self.reason
+        return say(language, self.key, label=self.label, size=self.size_mb)
 
 
 def is_image(att: Attachment) -> bool:
@@ -84,14 +97,19 @@ def classify_attachment(att: Attachment) -> Readable | Unreadable:
     mime = (att.mime_type or "").lower()
     label = att.file_name or att.kind.replace("_", " ")
     if size > MAX_DOWNLOAD_BYTES:
-        return Unreadable(att, f"{label} is {size // (1024 * 1024)} MB; the limit is 20 MB")
+        mb = size // (1024 * 1024)
+        return Unreadable(
+            att, f"{label} is {mb} MB; the limit is 20 MB", "unreadable.too_large", label, mb
+        )
     if is_image(att):
         return Readable(att, "image")
     if att.kind == "document" and (mime == "application/pdf" or name.endswith(".pdf")):
         return Readable(att, "pdf")
     if att.kind == "document" and (mime.startswith(TEXT_TYPES) or name.endswith(TEXT_SUFFIXES)):
         if size > MAX_TEXT_FILE_BYTES:
-            return Unreadable(att, f"the text file {label} is over 1 MB")
+            return Unreadable(
+                att, f"the text file {label} is over 1 MB", "unreadable.text_too_large", label
+            )
         return Readable(att, "text_file")
     if att.kind in ("voice", "video_note"):
         return Readable(att, "voice")
@@ -100,13 +118,15 @@ def classify_attachment(att: Attachment) -> Readable | Unreadable:
     if att.kind in ("video", "animation"):
         return Readable(att, "video")
     if att.kind == "sticker":
-        return Unreadable(att, "I can't read stickers")
+        return Unreadable(att, "I can't read stickers", "unreadable.sticker")
     if name.endswith(PROGRAM_SUFFIXES) or mime in (
         "application/x-msdownload",
         "application/x-dosexec",
         "application/vnd.android.package-archive",
     ):
-        return Unreadable(att, f"I don't accept program files ({label})")
+        return Unreadable(
+            att, f"I don't accept program files ({label})", "unreadable.program", label
+        )
     return Readable(att, "document")
 
 

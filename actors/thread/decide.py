@@ -1,7 +1,8 @@
 """decide(state, command, facts) -> Decision: what the thread actor appends and replies.
 
 Facts are what the shell looked up before deciding (the user's default model and
-personality, the balance from a view, how many other generations the user runs). Event ids
+personality, the balance from a view, how many other generations the user runs, the language
+to answer in). Event ids
 are derived from the command id and a label, so a redelivered command decides the same ids.
 
 The turn itself (model call, Telegram output) is an effect run by the shell; its outcome
@@ -16,11 +17,12 @@ from decimal import Decimal
 from typing import Final
 
 from actors.billing.policy import may_start_request
+from actors.texts import DEFAULT_LANGUAGE, Language, say
 from actors.thread.content import classify_message
 from actors.thread.errors import (
-    CONCURRENCY_MESSAGE,
-    NOTHING_TO_STOP_MESSAGE,
-    PAY_HINT,
+    balance_refusal,
+    concurrency_message,
+    nothing_to_stop_message,
 )
 from actors.thread.evolve import evolve_all
 from actors.thread.models import DEFAULT_MODEL, MODELS
@@ -54,9 +56,6 @@ from events.usage import ModelId
 
 PRODUCER: Final = "thread-actor"
 MAX_CONCURRENT_GENERATIONS: Final = 5
-TOO_LONG_MESSAGE: Final = (
-    "⚠️ This message is too long for me to read. Please shorten it or send it as a file."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +69,9 @@ class Facts:
     """The user's ``/thinking`` level (None: the default, see :mod:`actors.thread.thinking`)."""
     default_model: ModelId = DEFAULT_MODEL
     """The operator's default model (the ``DEFAULT_MODEL`` setting), for a user without one."""
+    language: Language = DEFAULT_LANGUAGE
+    """The user's language (``/language``, else Telegram's): notices are worded in it, and a
+    turn records it (``thread.turn_started``) for the notices of its run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +126,8 @@ def decide(state: ThreadState, command: ThreadInboxCommand, facts: Facts) -> Dec
         return decide_messages(state, [command], facts)
     if isinstance(command, StopRequested):
         if state.running is None:
-            return Decision(notices=[Notice(NOTHING_TO_STOP_MESSAGE, command.message_id)])
+            text = nothing_to_stop_message(facts.language)
+            return Decision(notices=[Notice(text, command.message_id)])
         return Decision()
     if isinstance(command, NewConversationRequested):
         event = ConversationReset(
@@ -132,9 +135,10 @@ def decide(state: ThreadState, command: ThreadInboxCommand, facts: Facts) -> Dec
             requested_by_user_id=command.user_id,
             by_admin=command.by_admin,
         )
-        return Decision(events=[event], notices=[Notice("🧹 Started a new conversation.")])
+        text = say(facts.language, "thread.new_conversation")
+        return Decision(events=[event], notices=[Notice(text)])
     if isinstance(command, SettingsOverrideRequested):
-        return _decide_settings(state, command)
+        return _decide_settings(state, command, facts.language)
     if isinstance(command, UserMessageEditReceived):
         if not state.message_in_history(command.message.message_id):
             return Decision()
@@ -160,18 +164,21 @@ def decide(state: ThreadState, command: ThreadInboxCommand, facts: Facts) -> Dec
     return Decision()
 
 
-def _decide_settings(state: ThreadState, command: SettingsOverrideRequested) -> Decision:
+def _decide_settings(
+    state: ThreadState, command: SettingsOverrideRequested, language: Language
+) -> Decision:
     if command.clear:
         model, personality = None, None
-        text = "Settings of this thread reset to your defaults."
+        text = say(language, "thread.settings_reset")
     else:
         if command.model is not None and command.model not in MODELS:
-            return Decision(notices=[Notice(f"Unknown model {command.model}.")])
+            text = say(language, "thread.unknown_model", model=command.model)
+            return Decision(notices=[Notice(text)])
         model = command.model if command.model is not None else state.model_override
         personality = (
             command.personality if command.personality is not None else state.personality_override
         )
-        text = "Settings of this thread updated."
+        text = say(language, "thread.settings_updated")
     event = SettingsOverridden(
         **caused_by(command, producer=PRODUCER, label="settings"),
         user_id=command.user_id,
@@ -197,7 +204,7 @@ def decide_messages(
     personality = effective_personality(state, facts)
     plan = plan_output(model, facts.thinking_level, facts.thinking_budget)
     budget = context_budget(model, plan.max_tokens, system_prompt(personality))
-    usable, skipped = _screen(commands, budget, decision)
+    usable, skipped = _screen(commands, budget, decision, facts.language)
     if not usable or _refused(usable, facts, m0.sender.user_id, decision):
         return decision
     first_user_message = not any(item.role == "user" for item in state.history)
@@ -209,9 +216,8 @@ def decide_messages(
             )
         )
     if skipped:
-        decision.notices.append(
-            Notice("Note: " + "; ".join(skipped) + ". I'll answer the rest.", m0.message_id)
-        )
+        text = say(facts.language, "thread.skipped", skipped="; ".join(skipped))
+        decision.notices.append(Notice(text, m0.message_id))
     after = evolve_all(state, decision.events)
     _, history_tokens = trim_history(after.history, budget)
     started = TurnStarted(
@@ -225,6 +231,7 @@ def decide_messages(
         thinking_level=plan.level if plan.level != "off" else None,
         max_output_tokens=plan.max_tokens,
         context_tokens_estimate=history_tokens + estimate_text_tokens(system_prompt(personality)),
+        language=facts.language,
     )
     decision.events.append(started)
     decision.start = started
@@ -249,25 +256,29 @@ def _opened_by(first: UserMessageReceived) -> ThreadOpened:
 
 
 def _screen(
-    commands: Sequence[UserMessageReceived], budget: int, decision: Decision
+    commands: Sequence[UserMessageReceived], budget: int, decision: Decision, language: Language
 ) -> tuple[list[UserMessageReceived], list[str]]:
-    """The messages the model can read (and the reasons parts of them were skipped); each
-    unreadable or too long one is rejected with a notice in ``decision``."""
+    """The messages the model can read (and, in ``language``, the reasons parts of them
+    were skipped); each unreadable or too long one is rejected with a notice in
+    ``decision`` (the rejection's detail in English, for operators)."""
     usable: list[UserMessageReceived] = []
     skipped: list[str] = []
     for command in commands:
         m = command.message
         content = classify_message(m)
-        reasons = [u.reason for u in content.unreadable]
+        reasons = [u.text(language) for u in content.unreadable]
         if not content.usable:
-            detail = "; ".join(reasons) or "the message has no text"
+            detail = "; ".join(u.reason for u in content.unreadable) or "the message has no text"
             decision.events.append(_rejected(command, "unsupported_content", detail))
-            decision.notices.append(Notice(f"⚠️ Sorry, {detail}.", m.message_id))
+            shown = "; ".join(reasons) or say(language, "thread.no_text")
+            decision.notices.append(
+                Notice(say(language, "thread.unreadable", detail=shown), m.message_id)
+            )
             continue
         if estimate_text_tokens(m.text) > budget:
             detail = "the message is too long for the model's context window"
             decision.events.append(_rejected(command, "unsupported_content", detail))
-            decision.notices.append(Notice(TOO_LONG_MESSAGE, m.message_id))
+            decision.notices.append(Notice(say(language, "thread.too_long"), m.message_id))
             continue
         skipped.extend(reasons)
         usable.append(command)
@@ -284,9 +295,7 @@ def _refused(
     if not verdict.allowed:
         for command in usable:
             decision.events.append(_rejected(command, "insufficient_balance", verdict.reason))
-        text = f"💳 I can't answer: {verdict.reason}."
-        if "/pay" not in text:
-            text += " " + PAY_HINT
+        text = balance_refusal(facts.language, facts.balance)
         decision.notices.append(Notice(text, last, refusal_to_user=user_id))
         return True
     if facts.other_running >= MAX_CONCURRENT_GENERATIONS:
@@ -294,7 +303,7 @@ def _refused(
             decision.events.append(
                 _rejected(command, "concurrency_limit", "too many generations running")
             )
-        text = CONCURRENCY_MESSAGE.format(limit=MAX_CONCURRENT_GENERATIONS)
+        text = concurrency_message(facts.language, MAX_CONCURRENT_GENERATIONS)
         decision.notices.append(Notice(text, last))
         return True
     return False

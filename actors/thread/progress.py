@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, TypeAlias
 from urllib.parse import urlsplit
 
+from actors.texts import DEFAULT_LANGUAGE, Language, say
 from actors.thread.telegram_text import Rendered, concat, styled
 
 THINKING_SHOWN_CHARS: Final = 900
@@ -69,13 +70,13 @@ def _page(url: str) -> str:
     return _short(shown.removeprefix("www."), 60)
 
 
-def server_status(name: str, tool_input: Mapping[str, Any]) -> str:
+def server_status(language: Language, name: str, tool_input: Mapping[str, Any]) -> str:
     """The line for a server tool call, from its input."""
     if name == "web_search":
-        return f"searching the web for “{_short(str(tool_input.get('query', '')))}”"
+        return say(language, "status.web_search", query=_short(str(tool_input.get("query", ""))))
     if name == "web_fetch":
-        return f"reading page {_page(str(tool_input.get('url', '')))}"
-    return f"using {name}"
+        return say(language, "status.web_fetch", page=_page(str(tool_input.get("url", ""))))
+    return say(language, "status.using", name=name)
 
 
 @dataclass(slots=True)
@@ -86,10 +87,10 @@ class CallLine:
     state: CallState = "running"
     action: ChatAction | None = None
 
-    def text(self) -> str:
+    def text(self, language: Language) -> str:
         icon = ICONS.get(self.name, "🔧")
-        suffix = {"running": "…", "done": "", "failed": " (failed)"}[self.state]
-        return f"{icon} {self.status}{suffix}"
+        suffix = {"running": "…", "done": "", "failed": say(language, "progress.failed")}
+        return f"{icon} {self.status}{suffix[self.state]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +101,9 @@ class Source:
 
 @dataclass(slots=True)
 class TurnTrace:
-    """The visible progress of one turn (see the module docstring)."""
+    """The visible progress of one turn (see the module docstring), in ``language``."""
 
+    language: Language = DEFAULT_LANGUAGE
     thinking: str = ""
     thought: bool = False
     calls: list[CallLine] = field(default_factory=list)
@@ -115,7 +117,8 @@ class TurnTrace:
         """A voice message or video note was transcribed: the user sees what was heard."""
         length = f" ({round(seconds) // 60}:{round(seconds) % 60:02d})" if seconds else ""
         shown = text if len(text) <= TRANSCRIPT_SHOWN_CHARS else text[:TRANSCRIPT_SHOWN_CHARS] + "…"
-        self.transcripts.append(f"🎤 Heard{length}: “{shown or '(silence)'}”")
+        heard = shown or say(self.language, "progress.silence")
+        self.transcripts.append(say(self.language, "progress.heard", length=length, text=heard))
 
     def add_thinking(self, delta: str) -> None:
         self.thought = True
@@ -169,7 +172,9 @@ class TurnTrace:
             self.tool_started(
                 str(block.get("id", "")),
                 name,
-                server_status(name, tool_input if isinstance(tool_input, Mapping) else {}),
+                server_status(
+                    self.language, name, tool_input if isinstance(tool_input, Mapping) else {}
+                ),
             )
         elif kind in ("web_search_tool_result", "web_fetch_tool_result"):
             self._server_result(block)
@@ -217,15 +222,15 @@ class TurnTrace:
         parts: list[Rendered] = [Rendered(line) for line in self.transcripts]
         if self.thinking.strip():
             tail = self.thinking[-THINKING_SHOWN_CHARS:].strip()
-            lines = ["🧠 Thinking…", *(line for line in tail.splitlines() if line.strip())]
+            lines = [
+                say(self.language, "progress.thinking"),
+                *(line for line in tail.splitlines() if line.strip()),
+            ]
             parts.append(styled("\n".join(lines), "expandable_blockquote"))
         shown = self.calls[-MAX_LINES_SHOWN:]
-        lines = (
-            [f"… {len(self.calls) - len(shown)} earlier steps"]
-            if len(self.calls) > len(shown)
-            else []
-        )
-        lines += [call.text() for call in shown]
+        earlier = len(self.calls) - len(shown)
+        lines = [say(self.language, "progress.earlier", count=earlier)] if earlier else []
+        lines += [call.text(self.language) for call in shown]
         parts.append(Rendered("\n".join(lines)))
         return concat(parts, "\n")
 
@@ -234,12 +239,13 @@ class TurnTrace:
         counts: dict[str, int] = {}
         for call in self.calls:
             counts[call.name] = counts.get(call.name, 0) + 1
-        items: list[str] = ["🎤 transcribed"] if self.transcripts else []
+        language = self.language
+        items = [say(language, "progress.transcribed")] if self.transcripts else []
         if self.thought:
-            items.append("🧠 thought")
+            items.append(say(language, "progress.thought"))
         for name, count in counts.items():
             icon = ICONS.get(name, "🔧")
-            label = _SUMMARY.get(name, name)
+            label = say(language, f"summary.{name}") if name in SUMMARIZED else name
             items.append(f"{icon} {label}" + (f" ({count})" if count > 1 else ""))
         return " · ".join(items)
 
@@ -252,26 +258,29 @@ class TurnTrace:
         sources = (self.cited or self.sources)[:MAX_SOURCES]
         if sources:
             links = "\n".join(f"• [{_link_text(s.title)}]({s.url})" for s in sources)
-            out += f"\n\n**Sources:**\n{links}"
+            out += f"\n\n**{say(self.language, 'progress.sources')}**\n{links}"
         return out
 
 
-_SUMMARY: Final[dict[str, str]] = {
-    "web_search": "searched the web",
-    "web_fetch": "read a page",
-    "extended_thinking": "thought it through",
-    "self_critique": "checked the answer",
-    "analyze_image": "looked at an image",
-    "analyze_pdf": "read a PDF",
-    "preview_file": "previewed a file",
-    "list_files": "listed files",
-    "estimate_cost": "estimated the cost",
-    "execute_python": "ran code",
-    "generate_image": "drew an image",
-    "transcribe_audio": "transcribed audio",
-    "render_latex": "typeset LaTeX",
-    "deliver_file": "sent a file",
-}
+SUMMARIZED: Final = frozenset(
+    {
+        "web_search",
+        "web_fetch",
+        "extended_thinking",
+        "self_critique",
+        "analyze_image",
+        "analyze_pdf",
+        "preview_file",
+        "list_files",
+        "estimate_cost",
+        "execute_python",
+        "generate_image",
+        "transcribe_audio",
+        "render_latex",
+        "deliver_file",
+    }
+)
+"""Tools named in the final message's trace line by their own words (``summary.<tool>``)."""
 
 
 def _link_text(title: str) -> str:

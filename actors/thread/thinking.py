@@ -44,14 +44,6 @@ HAIKU_BUDGETS: Final[dict[str, int]] = {
 }
 """Thinking budget per level on models without adaptive thinking."""
 
-LEVEL_LABELS: Final[dict[ThinkingLevel, str]] = {
-    "off": "Off",
-    "low": "Low",
-    "medium": "Medium",
-    "high": "High",
-    "max": "Max",
-}
-
 
 def parse_level(text: str | None) -> ThinkingLevel | None:
     """``"high"``, ``" HIGH "``, ``"none"`` (= off) -> the level; anything else -> None."""

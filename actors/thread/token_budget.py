@@ -67,17 +67,22 @@ def context_budget(model: str, max_tokens: int, system: str) -> int:
 
 
 class FilesTooLarge(ValueError):
-    """The files of this input alone do not fit in the model's context window; the message
-    is what the user reads."""
+    """The files of this input alone do not fit in the model's context window: ``count``
+    files take ``tokens`` where ``budget`` is left (the user reads ``error.file_too_large``,
+    see :mod:`actors.thread.errors`)."""
+
+    def __init__(self, count: int, tokens: int, budget: int) -> None:
+        super().__init__(
+            f"{count} file(s) take about {tokens:,} tokens; the context window has room for "
+            f"about {max(0, budget):,}"
+        )
+        self.count = count
+        self.tokens = tokens
+        self.budget = budget
 
     @classmethod
     def of(cls, count: int, tokens: int, budget: int) -> FilesTooLarge:
-        what = "file takes" if count == 1 else f"{count} files take"
-        return cls(
-            f"The attached {what} about {tokens:,} tokens, but the model's context window "
-            f"has room for about {max(0, budget):,}. Send a smaller file, or only the part "
-            "you need."
-        )
+        return cls(count, tokens, budget)
 
 
 def block_tokens(block: ContentBlock) -> int:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from typing import Any, Final
 
+from actors.texts import Language, say
+
 MIN_WORDS: Final = 3
 MAX_WORDS: Final = 6
 MAX_TITLE_CHARS: Final = 128
 TITLE_MAX_TOKENS: Final = 32
-FALLBACK_TITLE: Final = "New conversation"
 
 TITLE_SYSTEM: Final = (
     "You name chat threads. Reply with a title of 3 to 6 words that says what the user's "
@@ -38,14 +39,16 @@ def _words(text: str) -> list[str]:
     return [w for w in cleaned.split() if any(c.isalnum() for c in w)]
 
 
-def clean_title(answer: str, first_message: str) -> str:
-    """3 to 6 words from the model's answer; else from the message; else a fallback."""
+def clean_title(language: Language, answer: str, first_message: str) -> str:
+    """3 to 6 words from the model's answer; else from the message; else a fallback in the
+    user's language."""
+    fallback = say(language, "thread.fallback_title")
     words = _words(answer)
     if len(words) < MIN_WORDS:
         words = _words(first_message)
     if not words:
-        return FALLBACK_TITLE
+        return fallback
     title = " ".join(words[:MAX_WORDS]).rstrip(".,;:!?-\u2013\u2014")
     if title and title[0].islower():
         title = title[0].upper() + title[1:]
-    return title[:MAX_TITLE_CHARS] or FALLBACK_TITLE
+    return title[:MAX_TITLE_CHARS] or fallback

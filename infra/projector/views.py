@@ -194,17 +194,22 @@ class ReadModelViews:
                 cached.get("personality"),
                 cached.get("thinking"),
                 cached.get("language"),
+                cached.get("language_code"),
             )
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"SELECT default_model, personality, thinking, language FROM"
+                f"SELECT default_model, personality, thinking, language, language_code FROM"
                 f" {quote_schema(self.schema)}.users WHERE user_id = $1",
                 user_id,
             )
         if row is None:
             return UserPreferences()
         return UserPreferences(
-            row["default_model"], row["personality"], row["thinking"], row["language"]
+            row["default_model"],
+            row["personality"],
+            row["thinking"],
+            row["language"],
+            row["language_code"],
         )
 
     async def user_id_for(self, username: str) -> int | None:

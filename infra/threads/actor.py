@@ -41,12 +41,18 @@ from typing import Any, Final
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
+from actors.texts import Language, language_of
 from actors.thread.decide import Facts, Notice, decide, decide_messages, preemption, turn_id_for
-from actors.thread.errors import QUEUED_MESSAGE
+from actors.thread.errors import queued_message
 from actors.thread.models import DEFAULT_MODEL
 from actors.thread.state import ThreadState
 from events.catalog import BillingCommand, ThreadEvent, ThreadInboxCommand
-from events.thread import StopRequested, UserMessageReceived
+from events.thread import (
+    NewConversationRequested,
+    SettingsOverrideRequested,
+    StopRequested,
+    UserMessageReceived,
+)
 from events.usage import ModelId
 from infra.logs import thread_key_var, user_id_var
 from infra.threads.commits import ThreadCommits
@@ -67,6 +73,8 @@ QUEUE_WAIT: Final = 300.0
 RETRY_FIRST: Final = 0.5
 RETRY_MAX: Final = 10.0
 """Pauses before a command that met an unavailable broker is handled again (doubling)."""
+NOTICED: Final = (StopRequested, NewConversationRequested, SettingsOverrideRequested)
+"""Commands answered with a notice (so their user's language is looked up)."""
 
 
 @dataclass(slots=True)
@@ -217,7 +225,7 @@ class ThreadActor:
                 mailbox.items.extendleft(reversed(batch[1:]))  # handled again, together
                 raise
             return
-        facts = self._facts_without_balance(command)
+        facts = await self._facts_without_balance(command)
         decision = decide(state, command, facts)
         await self.commits.commit(mailbox, decision.events, processed=[command.id])
         await self._send_notices(mailbox, decision.notices)
@@ -238,9 +246,12 @@ class ThreadActor:
         user_id_var.set(str(user_id))
         turn_id = turn_id_for(fresh[0].id)
         acquired = await self.slots.acquire(user_id, turn_id)
+        code = commands[0].message.sender.language_code
         if not acquired:
-            acquired = await self._wait_in_line(mailbox, user_id, turn_id, fresh[-1])
-        facts = await self._facts(user_id, other_running=0 if acquired else self.slots.limit)
+            language = await self._language(user_id, code)
+            acquired = await self._wait_in_line(mailbox, user_id, turn_id, fresh[-1], language)
+        others = 0 if acquired else self.slots.limit
+        facts = await self._facts(user_id, code, other_running=others)
         decision = decide_messages(state, fresh, facts)
         if decision.start is None and acquired:
             await self.slots.release(user_id, turn_id)
@@ -351,12 +362,25 @@ class ThreadActor:
 
     # ------------------------------------------------------------------ facts and notices
 
-    def _facts_without_balance(self, command: ThreadInboxCommand) -> Facts:
+    async def _facts_without_balance(self, command: ThreadInboxCommand) -> Facts:
+        """Facts of a command other than a message: the language of a command that is
+        answered (a stop, a reset, a settings change), read only for those."""
+        user_id = getattr(command, "user_id", 0) if isinstance(command, NOTICED) else 0
         return Facts(
-            thinking_budget=self.config.thinking_budget, default_model=self.config.default_model
+            thinking_budget=self.config.thinking_budget,
+            default_model=self.config.default_model,
+            language=await self._language(user_id, None),
         )
 
-    async def _facts(self, user_id: int, *, other_running: int) -> Facts:
+    async def _language(self, user_id: int, telegram_code: str | None) -> Language:
+        """The language to speak to ``user_id``: their ``/language`` choice (the users log),
+        else ``telegram_code`` (a message's sender), else their profile's Telegram one."""
+        if not user_id:
+            return language_of(telegram_code)
+        chosen = await self.preferences.preferences(user_id)
+        return language_of(telegram_code or chosen.language_code, chosen.language)
+
+    async def _facts(self, user_id: int, telegram_code: str | None, *, other_running: int) -> Facts:
         balance = await self.balances.balance(user_id)
         if balance is None and self.config.balance_wait > 0:
             # a brand-new user's starter credit may be a few milliseconds behind
@@ -374,20 +398,24 @@ class ThreadActor:
             thinking_budget=self.config.thinking_budget,
             thinking_level=chosen.thinking,
             default_model=self.config.default_model,
+            language=language_of(telegram_code or chosen.language_code, chosen.language),
         )
 
     async def _wait_in_line(
-        self, mailbox: Mailbox, user_id: int, turn_id: str, last: UserMessageReceived
+        self,
+        mailbox: Mailbox,
+        user_id: int,
+        turn_id: str,
+        last: UserMessageReceived,
+        language: Language,
     ) -> bool:
         """The user runs the maximum of generations: tell them, then wait for a free slot
         (up to ``queue_wait``; a /stop in this thread ends the wait)."""
         if self.config.queue_wait <= 0:
             return False
+        minutes = max(1, round(self.config.queue_wait / 60))
         notice = Notice(
-            QUEUED_MESSAGE.format(
-                limit=self.slots.limit, minutes=max(1, round(self.config.queue_wait / 60))
-            ),
-            last.message.message_id,
+            queued_message(language, self.slots.limit, minutes), last.message.message_id
         )
         await self._send_notices(mailbox, [notice])
         return await self.slots.wait_for_slot(

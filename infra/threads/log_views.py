@@ -1,7 +1,8 @@
 """The thread worker's :class:`infra.views.UserReads`: the ``users`` read model, plus the
 records of other actors' logs the projector has not applied yet (:class:`LogViews`).
 
-* :class:`TailPreferences`: each user's default model, personality and thinking level, from
+* :class:`TailPreferences`: each user's default model, personality, thinking level and
+  language (chosen with ``/language``, and the Telegram one of their profile), from
   ``bot.users.events`` (the users actor is their single writer);
 * :class:`TailBalances`: each user's balance, the ``balance_after`` of their newest
   ``bot.billing.ledger`` entry; it implements the :class:`~infra.views.BalanceReader` port
@@ -45,7 +46,14 @@ from actors.billing.reservations import Holds
 from events.billing import LedgerEntry, OperationRejected
 from events.catalog import BILLING_LEDGER, USERS_EVENTS, BillingCommand, TopicSpec, with_prefix
 from events.codec import DecodeError, codec_for
-from events.users import ModelChanged, PersonalityChanged, ThinkingChanged, UserRegistered
+from events.users import (
+    LanguageChanged,
+    ModelChanged,
+    PersonalityChanged,
+    ProfileUpdated,
+    ThinkingChanged,
+    UserRegistered,
+)
 from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.read_to_end import PartitionRead, Record, follow, read_to_end
@@ -112,6 +120,11 @@ class TailPreferences:
         settings = self.users.setdefault(user_id, UserPreferences())
         if isinstance(record, UserRegistered):
             settings.model = record.default_model
+            settings.language_code = record.profile.language_code
+        elif isinstance(record, ProfileUpdated):
+            settings.language_code = record.profile.language_code
+        elif isinstance(record, LanguageChanged):
+            settings.language = record.language
         elif isinstance(record, ModelChanged):
             settings.model = record.model
         elif isinstance(record, PersonalityChanged):
@@ -125,9 +138,9 @@ class TailPreferences:
 
 
 def _settings_user(record: Any) -> int | None:
-    if isinstance(record, UserRegistered):
+    if isinstance(record, UserRegistered | ProfileUpdated):
         return record.profile.user_id
-    if isinstance(record, ModelChanged | PersonalityChanged | ThinkingChanged):
+    if isinstance(record, ModelChanged | PersonalityChanged | ThinkingChanged | LanguageChanged):
         return record.user_id
     return None
 
@@ -195,7 +208,7 @@ class ReadModelSeed:
             async with asyncio.timeout(READ_TIMEOUT):
                 found = await self.pool.fetchrow(
                     "SELECT balance, balance_offset, default_model, personality, thinking,"
-                    " profile_offset"
+                    " language, language_code, profile_offset"
                     f" FROM {self.schema}.users WHERE user_id = $1",
                     user_id,
                 )
@@ -208,7 +221,11 @@ class ReadModelSeed:
             balance=found["balance"],
             balance_offset=_offset(found["balance_offset"]),
             preferences=UserPreferences(
-                found["default_model"], found["personality"], found["thinking"]
+                found["default_model"],
+                found["personality"],
+                found["thinking"],
+                found["language"],
+                found["language_code"],
             ),
             profile_offset=_offset(found["profile_offset"]),
         )

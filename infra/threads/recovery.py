@@ -10,7 +10,8 @@ from typing import Final
 
 import msgspec
 
-from actors.thread.errors import INTERRUPTED_MESSAGE, FailureVerdict
+from actors.texts import recorded_language
+from actors.thread.errors import FailureVerdict, interrupted_message
 from actors.thread.outcomes import turn_completed, turn_failed, usage_charge
 from actors.thread.state import RunningTurn, ThreadState
 from actors.thread.tool_events import interrupted_calls
@@ -62,11 +63,12 @@ async def end_interrupted(running: RunningTurn, commit: Commit, telegram: Telegr
             [interrupted_release(running)],
         )
         return
-    verdict = FailureVerdict("interrupted", INTERRUPTED_MESSAGE, True, False)
+    notice = interrupted_message(recorded_language(running.started.language))
+    verdict = FailureVerdict("interrupted", notice, True, False)
     event = turn_failed(running, verdict, partial_usage=Usage())
     charge = usage_charge(event, user_id=running.started.user_id, turn_id=running.turn_id)
     with contextlib.suppress(TelegramOutputError):
-        await telegram.send_notice(chat_id, thread_id, INTERRUPTED_MESSAGE)
+        await telegram.send_notice(chat_id, thread_id, notice)
     await commit([event], [charge or interrupted_release(running)])
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from actors.texts import recorded_language
 from actors.thread import file_events, tool_events
 from actors.thread.state import RunningTurn, ThreadState, ToolCallNote
 from actors.thread.tool_calls import client_tool_uses
@@ -116,7 +117,8 @@ class ToolExecutor:
         block = use_block(running, note.tool_use_id)
         raw = block.get("input") if block else None
         tool_input: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-        turn.status[note.tool_use_id] = tool.status_line(tool_input)
+        language = recorded_language(running.started.language)
+        turn.status[note.tool_use_id] = tool.status_line(language, tool_input)
         ctx = self._context(call, at)
         work_started = self.clock()
         try:
@@ -210,6 +212,7 @@ class ToolExecutor:
             providers=self.providers,
             chat_id=running.chat_id,
             message_thread_id=running.message_thread_id,
+            language=recorded_language(running.started.language),
         )
 
 

@@ -356,7 +356,7 @@ class TurnRunner:
         except ModelCallError as exc:
             log.info("topic not named: %s", exc)
             answer, usage = "", Usage()
-        title = clean_title(answer, first)
+        title = clean_title(handle.language, answer, first)
         renamed = await self.telegram.rename_topic(
             running.chat_id, running.message_thread_id, title
         )

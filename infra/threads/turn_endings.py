@@ -58,7 +58,7 @@ class TurnEndings:
     async def failed(self, handle: TurnHandle, commit: Commit, failure: ModelFailure) -> None:
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
-        verdict = classify(failure)
+        verdict = classify(handle.language, failure)
         await handle.stop_drafts()
         if self.tools is not None:
             await self.tools.cancel_pending(handle.running, commit, "the turn failed")

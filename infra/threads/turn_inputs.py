@@ -71,7 +71,10 @@ class TurnInputs:
                 files=view,
             )
         except FilesTooLarge as exc:  # refused before the call: nothing consumed
-            raise ModelCallError(ModelFailure("file_too_large", str(exc))) from None
+            failure = ModelFailure(
+                "file_too_large", str(exc), tokens=exc.tokens, room=exc.budget, files=exc.count
+            )
+            raise ModelCallError(failure) from None
 
     async def resumed(self, handle: TurnHandle, commit: Commit) -> list[dict[str, Any]]:
         """A turn resumed after a crash mid-loop: settle the interrupted calls (re-run once or

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+from actors.texts import Language, recorded_language
 from actors.thread.outcomes import usage_charge
 from actors.thread.progress import TurnTrace
 from actors.thread.state import RunningTurn, ThreadState
@@ -92,6 +93,14 @@ class TurnHandle:
     @property
     def user_id(self) -> int:
         return self.running.started.user_id
+
+    @property
+    def language(self) -> Language:
+        """The language the turn's notices are worded in (recorded when it started)."""
+        return recorded_language(self.running.started.language)
+
+    def __post_init__(self) -> None:
+        self.trace.language = self.language
 
     async def settle(
         self, charge: UsageChargeRequested | None, reason: str

@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from actors.texts import say
 from actors.thread.outcomes import assistant_completed
 from actors.thread.state import ThreadState
 from actors.thread.tool_calls import client_tool_uses, step_messages
@@ -89,7 +90,12 @@ class ToolSteps:
             tool = self.tools.registry.get(name)
             raw = use.get("input")
             tool_input = raw if isinstance(raw, Mapping) else {}
-            status = tool.status_line(tool_input) if tool else f"using {name}"
+            language = handle.language
+            status = (
+                tool.status_line(language, tool_input)
+                if tool
+                else say(language, "status.using", name=name)
+            )
             action = None
             if tool is not None and tool.chat_action is not None:
                 state = handle.tools.latest or handle.state

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from actors.texts import say
 from actors.thread.content import MAX_IMAGE_BYTES
 from actors.thread.models import STRONGEST_MODEL
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
@@ -77,5 +78,5 @@ TOOL: Final = Tool(
     paid=True,
     on_interrupt="fail",
     timeout=120.0,
-    status=lambda tool_input: "looking at the image",
+    status=lambda language, _input: say(language, "status.analyze_image"),
 )

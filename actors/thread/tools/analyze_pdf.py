@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
+from actors.texts import Language, say
 from actors.thread.content import MAX_PDF_BYTES
 from actors.thread.models import STRONGEST_MODEL
 from actors.thread.tools.analyze_image import question_of
@@ -81,11 +82,11 @@ def _ranges(pages: list[int]) -> str:
     return ", ".join(parts)
 
 
-def _status(tool_input: Mapping[str, Any]) -> str:
+def _status(language: Language, tool_input: Mapping[str, Any]) -> str:
     pages = tool_input.get("pages")
     if isinstance(pages, str) and pages.strip() and pages.strip().lower() != "all":
-        return f"reading pages {pages.strip()[:20]} of the PDF"
-    return "reading the PDF"
+        return say(language, "status.analyze_pdf_pages", pages=pages.strip()[:20])
+    return say(language, "status.analyze_pdf")
 
 
 TOOL: Final = Tool(

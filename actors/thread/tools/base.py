@@ -22,6 +22,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, Protocol, TypeAlias
 
+from actors.texts import DEFAULT_LANGUAGE, Language, say
 from actors.thread.file_store import ThreadFiles
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
@@ -114,6 +115,8 @@ class ToolContext:
     providers: Providers = UNAVAILABLE
     chat_id: int = 0
     message_thread_id: int = 0
+    language: Language = DEFAULT_LANGUAGE
+    """The user's language: a tool's ``progress`` lines are worded in it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +169,7 @@ class Tool:
     * ``on_interrupt``: the crash rule (:data:`CrashRule`), a documented choice per tool;
     * ``timeout``: seconds before the call fails with ``timeout``;
     * ``status``: the one-line progress text shown while it runs ("searching the web for
-      ..."), from its input;
+      ..."), from the user's language and its input;
     * ``betas``: beta headers a request offering the tool needs (``web-fetch-...``);
     * ``offered_to``: which models are offered it (default: all);
     * ``serial``: the calls of this tool in one step run one after another, in the order
@@ -185,7 +188,7 @@ class Tool:
     api_definition: Mapping[str, Any] | None = None
     on_interrupt: CrashRule = "fail"
     timeout: float = DEFAULT_TIMEOUT
-    status: Callable[[Mapping[str, Any]], str] | None = None
+    status: Callable[[Language, Mapping[str, Any]], str] | None = None
     betas: tuple[str, ...] = ()
     offered_to: Callable[[ModelId], bool] | None = None
     serial: bool = False
@@ -218,10 +221,11 @@ class Tool:
             "input_schema": dict(self.input_schema),
         }
 
-    def status_line(self, tool_input: Mapping[str, Any]) -> str:
+    def status_line(self, language: Language, tool_input: Mapping[str, Any]) -> str:
+        """The line shown while it runs, in the user's language."""
         if self.status is not None:
-            return self.status(tool_input)
-        return f"using {self.name}"
+            return self.status(language, tool_input)
+        return say(language, "status.using", name=self.name)
 
 
 def history_files(history: Sequence[HistoryItem]) -> tuple[FileNote, ...]:

@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from actors.texts import say
 from actors.thread.content import MAX_DOWNLOAD_BYTES
 from actors.thread.state import FileNote
 from actors.thread.tools.base import DeliveredFile, Tool, ToolContext, ToolFailure, ToolResult
@@ -121,7 +122,7 @@ TOOL: Final = Tool(
     run=run,
     on_interrupt="fail",
     timeout=120.0,
-    status=lambda _input: "sending a file",
+    status=lambda language, _input: say(language, "status.deliver_file"),
     serial=True,
     chat_action=chat_action,
 )

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from actors.billing.policy import format_usd
 from actors.billing.pricing import PricingError, price, table_at
+from actors.texts import say
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from events.usage import ImageGeneration, ImageSizeClass, ToolQuantities, Usage
 
@@ -127,5 +128,5 @@ TOOL: Final = Tool(
     run=run,
     on_interrupt="rerun_once",
     timeout=5.0,
-    status=lambda _input: "estimating the cost",
+    status=lambda language, _input: say(language, "status.estimate_cost"),
 )

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
+from actors.texts import say
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.produced import (
     ProducedFile,
@@ -157,7 +158,11 @@ async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
     packages = packages_of(tool_input)
     timeout = _timeout(tool_input)
     uploads = await _uploads(tool_input, ctx)
-    ctx.progress("running Python" + (f", installing {', '.join(packages)}" if packages else ""))
+    if packages:
+        line = say(ctx.language, "status.execute_python_installing", packages=", ".join(packages))
+    else:
+        line = say(ctx.language, "status.execute_python")
+    ctx.progress(line)
     result = await ctx.providers.sandbox.run(
         ctx.thread_key, code, packages=packages, uploads=uploads, timeout=timeout
     )
@@ -185,5 +190,5 @@ TOOL: Final = Tool(
     paid=True,
     on_interrupt="fail",
     timeout=float(MAX_TIMEOUT + 180),  # the run's own limit, plus installs and files
-    status=lambda _input: "running Python",
+    status=lambda language, _input: say(language, "status.execute_python"),
 )

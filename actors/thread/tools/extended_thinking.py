@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from actors.texts import say
 from actors.thread.thinking import offers_thinking_tool
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from events.usage import ModelUsage, ToolQuantities
@@ -71,7 +72,7 @@ async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
         # the draft's line for this call shows the newest words of the thinking, live
         seen[0] = (seen[0] + delta)[-200:]
         tail = " ".join(seen[0].split())[-55:]
-        ctx.progress(f"thinking it through: …{tail}")
+        ctx.progress(say(ctx.language, "status.extended_thinking_tail", tail=tail))
 
     reply = await ctx.claude.create(
         {
@@ -107,6 +108,6 @@ TOOL: Final = Tool(
     paid=True,
     on_interrupt="fail",
     timeout=180.0,
-    status=lambda _input: "thinking it through",
+    status=lambda language, _input: say(language, "status.extended_thinking"),
     offered_to=offers_thinking_tool,
 )

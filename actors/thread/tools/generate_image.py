@@ -15,6 +15,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from actors.texts import Language, say
 from actors.thread.content import IMAGE_TYPES, MAX_IMAGE_BYTES
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.image_info import image_type
@@ -129,10 +130,12 @@ async def run(tool_input: Mapping[str, Any], ctx: ToolContext) -> ToolResult:
     )
 
 
-def _status(tool_input: Mapping[str, Any]) -> str:
+def _status(language: Language, tool_input: Mapping[str, Any]) -> str:
     prompt = str(tool_input.get("prompt", "")).strip()
-    verb = "editing the image" if tool_input.get("reference_file_ids") else "drawing"
-    return f"{verb}: {prompt[:60]}" if prompt else verb
+    verb = "status.edit_image" if tool_input.get("reference_file_ids") else "status.generate_image"
+    if prompt:
+        return say(language, f"{verb}_prompt", prompt=prompt[:60])
+    return say(language, verb)
 
 
 TOOL: Final = Tool(

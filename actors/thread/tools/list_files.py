@@ -8,6 +8,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from actors.texts import say
 from actors.thread.tools.base import Tool, ToolContext, ToolResult
 from actors.thread.tools.thread_files import describe
 
@@ -32,5 +33,5 @@ TOOL: Final = Tool(
     run=run,
     on_interrupt="rerun_once",
     timeout=5.0,
-    status=lambda _input: "listing the files",
+    status=lambda language, _input: say(language, "status.list_files"),
 )

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from actors.billing.policy import may_use_paid_tool
+from actors.texts import say
 from actors.thread.content import MAX_IMAGE_BYTES, MAX_PDF_BYTES, MAX_TEXT_FILE_BYTES
 from actors.thread.models import VISION_MODEL
 from actors.thread.state import FileNote
@@ -131,5 +132,5 @@ TOOL: Final = Tool(
     run=run,
     on_interrupt="fail",
     timeout=90.0,
-    status=lambda _input: "previewing the file",
+    status=lambda language, _input: say(language, "status.preview_file"),
 )

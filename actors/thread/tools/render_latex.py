@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Final
 
+from actors.texts import say
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.image_info import image_dimensions
 from actors.thread.tools.produced import ProducedFile
@@ -74,6 +75,6 @@ TOOL: Final = Tool(
     run=run,
     on_interrupt="rerun_once",
     timeout=60.0,
-    status=lambda _input: "typesetting LaTeX",
+    status=lambda language, _input: say(language, "status.render_latex"),
     chat_action=lambda _input, _files: "upload_photo",
 )

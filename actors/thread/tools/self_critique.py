@@ -24,6 +24,7 @@ from typing import Any, Final
 
 from actors.billing.policy import format_usd
 from actors.billing.pricing import PricingError, price
+from actors.texts import say
 from actors.thread.models import STRONGEST_MODEL
 from actors.thread.tools import analyze_image, analyze_pdf, list_files, preview_file
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
@@ -132,7 +133,8 @@ class _Review:
         if tool is None or tool.run is None:
             return {**result, "content": f"no tool named {name!r}", "is_error": True}
         self.tools_used.append(name)
-        self.ctx.progress(f"reviewing: {tool.status_line(tool_input)}")
+        status = tool.status_line(self.ctx.language, tool_input)
+        self.ctx.progress(say(self.ctx.language, "status.reviewing", status=status))
         try:
             async with asyncio.timeout(tool.timeout):
                 done = await tool.run(tool_input, self.ctx)
@@ -159,7 +161,9 @@ def _verdict(text: str) -> dict[str, Any]:
 
 async def _loop(review: _Review) -> dict[str, Any]:
     for iteration in range(1, MAX_ITERATIONS + 1):
-        review.ctx.progress(f"reviewing the answer (step {iteration} of at most {MAX_ITERATIONS})")
+        review.ctx.progress(
+            say(review.ctx.language, "status.reviewing_step", step=iteration, limit=MAX_ITERATIONS)
+        )
         reply = await review.ctx.claude.create(review.request(final=iteration == MAX_ITERATIONS))
         review.calls.append(ModelUsage(model=reply.model, usage=reply.usage))
         if review.cost() >= COST_CAP:
@@ -209,5 +213,5 @@ TOOL: Final = Tool(
     paid=True,
     on_interrupt="fail",
     timeout=600.0,
-    status=lambda _input: "checking the answer",
+    status=lambda language, _input: say(language, "status.self_critique"),
 )

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from actors.texts import say
 from actors.thread.state import FileNote
 from actors.thread.tools.base import Tool, ToolContext, ToolFailure, ToolResult
 from actors.thread.tools.produced import ProducedFile, safe_name
@@ -126,5 +127,5 @@ TOOL: Final = Tool(
     paid=True,
     on_interrupt="fail",
     timeout=300.0,
-    status=lambda _input: "transcribing audio",
+    status=lambda language, _input: say(language, "status.transcribe_audio"),
 )

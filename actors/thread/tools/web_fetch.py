@@ -31,6 +31,6 @@ TOOL: Final = Tool(
         "citations": {"enabled": True},
         "max_content_tokens": MAX_CONTENT_TOKENS,
     },
-    status=lambda tool_input: server_status(NAME, tool_input),
+    status=lambda language, tool_input: server_status(language, NAME, tool_input),
     betas=(BETA,),
 )

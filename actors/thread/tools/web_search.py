@@ -31,5 +31,5 @@ TOOL: Final = Tool(
     # Not ``paid`` in the runtime's sense: the API runs it inside the model call, so there is
     # no moment to ask the balance policy; a turn only starts with a positive balance, and
     # each search is charged with the step's usage.
-    status=lambda tool_input: server_status(NAME, tool_input),
+    status=lambda language, tool_input: server_status(language, NAME, tool_input),
 )

@@ -44,10 +44,11 @@ async def test_every_registered_command_is_in_the_menus_help_and_routers(
     open_test_gateway: GatewayFactory, telegram_emulator: TelegramEmulator, telegram_bot: Bot
 ) -> None:
     """setMyCommands (at start) lists every command for everyone, and every command with the
-    administrator ones in a privileged user's chat; /help lists the same; the routers handle
-    exactly the registered commands."""
-    assert {"pay", "balance", "refund", "paysupport"} <= EVERYONE
-    telegram_emulator.add_private_chat(USER)
+    administrator ones in a privileged user's chat, in English (no language_code) and in
+    Russian (language_code "ru"); /help lists the same, in the user's language; the routers
+    handle exactly the registered commands."""
+    assert {"pay", "balance", "refund", "paysupport", "language"} <= EVERYONE
+    telegram_emulator.add_private_chat(USER, language_code="ru")
     telegram_emulator.add_private_chat(ADMIN)
     async with open_test_gateway() as gateway, polling(gateway):
         assert _handled_commands(gateway.dispatcher) == ALL
@@ -59,6 +60,19 @@ async def test_every_registered_command_is_in_the_menus_help_and_routers(
         admin_menu = await telegram_bot.get_my_commands(scope=BotCommandScopeChat(chat_id=ADMIN))
         assert {c.command for c in admin_menu} == ALL
         assert all(c.description for c in [*default_menu, *admin_menu])
+        assert [(c.command, c.description) for c in default_menu] == command_registry.menu(
+            "en", privileged=False
+        )
+        ru_menu = await telegram_bot.get_my_commands(language_code="ru")
+        assert [(c.command, c.description) for c in ru_menu] == command_registry.menu(
+            "ru", privileged=False
+        )
+        ru_admin = await telegram_bot.get_my_commands(
+            scope=BotCommandScopeChat(chat_id=ADMIN), language_code="ru"
+        )
+        assert [(c.command, c.description) for c in ru_admin] == command_registry.menu(
+            "ru", privileged=True
+        )
 
         for chat in (USER, ADMIN):
             telegram_emulator.send_command(chat, "help")
@@ -69,6 +83,8 @@ async def test_every_registered_command_is_in_the_menus_help_and_routers(
     admin_help = telegram_emulator.bot_messages(ADMIN)[-1].text or ""
     assert {n for n in ALL if f"/{n} " in user_help} == EVERYONE
     assert {n for n in ALL if f"/{n} " in admin_help} == ALL
+    assert user_help == command_registry.help_text("ru", privileged=False)
+    assert admin_help == command_registry.help_text("en", privileged=True)
 
 
 def test_a_handler_for_an_unregistered_command_cannot_be_built() -> None:

@@ -202,7 +202,7 @@ async def test_thinking_keyboard_ticks_the_projected_level(
         telegram_emulator.send_command(THINKER, "thinking", "high")
         await telegram_emulator.wait_until(
             lambda: any(
-                "Thinking set to high" in (m.text or "")
+                "thinking set to high" in (m.text or "").lower()
                 for m in telegram_emulator.bot_messages(THINKER)
             ),
             timeout=20,

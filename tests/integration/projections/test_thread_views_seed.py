@@ -62,7 +62,9 @@ def _history(users: range = USERS) -> list[tuple[Any, Envelope]]:
         (
             catalog.USERS_EVENTS,
             user_events.UserRegistered(
-                **env, profile=TelegramUser(user_id=users[1], first_name="R"), default_model=SONNET
+                **env,
+                profile=TelegramUser(user_id=users[1], first_name="R", language_code="ru"),
+                default_model=SONNET,
             ),
         )
     )
@@ -76,6 +78,10 @@ def _history(users: range = USERS) -> list[tuple[Any, Envelope]]:
     env = new_envelope(key=user_key(users[1]), producer="users-actor")
     items.append(
         (catalog.USERS_EVENTS, user_events.ThinkingChanged(**env, user_id=users[1], level="high"))
+    )
+    env = new_envelope(key=user_key(users[1]), producer="users-actor")
+    items.append(
+        (catalog.USERS_EVENTS, user_events.LanguageChanged(**env, user_id=users[1], language="en"))
     )
     return items
 
@@ -123,8 +129,9 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
     stack: Endpoints, broker_profile: BrokerProfile, pg_schema: str
 ) -> None:
     """With the projector's positions, the views read only the tail after them (2 records,
-    not 55), answer a user's balance and model from the read model, and a newer ledger
-    entry in the tail wins over the row; without a seed they read everything from zero."""
+    not 56), answer a user's balance, model and languages from the read model, and a newer
+    ledger entry in the tail wins over the row; without a seed they read everything from
+    zero."""
     prefix = f"s{uuid.uuid4().hex[:8]}."
     await create_topics(stack, prefix)
     history = _history()
@@ -142,6 +149,8 @@ async def test_views_start_at_the_projector_position_and_fill_in_from_the_read_m
             assert await view.balances.balance(USERS[2]) == Decimal(5)
             assert (await view.preferences(USERS[1])).model == OPUS
             assert (await view.preferences(USERS[1])).thinking == "high"
+            assert (await view.preferences(USERS[1])).language == "en"  # chosen over Telegram's
+            assert (await view.preferences(USERS[1])).language_code == "ru"
             assert await view.balances.balance(6_399_999) is None
     finally:
         await seeded.stop()

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from actors.texts import LANGUAGES, say
 from actors.thread.context import build_request, continuation_messages
 from actors.thread.drafts import DraftGate, draft_id_for
 from actors.thread.errors import ModelFailure, classify
@@ -93,9 +94,14 @@ def test_inlined_text_files_count_against_the_context_window() -> None:
     huge = {99: [{"type": "text", "text": "z" * 700_000}]}  # ~233K tokens
     with pytest.raises(FilesTooLarge, match="context window") as refused:
         build_request(state, model=HAIKU, personality=None, file_blocks=huge)
-    verdict = classify(ModelFailure("file_too_large", str(refused.value)))
+    exc = refused.value
+    failure = ModelFailure(
+        "file_too_large", str(exc), tokens=exc.tokens, room=exc.budget, files=exc.count
+    )
+    verdict = classify("en", failure)
     assert verdict.error_class == "context_overflow"
     assert "smaller file" in verdict.user_message
+    assert f"{exc.tokens:,}" in classify("ru", failure).user_message
 
 
 def test_thinking_budget_sets_thinking_and_a_larger_max_tokens() -> None:
@@ -152,17 +158,20 @@ def test_every_failure_maps_to_a_known_error_class() -> None:
     """Each failure kind has a known error class and a user message."""
     for kind in ("rate_limited", "overloaded", "prompt_too_long", "invalid_request", "auth",
                  "timeout", "stream_broken", "api_error", "telegram", "internal"):  # fmt: skip
-        verdict = classify(ModelFailure(kind))  # type: ignore[arg-type]
-        assert verdict.error_class in TURN_ERROR_CLASSES
-        assert verdict.user_message
+        for language in LANGUAGES:
+            verdict = classify(language, ModelFailure(kind))  # type: ignore[arg-type]
+            assert verdict.error_class in TURN_ERROR_CLASSES
+            assert verdict.user_message
 
 
 def test_partial_usage_only_when_a_response_had_started() -> None:
     """A 529 before any token reports no usage; a stream broken mid-way reports it."""
-    assert not classify(ModelFailure("overloaded")).report_partial_usage
-    assert classify(ModelFailure("stream_broken", streamed=True)).report_partial_usage
-    assert classify(ModelFailure("prompt_too_long")).error_class == "context_overflow"
-    assert "12 s" in classify(ModelFailure("rate_limited", retry_after=12)).user_message
+    assert not classify("en", ModelFailure("overloaded")).report_partial_usage
+    assert classify("en", ModelFailure("stream_broken", streamed=True)).report_partial_usage
+    assert classify("en", ModelFailure("prompt_too_long")).error_class == "context_overflow"
+    assert "12 s" in classify("en", ModelFailure("rate_limited", retry_after=12)).user_message
+    wait = say("ru", "thread.wait_seconds", seconds=12)
+    assert wait in classify("ru", ModelFailure("rate_limited", retry_after=12)).user_message
 
 
 def test_draft_gate_one_per_second_per_chat_and_retry_after() -> None:
@@ -200,12 +209,15 @@ def test_draft_ids_are_stable_and_non_zero() -> None:
 
 def test_topic_titles_have_three_to_six_words() -> None:
     """Quotes and labels are stripped, long answers cut to 6 words, short ones replaced."""
-    assert clean_title('Title: "Planning a Trip to Japan."', "") == "Planning a Trip to Japan"
-    assert clean_title("one two three four five six seven eight", "") == (
+    assert clean_title("en", 'Title: "Planning a Trip to Japan."', "") == (
+        "Planning a Trip to Japan"
+    )
+    assert clean_title("en", "one two three four five six seven eight", "") == (
         "One two three four five six"
     )
-    assert clean_title("Hi", "how do I bake sourdough bread at home") == (
+    assert clean_title("en", "Hi", "how do I bake sourdough bread at home") == (
         "How do I bake sourdough bread"
     )
-    assert clean_title("", "") == "New conversation"
+    assert clean_title("en", "", "") == "New conversation"
+    assert clean_title("ru", "", "") == "Новый разговор"
     assert title_request("hello", HAIKU)["model"] == HAIKU

@@ -231,7 +231,7 @@ def test_usage_reports_carry_operation_ids_from_their_event() -> None:
     assert state.running is not None
     failed = turn_failed(
         state.running,
-        classify(ModelFailure("stream_broken", streamed=True)),
+        classify("en", ModelFailure("stream_broken", streamed=True)),
         partial_usage=Usage(input_tokens=5, output_tokens=2),
     )
     charge = usage_charge(failed, user_id=USER, turn_id=failed.turn_id)
@@ -240,12 +240,12 @@ def test_usage_reports_carry_operation_ids_from_their_event() -> None:
     assert charge.source == "failed_call"
     assert charge.key == str(USER)
     nothing = turn_failed(
-        state.running, classify(ModelFailure("overloaded")), partial_usage=Usage()
+        state.running, classify("en", ModelFailure("overloaded")), partial_usage=Usage()
     )
     assert usage_charge(nothing, user_id=USER, turn_id=nothing.turn_id) is None
     again = turn_failed(
         state.running,
-        classify(ModelFailure("stream_broken", streamed=True)),
+        classify("en", ModelFailure("stream_broken", streamed=True)),
         partial_usage=Usage(input_tokens=5, output_tokens=2),
     )
     assert again.id == failed.id
