@@ -22,6 +22,7 @@ PAYSUPPORT: Final = (
 NOT_ADMIN: Final = "This command is for administrators only."
 TOPUP_USAGE: Final = "usage: /topup <user_id|@username> <amount in USD> (negative deducts)"
 SET_MARGIN_USAGE: Final = "usage: /set_margin <k3>, e.g. /set_margin 0.1 or /set_margin 10%"
+SET_CACHE_SUBSIDY_USAGE: Final = "usage: /set_cache_subsidy on|off"
 PAY_PROMPT: Final = "Choose how many Telegram Stars to buy:"
 
 REFUSALS: Final = {
@@ -101,3 +102,15 @@ def margin_set(owner_margin: Decimal) -> str:
 
 def top_up_requested(user_id: int, amount: Decimal, operation_id: str) -> str:
     return f"Adjustment of {signed_usd(amount)} for user {user_id} submitted ({operation_id})."
+
+
+def cache_subsidy_shown(on: bool) -> str:
+    """``/set_cache_subsidy`` without an argument: the current setting."""
+    who = "the bot pays them" if on else "users pay them"
+    return f"Cache subsidy is {'on' if on else 'off'}: {who}.\n{SET_CACHE_SUBSIDY_USAGE}"
+
+
+def cache_subsidy_set(on: bool) -> str:
+    if on:
+        return "Cache subsidy on: from now on users are not charged for prompt-cache writes."
+    return "Cache subsidy off: from now on users pay prompt-cache writes again."

@@ -42,6 +42,7 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("help", main=True),
     CommandSpec("new", main=True),
     CommandSpec("stop", main=True),
+    CommandSpec("clear"),
     CommandSpec("model", "[name]", main=True),
     CommandSpec("thinking", "[off|low|medium|high|max]", main=True),
     CommandSpec("personality", "[text|reset]"),
@@ -51,6 +52,7 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("paysupport"),
     CommandSpec("topup", "<user id|@username> <amount> [reason]", audience="privileged"),
     CommandSpec("set_margin", "[k3]", audience="privileged"),
+    CommandSpec("set_cache_subsidy", "[on|off]", audience="privileged"),
 )
 """Every command, in the order menus and ``/help`` list them."""
 
@@ -59,6 +61,7 @@ ENGLISH: Final[Catalog] = {
     "command.help": "What I can do",
     "command.new": "Start a new conversation in this thread",
     "command.stop": "Stop the answer being written",
+    "command.clear": "Delete this topic (or, outside a topic, all topics of the chat)",
     "command.model": "Choose the model: Claude or Gemini",
     "command.thinking": "How hard Claude thinks: off, low, medium, high, max",
     "command.personality": "Set, show or reset your custom system prompt",
@@ -68,6 +71,9 @@ ENGLISH: Final[Catalog] = {
     "command.paysupport": "Help with payments",
     "command.topup": "Credit a user's balance (administrators)",
     "command.set_margin": "Show or set the owner margin k3 (administrators)",
+    "command.set_cache_subsidy": (
+        "Show or set whether the bot pays users' cache writes (administrators)"
+    ),
     "help.title": "Commands:",
     "help.admin_title": "Administrator commands:",
     "help.footer": (

@@ -1,7 +1,10 @@
-"""Admin commands for privileged user ids: ``/topup`` and ``/set_margin``.
+"""Admin commands for privileged user ids: ``/topup``, ``/set_margin`` and
+``/set_cache_subsidy``.
 
 Each admin action becomes a record naming the admin: ``billing.admin_top_up_requested``
-(-> ``ledger.admin_topped_up``) or ``admin.margin_changed``. Anyone else is refused.
+(-> ``ledger.admin_topped_up``), ``admin.margin_changed`` or ``admin.cache_subsidy_changed``
+(which the billing worker's pricing honours, :mod:`actors.billing.subsidy`). Anyone else is
+refused.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ from aiogram.types import Message
 
 from actors import typed_numbers
 from actors.billing import commands, policy, replies
+from actors.billing.subsidy import parse_switch
 from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
-from events.admin import MarginChanged
+from events.admin import CacheSubsidyChanged, MarginChanged
 from events.billing import AdminTopUpRequested
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS
 from events.envelope import new_envelope
@@ -93,6 +97,19 @@ async def margin_change(
     )
 
 
+def subsidy_change(message: Message, admin: int, on: bool, previous: bool) -> CacheSubsidyChanged:
+    """The record a ``/set_cache_subsidy on|off`` asks for."""
+    record_id = telegram_record_id(
+        "set_cache_subsidy", message.chat.id, message.message_id, message.date
+    )
+    return CacheSubsidyChanged(
+        **new_envelope(key=GLOBAL_KEY, producer=PRODUCER, id=record_id, occurred_at=message.date),
+        subsidized=on,
+        previous_subsidized=previous,
+        admin_user_id=admin,
+    )
+
+
 def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     router = Router(name="admin")
     reads = services.billing
@@ -135,5 +152,20 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
             return
         await ctx.publisher.publish(ADMIN_EVENTS, change)
         answer(message, replies.margin_set(change.owner_margin))
+
+    @router.message(bot_command("set_cache_subsidy"))
+    async def set_cache_subsidy(message: Message, command: CommandObject) -> None:
+        if (admin := admin_of(message)) is None:
+            return
+        current = await reads.cache_subsidy()
+        if not command.args:
+            answer(message, replies.cache_subsidy_shown(current))
+            return
+        on = parse_switch(command.args)
+        if on is None:
+            answer(message, replies.SET_CACHE_SUBSIDY_USAGE)
+            return
+        await ctx.publisher.publish(ADMIN_EVENTS, subsidy_change(message, admin, on, current))
+        answer(message, replies.cache_subsidy_set(on))
 
     return router
