@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
+from actors.texts import Language, say
+
 CALLBACK_PREFIX: Final = "clear:"
 ALL_TOPICS: Final = 0
 """The scope "every topic of the chat" (a topic id is never 0)."""
@@ -87,30 +89,16 @@ class ClearOutcome:
 
 # --------------------------------------------------------------------------- texts
 
-YES: Final = "Yes, delete"
-CANCEL: Final = "Cancel"
-REFUSED_IN_GROUP: Final = "Only this chat's administrators can delete its topics."
-NO_TOPICS: Final = (
-    "There are no topics here for me to delete. /new starts a new conversation instead."
-)
-NOT_YOURS: Final = "Only the person who asked can answer this."
-CANCELLED: Final = "Cancelled: nothing was deleted."
 
-
-def confirm_text(scope: int, count: int) -> str:
+def confirm_text(language: Language, scope: int, count: int) -> str:
     """The question under which Yes / Cancel are shown: it says what will be deleted."""
     if scope != ALL_TOPICS:
-        return "Delete this topic and everything in it? The conversation here ends for good."
-    noun = "topic" if count == 1 else "topics"
-    return (
-        f"Delete all {count} {noun} of this chat and everything in them? "
-        "Their conversations end for good."
-    )
+        return say(language, "clear.confirm_one")
+    return say(language, "clear.confirm_all", count=count)
 
 
-def outcome_text(outcome: ClearOutcome) -> str:
+def outcome_text(language: Language, outcome: ClearOutcome) -> str:
     """The answer after Yes: how many topics were deleted, and which could not be and why."""
-    count = len(outcome.deleted)
-    lines = [f"Deleted {count} topic{'' if count == 1 else 's'}."]
-    lines += [f"Topic {topic} was not deleted: {why}" for topic, why in outcome.failed]
+    lines = [say(language, "clear.deleted", count=len(outcome.deleted))]
+    lines += [say(language, "clear.not_deleted", topic=t, why=why) for t, why in outcome.failed]
     return "\n".join(lines)

@@ -7,7 +7,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
+from aiogram.types import User
+
 from actors.gateway.batching import BatchConfig
+from actors.texts import Language, language_of
 from infra.billing.views import CacheSubsidyView, MarginView, UsernameDirectory
 from infra.gateway.context import GatewayContext
 from infra.gateway.inbox import ThreadInbox
@@ -42,13 +45,13 @@ class BillingReads:
         self._directory = directory
         self._subsidy: CacheSubsidyView | None = None
 
-    async def margin(self, what: str = "the current price") -> Decimal:
+    async def margin(self, what: str = "view.price") -> Decimal:
         return await read_view(self._margin(), what=what, timeout=self._ctx.view_timeout)
 
     async def cache_subsidy(self) -> bool:
         """Whether the cache-write subsidy is on now."""
         return await read_view(
-            self._cache_subsidy(), what="the cache subsidy", timeout=self._ctx.view_timeout
+            self._cache_subsidy(), what="view.cache_subsidy", timeout=self._ctx.view_timeout
         )
 
     async def _cache_subsidy(self) -> bool:
@@ -62,7 +65,7 @@ class BillingReads:
 
     async def user_id(self, username: str) -> int | None:
         return await read_view(
-            self._user_id(username), what="the user directory", timeout=self._ctx.view_timeout
+            self._user_id(username), what="view.user_directory", timeout=self._ctx.view_timeout
         )
 
     async def _margin(self) -> Decimal:
@@ -119,19 +122,36 @@ class GatewayServices:
         """The chat's known forum topics; :class:`ViewUnavailable` when they cannot be read
         (or no view is wired)."""
         if self.chat_topics is None:
-            raise ViewUnavailable("this chat's topics", "no topics view")
+            raise ViewUnavailable("view.chat_topics", "no topics view")
         return await read_view(
-            self.chat_topics.chat_topics(chat_id), what="this chat's topics", timeout=timeout
+            self.chat_topics.chat_topics(chat_id), what="view.chat_topics", timeout=timeout
         )
 
     async def settings_of(self, user_id: int, *, timeout: float) -> UserSettings | None:
         """The user's settings (None: not in the read model yet); :class:`ViewUnavailable`
         when they cannot be read (or no view is wired)."""
         if self.user_settings is None:
-            raise ViewUnavailable("your settings", "no settings view")
+            raise ViewUnavailable("view.settings", "no settings view")
         return await read_view(
-            self.user_settings.user_settings(user_id), what="your settings", timeout=timeout
+            self.user_settings.user_settings(user_id), what="view.settings", timeout=timeout
         )
+
+    async def language_of(self, user: User | None, *, timeout: float) -> Language:
+        """The language to answer ``user`` in: their ``/language`` choice, else their
+        Telegram language (also when the settings cannot be read: a reply is never held up
+        by its language)."""
+        if user is None:
+            return language_of(None)
+        try:
+            settings = await self.settings_of(user.id, timeout=timeout)
+        except ViewUnavailable:
+            settings = None
+        return language_of(user.language_code, settings.language if settings else None)
+
+    def chose_language(self, user_id: int, language: str) -> None:
+        """Show the user's fresh ``/language`` choice over the read model (this replica)."""
+        if self.user_settings is not None:
+            self.user_settings.chose_language(user_id, language)
 
     async def close(self) -> None:
         await self.inbox.flush_all()

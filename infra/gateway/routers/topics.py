@@ -27,9 +27,9 @@ from aiogram.types import (
 
 from actors.gateway import clear
 from actors.gateway.commands import topic_deleted
+from actors.texts import Language, say
 from infra.gateway.command_menu import bot_command
 from infra.gateway.context import GatewayContext
-from infra.gateway.reads import ViewUnavailable
 from infra.gateway.senders import sender_profile, topic_of
 from infra.gateway.services import GatewayServices
 
@@ -39,16 +39,14 @@ GONE: Final = ("message thread not found", "topic_id_invalid", "topic_deleted")
 """Telegram's descriptions of a topic that no longer exists (already deleted)."""
 
 
-def confirm_keyboard(requester_id: int, scope: int) -> InlineKeyboardMarkup:
+def confirm_keyboard(language: Language, requester_id: int, scope: int) -> InlineKeyboardMarkup:
+    yes = clear.callback_data(requester_id, scope, "yes")
+    no = clear.callback_data(requester_id, scope, "no")
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                InlineKeyboardButton(
-                    text=clear.YES, callback_data=clear.callback_data(requester_id, scope, "yes")
-                ),
-                InlineKeyboardButton(
-                    text=clear.CANCEL, callback_data=clear.callback_data(requester_id, scope, "no")
-                ),
+                InlineKeyboardButton(text=say(language, "clear.yes"), callback_data=yes),
+                InlineKeyboardButton(text=say(language, "clear.cancel"), callback_data=no),
             ]
         ]
     )
@@ -126,20 +124,17 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if profile is None:
             return
         chat = message.chat
+        lang = await services.language_of(message.from_user, timeout=ctx.view_timeout)
         if not await topics.may_clear(chat.id, chat.type, profile.id):
-            answer(message, clear.REFUSED_IN_GROUP)
+            answer(message, say(lang, "clear.refused"))
             return
         scope = clear.scope_of(topic_of(message))
-        try:
-            targets = await topics.targets(chat.id, scope)
-        except ViewUnavailable as exc:
-            answer(message, str(exc))
-            return
+        targets = await topics.targets(chat.id, scope)  # unreadable: the error router says so
         if not targets:
-            answer(message, clear.NO_TOPICS)
+            answer(message, say(lang, "clear.no_topics"))
             return
-        text = clear.confirm_text(scope, len(targets))
-        answer(message, text, confirm_keyboard(profile.id, scope))
+        text = clear.confirm_text(lang, scope, len(targets))
+        answer(message, text, confirm_keyboard(lang, profile.id, scope))
 
     @router.callback_query(F.data.startswith(clear.CALLBACK_PREFIX))
     async def confirmed(query: CallbackQuery) -> None:
@@ -148,30 +143,28 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if choice is None or not isinstance(message, Message):
             services.replies.send(query.answer(), what="clear")
             return
+        lang = await services.language_of(query.from_user, timeout=ctx.view_timeout)
         if query.from_user.id != choice.requester_id:
-            services.replies.send(query.answer(clear.NOT_YOURS, show_alert=True), what="clear")
+            not_yours = query.answer(say(lang, "clear.not_yours"), show_alert=True)
+            services.replies.send(not_yours, what="clear")
             return
         if choice.answer == "no":
             services.replies.send(query.answer(), what="clear")
-            services.replies.send(message.edit_text(clear.CANCELLED), what="clear")
+            services.replies.send(message.edit_text(say(lang, "clear.cancelled")), what="clear")
             return
         chat = message.chat
         if not await topics.may_clear(chat.id, chat.type, query.from_user.id):
-            refused = query.answer(clear.REFUSED_IN_GROUP, show_alert=True)
+            refused = query.answer(say(lang, "clear.refused"), show_alert=True)
             services.replies.send(refused, what="clear")
             return
-        try:
-            targets = await topics.targets(chat.id, choice.scope)
-        except ViewUnavailable as exc:
-            services.replies.send(query.answer(str(exc), show_alert=True), what="clear")
-            return
+        targets = await topics.targets(chat.id, choice.scope)
         outcome = await topics.delete(chat.id, targets)
         await topics.end_threads(query, message, outcome.deleted)
         log.info(
             "topics deleted",
             extra={"fields": {"chat_id": chat.id, "deleted": list(outcome.deleted)}},
         )
-        text = clear.outcome_text(outcome)
+        text = clear.outcome_text(lang, outcome)
         services.replies.send(query.answer(text), what="clear")
         if choice.scope not in outcome.deleted:  # the confirmation still exists: show it there
             services.replies.send(message.edit_text(text), what="clear")

@@ -92,7 +92,7 @@ async def test_an_admin_deletes_the_current_topic_after_confirming_it(
     assert kept in telegram_emulator.topics(GROUP)
     assert ended.key == f"{GROUP}:{doomed}"
     assert (ended.topic_deleted, ended.by_admin, ended.user_id) == (True, True, ADMIN)
-    assert "Deleted 1 topic" in str(_answers(telegram_emulator)[-1].get("text"))
+    assert "Topics deleted: 1" in str(_answers(telegram_emulator)[-1].get("text"))
 
 
 async def test_a_member_who_is_not_an_admin_is_refused_in_a_group(
@@ -149,7 +149,7 @@ async def test_outside_a_topic_a_privileged_user_deletes_every_topic_after_a_can
         ended = _ended(await topics.read(THREAD_INBOX, count=4, settle=1.0))
     assert sorted(r.key for r in ended) == sorted([f"{GROUP}:{first}", f"{GROUP}:{second}"])
     assert all(r.topic_deleted for r in ended)
-    assert "Deleted 2 topics" in (telegram_emulator.chat(GROUP).find(again.message_id).text or "")  # type: ignore[union-attr]
+    assert "Topics deleted: 2" in (telegram_emulator.chat(GROUP).find(again.message_id).text or "")  # type: ignore[union-attr]
 
 
 async def test_in_a_private_chat_the_user_deletes_a_topic(
