@@ -98,7 +98,13 @@ REJECTION_REASONS: Final = (
     "duplicate",
     "user_not_registered",
 )
-CANCEL_REASONS: Final = ("stop_command", "superseded", "conversation_reset", "shutdown")
+CANCEL_REASONS: Final = (
+    "stop_command",
+    "superseded",
+    "conversation_reset",
+    "topic_deleted",
+    "shutdown",
+)
 TURN_ERROR_CLASSES: Final = (
     "rate_limited",
     "overloaded",
