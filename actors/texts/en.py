@@ -75,6 +75,10 @@ TEXTS: Final[dict[str, str]] = {
     "gateway.model_prompt": "Choose the model for your conversations (Claude or Gemini):",
     "gateway.model_chosen": "Model set to {model}. It applies from your next message.",
     "gateway.unknown_model": "That model is not available; choose one with /model.",
+    "gateway.model_unavailable": (
+        "{model} is not available on this bot: no Google API key is configured. "
+        "Choose another model with /model."
+    ),
     "gateway.thinking_prompt": (
         "How hard should Claude think before answering? More thinking gives better answers "
         "to hard questions, takes longer and costs more (thinking is billed as output):"

@@ -17,6 +17,7 @@ FailureKind: TypeAlias = Literal[
     "file_too_large",
     "invalid_request",
     "auth",
+    "model_unavailable",
     "timeout",
     "stream_broken",
     "api_error",
@@ -25,6 +26,10 @@ FailureKind: TypeAlias = Literal[
 ]
 
 PAY_HINT: Final = "Top up with /pay to continue."
+MODEL_UNAVAILABLE_MESSAGE: Final = (
+    "⚠️ Gemini models are not available on this bot (no Google API key is configured). "
+    "Choose a Claude model with /model and send your message again."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +117,8 @@ def classify(failure: ModelFailure) -> FailureVerdict:
             True,
             partial,
         )
+    if kind == "model_unavailable":
+        return FailureVerdict("invalid_request", MODEL_UNAVAILABLE_MESSAGE, False, False)
     if kind == "auth":
         return FailureVerdict(
             "api_error", "⚠️ The bot cannot reach Claude right now (configuration).", False, False
