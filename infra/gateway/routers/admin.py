@@ -28,6 +28,7 @@ from events.envelope import new_envelope
 from events.keys import GLOBAL_KEY
 from infra.gateway.command_menu import bot_command
 from infra.gateway.context import GatewayContext
+from infra.gateway.reads import ViewUnavailable
 from infra.gateway.services import BillingReads, GatewayServices
 
 
@@ -100,7 +101,9 @@ async def margin_change(
     )
 
 
-def subsidy_change(message: Message, admin: int, on: bool, previous: bool) -> CacheSubsidyChanged:
+def subsidy_change(
+    message: Message, admin: int, on: bool, previous: bool | None
+) -> CacheSubsidyChanged:
     """The record a ``/set_cache_subsidy on|off`` asks for."""
     record_id = telegram_record_id(
         "set_cache_subsidy", message.chat.id, message.message_id, message.date
@@ -166,15 +169,18 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if (found := await admin_of(message)) is None:
             return
         admin, lang = found
-        current = await reads.cache_subsidy()
         if not command.args:
-            answer(message, replies.cache_subsidy_shown(lang, current))
+            answer(message, replies.cache_subsidy_shown(lang, await reads.cache_subsidy()))
             return
         on = parse_switch(command.args)
         if on is None:
             answer(message, replies.set_cache_subsidy_usage(lang))
             return
-        await ctx.publisher.publish(ADMIN_EVENTS, subsidy_change(message, admin, on, current))
+        try:  # the previous setting is informative: an unreadable view blocks no change
+            previous: bool | None = await reads.cache_subsidy()
+        except ViewUnavailable:
+            previous = None
+        await ctx.publisher.publish(ADMIN_EVENTS, subsidy_change(message, admin, on, previous))
         answer(message, replies.cache_subsidy_set(lang, on))
 
     return router
