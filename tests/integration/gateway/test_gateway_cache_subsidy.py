@@ -4,9 +4,9 @@ bot.admin.events the billing worker honours) and sees it; anyone else is refused
 from __future__ import annotations
 
 import pytest
-from gateway_harness import WEBHOOK_SECRET, GatewayFactory, TopicReader, polling
 
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import WEBHOOK_SECRET, GatewayFactory, TopicReader, polling
 from events.admin import CacheSubsidyChanged
 from events.catalog import ADMIN_EVENTS
 from infra.settings import Secret, Settings

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from gateway_harness import WEBHOOK_SECRET, GatewayFactory, TopicReader, polling
 
 from devkit.emulators.telegram import ChatMessage, TelegramEmulator
+from devkit.harness.gateway import WEBHOOK_SECRET, GatewayFactory, TopicReader, polling
 from events.catalog import THREAD_INBOX
 from events.thread import NewConversationRequested
 from infra.settings import Secret, Settings

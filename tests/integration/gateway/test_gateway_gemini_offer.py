@@ -4,10 +4,10 @@ for a Gemini model by name or by an old button is refused with a clear message."
 from __future__ import annotations
 
 import pytest
-from gateway_harness import WEBHOOK_SECRET, GatewayFactory, TopicReader, polling
 
 from actors.thread.models import GEMINI_PRO, SONNET
 from devkit.emulators.telegram import ChatMessage, TelegramEmulator
+from devkit.harness.gateway import WEBHOOK_SECRET, GatewayFactory, TopicReader, polling
 from events.catalog import USERS_COMMANDS
 from events.users import ModelChangeRequested
 from infra.settings import Secret, Settings
