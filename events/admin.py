@@ -32,3 +32,16 @@ class AnnouncementRequested(
     announcement_id: Id
     text: str
     admin_user_id: int
+
+
+class CacheSubsidyChanged(Envelope, tag="admin.cache_subsidy_changed", frozen=True, kw_only=True):
+    """``/set_cache_subsidy on|off``: whether the bot pays its users' prompt-cache writes.
+
+    ``subsidized``: from ``occurred_at`` on, a usage charge's cache-write tokens are priced
+    and then credited back in the same charge (users pay no cache writes); ``False``: users
+    pay them at the price table's rates (the default)."""
+
+    v: Literal[1] = 1
+    subsidized: bool
+    previous_subsidized: bool | None = None
+    admin_user_id: int

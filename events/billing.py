@@ -234,6 +234,9 @@ class UsageDebited(LedgerEntry, tag="ledger.usage_debited", frozen=True, kw_only
     lines: tuple[CostLine, ...] = ()
     reservation_id: str | None = None
     """The reservation this charge settled (``None``: none)."""
+    cache_writes_subsidized: bool = False
+    """The cache-write subsidy was on for this usage: each cache-write line is credited back
+    by a ``.../subsidy`` line, so the user paid no cache writes."""
 
 
 class UsageReserved(LedgerEntry, tag="ledger.usage_reserved", frozen=True, kw_only=True):

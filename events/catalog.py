@@ -151,7 +151,9 @@ PaymentEvent: TypeAlias = (
     | payments.Refunded
     | payments.RefundFailed
 )
-AdminEvent: TypeAlias = admin.MarginChanged | admin.AnnouncementRequested
+AdminEvent: TypeAlias = (
+    admin.MarginChanged | admin.AnnouncementRequested | admin.CacheSubsidyChanged
+)
 
 THREAD_INBOX: Final = TopicSpec[ThreadInboxCommand](
     name="bot.thread.inbox",

@@ -48,12 +48,17 @@ class StopRequested(Envelope, tag="thread.stop_requested", frozen=True, kw_only=
 class NewConversationRequested(
     Envelope, tag="thread.new_conversation_requested", frozen=True, kw_only=True
 ):
-    """Start over: forget the context of this thread (``/new``, or ``/clear`` by an admin)."""
+    """Start over: forget the context of this thread (``/new``, or ``/clear`` by an admin).
+
+    ``topic_deleted``: ``/clear`` deleted the thread's forum topic, so the thread ends: its
+    running turn is cancelled (partial usage charged), nothing more is sent to the topic, and
+    a later message under the same id starts a fresh thread."""
 
     v: Literal[1] = 1
     user_id: int
     message_id: int | None = None
     by_admin: bool = False
+    topic_deleted: bool = False
 
 
 class SettingsOverrideRequested(
@@ -93,7 +98,13 @@ REJECTION_REASONS: Final = (
     "duplicate",
     "user_not_registered",
 )
-CANCEL_REASONS: Final = ("stop_command", "superseded", "conversation_reset", "shutdown")
+CANCEL_REASONS: Final = (
+    "stop_command",
+    "superseded",
+    "conversation_reset",
+    "topic_deleted",
+    "shutdown",
+)
 TURN_ERROR_CLASSES: Final = (
     "rate_limited",
     "overloaded",
@@ -142,11 +153,15 @@ class SettingsOverridden(Envelope, tag="thread.settings_overridden", frozen=True
 
 
 class ConversationReset(Envelope, tag="thread.conversation_reset", frozen=True, kw_only=True):
-    """The context was cleared: later turns do not see earlier messages."""
+    """The context was cleared: later turns do not see earlier messages.
+
+    ``topic_deleted``: the forum topic was deleted (``/clear``): the thread is closed, its
+    state starts over (a message under the same id opens it again)."""
 
     v: Literal[1] = 1
     requested_by_user_id: int
     by_admin: bool = False
+    topic_deleted: bool = False
 
 
 class UserMessageAccepted(Envelope, tag="thread.user_message_accepted", frozen=True, kw_only=True):

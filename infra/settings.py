@@ -200,6 +200,7 @@ class Settings:
     thread_idle_timeout: float = 60.0
     thread_model_retries: int = 1
     thread_balance_wait: float = 2.0
+    thread_queue_wait: float = 300.0
     thread_producers: int = 4
     thread_data_dir: Path | None = None
     thread_max_tool_iterations: int = DEFAULT_MAX_TOOL_ITERATIONS

@@ -69,6 +69,7 @@ def thread_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "thread_idle_timeout": values.seconds(env, "THREAD_IDLE_TIMEOUT", 60.0),
         "thread_model_retries": values.whole_number(env, "THREAD_MODEL_RETRIES", 1),
         "thread_balance_wait": values.seconds(env, "THREAD_BALANCE_WAIT", 2.0, zero=True),
+        "thread_queue_wait": values.seconds(env, "THREAD_QUEUE_WAIT", 300.0, zero=True),
         "thread_producers": values.whole_number(env, "THREAD_PRODUCERS", 4, low=1),
         "thread_data_dir": Path(data_dir) if data_dir else None,
         "thread_max_tool_iterations": values.whole_number(

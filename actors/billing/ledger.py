@@ -44,6 +44,7 @@ from actors.billing.ledger_state import (
     Entry,
 )
 from actors.billing.pricing import PRICE_TABLES, PriceTable
+from actors.billing.subsidy import NO_SUBSIDY, SubsidySchedule
 from events.billing import (
     AdminTopUpRequested,
     PaymentCreditRequested,
@@ -80,8 +81,12 @@ def decide(
     *,
     tables: tuple[PriceTable, ...] = PRICE_TABLES,
     privileged: frozenset[int] = frozenset(),
+    subsidy: SubsidySchedule = NO_SUBSIDY,
 ) -> list[Entry]:
     """The ledger records ``command`` causes in ``state`` at ``now`` (``[]``: a repeat).
+
+    ``subsidy``: the cache-write subsidy's schedule (:mod:`actors.billing.subsidy`); a usage
+    charge is priced under the setting in force at its ``occurred_at``.
 
     ``privileged``: the user ids allowed admin operations (``PRIVILEGED_USER_IDS``); an
     admin top-up naming any other id is refused (``not_privileged``), whoever wrote it to
@@ -122,7 +127,7 @@ def decide(
         )
         return [entries.rejected(state, command, digest, now, OPERATION_EXPIRED, detail)]
     if isinstance(command, UsageChargeRequested):
-        return [entries.usage(state, command, digest, now, tables)]
+        return [entries.usage(state, command, digest, now, tables, subsidy)]
     if isinstance(command, UsageReserveRequested):
         return [entries.reserve(state, command, digest, now)]
     if isinstance(command, ReservationReleaseRequested):

@@ -27,6 +27,7 @@ from actors.billing.ledger_state import (
 )
 from actors.billing.pricing import PriceTable, PricingError, price
 from actors.billing.quantities import charge_problem
+from actors.billing.subsidy import NO_SUBSIDY, SubsidySchedule
 from events.billing import (
     AdminToppedUp,
     AdminTopUpRequested,
@@ -103,10 +104,12 @@ def usage(
     digest: str,
     now: datetime,
     tables: tuple[PriceTable, ...],
+    subsidy: SubsidySchedule = NO_SUBSIDY,
 ) -> Entry:
     problem = charge_problem(command.usage, command.tool_quantities)
     if problem:
         return rejected(state, command, digest, now, INVALID_AMOUNT, problem)
+    subsidized = subsidy.subsidized_at(command.occurred_at)
     try:
         priced = price(
             at=command.occurred_at,
@@ -114,6 +117,7 @@ def usage(
             usage=command.usage,
             tool_quantities=command.tool_quantities,
             tables=tables,
+            cache_writes_charged=not subsidized,
         )
     except PricingError as exc:
         return rejected(state, command, digest, now, UNPRICED, str(exc))
@@ -135,6 +139,8 @@ def usage(
         tool_quantities=command.tool_quantities,
         lines=priced.lines,
         reservation_id=command.reservation_id,
+        cache_writes_subsidized=subsidized
+        and any(line.item.endswith("/subsidy") for line in priced.lines),
     )
 
 

@@ -10,13 +10,22 @@ Units: tokens are priced per million (``unit="per_million_tokens"``, ``quantity`
 Whisper per minute but charged per second of audio; the E2B sandbox per second; images per
 image by size class; server-side web search per use. Thinking tokens are part of
 ``output_tokens`` (the API reports them so) and are billed as output, never twice.
+
+**Long context.** A row may have a long-context tier (:class:`LongContext`): a call whose
+prompt (input + cache reads + cache writes) is above ``above_tokens`` is priced entirely at
+the tier's rates, as Google prices Gemini 3.1 Pro above 200k prompt tokens; its line items
+say so (``<model>/long_context/input_tokens``).
+
+**Cache-write subsidy** (:mod:`actors.billing.subsidy`): with ``cache_writes_charged=False``
+every cache-write line is followed by a ``.../subsidy`` line of the same quantity at the
+opposite unit price, so the charge records the writes' price and that the bot paid them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from types import MappingProxyType
@@ -48,13 +57,22 @@ class PricingError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ModelPrice:
-    """USD per million tokens."""
+    """USD per million tokens (``long_context``: the rates above a prompt size, if any)."""
 
     input: Decimal
     output: Decimal
     cache_write_5m: Decimal
     cache_write_1h: Decimal
     cache_read: Decimal
+    long_context: LongContext | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LongContext:
+    """Rates of a call whose prompt has more than ``above_tokens`` tokens."""
+
+    above_tokens: int
+    price: ModelPrice
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +117,44 @@ PRICE_TABLES: Final[tuple[PriceTable, ...]] = (
         ),
         web_search_per_use=_d("0.01"),
         web_fetch_per_use=_d("0"),  # web fetch costs only the tokens it adds
+        whisper_per_minute=_d("0.006"),
+        sandbox_per_second=_d("0.00005"),
+        image_per_size=MappingProxyType(
+            {"512px": _d("0.04482"), "1k": _d("0.0672"), "2k": _d("0.0672"), "4k": _d("0.12")}
+        ),
+    ),
+    PriceTable(
+        # 2026-12: the same rows, plus Gemini 3.1 Pro's long-context tier. Google's list
+        # price for gemini-3.1-pro-preview is $2 input / $12 output / $0.20 cached input per
+        # million tokens up to 200k prompt tokens and $4 / $18 / $0.40 above (the whole call
+        # at the higher rates). The 2026-05 table charged every prompt at the base rates and
+        # stays as it was, so its charges still recompute.
+        version="2026-12",
+        effective_from=datetime(2026, 12, 1, tzinfo=UTC),
+        models=MappingProxyType(
+            {
+                HAIKU: ModelPrice(_d("1"), _d("5"), _d("1.25"), _d("2"), _d("0.10")),
+                SONNET: ModelPrice(_d("3"), _d("15"), _d("3.75"), _d("6"), _d("0.30")),
+                OPUS: ModelPrice(_d("5"), _d("25"), _d("6.25"), _d("10"), _d("0.50")),
+                GEMINI_FLASH_LITE: ModelPrice(
+                    _d("0.25"), _d("1.50"), _d("0.25"), _d("0.25"), _d("0.025")
+                ),
+                GEMINI_FLASH: ModelPrice(_d("0.50"), _d("3"), _d("0.50"), _d("0.50"), _d("0.05")),
+                GEMINI_PRO: ModelPrice(
+                    _d("2"),
+                    _d("12"),
+                    _d("2"),
+                    _d("2"),
+                    _d("0.20"),
+                    long_context=LongContext(
+                        above_tokens=200_000,
+                        price=ModelPrice(_d("4"), _d("18"), _d("4"), _d("4"), _d("0.40")),
+                    ),
+                ),
+            }
+        ),
+        web_search_per_use=_d("0.01"),
+        web_fetch_per_use=_d("0"),
         whisper_per_minute=_d("0.006"),
         sandbox_per_second=_d("0.00005"),
         image_per_size=MappingProxyType(
@@ -189,12 +245,19 @@ def _undated(model: ModelId) -> str:
 
 def _ceiling(prices: Iterable[ModelPrice]) -> ModelPrice:
     rows = list(prices)
+    tiers = [p.long_context for p in rows if p.long_context is not None]
+    long_context = None
+    if tiers:  # above the smallest threshold, the highest rate of any row or tier
+        every = [replace(p, long_context=None) for p in (*rows, *(t.price for t in tiers))]
+        above = min(t.above_tokens for t in tiers)
+        long_context = LongContext(above_tokens=above, price=_ceiling(every))
     return ModelPrice(
         input=max(p.input for p in rows),
         output=max(p.output for p in rows),
         cache_write_5m=max(p.cache_write_5m for p in rows),
         cache_write_1h=max(p.cache_write_1h for p in rows),
         cache_read=max(p.cache_read for p in rows),
+        long_context=long_context,
     )
 
 
@@ -216,10 +279,32 @@ def resolve_model(table: PriceTable, model: ModelId) -> ModelResolution:
     return ModelResolution(model, "ceiling", _ceiling(table.models.values()))
 
 
-def usage_lines(table: PriceTable, model: ModelId, usage: Usage) -> list[CostLine]:
-    """Cost lines of one Claude call's usage (zero quantities are left out); an id not in
-    the table is priced by :func:`resolve_model`, never at zero."""
-    price = resolve_model(table, model).price
+def prompt_tokens(usage: Usage) -> int:
+    """The tokens of a call's prompt: input, cache reads and cache writes."""
+    return (
+        usage.input_tokens
+        + usage.cache_read_input_tokens
+        + usage.cache_creation_5m_input_tokens
+        + usage.cache_creation_1h_input_tokens
+    )
+
+
+def _rates(price: ModelPrice, usage: Usage) -> tuple[ModelPrice, str]:
+    """The rates a call is charged at, and the item prefix naming a long-context tier."""
+    tier = price.long_context
+    if tier is not None and prompt_tokens(usage) > tier.above_tokens:
+        return tier.price, "long_context/"
+    return price, ""
+
+
+def usage_lines(
+    table: PriceTable, model: ModelId, usage: Usage, *, cache_writes_charged: bool = True
+) -> list[CostLine]:
+    """Cost lines of one model call's usage (zero quantities are left out); an id not in
+    the table is priced by :func:`resolve_model`, never at zero; a prompt above a row's
+    long-context threshold at that tier's rates; cache writes subsidised (credited back in
+    the same charge) when ``cache_writes_charged`` is False."""
+    price, tier = _rates(resolve_model(table, model).price, usage)
     lines: list[CostLine] = []
     for item, quantity, unit_price in (
         ("input_tokens", usage.input_tokens, price.input),
@@ -228,8 +313,12 @@ def usage_lines(table: PriceTable, model: ModelId, usage: Usage) -> list[CostLin
         ("cache_write_1h_tokens", usage.cache_creation_1h_input_tokens, price.cache_write_1h),
         ("cache_read_tokens", usage.cache_read_input_tokens, price.cache_read),
     ):
-        if quantity:
-            lines.append(_line(f"{model}/{item}", quantity, PER_MILLION_TOKENS, unit_price))
+        if not quantity:
+            continue
+        name = f"{model}/{tier}{item}"
+        lines.append(_line(name, quantity, PER_MILLION_TOKENS, unit_price))
+        if item.startswith("cache_write") and not cache_writes_charged:
+            lines.append(_line(f"{name}/subsidy", quantity, PER_MILLION_TOKENS, -unit_price))
     if usage.web_search_requests:
         lines.append(
             _line("web_search", usage.web_search_requests, "per_use", table.web_search_per_use)
@@ -241,7 +330,9 @@ def usage_lines(table: PriceTable, model: ModelId, usage: Usage) -> list[CostLin
     return lines
 
 
-def tool_lines(table: PriceTable, quantities: ToolQuantities) -> list[CostLine]:
+def tool_lines(
+    table: PriceTable, quantities: ToolQuantities, *, cache_writes_charged: bool = True
+) -> list[CostLine]:
     """Cost lines of what one tool call consumed."""
     lines: list[CostLine] = []
     if quantities.whisper_seconds:
@@ -270,7 +361,9 @@ def tool_lines(table: PriceTable, quantities: ToolQuantities) -> list[CostLine]:
     if quantities.web_fetches:
         lines.append(_line("web_fetch", quantities.web_fetches, "per_use", table.web_fetch_per_use))
     for call in quantities.model_calls:
-        lines.extend(usage_lines(table, call.model, call.usage))
+        lines.extend(
+            usage_lines(table, call.model, call.usage, cache_writes_charged=cache_writes_charged)
+        )
     return lines
 
 
@@ -285,8 +378,10 @@ def price(
     usage: Usage | None = None,
     tool_quantities: ToolQuantities | None = None,
     tables: Sequence[PriceTable] = PRICE_TABLES,
+    cache_writes_charged: bool = True,
 ) -> Priced:
-    """Price a model call's usage and/or a tool call's quantities at time ``at``.
+    """Price a model call's usage and/or a tool call's quantities at time ``at``
+    (``cache_writes_charged=False``: under the cache-write subsidy).
 
     Raises :class:`PricingError` when a quantity has no price (usage without a model, an
     unknown image size, a time before every table); an unknown model id is charged at
@@ -297,7 +392,7 @@ def price(
     if usage is not None and not usage.is_zero():
         if model is None:
             raise PricingError("usage without a model cannot be priced")
-        lines.extend(usage_lines(table, model, usage))
+        lines.extend(usage_lines(table, model, usage, cache_writes_charged=cache_writes_charged))
     if tool_quantities is not None:
-        lines.extend(tool_lines(table, tool_quantities))
+        lines.extend(tool_lines(table, tool_quantities, cache_writes_charged=cache_writes_charged))
     return Priced(table.version, tuple(lines), total_of(lines))

@@ -193,3 +193,17 @@ def top_up_requested(language: Language, user_id: int, amount: Decimal, operatio
         user_id=user_id,
         operation_id=operation_id,
     )
+
+
+def set_cache_subsidy_usage(language: Language) -> str:
+    return say(language, "billing.set_cache_subsidy_usage")
+
+
+def cache_subsidy_shown(language: Language, on: bool) -> str:
+    """``/set_cache_subsidy`` without an argument: the current setting and the usage."""
+    state = say(language, "billing.cache_subsidy_on" if on else "billing.cache_subsidy_off")
+    return f"{state}\n{set_cache_subsidy_usage(language)}"
+
+
+def cache_subsidy_set(language: Language, on: bool) -> str:
+    return say(language, "billing.cache_subsidy_set_on" if on else "billing.cache_subsidy_set_off")

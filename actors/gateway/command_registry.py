@@ -41,6 +41,7 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("help", main=True),
     CommandSpec("new", main=True),
     CommandSpec("stop", main=True),
+    CommandSpec("clear"),
     CommandSpec("model", "[name]", main=True),
     CommandSpec("thinking", "[off|low|medium|high|max]", main=True),
     CommandSpec("personality", "[text|reset]"),
@@ -51,6 +52,7 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("paysupport"),
     CommandSpec("topup", "<user id|@username> <amount> [reason]", audience="privileged"),
     CommandSpec("set_margin", "[k3]", audience="privileged"),
+    CommandSpec("set_cache_subsidy", "[on|off]", audience="privileged"),
 )
 """Every command, in the order menus and ``/help`` list them."""
 

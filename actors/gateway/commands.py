@@ -115,6 +115,32 @@ def new_conversation_requested(
     )
 
 
+def topic_deleted(
+    *,
+    chat_id: int,
+    message_thread_id: int,
+    user_id: int,
+    by_admin: bool,
+    confirmation_id: int,
+    confirmation_sent_at: datetime,
+    received_at: datetime,
+) -> NewConversationRequested:
+    """``/clear`` deleted this forum topic: its thread ends. The id derives from the
+    confirmation message and the topic, so a redelivered button press writes it once."""
+    what = f"clear:{message_thread_id}"
+    return NewConversationRequested(
+        **new_envelope(
+            key=thread_key(chat_id, message_thread_id),
+            producer=PRODUCER,
+            occurred_at=received_at,
+            id=telegram_record_id(what, chat_id, confirmation_id, confirmation_sent_at),
+        ),
+        user_id=user_id,
+        by_admin=by_admin,
+        topic_deleted=True,
+    )
+
+
 def forum_topic_created_received(
     topic: TopicCreated, *, received_at: datetime
 ) -> ForumTopicCreatedReceived:

@@ -103,6 +103,11 @@ def unknown_model(language: Language) -> str:
     return say(language, "gateway.unknown_model")
 
 
+def model_unavailable(language: Language, model: str) -> str:
+    """A model whose provider is not configured here (Gemini without a Google API key)."""
+    return say(language, "gateway.model_unavailable", model=MODEL_LABELS.get(model, model))
+
+
 def thinking_prompt(language: Language) -> str:
     return say(language, "gateway.thinking_prompt")
 

@@ -10,6 +10,7 @@ TEXTS: Final[dict[str, str]] = {
     "command.help": "What I can do",
     "command.new": "Start a new conversation in this thread",
     "command.stop": "Stop the answer being written",
+    "command.clear": "Delete this topic (outside a topic: every topic of the chat)",
     "command.model": "Choose the model: Claude or Gemini",
     "command.thinking": "How hard Claude thinks: off, low, medium, high, max",
     "command.personality": "Set, show or reset your custom system prompt",
@@ -20,6 +21,9 @@ TEXTS: Final[dict[str, str]] = {
     "command.paysupport": "Help with payments",
     "command.topup": "Credit a user's balance (administrators)",
     "command.set_margin": "Show or set the owner margin k3 (administrators)",
+    "command.set_cache_subsidy": (
+        "Show or set whether the bot pays users' cache writes (administrators)"
+    ),
     "help.title": "Commands:",
     "help.admin_title": "Administrator commands:",
     "help.footer": (
@@ -71,6 +75,10 @@ TEXTS: Final[dict[str, str]] = {
     "gateway.model_prompt": "Choose the model for your conversations (Claude or Gemini):",
     "gateway.model_chosen": "Model set to {model}. It applies from your next message.",
     "gateway.unknown_model": "That model is not available; choose one with /model.",
+    "gateway.model_unavailable": (
+        "{model} is not available on this bot: no Google API key is configured. "
+        "Choose another model with /model."
+    ),
     "gateway.thinking_prompt": (
         "How hard should Claude think before answering? More thinking gives better answers "
         "to hard questions, takes longer and costs more (thinking is billed as output):"
@@ -112,6 +120,8 @@ TEXTS: Final[dict[str, str]] = {
     "view.margin": "the current margin",
     "view.price": "the current price",
     "view.user_directory": "the user directory",
+    "view.cache_subsidy": "the cache subsidy",
+    "view.chat_topics": "this chat's topics",
     "gateway.balance_sent_privately": "I've sent your balance to you in a private message.",
     "gateway.balance_needs_private_chat": (
         "Your balance is private, so I only show it in our private chat: "
@@ -281,6 +291,10 @@ TEXTS: Final[dict[str, str]] = {
     ),
     "error.telegram": "⚠️ Telegram refused the answer. Please try again.",
     "error.auth": "⚠️ The bot cannot reach Claude right now (configuration).",
+    "error.model_unavailable": (
+        "⚠️ Gemini models are not available on this bot (no Google API key is configured). "
+        "Choose a Claude model with /model and send your message again."
+    ),
     "error.internal": "⚠️ Something went wrong on our side. Please try again.",
     "error.api_error": "⚠️ Claude answered with an error. Please try again.",
     # ------------------------------------------------------------------ thread: progress
@@ -329,4 +343,32 @@ TEXTS: Final[dict[str, str]] = {
     "status.reviewing": "reviewing: {status}",
     "status.reviewing_step": "reviewing the answer (step {step} of at most {limit})",
     "status.transcribe_audio": "transcribing audio",
+    # ------------------------------------------------------------------ cache subsidy
+    "billing.set_cache_subsidy_usage": "usage: /set_cache_subsidy on|off",
+    "billing.cache_subsidy_on": "Cache subsidy is on: the bot pays users' prompt-cache writes.",
+    "billing.cache_subsidy_off": "Cache subsidy is off: users pay their prompt-cache writes.",
+    "billing.cache_subsidy_set_on": (
+        "Cache subsidy on: from now on users are not charged for prompt-cache writes."
+    ),
+    "billing.cache_subsidy_set_off": (
+        "Cache subsidy off: from now on users pay prompt-cache writes again."
+    ),
+    # ------------------------------------------------------------------ /clear
+    "clear.yes": "Yes, delete",
+    "clear.cancel": "Cancel",
+    "clear.refused": "Only this chat's administrators can delete its topics.",
+    "clear.no_topics": (
+        "There are no topics here for me to delete. /new starts a new conversation instead."
+    ),
+    "clear.not_yours": "Only the person who asked can answer this.",
+    "clear.cancelled": "Cancelled: nothing was deleted.",
+    "clear.confirm_one": (
+        "Delete this topic and everything in it? The conversation here ends for good."
+    ),
+    "clear.confirm_all": (
+        "Delete all {count} topics of this chat and everything in them? "
+        "Their conversations end for good."
+    ),
+    "clear.deleted": "Topics deleted: {count}.",
+    "clear.not_deleted": "Topic {topic} was not deleted: {why}",
 }

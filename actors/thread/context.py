@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -95,6 +95,9 @@ class FileView:
     input_message_ids: frozenset[int] = frozenset()
     """The turn's own input: a file of it that was not taken in is reported as unreadable;
     an older one (sent before the file store) keeps the short placeholder."""
+    inline: Mapping[str, bytes] = field(default_factory=dict)
+    """Stored file id -> its bytes, sent inline instead of a Files API reference (a Gemini
+    turn: Gemini cannot read Claude's Files API)."""
 
 
 def _user_blocks(
@@ -110,7 +113,7 @@ def _user_blocks(
             attached = True
     if files is not None:
         for note in item.files:
-            shown = note_blocks(note, files.now, files.unavailable)
+            shown = note_blocks(note, files.now, files.unavailable, files.inline)
             current = not files.input_message_ids.isdisjoint(item.message_ids)
             fallback = _not_taken_in(note) if current else _file_placeholder(note)
             blocks.extend(shown or [{"type": "text", "text": fallback}])

@@ -114,7 +114,7 @@ def preemption(state: ThreadState, command: ThreadInboxCommand) -> str | None:
     if isinstance(command, StopRequested):
         return "stop_command"
     if isinstance(command, NewConversationRequested):
-        return "conversation_reset"
+        return "topic_deleted" if command.topic_deleted else "conversation_reset"
     return None
 
 
@@ -134,7 +134,10 @@ def decide(state: ThreadState, command: ThreadInboxCommand, facts: Facts) -> Dec
             **caused_by(command, producer=PRODUCER, label="reset"),
             requested_by_user_id=command.user_id,
             by_admin=command.by_admin,
+            topic_deleted=command.topic_deleted,
         )
+        if command.topic_deleted:  # the topic is gone: nothing to tell, nowhere to say it
+            return Decision(events=[event])
         text = say(facts.language, "thread.new_conversation")
         return Decision(events=[event], notices=[Notice(text)])
     if isinstance(command, SettingsOverrideRequested):

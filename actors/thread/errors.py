@@ -22,6 +22,7 @@ FailureKind: TypeAlias = Literal[
     "file_too_large",
     "invalid_request",
     "auth",
+    "model_unavailable",
     "timeout",
     "stream_broken",
     "api_error",
@@ -91,16 +92,26 @@ _ERROR_CLASSES: Final[dict[str, tuple[str, bool]]] = {
     "stream_broken": ("stream_broken", True),
     "telegram": ("telegram_error", True),
     "auth": ("api_error", False),
+    "model_unavailable": ("invalid_request", False),
     "internal": ("internal", True),
 }
 """Per failure kind: the turn's error class and whether a retry may help."""
 
 KNOWN_KINDS: Final = frozenset(
-    {"overloaded", "invalid_request", "timeout", "stream_broken", "telegram", "auth", "internal"}
+    {
+        "overloaded",
+        "invalid_request",
+        "timeout",
+        "stream_broken",
+        "telegram",
+        "auth",
+        "model_unavailable",
+        "internal",
+    }
 )
 """Kinds with a text of their own (``error.<kind>``) and no values."""
 
-_NO_PARTIAL: Final = frozenset({"prompt_too_long", "file_too_large", "auth"})
+_NO_PARTIAL: Final = frozenset({"prompt_too_long", "file_too_large", "auth", "model_unavailable"})
 """Failures before anything was consumed: no partial usage to report."""
 
 

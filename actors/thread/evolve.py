@@ -120,6 +120,8 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
     if isinstance(event, SettingsOverridden):
         return replace(state, model_override=event.model, personality_override=event.personality)
     if isinstance(event, ConversationReset):
+        if event.topic_deleted:  # the thread ends: a message under the same id starts afresh
+            return ThreadState(key=state.key, processed=state.processed)
         return replace(state, history=(), generated=())
     if isinstance(event, FileGenerated):
         return replace(state, generated=with_generated(state.generated, event))

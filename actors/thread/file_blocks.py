@@ -2,6 +2,8 @@
 
 * an image, PDF or text file with a live Files API upload: an ``image`` / ``document`` block
   referencing it (``source.type = "file"``), on every turn while it stays in the window;
+  on a Gemini turn (which cannot read Claude's Files API) the same block with the file's
+  bytes inline (``base64``, or the text) instead;
 * a voice message or video note: its transcript, as text;
 * audio, video and other documents (office files, archives): one line naming the file, its
   id and size, so the model can hand it to a tool (the sandbox, transcription);
@@ -15,6 +17,7 @@ image by its pixels (each as estimated on intake, ``FileNote.tokens``); the flat
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -52,13 +55,33 @@ def shown_as_reference(note: FileNote, now: datetime) -> bool:
     return note.stored_kind in ("image", "pdf", "text") and note.upload_live(now, 0.0)
 
 
+def inline_blocks(note: FileNote, data: bytes) -> list[ContentBlock]:
+    """An image, PDF or text file with its bytes in the request (base64, or the text)."""
+    mime = note.stored_mime_type or "application/octet-stream"
+    if note.stored_kind == "text":
+        text = data.decode("utf-8", errors="replace")
+        source = {"type": "text", "media_type": "text/plain", "data": text}
+        return [{"type": "document", "source": source, "title": _name(note)}]
+    source = {"type": "base64", "media_type": mime, "data": base64.b64encode(data).decode()}
+    if note.stored_kind == "image":
+        return [{"type": "image", "source": source}]
+    return [{"type": "document", "source": source, "title": _name(note)}]
+
+
 def note_blocks(
-    note: FileNote, now: datetime, unavailable: Mapping[str, str] | None = None
+    note: FileNote,
+    now: datetime,
+    unavailable: Mapping[str, str] | None = None,
+    inline: Mapping[str, bytes] | None = None,
 ) -> list[ContentBlock]:
-    """The content blocks of one history file (see the module docstring)."""
+    """The content blocks of one history file (see the module docstring); ``inline``: the
+    bytes of files sent in the request itself rather than by Files API reference."""
     reason = (unavailable or {}).get(note.stored_id or "")
     if reason is not None:
         return [_text(f"[{_name(note)} (file id {note.id}) cannot be read: {reason}]")]
+    data = (inline or {}).get(note.stored_id or "")
+    if data is not None and note.stored_kind in ("image", "pdf", "text"):
+        return inline_blocks(note, data)
     if note.stored_kind is not None and shown_as_reference(note, now):
         source = {"type": "file", "file_id": note.provider_file_id}
         if note.stored_kind == "image":

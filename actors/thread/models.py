@@ -134,6 +134,12 @@ def provider_of(model: ModelId) -> Provider:
     return model_spec(model).provider
 
 
+def offered_models(providers: frozenset[Provider]) -> tuple[ModelId, ...]:
+    """The ``/model`` menu when only ``providers`` are configured (Gemini models need a
+    Google API key), in registry order."""
+    return tuple(model for model, spec in MODELS.items() if spec.provider in providers)
+
+
 def model_family(model: ModelId) -> str | None:
     """``sonnet`` for ``claude-sonnet-4-6-20260101``, ``gemini-flash-lite`` for
     ``gemini-3.1-flash-lite-preview-06-2026``: the most specific family whose words the id

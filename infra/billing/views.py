@@ -29,7 +29,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from actors.billing import policy
 from actors.billing.ledger_fold import evolve
 from actors.billing.ledger_state import BillingState
-from events.admin import MarginChanged
+from actors.billing.subsidy import NO_SUBSIDY, SubsidySchedule, accepts, with_change
+from events.admin import CacheSubsidyChanged, MarginChanged
 from events.billing import (
     AdminToppedUp,
     OperationRejected,
@@ -179,6 +180,67 @@ class MarginView:
     async def current(self) -> Decimal:
         await self._tail.catch_up()
         return self._margin
+
+    async def close(self) -> None:
+        await self._tail.close()
+
+
+# --------------------------------------------------------------------------- cache subsidy
+
+
+class CacheSubsidyView:
+    """The cache-write subsidy's schedule (:mod:`actors.billing.subsidy`): every
+    ``admin.cache_subsidy_changed`` a privileged user made, from ``bot.admin.events``.
+
+    A change by anyone else is ignored with a warning. A read that cannot reach the broker
+    keeps the schedule read last (and says so in the log): the billing worker never stops
+    charging because the admin topic is unreachable."""
+
+    def __init__(
+        self,
+        bootstrap: str,
+        profile: BrokerProfile,
+        *,
+        topic_prefix: str = "",
+        privileged: frozenset[int] = frozenset(),
+    ) -> None:
+        self.schedule: SubsidySchedule = NO_SUBSIDY
+        self._privileged = privileged
+        self.ignored = 0
+        self._tail = TopicTail(
+            bootstrap, profile, ADMIN_EVENTS, self._apply, topic_prefix=topic_prefix
+        )
+
+    @classmethod
+    async def connect(
+        cls,
+        settings: Settings,
+        *,
+        topic_prefix: str = "",
+        broker: tuple[str, BrokerProfile] | None = None,
+    ) -> CacheSubsidyView:
+        bootstrap, profile = await _connect(settings, broker)
+        return cls(
+            bootstrap, profile, topic_prefix=topic_prefix, privileged=settings.privileged_user_ids
+        )
+
+    def _apply(self, record: Any) -> None:
+        if not isinstance(record, CacheSubsidyChanged):
+            return
+        if not accepts(record, self._privileged):
+            self.ignored += 1
+            log.warning(
+                "cache subsidy change %s ignored: user %s is not a privileged user",
+                record.id,
+                record.admin_user_id,
+            )
+            return
+        self.schedule = with_change(self.schedule, record, self._privileged)
+
+    async def current(self) -> SubsidySchedule:
+        """The schedule with every change acknowledged before this call."""
+        await self._tail.catch_up()
+        return self.schedule
 
     async def close(self) -> None:
         await self._tail.close()

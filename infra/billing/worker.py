@@ -40,7 +40,6 @@ its offsets are committed (the kill test uses it). Never set it elsewhere.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import os
 import time
@@ -53,11 +52,13 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord
 
 from actors.billing.ledger import decide as decide_entries
-from actors.billing.ledger_state import BillingState
+from actors.billing.ledger_state import BillingState, Entry
+from actors.billing.subsidy import NO_SUBSIDY, SubsidySchedule
 from events.catalog import (
     BILLING_COMMANDS,
     BILLING_LEDGER,
     BILLING_SNAPSHOTS,
+    BillingCommand,
     with_prefix,
 )
 from events.keys import user_key
@@ -72,6 +73,7 @@ from infra.billing.partition_states import (
     WorkerStats,
     fold_with_retries,
 )
+from infra.billing.views import CacheSubsidyView
 from infra.bootstrap import Root
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
@@ -97,6 +99,8 @@ FOLD_ATTEMPTS: Final = 3
 SNAPSHOT_EVERY: Final = 100_000
 """Ledger entries appended to a partition between two snapshot rounds (0: never)."""
 FOLD_BACKOFF_SECONDS: Final = 0.5
+SUBSIDY_READ_TIMEOUT: Final = 2.0
+"""Seconds a batch waits for the cache-subsidy schedule before using the one read last."""
 """First wait between fold attempts on assignment (doubles each time)."""
 
 
@@ -135,9 +139,10 @@ class BillingWorker:
         self._group_id = group_id or topic_prefix + GROUP_ID
         self._batch_max = batch_max
         self._clock = clock
-        self._decide: Decider = decide or functools.partial(
-            decide_entries, privileged=privileged_user_ids
-        )
+        self._privileged = privileged_user_ids
+        self._schedule: SubsidySchedule = NO_SUBSIDY
+        self._subsidy: CacheSubsidyView | None = None
+        self._decide: Decider = decide or self._decide_entries
         self._fold_attempts = max(1, fold_attempts)
         self._fold_backoff = fold_backoff
         self._failure: FoldFailed | None = None
@@ -158,6 +163,13 @@ class BillingWorker:
         self._consumer: AIOKafkaConsumer | None = None
         self._reader: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
+
+    def _decide_entries(
+        self, state: BillingState, command: BillingCommand, now: datetime
+    ) -> list[Entry]:
+        return decide_entries(
+            state, command, now, privileged=self._privileged, subsidy=self._schedule
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -202,8 +214,13 @@ class BillingWorker:
         )
         await self._consumer.start()
         self._consumer.subscribe([self._commands_topic], listener=_Listener(self))
+        self._subsidy = CacheSubsidyView(
+            self._bootstrap, self._profile, topic_prefix=self._prefix, privileged=self._privileged
+        )
 
     async def _close(self) -> None:
+        if self._subsidy is not None:
+            await self._subsidy.close()
         for client in (self._consumer, self._reader):
             if client is not None:
                 await client.stop()
@@ -289,6 +306,7 @@ class BillingWorker:
         assert self._consumer is not None
         assert self._producer is not None
         started = time.monotonic()
+        await self._refresh_subsidy()
         decided = await self._decider.decide(batches, self._clock(), self._dead_letter)
         outgoing = decided.outgoing
         appended = await append_entries(self._producer, self._profile, self._ledger_topic, outgoing)
@@ -303,6 +321,20 @@ class BillingWorker:
         metrics.count_outcomes(decided.kinds)
         observe_entries(decided.entries)
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
+
+    async def _refresh_subsidy(self) -> None:
+        """The cache-write subsidy as every change acknowledged so far sets it (one
+        ListOffsets round trip per batch); unreadable: the schedule read last, logged."""
+        if self._subsidy is None:
+            return
+        try:
+            async with asyncio.timeout(SUBSIDY_READ_TIMEOUT):
+                self._schedule = await self._subsidy.current()
+        except Exception as exc:
+            log.warning(
+                "cache subsidy not read; deciding with the schedule read last",
+                extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}},
+            )
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], reason: str, detail: str

@@ -10,8 +10,10 @@
    handed to ``on_transcript`` so the user sees it in the draft.
 3. **Upload**: every image, PDF and text file the request will carry (the history the
    context window keeps) whose Files API upload is missing or expires within 10 minutes is
-   uploaded from the store (``thread.file_uploaded``). A file whose bytes retention deleted,
-   or that cannot be uploaded, is reported to the model as unreadable with the reason.
+   uploaded from the store (``thread.file_uploaded``). A Gemini turn uploads nothing: it
+   carries those files' bytes inline (:mod:`infra.files.inline`). A file whose bytes
+   retention deleted, or that cannot be uploaded, is reported to the model as unreadable
+   with the reason.
 
 Each step commits its records before the next starts, so a crash repeats at most the step
 in flight: ids are derived (see :mod:`actors.thread.file_events`), so the store and the log
@@ -45,7 +47,7 @@ from actors.thread.file_store import (
     StoreUnavailable,
     sanitize_name,
 )
-from actors.thread.models import model_spec
+from actors.thread.models import model_spec, provider_of
 from actors.thread.state import FileNote, HistoryItem, RunningTurn, ThreadState
 from actors.thread.system_prompt import system_prompt
 from actors.thread.token_budget import context_budget, trim_history
@@ -55,6 +57,7 @@ from events.envelope import utc_now
 from events.messages import Attachment
 from infra.files.claude_files import ClaudeFiles, UploadFailed
 from infra.files.images import ImageError, prepare_image
+from infra.files.inline import read_inline
 from infra.files.transcription import TranscriptionFailed, WhisperTranscriber
 from infra.threads.store_port import Commit
 
@@ -174,8 +177,14 @@ class FileIntake:
         if taken.events:
             state = await commit(taken.events, [])
         state = await self._transcribe(state, running, commit, taken, unavailable, on_transcript)
-        state = await self._upload(state, running, commit, unavailable)
         inputs = frozenset(running.started.input_message_ids)
+        if provider_of(running.started.model) == "google":  # Gemini: the bytes, inline
+            carried = self._carried(state, running)
+            user_id = running.started.user_id
+            inline = await read_inline(self.store, state.key, carried, user_id, unavailable)
+            view = FileView(self.now(), unavailable, input_message_ids=inputs, inline=inline)
+            return state, view
+        state = await self._upload(state, running, commit, unavailable)
         return state, FileView(now=self.now(), unavailable=unavailable, input_message_ids=inputs)
 
     # ------------------------------------------------------------------ receive

@@ -33,7 +33,7 @@ from infra.gateway.middlewares import UpdateContextMiddleware
 from infra.gateway.polling import Poller
 from infra.gateway.reads import VIEW_READ_TIMEOUT
 from infra.gateway.routers import build_routers
-from infra.gateway.services import GatewayServices
+from infra.gateway.services import ChatTopicsView, GatewayServices
 from infra.gateway.user_settings import UserSettingsView
 from infra.gateway.webhook import webhook_app, webhook_secret
 from infra.kafka.compat import BrokerProfile
@@ -85,6 +85,7 @@ class Gateway:
         publisher: EventPublisher,
         balances: BalanceView,
         user_settings: UserSettingsView | None = None,
+        chat_topics: ChatTopicsView | None = None,
         batch_config: BatchConfig | None = None,
         publish_timeout: float = DEFAULT_PUBLISH_TIMEOUT,
         view_timeout: float = VIEW_READ_TIMEOUT,
@@ -99,7 +100,7 @@ class Gateway:
             broker=broker,
         )
         services = GatewayServices.create(
-            ctx, batch_config=batch_config, user_settings=user_settings
+            ctx, batch_config=batch_config, user_settings=user_settings, chat_topics=chat_topics
         )
         dispatcher = build_dispatcher(ctx, services)
         return cls(ctx, services, dispatcher, UpdateIntake(dispatcher, bot))
@@ -125,13 +126,15 @@ async def open_gateway(
     bot: Bot | None = None,
     balances: BalanceView | None = None,
     user_settings: UserSettingsView | None = None,
+    chat_topics: ChatTopicsView | None = None,
     batch_config: BatchConfig | None = None,
     view_timeout: float = VIEW_READ_TIMEOUT,
 ) -> AsyncIterator[Gateway]:
     """A running gateway's parts (topics ensured, the root's producer); closed on exit.
 
     ``balances`` and ``user_settings`` not given are the root's read views (the projector's
-    read models, shared by every gateway replica); ``bot`` not given is the root's."""
+    read models, shared by every gateway replica), and then ``chat_topics`` too; ``bot`` not
+    given is the root's."""
     prefix = root.settings.topic_prefix if topic_prefix is None else topic_prefix
     report = await root.ensure_topics(GATEWAY_TOPICS, name_prefix=prefix)
     for mismatch in report.mismatches:
@@ -142,12 +145,14 @@ async def open_gateway(
             views = await root.read_views()
             balances = balances or views
             user_settings = user_settings or views
+            chat_topics = chat_topics or views
         gateway = Gateway.wire(
             settings=root.settings,
             bot=bot or root.bot(),
             publisher=EventPublisher(producer, topic_prefix=prefix),
             balances=balances,
             user_settings=user_settings,
+            chat_topics=chat_topics,
             batch_config=batch_config,
             view_timeout=view_timeout,
             broker=(root.bootstrap, await root.profile()),

@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 
 from aiogram import Bot
 
+from actors.thread.models import Provider, provider_of
+from events.usage import ModelId
 from infra.gateway.durable import DurablePublisher
 from infra.gateway.reads import VIEW_READ_TIMEOUT
 from infra.kafka.compat import BrokerProfile
@@ -43,3 +45,15 @@ class GatewayContext:
 
     def is_privileged(self, user_id: int) -> bool:
         return user_id in self.settings.privileged_user_ids
+
+    @property
+    def chat_providers(self) -> frozenset[Provider]:
+        """The chat providers this bot is configured for (Google: with ``GOOGLE_API_KEY``)."""
+        found: set[Provider] = {"anthropic"}
+        if self.settings.google_api_key is not None:
+            found.add("google")
+        return frozenset(found)
+
+    def offers(self, model: ModelId) -> bool:
+        """Whether ``/model`` may choose ``model`` here (its provider is configured)."""
+        return provider_of(model) in self.chat_providers

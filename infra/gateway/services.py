@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Protocol
 
 from aiogram.types import User
 
 from actors.gateway.batching import BatchConfig
 from actors.texts import Language, language_of
-from infra.billing.views import MarginView, UsernameDirectory
+from infra.billing.views import CacheSubsidyView, MarginView, UsernameDirectory
 from infra.gateway.context import GatewayContext
 from infra.gateway.inbox import ThreadInbox
 from infra.gateway.reads import ViewUnavailable, read_view
@@ -18,12 +19,20 @@ from infra.gateway.replies import Replies
 from infra.gateway.user_settings import RecentChoices, UserSettings, UserSettingsView
 from infra.gateway.users import UserCommands
 
-__all__ = ["BillingReads", "GatewayServices"]
+__all__ = ["BillingReads", "ChatTopicsView", "GatewayServices"]
+
+
+class ChatTopicsView(Protocol):
+    async def chat_topics(self, chat_id: int) -> list[int]:
+        """The forum topics of ``chat_id`` the bot has a conversation in (``/clear``; the
+        threads read model, :class:`infra.projector.views.ReadModelViews`)."""
+        ...
 
 
 class BillingReads:
-    """The owner margin and the @username directory, each connected on first use and read
-    within the context's view timeout (:func:`infra.gateway.reads.read_view`)."""
+    """The owner margin, the cache-write subsidy and the @username directory, each connected
+    on first use and read within the context's view timeout
+    (:func:`infra.gateway.reads.read_view`)."""
 
     def __init__(
         self,
@@ -34,9 +43,25 @@ class BillingReads:
         self._ctx = ctx
         self._margins = margins
         self._directory = directory
+        self._subsidy: CacheSubsidyView | None = None
 
     async def margin(self, what: str = "view.price") -> Decimal:
         return await read_view(self._margin(), what=what, timeout=self._ctx.view_timeout)
+
+    async def cache_subsidy(self) -> bool:
+        """Whether the cache-write subsidy is on now."""
+        return await read_view(
+            self._cache_subsidy(), what="view.cache_subsidy", timeout=self._ctx.view_timeout
+        )
+
+    async def _cache_subsidy(self) -> bool:
+        if self._subsidy is None:
+            self._subsidy = await CacheSubsidyView.connect(
+                self._ctx.settings,
+                topic_prefix=self._ctx.publisher.topic_prefix,
+                broker=self._ctx.broker,
+            )
+        return (await self._subsidy.current()).current
 
     async def user_id(self, username: str) -> int | None:
         return await read_view(
@@ -60,7 +85,7 @@ class BillingReads:
         return await self._directory.user_id(username)
 
     async def close(self) -> None:
-        for view in (self._margins, self._directory):
+        for view in (self._margins, self._directory, self._subsidy):
             if view is not None:
                 await view.close()
 
@@ -71,6 +96,7 @@ class GatewayServices:
     users: UserCommands
     billing: BillingReads
     user_settings: RecentChoices | None = None
+    chat_topics: ChatTopicsView | None = None
     replies: Replies = field(default_factory=Replies)
 
     @classmethod
@@ -82,12 +108,23 @@ class GatewayServices:
         user_settings: UserSettingsView | None = None,
         margins: MarginView | None = None,
         directory: UsernameDirectory | None = None,
+        chat_topics: ChatTopicsView | None = None,
     ) -> GatewayServices:
         return cls(
             inbox=ThreadInbox(ctx.publisher, clock=ctx.clock, batch_config=batch_config),
             users=UserCommands(ctx.publisher, clock=ctx.clock),
             billing=BillingReads(ctx, margins, directory),
             user_settings=RecentChoices(user_settings) if user_settings is not None else None,
+            chat_topics=chat_topics,
+        )
+
+    async def topics_of(self, chat_id: int, *, timeout: float) -> list[int]:
+        """The chat's known forum topics; :class:`ViewUnavailable` when they cannot be read
+        (or no view is wired)."""
+        if self.chat_topics is None:
+            raise ViewUnavailable("view.chat_topics", "no topics view")
+        return await read_view(
+            self.chat_topics.chat_topics(chat_id), what="view.chat_topics", timeout=timeout
         )
 
     async def settings_of(self, user_id: int, *, timeout: float) -> UserSettings | None:

@@ -283,6 +283,11 @@ class ReadModelViews:
             last_activity_at=r["last_activity_at"],
         )
 
+    async def chat_topics(self, chat_id: int) -> list[int]:
+        """The forum topics the bot has a conversation in, in a chat (``/clear``)."""
+        async with self.pool.acquire() as conn:
+            return await queries.fetch_chat_topics(conn, self.schema, chat_id)
+
     async def recent_history(self, thread_key: str, limit: int = 50) -> list[HistoryMessage]:
         """The newest ``limit`` messages since the thread's last reset, oldest first."""
         if limit <= queries.HISTORY_LIMIT:

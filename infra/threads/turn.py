@@ -341,9 +341,8 @@ class TurnRunner:
         provider = provider_of(model)
         found = self.providers.get(provider)
         if found is None:
-            raise ModelCallError(
-                ModelFailure("auth", f"no {provider} client is configured for {model}")
-            )
+            detail = f"no {provider} client is configured for {model}"
+            raise ModelCallError(ModelFailure("model_unavailable", detail))
         return found
 
     # ------------------------------------------------------------------ naming

@@ -40,6 +40,8 @@ class TurnEndings:
         visible = handle.text_done + partial
         if reason == "stop_command":
             text = (visible.rstrip() + STOPPED_SUFFIX) if visible.strip() else "⏹ Stopped."
+        elif reason == "topic_deleted":
+            text = ""  # the topic is gone: nothing can be shown there
         else:
             text = visible
         if text.strip():

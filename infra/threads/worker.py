@@ -51,7 +51,7 @@ from infra.kafka.contiguous_acks import ContiguousAcks
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.faust_commits import own_commit_rule
 from infra.settings import Settings
-from infra.threads.actor import ActorConfig, ThreadActor
+from infra.threads.actor import QUEUE_WAIT, ActorConfig, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews, ReadModelSeed
@@ -81,6 +81,7 @@ class ThreadWorkerConfig:
     idle_timeout: float = 60.0
     model_retries: int = 1
     balance_wait: float = 2.0
+    queue_wait: float = QUEUE_WAIT
     producers: int = 4
     data_dir: Path | None = None
     read_schema: str = "public"
@@ -97,6 +98,7 @@ class ThreadWorkerConfig:
             idle_timeout=settings.thread_idle_timeout,
             model_retries=settings.thread_model_retries,
             balance_wait=settings.thread_balance_wait,
+            queue_wait=settings.thread_queue_wait,
             producers=settings.thread_producers,
             data_dir=settings.thread_data_dir,
             read_schema=settings.read_schema,
@@ -271,6 +273,7 @@ class ThreadWorker:
                 topic_prefix=self.config.topic_prefix,
                 thinking_budget=self.config.thinking_budget,
                 balance_wait=self.config.balance_wait,
+                queue_wait=self.config.queue_wait,
                 default_model=root.settings.default_model,
             ),
         )

@@ -20,6 +20,7 @@ from model_tools_e2e import (
 )
 from thread_e2e import WorkerProcess, worker_env
 
+from actors.billing.pricing import PRICE_TABLES
 from actors.thread.models import GEMINI_FLASH, GEMINI_PRO, MODELS, SONNET
 from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.gemini import FunctionCallPart, GeminiEmulator, Reply, TextPart, Usage
@@ -149,7 +150,7 @@ async def test_a_gemini_turn_is_streamed_charged_and_the_model_switches_back_to_
     assert call.path.endswith(f"/models/{GEMINI_FLASH}:streamGenerateContent")
     assert "why is kafka a log?" in json.dumps(call.body["contents"])
     [entry] = await sc.debits(1, user_id=SWITCHER)
-    assert entry.price_version == "2026-05"
+    assert entry.price_version == PRICE_TABLES[-1].version
     amounts = {line.item: line.amount for line in entry.lines}
     assert amounts == {
         f"{GEMINI_FLASH}/input_tokens": Decimal("0.001"),  # 2,000 x $0.50 / M

@@ -25,6 +25,7 @@ from model_tools_e2e import (
 from pypdf import PdfReader
 from thread_e2e import WorkerProcess
 
+from actors.billing.pricing import PRICE_TABLES
 from actors.gateway.replies import thinking_chosen
 from actors.thread.models import HAIKU, OPUS, SONNET
 from devkit.emulators.claude import (
@@ -129,7 +130,7 @@ async def test_web_search_with_pause_turn_shows_progress_links_and_charges_per_s
     assert requests[1].body["messages"][-1]["role"] == "assistant"  # the continuation
     entries = await sc.debits(2, user_id=SEARCH)
     assert line_total(entries, "web_search") == Decimal("0.01")
-    assert all(e.price_version == "2026-05" for e in entries)
+    assert all(e.price_version == PRICE_TABLES[-1].version for e in entries)
 
 
 async def test_thinking_level_reaches_the_request_draft_and_bill(

@@ -22,6 +22,7 @@ from infra.gateway.routers import (
     conversation,
     payments,
     thread_control,
+    topics,
     welcome,
 )
 from infra.gateway.services import GatewayServices
@@ -32,6 +33,7 @@ ROUTER_BUILDERS: Final[tuple[RouterBuilder, ...]] = (
     build_error_router,
     welcome.build_router,
     thread_control.build_router,
+    topics.build_router,
     commands.build_router,
     payments.build_router,
     billing.build_router,

@@ -1,7 +1,10 @@
-"""Admin commands for privileged user ids: ``/topup`` and ``/set_margin``.
+"""Admin commands for privileged user ids: ``/topup``, ``/set_margin`` and
+``/set_cache_subsidy``.
 
 Each admin action becomes a record naming the admin: ``billing.admin_top_up_requested``
-(-> ``ledger.admin_topped_up``) or ``admin.margin_changed``. Anyone else is refused.
+(-> ``ledger.admin_topped_up``), ``admin.margin_changed`` or ``admin.cache_subsidy_changed``
+(which the billing worker's pricing honours, :mod:`actors.billing.subsidy`). Anyone else is
+refused.
 """
 
 from __future__ import annotations
@@ -14,16 +17,18 @@ from aiogram.types import Message
 
 from actors import typed_numbers
 from actors.billing import commands, policy, replies
+from actors.billing.subsidy import parse_switch
 from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
 from actors.texts import Language
-from events.admin import MarginChanged
+from events.admin import CacheSubsidyChanged, MarginChanged
 from events.billing import AdminTopUpRequested
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS
 from events.envelope import new_envelope
 from events.keys import GLOBAL_KEY
 from infra.gateway.command_menu import bot_command
 from infra.gateway.context import GatewayContext
+from infra.gateway.reads import ViewUnavailable
 from infra.gateway.services import BillingReads, GatewayServices
 
 
@@ -96,6 +101,21 @@ async def margin_change(
     )
 
 
+def subsidy_change(
+    message: Message, admin: int, on: bool, previous: bool | None
+) -> CacheSubsidyChanged:
+    """The record a ``/set_cache_subsidy on|off`` asks for."""
+    record_id = telegram_record_id(
+        "set_cache_subsidy", message.chat.id, message.message_id, message.date
+    )
+    return CacheSubsidyChanged(
+        **new_envelope(key=GLOBAL_KEY, producer=PRODUCER, id=record_id, occurred_at=message.date),
+        subsidized=on,
+        previous_subsidized=previous,
+        admin_user_id=admin,
+    )
+
+
 def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     router = Router(name="admin")
     reads = services.billing
@@ -143,5 +163,24 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
             return
         await ctx.publisher.publish(ADMIN_EVENTS, change)
         answer(message, replies.margin_set(lang, change.owner_margin))
+
+    @router.message(bot_command("set_cache_subsidy"))
+    async def set_cache_subsidy(message: Message, command: CommandObject) -> None:
+        if (found := await admin_of(message)) is None:
+            return
+        admin, lang = found
+        if not command.args:
+            answer(message, replies.cache_subsidy_shown(lang, await reads.cache_subsidy()))
+            return
+        on = parse_switch(command.args)
+        if on is None:
+            answer(message, replies.set_cache_subsidy_usage(lang))
+            return
+        try:  # the previous setting is informative: an unreadable view blocks no change
+            previous: bool | None = await reads.cache_subsidy()
+        except ViewUnavailable:
+            previous = None
+        await ctx.publisher.publish(ADMIN_EVENTS, subsidy_change(message, admin, on, previous))
+        answer(message, replies.cache_subsidy_set(lang, on))
 
     return router

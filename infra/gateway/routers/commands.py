@@ -42,7 +42,9 @@ from actors.gateway.bot_commands import (
 from actors.gateway.normalize import telegram_user
 from actors.gateway.telegram import TgUser
 from actors.texts import LANGUAGES, Language, language_of
+from actors.thread.models import offered_models
 from actors.thread.thinking import THINKING_LEVELS, parse_level
+from events.usage import ModelId
 from infra.gateway.command_menu import bot_command
 from infra.gateway.context import GatewayContext
 from infra.gateway.reads import ViewUnavailable
@@ -85,15 +87,19 @@ def language_keyboard(current: Language | None = None) -> InlineKeyboardMarkup:
     )
 
 
-def model_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
+def model_keyboard(
+    current: str | None = None, offered: tuple[ModelId, ...] = tuple(replies.MODEL_LABELS)
+) -> InlineKeyboardMarkup:
+    """One button per offered model (Gemini only with a Google API key), the current ✓."""
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=_mark(label, model == current), callback_data=model_callback_data(model)
+                    text=_mark(replies.MODEL_LABELS[model], model == current),
+                    callback_data=model_callback_data(model),
                 )
             ]
-            for model, label in replies.MODEL_LABELS.items()
+            for model in offered
         ]
     )
 
@@ -160,12 +166,17 @@ def add_model_handlers(router: Router, users: _Settings) -> None:
             if chosen is None:
                 services.replies.send(message.answer(replies.unknown_model(lang)), what="model")
                 return
+            if not users.ctx.offers(chosen):
+                text = replies.model_unavailable(lang, chosen)
+                services.replies.send(message.answer(text), what="model")
+                return
             await choose(profile.id, chosen)
             services.replies.send(message.answer(replies.model_info(lang, chosen)), what="model")
             return
         current = settings.default_model if settings is not None else None
+        keyboard = model_keyboard(current, offered_models(users.ctx.chat_providers))
         services.replies.send(
-            message.answer(replies.model_prompt(lang), reply_markup=model_keyboard(current)),
+            message.answer(replies.model_prompt(lang), reply_markup=keyboard),
             what="model_keyboard",
         )
 
@@ -173,17 +184,18 @@ def add_model_handlers(router: Router, users: _Settings) -> None:
     async def model_chosen(query: CallbackQuery) -> None:
         lang = await users.language(query.from_user)
         chosen = parse_model_callback(query.data)
-        if chosen is None:
-            services.replies.send(
-                query.answer(replies.unknown_model(lang), show_alert=True), what="model"
-            )
+        if chosen is None or not users.ctx.offers(chosen):
+            text = replies.unknown_model(lang) if chosen is None else None
+            text = text or replies.model_unavailable(lang, chosen or "")
+            services.replies.send(query.answer(text, show_alert=True), what="model")
             return
         await choose(query.from_user.id, chosen)
         services.replies.send(query.answer(replies.model_chosen(lang, chosen)), what="model")
         if (shown := _edit(query)) is not None:
             services.replies.send(
                 shown.edit_text(
-                    replies.model_info(lang, chosen), reply_markup=model_keyboard(chosen)
+                    replies.model_info(lang, chosen),
+                    reply_markup=model_keyboard(chosen, offered_models(users.ctx.chat_providers)),
                 ),
                 what="model_keyboard",
             )

@@ -10,6 +10,7 @@ import pytest
 from actors.billing import commands
 from actors.billing.ledger import BillingState, decide, evolve, fold
 from actors.billing.payments import InvoicePayload
+from actors.billing.pricing import PRICE_TABLES
 from actors.thread.models import SONNET
 from events.billing import (
     AdminToppedUp,
@@ -65,7 +66,7 @@ def test_usage_charge_records_price_version_quantities_and_lines() -> None:
     usage = Usage(input_tokens=1000, output_tokens=500)
     [entry] = apply(state, commands.usage_charge(UID, model=SONNET, usage=usage))
     assert isinstance(entry, UsageDebited)
-    assert entry.price_version == "2026-05"
+    assert entry.price_version == PRICE_TABLES[-1].version
     assert entry.usage == usage
     assert entry.amount == -Decimal("0.0105")
     assert sum(line.amount for line in entry.lines) == -entry.amount

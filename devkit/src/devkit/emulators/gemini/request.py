@@ -54,6 +54,17 @@ def inline_images(body: Any) -> list[InlineImage]:
     return images
 
 
+def inline_files(body: Any) -> list[InlineImage]:
+    """Every inline part of a request (images, PDFs...), in order."""
+    found = []
+    for _, part in _parts(body):
+        inline = field(part, "inlineData")
+        if inline is not None:
+            mime = str(field(inline, "mimeType") or "")
+            found.append(InlineImage(mime, decode_b64(str(field(inline, "data") or ""))))
+    return found
+
+
 def decode_b64(text: str) -> bytes:
     """Standard or URL-safe base64 (the SDK sends the latter), padded or not, as the API reads."""
     text = text.replace("-", "+").replace("_", "/").rstrip("=")

@@ -15,7 +15,7 @@ from devkit.emulators._provider import ProviderEmulator, RecordedCall
 
 from .compose import default_parts, is_image_model, response_body, signed, stream_bodies
 from .png import SCALES, SIZES_1K, image_dimensions
-from .request import InlineImage, history_error, image_config, inline_images
+from .request import InlineImage, history_error, image_config, inline_files, inline_images
 from .scripts import (
     Failure,
     HttpError,
@@ -81,6 +81,13 @@ class GeminiEmulator(ProviderEmulator):
         if call is None and not calls:
             raise LookupError("no generateContent call received")
         return inline_images((call or calls[-1]).body)
+
+    def inline_files(self, call: RecordedCall | None = None) -> list[InlineImage]:
+        """Every inline part (images, PDFs...) of a call's request (default: the last)."""
+        calls = self.generate_calls()
+        if call is None and not calls:
+            raise LookupError("no generateContent call received")
+        return inline_files((call or calls[-1]).body)
 
     # ---- the API -----------------------------------------------------------------------------
 

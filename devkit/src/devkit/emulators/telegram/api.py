@@ -743,7 +743,13 @@ async def edit_forum_topic(api: BotApi, bot: BotState, p: Params) -> Any:
 
 @method("deleteForumTopic")
 async def delete_forum_topic(api: BotApi, bot: BotState, p: Params) -> Any:
+    """Delete a topic and its messages: a forum supergroup (the bot an administrator with
+    can_delete_messages) or a private chat in topics mode."""
     chat = api._chat(bot, p)
+    if not chat.is_forum:
+        raise bad_request("the chat is not a forum")
+    if not chat.is_private and not chat.bot_can_delete:
+        raise bad_request("not enough rights to delete a topic")
     thread_id = p.req_int("message_thread_id")
     if chat.topics.pop(thread_id, None) is None:
         raise bad_request("message thread not found")
@@ -751,6 +757,27 @@ async def delete_forum_topic(api: BotApi, bot: BotState, p: Params) -> Any:
         if msg.thread_id == thread_id:
             msg.deleted = True
     return True
+
+
+@method("getChatMember")
+async def get_chat_member(api: BotApi, bot: BotState, p: Params) -> Any:
+    chat = api._chat(bot, p)
+    user_id = p.req_int("user_id")
+    if chat.is_private:
+        status = "member" if user_id == chat.id else "left"
+    else:
+        status = chat.members.get(user_id, "member")
+    out: dict[str, Any] = {"status": status, "user": api.world.user_json(user_id)}
+    if status == "administrator":
+        out.update(can_be_edited=False, is_anonymous=False, can_manage_chat=True)
+        out.update(can_delete_messages=True, can_manage_video_chats=False)
+        out.update(can_restrict_members=False, can_promote_members=False)
+        out.update(can_change_info=False, can_invite_users=True, can_post_stories=False)
+        out.update(can_edit_stories=False, can_delete_stories=False)
+        out.update(can_send_welcome_messages=False)
+    elif status == "creator":
+        out["is_anonymous"] = False
+    return out
 
 
 def _scope_key(p: Params) -> str:

@@ -347,6 +347,31 @@ class UserActions:
         bot.payments[charge] = Payment(charge, payer, chat.id, currency, total_amount, payload)
         return self._record(bot, chat, msg, "payment")
 
+    def press_button(
+        self, bot: BotState, chat_id: int, message_id: int, text: str, *, user_id: int | None
+    ) -> dict[str, Any]:
+        """A user presses an inline button of a bot message (by its label, or part of it)."""
+        chat = self.world.chat(bot, chat_id)
+        message = chat.find(message_id)
+        if message is None:
+            raise bad_request("message not found")
+        rows = (message.json.get("reply_markup") or {}).get("inline_keyboard") or []
+        buttons = [b for row in rows for b in row if "callback_data" in b]
+        button = next((b for b in buttons if b["text"] == text), None) or next(
+            (b for b in buttons if text in b["text"]), None
+        )
+        if button is None:
+            raise bad_request(f"no button {text!r} under message {message_id}")
+        sender = self.world.user_json(user_id if user_id is not None else chat_id)
+        query = {
+            "id": f"cbq{bot.next_update_id}",
+            "from": sender,
+            "chat_instance": str(chat.id),
+            "message": dict(message.json),
+            "data": button["callback_data"],
+        }
+        return bot.enqueue({"callback_query": query})
+
     def stop_generation(
         self, bot: BotState, chat_id: int, draft_id: int, *, thread_id: int | None = None
     ) -> dict[str, Any]:

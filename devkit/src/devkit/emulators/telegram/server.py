@@ -147,12 +147,22 @@ class TelegramEmulator(EmulatorServer):
         *,
         title: str | None = None,
         forum: bool = False,
+        admins: tuple[int, ...] = (),
+        creator: int | None = None,
+        bot_can_delete: bool = True,
         token: str | None = None,
     ) -> ChatState:
-        """Register a supergroup (forum=True: with topics)."""
-        return self.world.ensure_chat(
+        """Register a supergroup (forum=True: with topics; ``admins``/``creator``: what
+        getChatMember reports for them, everyone else is a member; ``bot_can_delete``: the
+        bot's right to delete topics)."""
+        chat = self.world.ensure_chat(
             self.bot(token), chat_id, type="supergroup", title=title, is_forum=forum
         )
+        chat.members.update(dict.fromkeys(admins, "administrator"))
+        if creator is not None:
+            chat.members[creator] = "creator"
+        chat.bot_can_delete = bot_can_delete
+        return chat
 
     def _inject(self, fn: Callable[[], Any]) -> Any:
         result = fn()
@@ -345,6 +355,22 @@ class TelegramEmulator(EmulatorServer):
         bot = self.bot(token)
         return self._inject(  # type: ignore[no-any-return]
             lambda: self.users.stop_generation(bot, chat_id, draft_id, thread_id=thread_id)
+        )
+
+    def press_button(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """A user presses the inline button labelled ``text`` (or containing it) under the
+        bot's message: a callback_query update."""
+        bot = self.bot(token)
+        return self._inject(  # type: ignore[no-any-return]
+            lambda: self.users.press_button(bot, chat_id, message_id, text, user_id=user_id)
         )
 
     def inject_update(self, body: dict[str, Any], *, token: str | None = None) -> dict[str, Any]:

@@ -130,6 +130,12 @@ class ChatState:
     first_name: str | None = None
     username: str | None = None
     is_forum: bool = False
+    members: dict[int, str] = field(default_factory=dict)
+    """Member statuses getChatMember reports (``creator``, ``administrator``, ``member``);
+    anyone else is a ``member`` of a group (``left`` of another user's private chat)."""
+    bot_can_delete: bool = True
+    """The bot is an administrator with ``can_delete_messages`` (deleteForumTopic needs it in
+    a group)."""
     messages: list[ChatMessage] = field(default_factory=list)
     drafts: dict[int, Draft] = field(default_factory=dict)
     topics: dict[int, Topic] = field(default_factory=dict)
