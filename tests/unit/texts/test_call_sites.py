@@ -39,8 +39,9 @@ PROSE = re.compile(r"[A-Za-z]{2,}[,;:]? [a-z]{2,} [a-z]{2,}")
 NOT_SHOWN = {"debug", "info", "warning", "error", "exception", "critical", "_rejected"}
 """Logger methods and the thread's rejection records: their texts are for operators."""
 
-OPERATOR_NAMES = {"detail"}
-"""Variables holding a record's English detail (for operators, never sent)."""
+OPERATOR_NAMES = {"detail", "GONE"}
+"""Variables holding a record's English detail (for operators, never sent) or Telegram's own
+error descriptions a router matches (never sent)."""
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -69,9 +70,16 @@ def _operator_only(tree: ast.AST) -> set[int]:
     """Strings of log calls, raised exceptions and parser errors (never sent to a user)."""
     found: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id in OPERATOR_NAMES for t in node.targets
-        ):
+        targets = (
+            node.targets
+            if isinstance(node, ast.Assign)
+            else [node.target]
+            if isinstance(node, ast.AnnAssign) and node.value is not None
+            else []
+        )
+        if any(isinstance(t, ast.Name) and t.id in OPERATOR_NAMES for t in targets):
+            assert isinstance(node, ast.Assign | ast.AnnAssign)
+            assert node.value is not None
             found |= {id(c) for c in ast.walk(node.value) if isinstance(c, ast.Constant)}
         if isinstance(node, ast.Raise):
             found |= {id(c) for c in ast.walk(node) if isinstance(c, ast.Constant)}

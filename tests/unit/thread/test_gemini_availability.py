@@ -3,7 +3,8 @@ needs one without it is refused with a clear message, not as a configuration fai
 
 from __future__ import annotations
 
-from actors.thread.errors import MODEL_UNAVAILABLE_MESSAGE, ModelFailure, classify
+from actors.texts import say
+from actors.thread.errors import ModelFailure, classify
 from actors.thread.models import GEMINI_PRO, HAIKU, MODELS, OPUS, SONNET, offered_models
 
 
@@ -17,8 +18,8 @@ def test_without_google_only_claude_models_are_offered() -> None:
 
 def test_an_unavailable_model_is_a_clear_refusal() -> None:
     """Not retried, nothing charged, the user told to choose another model."""
-    verdict = classify(ModelFailure("model_unavailable", "no google client"))
-    assert verdict.user_message == MODEL_UNAVAILABLE_MESSAGE
+    verdict = classify("en", ModelFailure("model_unavailable", "no google client"))
+    assert verdict.user_message == say("en", "error.model_unavailable")
     assert "/model" in verdict.user_message
     assert (verdict.retryable, verdict.report_partial_usage) == (False, False)
     assert verdict.error_class == "invalid_request"

@@ -64,14 +64,15 @@ def test_every_registry_model_has_its_price_row(table: PriceTable) -> None:
     ],
 )
 def test_gemini_rows_charge_the_list_prices(model: str, inp: str, out: str, cached: str) -> None:
-    """A million input, output and cached tokens on Gemini cost the reference list prices."""
-    usage = Usage(input_tokens=1_000_000, output_tokens=1_000_000, cache_read_input_tokens=10**6)
+    """100k input and cached tokens (a prompt under Pro's 200k long-context threshold) and a
+    million output tokens on Gemini cost the reference list prices."""
+    usage = Usage(input_tokens=100_000, output_tokens=1_000_000, cache_read_input_tokens=100_000)
     priced = price(at=NOW, model=model, usage=usage)
     amounts = {line.item: line.amount for line in priced.lines}
     assert amounts == {
-        f"{model}/input_tokens": Decimal(inp),
+        f"{model}/input_tokens": Decimal(inp) / 10,
         f"{model}/output_tokens": Decimal(out),
-        f"{model}/cache_read_tokens": Decimal(cached),
+        f"{model}/cache_read_tokens": Decimal(cached) / 10,
     }
 
 
