@@ -59,6 +59,7 @@ from events.keys import user_key
 from infra.bootstrap import Root
 from infra.endpoints import Endpoints, configured_endpoints
 from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.services.supervisor import botctl_argv
 from infra.settings import load_settings
@@ -130,6 +131,82 @@ class Run:
     ended: float = 0.0
 
 
+@dataclass
+class Pipeline:
+    """What the thread pipeline benchmarks start: the stack (embedded unless its URLs are
+    set), the pipeline's topics under a fresh prefix, both emulators in this process, and the
+    environment of the service processes (``env``) with a folder for their logs."""
+
+    endpoints: Endpoints
+    root: Root
+    profile: BrokerProfile
+    prefix: str
+    telegram: TimedTelegram
+    claude: TimedClaude
+    env: dict[str, str]
+    logs: Path
+    stack: EmbeddedStack | None = None
+    broker_pid: int | None = None
+
+    async def close(self) -> None:
+        """Stop the emulators and the root's clients, and delete an embedded stack."""
+        await self.telegram.stop()
+        await self.claude.stop()
+        await self.root.close()
+        if self.stack is not None:
+            with contextlib.suppress(Exception):
+                self.stack.reset()
+        print(f"# logs: {self.logs}")
+
+
+async def start_pipeline(
+    prefix_stem: str, *, record_requests: bool = True, **extra_env: str
+) -> Pipeline:
+    """Start what :class:`Pipeline` holds; ``extra_env`` adds to the services' environment."""
+    settings = load_settings()
+    configured = configured_endpoints(settings)
+    stack: EmbeddedStack | None = None
+    broker_pid: int | None = None
+    if configured is None:
+        stack = EmbeddedStack(Path(tempfile.mkdtemp(prefix="bench-stack-")))
+        state = await stack.start()
+        broker_pid = state.services["kafka"].process.pid
+        endpoints = Endpoints(state.kafka_bootstrap, state.database_url, state.redis_url, True)
+    else:
+        endpoints = configured
+    prefix = f"{prefix_stem}{uuid.uuid4().hex[:6]}."
+    root = Root(settings, endpoints)
+    profile = await root.profile()
+    topics: list[TopicSpec[Any]] = [THREAD_INBOX, THREAD_EVENTS, USERS_COMMANDS, USERS_EVENTS,
+                                    BILLING_COMMANDS, BILLING_LEDGER]  # fmt: skip
+    await root.ensure_topics([*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix)
+    telegram = TimedTelegram()
+    telegram.configure_flood(enabled=False)
+    telegram.record_calls = False
+    claude = TimedClaude()
+    claude.record = record_requests
+    await telegram.start()
+    await claude.start()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+        "DATABASE_URL": endpoints.database_url,
+        "REDIS_URL": endpoints.redis_url,
+        "TELEGRAM_API_URL": telegram.base_url,
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "ANTHROPIC_BASE_URL": claude.base_url,
+        "ANTHROPIC_API_KEY": "emulator-key",
+        "TOPIC_PREFIX": prefix,
+        "LOG_LEVEL": "WARNING",
+        **extra_env,
+    }
+    logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    return Pipeline(
+        endpoints, root, profile, prefix, telegram, claude, env, logs, stack, broker_pid
+    )
+
+
 def cpu_seconds(pid: int | None) -> float:
     """User + system CPU time of a process so far (Linux /proc)."""
     if pid is None:
@@ -186,44 +263,10 @@ async def closed_loop(
 
 
 async def bench(args: argparse.Namespace) -> None:
-    settings = load_settings()
-    configured = configured_endpoints(settings)
-    stack: EmbeddedStack | None = None
-    broker_pid: int | None = None
-    if configured is None:
-        stack = EmbeddedStack(Path(tempfile.mkdtemp(prefix="bench-stack-")))
-        state = await stack.start()
-        broker_pid = state.services["kafka"].process.pid
-        endpoints = Endpoints(state.kafka_bootstrap, state.database_url, state.redis_url, True)
-    else:
-        endpoints = configured
-    prefix = f"bench{uuid.uuid4().hex[:6]}."
-    root = Root(settings, endpoints)
-    profile = await root.profile()
-    topics: list[TopicSpec[Any]] = [THREAD_INBOX, THREAD_EVENTS, USERS_COMMANDS, USERS_EVENTS,
-                                    BILLING_COMMANDS, BILLING_LEDGER]  # fmt: skip
-    await root.ensure_topics([*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix)
-    telegram = TimedTelegram()
-    telegram.configure_flood(enabled=False)
-    telegram.record_calls = False
-    claude = TimedClaude()
-    await telegram.start()
-    await claude.start()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-        "DATABASE_URL": endpoints.database_url,
-        "REDIS_URL": endpoints.redis_url,
-        "TELEGRAM_API_URL": telegram.base_url,
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "ANTHROPIC_BASE_URL": claude.base_url,
-        "ANTHROPIC_API_KEY": "emulator-key",
-        "TOPIC_PREFIX": prefix,
-        "LOG_LEVEL": "WARNING",
-        "METRICS_PORT": str(args.metrics_port),
-    }
-    logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    setup = await start_pipeline("bench", METRICS_PORT=str(args.metrics_port))
+    telegram, claude, env, logs = setup.telegram, setup.claude, setup.env, setup.logs
+    profile, prefix, broker_pid = setup.profile, setup.prefix, setup.broker_pid
+    bootstrap = setup.endpoints.kafka_bootstrap
     worker_log = (logs / "worker.log").open("ab")
     profile_args = ["-m", "cProfile", "-o", args.profile_worker] if args.profile_worker else []
     worker = await asyncio.create_subprocess_exec(
@@ -238,13 +281,13 @@ async def bench(args: argparse.Namespace) -> None:
             *botctl_argv("gateway"),
             env=gateway_env, cwd=ROOT, stdout=gateway_log, stderr=subprocess.STDOUT,
         )  # fmt: skip
-    producer = make_producer(endpoints.kafka_bootstrap, profile)
+    producer = make_producer(bootstrap, profile)
     await producer.start()
     probe: asyncio.Task[None] | None = None
     probe_ms: list[float] = []
     if args.probe_inbox:
         probe = asyncio.create_task(
-            probe_inbox(endpoints.kafka_bootstrap, profile, prefix + THREAD_INBOX.name, probe_ms)
+            probe_inbox(bootstrap, profile, prefix + THREAD_INBOX.name, probe_ms)
         )
     publisher = EventPublisher(producer, topic_prefix=prefix)
     try:
@@ -337,19 +380,15 @@ async def bench(args: argparse.Namespace) -> None:
         await producer.stop()
         for proc in (gateway, worker):
             if proc is not None:
-                proc.send_signal(signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):  # it exited on its own
+                    proc.send_signal(signal.SIGTERM)
         for proc in (gateway, worker):
             if proc is not None:
                 try:
                     await asyncio.wait_for(proc.wait(), 20)
                 except TimeoutError:
                     proc.kill()
-        await telegram.stop()
-        await claude.stop()
-        if stack is not None:
-            with contextlib.suppress(Exception):
-                stack.reset()
-        print(f"# logs: {logs}")
+        await setup.close()
 
 
 async def probe_inbox(bootstrap: str, profile: Any, topic: str, delays: list[float]) -> None:

@@ -20,37 +20,25 @@ import os
 import platform
 import signal
 import subprocess
-import tempfile
 import time
-import uuid
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
-from bench_pipeline import Run, TimedClaude, TimedTelegram
+from bench_pipeline import Run, TimedTelegram, start_pipeline
 
 from devkit.emulators.claude import text_reply
 from devkit.harness.thread import message_command
 from events.billing import StarterCreditGranted
 from events.catalog import (
-    BILLING_COMMANDS,
     BILLING_LEDGER,
-    THREAD_EVENTS,
     THREAD_INBOX,
-    USERS_COMMANDS,
-    USERS_EVENTS,
-    TopicSpec,
 )
 from events.envelope import new_envelope
 from events.ids import new_id
 from events.keys import user_key
-from infra.bootstrap import Root
-from infra.endpoints import Endpoints, configured_endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.publisher import EventPublisher
 from infra.services.supervisor import botctl_argv
-from infra.settings import load_settings
-from infra.stack.embedded import EmbeddedStack
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -91,47 +79,14 @@ async def one_turn_each(
 
 
 async def bench(args: argparse.Namespace) -> None:
-    settings = load_settings()
-    configured = configured_endpoints(settings)
-    stack: EmbeddedStack | None = None
-    if configured is None:
-        stack = EmbeddedStack(Path(tempfile.mkdtemp(prefix="bench-stack-")))
-        state = await stack.start()
-        endpoints = Endpoints(state.kafka_bootstrap, state.database_url, state.redis_url, True)
-    else:
-        endpoints = configured
-    prefix = f"benchmem{uuid.uuid4().hex[:6]}."
-    root = Root(settings, endpoints)
-    profile = await root.profile()
-    topics: list[TopicSpec[Any]] = [THREAD_INBOX, THREAD_EVENTS, USERS_COMMANDS, USERS_EVENTS,
-                                    BILLING_COMMANDS, BILLING_LEDGER]  # fmt: skip
-    await root.ensure_topics([*topics, *(t.dead_letter() for t in topics)], name_prefix=prefix)
-    telegram = TimedTelegram()
-    telegram.configure_flood(enabled=False)
-    telegram.record_calls = False
-    claude = TimedClaude()
-    claude.record = False
-    await telegram.start()
-    await claude.start()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-        "DATABASE_URL": endpoints.database_url,
-        "REDIS_URL": endpoints.redis_url,
-        "TELEGRAM_API_URL": telegram.base_url,
-        "TELEGRAM_BOT_TOKEN": telegram.token,
-        "ANTHROPIC_BASE_URL": claude.base_url,
-        "ANTHROPIC_API_KEY": "emulator-key",
-        "TOPIC_PREFIX": prefix,
-        "LOG_LEVEL": "WARNING",
-    }
-    logs = Path(tempfile.mkdtemp(prefix="bench-logs-"))
+    setup = await start_pipeline("benchmem", record_requests=False)
+    telegram, claude, env, logs = setup.telegram, setup.claude, setup.env, setup.logs
+    profile, prefix = setup.profile, setup.prefix
     worker = await asyncio.create_subprocess_exec(
         *botctl_argv("thread-worker"),
         env=env, cwd=ROOT, stdout=(logs / "worker.log").open("ab"), stderr=subprocess.STDOUT,
     )  # fmt: skip
-    producer = make_producer(endpoints.kafka_bootstrap, profile)
+    producer = make_producer(setup.endpoints.kafka_bootstrap, profile)
     await producer.start()
     publisher = EventPublisher(producer, topic_prefix=prefix)
     base = 7_000_000
@@ -165,17 +120,13 @@ async def bench(args: argparse.Namespace) -> None:
               f"{(after - ready) / max(1, run.done) / 1024:.1f} KB |", flush=True)  # fmt: skip
     finally:
         await producer.stop()
-        worker.send_signal(signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it exited on its own
+            worker.send_signal(signal.SIGTERM)
         try:
             await asyncio.wait_for(worker.wait(), 20)
         except TimeoutError:
             worker.kill()
-        await telegram.stop()
-        await claude.stop()
-        if stack is not None:
-            with contextlib.suppress(Exception):
-                stack.stop()
-        print(f"# logs: {logs}")
+        await setup.close()
 
 
 def main() -> None:
