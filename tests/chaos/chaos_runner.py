@@ -118,6 +118,8 @@ class Chaos:
     gate: RunGate = field(default_factory=RunGate)
     rolling_windows: list[list[float]] = field(default_factory=list)
     """[start, end] of every rolling restart (end = inf while it goes on)."""
+    other_windows: list[list[float]] = field(default_factory=list)
+    """The same of every kill -9 (to the replacement) and outage (to the restart)."""
     unchecked: list[int] = field(default_factory=list)
     """Runs finished since the last full check."""
 
@@ -212,13 +214,13 @@ class Chaos:
         await asyncio.sleep(fault.at)
         if fault.kind == "kill9":
             target = await self._exit_target(fault.target)
-            async with self.locks[target]:
+            async with self.locks[target], self._window(self.other_windows):
                 pid = self.bot.signal_service(target, signal.SIGKILL)
                 if pid is not None:
                     await self.bot.wait_replaced(target, pid)
             return f"kill9 {target}"
         if fault.kind == "outage":
-            async with self.locks[fault.target]:
+            async with self.locks[fault.target], self._window(self.other_windows):
                 await self.bot.outage(fault.target, fault.duration)
             return f"outage {fault.target}"
         if fault.kind == "rolling_restart":
@@ -231,16 +233,23 @@ class Chaos:
         async with contextlib.AsyncExitStack() as held:
             for service in SERVICES:
                 await held.enter_async_context(self.locks[service])
-            window = [time.monotonic(), float("inf")]
-            self.rolling_windows.append(window)
-            try:
+            async with self._window(self.rolling_windows):
                 for service in SERVICES:
                     await self._claim_exit(service)
                     pid = self.bot.signal_service(service, signal.SIGTERM)
                     if pid is not None:
                         await self.bot.wait_replaced(service, pid, timeout=180.0)
-            finally:
-                window[1] = time.monotonic()
+
+    @staticmethod
+    @contextlib.asynccontextmanager
+    async def _window(windows: list[list[float]]) -> AsyncIterator[None]:
+        """Note [start, end] of what runs inside in ``windows`` (end = inf meanwhile)."""
+        window = [time.monotonic(), float("inf")]
+        windows.append(window)
+        try:
+            yield
+        finally:
+            window[1] = time.monotonic()
 
     def _recent_exits(self, service: str) -> list[float]:
         now = time.monotonic()
@@ -317,13 +326,18 @@ class Chaos:
     def _note_pauses(self, record: RunRecord, report: ChaosReport) -> None:
         kind = record.plan.faults[0].kind if record.plan.faults else "none"
         now = time.monotonic()
-        windows = [(start, min(end, now)) for start, end in self.rolling_windows]
+        rolling = [(start, min(end, now)) for start, end in self.rolling_windows]
+        others = [(start, min(end, now)) for start, end in self.other_windows]
         for stream in turn_streams(record, self.telegram, self.token):
             report.pauses[kind].append(stream.longest_pause)
             first, last = stream.times[0], stream.times[-1]
-            overlapping = [(a, b) for a, b in windows if a < last and b > first]
-            if overlapping:
-                report.rolling.append((stream.longest_pause, stream.pause_beyond(overlapping)))
+            overlapping = [(a, b) for a, b in rolling if a < last and b > first]
+            if not overlapping:
+                continue
+            figures = (stream.longest_pause, stream.pause_beyond(overlapping))
+            report.rolling.append(figures)
+            if not any(a < last and b > first for a, b in others):
+                report.rolling_alone.append(figures)  # no other lane's fault meanwhile
 
     async def full_check(self, report: ChaosReport, *, at_least: int = 1) -> None:
         """Once ``at_least`` runs finished unchecked, with the lanes paused: the projections
