@@ -187,6 +187,7 @@ class Chaos:
     async def run_one(self, plan: RunPlan, report: ChaosReport) -> RunRecord:
         """One run: its workload with its fault, then the checks over its users."""
         record = RunRecord(plan)
+        began = time.monotonic()
         duplicate = any(f.kind == "duplicate" for f in plan.faults)
         workload = Workload(self.telegram, self.claude, duplicate=duplicate, token=self.token)
         injected = [asyncio.create_task(self.inject(f)) for f in plan.faults]
@@ -200,7 +201,10 @@ class Chaos:
         found = await self.verify(record, report)
         report.violations += [f"run {plan.index} ({self.describe(plan)}): {v}" for v in found]
         self.unchecked.append(plan.index)
-        self.log(f"chaos run {plan.index}: {self.describe(plan)}: {len(found)} violations")
+        took = time.monotonic() - began
+        self.log(
+            f"chaos run {plan.index}: {self.describe(plan)}: {len(found)} violations ({took:.0f} s)"
+        )
         return record
 
     @staticmethod
@@ -356,6 +360,7 @@ class Chaos:
         if not runs:
             return
         label = f"full check after runs {min(runs)}-{max(runs)}"
+        began = time.monotonic()
         found = await self._restart_if_stopped()
         try:
             async with asyncio.timeout(self.settle_timeout):
@@ -367,7 +372,8 @@ class Chaos:
         report.full_checks += 1
         report.restarts = [b - a for a, b in self.rolling_windows if b != float("inf")]
         report.violations += [f"{label}: {v}" for v in found + verdict.violations]
-        self.log(f"chaos {label}: {len(found) + len(verdict.violations)} violations")
+        took = time.monotonic() - began
+        self.log(f"chaos {label}: {len(found) + len(verdict.violations)} violations ({took:.0f} s)")
 
     async def _check_all(self) -> Verdict:
         """``check_all`` over the whole log, tried again while a dependency just restarted
