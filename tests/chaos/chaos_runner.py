@@ -166,7 +166,11 @@ class Chaos:
                     return
                 plan = plan_run(rng, index, self.run_profile, FIRST_USER + index * USERS_PER_RUN)
                 async with self.gate.run():
-                    record = await self.run_one(plan, report)
+                    try:
+                        record = await self.run_one(plan, report)
+                    except Exception as exc:  # the harness failed: say so, go on with the next
+                        report.violations.append(f"run {plan.index}: the run failed: {exc!r}")
+                        record = RunRecord(plan)
                 report.runs += 1
                 report.messages += len(record.messages)
                 report.payments += len(record.payments)
