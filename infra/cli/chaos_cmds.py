@@ -111,6 +111,14 @@ def summary(report: dict[str, Any]) -> str:
         f"longest pause of a streamed answer during a rolling restart: "
         f"{rolling.get('max_s', 0)} s, beyond the restart itself "
         f"{rolling.get('max_beyond_restart_s', 0)} s ({rolling.get('turns', 0)} turns)",
+        *(
+            [
+                f"  of those with no other fault meanwhile: {alone['max_s']} s, beyond the "
+                f"restart {alone['max_beyond_restart_s']} s ({alone['turns']} turns)"
+            ]
+            if (alone := report.get("pauses", {}).get("during_rolling_restart_alone"))
+            else []
+        ),
         f"violations: {len(report['violations'])}",
     ]
     lines += [f"  {v}" for v in report["violations"]]

@@ -22,6 +22,9 @@ from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.read_to_end import read_to_end
 
+REFRESH_TIMEOUT = 60.0
+"""A refresh that reaches no end within this long gives up (the broker went away)."""
+
 
 class TopicTail:
     """One topic's records, decoded and deduplicated by id (first occurrence kept);
@@ -37,23 +40,28 @@ class TopicTail:
         self.positions: dict[TopicPartition, int] = {}
         self.consumer: AIOKafkaConsumer | None = None
 
-    async def refresh(self) -> list[Any]:
+    async def refresh(self, timeout: float = REFRESH_TIMEOUT) -> list[Any]:
         """Read what was appended since the last refresh; answers every record so far. On a
-        broker error the consumer is dropped (made again next time) and the error raised."""
+        broker error, or no end reached within ``timeout`` (a broker gone mid-read), the
+        consumer is dropped (made again next time) and the error raised."""
         try:
-            consumer = await self._consumer()
-            tps = [TopicPartition(self.spec.name, p) for p in sorted(await self._partitions())]
-            ends = await consumer.end_offsets(tps)
-            starts = {tp: self.positions.get(tp, 0) for tp in tps}
-            read = await read_to_end(consumer, tps, starts=starts, ends=ends)
-            async for _tp, batch in read.batches(timeout_ms=500):
-                for raw in batch:
-                    self._add(raw)
-            self.positions.update(read.positions)
+            async with asyncio.timeout(timeout):
+                await self._read()
         except BaseException:
-            await self.close()
+            await asyncio.shield(self.close())
             raise
         return self.records
+
+    async def _read(self) -> None:
+        consumer = await self._consumer()
+        tps = [TopicPartition(self.spec.name, p) for p in sorted(await self._partitions())]
+        ends = await consumer.end_offsets(tps)
+        starts = {tp: self.positions.get(tp, 0) for tp in tps}
+        read = await read_to_end(consumer, tps, starts=starts, ends=ends)
+        async for _tp, batch in read.batches(timeout_ms=500):
+            for raw in batch:
+                self._add(raw)
+        self.positions.update(read.positions)
 
     def _add(self, raw: Any) -> None:
         try:

@@ -51,19 +51,24 @@ class ChaosReport:
     """Each answered turn's longest pause, by its run's fault kind."""
     rolling: list[tuple[float, float]] = field(default_factory=list)
     """(longest pause, longest pause beyond the restart) of turns overlapping a rolling restart."""
+    rolling_alone: list[tuple[float, float]] = field(default_factory=list)
+    """The same of those turns no other fault (another lane's kill -9 or outage) overlapped."""
     restarts: list[float] = field(default_factory=list)
     """How long each rolling restart took (first SIGTERM to the last service replaced)."""
 
     def pause_figures(self) -> dict[str, Any]:
         out: dict[str, Any] = {kind: _figures(v) for kind, v in sorted(self.pauses.items())}
-        out["during_rolling_restart"] = {
-            **_figures([p for p, _ in self.rolling]),
-            "max_beyond_restart_s": round(max((b for _, b in self.rolling), default=0.0), 2),
-            "restart_s": [
-                round(min(self.restarts, default=0.0), 1),
-                round(max(self.restarts, default=0.0), 1),
-            ],
-        }
+        restarts = [
+            round(min(self.restarts, default=0.0), 1),
+            round(max(self.restarts, default=0.0), 1),
+        ]
+        for name, turns in (("", self.rolling), ("_alone", self.rolling_alone)):
+            out[f"during_rolling_restart{name}"] = {
+                **_figures([p for p, _ in turns]),
+                "p50_beyond_restart_s": round(percentile([b for _, b in turns], 0.5), 2),
+                "max_beyond_restart_s": round(max((b for _, b in turns), default=0.0), 2),
+                "restart_s": restarts,
+            }
         return out
 
     def summary(self) -> str:

@@ -118,6 +118,8 @@ class Chaos:
     gate: RunGate = field(default_factory=RunGate)
     rolling_windows: list[list[float]] = field(default_factory=list)
     """[start, end] of every rolling restart (end = inf while it goes on)."""
+    other_windows: list[list[float]] = field(default_factory=list)
+    """The same of every kill -9 (to the replacement) and outage (to the restart)."""
     unchecked: list[int] = field(default_factory=list)
     """Runs finished since the last full check."""
 
@@ -164,7 +166,11 @@ class Chaos:
                     return
                 plan = plan_run(rng, index, self.run_profile, FIRST_USER + index * USERS_PER_RUN)
                 async with self.gate.run():
-                    record = await self.run_one(plan, report)
+                    try:
+                        record = await self.run_one(plan, report)
+                    except Exception as exc:  # the harness failed: say so, go on with the next
+                        report.violations.append(f"run {plan.index}: the run failed: {exc!r}")
+                        record = RunRecord(plan)
                 report.runs += 1
                 report.messages += len(record.messages)
                 report.payments += len(record.payments)
@@ -185,6 +191,7 @@ class Chaos:
     async def run_one(self, plan: RunPlan, report: ChaosReport) -> RunRecord:
         """One run: its workload with its fault, then the checks over its users."""
         record = RunRecord(plan)
+        began = time.monotonic()
         duplicate = any(f.kind == "duplicate" for f in plan.faults)
         workload = Workload(self.telegram, self.claude, duplicate=duplicate, token=self.token)
         injected = [asyncio.create_task(self.inject(f)) for f in plan.faults]
@@ -198,7 +205,10 @@ class Chaos:
         found = await self.verify(record, report)
         report.violations += [f"run {plan.index} ({self.describe(plan)}): {v}" for v in found]
         self.unchecked.append(plan.index)
-        self.log(f"chaos run {plan.index}: {self.describe(plan)}: {len(found)} violations")
+        took = time.monotonic() - began
+        self.log(
+            f"chaos run {plan.index}: {self.describe(plan)}: {len(found)} violations ({took:.0f} s)"
+        )
         return record
 
     @staticmethod
@@ -212,13 +222,13 @@ class Chaos:
         await asyncio.sleep(fault.at)
         if fault.kind == "kill9":
             target = await self._exit_target(fault.target)
-            async with self.locks[target]:
+            async with self.locks[target], self._window(self.other_windows):
                 pid = self.bot.signal_service(target, signal.SIGKILL)
                 if pid is not None:
                     await self.bot.wait_replaced(target, pid)
             return f"kill9 {target}"
         if fault.kind == "outage":
-            async with self.locks[fault.target]:
+            async with self.locks[fault.target], self._window(self.other_windows):
                 await self.bot.outage(fault.target, fault.duration)
             return f"outage {fault.target}"
         if fault.kind == "rolling_restart":
@@ -231,16 +241,23 @@ class Chaos:
         async with contextlib.AsyncExitStack() as held:
             for service in SERVICES:
                 await held.enter_async_context(self.locks[service])
-            window = [time.monotonic(), float("inf")]
-            self.rolling_windows.append(window)
-            try:
+            async with self._window(self.rolling_windows):
                 for service in SERVICES:
                     await self._claim_exit(service)
                     pid = self.bot.signal_service(service, signal.SIGTERM)
                     if pid is not None:
                         await self.bot.wait_replaced(service, pid, timeout=180.0)
-            finally:
-                window[1] = time.monotonic()
+
+    @staticmethod
+    @contextlib.asynccontextmanager
+    async def _window(windows: list[list[float]]) -> AsyncIterator[None]:
+        """Note [start, end] of what runs inside in ``windows`` (end = inf meanwhile)."""
+        window = [time.monotonic(), float("inf")]
+        windows.append(window)
+        try:
+            yield
+        finally:
+            window[1] = time.monotonic()
 
     def _recent_exits(self, service: str) -> list[float]:
         now = time.monotonic()
@@ -317,13 +334,18 @@ class Chaos:
     def _note_pauses(self, record: RunRecord, report: ChaosReport) -> None:
         kind = record.plan.faults[0].kind if record.plan.faults else "none"
         now = time.monotonic()
-        windows = [(start, min(end, now)) for start, end in self.rolling_windows]
+        rolling = [(start, min(end, now)) for start, end in self.rolling_windows]
+        others = [(start, min(end, now)) for start, end in self.other_windows]
         for stream in turn_streams(record, self.telegram, self.token):
             report.pauses[kind].append(stream.longest_pause)
             first, last = stream.times[0], stream.times[-1]
-            overlapping = [(a, b) for a, b in windows if a < last and b > first]
-            if overlapping:
-                report.rolling.append((stream.longest_pause, stream.pause_beyond(overlapping)))
+            overlapping = [(a, b) for a, b in rolling if a < last and b > first]
+            if not overlapping:
+                continue
+            figures = (stream.longest_pause, stream.pause_beyond(overlapping))
+            report.rolling.append(figures)
+            if not any(a < last and b > first for a, b in others):
+                report.rolling_alone.append(figures)  # no other lane's fault meanwhile
 
     async def full_check(self, report: ChaosReport, *, at_least: int = 1) -> None:
         """Once ``at_least`` runs finished unchecked, with the lanes paused: the projections
@@ -342,6 +364,7 @@ class Chaos:
         if not runs:
             return
         label = f"full check after runs {min(runs)}-{max(runs)}"
+        began = time.monotonic()
         found = await self._restart_if_stopped()
         try:
             async with asyncio.timeout(self.settle_timeout):
@@ -353,7 +376,8 @@ class Chaos:
         report.full_checks += 1
         report.restarts = [b - a for a, b in self.rolling_windows if b != float("inf")]
         report.violations += [f"{label}: {v}" for v in found + verdict.violations]
-        self.log(f"chaos {label}: {len(found) + len(verdict.violations)} violations")
+        took = time.monotonic() - began
+        self.log(f"chaos {label}: {len(found) + len(verdict.violations)} violations ({took:.0f} s)")
 
     async def _check_all(self) -> Verdict:
         """``check_all`` over the whole log, tried again while a dependency just restarted

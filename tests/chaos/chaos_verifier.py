@@ -251,8 +251,14 @@ def balance_violations(log: LogView) -> list[str]:
 
 def run_settled(log: LogView, record: RunRecord, telegram: TelegramEmulator, token: str) -> bool:
     """The run's effects have all landed: every message has an outcome, every consumed
-    call of its users a debit (``log`` is the run's users' share, see LogView.of_users)."""
-    return not (message_violations(log, record, telegram, token) or charge_violations(log))
+    call of its users a debit, every payment its credit and every refund asked its outcome
+    (a payments process restarted after a kill -9 pays a refund out a minute later under
+    load) (``log`` is the run's users' share, see LogView.of_users)."""
+    return not (
+        message_violations(log, record, telegram, token)
+        or charge_violations(log)
+        or payment_violations(log, record, telegram, token)
+    )
 
 
 def check_run(log: LogView, record: RunRecord, telegram: TelegramEmulator, token: str) -> Verdict:

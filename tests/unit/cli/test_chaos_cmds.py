@@ -20,7 +20,12 @@ def test_the_summary_gives_runs_faults_and_each_violation() -> None:
             "lanes": 3,
             "full_checks": 1,
             "pauses": {
-                "during_rolling_restart": {"turns": 5, "max_s": 9.5, "max_beyond_restart_s": 1.2}
+                "during_rolling_restart": {"turns": 5, "max_s": 9.5, "max_beyond_restart_s": 1.2},
+                "during_rolling_restart_alone": {
+                    "turns": 2,
+                    "max_s": 3.0,
+                    "max_beyond_restart_s": 0.5,
+                },
             },
             "faults_injected": 3,
             "faults": {"kill9 gateway": 2, "duplicate": 1},
@@ -37,6 +42,7 @@ def test_the_summary_gives_runs_faults_and_each_violation() -> None:
         "full checks (botctl verify, whole log): 1",
         "longest pause of a streamed answer during a rolling restart: 9.5 s, beyond the "
         "restart itself 1.2 s (5 turns)",
+        "  of those with no other fault meanwhile: 3.0 s, beyond the restart 0.5 s (2 turns)",
         "violations: 1",
         "  run 1 (kill9 gateway at +1.0s): payment x credited 2 times",
     ]
