@@ -65,11 +65,13 @@ from events.envelope import caused_by, event_type
 from events.payments import Refunded, RefundFailed
 from infra.billing import metrics
 from infra.bootstrap import Root
+from infra.kafka.assignment_readiness import track_assignment
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.publisher import EventPublisher
 from infra.metrics import DEAD_LETTERS
+from infra.service_health import Readiness
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +109,9 @@ class PaymentsProcess:
         *,
         topic_prefix: str = "",
         group_id: str | None = None,
+        readiness: Readiness | None = None,
     ) -> None:
+        self._readiness = readiness
         self._bootstrap = bootstrap
         self._profile = profile
         self._bot = bot
@@ -131,7 +135,8 @@ class PaymentsProcess:
         self._producer = producer
         consumer = make_consumer(self._bootstrap, self._profile, [], group_id=self._group_id)
         await consumer.start()
-        consumer.subscribe([self._topic], listener=_ReadyListener(self.ready))
+        listener = track_assignment(_ReadyListener(self.ready), self._readiness, "payments")
+        consumer.subscribe([self._topic], listener=listener)
         publisher = EventPublisher(producer, topic_prefix=self._prefix)
         try:
             while not stop.is_set():
@@ -333,5 +338,9 @@ async def run_payments_process(
     """``botctl payments``: refunds via Telegram with the root's ``Bot`` (or ``bot``)."""
     prefix = root.settings.topic_prefix if topic_prefix is None else topic_prefix
     await PaymentsProcess(
-        root.bootstrap, await root.profile(), bot or root.bot(), topic_prefix=prefix
+        root.bootstrap,
+        await root.profile(),
+        bot or root.bot(),
+        topic_prefix=prefix,
+        readiness=root.readiness,
     ).run(stop)

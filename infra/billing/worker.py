@@ -73,11 +73,13 @@ from infra.billing.partition_states import (
     fold_with_retries,
 )
 from infra.bootstrap import Root
+from infra.kafka.assignment_readiness import track_assignment
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.topic_admin import ensure_topics
 from infra.metrics import DEAD_LETTERS
+from infra.service_health import Readiness
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,9 @@ class BillingWorker:
         fold_backoff: float = FOLD_BACKOFF_SECONDS,
         snapshot_every: int = SNAPSHOT_EVERY,
         ensure_topics: bool = True,
+        readiness: Readiness | None = None,
     ) -> None:
+        self._readiness = readiness
         self._bootstrap = bootstrap
         self._ensure_topics = ensure_topics
         self._profile = profile
@@ -201,7 +205,10 @@ class BillingWorker:
             max_partition_fetch_bytes=4 << 20,
         )
         await self._consumer.start()
-        self._consumer.subscribe([self._commands_topic], listener=_Listener(self))
+        self._consumer.subscribe(
+            [self._commands_topic],
+            listener=track_assignment(_Listener(self), self._readiness, "billing-worker"),
+        )
 
     async def _close(self) -> None:
         for client in (self._consumer, self._reader):
@@ -362,5 +369,6 @@ async def run_billing_worker(
         privileged_user_ids=root.settings.privileged_user_ids,
         crash_after_append=root.settings.crash_after(CRASH_AFTER_APPEND) > 0,
         ensure_topics=False,
+        readiness=root.readiness,
     )
     await worker.run(stop)

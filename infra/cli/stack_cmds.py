@@ -19,7 +19,7 @@ from infra.logs import configure_logging
 from infra.metrics import serve_metrics
 from infra.migrations import migrate
 from infra.postgres import connect as pg_connect
-from infra.service_health import Readiness
+from infra.service_health import Readiness, startup_condition
 from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
 from infra.settings import load_settings
@@ -191,13 +191,18 @@ async def run_service(args: argparse.Namespace) -> int:
     settings.require(*required)
     configure_logging(settings.log_level, secrets=settings.secret_values())
     endpoints = await resolve_endpoints(settings, start_embedded=False)
-    readiness = Readiness({"broker": "waiting for the broker"})
+    readiness = Readiness(
+        {"broker": "waiting for the broker", startup_condition(args.service): "starting"}
+    )
     serve_metrics(settings.metrics_port, readiness)
     profile = await wait_for_broker(
         endpoints.kafka_bootstrap, settings.broker_compat, settings.broker_wait
     )
     readiness.met("broker")
-    root = Root(settings, endpoints, profile=profile)
+    # the dependencies are probed only when someone can ask (a metrics port is set)
+    watched = readiness if settings.metrics_port is not None else None
+    root = Root(settings, endpoints, profile=profile, readiness=watched)
+    root.watch_broker()
     try:
         await service_main(root, stop_event_on_signals())
     finally:
@@ -249,7 +254,12 @@ async def run_all(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, secrets=settings.secret_values())
     embedded = EmbeddedStack(settings.state_dir, settings=settings)
     already_up = configured_endpoints(settings) is None and _stack_running(embedded)
-    root = await Root.open(settings, start_embedded=True)
+    readiness = (
+        Readiness({startup_condition(name): "starting" for name in SERVICES})
+        if settings.metrics_port is not None
+        else None
+    )
+    root = await Root.open(settings, start_embedded=True, readiness=readiness)
     endpoints = root.endpoints
     stop = stop_event_on_signals()
     try:
@@ -263,7 +273,7 @@ async def run_all(args: argparse.Namespace) -> int:
             await conn.close()
         together = args.processes == "one" or (args.processes == "auto" and endpoints.embedded)
         if together:
-            serve_metrics(settings.metrics_port)
+            serve_metrics(settings.metrics_port, readiness)
             return await run_together(root, stop)
         children = [botctl_child(name, name) for name in SERVICES]
         return await supervise(children, child_env(endpoints), stop)

@@ -1,0 +1,56 @@
+"""A consumer group member is ready only with its partitions assigned, and not mid-rebalance.
+
+:func:`track_assignment` wraps a service's aiokafka rebalance listener so that its
+``/readyz`` condition is pending from the start until the first assignment has been handled
+(the wrapped listener's ``on_partitions_assigned`` returned: states restored, offsets
+sought), pending again from a rebalance's revocation until the next assignment is handled.
+:func:`faust_assignment` answers the same for a Faust app (its ``rebalancing`` flag stays
+set until its tables have recovered).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import ConsumerRebalanceListener, TopicPartition
+
+from infra.service_health import Readiness, startup_condition
+
+WAITING: str = "waiting for the group's partition assignment"
+REBALANCING: str = "rebalancing"
+
+
+class _TrackingListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, inner: ConsumerRebalanceListener, readiness: Readiness, name: str) -> None:
+        self._inner = inner
+        self._readiness = readiness
+        self._name = name
+        readiness.require(name, WAITING)
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._readiness.require(self._name, REBALANCING)
+        await self._inner.on_partitions_revoked(revoked)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        await self._inner.on_partitions_assigned(assigned)
+        self._readiness.met(self._name)
+
+
+def track_assignment(
+    listener: ConsumerRebalanceListener, readiness: Readiness | None, service: str
+) -> ConsumerRebalanceListener:
+    """``listener``, reporting ``"<service> partitions"`` in ``readiness`` (unchanged without
+    one)."""
+    if readiness is None:
+        return listener
+    return _TrackingListener(listener, readiness, startup_condition(service))
+
+
+def faust_assignment(app: Any) -> str | None:
+    """Why the Faust ``app`` is not ready to consume, or None: no assignment received yet,
+    or a rebalance under way (revocation to the end of its tables' recovery)."""
+    if getattr(app, "_assignment", None) is None:
+        return WAITING
+    if app.rebalancing:
+        return REBALANCING
+    return None
