@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from infra.stack import binaries, health
-from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, StackState, _pg_user
+from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, StackState, pg_user
 from infra.stack.processes import spawn, start_ticks, stop
 
 STOP_SIGNAL = {"kafka": signal.SIGKILL, "postgres": signal.SIGINT, "redis": signal.SIGTERM}
@@ -50,7 +50,7 @@ def relaunch_of(service: ServiceState, state_dir: Path) -> Relaunch:
         argv += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(state_dir)]
         return Relaunch(argv, cwd, None)
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
-    return Relaunch(argv, cwd, _pg_user() if service.name == "postgres" else None)
+    return Relaunch(argv, cwd, pg_user() if service.name == "postgres" else None)
 
 
 async def stop_dependency(stack: EmbeddedStack, state: StackState, name: str) -> Relaunch:
