@@ -65,7 +65,7 @@ from infra.billing import metrics
 from infra.billing.batch import BatchDecider, Decider, fill_batch
 from infra.billing.command_check import CommandCheck, TopologyError, check_copartitioned
 from infra.billing.ledger_append import append_entries
-from infra.billing.money_metrics import observe_entries
+from infra.billing.money_metrics import BALANCES_BELOW_ZERO, observe_entries
 from infra.billing.partition_states import (
     FoldFailed,
     PartitionStates,
@@ -159,6 +159,7 @@ class BillingWorker:
             clock=clock,
         )
         self._decider = BatchDecider(self._ledger, self._decide, self._check, self.stats)
+        BALANCES_BELOW_ZERO.set_function(self._ledger.balances_below_zero)
         self._consumer: AIOKafkaConsumer | None = None
         self._reader: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None

@@ -45,7 +45,7 @@ from events.codec import DecodeError, codec_for
 from infra.bootstrap import Root
 from infra.faust_app import make_faust_app
 from infra.files.services import start_file_services
-from infra.kafka.assignment_readiness import faust_assignment
+from infra.kafka.assignment_readiness import count_faust_rebalances, faust_assignment
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.contiguous_acks import ContiguousAcks
@@ -165,6 +165,7 @@ class ThreadWorker:
         self._closers: list[Any] = []
         self.app.agent(self.inbox, name=f"{prefix}thread-inbox")(self._consume)
         self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+        count_faust_rebalances(self.app, "thread-worker")
 
     async def _consume(self, stream: Any) -> None:
         await self.ready.wait()

@@ -5,6 +5,7 @@ not while rebalancing); ``/healthz`` stays "alive" throughout."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -213,28 +214,37 @@ async def test_a_group_member_is_ready_once_its_assignment_is_handled_and_not_du
     second = make_consumer(stack.kafka_bootstrap, broker_profile, [], group_id=group)
     await first.start()
     first.subscribe([topic], listener=track_assignment(gated, readiness, "svc"))
-    polling = asyncio.create_task(_poll(first))
+    polls = [asyncio.create_task(_poll(first))]
     try:
         assert readiness.snapshot() == {"svc partitions": WAITING}
-        await gated.entered.wait()
+        await _wait(gated.entered, polls)
         assert readiness.snapshot() == {"svc partitions": WAITING}
         gated.release.set()
         await _until(lambda: not readiness.snapshot())
 
         await second.start()
         second.subscribe([topic])
-        polling_second = asyncio.create_task(_poll(second))
-        try:
-            await gated.entered.wait()
-            assert readiness.snapshot() == {"svc partitions": REBALANCING}
-            gated.release.set()
-            await _until(lambda: not readiness.snapshot())
-        finally:
-            polling_second.cancel()
-            await second.stop()
+        polls.append(asyncio.create_task(_poll(second)))
+        await _wait(gated.entered, polls)
+        assert readiness.snapshot() == {"svc partitions": REBALANCING}
+        gated.release.set()
+        await _until(lambda: not readiness.snapshot())
     finally:
-        polling.cancel()
-        await first.stop()
+        gated.release.set()  # never leave a consumer's coordinator waiting on the test
+        for poll in polls:
+            poll.cancel()
+        await asyncio.gather(first.stop(), second.stop())
+
+
+async def _wait(event: asyncio.Event, polls: list[asyncio.Task[None]]) -> None:
+    """Wait for ``event`` while the consumers are polled (a poll that failed fails here)."""
+    async with asyncio.timeout(WAIT):
+        while not event.is_set():
+            for poll in polls:
+                if poll.done():
+                    poll.result()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(event.wait(), 0.5)
 
 
 async def _poll(consumer: object) -> None:
