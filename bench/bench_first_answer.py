@@ -2,10 +2,11 @@
 
 Starts the Telegram and Claude emulators (`botctl emulators`), then `botctl run` against
 them on the embedded stack, sends one text message as soon as `botctl run` is started, and
-measures until the bot's answer shows in the chat. Then reads the resident memory (RSS) of
-`botctl run` and its child processes (the bot's own processes: the embedded broker,
-PostgreSQL and Redis run in sessions of their own and are reported apart), and stops the bot
-with SIGINT (Ctrl-C).
+measures until the bot's answer shows in the chat, with the CPU time the bot's processes used
+until then (user + system: a figure the machine's load changes less than the wall time).
+Then reads the resident memory (RSS) of `botctl run` and its child processes (the bot's own
+processes: the embedded broker, PostgreSQL and Redis run in sessions of their own and are
+reported apart), and stops the bot with SIGINT (Ctrl-C).
 
 Usage: .venv/bin/python bench/bench_first_answer.py [--processes auto|one|separate]
        [--state-dir DIR] [--runs 2]
@@ -37,6 +38,15 @@ def _rss_kb(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a live process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _children(pid: int) -> list[int]:
@@ -103,7 +113,9 @@ def _start_emulators() -> tuple[subprocess.Popen[str], dict[str, str]]:
     return proc, env
 
 
-def one_run(emulated: dict[str, str], processes: str, state_dir: str) -> dict[str, float]:
+def one_run(
+    emulated: dict[str, str], processes: str, state_dir: str, limit: float = 180.0
+) -> dict[str, float]:
     telegram = emulated["TELEGRAM_API_URL"]
     _post(f"{telegram}/_control/reset", {})
     _post(f"{telegram}/_control/_/chats", {"chat_id": CHAT, "first_name": "Bench"})
@@ -126,21 +138,29 @@ def one_run(emulated: dict[str, str], processes: str, state_dir: str) -> dict[st
     try:
         _post(f"{telegram}/_control/_/inject/text", {"chat_id": CHAT, "text": "hello"})
         answered = None
-        while answered is None and time.monotonic() - started < 180:
+        cpu_s = 0.0
+        while answered is None and time.monotonic() - started < limit:
             chat = _get(f"{telegram}/_control/_/chats/{CHAT}")
             if any(m["from_bot"] and m["text"] for m in chat["chat"]["messages"]):
                 answered = time.monotonic() - started
+                cpu_s = sum(_cpu_s(p) for p in _tree(bot.pid, _stack_pids(state_dir)))
             else:
                 time.sleep(0.05)
         if answered is None:
-            raise RuntimeError("no answer within 180 s")
+            raise RuntimeError(f"no answer within {limit:g} s")
         time.sleep(3.0)  # settle: every service is up by now
         pids = _tree(bot.pid, _stack_pids(state_dir))
         rss_mb = sum(_rss_kb(p) for p in pids) / 1024
-        return {"first_answer_s": answered, "bot_rss_mb": rss_mb, "processes": len(pids)}
+        return {
+            "first_answer_s": round(answered, 2),
+            "bot_cpu_s_to_answer": round(cpu_s, 2),
+            "bot_rss_mb": round(rss_mb, 1),
+            "processes": len(pids),
+            "load1": os.getloadavg()[0],
+        }
     finally:
         bot.send_signal(signal.SIGINT)
-        bot.wait(120)
+        bot.wait(300)
 
 
 def main() -> None:
@@ -148,11 +168,12 @@ def main() -> None:
     parser.add_argument("--processes", default="auto", choices=("auto", "one", "separate"))
     parser.add_argument("--state-dir", default=str(ROOT / ".botctl-bench"))
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--limit", type=float, default=180.0, help="seconds to wait for the answer")
     args = parser.parse_args()
     emulators, emulated = _start_emulators()
     try:
         for run in range(args.runs):
-            result = one_run(emulated, args.processes, args.state_dir)
+            result = one_run(emulated, args.processes, args.state_dir, args.limit)
             print(json.dumps({"run": run + 1, "processes_mode": args.processes, **result}))
     finally:
         emulators.send_signal(signal.SIGINT)

@@ -17,7 +17,19 @@ from urllib.parse import parse_qsl, urlsplit
 from actors.thread.models import DEFAULT_MODEL, parse_model_name
 from actors.typed_numbers import parse_user_id, shown
 
-CRASH_POINTS: Final = ("billing-after-append", "users-after-billing", "projector-before-commit")
+CRASH_POINTS: Final = (
+    "billing-after-append",
+    "users-after-billing",
+    "projector-before-commit",
+    # in one process (`botctl run --processes one`): the service's task raises as it starts
+    # (its first N starts), so it is restarted in the same process
+    "task-gateway",
+    "task-users-worker",
+    "task-thread-worker",
+    "task-billing-worker",
+    "task-payments",
+    "task-projector",
+)
 """Where ``CLAUDEGRAM_TEST_CRASH`` may make a service exit abruptly (crash-recovery tests)."""
 
 

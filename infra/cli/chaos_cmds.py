@@ -37,6 +37,19 @@ def register(commands: Any) -> None:
     chaos.add_argument(
         "--minutes", type=float, default=None, help="start no run after this many minutes"
     )
+    chaos.add_argument("--lanes", type=int, default=3, help="how many runs go at once (default 3)")
+    chaos.add_argument(
+        "--full-check-every",
+        type=int,
+        default=20,
+        help="botctl verify and the whole-log checks after every N runs and the last (default 20)",
+    )
+    chaos.add_argument(
+        "--weights",
+        default=None,
+        help="fault kinds' weights, e.g. kill9=0.6,duplicate=0.3,outage=0.05,rolling_restart=0.05",
+    )
+    chaos.add_argument("--log-dir", type=Path, default=None, help="keep botctl run's log here")
     chaos.add_argument("--report", type=Path, default=None, help="also write the JSON here")
     chaos.set_defaults(handler=chaos_cmd)
 
@@ -49,9 +62,11 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    if args.runs < 1:
-        print("botctl: error: --runs must be at least 1", file=sys.stderr)
-        return 2
+    for name in ("runs", "lanes", "full_check_every"):
+        if getattr(args, name) < 1:
+            flag = "--" + name.replace("_", "-")
+            print(f"botctl: error: {flag} must be at least 1", file=sys.stderr)
+            return 2
     seed = args.seed if args.seed is not None else secrets.randbelow(1_000_000)
     with tempfile.TemporaryDirectory() as tmp:
         report = args.report or Path(tmp) / "chaos.json"
@@ -61,7 +76,13 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
             "CHAOS_RUNS": str(args.runs),
             "CHAOS_OUTAGE_SECONDS": f"{args.outage_seconds:g}",
             "CHAOS_REPORT": str(report),
+            "CHAOS_LANES": str(args.lanes),
+            "CHAOS_FULL_CHECK_EVERY": str(args.full_check_every),
         }
+        if args.weights:
+            env["CHAOS_WEIGHTS"] = args.weights
+        if args.log_dir is not None:
+            env["CHAOS_LOG_DIR"] = str(args.log_dir.resolve())
         if args.minutes is not None:
             env["CHAOS_MINUTES"] = f"{args.minutes:g}"
         proc = await asyncio.create_subprocess_exec(
@@ -79,12 +100,17 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
 def summary(report: dict[str, Any]) -> str:
     """The report as a reader wants it: the totals first, then each violation."""
     faults = ", ".join(f"{k}: {n}" for k, n in sorted(report["faults"].items()))
+    rolling = report.get("pauses", {}).get("during_rolling_restart", {})
     lines = [
         f"chaos: seed {report['seed']}, {report['runs']} runs (of {report['runs_asked']} asked)"
-        f" in {report['seconds']:.0f} s",
+        f" in {report['seconds']:.0f} s, {report.get('lanes', 1)} at once",
         f"faults injected: {report['faults_injected']} ({faults})",
         f"workload: {report['messages']} messages, {report['payments']} payments, "
         f"{report['duplicates']} duplicate deliveries",
+        f"full checks (botctl verify, whole log): {report.get('full_checks', 0)}",
+        f"longest pause of a streamed answer during a rolling restart: "
+        f"{rolling.get('max_s', 0)} s, beyond the restart itself "
+        f"{rolling.get('max_beyond_restart_s', 0)} s ({rolling.get('turns', 0)} turns)",
         f"violations: {len(report['violations'])}",
     ]
     lines += [f"  {v}" for v in report["violations"]]

@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from events.catalog import all_topics
@@ -22,6 +22,7 @@ from infra.postgres import connect as pg_connect
 from infra.service_health import Readiness, startup_condition
 from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
+from infra.services.together import ServiceRun, run_services_together
 from infra.settings import load_settings
 from infra.stack.embedded import EmbeddedStack, StackError
 
@@ -135,34 +136,52 @@ async def show_config(args: argparse.Namespace) -> int:
 ServiceMain = Callable[[Root, asyncio.Event], Awaitable[None]]
 
 
-def _service_main(name: str) -> tuple[tuple[str, ...], ServiceMain]:
-    """The settings a service needs and its entry point (imported lazily: each service
-    process loads only its own adapters)."""
+REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "gateway": ("telegram_bot_token",),
+    "users-worker": (),
+    "thread-worker": ("telegram_bot_token", "anthropic_api_key"),
+    "billing-worker": (),
+    "payments": ("telegram_bot_token",),
+    "projector": (),
+}
+"""The settings each service needs (checked before anything starts)."""
+
+
+def _service_main(name: str) -> ServiceMain:
+    """A service's entry point (imported lazily: each service process loads only its own
+    adapters)."""
     if name == "gateway":
         from infra.gateway.app import run_gateway
 
-        return ("telegram_bot_token",), run_gateway
+        return run_gateway
     if name == "users-worker":
         from infra.users.worker import run_users_worker
 
-        return (), run_users_worker
+        return run_users_worker
     if name == "thread-worker":
         from infra.threads.worker import run_thread_worker
 
-        return ("telegram_bot_token", "anthropic_api_key"), run_thread_worker
+        return run_thread_worker
     if name == "billing-worker":
         from infra.billing.worker import run_billing_worker
 
-        return (), run_billing_worker
+        return run_billing_worker
     if name == "payments":
         from infra.billing.payments_process import run_payments_process
 
-        return ("telegram_bot_token",), run_payments_process
+        return run_payments_process
     if name == "projector":
         from infra.projector.runner import run_projector
 
-        return (), run_projector
+        return run_projector
     raise ValueError(f"unknown service {name!r}")
+
+
+def _import_in_background(names: Sequence[str]) -> asyncio.Future[dict[str, ServiceMain]]:
+    """The services' entry points, imported in a thread: the imports (aiogram's and
+    anthropic's models: most of a start's CPU) overlap with what the process meanwhile waits
+    for (the stack, the broker, topics, migrations) instead of following it."""
+    return asyncio.ensure_future(asyncio.to_thread(lambda: {n: _service_main(n) for n in names}))
 
 
 async def wait_for_broker(bootstrap: str, compat: str, wait: float) -> BrokerProfile:
@@ -187,9 +206,9 @@ async def wait_for_broker(bootstrap: str, compat: str, wait: float) -> BrokerPro
 async def run_service(args: argparse.Namespace) -> int:
     """``botctl <service>``: the one way to start one service."""
     settings = load_settings()
-    required, service_main = _service_main(args.service)
-    settings.require(*required)
+    settings.require(*REQUIRED_SETTINGS[args.service])
     configure_logging(settings.log_level, secrets=settings.secret_values())
+    entry = _import_in_background([args.service])
     endpoints = await resolve_endpoints(settings, start_embedded=False)
     readiness = Readiness(
         {"broker": "waiting for the broker", startup_condition(args.service): "starting"}
@@ -199,6 +218,7 @@ async def run_service(args: argparse.Namespace) -> int:
         endpoints.kafka_bootstrap, settings.broker_compat, settings.broker_wait
     )
     readiness.met("broker")
+    service_main = (await entry)[args.service]
     # the dependencies are probed only when someone can ask (a metrics port is set)
     watched = readiness if settings.metrics_port is not None else None
     root = Root(settings, endpoints, profile=profile, readiness=watched)
@@ -215,34 +235,33 @@ def _stack_running(stack: EmbeddedStack) -> bool:
     return state is not None and stack.is_running(state)
 
 
-async def _wait_set(event: asyncio.Event) -> None:
-    await event.wait()
+class InjectedCrash(RuntimeError):
+    """The ``task-<service>`` test crash hook (``CLAUDEGRAM_TEST_CRASH``) fired."""
 
 
-async def run_together(root: Root, stop: asyncio.Event) -> int:
-    """Every service as a task of this process, sharing ``root``, until ``stop`` or until one
-    of them ends (then the others are stopped too); answers 1 if a service failed."""
-    tasks: dict[asyncio.Future[None], str] = {
-        asyncio.ensure_future(_service_main(name)[1](root, stop)): name for name in SERVICES
-    }
-    stopping: asyncio.Future[None] = asyncio.ensure_future(_wait_set(stop))
-    done, _ = await asyncio.wait([*tasks, stopping], return_when=asyncio.FIRST_COMPLETED)
-    stop.set()
-    code = 0
-    for task in done:
-        if task in tasks and (task.cancelled() or task.exception() is not None):
-            code = 1
-            log.error(
-                "service failed",
-                extra={"fields": {"service": tasks[task], "error": repr(task.exception())}},
-            )
-    _, pending = await asyncio.wait(tasks, timeout=30.0)
-    for task in pending:
-        task.cancel()
-    for task in tasks:
-        if task.done() and not task.cancelled() and task.exception() is not None:
-            code = 1
-    return code
+def _service_run(root: Root, stop: asyncio.Event, name: str, main: ServiceMain) -> ServiceRun:
+    """One run of service ``name`` in this process; with the ``task-<name>`` crash hook set,
+    its first N runs raise as they start (a test of the restarts)."""
+    crashes = root.settings.crash_after(f"task-{name}")
+
+    async def run() -> None:
+        nonlocal crashes
+        if crashes > 0:
+            crashes -= 1
+            raise InjectedCrash(f"CLAUDEGRAM_TEST_CRASH=task-{name}")
+        await main(root, stop)
+
+    return run
+
+
+async def run_together(
+    root: Root, stop: asyncio.Event, mains: Mapping[str, ServiceMain] | None = None
+) -> int:
+    """Every service as a task of this process, sharing ``root``, until ``stop``; a failed
+    service is restarted in this process, one that keeps failing stops the bot (answers 1)."""
+    mains = mains or {name: _service_main(name) for name in SERVICES}
+    runs = {name: _service_run(root, stop, name, main) for name, main in mains.items()}
+    return await run_services_together(runs, stop)
 
 
 async def run_all(args: argparse.Namespace) -> int:
@@ -253,10 +272,13 @@ async def run_all(args: argparse.Namespace) -> int:
     settings.require("telegram_bot_token", "anthropic_api_key")
     configure_logging(settings.log_level, secrets=settings.secret_values())
     embedded = EmbeddedStack(settings.state_dir, settings=settings)
-    already_up = configured_endpoints(settings) is None and _stack_running(embedded)
+    uses_embedded = configured_endpoints(settings) is None
+    already_up = uses_embedded and _stack_running(embedded)
+    together = args.processes == "one" or (args.processes == "auto" and uses_embedded)
+    mains = _import_in_background(SERVICES) if together else None
     readiness = (
         Readiness({startup_condition(name): "starting" for name in SERVICES})
-        if settings.metrics_port is not None
+        if together and settings.metrics_port is not None
         else None
     )
     root = await Root.open(settings, start_embedded=True, readiness=readiness)
@@ -271,10 +293,9 @@ async def run_all(args: argparse.Namespace) -> int:
             await migrate(conn, settings.read_schema)
         finally:
             await conn.close()
-        together = args.processes == "one" or (args.processes == "auto" and endpoints.embedded)
-        if together:
+        if mains is not None:
             serve_metrics(settings.metrics_port, readiness)
-            return await run_together(root, stop)
+            return await run_together(root, stop, await mains)
         children = [botctl_child(name, name) for name in SERVICES]
         return await supervise(children, child_env(endpoints), stop)
     finally:

@@ -12,11 +12,9 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import anthropic
 import asyncpg
-import openai
-from aiogram import Bot
 
 from infra.files.claude_files import ClaudeFiles
 from infra.files.intake import FileIntake
@@ -25,6 +23,10 @@ from infra.files.thread_files import StoreFiles
 from infra.files.transcription import WhisperTranscriber
 from infra.postgres import StoreTimeout, create_pool
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    import anthropic
+    from aiogram import Bot
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,8 @@ async def start_file_services(
     services = FileServices(tools=StoreFiles(store, bot), store=store, closers=[pool.close])
     transcriber = None
     if settings.openai_api_key is not None:
+        import openai  # only then: the SDK costs start-up time and memory
+
         whisper = openai.AsyncOpenAI(
             api_key=settings.openai_api_key.reveal(), base_url=settings.openai_base_url
         )

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-import openai
+if TYPE_CHECKING:  # the SDK is imported when a transcriber is built (OPENAI_API_KEY set)
+    import openai
 
 WHISPER_MODEL: Final = "whisper-1"
 TRANSCRIBE_TIMEOUT: Final = 120.0
@@ -56,6 +57,8 @@ class WhisperTranscriber:
         """The transcript of ``data`` (``name``'s extension tells Whisper the format);
         ``fallback_seconds`` (Telegram's duration) when Whisper reports none; ``language``
         (ISO-639-1) when known."""
+        import openai
+
         try:
             result = await self._client.audio.transcriptions.create(
                 model=self.model,

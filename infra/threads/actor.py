@@ -32,11 +32,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
+
+from aiokafka.errors import KafkaError, KafkaTimeoutError
 
 from actors.thread.decide import Facts, Notice, decide, decide_messages, preemption, turn_id_for
 from actors.thread.errors import QUEUED_MESSAGE
@@ -61,6 +64,9 @@ log = logging.getLogger(__name__)
 
 BALANCE_WAIT: Final = 2.0
 QUEUE_WAIT: Final = 300.0
+RETRY_FIRST: Final = 0.5
+RETRY_MAX: Final = 10.0
+"""Pauses before a command that met an unavailable broker is handled again (doubling)."""
 
 
 @dataclass(slots=True)
@@ -143,13 +149,23 @@ class ThreadActor:
 
     async def _serve(self, mailbox: Mailbox) -> None:
         thread_key_var.set(mailbox.key)
+        pause = RETRY_FIRST
         while mailbox.items:
             item = mailbox.items.popleft()
             try:
                 await self._handle(mailbox, item)
+                pause = RETRY_FIRST
             except asyncio.CancelledError:
                 raise
-            except Exception:
+            except Exception as exc:
+                if _transient(exc):
+                    # The broker cannot take the commit now (stopped, electing leaders):
+                    # handle the command again once it is back, not after the next restart.
+                    log.warning("broker unavailable, command retried in %.1f s: %r", pause, exc)
+                    mailbox.items.appendleft(item)
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, RETRY_MAX)
+                    continue
                 # Not acked: the command comes back after a restart. Keep serving others.
                 log.exception(
                     "command failed", extra={"fields": {"type": type(item.command).__name__}}
@@ -195,7 +211,11 @@ class ThreadActor:
             state = self._load(mailbox.key).state
         if isinstance(command, UserMessageReceived):
             batch = [item, *await more_of_batch(mailbox, item)]
-            await self._messages(mailbox, batch, state)
+            try:
+                await self._messages(mailbox, batch, state)
+            except Exception:
+                mailbox.items.extendleft(reversed(batch[1:]))  # handled again, together
+                raise
             return
         facts = self._facts_without_balance(command)
         decision = decide(state, command, facts)
@@ -281,9 +301,12 @@ class ThreadActor:
             await self.slots.refresh(handle.user_id, handle.running.turn_id)
 
     async def _cancel_turn(self, mailbox: Mailbox, reason: str) -> None:
+        """Cancel the running turn for ``reason`` and wait until it ended with its event
+        (also a turn launched a moment ago, e.g. one just recovered after a crash)."""
         handle = mailbox.turn
         if handle is None or handle.task is None:
             return
+        await _begun(handle.task)
         if not handle.finalizing:
             handle.cancel_reason = reason
             handle.task.cancel()
@@ -396,3 +419,22 @@ class ThreadActor:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+
+def _transient(exc: Exception) -> bool:
+    """The broker is unavailable for now (down, restarting, electing leaders): a retry will
+    do, and is safe (a command decides the same ids again; what was durable is skipped)."""
+    if isinstance(exc, KafkaError):
+        return exc.retriable or isinstance(exc, KafkaTimeoutError)
+    return isinstance(exc, ConnectionError | TimeoutError)
+
+
+async def _begun(task: asyncio.Task[None]) -> None:
+    """Wait until ``task`` has taken its first step. A task cancelled before that never runs
+    its coroutine at all: the turn would end without its terminal event, its slot and acks
+    never released. It happens when a recovered turn is launched and the very next command
+    of the mailbox (the newer message or /stop that arrived while no worker ran) preempts it
+    before the loop has run it once."""
+    coro = task.get_coro()
+    if inspect.iscoroutine(coro) and inspect.getcoroutinestate(coro) == inspect.CORO_CREATED:
+        await asyncio.sleep(0)  # its first step was queued when it was created: it runs first

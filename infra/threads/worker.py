@@ -55,7 +55,6 @@ from infra.service_health import startup_condition
 from infra.settings import Settings
 from infra.threads.actor import ActorConfig, ThreadActor
 from infra.threads.claude_client import ClaudeClient
-from infra.threads.gemini_client import GeminiClient, make_gemini_client
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews, ReadModelSeed
 from infra.threads.mailbox import InboxItem
@@ -235,6 +234,9 @@ class ThreadWorker:
         self._closers.append(providers.close)
         chat_providers: dict[Provider, ChatProvider] = {}
         if root.settings.google_api_key is not None:
+            # google-genai only when Gemini is configured (start-up time and memory)
+            from infra.threads.gemini_client import GeminiClient, make_gemini_client
+
             gemini = GeminiClient(
                 make_gemini_client(
                     root.settings.google_api_key.reveal(), root.settings.google_gemini_base_url

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-
-from aiogram import Bot
+from typing import TYPE_CHECKING
 
 from actors.thread.tools.providers import (
     ImagePort,
@@ -18,13 +17,14 @@ from actors.thread.tools.providers import (
     SpeechPort,
     Unavailable,
 )
-from infra.files.transcription import WhisperTranscriber
 from infra.settings import Settings
-from infra.tools.e2b_sandbox import E2BConfig, E2BSandboxes
-from infra.tools.gemini_images import GeminiImageConfig, GeminiImages
 from infra.tools.latex import LatexRenderer
-from infra.tools.speech import WhisperSpeech
 from infra.tools.telegram_delivery import TelegramDelivery
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+
+    from infra.files.transcription import WhisperTranscriber
 
 
 @dataclass(slots=True)
@@ -42,7 +42,11 @@ def build_providers(
 ) -> ToolProviders:
     closers: list[Callable[[], Awaitable[None]]] = []
     sandbox: SandboxPort = Unavailable("no E2B_API_KEY is set on this server")
+    # Each provider's SDK is imported only when its key is set: e2b, google-genai and openai
+    # together cost a worker about a third of its start-up imports.
     if settings.e2b_api_key is not None:
+        from infra.tools.e2b_sandbox import E2BConfig, E2BSandboxes
+
         api_url = settings.e2b_api_url
         pool = E2BSandboxes(
             E2BConfig(
@@ -58,6 +62,8 @@ def build_providers(
         closers.append(pool.close)
     images: ImagePort = Unavailable("no GOOGLE_API_KEY is set on this server")
     if settings.google_api_key is not None:
+        from infra.tools.gemini_images import GeminiImageConfig, GeminiImages
+
         gemini = GeminiImages(
             GeminiImageConfig(
                 api_key=settings.google_api_key.reveal(),
@@ -69,11 +75,11 @@ def build_providers(
         )
         images = gemini
         closers.append(gemini.close)
-    speech: SpeechPort = (
-        WhisperSpeech(transcriber)
-        if transcriber is not None
-        else Unavailable("no OPENAI_API_KEY (or no file store) is set on this server")
-    )
+    speech: SpeechPort = Unavailable("no OPENAI_API_KEY (or no file store) is set on this server")
+    if transcriber is not None:
+        from infra.tools.speech import WhisperSpeech
+
+        speech = WhisperSpeech(transcriber)
     latex = LatexRenderer(bin_dir=settings.latex_bin_dir, timeout=settings.latex_timeout)
     providers = Providers(
         sandbox=sandbox,

@@ -57,11 +57,25 @@ class Profile:
     """How big the runs are and how long an outage lasts."""
 
     outage_seconds: float = 30.0
-    users: tuple[int, int] = (2, 4)
-    messages: tuple[int, int] = (1, 3)
-    fault_window: float = 4.0
+    users: tuple[int, int] = (1, 3)
+    messages: tuple[int, int] = (1, 2)
+    fault_window: float = 3.0
     kinds: tuple[str, ...] = FAULT_KINDS
     weights: tuple[float, ...] = FAULT_WEIGHTS
+
+
+def parse_weights(text: str) -> tuple[float, ...]:
+    """``kill9=0.6,duplicate=0.3,outage=0.05,rolling_restart=0.05`` as FAULT_KINDS' weights
+    (a kind left out weighs 0)."""
+    given: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, sep, value = part.partition("=")
+        if not sep or kind not in FAULT_KINDS:
+            raise ValueError(f"{part!r} is not KIND=WEIGHT with KIND one of {FAULT_KINDS}")
+        given[kind] = float(value)
+    if not any(given.values()):
+        raise ValueError(f"{text!r} gives no fault kind a weight")
+    return tuple(given.get(kind, 0.0) for kind in FAULT_KINDS)
 
 
 def plan_run(rng: random.Random, index: int, profile: Profile, first_user: int) -> RunPlan:

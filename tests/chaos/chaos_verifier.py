@@ -16,17 +16,25 @@
 
 Records are deduplicated by their producer-chosen ids first: at-least-once delivery may
 write a record twice, and a duplicate is no violation; two different ids for one effect is.
+
+:func:`check_run` checks the first three over one run's users (their share of the log) as
+soon as the run settled; :func:`check_all` checks charges and balances over the whole log,
+runs ``botctl verify`` and lists unexpected dead letters, at a quiet moment (the runner
+pauses its runs for it). :func:`turn_streams` measures how long each answer paused.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
-from chaos_workload import RunRecord
+from chaos_log import LogTails
+from chaos_workload import RunRecord, SentMessage
 
 from devkit.emulators.telegram import TelegramEmulator
 from events.billing import (
@@ -36,8 +44,6 @@ from events.billing import (
     RefundReversed,
     UsageDebited,
 )
-from events.catalog import BILLING_LEDGER, THREAD_EVENTS, TopicSpec
-from events.codec import DecodeError, codec_for
 from events.keys import thread_key
 from events.thread import (
     AssistantMessageCompleted,
@@ -51,46 +57,41 @@ from events.thread import (
 from events.usage import Usage
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
-from infra.kafka.topic_reader import read_topic_records
 from infra.projector.lag import lag
 from infra.projector.verify import verify
 
 TERMINAL = (TurnCompleted, TurnFailed, TurnCancelled)
 
 
-async def read_all(bootstrap: str, profile: BrokerProfile, spec: TopicSpec[Any]) -> list[Any]:
-    """Every record of the topic, decoded, deduplicated by id (first occurrence kept);
-    undecodable ones (the dead-letter test's) are the consumers' to park, not ours."""
-    codec = codec_for(spec)
-    seen: set[str] = set()
-    out: list[Any] = []
-    async for record in read_topic_records(bootstrap, profile, spec.name):
-        try:
-            event = codec.decode(record.value, record.headers)
-        except DecodeError:
-            continue
-        if event.id not in seen:
-            seen.add(event.id)
-            out.append(event)
-    return out
-
-
 @dataclass
 class LogView:
-    """The thread log and the ledger, as they are now."""
+    """The thread log and the ledger, as they are now (deduplicated by record id)."""
 
     events: list[Any]
     ledger: list[Any]
+    by_key: dict[str, list[Any]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for event in self.events:
+            self.by_key.setdefault(event.key, []).append(event)
 
     @classmethod
-    async def read(cls, bootstrap: str, profile: BrokerProfile) -> LogView:
-        return cls(
-            await read_all(bootstrap, profile, THREAD_EVENTS),
-            await read_all(bootstrap, profile, BILLING_LEDGER),
-        )
+    async def read(cls, tails: LogTails) -> LogView:
+        """Everything written before now (the tails read only what is new)."""
+        events, ledger = await tails.refresh()
+        return cls(list(events), list(ledger))
 
     def of_key(self, key: str) -> list[Any]:
-        return [e for e in self.events if e.key == key]
+        return self.by_key.get(key, [])
+
+    def of_users(self, user_ids: Iterable[int]) -> LogView:
+        """Only these users' private threads and ledger entries (one run's share)."""
+        users = set(user_ids)
+        keys = {thread_key(u) for u in users}
+        return LogView(
+            [e for key in keys for e in self.of_key(key)],
+            [e for e in self.ledger if getattr(e, "user_id", None) in users],
+        )
 
 
 @dataclass
@@ -248,37 +249,39 @@ def balance_violations(log: LogView) -> list[str]:
     return found
 
 
-async def settled(
-    endpoints: Endpoints,
-    profile: BrokerProfile,
-    record: RunRecord,
-    telegram: TelegramEmulator,
-    token: str,
-) -> bool:
+def run_settled(log: LogView, record: RunRecord, telegram: TelegramEmulator, token: str) -> bool:
     """The run's effects have all landed: every message has an outcome, every consumed
-    call a debit, and the projections have read every record."""
-    log = await LogView.read(endpoints.kafka_bootstrap, profile)
-    if message_violations(log, record, telegram, token) or charge_violations(log):
-        return False
+    call of its users a debit (``log`` is the run's users' share, see LogView.of_users)."""
+    return not (message_violations(log, record, telegram, token) or charge_violations(log))
+
+
+def check_run(log: LogView, record: RunRecord, telegram: TelegramEmulator, token: str) -> Verdict:
+    """The invariants of the module doc over one run's users (their share of the log)."""
+    verdict = Verdict()
+    verdict.add(message_violations(log, record, telegram, token))
+    verdict.add(charge_violations(log))
+    verdict.add(payment_violations(log, record, telegram, token))
+    verdict.add(balance_violations(log))
+    return verdict
+
+
+async def projections_caught_up(endpoints: Endpoints, profile: BrokerProfile) -> bool:
+    """Every projection has applied every record (what ``botctl verify`` compares)."""
     lags = await lag(endpoints, profile=profile, publish_metrics=False)
     return all(p.records == 0 for p in lags)
 
 
-async def check(
+async def check_all(
     endpoints: Endpoints,
     profile: BrokerProfile,
-    record: RunRecord,
-    telegram: TelegramEmulator,
-    token: str,
+    log: LogView,
     expected_dead_letters: frozenset[tuple[str, int, int]] = frozenset(),
 ) -> Verdict:
-    """Every invariant of the module doc, each violation named; dead letters other than
-    ``expected_dead_letters`` (topic, partition, offset) are violations too."""
+    """Over the whole log, at a quiet moment (the projections caught up): every charge and
+    every balance, ``botctl verify`` (rebuild = live, ledger invariants), and no dead
+    letter but ``expected_dead_letters`` (topic, partition, offset)."""
     verdict = Verdict()
-    log = await LogView.read(endpoints.kafka_bootstrap, profile)
-    verdict.add(message_violations(log, record, telegram, token))
     verdict.add(charge_violations(log))
-    verdict.add(payment_violations(log, record, telegram, token))
     verdict.add(balance_violations(log))
     report = await verify(endpoints, profile=profile)
     verdict.add(f"botctl verify: {d}" for d in report.differences)
@@ -288,3 +291,51 @@ async def check(
         if (d.topic, d.partition, d.offset) not in expected_dead_letters
     )
     return verdict
+
+
+STREAM_METHODS = frozenset({"sendMessageDraft", "sendMessage", "editMessageText"})
+"""The Bot API calls that show a turn's answer growing (drafts, edits) or arriving."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnStream:
+    """When a message was sent and each time its answer visibly moved, up to the answer."""
+
+    token: str
+    times: tuple[float, ...]
+
+    @property
+    def longest_pause(self) -> float:
+        return max((b - a for a, b in pairwise(self.times)), default=0.0)
+
+    def pause_beyond(self, windows: Iterable[tuple[float, float]]) -> float:
+        """The longest pause less the part of it that fell within ``windows`` (restarts)."""
+        spans = list(windows)
+        return max(
+            (b - a - sum(max(0.0, min(b, w1) - max(a, w0)) for w0, w1 in spans)
+             for a, b in pairwise(self.times)),
+            default=0.0,
+        )  # fmt: skip
+
+
+def turn_streams(record: RunRecord, telegram: TelegramEmulator, token: str) -> list[TurnStream]:
+    """Each answered message's stream, from the Telegram emulator's call log (the time of
+    every draft, edit and message the bot sent to that chat between the question and the
+    message holding the answer)."""
+    calls: dict[str, list[tuple[float, str, str]]] = defaultdict(list)
+    log = telegram.bot(token).calls  # appended in time order
+    since = min((sent.sent_at for sent in record.messages), default=0.0)
+    for call in log[bisect_left(log, since, key=lambda c: c.at) :]:
+        if call.method in STREAM_METHODS and call.error is None:
+            chat = str(call.params.get("chat_id"))
+            calls[chat].append((call.at, call.method, str(call.params.get("text", ""))))
+    return [s for sent in record.messages if (s := _stream(sent, calls[str(sent.user_id)]))]
+
+
+def _stream(sent: SentMessage, calls: list[tuple[float, str, str]]) -> TurnStream | None:
+    after = [c for c in calls if c[0] >= sent.sent_at]
+    answer = next((c for c in after if c[1] == "sendMessage" and sent.token in c[2]), None)
+    if answer is None:
+        return None
+    times = [sent.sent_at, *(c[0] for c in after if c[0] <= answer[0])]
+    return TurnStream(sent.token, tuple(sorted(times)))

@@ -28,6 +28,8 @@ class SentMessage:
     user_id: int
     message_id: int
     token: str
+    sent_at: float = 0.0
+    """When it was sent, on the Telegram emulator's clock (its call log's times)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,9 +76,10 @@ class Workload:
                 f"answer {token} {ANSWER_FILLER}", contains=token, chunk_delay=0.04, chunk_size=24
             )
         )
+        sent_at = self.telegram.world.clock()
         update = self.telegram.send_text(user.user_id, f"question {token}", token=self.token)
         message_id = update["message"]["message_id"]
-        record.messages.append(SentMessage(user.user_id, message_id, token))
+        record.messages.append(SentMessage(user.user_id, message_id, token, sent_at))
         await self._maybe_duplicate(update, record)
         await self._wait(lambda: self._shows(user.user_id, token), record)
 

@@ -10,6 +10,12 @@ Settings, from the environment (``botctl chaos`` sets them):
 * ``CHAOS_OUTAGE_SECONDS``: how long a dependency stays stopped (default 3 in CI; the long
   profile uses 30);
 * ``CHAOS_MINUTES``: start no run after this many minutes (the report says how many ran);
+* ``CHAOS_LANES``: how many runs go at once (default 1);
+* ``CHAOS_WEIGHTS``: the fault kinds' weights, ``kill9=0.6,duplicate=0.3,...`` (default
+  ``chaos_plan.FAULT_WEIGHTS``);
+* ``CHAOS_LOG_DIR``: where ``botctl run``'s log goes (default: a pytest temporary folder);
+* ``CHAOS_FULL_CHECK_EVERY``: the whole-log checks and ``botctl verify`` after every that many
+  runs (default 1: after each) and after the last;
 * ``CHAOS_REPORT``: a file to write the JSON report to (rewritten after every run).
 """
 
@@ -23,7 +29,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from chaos_bot import BotUnderTest
-from chaos_plan import Profile
+from chaos_plan import FAULT_WEIGHTS, Profile, parse_weights
 from chaos_runner import Chaos
 
 from devkit.emulators.claude import ClaudeEmulator
@@ -40,14 +46,18 @@ SEED = secrets.randbelow(1_000_000) if _SEED == "random" else int(_SEED)
 RUNS = int(os.environ.get("CHAOS_RUNS") or 1)
 OUTAGE_SECONDS = float(os.environ.get("CHAOS_OUTAGE_SECONDS") or 3)
 MINUTES = float(os.environ["CHAOS_MINUTES"]) if os.environ.get("CHAOS_MINUTES") else None
+LANES = int(os.environ.get("CHAOS_LANES") or 1)
+FULL_CHECK_EVERY = int(os.environ.get("CHAOS_FULL_CHECK_EVERY") or 1)
+WEIGHTS = parse_weights(os.environ["CHAOS_WEIGHTS"]) if os.environ.get("CHAOS_WEIGHTS") else None
 BOT_TOKEN = "7100000001:chaos-suite-bot-token"
 API_KEY = "sk-ant-chaos-suite-api-key"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     return (
-        f"chaos: seed {SEED} (CHAOS_SEED={SEED} repeats it), {RUNS} runs, "
-        f"outages {OUTAGE_SECONDS:g} s"
+        f"chaos: seed {SEED} (CHAOS_SEED={SEED} repeats it), {RUNS} runs in {LANES} lanes, "
+        f"outages {OUTAGE_SECONDS:g} s, full checks every {FULL_CHECK_EVERY} runs, "
+        f"fault weights {WEIGHTS or FAULT_WEIGHTS}"
     )
 
 
@@ -87,7 +97,9 @@ def chaos_bot(
     stack, _ = chaos_stack
     state = stack.load()
     assert state is not None
-    logs = tmp_path_factory.mktemp("chaos-bot")
+    chosen = os.environ.get("CHAOS_LOG_DIR")
+    logs = Path(chosen) if chosen else tmp_path_factory.mktemp("chaos-bot")
+    logs.mkdir(parents=True, exist_ok=True)
     env = {
         "TELEGRAM_API_URL": chaos_telegram.base_url,
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
@@ -107,7 +119,7 @@ async def chaos(
     chaos_bot: BotUnderTest,
     chaos_telegram: TelegramEmulator,
     claude_emulator_server: ClaudeEmulator,
-) -> Chaos:
+) -> AsyncIterator[Chaos]:
     """The bot, its emulators and the run settings, once every service has started."""
     _, endpoints = chaos_stack
     await chaos_bot.wait_services()
@@ -118,10 +130,13 @@ async def chaos(
         chaos_telegram,
         claude_emulator_server,
         BOT_TOKEN,
-        Profile(outage_seconds=OUTAGE_SECONDS),
+        Profile(outage_seconds=OUTAGE_SECONDS, weights=WEIGHTS or FAULT_WEIGHTS),
+        lanes=LANES,
+        full_check_every=FULL_CHECK_EVERY,
     )
     await chaos.warm_up()
-    return chaos
+    yield chaos
+    await chaos.close()
 
 
 def report_path() -> Path | None:

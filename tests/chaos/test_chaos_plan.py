@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import random
 
-from chaos_plan import DEPENDENCIES, FAULT_KINDS, Profile, plan_run
+import pytest
+from chaos_plan import DEPENDENCIES, FAULT_KINDS, Profile, parse_weights, plan_run
 
 from infra.cli.stack_cmds import SERVICES
 
@@ -26,3 +27,17 @@ def test_every_fault_kind_and_target_occurs() -> None:
     assert {f.kind for f in faults} == set(FAULT_KINDS)
     assert {f.target for f in faults if f.kind == "kill9"} == set(SERVICES)
     assert {f.target for f in faults if f.kind == "outage"} == set(DEPENDENCIES)
+
+
+def test_weights_are_read_by_kind() -> None:
+    """`kill9=3,outage=1` weighs kill -9 three times an outage; other kinds never occur."""
+    weights = parse_weights("kill9=3, outage=1")
+    assert dict(zip(FAULT_KINDS, weights, strict=True)) == {
+        "kill9": 3.0, "duplicate": 0.0, "outage": 1.0, "rolling_restart": 0.0,
+    }  # fmt: skip
+    rng = random.Random(1)
+    profile = Profile(weights=weights)
+    kinds = {plan_run(rng, i, profile, 10 * i).faults[0].kind for i in range(100)}
+    assert kinds == {"kill9", "outage"}
+    with pytest.raises(ValueError, match="KIND=WEIGHT"):
+        parse_weights("kill=1")

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from chaos_verifier import LogView, balance_violations, charge_violations
+from chaos_verifier import LogView, TurnStream, balance_violations, charge_violations
 
 from events.billing import PaymentCredited, UsageDebited
 from events.samples import sample
@@ -85,3 +85,13 @@ def test_a_ledger_that_does_not_fold_to_its_balance_is_named() -> None:
     found = balance_violations(_log([], ledger))
     assert any("ledger sums to 2.00" in v for v in found)
     assert any("operation p1 applied 2 times" in v for v in found)
+
+
+def test_a_turns_longest_pause_and_the_part_beyond_a_restart() -> None:
+    """Question at 0, drafts at 0.5 and 1.0, then nothing until the answer at 9.0: the
+    longest pause is 8 s; a restart from 2.0 to 7.5 covers 5.5 s of it, leaving 2.5 s."""
+    stream = TurnStream("t", (0.0, 0.5, 1.0, 9.0))
+    assert stream.longest_pause == 8.0
+    assert stream.pause_beyond([(2.0, 7.5)]) == 2.5
+    assert stream.pause_beyond([]) == 8.0
+    assert TurnStream("t", (3.0,)).longest_pause == 0.0

@@ -1,0 +1,135 @@
+"""Recovery in the thread actor: a turn interrupted by a crash, taken over together with newer
+commands; a command that met an unavailable broker."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.admin import NewTopic
+
+from devkit.emulators.claude import text_reply
+from devkit.harness.thread import Harness, message_command, stop_command, thread_events
+from devkit.harness.topics import eventually
+from devkit.stores import MemoryThreadStore
+from events.thread import (
+    TurnCancelled,
+    TurnCompleted,
+    TurnFailed,
+    TurnStarted,
+    UserMessageReceived,
+)
+from infra.endpoints import Endpoints
+from infra.kafka.clients import make_admin, make_producer
+from infra.kafka.compat import BrokerProfile
+from infra.threads.actor import StoredThread
+
+TERMINAL = (TurnCompleted, TurnFailed, TurnCancelled)
+
+
+async def _crash_mid_turn(h: Harness, cid: int, text: str) -> UserMessageReceived:
+    """Start a turn streaming slowly, then lose the worker (no terminal event, no ack)."""
+    h.telegram.add_private_chat(cid)
+    h.fund(cid)
+    h.claude.script(text_reply("never " * 300, chunk_delay=0.05, chunk_size=6))
+    cmd = message_command(cid, text, message_id=1)
+    h.submit(cmd)
+    await h.claude.wait_for_requests(1, timeout=10)
+    await h.actor.stop()  # like kill -9: the turn's task is gone, its command unacked
+    assert cmd.id not in h.acked
+    h.actor.store = h.store.restarted()  # the next worker folds the stored snapshot + deltas
+    return cmd
+
+
+async def test_a_newer_message_in_the_takeover_batch_cancels_the_recovered_turn(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """The worker that takes the partition over gets the interrupted turn's command and the
+    user's next message at once: the recovered turn ends exactly once (cancelled as
+    superseded), it is never silently replaced, and the next message is answered."""
+    h = harness
+    cid = 7101
+    first = await _crash_mid_turn(h, cid, "first try")
+    h.claude.script(text_reply("the second answer"))
+    second = message_command(cid, "second", message_id=2)
+    h.submit(first)  # redelivered from the committed offset...
+    h.submit(second)  # ...in the same fetch as the message sent while no worker ran
+    await eventually(lambda: first.id in h.acked and second.id in h.acked, 20)
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    mine = [e for e in events if e.key == first.key]
+    turns = list(dict.fromkeys(e.turn_id for e in mine if isinstance(e, TurnStarted)))
+    assert len(turns) == 2
+    ends = {t: [type(e).__name__ for e in mine if isinstance(e, TERMINAL) and e.turn_id == t]
+            for t in turns}  # fmt: skip
+    assert ends == {turns[0]: ["TurnCancelled"], turns[1]: ["TurnCompleted"]}
+    assert "the second answer" in (h.telegram.bot_messages(cid)[-1].text or "")
+
+
+async def test_a_stop_in_the_takeover_batch_ends_the_recovered_turn_once(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """/stop right behind the redelivered command of an interrupted turn: the recovered turn
+    ends exactly once, as stopped, and no turn is left running."""
+    h = harness
+    cid = 7102
+    first = await _crash_mid_turn(h, cid, "will be stopped")
+    stop = stop_command(cid)
+    h.submit(first)
+    h.submit(stop)
+    await eventually(lambda: first.id in h.acked and stop.id in h.acked, 20)
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    mine = [e for e in events if e.key == first.key]
+    ends = [e for e in mine if isinstance(e, TERMINAL)]
+    assert [(type(e).__name__, getattr(e, "reason", "")) for e in ends] == [
+        ("TurnCancelled", "stop_command")
+    ]
+    stored = h.actor.store.load(first.key)
+    assert stored is not None
+    assert stored.state.running is None
+
+
+class ChangelogStore(MemoryThreadStore):
+    """The memory store whose every save is first written to a topic of the real broker (as
+    the Faust table store writes its changelog), counting the attempts."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
+        super().__init__()
+        self.producer = producer
+        self.topic = topic
+        self.attempts = 0
+
+    async def save(self, key: str, partition: int, stored: StoredThread) -> None:
+        self.attempts += 1
+        await self.producer.send_and_wait(self.topic, b"state", key=key.encode())
+        await super().save(key, partition, stored)
+
+
+async def test_a_command_that_met_an_unavailable_broker_is_handled_once_it_is_back(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """The state write of a message fails (the broker does not know the topic: as while it
+    is down or electing leaders); the actor handles the message again after a pause, not
+    only after a restart, and answers it once the topic is there."""
+    h = harness
+    cid = 7103
+    h.telegram.add_private_chat(cid)
+    h.fund(cid)
+    topic = f"{h.prefix}recovery.changelog"
+    producer = make_producer(stack.kafka_bootstrap, broker_profile, request_timeout_ms=1000)
+    await producer.start()
+    admin = make_admin(stack.kafka_bootstrap)
+    await admin.start()
+    try:
+        store = h.actor.store = ChangelogStore(producer, topic)
+        h.claude.script(text_reply("answered after all"))
+        cmd = message_command(cid, "are you there", message_id=1)
+        h.submit(cmd)
+        await eventually(lambda: store.attempts >= 2, 30)  # failed, and tried again
+        assert cmd.id not in h.acked
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+        await eventually(lambda: cmd.id in h.acked, 60)
+    finally:
+        await admin.close()
+        await producer.stop()
+    assert "answered after all" in (h.telegram.bot_messages(cid)[-1].text or "")
+    events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+    ends = [e for e in events if e.key == cmd.key and isinstance(e, TERMINAL)]
+    assert [type(e).__name__ for e in ends] == ["TurnCompleted"]
