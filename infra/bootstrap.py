@@ -11,6 +11,11 @@ it uses. Everything is built on first request and shared afterwards:
 - ``await root.producer()``: one started Kafka producer;
 - ``await root.read_views()``: the projector's read models (PostgreSQL pool, Redis).
 
+With a ``readiness`` (a service serving ``/readyz``), every dependency the process uses is
+probed from then on (:mod:`infra.dependency_watch`): the broker once ``watch_broker`` is
+called, PostgreSQL and Redis when the pool or the client is first built, and whatever a
+service registers with ``watch``.
+
 ``await root.close()`` closes what was built, in reverse order. A service that needs no Bot
 or Claude never imports their libraries, so one process running some services stays small.
 """
@@ -23,9 +28,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from events.catalog import TopicSpec
+from infra.dependency_watch import DependencyWatch, Probe
 from infra.endpoints import Endpoints, resolve_endpoints
-from infra.kafka.compat import BrokerProfile, probe_broker
+from infra.kafka.compat import BrokerProfile, probe_broker, probe_cluster_id
 from infra.kafka.topic_admin import EnsureReport, ensure_topics
+from infra.service_health import Readiness
 from infra.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -45,10 +52,18 @@ class Root:
     """One process's shared clients, built lazily from ``settings`` and ``endpoints``."""
 
     def __init__(
-        self, settings: Settings, endpoints: Endpoints, *, profile: BrokerProfile | None = None
+        self,
+        settings: Settings,
+        endpoints: Endpoints,
+        *,
+        profile: BrokerProfile | None = None,
+        readiness: Readiness | None = None,
     ) -> None:
         self.settings = settings
         self.endpoints = endpoints
+        self.readiness = readiness
+        """The process's ``/readyz`` conditions (None: nobody asks, nothing is probed)."""
+        self._watch = DependencyWatch(readiness) if readiness is not None else None
         self._profile = profile
         self._lock = asyncio.Lock()
         self._ensured: set[str] = set()
@@ -61,13 +76,20 @@ class Root:
         self._views: ReadModelViews | None = None
 
     @classmethod
-    async def open(cls, settings: Settings | None = None, *, start_embedded: bool = False) -> Root:
+    async def open(
+        cls,
+        settings: Settings | None = None,
+        *,
+        start_embedded: bool = False,
+        readiness: Readiness | None = None,
+    ) -> Root:
         """Resolve the endpoints (starting the embedded stack if asked) and probe the broker:
         an unreachable broker fails here, before any service starts."""
         settings = settings if settings is not None else load_settings()
         endpoints = await resolve_endpoints(settings, start_embedded=start_embedded)
-        root = cls(settings, endpoints)
+        root = cls(settings, endpoints, readiness=readiness)
         await root.profile()
+        root.watch_broker()
         return root
 
     @property
@@ -81,6 +103,17 @@ class Root:
                 if self._profile is None:
                     self._profile = await probe_broker(self.bootstrap, self.settings.broker_compat)
         return self._profile
+
+    def watch(self, name: str, probe: Probe) -> None:
+        """Report ``name`` on ``/readyz`` from now on, as ``probe`` finds it (no-op without
+        a readiness)."""
+        if self._watch is not None:
+            self._watch.watch(name, probe)
+
+    def watch_broker(self) -> None:
+        """Keep probing the broker (each probe a Metadata request on a new connection)."""
+        bootstrap = self.bootstrap
+        self.watch("broker", lambda: probe_cluster_id(bootstrap, timeout=2.0))
 
     async def ensure_topics(
         self, specs: Sequence[TopicSpec[Any]], *, name_prefix: str | None = None
@@ -144,8 +177,10 @@ class Root:
         if self._pool is None:
             from infra.postgres import create_pool
 
-            self._pool = await create_pool(self.endpoints.database_url, min_size=1, max_size=4)
-            self._closers.append(self._pool.close)
+            pool = await create_pool(self.endpoints.database_url, min_size=1, max_size=4)
+            self._pool = pool
+            self._closers.append(pool.close)
+            self.watch("postgres", lambda: pool.fetchval("SELECT 1"))
         return self._pool
 
     def redis(self) -> aioredis.Redis:
@@ -153,8 +188,10 @@ class Root:
         if self._redis is None:
             from infra.redis_store import create_redis
 
-            self._redis = create_redis(self.endpoints.redis_url)
-            self._closers.append(self._redis.aclose)
+            client = create_redis(self.endpoints.redis_url)
+            self._redis = client
+            self._closers.append(client.aclose)
+            self.watch("redis", client.ping)
         return self._redis
 
     async def read_views(self) -> ReadModelViews:
@@ -173,6 +210,8 @@ class Root:
 
     async def close(self) -> None:
         """Close everything built, newest first."""
+        if self._watch is not None:
+            await self._watch.close()
         while self._closers:
             close = self._closers.pop()
             with contextlib.suppress(Exception):

@@ -41,6 +41,12 @@ PIPELINE_ADDED = Histogram(
     buckets=(0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0),
     registry=REGISTRY,
 )
+REBALANCES = Counter(
+    "claudegram_rebalances_total",
+    "Partition assignments a consumer group member received (one per rebalance), by service",
+    ["service"],
+    registry=REGISTRY,
+)
 LEDGER_ENTRIES = Counter(
     "claudegram_ledger_entries_total",
     "Ledger entries appended, by kind",

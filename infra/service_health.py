@@ -8,7 +8,10 @@ conditions still pending, as JSON, so an orchestrator routes nothing to a proces
 cannot serve it yet.
 
 Conditions are set from the service's event loop and read from the HTTP server's thread;
-a lock keeps that exact.
+a lock keeps that exact. A *live* condition is a function asked at every request (it reads
+flags the loop keeps, such as a Faust app's "rebalancing"), so a short rebalance between two
+polls is not missed. The dependencies (broker, PostgreSQL, Redis) are probed on the loop by
+:mod:`infra.dependency_watch`, which sets and clears their conditions here.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ class Readiness:
             if isinstance(conditions, Mapping)
             else {name: "not yet reported" for name in conditions}
         )
+        self._live: dict[str, Callable[[], str | None]] = {}
 
     def require(self, name: str, why: str = "not yet reported") -> None:
         """Add (or re-open) a condition: the service is not ready until it is met."""
@@ -40,10 +44,32 @@ class Readiness:
         with self._lock:
             self._pending.pop(name, None)
 
+    def live(self, name: str, pending: Callable[[], str | None]) -> None:
+        """A condition asked at every snapshot: ``pending()`` answers why it is not met, or
+        None when it is (it must only read state, from any thread)."""
+        with self._lock:
+            self._live[name] = pending
+
     def snapshot(self) -> dict[str, str]:
         """The pending conditions and why (empty: ready)."""
         with self._lock:
-            return dict(self._pending)
+            pending = dict(self._pending)
+            live = list(self._live.items())
+        for name, check in live:
+            try:
+                why = check()
+            except Exception as exc:  # a check that fails says so rather than "ready"
+                why = f"check failed: {exc!r}"
+            if why is not None:
+                pending[name] = why
+        return pending
+
+
+def startup_condition(service: str) -> str:
+    """The condition a service meets once it can serve: its partitions assigned (every
+    service but the gateway consumes), or, for the gateway, its start (polling or webhook).
+    Required before the service starts, so no ``/readyz`` says ready in between."""
+    return "gateway started" if service == "gateway" else f"{service} partitions"
 
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]

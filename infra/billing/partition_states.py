@@ -100,6 +100,16 @@ class PartitionStates:
                 return states[key]
         return None
 
+    def balances_below_zero(self) -> int:
+        """Users whose balance is negative (read from the metrics thread: each container is
+        copied in one step before it is walked, so the loop may change it meanwhile)."""
+        return sum(
+            1
+            for states in list(self.states.values())
+            for s in list(states.values())
+            if s.balance < 0
+        )
+
     def drop(self, partitions: list[int]) -> None:
         """Forget revoked partitions."""
         for partition in partitions:

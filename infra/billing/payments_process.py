@@ -71,12 +71,14 @@ from infra.billing import metrics
 from infra.bootstrap import Root
 from infra.gateway.replies import Replies
 from infra.gateway.user_settings import UserSettingsView
+from infra.kafka.assignment_readiness import track_assignment
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.publisher import EventPublisher
 from infra.metrics import DEAD_LETTERS
 from infra.postgres import StoreTimeout
+from infra.service_health import Readiness
 
 log = logging.getLogger(__name__)
 
@@ -114,9 +116,11 @@ class PaymentsProcess:
         *,
         topic_prefix: str = "",
         group_id: str | None = None,
+        readiness: Readiness | None = None,
         user_settings: UserSettingsView | None = None,
         replies: Replies | None = None,
     ) -> None:
+        self._readiness = readiness
         self._bootstrap = bootstrap
         self._user_settings = user_settings
         self._profile = profile
@@ -142,7 +146,8 @@ class PaymentsProcess:
         self._producer = producer
         consumer = make_consumer(self._bootstrap, self._profile, [], group_id=self._group_id)
         await consumer.start()
-        consumer.subscribe([self._topic], listener=_ReadyListener(self.ready))
+        listener = track_assignment(_ReadyListener(self.ready), self._readiness, "payments")
+        consumer.subscribe([self._topic], listener=listener)
         publisher = EventPublisher(producer, topic_prefix=self._prefix)
         try:
             while not stop.is_set():
@@ -359,5 +364,6 @@ async def run_payments_process(
         await root.profile(),
         bot or root.bot(),
         topic_prefix=prefix,
+        readiness=root.readiness,
         user_settings=await root.read_views(),
     ).run(stop)

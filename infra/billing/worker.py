@@ -66,7 +66,7 @@ from infra.billing import metrics
 from infra.billing.batch import BatchDecider, Decider, fill_batch
 from infra.billing.command_check import CommandCheck, TopologyError, check_copartitioned
 from infra.billing.ledger_append import append_entries
-from infra.billing.money_metrics import observe_entries
+from infra.billing.money_metrics import BALANCES_BELOW_ZERO, observe_entries
 from infra.billing.partition_states import (
     FoldFailed,
     PartitionStates,
@@ -75,11 +75,13 @@ from infra.billing.partition_states import (
 )
 from infra.billing.views import CacheSubsidyView
 from infra.bootstrap import Root
+from infra.kafka.assignment_readiness import track_assignment
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.topic_admin import ensure_topics
 from infra.metrics import DEAD_LETTERS
+from infra.service_health import Readiness
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +129,9 @@ class BillingWorker:
         fold_backoff: float = FOLD_BACKOFF_SECONDS,
         snapshot_every: int = SNAPSHOT_EVERY,
         ensure_topics: bool = True,
+        readiness: Readiness | None = None,
     ) -> None:
+        self._readiness = readiness
         self._bootstrap = bootstrap
         self._ensure_topics = ensure_topics
         self._profile = profile
@@ -160,6 +164,7 @@ class BillingWorker:
             clock=clock,
         )
         self._decider = BatchDecider(self._ledger, self._decide, self._check, self.stats)
+        BALANCES_BELOW_ZERO.set_function(self._ledger.balances_below_zero)
         self._consumer: AIOKafkaConsumer | None = None
         self._reader: AIOKafkaConsumer | None = None
         self._producer: AIOKafkaProducer | None = None
@@ -213,7 +218,10 @@ class BillingWorker:
             max_partition_fetch_bytes=4 << 20,
         )
         await self._consumer.start()
-        self._consumer.subscribe([self._commands_topic], listener=_Listener(self))
+        self._consumer.subscribe(
+            [self._commands_topic],
+            listener=track_assignment(_Listener(self), self._readiness, "billing-worker"),
+        )
         self._subsidy = CacheSubsidyView(
             self._bootstrap, self._profile, topic_prefix=self._prefix, privileged=self._privileged
         )
@@ -394,5 +402,6 @@ async def run_billing_worker(
         privileged_user_ids=root.settings.privileged_user_ids,
         crash_after_append=root.settings.crash_after(CRASH_AFTER_APPEND) > 0,
         ensure_topics=False,
+        readiness=root.readiness,
     )
     await worker.run(stop)

@@ -19,7 +19,7 @@ from infra.logs import configure_logging
 from infra.metrics import serve_metrics
 from infra.migrations import migrate
 from infra.postgres import connect as pg_connect
-from infra.service_health import Readiness
+from infra.service_health import Readiness, startup_condition
 from infra.services.lifecycle import stop_event_on_signals
 from infra.services.supervisor import botctl_child, supervise
 from infra.services.together import ServiceRun, run_services_together
@@ -210,14 +210,19 @@ async def run_service(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, secrets=settings.secret_values())
     entry = _import_in_background([args.service])
     endpoints = await resolve_endpoints(settings, start_embedded=False)
-    readiness = Readiness({"broker": "waiting for the broker"})
+    readiness = Readiness(
+        {"broker": "waiting for the broker", startup_condition(args.service): "starting"}
+    )
     serve_metrics(settings.metrics_port, readiness)
     profile = await wait_for_broker(
         endpoints.kafka_bootstrap, settings.broker_compat, settings.broker_wait
     )
     readiness.met("broker")
     service_main = (await entry)[args.service]
-    root = Root(settings, endpoints, profile=profile)
+    # the dependencies are probed only when someone can ask (a metrics port is set)
+    watched = readiness if settings.metrics_port is not None else None
+    root = Root(settings, endpoints, profile=profile, readiness=watched)
+    root.watch_broker()
     try:
         await service_main(root, stop_event_on_signals())
     finally:
@@ -271,7 +276,12 @@ async def run_all(args: argparse.Namespace) -> int:
     already_up = uses_embedded and _stack_running(embedded)
     together = args.processes == "one" or (args.processes == "auto" and uses_embedded)
     mains = _import_in_background(SERVICES) if together else None
-    root = await Root.open(settings, start_embedded=True)
+    readiness = (
+        Readiness({startup_condition(name): "starting" for name in SERVICES})
+        if together and settings.metrics_port is not None
+        else None
+    )
+    root = await Root.open(settings, start_embedded=True, readiness=readiness)
     endpoints = root.endpoints
     stop = stop_event_on_signals()
     try:
@@ -284,7 +294,7 @@ async def run_all(args: argparse.Namespace) -> int:
         finally:
             await conn.close()
         if mains is not None:
-            serve_metrics(settings.metrics_port)
+            serve_metrics(settings.metrics_port, readiness)
             return await run_together(root, stop, await mains)
         children = [botctl_child(name, name) for name in SERVICES]
         return await supervise(children, child_env(endpoints), stop)

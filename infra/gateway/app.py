@@ -38,6 +38,7 @@ from infra.gateway.user_settings import UserSettingsView
 from infra.gateway.webhook import webhook_app, webhook_secret
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
+from infra.service_health import startup_condition
 from infra.settings import Settings
 from infra.views import BalanceView
 
@@ -170,6 +171,8 @@ async def run_gateway(root: Root, stop: asyncio.Event, *, polling_timeout: int =
     settings = root.settings
     webhook_host, webhook_port = settings.telegram_webhook_listen
     async with open_gateway(root) as gateway:
+        if root.readiness is not None:
+            root.readiness.met(startup_condition("gateway"))
         bot = gateway.ctx.bot
         if settings.telegram_webhook_url is None:
             await bot.delete_webhook(drop_pending_updates=False)

@@ -53,6 +53,7 @@ from infra.projector.positions import (
     load_positions,
 )
 from infra.redis_store import create_redis
+from infra.service_health import startup_condition
 from projections.catalog import Projection, input_topics, select
 
 log = logging.getLogger(__name__)
@@ -314,6 +315,13 @@ def _cache_writer(
     )
 
 
+def _watch_dependencies(root: Root, pool: asyncpg.Pool, redis: Redis | None) -> None:
+    """``/readyz``: the projector's own pool and Redis client probed."""
+    root.watch("postgres", lambda: pool.fetchval("SELECT 1"))
+    if redis is not None:
+        root.watch("redis", redis.ping)
+
+
 async def run_projector(
     root: Root,
     stop: asyncio.Event,
@@ -366,12 +374,15 @@ async def run_projector(
     )
     producer = make_producer(endpoints.kafka_bootstrap, profile)
     redis = create_redis(endpoints.redis_url) if use_redis else None
+    _watch_dependencies(root, pool, redis)
     await consumer.start()
     await producer.start()
     try:
         cache = None if redis is None else _cache_writer(redis, pool, options, cache_prefix)
         projector = Projector(pool, consumer, producer, options, cache)
         await projector.assign()
+        if root.readiness is not None:
+            root.readiness.met(startup_condition("projector"))
         log.info(
             "projector ready",
             extra={

@@ -69,6 +69,7 @@ async def build_sections(
         await _by_day(conn, s, since, until),
         await _by_user(conn, s, since, until, top),
         await _by_model(conn, s, since, until),
+        await _tokens_by_day(conn, s, since, until),
         await _by_tool(conn, s, since, until),
         await _top_threads(conn, s, since, until, top),
     ]
@@ -167,6 +168,47 @@ async def _by_model(conn: asyncpg.Connection, s: str, since: datetime, until: da
                 int(r["output_tokens"]),
                 cache_read_share(r["input_tokens"], r["cache_read"], r["cache_write"]),
                 _money(r["cost"]),
+            )
+            for r in rows
+        ],
+    )
+
+
+async def _tokens_by_day(
+    conn: asyncpg.Connection, s: str, since: datetime, until: datetime
+) -> Section:
+    """Tokens charged per UTC day, by kind, and the day's cache-read share."""
+    rows = await conn.fetch(
+        f"SELECT (l.occurred_at AT TIME ZONE 'UTC')::date AS day,"
+        f" {_tokens('input_tokens')} AS input_tokens,"
+        f" {_tokens('output_tokens')} AS output_tokens,"
+        f" {_tokens('cache_read_input_tokens')} AS cache_read,"
+        f" {_tokens('cache_creation_5m_input_tokens')}"
+        f" + {_tokens('cache_creation_1h_input_tokens')} AS cache_write"
+        f" FROM {s}.ledger_entries l WHERE {RANGE} AND l.kind = 'usage_debited'"
+        " AND l.usage IS NOT NULL GROUP BY 1 ORDER BY 1",
+        since,
+        until,
+    )
+    return Section(
+        "tokens_by_day",
+        "Tokens by day",
+        (
+            "day",
+            "input_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "output_tokens",
+            "cache_read_share",
+        ),
+        [
+            (
+                r["day"].isoformat(),
+                int(r["input_tokens"]),
+                int(r["cache_read"]),
+                int(r["cache_write"]),
+                int(r["output_tokens"]),
+                cache_read_share(r["input_tokens"], r["cache_read"], r["cache_write"]),
             )
             for r in rows
         ],

@@ -159,25 +159,36 @@ def _chart(section: Section) -> str:
             ],
         )
     if section.name == "by_model":
-        cols = section.columns
-        return bar_chart(
-            [str(r[0]) for r in rows],
-            [
-                ("input", "#f0ad4e", [float(r[cols.index("input_tokens")]) for r in rows]),
-                (
-                    "cache read",
-                    "#5bc0de",
-                    [float(r[cols.index("cache_read_tokens")]) for r in rows],
-                ),
-                (
-                    "cache write",
-                    "#9b59b6",
-                    [float(r[cols.index("cache_write_tokens")]) for r in rows],
-                ),
-                ("output", "#337ab7", [float(r[cols.index("output_tokens")]) for r in rows]),
-            ],
-        ) + _cost_chart(section)
+        return _token_chart(section) + _share_chart(section) + _cost_chart(section)
+    if section.name == "tokens_by_day":
+        return _token_chart(section) + _share_chart(section)
     return _cost_chart(section)
+
+
+TOKENS = (
+    ("input", "#f0ad4e", "input_tokens"),
+    ("cache read", "#5bc0de", "cache_read_tokens"),
+    ("cache write", "#9b59b6", "cache_write_tokens"),
+    ("output", "#337ab7", "output_tokens"),
+)
+
+
+def _token_chart(section: Section) -> str:
+    """Tokens by kind per row (input, cache read, cache write, output)."""
+    cols, rows = section.columns, section.rows
+    return bar_chart(
+        [str(r[0]) for r in rows],
+        [(name, colour, [float(r[cols.index(c)]) for r in rows]) for name, colour, c in TOKENS],
+    )
+
+
+def _share_chart(section: Section) -> str:
+    """The cache-read share of prompt tokens per row, in percent."""
+    index = section.columns.index("cache_read_share")
+    return bar_chart(
+        [str(r[0]) for r in section.rows],
+        [("cache-read share (%)", "#5bc0de", [float(r[index]) * 100 for r in section.rows])],
+    )
 
 
 def _cost_chart(section: Section) -> str:

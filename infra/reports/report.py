@@ -39,8 +39,9 @@ async def report(
     schema: str = "public",
     top: int = 20,
 ) -> ReportResult:
-    """Write ``by_day.csv``, ``by_user.csv``, ``by_model.csv``, ``by_tool.csv``,
-    ``top_threads.csv`` and ``report.html`` into ``out_dir`` for ``[since, until)``."""
+    """Write ``by_day.csv``, ``by_user.csv``, ``by_model.csv``, ``tokens_by_day.csv``,
+    ``by_tool.csv``, ``top_threads.csv`` and ``report.html`` into ``out_dir`` for
+    ``[since, until)``."""
     conn = await pg_connect(endpoints.database_url, bulk=True)
     try:
         sections: list[Section] = await build_sections(conn, schema, since, until, top)

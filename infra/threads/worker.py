@@ -45,11 +45,13 @@ from events.codec import DecodeError, codec_for
 from infra.bootstrap import Root
 from infra.faust_app import make_faust_app
 from infra.files.services import start_file_services
+from infra.kafka.assignment_readiness import count_faust_rebalances, faust_assignment
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.contiguous_acks import ContiguousAcks
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.faust_commits import own_commit_rule
+from infra.service_health import startup_condition
 from infra.settings import Settings
 from infra.threads.actor import QUEUE_WAIT, ActorConfig, ThreadActor
 from infra.threads.claude_client import ClaudeClient
@@ -166,6 +168,7 @@ class ThreadWorker:
         self._closers: list[Any] = []
         self.app.agent(self.inbox, name=f"{prefix}thread-inbox")(self._consume)
         self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
+        count_faust_rebalances(self.app, "thread-worker")
 
     async def _consume(self, stream: Any) -> None:
         await self.ready.wait()
@@ -309,6 +312,9 @@ async def run_thread_worker(
     worker = ThreadWorker(root, await root.profile(), config, tools)
     helpers: list[asyncio.Task[None]] = []
     try:
+        if root.readiness is not None:  # from now on asked of the Faust app at every probe
+            root.readiness.live(READY, lambda: faust_assignment(worker.app))
+            root.readiness.met(READY)
         await worker.start()
         log.info("thread worker ready", extra={"fields": {"prefix": config.topic_prefix}})
         freeze_heap()
@@ -328,6 +334,7 @@ async def run_thread_worker(
 
 
 FREEZE_AGAIN_AFTER: Final = 20.0
+READY: Final = startup_condition("thread-worker")
 
 
 async def _read_pool(root: Root) -> asyncpg.Pool | None:

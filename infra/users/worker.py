@@ -43,12 +43,14 @@ from events.catalog import BILLING_COMMANDS, USERS_COMMANDS, USERS_EVENTS, UserC
 from events.codec import DecodeError, codec_for
 from events.usage import ModelId
 from infra.bootstrap import Root
+from infra.kafka.assignment_readiness import track_assignment
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.read_to_end import read_to_end
 from infra.metrics import DEAD_LETTERS
+from infra.service_health import Readiness
 from infra.users.metrics import USER_COMMANDS, USER_EVENTS
 
 log = logging.getLogger(__name__)
@@ -87,8 +89,10 @@ class UsersWorker:
         group_id: str = GROUP_ID,
         crash_after_billing: bool = False,
         default_model: ModelId = DEFAULT_MODEL,
+        readiness: Readiness | None = None,
     ) -> None:
         self.default_model = default_model
+        self._readiness = readiness
         """The model new users start on (the ``DEFAULT_MODEL`` setting)."""
         self._bootstrap = bootstrap
         self._crash_after_billing = crash_after_billing
@@ -144,7 +148,10 @@ class UsersWorker:
         await consumer.start()
         publisher = EventPublisher(producer, topic_prefix=self._prefix)
         try:
-            consumer.subscribe([self.commands_topic], listener=_Rebalance(self))
+            consumer.subscribe(
+                [self.commands_topic],
+                listener=track_assignment(_Rebalance(self), self._readiness, "users-worker"),
+            )
             while not stop.is_set():
                 batches = await consumer.getmany(timeout_ms=500)
                 for tp, records in batches.items():
@@ -227,4 +234,5 @@ async def run_users_worker(
         topic_prefix=prefix,
         crash_after_billing=root.settings.crash_after(CRASH_AFTER_BILLING) > 0,
         default_model=root.settings.default_model,
+        readiness=root.readiness,
     ).run(stop)

@@ -43,3 +43,24 @@ def test_readyz_is_503_until_every_condition_is_met_while_healthz_is_200() -> No
     status, body = _get(port, "/metrics")
     assert status == 200
     assert b"claudegram_turns_total" in body
+
+
+def test_a_live_condition_is_asked_at_every_request() -> None:
+    """A live condition (a Faust app's assignment) is read at each /readyz, so a rebalance
+    between two polls shows; a check that raises says so instead of reporting ready."""
+    readiness = Readiness()
+    state: dict[str, str | None] = {"why": "rebalancing"}
+    readiness.live("thread-worker partitions", lambda: state["why"])
+    port = free_port()
+    serve_metrics(port, readiness)
+    status, body = _get(port, "/readyz")
+    assert (status, json.loads(body)["pending"]) == (
+        503,
+        {"thread-worker partitions": "rebalancing"},
+    )
+    state["why"] = None
+    assert _get(port, "/readyz")[0] == 200
+    readiness.live("broken", lambda: 1 / 0)  # type: ignore[arg-type, return-value]
+    status, body = _get(port, "/readyz")
+    assert status == 503
+    assert json.loads(body)["pending"]["broken"].startswith("check failed: ZeroDivisionError")

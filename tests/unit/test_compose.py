@@ -115,3 +115,14 @@ def test_long_running_services_have_healthchecks(compose: dict[str, Any]) -> Non
     for name in BOT_SERVICES:
         depends = compose["services"][name]["depends_on"]
         assert all(depends[d]["condition"] == "service_healthy" for d in depends)
+
+
+def test_bot_services_are_healthy_only_when_ready(compose: dict[str, Any]) -> None:
+    """Each bot service's healthcheck asks /readyz on its own METRICS_PORT (connected to its
+    dependencies, partitions assigned), not /healthz (merely alive)."""
+    for name in BOT_SERVICES:
+        service = compose["services"][name]
+        port = service["environment"]["METRICS_PORT"]
+        probe = " ".join(service["healthcheck"]["test"])
+        assert f"127.0.0.1:{port}/readyz" in probe, (name, probe)
+        assert "/healthz" not in probe, name

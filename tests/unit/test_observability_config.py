@@ -68,3 +68,22 @@ def test_dashboard_has_the_four_rows_and_queries_only_exported_metrics() -> None
         for target in panel.get("targets", []):
             missing = _series(target["expr"]) - exported
             assert not missing, f"panel {panel['title']!r} queries unknown series {missing}"
+
+
+def test_dashboard_shows_active_users_negative_balances_and_rebalances() -> None:
+    """Issue 16.5's usage metrics each have a panel: active users (conversations), balances
+    below zero (money), rebalances by service (services)."""
+    board = json.loads((ROOT / "deploy/grafana/dashboards/claudegram.json").read_text())
+    row, by_row = "", {}
+    for panel in board["panels"]:
+        if panel["type"] == "row":
+            row = panel["title"]
+            continue
+        for target in panel.get("targets", []):
+            by_row.setdefault(row, set()).update(_series(target["expr"]))
+    assert "claudegram_active_users" in by_row["Conversations"]
+    assert "claudegram_balances_below_zero" in by_row["Money"]
+    assert "claudegram_rebalances_total" in by_row["Services"]
+    assert {"claudegram_dead_letters_total", "claudegram_projection_lag_records"} <= by_row[
+        "The log"
+    ]

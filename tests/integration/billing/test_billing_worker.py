@@ -222,3 +222,25 @@ async def test_partitions_move_between_two_workers_without_loss_or_double_charge
     ops = Counter((e.key, e.operation_id) for e in entries)
     assert len(ops) == len(sent)
     assert set(ops.values()) == {1}
+
+
+async def test_the_operator_sees_active_users_and_balances_below_zero(
+    billing_topics: str, publisher: EventPublisher, billing_worker: WorkerFactory
+) -> None:
+    """A user charged with nothing on their balance counts as active (last hour and day) and
+    below zero; topped up again, no longer below zero."""
+    uid = UID + 7
+    active_before = _sample("claudegram_active_users", window="1h")
+    async with billing_worker() as worker:
+        charge = commands.usage_charge(uid, model=SONNET, usage=Usage(input_tokens=1000))
+        await publisher.publish(BILLING_COMMANDS, charge)
+        await wait_for(lambda: (worker.state_of(uid) or _empty()).entries == 1)
+        assert (worker.state_of(uid) or _empty()).balance < 0
+        assert _sample("claudegram_balances_below_zero") == 1
+        # counted once the batch is appended and committed, just after the state changed
+        await wait_for(lambda: _sample("claudegram_active_users", window="1h") > active_before)
+        assert _sample("claudegram_active_users", window="1h") == active_before + 1
+        assert _sample("claudegram_active_users", window="24h") >= active_before + 1
+        await publisher.publish(BILLING_COMMANDS, commands.admin_top_up(uid, Decimal(1), 1))
+        await wait_for(lambda: (worker.state_of(uid) or _empty()).entries == 2)
+        assert _sample("claudegram_balances_below_zero") == 0

@@ -325,6 +325,7 @@ async def test_report_writes_csv_and_html_with_the_ledger_totals(
         "by_day.csv",
         "by_user.csv",
         "by_model.csv",
+        "tokens_by_day.csv",
         "by_tool.csv",
         "top_threads.csv",
     }
