@@ -51,6 +51,7 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("paysupport"),
     CommandSpec("topup", "<user id|@username> <amount> [reason]", audience="privileged"),
     CommandSpec("set_margin", "[k3]", audience="privileged"),
+    CommandSpec("announce", "[to:ID,ID,...] <text>", audience="privileged"),
 )
 """Every command, in the order menus and ``/help`` list them."""
 
@@ -68,6 +69,8 @@ ENGLISH: Final[Catalog] = {
     "command.paysupport": "Help with payments",
     "command.topup": "Credit a user's balance (administrators)",
     "command.set_margin": "Show or set the owner margin k3 (administrators)",
+    "command.announce": "Send a message to every user, or to the listed ids, after a "
+    "preview (administrators)",
     "help.title": "Commands:",
     "help.admin_title": "Administrator commands:",
     "help.footer": (

@@ -27,7 +27,15 @@ from infra.stack.embedded import EmbeddedStack, StackError
 
 log = logging.getLogger(__name__)
 
-SERVICES = ("gateway", "users-worker", "thread-worker", "billing-worker", "payments", "projector")
+SERVICES = (
+    "gateway",
+    "users-worker",
+    "thread-worker",
+    "billing-worker",
+    "payments",
+    "projector",
+    "broadcaster",
+)
 
 
 def register(commands: Any) -> None:
@@ -162,6 +170,10 @@ def _service_main(name: str) -> tuple[tuple[str, ...], ServiceMain]:
         from infra.projector.runner import run_projector
 
         return (), run_projector
+    if name == "broadcaster":
+        from infra.broadcast.service import run_broadcaster
+
+        return ("telegram_bot_token",), run_broadcaster
     raise ValueError(f"unknown service {name!r}")
 
 

@@ -81,7 +81,19 @@ class BotApi:
         if handler is None:
             raise TelegramError(404, "Not Found")
         self._armed_failure(bot, name, params)
+        self._blocked(bot, name, params)
         return await handler(self, bot, params)
+
+    def _blocked(self, bot: BotState, name: str, params: Params) -> None:
+        """A message to a chat that blocked the bot: 403, as Telegram answers."""
+        if not bot.blocked_by or name.lower() not in self.world.flood.config.methods:
+            return
+        try:
+            chat_id = params.get_int("chat_id")
+        except TelegramError:
+            return
+        if chat_id in bot.blocked_by:
+            raise TelegramError(403, "Forbidden: bot was blocked by the user")
 
     def _armed_failure(self, bot: BotState, name: str, params: Params) -> None:
         for armed in bot.failures:

@@ -1,0 +1,89 @@
+"""The ``/announce`` grammar: ``/announce [to:ID,ID,...] <text>``.
+
+``to:`` lists recipients by numeric user id (comma-separated, no spaces); without it the
+announcement goes to every known user. The text is everything after, kept exactly as
+written, its formatting (Telegram's entities) included, so the preview and every recipient
+see the message the author typed. A text may start with a number: only a ``to:`` word names
+recipients.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from actors import typed_numbers
+from actors.broadcast import policy
+from events.broadcast import TextEntity
+
+USAGE: Final = (
+    "Usage: /announce <text> (to every known user) or /announce to:ID,ID,... <text> "
+    "(to the listed user ids)."
+)
+_ANNOUNCE: Final = re.compile(
+    r"/announce(?:@\w+)?\s+(?:to:(?P<ids>\S*)(?:\s+|$))?(?P<body>\S.*)?", re.DOTALL
+)
+
+
+class AnnounceRefused(ValueError):
+    """An ``/announce`` that cannot be previewed; the message is for the author."""
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    text: str
+    entities: tuple[TextEntity, ...]
+    recipients: tuple[int, ...] | None
+    """None: every known user."""
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _recipients(raw: str) -> tuple[int, ...]:
+    items = raw.split(",")
+    if len(items) > policy.MAX_LISTED:
+        raise AnnounceRefused(f"at most {policy.MAX_LISTED} user ids can be listed. {USAGE}")
+    try:
+        ids = [typed_numbers.parse_user_id(item) for item in items]
+    except typed_numbers.NumberRefused as exc:
+        raise AnnounceRefused(f"Refused: {exc}. {USAGE}") from exc
+    return tuple(dict.fromkeys(ids))
+
+
+def body_entities(
+    entities: Sequence[TextEntity], body_offset: int, body_length: int
+) -> tuple[TextEntity, ...]:
+    """The entities inside the body (UTF-16 ``body_offset`` .. + ``body_length``), moved to
+    start at the body; ones outside it (the command) are dropped, ones crossing its edge
+    are cut to it."""
+    end = body_offset + body_length
+    kept = []
+    for e in entities:
+        start, stop = max(e.offset, body_offset), min(e.offset + e.length, end)
+        if stop <= start:
+            continue
+        moved = {f: getattr(e, f) for f in e.__struct_fields__}
+        moved.update(offset=start - body_offset, length=stop - start)
+        kept.append(TextEntity(**moved))
+    return tuple(kept)
+
+
+def parse_announce(text: str, entities: Sequence[TextEntity] = ()) -> Announce:
+    """The announcement a ``/announce ...`` message asks for, else :class:`AnnounceRefused`."""
+    match = _ANNOUNCE.fullmatch(text)
+    if match is None or match["body"] is None:
+        raise AnnounceRefused(USAGE)
+    recipients = None if match["ids"] is None else _recipients(match["ids"])
+    body = match["body"]
+    length = utf16_len(body)
+    if length > policy.MAX_TEXT_UTF16:
+        raise AnnounceRefused(
+            f"The text is {length} characters long; Telegram sends at most "
+            f"{policy.MAX_TEXT_UTF16} in one message."
+        )
+    offset = utf16_len(text[: match.start("body")])
+    return Announce(body, body_entities(entities, offset, length), recipients)
