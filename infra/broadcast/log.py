@@ -9,7 +9,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from actors.broadcast.book import BroadcastBook
+from actors.broadcast.book import BroadcastBook, BroadcastLogCorrupt
 from events.catalog import ADMIN_EVENTS, BROADCAST_EVENTS, TopicSpec, with_prefix
 from events.codec import DecodeError, codec_for
 from infra.kafka.read_to_end import follow, read_to_end
@@ -27,7 +27,10 @@ async def fold_book(
 ) -> tuple[BroadcastBook, dict[TopicPartition, int]]:
     """The book of both topics up to their end offsets now, and where the admin topic was
     left (for :func:`follow_admin`). The admin topic is folded first: a broadcast record
-    always follows the announcement it is about."""
+    always follows the announcement it is about. An undecodable admin record is skipped
+    (the projector dead-letters it); an undecodable broadcast record stops the fold
+    (:class:`BroadcastLogCorrupt`): skipping a delivery intent could send someone the
+    announcement twice."""
     book = BroadcastBook()
     positions: dict[TopicPartition, int] = {}
     for spec in (ADMIN_EVENTS, BROADCAST_EVENTS):
@@ -39,9 +42,14 @@ async def fold_book(
                 try:
                     book.apply(codec.decode(record.value, record.headers))
                 except DecodeError as exc:
-                    log.error(
-                        "undecodable record skipped while folding broadcasts",
-                        extra={"fields": {"topic": spec.name, "reason": exc.reason}},
+                    if spec is BROADCAST_EVENTS:
+                        raise BroadcastLogCorrupt(
+                            f"{spec.name} offset {record.offset} cannot be decoded "
+                            f"({exc.reason}): the broadcaster will not guess what was sent"
+                        ) from exc
+                    log.error(  # the projector dead-letters the admin topic's
+                        "undecodable admin record skipped while folding broadcasts",
+                        extra={"fields": {"reason": exc.reason, "offset": record.offset}},
                     )
         if spec is ADMIN_EVENTS:
             positions = {tp: read.positions.get(tp, 0) for tp in tps}

@@ -11,6 +11,9 @@
   (by the ledger and by Telegram).
 * The balance is the fold of the ledger: per user, the amounts of the applied entries sum
   to the last ``balance_after`` (the projected ``users.balance`` is ``botctl verify``'s).
+* Every announcement reaches each recipient at most once, and each ends ``sent``, ``failed``
+  or ``blocked`` (one outcome, matching the chat: a recipient shown it is ``sent``, or
+  ``failed`` with the outcome unknown), and its broadcast finishes with those counts.
 * ``botctl verify`` is clean: a rebuild from offset zero equals the live read models and
   the ledger invariants hold there.
 
@@ -26,9 +29,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from chaos_workload import RunRecord
+from chaos_workload import RunRecord, SentBroadcast
 
 from devkit.emulators.telegram import TelegramEmulator
+from events.admin import AnnouncementRequested
 from events.billing import (
     OperationRejected,
     PaymentCredited,
@@ -36,7 +40,8 @@ from events.billing import (
     RefundReversed,
     UsageDebited,
 )
-from events.catalog import BILLING_LEDGER, THREAD_EVENTS, TopicSpec
+from events.broadcast import BroadcastFinished, DeliveryRecorded
+from events.catalog import ADMIN_EVENTS, BILLING_LEDGER, BROADCAST_EVENTS, THREAD_EVENTS, TopicSpec
 from events.codec import DecodeError, codec_for
 from events.keys import thread_key
 from events.thread import (
@@ -248,6 +253,63 @@ def balance_violations(log: LogView) -> list[str]:
     return found
 
 
+def _one_broadcast(
+    sent: SentBroadcast,
+    admin: list[Any],
+    deliveries: list[Any],
+    telegram: TelegramEmulator,
+    token: str,
+) -> list[str]:
+    where = f"broadcast {sent.token}"
+    asked = {r.announcement_id for r in admin if isinstance(r, AnnouncementRequested)
+             and r.text.endswith(sent.token)}  # fmt: skip
+    if len(asked) != 1:
+        return [f"{where}: {len(asked)} announcements recorded (want 1)"]
+    aid = asked.pop()
+    outcomes: dict[int, list[DeliveryRecorded]] = defaultdict(list)
+    for r in deliveries:
+        if isinstance(r, DeliveryRecorded) and r.announcement_id == aid:
+            outcomes[r.user_id].append(r)
+    found: list[str] = []
+    for user in sent.recipients:
+        shown = sum(sent.token in (m.text or "") for m in telegram.bot_messages(user, token=token))
+        mine = outcomes.get(user, [])
+        if shown > 1:
+            found.append(f"{where}: user {user} got it {shown} times")
+        if len(mine) != 1:
+            found.append(f"{where}: user {user} has {len(mine)} outcomes (want 1)")
+            continue
+        outcome = mine[0]
+        if shown and outcome.outcome != "sent" and not outcome.outcome_unknown:
+            found.append(f"{where}: user {user} was shown it, recorded {outcome.outcome}")
+        if outcome.outcome == "sent" and not shown:
+            found.append(f"{where}: user {user} recorded sent, not shown it")
+        if (user in sent.blocked) != (outcome.outcome == "blocked"):
+            found.append(f"{where}: user {user} recorded {outcome.outcome}")
+    ends = [r for r in deliveries if isinstance(r, BroadcastFinished) and r.announcement_id == aid]
+    kinds = [outcomes[u][0].outcome for u in sent.recipients if len(outcomes.get(u, [])) == 1]
+    counts = (kinds.count("sent"), kinds.count("failed"), kinds.count("blocked"))
+    if len(ends) != 1 or (ends[0].sent, ends[0].failed, ends[0].blocked) != counts:
+        found.append(f"{where}: {len(ends)} finished records, counts {counts}")
+    return found
+
+
+async def broadcast_violations(
+    endpoints: Endpoints,
+    profile: BrokerProfile,
+    record: RunRecord,
+    telegram: TelegramEmulator,
+    token: str,
+) -> list[str]:
+    """Each announcement of the run at most once per recipient, each recipient settled."""
+    if not record.broadcasts:
+        return []
+    admin = await read_all(endpoints.kafka_bootstrap, profile, ADMIN_EVENTS)
+    deliveries = await read_all(endpoints.kafka_bootstrap, profile, BROADCAST_EVENTS)
+    return [v for b in record.broadcasts
+            for v in _one_broadcast(b, admin, deliveries, telegram, token)]  # fmt: skip
+
+
 async def settled(
     endpoints: Endpoints,
     profile: BrokerProfile,
@@ -259,6 +321,8 @@ async def settled(
     call a debit, and the projections have read every record."""
     log = await LogView.read(endpoints.kafka_bootstrap, profile)
     if message_violations(log, record, telegram, token) or charge_violations(log):
+        return False
+    if await broadcast_violations(endpoints, profile, record, telegram, token):
         return False
     lags = await lag(endpoints, profile=profile, publish_metrics=False)
     return all(p.records == 0 for p in lags)
@@ -280,6 +344,7 @@ async def check(
     verdict.add(charge_violations(log))
     verdict.add(payment_violations(log, record, telegram, token))
     verdict.add(balance_violations(log))
+    verdict.add(await broadcast_violations(endpoints, profile, record, telegram, token))
     report = await verify(endpoints, profile=profile)
     verdict.add(f"botctl verify: {d}" for d in report.differences)
     verdict.add(
