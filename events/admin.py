@@ -40,6 +40,8 @@ class AnnouncementRequested(
     """The user ids listed; None: every known user (listed when the broadcast starts)."""
     chat_id: int | None = None
     """Where the author asked (progress and the report go there); None: their private chat."""
+    language: str | None = None
+    """The author's language (``en``, ``ru``): the broadcaster reports in it."""
 
 
 class AnnouncementConfirmed(

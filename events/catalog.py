@@ -109,6 +109,7 @@ UserCommand: TypeAlias = (
     | users.ModelChangeRequested
     | users.PersonalityChangeRequested
     | users.ThinkingChangeRequested
+    | users.LanguageChangeRequested
 )
 UserEvent: TypeAlias = (
     users.UserRegistered
@@ -116,6 +117,7 @@ UserEvent: TypeAlias = (
     | users.ModelChanged
     | users.PersonalityChanged
     | users.ThinkingChanged
+    | users.LanguageChanged
 )
 BillingCommand: TypeAlias = (
     billing.StarterCreditRequested

@@ -56,6 +56,17 @@ class ThinkingChangeRequested(
     level: str
 
 
+class LanguageChangeRequested(
+    Envelope, tag="users.language_change_requested", frozen=True, kw_only=True
+):
+    """``/language``: the language the bot speaks to the user (``en``, ``ru``; see
+    ``actors.texts``), overriding their Telegram language."""
+
+    v: Literal[1] = 1
+    user_id: int
+    language: str
+
+
 # --------------------------------------------------------------------------- events
 
 
@@ -98,3 +109,12 @@ class ThinkingChanged(Envelope, tag="users.thinking_changed", frozen=True, kw_on
     user_id: int
     level: str
     previous_level: str | None = None
+
+
+class LanguageChanged(Envelope, tag="users.language_changed", frozen=True, kw_only=True):
+    """The user chose the language the bot speaks to them (``en``, ``ru``)."""
+
+    v: Literal[1] = 1
+    user_id: int
+    language: str
+    previous_language: str | None = None

@@ -36,24 +36,33 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class LedgerLine:
-    """One recent ledger operation as shown by ``/balance``."""
+    """One recent ledger operation as shown by ``/balance`` (worded in the user's language
+    by :func:`actors.billing.replies.operation` from ``kind``, ``subject`` and ``source``)."""
 
     occurred_at: datetime
     kind: str
+    """``usage_debited``, ``payment_credited``... (the ledger record tag without ``ledger.``)."""
     amount: Decimal
     balance_after: Decimal
-    description: str
     operation_id: str
+    subject: str = ""
+    """What it was about, the same in every language: a model or tool, a number of Stars, a
+    transaction id, a reason."""
+    source: str = ""
+    """A usage debit's source (``turn``, ``tool``, ``cancelled_call``); else ''."""
+    reference: str = ""
+    """The Telegram transaction id of a payment, refund or reversal; else ''."""
 
 
 @dataclass(slots=True)
 class UserPreferences:
     """What a user chose for their conversations: default model, personality, thinking
-    level (None: the default of each)."""
+    level, language (None: the default of each; for the language, their Telegram one)."""
 
     model: str | None = None
     personality: str | None = None
     thinking: str | None = None
+    language: str | None = None
 
 
 class PreferencesReader(Protocol):

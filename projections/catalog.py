@@ -87,6 +87,7 @@ USERS_PROJECTION: Final = Projection(
         user_events.ModelChanged: users.model_changed,
         user_events.PersonalityChanged: users.personality_changed,
         user_events.ThinkingChanged: users.thinking_changed,
+        user_events.LanguageChanged: users.language_changed,
         **{t: users.balance_changed for t in _LEDGER_TYPES},
     },
 )

@@ -17,7 +17,7 @@ USERS: Final = Table(
     _cols(
         "user_id first_name last_name username language_code is_premium is_bot default_model"
         " personality registered_at profile_updated_at profile_offset balance"
-        " balance_updated_at last_operation_id balance_offset thinking"
+        " balance_updated_at last_operation_id balance_offset thinking language"
     ),
     key=("user_id",),
     groups=(Group("profile", "profile_offset"), Group("balance", "balance_offset")),

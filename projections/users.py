@@ -53,6 +53,10 @@ def thinking_changed(e: users.ThinkingChanged, src: Source) -> list[RowOp]:
     return _profile_patch(e.user_id, {"thinking": e.level}, src)
 
 
+def language_changed(e: users.LanguageChanged, src: Source) -> list[RowOp]:
+    return _profile_patch(e.user_id, {"language": e.language}, src)
+
+
 def balance_changed(e: billing.LedgerEntry, src: Source) -> list[RowOp]:
     """Every applied entry sets the balance; rejections (amount 0) leave it alone."""
     if isinstance(e, billing.OperationRejected):

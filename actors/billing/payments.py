@@ -20,15 +20,25 @@ from typing import Final
 
 from actors import typed_numbers
 from actors.billing import policy
+from actors.texts import LANGUAGES, Language, say
 from events.money import STARS_CURRENCY
 
 PAYLOAD_PREFIX: Final = "xtr1"
 CALLBACK_PREFIX: Final = "pay:"
 CALLBACK_CUSTOM: Final = "pay:custom"
-CUSTOM_AMOUNT_PROMPT: Final = (
-    f"How many Stars would you like to buy ({policy.CUSTOM_STARS_MIN} to "
-    f"{policy.CUSTOM_STARS_MAX})? Reply to this message with a number."
-)
+
+
+def custom_amount_prompt(language: Language) -> str:
+    """The ForceReply question of the custom amount (its reply is the answer)."""
+    return say(
+        language,
+        "billing.custom_prompt",
+        low=policy.CUSTOM_STARS_MIN,
+        high=policy.CUSTOM_STARS_MAX,
+    )
+
+
+_PROMPT_STARTS: Final = tuple(custom_amount_prompt(language)[:40] for language in LANGUAGES)
 _PAYLOAD = re.compile(r"xtr1:([0-9]{1,20}):([0-9a-f]{32}):([0-9]{1,4}):([0-9]+(?:\.[0-9]+)?)")
 _ORDER_ID = re.compile(r"[0-9a-f]{32}")
 
@@ -77,33 +87,41 @@ class Invoice:
     price_label: str
 
 
-def invoice_for(user_id: int, stars: int, owner_margin: Decimal, order_id: str) -> Invoice:
-    """The invoice for ``stars`` at the current margin; raises ValueError when out of range."""
+def invoice_for(
+    language: Language, user_id: int, stars: int, owner_margin: Decimal, order_id: str
+) -> Invoice:
+    """The invoice for ``stars`` at the current margin, worded in ``language``; raises
+    ValueError when out of range."""
     problem = policy.stars_amount_problem(stars) or policy.margin_problem(owner_margin)
     if problem:
         raise ValueError(problem)
     usd = policy.stars_to_usd(stars, owner_margin)
     return Invoice(
-        title=f"{stars} Stars top-up",
-        description=f"Adds ${policy.format_usd(usd)} to your balance for Claude requests.",
+        title=say(language, "billing.invoice_title", stars=stars),
+        description=say(language, "billing.invoice_description", usd=policy.format_usd(usd)),
         payload=InvoicePayload(user_id, order_id, stars, owner_margin),
         currency=STARS_CURRENCY,
         stars=stars,
         quoted_usd=usd,
-        price_label=f"{stars} Stars",
+        price_label=say(language, "billing.invoice_label", stars=stars),
     )
 
 
-def package_buttons(owner_margin: Decimal) -> list[tuple[str, str]]:
+def package_buttons(language: Language, owner_margin: Decimal) -> list[tuple[str, str]]:
     """``(label, callback data)`` for each package, then the custom amount."""
     buttons = [
         (
-            f"{stars} ⭐ → ${policy.format_usd(policy.stars_to_usd(stars, owner_margin))}",
+            say(
+                language,
+                "billing.package",
+                stars=stars,
+                usd=policy.format_usd(policy.stars_to_usd(stars, owner_margin)),
+            ),
             f"{CALLBACK_PREFIX}{stars}",
         )
         for stars in policy.STAR_PACKAGES
     ]
-    buttons.append(("Custom amount", CALLBACK_CUSTOM))
+    buttons.append((say(language, "billing.custom_button"), CALLBACK_CUSTOM))
     return buttons
 
 
@@ -130,7 +148,19 @@ def parse_custom_amount(text: str) -> int:
 
 
 def is_custom_amount_prompt(text: str | None) -> bool:
-    return text is not None and text.startswith(CUSTOM_AMOUNT_PROMPT[:40])
+    """Whether ``text`` is the custom amount question (in any language: the user may have
+    switched languages since it was asked)."""
+    return text is not None and text.startswith(_PROMPT_STARTS)
+
+
+def amount_invalid(language: Language) -> str:
+    """What to say about a custom amount :func:`parse_custom_amount` refused."""
+    return say(
+        language,
+        "billing.amount_invalid",
+        low=policy.CUSTOM_STARS_MIN,
+        high=policy.CUSTOM_STARS_MAX,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,33 +171,32 @@ class PreCheckoutVerdict:
 
 
 def check_pre_checkout(
-    *, payload: str, currency: str, total_amount: int, from_user_id: int
+    language: Language, *, payload: str, currency: str, total_amount: int, from_user_id: int
 ) -> PreCheckoutVerdict:
-    """Validate a pre-checkout query: our payload, for this user, in XTR, the quoted amount."""
+    """Validate a pre-checkout query: our payload, for this user, in XTR, the quoted amount
+    (the refusal worded in ``language``: Telegram shows it to the payer)."""
     try:
         parsed = parse_payload(payload)
     except PayloadError:
-        return PreCheckoutVerdict(False, "This invoice is not valid any more. Use /pay again.")
+        return PreCheckoutVerdict(False, say(language, "precheckout.stale"))
     if parsed.user_id != from_user_id:
-        return PreCheckoutVerdict(
-            False, "This invoice was issued to someone else. Use /pay to get your own."
-        )
+        return PreCheckoutVerdict(False, say(language, "precheckout.not_yours"))
     if currency != STARS_CURRENCY:
-        return PreCheckoutVerdict(False, "Payments are accepted in Telegram Stars only.")
+        return PreCheckoutVerdict(False, say(language, "precheckout.currency"))
     if total_amount != parsed.stars:
-        return PreCheckoutVerdict(
-            False, f"The amount {total_amount} does not match the invoice ({parsed.stars} Stars)."
-        )
+        text = say(language, "precheckout.amount", paid=total_amount, stars=parsed.stars)
+        return PreCheckoutVerdict(False, text)
     problem = policy.stars_amount_problem(parsed.stars) or policy.margin_problem(
         parsed.owner_margin
     )
     if problem:
-        return PreCheckoutVerdict(False, f"This invoice cannot be paid: {problem}.")
+        return PreCheckoutVerdict(False, say(language, "precheckout.unpayable"))
     return PreCheckoutVerdict(True, None, parsed)
 
 
 def parse_refund_argument(text: str | None) -> str:
-    """The transaction id of ``/refund <id>``; ValueError with usage help otherwise."""
+    """The transaction id of ``/refund <id>``; ValueError otherwise (answer with
+    ``billing.refund_usage``)."""
     return typed_numbers.parse_token(
         text or "",
         what="the transaction id",

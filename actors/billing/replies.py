@@ -1,4 +1,5 @@
-"""What billing says to people: balance reports, refusals, confirmations (plain text)."""
+"""What billing says to people: balance reports, refusals, confirmations (plain text), in the
+language passed first to each function (texts in :mod:`actors.texts`)."""
 
 from __future__ import annotations
 
@@ -9,37 +10,52 @@ from typing import Final, Protocol
 
 from actors.billing import policy
 from actors.billing.policy import format_usd
+from actors.texts import Language, say
 
-PAYSUPPORT: Final = (
-    "Payment support\n\n"
-    "• Top up with /pay (Telegram Stars). Your balance pays for Claude requests and paid "
-    "tools; /balance shows it with your recent operations and their transaction ids.\n"
-    f"• Refunds: /refund <transaction id> within {policy.REFUND_WINDOW.days} days of the "
-    "payment, as long as your balance still covers what that payment credited.\n"
-    "• Anything else about a payment: write here with the transaction id, and an "
-    "administrator will answer."
+REFUSAL_REASONS: Final = frozenset(
+    {
+        "refund_window_expired",
+        "balance_too_low",
+        "unknown_payment",
+        "not_payer",
+        "already_refunded",
+    }
 )
-NOT_ADMIN: Final = "This command is for administrators only."
-TOPUP_USAGE: Final = "usage: /topup <user_id|@username> <amount in USD> (negative deducts)"
-SET_MARGIN_USAGE: Final = "usage: /set_margin <k3>, e.g. /set_margin 0.1 or /set_margin 10%"
-PAY_PROMPT: Final = "Choose how many Telegram Stars to buy:"
+"""Refund refusals with their own text (``refusal.<reason>``)."""
 
-REFUSALS: Final = {
-    "refund_window_expired": "the payment is older than the refund window",
-    "balance_too_low": "your balance no longer covers the amount this payment credited",
-    "unknown_payment": "no payment with this transaction id was made by you",
-    "not_payer": "only the user who paid can ask for its refund",
-    "already_refunded": "this payment has already been refunded",
-}
+OPERATION_KINDS: Final = frozenset(
+    {
+        "usage_debited",
+        "payment_credited",
+        "refund_debited",
+        "refunded_payment_debited",
+        "refund_reversed",
+        "starter_credit_granted",
+        "admin_topped_up",
+        "operation_rejected",
+    }
+)
+"""Ledger entry kinds ``/balance`` names (``operation.<kind>``)."""
+
+PLAIN_KINDS: Final = frozenset({"starter_credit_granted", "admin_topped_up", "refund_reversed"})
+"""Kinds whose text takes no subject (a subject, if any, follows after a colon)."""
+
+USAGE_SOURCES: Final = frozenset({"turn", "tool", "cancelled_call"})
 
 
 class Line(Protocol):
     @property
     def occurred_at(self) -> datetime: ...
     @property
+    def kind(self) -> str: ...
+    @property
     def amount(self) -> Decimal: ...
     @property
-    def description(self) -> str: ...
+    def subject(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
 
 
 def signed_usd(amount: Decimal) -> str:
@@ -48,56 +64,130 @@ def signed_usd(amount: Decimal) -> str:
     return ("+" if amount >= 0 else "-") + "$" + format_usd(abs(amount))
 
 
-def balance_report(balance: Decimal | None, lines: Sequence[Line]) -> str:
+def operation(
+    language: Language, kind: str, subject: str, source: str = "", reference: str = ""
+) -> str:
+    """One ledger operation for people: its kind in words, its language-neutral subject (a
+    model or tool, a number of Stars, a reason) and transaction id."""
+    kind = kind.removeprefix("ledger.")
+    if kind == "usage_debited":
+        where = (
+            say(language, f"operation.source.{source}")
+            if source in USAGE_SOURCES
+            else say(language, "operation.usage")
+        )
+        text = say(language, "operation.usage_debited", source=where, subject=subject or "-")
+    elif kind in PLAIN_KINDS:
+        text = say(language, f"operation.{kind}")
+        text = f"{text}: {subject}" if subject else text
+    elif kind in OPERATION_KINDS:
+        text = say(language, f"operation.{kind}", subject=subject)
+    else:
+        text = say(language, "operation.other", subject=subject or kind)
+    return f"{text} ({reference})" if reference else text
+
+
+def balance_report(language: Language, balance: Decimal | None, lines: Sequence[Line]) -> str:
     if balance is None:
-        return "You have no balance yet. Send a message to get your $1.00 starter credit."
-    text = f"Balance: ${format_usd(balance)}"
+        return say(language, "billing.no_balance")
+    text = say(language, "billing.balance", balance=format_usd(balance))
     if not balance.is_finite() or balance <= 0:
-        text += "\nRequests are paused until you top up with /pay."
+        text += "\n" + say(language, "billing.paused")
     if lines:
-        text += "\n\nRecent operations:"
+        text += "\n\n" + say(language, "billing.recent")
         for line in lines:
-            text += (
-                f"\n{line.occurred_at:%Y-%m-%d %H:%M} {signed_usd(line.amount)} {line.description}"
-            )
+            what = operation(language, line.kind, line.subject, line.source, line.reference)
+            text += f"\n{line.occurred_at:%Y-%m-%d %H:%M} {signed_usd(line.amount)} {what}"
     return text
 
 
-def payment_received(stars: int, usd: Decimal, charge_id: str) -> str:
-    return (
-        f"Thank you! {stars} Stars received; ${format_usd(usd)} is being added to your "
-        f"balance.\nTransaction id (for /refund): {charge_id}"
+def paysupport(language: Language) -> str:
+    return say(language, "billing.paysupport", days=policy.REFUND_WINDOW.days)
+
+
+def pay_prompt(language: Language) -> str:
+    return say(language, "billing.pay_prompt")
+
+
+def payment_received(language: Language, stars: int, usd: Decimal, charge_id: str) -> str:
+    return say(
+        language, "billing.payment_received", stars=stars, usd=format_usd(usd), charge_id=charge_id
     )
 
 
-def refund_requested(charge_id: str) -> str:
-    return f"Refund of {charge_id} requested; you will get the answer here shortly."
+def refund_usage(language: Language) -> str:
+    return say(language, "billing.refund_usage")
 
 
-def refund_refused(charge_id: str, reason: str, detail: str) -> str:
-    why = detail or REFUSALS.get(reason, reason.replace("_", " "))
-    return f"Refund of {charge_id} refused: {why}."
+def refund_requested(language: Language, charge_id: str) -> str:
+    return say(language, "billing.refund_requested", charge_id=charge_id)
 
 
-def refund_done(stars: int, amount: Decimal, charge_id: str) -> str:
-    return f"Refunded {stars} Stars for {charge_id}; {signed_usd(-abs(amount))} on your balance."
+def refund_refused(language: Language, charge_id: str, reason: str, detail: str) -> str:
+    """A refund the ledger refused: a known reason in words, else the ledger's detail."""
+    if reason in REFUSAL_REASONS:
+        why = say(language, f"refusal.{reason}")
+    else:
+        why = detail or reason.replace("_", " ")
+    return say(language, "billing.refund_refused", charge_id=charge_id, why=why)
 
 
-def refund_failed(charge_id: str, detail: str) -> str:
-    return (
-        f"Telegram could not refund {charge_id} ({detail}); the amount was credited back "
-        "to your balance. Write to /paysupport if this persists."
+def refund_done(language: Language, stars: int, amount: Decimal, charge_id: str) -> str:
+    return say(
+        language,
+        "billing.refund_done",
+        stars=stars,
+        charge_id=charge_id,
+        amount=signed_usd(-abs(amount)),
     )
 
 
-def custom_amount_invalid(problem: str) -> str:
-    return f"{problem[0].upper()}{problem[1:]}. Reply to this message with another number."
+def refund_failed(language: Language, charge_id: str, detail: str) -> str:
+    return say(language, "billing.refund_failed", charge_id=charge_id, detail=detail)
 
 
-def margin_set(owner_margin: Decimal) -> str:
+def custom_amount_invalid(language: Language, problem: str) -> str:
+    return say(language, "billing.custom_amount_invalid", problem=problem)
+
+
+def stale_button(language: Language) -> str:
+    return say(language, "billing.stale_button")
+
+
+def not_admin(language: Language) -> str:
+    return say(language, "billing.not_admin")
+
+
+def topup_usage(language: Language) -> str:
+    return say(language, "billing.topup_usage")
+
+
+def set_margin_usage(language: Language) -> str:
+    return say(language, "billing.set_margin_usage")
+
+
+def refused(language: Language, problem: str) -> str:
+    return say(language, "billing.refused", problem=problem)
+
+
+def unknown_user(language: Language, target: str) -> str:
+    return say(language, "billing.unknown_user", target=target)
+
+
+def current_margin(language: Language, owner_margin: Decimal) -> str:
+    return say(language, "billing.current_margin", margin=owner_margin)
+
+
+def margin_set(language: Language, owner_margin: Decimal) -> str:
     usd = policy.stars_to_usd(100, owner_margin)
-    return f"Owner margin k3 set to {owner_margin}; 100 Stars now credit ${format_usd(usd)}."
+    return say(language, "billing.margin_set", margin=owner_margin, usd=format_usd(usd))
 
 
-def top_up_requested(user_id: int, amount: Decimal, operation_id: str) -> str:
-    return f"Adjustment of {signed_usd(amount)} for user {user_id} submitted ({operation_id})."
+def top_up_requested(language: Language, user_id: int, amount: Decimal, operation_id: str) -> str:
+    return say(
+        language,
+        "billing.top_up_requested",
+        amount=signed_usd(amount),
+        user_id=user_id,
+        operation_id=operation_id,
+    )

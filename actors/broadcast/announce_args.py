@@ -16,19 +16,28 @@ from typing import Final
 
 from actors import typed_numbers
 from actors.broadcast import policy
+from actors.texts import Language, say
 from events.broadcast import TextEntity
 
-USAGE: Final = (
-    "Usage: /announce <text> (to every known user) or /announce to:ID,ID,... <text> "
-    "(to the listed user ids)."
-)
 _ANNOUNCE: Final = re.compile(
     r"/announce(?:@\w+)?\s+(?:to:(?P<ids>\S*)(?:\s+|$))?(?P<body>\S.*)?", re.DOTALL
 )
 
 
 class AnnounceRefused(ValueError):
-    """An ``/announce`` that cannot be previewed; the message is for the author."""
+    """An ``/announce`` that cannot be previewed: :meth:`text` says why, in a language."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.values = values
+
+    def text(self, lang: Language) -> str:
+        """Why, then how to use ``/announce``."""
+        usage = say(lang, "broadcast.usage")
+        if self.key == "broadcast.usage":
+            return usage
+        return f"{say(lang, self.key, **self.values)}\n{usage}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,11 +55,11 @@ def utf16_len(text: str) -> int:
 def _recipients(raw: str) -> tuple[int, ...]:
     items = raw.split(",")
     if len(items) > policy.MAX_LISTED:
-        raise AnnounceRefused(f"at most {policy.MAX_LISTED} user ids can be listed. {USAGE}")
+        raise AnnounceRefused("broadcast.too_many_ids", limit=policy.MAX_LISTED)
     try:
         ids = [typed_numbers.parse_user_id(item) for item in items]
     except typed_numbers.NumberRefused as exc:
-        raise AnnounceRefused(f"Refused: {exc}. {USAGE}") from exc
+        raise AnnounceRefused("broadcast.refused", problem=str(exc)) from exc
     return tuple(dict.fromkeys(ids))
 
 
@@ -76,14 +85,11 @@ def parse_announce(text: str, entities: Sequence[TextEntity] = ()) -> Announce:
     """The announcement a ``/announce ...`` message asks for, else :class:`AnnounceRefused`."""
     match = _ANNOUNCE.fullmatch(text)
     if match is None or match["body"] is None:
-        raise AnnounceRefused(USAGE)
+        raise AnnounceRefused("broadcast.usage")
     recipients = None if match["ids"] is None else _recipients(match["ids"])
     body = match["body"]
     length = utf16_len(body)
     if length > policy.MAX_TEXT_UTF16:
-        raise AnnounceRefused(
-            f"The text is {length} characters long; Telegram sends at most "
-            f"{policy.MAX_TEXT_UTF16} in one message."
-        )
+        raise AnnounceRefused("broadcast.too_long", length=length, limit=policy.MAX_TEXT_UTF16)
     offset = utf16_len(text[: match.start("body")])
     return Announce(body, body_entities(entities, offset, length), recipients)

@@ -13,6 +13,7 @@ from typing import Final, Literal, TypeAlias
 
 PREFIX: Final = "ann:"
 Action: TypeAlias = Literal["send", "cancel"]
+ACTIONS: Final[tuple[Action, ...]] = ("send", "cancel")
 _DATA: Final = re.compile(
     r"ann:(?P<action>send|cancel):(?P<author>[0-9]{1,19}):"
     r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"

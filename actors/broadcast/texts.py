@@ -1,50 +1,43 @@
-"""What the owner reads about an announcement (English; kept in one module so a language
-catalog can take them over whole)."""
+"""What the owner reads about an announcement, in their language (the ``broadcast.*`` keys
+of :mod:`actors.texts`)."""
 
 from __future__ import annotations
 
-from typing import Final
-
 from actors.broadcast.book import Counts
-
-BUTTON_SEND: Final = "✅ Send"
-BUTTON_CANCEL: Final = "✖️ Cancel"
-ONLY_AUTHOR: Final = "Only the author of this announcement can send or cancel it."
-QUEUED: Final = "Sending. I'll report here how it went."
-CANCELLED: Final = "Announcement cancelled: nothing was sent."
-CANCELLED_SHORT: Final = "Cancelled"
-UNREADABLE_BUTTON: Final = "This button is no longer valid."
+from actors.texts import Language, say
 
 
-def preview_header(recipients: tuple[int, ...] | None) -> str:
-    who = (
-        "every known user"
-        if recipients is None
-        else f"{len(recipients)} listed user{'' if len(recipients) == 1 else 's'}"
+def preview_header(lang: Language, recipients: tuple[int, ...] | None) -> str:
+    if recipients is None:
+        return say(lang, "broadcast.preview_all")
+    return say(lang, "broadcast.preview_listed", count=len(recipients))
+
+
+def started(lang: Language, total: int) -> str:
+    return say(lang, "broadcast.started", total=total)
+
+
+def progress(lang: Language, counts: Counts, total: int) -> str:
+    return say(
+        lang,
+        "broadcast.progress",
+        done=counts.done,
+        total=total,
+        sent=counts.sent,
+        failed=counts.failed,
+        blocked=counts.blocked,
     )
-    return (
-        f"Preview of the announcement to {who}: the next message is exactly what they will "
-        "see. Send it, or cancel."
+
+
+def report(lang: Language, counts: Counts, total: int) -> str:
+    text = say(
+        lang,
+        "broadcast.finished",
+        total=total,
+        sent=counts.sent,
+        failed=counts.failed,
+        blocked=counts.blocked,
     )
-
-
-def started(total: int) -> str:
-    return f"Broadcast started: {total} recipient{'' if total == 1 else 's'}."
-
-
-def _counts(counts: Counts) -> str:
-    return f"sent {counts.sent}, failed {counts.failed}, blocked {counts.blocked}"
-
-
-def progress(counts: Counts, total: int) -> str:
-    return f"Broadcast: {counts.done} of {total} done ({_counts(counts)})."
-
-
-def report(counts: Counts, total: int) -> str:
-    text = f"Broadcast finished: {total} recipient{'' if total == 1 else 's'}, {_counts(counts)}."
     if counts.outcome_unknown:
-        text += (
-            f" {counts.outcome_unknown} of the failed were being sent when the broadcaster "
-            "stopped: they may have received it, and were not sent it again."
-        )
+        text += say(lang, "broadcast.unknown_note", unknown=counts.outcome_unknown)
     return text

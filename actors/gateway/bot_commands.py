@@ -1,5 +1,5 @@
-"""Arguments of the bot's commands: ``/model`` and ``/thinking`` choices, ``/personality``
-actions."""
+"""Arguments of the bot's commands: ``/model``, ``/thinking`` and ``/language`` choices,
+``/personality`` actions."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from actors.gateway.replies import MAX_PERSONALITY_CHARS, MODEL_LABELS
+from actors.texts import LANGUAGE_NAMES, Language, parse_language
 from actors.thread.models import parse_model_name as registry_model_name
 from actors.thread.thinking import ThinkingLevel, parse_level
 from events.usage import ModelId
 
 MODEL_CALLBACK_PREFIX: Final = "model:"
 THINKING_CALLBACK_PREFIX: Final = "thinking:"
+LANGUAGE_CALLBACK_PREFIX: Final = "language:"
 RESET_WORDS: Final = frozenset({"reset", "default", "clear"})
 
 
@@ -45,6 +47,27 @@ def parse_thinking_callback(data: str | None) -> ThinkingLevel | None:
     if data is None or not data.startswith(THINKING_CALLBACK_PREFIX):
         return None
     return parse_level(data.removeprefix(THINKING_CALLBACK_PREFIX))
+
+
+def language_callback_data(language: Language) -> str:
+    """The callback data of a ``/language`` keyboard button."""
+    return LANGUAGE_CALLBACK_PREFIX + language
+
+
+def parse_language_callback(data: str | None) -> Language | None:
+    """The language a ``/language`` button names, or ``None``."""
+    if data is None or not data.startswith(LANGUAGE_CALLBACK_PREFIX):
+        return None
+    return parse_language(data.removeprefix(LANGUAGE_CALLBACK_PREFIX))
+
+
+def parse_language_name(text: str) -> Language | None:
+    """``/language ru``, ``/language English``, ``/language русский``, or ``None``."""
+    word = text.strip().lower()
+    for language, name in LANGUAGE_NAMES.items():
+        if word in (language, name.lower()):
+            return language
+    return None
 
 
 @dataclass(frozen=True, slots=True)

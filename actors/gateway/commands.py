@@ -25,6 +25,7 @@ from events.thread import (
 )
 from events.usage import ModelId
 from events.users import (
+    LanguageChangeRequested,
     ModelChangeRequested,
     PersonalityChangeRequested,
     RegistrationRequested,
@@ -171,4 +172,14 @@ def thinking_change_requested(
         **new_envelope(key=user_key(user_id), producer=PRODUCER, occurred_at=received_at),
         user_id=user_id,
         level=level,
+    )
+
+
+def language_change_requested(
+    *, user_id: int, language: str, received_at: datetime
+) -> LanguageChangeRequested:
+    return LanguageChangeRequested(
+        **new_envelope(key=user_key(user_id), producer=PRODUCER, occurred_at=received_at),
+        user_id=user_id,
+        language=language,
     )

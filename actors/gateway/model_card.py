@@ -1,5 +1,7 @@
 """The info card ``/model`` shows for a model: who makes it, its context and answer sizes,
-its prices (from the price table row the model registry names) and what it can do."""
+its prices (from the price table row the model registry names) and what it can do.
+
+Numbers and prices read the same in every language (``200,000``, ``$0.50``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from decimal import Decimal
 from typing import Final
 
 from actors.billing.pricing import PRICE_TABLES, PriceTable
+from actors.texts import Language, say
 from actors.thread.models import ModelSpec, model_spec
 from events.usage import ModelId
 
@@ -21,41 +24,47 @@ def _usd(amount: Decimal) -> str:
     return f"${text}"
 
 
-def _abilities(spec: ModelSpec) -> str:
+def _abilities(language: Language, spec: ModelSpec) -> str:
     can = []
     if spec.supports_thinking:
-        can.append("think before answering (/thinking)")
+        can.append("model_card.thinking")
     if spec.tools:
-        can.append("use tools (files, cost estimates, a reviewer)")
+        can.append("model_card.tools")
     if spec.server_tools:
-        can.append("search and read the web")
-    reads = [kind for kind, ok in (("images", spec.images), ("PDFs", spec.pdfs)) if ok]
-    if reads:
-        can.append("read " + " and ".join(reads))
-    return "; ".join(can)
+        can.append("model_card.web")
+    if spec.images and spec.pdfs:
+        can.append("model_card.reads_both")
+    elif spec.images or spec.pdfs:
+        can.append("model_card.reads_images" if spec.images else "model_card.reads_pdfs")
+    return "; ".join(say(language, key) for key in can)
 
 
-def _prices(spec: ModelSpec, table: PriceTable) -> str:
+def _prices(language: Language, spec: ModelSpec, table: PriceTable) -> str:
     row = table.models.get(spec.price_id)
     if row is None:
-        return "Price: not in the price table yet."
-    parts = [f"input {_usd(row.input)}", f"output {_usd(row.output)}"]
+        return say(language, "model_card.no_price")
+    parts = [("model_card.input", row.input), ("model_card.output", row.output)]
     if spec.provider == "anthropic":
-        parts.append(f"cache write {_usd(row.cache_write_5m)}")
-    parts.append(f"cached input {_usd(row.cache_read)}")
-    return "Per million tokens: " + ", ".join(parts) + " (thinking counts as output)."
+        parts.append(("model_card.cache_write", row.cache_write_5m))
+    parts.append(("model_card.cached_input", row.cache_read))
+    shown = ", ".join(say(language, key, price=_usd(price)) for key, price in parts)
+    return say(language, "model_card.prices", parts=shown)
 
 
-def model_card(model: ModelId, table: PriceTable = PRICE_TABLES[-1]) -> str:
-    """The card of ``model`` (prices from ``table``, the latest by default)."""
+def model_card(language: Language, model: ModelId, table: PriceTable = PRICE_TABLES[-1]) -> str:
+    """The card of ``model`` in ``language`` (prices from ``table``, the latest by default)."""
     spec = model_spec(model)
     maker = MAKERS.get(spec.provider, spec.provider)
     return "\n".join(
         (
-            f"{spec.label} by {maker}",
-            f"Context: {spec.context_window:,} tokens; answers up to "
-            f"{spec.max_output_tokens:,} tokens.",
-            _prices(spec, table),
-            f"Can: {_abilities(spec)}.",
+            say(language, "model_card.title", label=spec.label, maker=maker),
+            say(
+                language,
+                "model_card.sizes",
+                context=f"{spec.context_window:,}",
+                max_output=f"{spec.max_output_tokens:,}",
+            ),
+            _prices(language, spec, table),
+            say(language, "model_card.can", abilities=_abilities(language, spec)),
         )
     )

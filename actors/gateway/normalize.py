@@ -5,7 +5,8 @@ is kept when it has text, a caption or a file the bot can download; stickers, po
 locations and the like are refused with a reply (never silence); files over the Bot API's
 20 MB download limit are dropped with a reply while the rest of the message is kept;
 service messages (members joining, pins, payments...) are ignored quietly by the
-conversation; a ``refunded_payment`` is read by :func:`refunded_payment` for the ledger.
+conversation; a ``refunded_payment`` is read for the ledger by
+:func:`actors.gateway.refunds.refunded_payment`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final, TypeAlias
-
-import msgspec
 
 from actors.gateway import replies
 from actors.gateway.telegram import (
@@ -26,8 +25,8 @@ from actors.gateway.telegram import (
     TgUser,
     parse_message,
 )
+from actors.texts import Language
 from events.messages import Attachment, ForwardOrigin, ReplyTo, TelegramUser, UserMessage
-from events.money import STARS_CURRENCY
 
 MAX_DOWNLOAD_BYTES: Final = 20 * 1024 * 1024
 """Files larger than this cannot be downloaded through the Bot API (getFile)."""
@@ -97,10 +96,21 @@ SERVICE_KEYS: Final = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class Notice:
-    """Something to tell the user about their message (``kind``: unsupported, too_large)."""
+    """Something to tell the user about their message (``kind``: unsupported, too_large):
+    what it is about, worded in the user's language by :meth:`text`."""
 
     kind: str
-    text: str
+    subject: str
+    """The message kind refused (``sticker``), or the attachment kind too large (``photo``)."""
+    file_name: str | None = None
+    size_bytes: int = 0
+
+    def text(self, language: Language) -> str:
+        if self.kind == "too_large":
+            return replies.file_too_large(
+                language, self.subject, self.file_name, self.size_bytes, MAX_DOWNLOAD_BYTES
+            )
+        return replies.unsupported_kind(language, self.subject)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +186,7 @@ def _photo(sizes: tuple[TgPhotoSize, ...]) -> tuple[Attachment | None, Notice | 
     fitting = [s for s in sizes if (s.file_size or 0) <= MAX_DOWNLOAD_BYTES]
     if not fitting:
         biggest = max(sizes, key=lambda s: s.file_size or 0)
-        return None, _too_large("The photo", biggest.file_size or 0)
+        return None, Notice("too_large", "photo", size_bytes=biggest.file_size or 0)
     best = max(fitting, key=lambda s: (s.width * s.height, s.file_size or 0))
     return (
         Attachment(
@@ -191,14 +201,9 @@ def _photo(sizes: tuple[TgPhotoSize, ...]) -> tuple[Attachment | None, Notice | 
     )
 
 
-def _too_large(name: str, size: int) -> Notice:
-    return Notice("too_large", replies.file_too_large(name, size, MAX_DOWNLOAD_BYTES))
-
-
 def _file(kind: str, f: TgFile) -> tuple[Attachment | None, Notice | None]:
     if f.file_size is not None and f.file_size > MAX_DOWNLOAD_BYTES:
-        label = f"The file {f.file_name}" if f.file_name else f"The {kind.replace('_', ' ')}"
-        return None, _too_large(label, f.file_size)
+        return None, Notice("too_large", kind, f.file_name, f.file_size)
     side = f.length
     return (
         Attachment(
@@ -296,7 +301,7 @@ def user_message(
 
 
 def _unsupported_kind(keys: Collection[str]) -> str | None:
-    for key in replies.UNSUPPORTED_NAMES:
+    for key in replies.UNSUPPORTED_KINDS:
         if key in keys:
             return key
     return None
@@ -339,66 +344,11 @@ def normalize_parsed(msg: TgMessage, keys: Collection[str]) -> Normalized:
             if msg.text is not None or msg.caption is not None:
                 return Ignored("empty text")
             kind = "unknown"
-        notices = (Notice("unsupported", replies.unsupported_kind(kind)),)
+        notices = (Notice("unsupported", kind),)
     return Refused(
         chat_id=msg.chat.id,
         message_thread_id=topic_id(msg),
         message_id=msg.message_id,
         user_id=sender.id,
         notices=notices,
-    )
-
-
-# --------------------------------------------------------------------------- refunds
-
-
-class _TgRefundedPayment(msgspec.Struct, frozen=True, kw_only=True):
-    currency: str
-    total_amount: int
-    telegram_payment_charge_id: str
-    invoice_payload: str = ""
-    provider_payment_charge_id: str | None = None
-
-
-class _TgRefundMessage(msgspec.Struct, frozen=True, kw_only=True, rename={"from_": "from"}):
-    message_id: int
-    date: int
-    chat: Mapping[str, Any]
-    from_: TgUser | None = None
-    refunded_payment: _TgRefundedPayment
-
-
-@dataclass(frozen=True, slots=True)
-class RefundedPayment:
-    """A ``refunded_payment`` service message: Telegram refunded a Stars payment (through
-    the bot's own ``refundStarPayment`` or outside it). The ledger debits it once."""
-
-    user_id: int
-    chat_id: int
-    message_id: int
-    sent_at: datetime
-    telegram_payment_charge_id: str
-    stars: int
-
-
-def refunded_payment(raw: Mapping[str, Any]) -> RefundedPayment | None:
-    """The refund a service message reports, or ``None`` (not one, or not in Stars)."""
-    if "refunded_payment" not in raw:
-        return None
-    try:
-        msg = msgspec.convert(raw, _TgRefundMessage, strict=False)
-    except msgspec.ValidationError:
-        return None
-    refund = msg.refunded_payment
-    chat_id = msg.chat.get("id")
-    if refund.currency != STARS_CURRENCY or not isinstance(chat_id, int):
-        return None
-    user_id = msg.from_.id if msg.from_ is not None else chat_id
-    return RefundedPayment(
-        user_id=user_id,
-        chat_id=chat_id,
-        message_id=msg.message_id,
-        sent_at=utc(msg.date),
-        telegram_payment_charge_id=refund.telegram_payment_charge_id,
-        stars=refund.total_amount,
     )

@@ -1,4 +1,7 @@
-"""What the gateway itself says to users: help, confirmations, and why input was refused."""
+"""What the gateway itself says to users: help, confirmations, and why input was refused.
+
+Every function takes the user's language first; the texts are in :mod:`actors.texts`.
+"""
 
 from __future__ import annotations
 
@@ -8,158 +11,179 @@ from typing import Final
 from actors.billing.policy import format_usd
 from actors.gateway.command_registry import main_commands
 from actors.gateway.model_card import model_card
+from actors.texts import LANGUAGE_NAMES, Language, say
 from actors.thread.models import MODELS
 
 MODEL_LABELS: Final = {model: spec.label for model, spec in MODELS.items()}
 """The models ``/model`` offers, in the order shown (the model registry's)."""
 
-UNSUPPORTED_NAMES: Final = {
-    "sticker": "stickers",
-    "location": "locations",
-    "venue": "venues",
-    "contact": "contacts",
-    "poll": "polls",
-    "dice": "dice",
-    "game": "games",
-    "story": "stories",
-    "paid_media": "paid media",
-    "checklist": "checklists",
-    "live_photo": "live photos",
-    "invoice": "invoices",
-    "giveaway": "giveaways",
-    "web_app_data": "web app data",
-    "passport_data": "Telegram Passport data",
-}
-
-SUPPORTED_SUMMARY: Final = "text, photos, documents (PDF, code, text...), voice, audio and video"
-
-WELCOME: Final = (
-    "Hi! I'm Claude, here in Telegram. Write to me and watch the answer appear.\n\n"
-    f"I read {SUPPORTED_SUMMARY}. Every forum topic is its own conversation."
+UNSUPPORTED_KINDS: Final = (
+    "sticker",
+    "location",
+    "venue",
+    "contact",
+    "poll",
+    "dice",
+    "game",
+    "story",
+    "paid_media",
+    "checklist",
+    "live_photo",
+    "invoice",
+    "giveaway",
+    "web_app_data",
+    "passport_data",
 )
-
-
-def welcome() -> str:
-    """``/start`` from someone the bot does not know yet."""
-    return f"{WELCOME}\n\n{main_commands()}\n\n/help lists every command."
-
-
-def welcome_back(first_name: str, balance: Decimal | None, model: str | None) -> str:
-    """``/start`` from a returning user: where they stand, and the main commands."""
-    lines = [f"Welcome back, {first_name}!"]
-    if balance is not None:
-        lines.append(f"Balance: ${format_usd(balance)}")
-    if model is not None:
-        lines.append(f"Model: {MODEL_LABELS.get(model, model)}")
-    return "\n".join(lines) + f"\n\n{main_commands()}\n\n/help lists every command."
-
+"""Message kinds the bot cannot read (each named by the key ``unsupported.<kind>``)."""
 
 MAX_PERSONALITY_CHARS: Final = 4000
 
 
-def unsupported_kind(kind: str) -> str:
-    name = UNSUPPORTED_NAMES.get(kind, "this kind of message")
-    return f"Sorry, I can't read {name}. I understand {SUPPORTED_SUMMARY}."
+def _commands_footer(language: Language) -> str:
+    return f"{main_commands(language)}\n\n{say(language, 'gateway.help_hint')}"
 
 
-def file_too_large(name: str, size_bytes: int, limit_bytes: int) -> str:
-    return (
-        f"{name} is {size_bytes / 1_048_576:.1f} MB; Telegram lets bots download files of up to "
-        f"{limit_bytes // 1_048_576} MB, so I can't read it. Please send a smaller file "
-        "(or split it)."
+def welcome(language: Language) -> str:
+    """``/start`` from someone the bot does not know yet."""
+    supported = say(language, "gateway.supported")
+    intro = say(language, "gateway.welcome", supported=supported)
+    return f"{intro}\n\n{_commands_footer(language)}"
+
+
+def welcome_back(
+    language: Language, first_name: str, balance: Decimal | None, model: str | None
+) -> str:
+    """``/start`` from a returning user: where they stand, and the main commands."""
+    lines = [say(language, "gateway.welcome_back", first_name=first_name)]
+    if balance is not None:
+        lines.append(say(language, "gateway.welcome_balance", balance=format_usd(balance)))
+    if model is not None:
+        lines.append(say(language, "gateway.welcome_model", model=MODEL_LABELS.get(model, model)))
+    return "\n".join(lines) + f"\n\n{_commands_footer(language)}"
+
+
+def unsupported_kind(language: Language, kind: str) -> str:
+    name = say(language, f"unsupported.{kind if kind in UNSUPPORTED_KINDS else 'other'}")
+    supported = say(language, "gateway.supported")
+    return say(language, "gateway.unsupported", name=name, supported=supported)
+
+
+def file_too_large(
+    language: Language, kind: str, file_name: str | None, size_bytes: int, limit_bytes: int
+) -> str:
+    """An attachment (``kind``: photo, document...) over Telegram's download limit."""
+    if file_name:
+        name = say(language, "gateway.file_named", file_name=file_name)
+    else:
+        name = say(language, f"file_kind.{kind}")
+    return say(
+        language,
+        "gateway.file_too_large",
+        name=name,
+        size_mb=f"{size_bytes / 1_048_576:.1f}",
+        limit_mb=f"{limit_bytes // 1_048_576}",
     )
 
 
-def model_prompt() -> str:
-    return "Choose the model for your conversations (Claude or Gemini):"
+def model_prompt(language: Language) -> str:
+    return say(language, "gateway.model_prompt")
 
 
-def model_chosen(model: str) -> str:
+def model_chosen(language: Language, model: str) -> str:
     """The short confirmation (also the button's toast: at most 200 characters)."""
-    return f"Model set to {MODEL_LABELS.get(model, model)}. It applies from your next message."
+    return say(language, "gateway.model_chosen", model=MODEL_LABELS.get(model, model))
 
 
-def model_info(model: str) -> str:
+def model_info(language: Language, model: str) -> str:
     """The confirmation with the model's info card (context, prices, what it can do)."""
-    return model_chosen(model) + "\n\n" + model_card(model)
+    return model_chosen(language, model) + "\n\n" + model_card(language, model)
 
 
-def unknown_model() -> str:
-    return "That model is not available; choose one with /model."
+def unknown_model(language: Language) -> str:
+    return say(language, "gateway.unknown_model")
 
 
-def thinking_prompt() -> str:
-    return (
-        "How hard should Claude think before answering? More thinking gives better answers "
-        "to hard questions, takes longer and costs more (thinking is billed as output):"
-    )
+def thinking_prompt(language: Language) -> str:
+    return say(language, "gateway.thinking_prompt")
 
 
-def thinking_chosen(level: str) -> str:
+def thinking_label(language: Language, level: str) -> str:
+    """A thinking level as its button shows it."""
+    return say(language, f"thinking.{level}")
+
+
+def thinking_chosen(language: Language, level: str) -> str:
     if level == "off":
-        return "Thinking is off. It applies from your next message."
-    return f"Thinking set to {level}. It applies from your next message."
+        return say(language, "gateway.thinking_off")
+    return say(language, "gateway.thinking_chosen", level=thinking_label(language, level))
 
 
-def unknown_thinking() -> str:
-    return "Choose one of: off, low, medium, high, max (for example /thinking high)."
+def unknown_thinking(language: Language) -> str:
+    return say(language, "gateway.unknown_thinking")
 
 
-def personality_set() -> str:
-    return "Personality saved. It applies from your next message."
+def personality_set(language: Language) -> str:
+    return say(language, "gateway.personality_set")
 
 
-def personality_reset() -> str:
-    return "Personality reset to the default."
+def personality_reset(language: Language) -> str:
+    return say(language, "gateway.personality_reset")
 
 
-def personality_too_long(length: int) -> str:
-    return (
-        f"That personality is {length} characters long; the limit is "
-        f"{MAX_PERSONALITY_CHARS}. Please shorten it."
-    )
+def personality_too_long(language: Language, length: int) -> str:
+    return say(language, "gateway.personality_too_long", length=length, limit=MAX_PERSONALITY_CHARS)
 
 
-def personality_show(personality: str | None) -> str:
-    usage = "Set it with /personality <text>, reset it with /personality reset."
+def personality_show(language: Language, personality: str | None) -> str:
+    usage = say(language, "gateway.personality_usage")
     if personality is None:
-        return f"You use the default personality. {usage}"
-    return f"Your personality:\n\n{personality}\n\n{usage}"
+        return say(language, "gateway.personality_default", usage=usage)
+    return say(language, "gateway.personality_show", personality=personality, usage=usage)
 
 
-def personality_unknown() -> str:
-    return (
-        "I can't look up your personality right now. "
-        "Set it with /personality <text>, reset it with /personality reset."
-    )
+def personality_unknown(language: Language) -> str:
+    usage = say(language, "gateway.personality_usage")
+    return say(language, "gateway.personality_unknown", usage=usage)
 
 
-def new_conversation() -> str:
-    return "New conversation started: I've forgotten this thread's earlier messages."
+def language_prompt(language: Language) -> str:
+    return say(language, "gateway.language_prompt")
 
 
-def internal_error() -> str:
-    return "Sorry, something went wrong on my side handling that. Please try again."
+def language_label(language: Language) -> str:
+    """A language in its own words (its ``/language`` button)."""
+    return LANGUAGE_NAMES[language]
 
 
-def unavailable(what: str) -> str:
-    return f"I can't read {what} right now. Please try again in a minute."
+def language_chosen(language: Language) -> str:
+    """The confirmation, in the language just chosen."""
+    return say(language, "gateway.language_chosen")
 
 
-def balance_sent_privately() -> str:
-    return "I've sent your balance to you in a private message."
+def unknown_language(language: Language) -> str:
+    return say(language, "gateway.unknown_language")
 
 
-def balance_needs_private_chat() -> str:
-    return (
-        "Your balance is private, so I only show it in our private chat: "
-        "open a chat with me, press Start, then send /balance there."
-    )
+def new_conversation(language: Language) -> str:
+    return say(language, "gateway.new_conversation")
 
 
-def payment_needs_support(charge_id: str) -> str:
-    return (
-        "Thank you! Your payment is received and recorded, but I could not read its invoice, "
-        "so it is not on your balance yet. Please write /paysupport with this transaction id "
-        f"and an administrator will credit it: {charge_id}"
-    )
+def internal_error(language: Language) -> str:
+    return say(language, "gateway.internal_error")
+
+
+def unavailable(language: Language, what: str) -> str:
+    """A view could not be read; ``what`` is its key (``view.balance``...)."""
+    return say(language, "gateway.unavailable", what=say(language, what))
+
+
+def balance_sent_privately(language: Language) -> str:
+    return say(language, "gateway.balance_sent_privately")
+
+
+def balance_needs_private_chat(language: Language) -> str:
+    return say(language, "gateway.balance_needs_private_chat")
+
+
+def payment_needs_support(language: Language, charge_id: str) -> str:
+    return say(language, "gateway.payment_needs_support", charge_id=charge_id)

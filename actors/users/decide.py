@@ -20,6 +20,7 @@ from typing import Final
 import msgspec
 
 from actors.billing import operations
+from actors.texts import parse_language
 from actors.thread.models import DEFAULT_MODEL, KNOWN_MODELS
 from actors.thread.thinking import DEFAULT_THINKING, parse_level
 from events.billing import StarterCreditRequested
@@ -29,6 +30,8 @@ from events.keys import user_key
 from events.messages import TelegramUser
 from events.usage import ModelId
 from events.users import (
+    LanguageChanged,
+    LanguageChangeRequested,
     ModelChanged,
     ModelChangeRequested,
     PersonalityChanged,
@@ -51,6 +54,8 @@ class UserState(msgspec.Struct, frozen=True, kw_only=True):
     model: ModelId = DEFAULT_MODEL
     personality: str | None = None
     thinking: str | None = None
+    language: str | None = None
+    """Chosen with ``/language``; None: the user's Telegram language."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,8 @@ def decide(state: UserState, command: UserCommand) -> Decision:
         )
     if isinstance(command, ThinkingChangeRequested):
         return _thinking(state, command)
+    if isinstance(command, LanguageChangeRequested):
+        return _language(state, command)
     if command.personality == state.personality:
         return Decision()
     return Decision(
@@ -116,6 +123,19 @@ def _thinking(state: UserState, command: ThinkingChangeRequested) -> Decision:
         user_id=state.user_id,
         level=level,
         previous_level=state.thinking,
+    )
+    return Decision(events=[changed])
+
+
+def _language(state: UserState, command: LanguageChangeRequested) -> Decision:
+    language = parse_language(command.language)
+    if language is None or language == state.language:
+        return Decision()
+    changed = LanguageChanged(
+        **caused_by(command, producer=PRODUCER, label="language_changed"),
+        user_id=state.user_id,
+        language=language,
+        previous_language=state.language,
     )
     return Decision(events=[changed])
 
@@ -159,6 +179,8 @@ def evolve(state: UserState, event: UserEvent) -> UserState:
         return msgspec.structs.replace(state, model=event.model)
     if isinstance(event, ThinkingChanged):
         return msgspec.structs.replace(state, thinking=event.level)
+    if isinstance(event, LanguageChanged):
+        return msgspec.structs.replace(state, language=event.language)
     return msgspec.structs.replace(state, personality=event.personality)
 
 

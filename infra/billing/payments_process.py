@@ -38,6 +38,7 @@ import logging
 from collections import OrderedDict
 from typing import Final
 
+import asyncpg
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramAPIError,
@@ -51,6 +52,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
 from actors.billing import commands, operations, replies
+from actors.texts import DEFAULT_LANGUAGE, Language, language_of
 from events.billing import OperationRejected, RefundDebited, RefundDebitRequested, RefundReversed
 from events.catalog import (
     BILLING_COMMANDS,
@@ -65,11 +67,13 @@ from events.envelope import caused_by, event_type
 from events.payments import Refunded, RefundFailed
 from infra.billing import metrics
 from infra.bootstrap import Root
+from infra.gateway.user_settings import UserSettingsView
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.publisher import EventPublisher
 from infra.metrics import DEAD_LETTERS
+from infra.postgres import StoreTimeout
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +81,8 @@ PRODUCER: Final = "payments"
 GROUP_ID: Final = "payments"
 ALREADY_REFUNDED: Final = "CHARGE_ALREADY_REFUNDED"
 RETRY_PAUSE_S: Final = 2.0
+LANGUAGE_READ_S: Final = 2.0
+"""How long a notice waits for the user's language before it is sent in English."""
 REFUND_COMMAND: Final = event_type(RefundDebitRequested)
 MAX_REFUND_ATTEMPTS: Final = 3
 """Attempts of refundStarPayment answered with a non-transient, non-400 error."""
@@ -107,8 +113,10 @@ class PaymentsProcess:
         *,
         topic_prefix: str = "",
         group_id: str | None = None,
+        user_settings: UserSettingsView | None = None,
     ) -> None:
         self._bootstrap = bootstrap
+        self._user_settings = user_settings
         self._profile = profile
         self._bot = bot
         self._prefix = topic_prefix
@@ -267,7 +275,10 @@ class PaymentsProcess:
         if len(self._refunded) > HANDLED_MEMORY:
             self._refunded.popitem(last=False)
         metrics.REFUNDS.labels("refunded").inc()
-        await self._tell(entry.user_id, replies.refund_done(entry.stars, entry.amount, charge))
+        lang = await self._language(entry.user_id)
+        await self._tell(
+            entry.user_id, replies.refund_done(lang, entry.stars, entry.amount, charge)
+        )
 
     async def _telegram_refused(
         self, publisher: EventPublisher, entry: RefundDebited, detail: str, done: str
@@ -289,7 +300,8 @@ class PaymentsProcess:
         # retry called refundStarPayment again after the reversal was already published.
         self._remember(done)
         metrics.REFUNDS.labels("telegram_error").inc()
-        await self._tell(entry.user_id, replies.refund_failed(charge, detail))
+        lang = await self._language(entry.user_id)
+        await self._tell(entry.user_id, replies.refund_failed(lang, charge, detail))
 
     async def _declined(
         self, publisher: EventPublisher, entry: OperationRejected, done: str
@@ -308,7 +320,24 @@ class PaymentsProcess:
         )
         self._remember(done)
         metrics.REFUNDS.labels("declined").inc()
-        await self._tell(entry.user_id, replies.refund_refused(charge, entry.reason, entry.detail))
+        lang = await self._language(entry.user_id)
+        text = replies.refund_refused(lang, charge, entry.reason, entry.detail)
+        await self._tell(entry.user_id, text)
+
+    async def _language(self, user_id: int) -> Language:
+        """The user's language (``/language``, else Telegram's, from the users read model);
+        English when it cannot be read within :data:`LANGUAGE_READ_S`."""
+        if self._user_settings is None:
+            return DEFAULT_LANGUAGE
+        try:
+            async with asyncio.timeout(LANGUAGE_READ_S):
+                settings = await self._user_settings.user_settings(user_id)
+        except (TimeoutError, OSError, asyncpg.PostgresError, StoreTimeout) as exc:
+            log.warning("language of user %s unavailable: %s", user_id, exc)
+            return DEFAULT_LANGUAGE
+        if settings is None:
+            return DEFAULT_LANGUAGE
+        return language_of(settings.language_code, settings.language)
 
     async def _tell(self, user_id: int, text: str) -> None:
         """Best effort: the outcome is already published; waits out a flood limit (bounded)
@@ -333,5 +362,9 @@ async def run_payments_process(
     """``botctl payments``: refunds via Telegram with the root's ``Bot`` (or ``bot``)."""
     prefix = root.settings.topic_prefix if topic_prefix is None else topic_prefix
     await PaymentsProcess(
-        root.bootstrap, await root.profile(), bot or root.bot(), topic_prefix=prefix
+        root.bootstrap,
+        await root.profile(),
+        bot or root.bot(),
+        topic_prefix=prefix,
+        user_settings=await root.read_views(),
     ).run(stop)

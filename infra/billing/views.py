@@ -35,8 +35,8 @@ from events.billing import (
     OperationRejected,
     PaymentCredited,
     RefundDebited,
+    RefundedPaymentDebited,
     RefundReversed,
-    StarterCreditGranted,
     UsageDebited,
 )
 from events.catalog import (
@@ -217,34 +217,30 @@ class UsernameDirectory:
 # --------------------------------------------------------------------------- balances
 
 
-def describe(entry: LedgerRecord) -> str:
-    """One line for people about a ledger entry (``/balance`` history)."""
+def _subject(entry: LedgerRecord) -> tuple[str, str, str]:
+    """``(subject, source, reference)`` of :class:`infra.views.LedgerLine` for ``entry``."""
     if isinstance(entry, UsageDebited):
-        what = entry.tool_name or entry.model or "usage"
-        return f"{entry.source.replace('_', ' ')}: {what}"
-    if isinstance(entry, PaymentCredited):
-        return f"payment of {entry.stars} Stars (transaction {entry.telegram_payment_charge_id})"
-    if isinstance(entry, RefundDebited):
-        return f"refund of {entry.stars} Stars (transaction {entry.telegram_payment_charge_id})"
+        return entry.tool_name or entry.model or "", entry.source, ""
+    if isinstance(entry, PaymentCredited | RefundDebited | RefundedPaymentDebited):
+        return str(entry.stars), "", entry.telegram_payment_charge_id
     if isinstance(entry, RefundReversed):
-        return f"refund failed, credited back ({entry.telegram_payment_charge_id})"
-    if isinstance(entry, AdminToppedUp):
-        return "adjustment by an administrator" + (f": {entry.reason}" if entry.reason else "")
-    if isinstance(entry, StarterCreditGranted):
-        return "starter credit"
-    if isinstance(entry, OperationRejected):
-        return f"refused ({entry.reason})"
-    return type(entry).__name__
+        return "", "", entry.telegram_payment_charge_id
+    if isinstance(entry, AdminToppedUp | OperationRejected):
+        return entry.reason, "", ""
+    return "", "", ""
 
 
 def ledger_line(entry: LedgerRecord) -> LedgerLine:
+    subject, source, reference = _subject(entry)
     return LedgerLine(
         occurred_at=entry.occurred_at,
-        kind=event_type(type(entry)),
+        kind=event_type(type(entry)).removeprefix("ledger."),
         amount=entry.amount,
         balance_after=entry.balance_after,
-        description=describe(entry),
         operation_id=entry.operation_id,
+        subject=subject,
+        source=source,
+        reference=reference,
     )
 
 

@@ -32,6 +32,7 @@ from actors.broadcast import policy, texts
 from actors.broadcast.book import Announcement, BroadcastBook, BroadcastRecord, chunked
 from actors.broadcast.outcomes import judge
 from actors.broadcast.pacing import SendWindow
+from actors.texts import Language, language_of
 from events.broadcast import (
     BroadcastFinished,
     BroadcastStarted,
@@ -53,6 +54,11 @@ PRODUCER = "broadcaster"
 INTERRUPTED = "interrupted: the broadcaster stopped while sending; not sent again"
 
 Recipients = Callable[[], Awaitable[list[int]]]
+
+
+def _lang(ann: Announcement) -> Language:
+    """The author's language when they asked (English for older records)."""
+    return language_of(None, ann.request.language)
 
 
 class Sender:
@@ -164,7 +170,7 @@ class Sender:
             "broadcast started",
             extra={"fields": {"announcement": ann.id, "recipients": len(ann.recipients)}},
         )
-        await self.tell_owner(ann, texts.started(len(ann.recipients)))
+        await self.tell_owner(ann, texts.started(_lang(ann), len(ann.recipients)))
 
     async def _deliver_all(self, ann: Announcement, halt: asyncio.Event) -> None:
         queue = deque(ann.to_send())
@@ -186,7 +192,9 @@ class Sender:
     async def _progress(self, ann: Announcement) -> None:
         while True:
             await asyncio.sleep(self._progress_every)
-            await self.tell_owner(ann, texts.progress(ann.counts(), len(ann.recipients)))
+            await self.tell_owner(
+                ann, texts.progress(_lang(ann), ann.counts(), len(ann.recipients))
+            )
 
     async def _deliver(self, ann: Announcement, user_id: int, halt: asyncio.Event) -> None:
         attempt = ann.recipients[user_id].attempts + 1
@@ -239,7 +247,7 @@ class Sender:
 
     async def _finish(self, ann: Announcement) -> None:
         counts = ann.counts()
-        await self.tell_owner(ann, texts.report(counts, len(ann.recipients)))
+        await self.tell_owner(ann, texts.report(_lang(ann), counts, len(ann.recipients)))
         await self._record(
             ann,
             BroadcastFinished(

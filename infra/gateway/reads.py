@@ -19,7 +19,8 @@ VIEW_READ_TIMEOUT: Final = 5.0
 
 
 class ViewUnavailable(Exception):
-    """A view did not answer in time (or failed); ``what`` names it for the user."""
+    """A view did not answer in time (or failed); ``what`` is the text key naming it for
+    the user (``view.balance``: :mod:`actors.texts`)."""
 
     def __init__(self, what: str, cause: str) -> None:
         super().__init__(f"{what}: {cause}")

@@ -6,7 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from aiogram.types import User
+
 from actors.gateway.batching import BatchConfig
+from actors.texts import Language, language_of
 from infra.billing.views import MarginView, UsernameDirectory
 from infra.gateway.context import GatewayContext
 from infra.gateway.inbox import ThreadInbox
@@ -32,12 +35,12 @@ class BillingReads:
         self._margins = margins
         self._directory = directory
 
-    async def margin(self, what: str = "the current price") -> Decimal:
+    async def margin(self, what: str = "view.price") -> Decimal:
         return await read_view(self._margin(), what=what, timeout=self._ctx.view_timeout)
 
     async def user_id(self, username: str) -> int | None:
         return await read_view(
-            self._user_id(username), what="the user directory", timeout=self._ctx.view_timeout
+            self._user_id(username), what="view.user_directory", timeout=self._ctx.view_timeout
         )
 
     async def _margin(self) -> Decimal:
@@ -91,10 +94,27 @@ class GatewayServices:
         """The user's settings (None: not in the read model yet); :class:`ViewUnavailable`
         when they cannot be read (or no view is wired)."""
         if self.user_settings is None:
-            raise ViewUnavailable("your settings", "no settings view")
+            raise ViewUnavailable("view.settings", "no settings view")
         return await read_view(
-            self.user_settings.user_settings(user_id), what="your settings", timeout=timeout
+            self.user_settings.user_settings(user_id), what="view.settings", timeout=timeout
         )
+
+    async def language_of(self, user: User | None, *, timeout: float) -> Language:
+        """The language to answer ``user`` in: their ``/language`` choice, else their
+        Telegram language (also when the settings cannot be read: a reply is never held up
+        by its language)."""
+        if user is None:
+            return language_of(None)
+        try:
+            settings = await self.settings_of(user.id, timeout=timeout)
+        except ViewUnavailable:
+            settings = None
+        return language_of(user.language_code, settings.language if settings else None)
+
+    def chose_language(self, user_id: int, language: str) -> None:
+        """Show the user's fresh ``/language`` choice over the read model (this replica)."""
+        if self.user_settings is not None:
+            self.user_settings.chose_language(user_id, language)
 
     async def close(self) -> None:
         await self.inbox.flush_all()

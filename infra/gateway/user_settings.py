@@ -1,5 +1,5 @@
 """The users' current settings as the gateway shows them (``/model``'s and ``/thinking``'s ✓,
-``/personality``, the ``/start`` welcome).
+``/personality``, the ``/start`` welcome) and the language it answers in (``/language``).
 
 :class:`UserSettingsView` is the port: the users read model (``users`` table, cached in Redis
 by the projector; :class:`infra.projector.views.ReadModelViews` implements it). Nothing is
@@ -48,6 +48,7 @@ class _Pending:
     model: _Choice | None = None
     personality: _Choice | None = None
     thinking: _Choice | None = None
+    language: _Choice | None = None
 
 
 class RecentChoices:
@@ -80,6 +81,10 @@ class RecentChoices:
         """The user's thinking level change is durable; show it from now on."""
         self._entry(user_id).thinking = _Choice(level, self._clock() + self._ttl)
 
+    def chose_language(self, user_id: int, language: str) -> None:
+        """The user's language choice is durable; speak it from now on."""
+        self._entry(user_id).language = _Choice(language, self._clock() + self._ttl)
+
     def _entry(self, user_id: int) -> _Pending:
         entry = self._pending.setdefault(user_id, _Pending())
         self._pending.move_to_end(user_id)
@@ -97,7 +102,13 @@ class RecentChoices:
         entry.model = self._settle(entry.model, settings.default_model, now)
         entry.personality = self._settle(entry.personality, settings.personality, now)
         entry.thinking = self._settle(entry.thinking, settings.thinking, now)
-        if entry.model is None and entry.personality is None and entry.thinking is None:
+        entry.language = self._settle(entry.language, settings.language, now)
+        if (
+            entry.model is None
+            and entry.personality is None
+            and entry.thinking is None
+            and entry.language is None
+        ):
             del self._pending[user_id]
             return stored
         if entry.model is not None:
@@ -106,6 +117,8 @@ class RecentChoices:
             settings = replace(settings, personality=entry.personality.value)
         if entry.thinking is not None:
             settings = replace(settings, thinking=entry.thinking.value)
+        if entry.language is not None:
+            settings = replace(settings, language=entry.language.value)
         return settings
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""User commands from the gateway: registration on first contact, model and personality.
+"""User commands from the gateway: registration on first contact, model, personality,
+thinking level and language.
 
 The gateway remembers (bounded) which profiles it has already announced, so a user's first
 update in this process asks the users actor to register them, and a changed name or
@@ -14,6 +15,7 @@ from datetime import datetime
 from typing import Final
 
 from actors.gateway.commands import (
+    language_change_requested,
     model_change_requested,
     personality_change_requested,
     registration_requested,
@@ -71,6 +73,11 @@ class UserCommands:
     async def change_thinking(self, user_id: int, level: str) -> None:
         await self._publish(
             thinking_change_requested(user_id=user_id, level=level, received_at=self._clock())
+        )
+
+    async def change_language(self, user_id: int, language: str) -> None:
+        await self._publish(
+            language_change_requested(user_id=user_id, language=language, received_at=self._clock())
         )
 
     async def _publish(self, record: UserCommand) -> None:

@@ -98,8 +98,10 @@ def encode_operations(lines: Iterable[LedgerLine]) -> bytes:
                 "kind": line.kind,
                 "amount": line.amount,
                 "balance_after": line.balance_after,
-                "description": line.description,
                 "operation_id": line.operation_id,
+                "subject": line.subject,
+                "source": line.source,
+                "reference": line.reference,
             }
             for line in lines
         ]

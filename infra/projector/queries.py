@@ -30,6 +30,7 @@ USER_FIELDS: Final = [
     "balance_updated_at",
     "last_operation_id",
     "thinking",
+    "language",
 ]
 THREAD_FIELDS: Final = [
     "thread_key",
@@ -64,24 +65,16 @@ class HistoryMessage:
     model: str | None
 
 
-def describe(kind: str, row: Any) -> str:
-    """A short human description of a ledger entry for ``/balance``."""
+def subject(kind: str, row: Any) -> str:
+    """What a ledger entry was about, language-neutral, for ``/balance`` (see
+    :class:`infra.views.LedgerLine`)."""
     if kind == "usage_debited":
-        what = row["model"] or row["tool_name"] or row["source"] or "usage"
-        return f"usage: {what}"
-    if kind == "payment_credited":
-        return f"payment: {row['stars']} Stars"
-    if kind == "refund_debited":
-        return f"refund: {row['stars']} Stars"
-    if kind == "refund_reversed":
-        return "refund reversed"
-    if kind == "starter_credit_granted":
-        return "starter credit"
-    if kind == "admin_topped_up":
-        return f"top-up by admin{': ' + row['reason'] if row['reason'] else ''}"
-    if kind == "operation_rejected":
-        return f"rejected: {row['reason']}"
-    return kind
+        return str(row["tool_name"] or row["model"] or "")
+    if kind in ("payment_credited", "refund_debited", "refunded_payment_debited"):
+        return "" if row["stars"] is None else str(row["stars"])
+    if kind in ("admin_topped_up", "operation_rejected"):
+        return str(row["reason"] or "")
+    return ""
 
 
 async def fetch_users(
@@ -101,7 +94,7 @@ async def fetch_operations(
 ) -> dict[int, list[LedgerLine]]:
     rows = await conn.fetch(
         "SELECT * FROM (SELECT user_id, occurred_at, kind, amount, balance_after, operation_id,"
-        " model, tool_name, source, stars, reason,"
+        " model, tool_name, source, stars, reason, telegram_payment_charge_id,"
         " row_number() OVER (PARTITION BY user_id ORDER BY kafka_partition DESC,"
         " kafka_offset DESC) AS rn"
         f" FROM {quote_schema(schema)}.ledger_entries WHERE user_id = ANY($1::bigint[])) x"
@@ -117,8 +110,10 @@ async def fetch_operations(
                 kind=r["kind"],
                 amount=r["amount"],
                 balance_after=r["balance_after"],
-                description=describe(r["kind"], r),
                 operation_id=r["operation_id"],
+                subject=subject(r["kind"], r),
+                source=(r["source"] or "") if r["kind"] == "usage_debited" else "",
+                reference=r["telegram_payment_charge_id"] or "",
             )
         )
     return out

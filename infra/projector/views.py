@@ -59,13 +59,16 @@ class UserSettings:
 
     ``default_model`` is None while the users projection has not seen the registration (the
     row may exist for the balance alone); ``personality`` None is the default personality,
-    ``thinking`` None the default level (off).
+    ``thinking`` None the default level (off); ``language`` None: not chosen with
+    ``/language`` (the Telegram language decides), ``language_code`` the Telegram one.
     """
 
     user_id: int
     default_model: str | None
     personality: str | None
     thinking: str | None = None
+    language: str | None = None
+    language_code: str | None = None
 
 
 class _Line(msgspec.Struct):
@@ -73,8 +76,10 @@ class _Line(msgspec.Struct):
     kind: str
     amount: Decimal
     balance_after: Decimal
-    description: str
     operation_id: str
+    subject: str = ""
+    source: str = ""
+    reference: str = ""
 
 
 _LINES = msgspec.json.Decoder(list[_Line])
@@ -159,10 +164,12 @@ class ReadModelViews:
                 default_model=cached.get("default_model"),
                 personality=cached.get("personality"),
                 thinking=cached.get("thinking"),
+                language=cached.get("language"),
+                language_code=cached.get("language_code"),
             )
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                "SELECT default_model, personality, thinking"
+                "SELECT default_model, personality, thinking, language, language_code"
                 f" FROM {quote_schema(self.schema)}.users"
                 " WHERE user_id = $1",
                 user_id,
@@ -174,6 +181,8 @@ class ReadModelViews:
             default_model=row["default_model"],
             personality=row["personality"],
             thinking=row["thinking"],
+            language=row["language"],
+            language_code=row["language_code"],
         )
 
     async def preferences(self, user_id: int) -> UserPreferences:
@@ -181,17 +190,22 @@ class ReadModelViews:
         cached = await self._user_hash(user_id)
         if cached is not None:
             return UserPreferences(
-                cached.get("default_model"), cached.get("personality"), cached.get("thinking")
+                cached.get("default_model"),
+                cached.get("personality"),
+                cached.get("thinking"),
+                cached.get("language"),
             )
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
-                f"SELECT default_model, personality, thinking FROM"
+                f"SELECT default_model, personality, thinking, language FROM"
                 f" {quote_schema(self.schema)}.users WHERE user_id = $1",
                 user_id,
             )
         if row is None:
             return UserPreferences()
-        return UserPreferences(row["default_model"], row["personality"], row["thinking"])
+        return UserPreferences(
+            row["default_model"], row["personality"], row["thinking"], row["language"]
+        )
 
     async def user_id_for(self, username: str) -> int | None:
         """The user whose current profile has ``username`` (case-insensitive, without @),
@@ -216,8 +230,10 @@ class ReadModelViews:
                         kind=x.kind,
                         amount=x.amount,
                         balance_after=x.balance_after,
-                        description=x.description,
                         operation_id=x.operation_id,
+                        subject=x.subject,
+                        source=x.source,
+                        reference=x.reference,
                     )
                     for x in _LINES.decode(raw)[:limit]
                 ]

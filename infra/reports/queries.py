@@ -63,8 +63,19 @@ def _money(value: Any) -> Decimal:
 async def build_sections(
     conn: asyncpg.Connection, schema: str, since: datetime, until: datetime, top: int = 20
 ) -> list[Section]:
+    """Every section of the report, in the order shown; ``top`` bounds the longer tables."""
     s = quote_schema(schema)
-    sections: list[Section] = []
+    return [
+        await _by_day(conn, s, since, until),
+        await _by_user(conn, s, since, until, top),
+        await _by_model(conn, s, since, until),
+        await _by_tool(conn, s, since, until),
+        await _top_threads(conn, s, since, until, top),
+    ]
+
+
+async def _by_day(conn: asyncpg.Connection, s: str, since: datetime, until: datetime) -> Section:
+    """Cost, revenue, Stars and margin per UTC day."""
     rows = await conn.fetch(
         f"SELECT (l.occurred_at AT TIME ZONE 'UTC')::date AS day, {COST} AS cost,"
         f" {REVENUE} AS revenue, {STARS} AS stars FROM {s}.ledger_entries l WHERE {RANGE}"
@@ -72,23 +83,27 @@ async def build_sections(
         since,
         until,
     )
-    sections.append(
-        Section(
-            "by_day",
-            "Cost and revenue by day",
-            ("day", "cost_usd", "revenue_usd", "stars", "margin_usd"),
-            [
-                (
-                    r["day"].isoformat(),
-                    _money(r["cost"]),
-                    _money(r["revenue"]),
-                    r["stars"] or 0,
-                    _money(r["revenue"]) - _money(r["cost"]),
-                )
-                for r in rows
-            ],
-        )
+    return Section(
+        "by_day",
+        "Cost and revenue by day",
+        ("day", "cost_usd", "revenue_usd", "stars", "margin_usd"),
+        [
+            (
+                r["day"].isoformat(),
+                _money(r["cost"]),
+                _money(r["revenue"]),
+                r["stars"] or 0,
+                _money(r["revenue"]) - _money(r["cost"]),
+            )
+            for r in rows
+        ],
     )
+
+
+async def _by_user(
+    conn: asyncpg.Connection, s: str, since: datetime, until: datetime, top: int
+) -> Section:
+    """Cost, revenue, Stars and margin per user, the costliest ``top * 5`` first."""
     rows = await conn.fetch(
         f"SELECT l.user_id, max(u.username) AS username, {COST} AS cost, {REVENUE} AS revenue,"
         f" {STARS} AS stars FROM {s}.ledger_entries l LEFT JOIN {s}.users u"
@@ -97,24 +112,26 @@ async def build_sections(
         since,
         until,
     )
-    sections.append(
-        Section(
-            "by_user",
-            "Cost and revenue by user",
-            ("user_id", "username", "cost_usd", "revenue_usd", "stars", "margin_usd"),
-            [
-                (
-                    r["user_id"],
-                    r["username"] or "",
-                    _money(r["cost"]),
-                    _money(r["revenue"]),
-                    r["stars"] or 0,
-                    _money(r["revenue"]) - _money(r["cost"]),
-                )
-                for r in rows
-            ],
-        )
+    return Section(
+        "by_user",
+        "Cost and revenue by user",
+        ("user_id", "username", "cost_usd", "revenue_usd", "stars", "margin_usd"),
+        [
+            (
+                r["user_id"],
+                r["username"] or "",
+                _money(r["cost"]),
+                _money(r["revenue"]),
+                r["stars"] or 0,
+                _money(r["revenue"]) - _money(r["cost"]),
+            )
+            for r in rows
+        ],
     )
+
+
+async def _by_model(conn: asyncpg.Connection, s: str, since: datetime, until: datetime) -> Section:
+    """Charges, tokens, cache share and cost per model."""
     rows = await conn.fetch(
         f"SELECT l.model, count(*) AS calls, {COST} AS cost,"
         f" {_tokens('input_tokens')} AS input_tokens,"
@@ -127,35 +144,37 @@ async def build_sections(
         since,
         until,
     )
-    sections.append(
-        Section(
-            "by_model",
-            "Cost by model",
+    return Section(
+        "by_model",
+        "Cost by model",
+        (
+            "model",
+            "charges",
+            "input_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "output_tokens",
+            "cache_read_share",
+            "cost_usd",
+        ),
+        [
             (
-                "model",
-                "charges",
-                "input_tokens",
-                "cache_read_tokens",
-                "cache_write_tokens",
-                "output_tokens",
-                "cache_read_share",
-                "cost_usd",
-            ),
-            [
-                (
-                    r["model"],
-                    r["calls"],
-                    int(r["input_tokens"]),
-                    int(r["cache_read"]),
-                    int(r["cache_write"]),
-                    int(r["output_tokens"]),
-                    cache_read_share(r["input_tokens"], r["cache_read"], r["cache_write"]),
-                    _money(r["cost"]),
-                )
-                for r in rows
-            ],
-        )
+                r["model"],
+                r["calls"],
+                int(r["input_tokens"]),
+                int(r["cache_read"]),
+                int(r["cache_write"]),
+                int(r["output_tokens"]),
+                cache_read_share(r["input_tokens"], r["cache_read"], r["cache_write"]),
+                _money(r["cost"]),
+            )
+            for r in rows
+        ],
     )
+
+
+async def _by_tool(conn: asyncpg.Connection, s: str, since: datetime, until: datetime) -> Section:
+    """Charges and cost per tool, client and server tools alike."""
     # client tools are charged on their own (tool_name); server tools (web search, web fetch)
     # are priced as lines of the model call that ran them: each use counts as a charge
     rows = await conn.fetch(
@@ -171,14 +190,18 @@ async def build_sections(
         since,
         until,
     )
-    sections.append(
-        Section(
-            "by_tool",
-            "Cost by tool",
-            ("tool", "charges", "cost_usd"),
-            [(r["tool_name"], r["calls"], _money(r["cost"])) for r in rows],
-        )
+    return Section(
+        "by_tool",
+        "Cost by tool",
+        ("tool", "charges", "cost_usd"),
+        [(r["tool_name"], r["calls"], _money(r["cost"])) for r in rows],
     )
+
+
+async def _top_threads(
+    conn: asyncpg.Connection, s: str, since: datetime, until: datetime, top: int
+) -> Section:
+    """The ``top`` costliest threads, with their turns."""
     rows = await conn.fetch(
         f"SELECT l.thread_key, max(t.title) AS title, count(DISTINCT l.turn_id) AS turns,"
         f" {COST} AS cost FROM {s}.ledger_entries l LEFT JOIN {s}.threads t"
@@ -188,12 +211,9 @@ async def build_sections(
         since,
         until,
     )
-    sections.append(
-        Section(
-            "top_threads",
-            f"Top {top} threads by cost",
-            ("thread_key", "title", "turns", "cost_usd"),
-            [(r["thread_key"], r["title"] or "", r["turns"], _money(r["cost"])) for r in rows],
-        )
+    return Section(
+        "top_threads",
+        f"Top {top} threads by cost",
+        ("thread_key", "title", "turns", "cost_usd"),
+        [(r["thread_key"], r["title"] or "", r["turns"], _money(r["cost"])) for r in rows],
     )
-    return sections

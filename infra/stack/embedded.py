@@ -11,137 +11,43 @@ cluster in ``<state_dir>/postgres`` (as root, when PostgreSQL's user cannot reac
 folder, in ``/var/lib/claudegram/pgdata-<hash of the state folder>``), and a restart reuses
 both. Redis runs without persistence (a cache the projector refills). The Tansu fallback
 (``EMBEDDED_BROKER=tansu``) keeps its log in memory: its restart loses every record.
+
+PostgreSQL's cluster and process are in :mod:`infra.stack.postgres_server`, the recorded
+state in :mod:`infra.stack.state`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import os
-import pwd
 import shutil
-import subprocess
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Final
 
 from infra.settings import Settings, load_settings
-from infra.stack import binaries, health, kafka_broker
+from infra.stack import binaries, health, kafka_broker, postgres_server
 from infra.stack.kafka_runtime import KafkaRuntime, default_cache_dir, kafka_runtime
 from infra.stack.ports import free_port
-from infra.stack.processes import ProcessRecord, is_alive, spawn, stop
+from infra.stack.postgres_server import pg_data_dir, pg_user
+from infra.stack.processes import is_alive, spawn, stop
+from infra.stack.state import (
+    HOST,
+    STATE_FILE,
+    ServiceState,
+    ServiceStatus,
+    StackError,
+    StackState,
+)
 
-HOST: Final = "127.0.0.1"
-PG_SYSTEM_USER: Final = "claudegram-pg"
-PG_ROOT_DATA: Final = Path("/var/lib/claudegram")
-STATE_FILE: Final = "stack.json"
-
-
-class StackError(Exception):
-    """The embedded stack could not be started or inspected; the message says why."""
-
-
-@dataclass(slots=True)
-class ServiceState:
-    name: str
-    url: str
-    process: ProcessRecord
-    data_dir: str | None = None
-    version: str = ""
-
-
-@dataclass(slots=True)
-class StackState:
-    services: dict[str, ServiceState] = field(default_factory=dict)
-
-    @property
-    def kafka_bootstrap(self) -> str:
-        return self.services["kafka"].url
-
-    @property
-    def database_url(self) -> str:
-        return self.services["postgres"].url
-
-    @property
-    def redis_url(self) -> str:
-        return self.services["redis"].url
-
-    def to_json(self) -> str:
-        return json.dumps({k: asdict(v) for k, v in self.services.items()}, indent=2)
-
-    @classmethod
-    def from_json(cls, text: str) -> StackState:
-        raw = json.loads(text)
-        return cls(
-            {
-                name: ServiceState(
-                    name=item["name"],
-                    url=item["url"],
-                    process=ProcessRecord(**item["process"]),
-                    data_dir=item.get("data_dir"),
-                    version=item.get("version", ""),
-                )
-                for name, item in raw.items()
-            }
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceStatus:
-    name: str
-    url: str
-    pid: int
-    running: bool
-    healthy: bool
-    detail: str
-    version: str = ""
-
-
-def _pg_user() -> str | None:
-    """The system user PostgreSQL runs as: ourselves, or a dedicated one when we are root."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        pwd.getpwnam(PG_SYSTEM_USER)
-    except KeyError:
-        subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                PG_SYSTEM_USER,
-            ],
-            check=True,
-            capture_output=True,
-        )
-    return PG_SYSTEM_USER
-
-
-def pg_data_dir(state_dir: Path, user: str | None) -> Path:
-    """Where PostgreSQL keeps its cluster for this state folder: inside it, unless PostgreSQL
-    runs as another user (we are root) who cannot traverse it; then a stable folder of its own
-    named for the state folder, so every start of the same stack finds the same data."""
-    local = state_dir / "postgres"
-    if user is None or binaries.traversable_by_others(state_dir):
-        return local
-    digest = hashlib.sha256(str(state_dir).encode()).hexdigest()[:16]
-    return PG_ROOT_DATA / f"pgdata-{digest}"
-
-
-def _forget_orphaned_pg_data() -> None:
-    """Delete the root-side PostgreSQL folders whose state folder no longer exists (and the
-    owner notes of folders deleted by other means)."""
-    for owner in PG_ROOT_DATA.glob("pgdata-*.owner"):
-        try:
-            state_dir = Path(owner.read_text().strip())
-        except OSError:
-            continue
-        if not state_dir.exists() or not owner.with_suffix("").exists():
-            shutil.rmtree(owner.with_suffix(""), ignore_errors=True)
-            owner.unlink(missing_ok=True)
+__all__ = [
+    "HOST",
+    "EmbeddedStack",
+    "ServiceState",
+    "ServiceStatus",
+    "StackError",
+    "StackState",
+    "pg_data_dir",
+    "pg_user",
+]
 
 
 class EmbeddedStack:
@@ -303,84 +209,8 @@ class EmbeddedStack:
         service = ServiceState("redis", f"redis://{HOST}:{port}/0", record)
         return await self._await_ready(service, lambda: health.redis_ready(service.url))
 
-    def _prepare_pg_data(self, user: str | None) -> tuple[Path, bool]:
-        """The data folder, made (owned by ``user``) if new; True when it holds a cluster."""
-        data_dir = pg_data_dir(self.state_dir, user)
-        if (data_dir / "PG_VERSION").is_file():
-            return data_dir, True
-        shutil.rmtree(data_dir, ignore_errors=True)  # an initdb that did not finish
-        if data_dir.parent == PG_ROOT_DATA:
-            PG_ROOT_DATA.mkdir(mode=0o755, parents=True, exist_ok=True)
-            _forget_orphaned_pg_data()
-        data_dir.mkdir(parents=True)
-        if data_dir.parent == PG_ROOT_DATA:
-            data_dir.with_suffix(".owner").write_text(f"{self.state_dir}\n")
-        if user is not None:
-            entry = pwd.getpwnam(user)
-            os.chown(data_dir, entry.pw_uid, entry.pw_gid)
-        data_dir.chmod(0o700)
-        return data_dir, False
-
-    async def _initdb(self, bindir: Path, data_dir: Path, user: str | None) -> None:
-        initdb = await asyncio.create_subprocess_exec(
-            str(bindir / "initdb"),
-            "-D",
-            str(data_dir),
-            "-U",
-            "postgres",
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--locale=C",
-            "--no-sync",
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            user=user,
-        )
-        out, _ = await initdb.communicate()
-        if initdb.returncode != 0:
-            raise StackError(f"postgres: initdb failed: {out.decode(errors='replace')[-2000:]}")
-
     async def _start_postgres(self) -> ServiceState:
-        user = _pg_user()
-        bindir = binaries.postgres_bin_dir(for_other_user=user is not None)
-        data_dir, existing = self._prepare_pg_data(user)
-        if not existing:
-            await self._initdb(bindir, data_dir, user)
-        port = free_port()
-        log_path = self.state_dir / "logs" / "postgres.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        if user is not None:
-            log_path.touch()
-            shutil.chown(log_path, user)
-        record = spawn(
-            "postgres",
-            [
-                str(bindir / "postgres"),
-                "-D",
-                str(data_dir),
-                "-h",
-                HOST,
-                "-p",
-                str(port),
-                "-k",
-                str(data_dir),
-                "-c",
-                "fsync=off",
-                "-c",
-                "synchronous_commit=off",
-                "-c",
-                "full_page_writes=off",
-                "-c",
-                "max_connections=300",
-                "-c",
-                "shared_buffers=256MB",
-            ],
-            log_path,
-            user=user,
-        )
-        service = ServiceState(
-            "postgres", f"postgresql://postgres@{HOST}:{port}/postgres", record, str(data_dir)
-        )
+        service = await postgres_server.spawn_postgres(self.state_dir)
         return await self._await_ready(service, lambda: health.postgres_ready(service.url))
 
     def stop(self) -> list[str]:
@@ -399,7 +229,7 @@ class EmbeddedStack:
     def data_paths(self) -> list[Path]:
         """Every folder holding this stack's data, existing or not (the logs are not data)."""
         paths = [self.state_dir / "kafka", self.state_dir / "postgres"]
-        outside = pg_data_dir(self.state_dir, _pg_user())
+        outside = pg_data_dir(self.state_dir, pg_user())
         if outside not in paths:
             paths += [outside, outside.with_suffix(".owner")]
         return paths

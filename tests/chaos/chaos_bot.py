@@ -23,7 +23,7 @@ from pathlib import Path
 
 from infra.cli.stack_cmds import SERVICES
 from infra.stack import binaries, health
-from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, StackState, _pg_user
+from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, StackState, pg_user
 from infra.stack.processes import spawn, start_ticks, stop
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,7 +68,7 @@ def _relaunch_of(service: ServiceState, state_dir: Path) -> Relaunch:
         argv += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(state_dir)]
         return Relaunch(argv, cwd, None)
     argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
-    return Relaunch(argv, cwd, _pg_user() if service.name == "postgres" else None)
+    return Relaunch(argv, cwd, pg_user() if service.name == "postgres" else None)
 
 
 _CHECKS: dict[str, Callable[[str], Awaitable[str]]] = {

@@ -18,7 +18,7 @@ from aiokafka.admin import NewTopic
 
 from infra.kafka.clients import make_admin, make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile, probe_broker
-from infra.stack.embedded import EmbeddedStack, StackState, _pg_user, pg_data_dir
+from infra.stack.embedded import EmbeddedStack, StackState, pg_data_dir, pg_user
 from infra.stack.processes import is_alive, stop
 
 pytestmark = pytest.mark.skipif(
@@ -99,7 +99,7 @@ async def test_down_and_up_keep_the_log_and_the_database(private_stack: Embedded
     cluster_id = (private_stack.state_dir / "kafka" / "cluster.id").read_text()
     meta = private_stack.state_dir / "kafka" / "data" / "meta.properties"
     meta_written = meta.stat().st_mtime_ns
-    pg_dir = pg_data_dir(private_stack.state_dir, _pg_user())
+    pg_dir = pg_data_dir(private_stack.state_dir, pg_user())
     pg_made = (pg_dir / "PG_VERSION").stat().st_mtime_ns
 
     assert sorted(private_stack.stop()) == ["kafka", "postgres", "redis"]
@@ -136,7 +136,7 @@ async def test_reset_deletes_every_data_folder(private_stack: EmbeddedStack) -> 
     state = await private_stack.start()
     paths = [p for p in private_stack.data_paths() if p.exists()]
     assert private_stack.state_dir / "kafka" in paths
-    assert pg_data_dir(private_stack.state_dir, _pg_user()) in paths
+    assert pg_data_dir(private_stack.state_dir, pg_user()) in paths
 
     deleted = private_stack.reset()
 

@@ -147,19 +147,21 @@ def test_a_database_url_without_any_host_is_refused() -> None:
         load_settings({"DATABASE_URL": "postgresql://user@/db?host="})
 
 
+SETTINGS_MODULES = ("infra/settings.py", "infra/settings_values.py", "infra/settings_groups.py")
+"""The modules that hold the settings: the only ones that may read the environment."""
 ENV_READ = re.compile(r"os\.environ|getenv")
 WRITES_CHILD_ENV = re.compile(r"(\{|^)\s*\*\*os\.environ\b")
 """``{**os.environ, ...}``: a parent building the environment of a child process."""
 
 
 def test_only_the_settings_read_the_environment() -> None:
-    """No module of infra, actors, events or projections reads the environment except
-    infra/settings.py; the others only pass it on to child processes."""
+    """No module of infra, actors, events or projections reads the environment except the
+    settings modules (infra/settings*.py); the others only pass it on to child processes."""
     readers = []
     for package in ("infra", "actors", "events", "projections"):
         for path in sorted((ROOT / package).rglob("*.py")):
             relative = path.relative_to(ROOT).as_posix()
-            if relative == "infra/settings.py":
+            if relative in SETTINGS_MODULES:
                 continue
             for number, line in enumerate(path.read_text().splitlines(), 1):
                 if ENV_READ.search(line) and not WRITES_CHILD_ENV.search(line):
@@ -169,7 +171,7 @@ def test_only_the_settings_read_the_environment() -> None:
 
 def test_every_setting_read_is_a_known_name() -> None:
     """Every name load_settings reads is listed in ENV_NAMES (which Compose is checked against)."""
-    source = (ROOT / "infra" / "settings.py").read_text()
+    source = "".join((ROOT / module).read_text() for module in SETTINGS_MODULES)
     read = set(re.findall(r'env(?:\.get\(|\[|, )"([A-Z][A-Z0-9_]+)"', source))
     assert len(read) > 40
     assert read - set(ENV_NAMES) == set()

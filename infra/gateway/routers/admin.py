@@ -16,6 +16,7 @@ from actors import typed_numbers
 from actors.billing import commands, policy, replies
 from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
+from actors.texts import Language
 from events.admin import MarginChanged
 from events.billing import AdminTopUpRequested
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS
@@ -30,7 +31,7 @@ class Refused(Exception):
     """An admin command that cannot be carried out; ``str()`` is the answer."""
 
 
-async def _target(reads: BillingReads, target: str) -> int:
+async def _target(reads: BillingReads, lang: Language, target: str) -> int:
     """The user id a ``/topup`` names (a number or a known @username)."""
     try:
         if target.startswith("@"):
@@ -38,32 +39,34 @@ async def _target(reads: BillingReads, target: str) -> int:
         else:
             found = typed_numbers.parse_user_id(target)
     except typed_numbers.NumberRefused as exc:
-        raise Refused(f"Refused: {exc}.\n{replies.TOPUP_USAGE}") from exc
+        usage = replies.topup_usage(lang)
+        raise Refused(f"{replies.refused(lang, str(exc))}\n{usage}") from exc
     if found is None:
-        raise Refused(f"No user {target} is known.")
+        raise Refused(replies.unknown_user(lang, target))
     return found
 
 
-def _amount(raw: str) -> Decimal:
+def _amount(lang: Language, raw: str) -> Decimal:
     try:
         amount = policy.parse_admin_amount(raw)
     except ValueError as exc:
-        raise Refused(f"Refused: {exc}.\n{replies.TOPUP_USAGE}") from exc
+        usage = replies.topup_usage(lang)
+        raise Refused(f"{replies.refused(lang, str(exc))}\n{usage}") from exc
     problem = policy.admin_amount_problem(amount)
     if problem:
-        raise Refused(f"Refused: {problem}.")
+        raise Refused(replies.refused(lang, problem))
     return amount
 
 
 async def top_up_request(
-    reads: BillingReads, message: Message, admin: int, args: str | None
+    reads: BillingReads, lang: Language, message: Message, admin: int, args: str | None
 ) -> AdminTopUpRequested:
     """The billing command a ``/topup <user> <amount> [reason]`` asks for."""
     parts = (args or "").split(maxsplit=2)
     if len(parts) < 2:
-        raise Refused(replies.TOPUP_USAGE)
-    user_id = await _target(reads, parts[0])
-    amount = _amount(parts[1])
+        raise Refused(replies.topup_usage(lang))
+    user_id = await _target(reads, lang, parts[0])
+    amount = _amount(lang, parts[1])
     return commands.admin_top_up(
         user_id,
         amount,
@@ -76,14 +79,14 @@ async def top_up_request(
 
 
 async def margin_change(
-    reads: BillingReads, message: Message, admin: int, args: str
+    reads: BillingReads, lang: Language, message: Message, admin: int, args: str
 ) -> MarginChanged:
     """The record a ``/set_margin <k3>`` asks for."""
     try:
         margin = policy.parse_margin(args)
     except ValueError as exc:
-        raise Refused(f"Refused: {exc}.") from exc
-    previous = await reads.margin("the current margin")
+        raise Refused(replies.refused(lang, str(exc))) from exc
+    previous = await reads.margin("view.margin")
     record_id = telegram_record_id("set_margin", message.chat.id, message.message_id, message.date)
     return MarginChanged(
         **new_envelope(key=GLOBAL_KEY, producer=PRODUCER, id=record_id, occurred_at=message.date),
@@ -100,40 +103,45 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     def answer(message: Message, text: str) -> None:
         services.replies.send(message.answer(text, parse_mode=None), what="admin")
 
-    def admin_of(message: Message) -> int | None:
+    async def admin_of(message: Message) -> tuple[int, Language] | None:
+        """The administrator and their language; anyone else is refused."""
         user = message.from_user
+        lang = await services.language_of(user, timeout=ctx.view_timeout)
         if user is None or not ctx.is_privileged(user.id):
-            answer(message, replies.NOT_ADMIN)
+            answer(message, replies.not_admin(lang))
             return None
-        return user.id
+        return user.id, lang
 
     @router.message(bot_command("topup"))
     async def topup(message: Message, command: CommandObject) -> None:
-        if (admin := admin_of(message)) is None:
+        if (found := await admin_of(message)) is None:
             return
+        admin, lang = found
         try:
-            request = await top_up_request(reads, message, admin, command.args)
+            request = await top_up_request(reads, lang, message, admin, command.args)
         except Refused as refused:
             answer(message, str(refused))
             return
         await ctx.publisher.publish(BILLING_COMMANDS, request)
-        text = replies.top_up_requested(request.user_id, request.amount, request.operation_id)
+        text = replies.top_up_requested(lang, request.user_id, request.amount, request.operation_id)
         answer(message, text)
 
     @router.message(bot_command("set_margin"))
     async def set_margin(message: Message, command: CommandObject) -> None:
-        if (admin := admin_of(message)) is None:
+        if (found := await admin_of(message)) is None:
             return
+        admin, lang = found
         if not command.args:
-            current = await reads.margin("the current margin")
-            answer(message, f"Current owner margin k3 = {current}.\n{replies.SET_MARGIN_USAGE}")
+            current = await reads.margin("view.margin")
+            usage = replies.set_margin_usage(lang)
+            answer(message, f"{replies.current_margin(lang, current)}\n{usage}")
             return
         try:
-            change = await margin_change(reads, message, admin, command.args)
+            change = await margin_change(reads, lang, message, admin, command.args)
         except Refused as refused:
             answer(message, str(refused))
             return
         await ctx.publisher.publish(ADMIN_EVENTS, change)
-        answer(message, replies.margin_set(change.owner_margin))
+        answer(message, replies.margin_set(lang, change.owner_margin))
 
     return router

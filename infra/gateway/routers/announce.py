@@ -23,6 +23,7 @@ from actors.broadcast import buttons, texts
 from actors.broadcast.announce_args import Announce, AnnounceRefused, parse_announce
 from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
+from actors.texts import Language, say
 from events.admin import AnnouncementCancelled, AnnouncementConfirmed, AnnouncementRequested
 from events.broadcast import TextEntity
 from events.catalog import ADMIN_EVENTS
@@ -49,19 +50,20 @@ def _entities(message: Message) -> list[TextEntity]:
     ]
 
 
-def _keyboard(author: int, announcement_id: str) -> InlineKeyboardMarkup:
-    data = {a: buttons.callback_data(a, author, announcement_id) for a in ("send", "cancel")}
-    return InlineKeyboardMarkup(
-        inline_keyboard=[
-            [
-                InlineKeyboardButton(text=texts.BUTTON_SEND, callback_data=data["send"]),
-                InlineKeyboardButton(text=texts.BUTTON_CANCEL, callback_data=data["cancel"]),
-            ]
-        ]
-    )
+def _keyboard(lang: Language, author: int, announcement_id: str) -> InlineKeyboardMarkup:
+    row = [
+        InlineKeyboardButton(
+            text=say(lang, f"broadcast.button_{action}"),
+            callback_data=buttons.callback_data(action, author, announcement_id),
+        )
+        for action in buttons.ACTIONS
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=[row])
 
 
-def request_of(message: Message, author: int, parsed: Announce) -> AnnouncementRequested:
+def request_of(
+    message: Message, author: int, lang: Language, parsed: Announce
+) -> AnnouncementRequested:
     """The record of a ``/announce`` (its id derived from the message: a redelivered update
     writes the same record)."""
     record_id = telegram_record_id("announce", message.chat.id, message.message_id, message.date)
@@ -73,6 +75,7 @@ def request_of(message: Message, author: int, parsed: Announce) -> AnnouncementR
         recipients=parsed.recipients,
         admin_user_id=author,
         chat_id=message.chat.id,
+        language=lang,
     )
 
 
@@ -85,25 +88,26 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     @router.message(bot_command("announce"))
     async def announce(message: Message) -> None:
         user = message.from_user
+        lang = await services.language_of(user, timeout=ctx.view_timeout)
         if user is None or not ctx.is_privileged(user.id):
-            answer(message, replies.NOT_ADMIN)
+            answer(message, replies.not_admin(lang))
             return
         try:
             parsed = parse_announce(message.text or "", _entities(message))
         except AnnounceRefused as refused:
-            answer(message, str(refused))
+            answer(message, refused.text(lang))
             return
-        request = request_of(message, user.id, parsed)
+        request = request_of(message, user.id, lang, parsed)
         await ctx.publisher.publish(ADMIN_EVENTS, request)
         await services.replies.deliver(
-            message.answer(texts.preview_header(parsed.recipients), parse_mode=None)
+            message.answer(texts.preview_header(lang, parsed.recipients), parse_mode=None)
         )
         services.replies.send(
             message.answer(
                 parsed.text,
                 entities=entities_of(parsed.entities),
                 parse_mode=None,
-                reply_markup=_keyboard(user.id, request.announcement_id),
+                reply_markup=_keyboard(lang, user.id, request.announcement_id),
             ),
             what="announce_preview",
         )
@@ -111,14 +115,15 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     @router.callback_query(F.data.startswith(buttons.PREFIX))
     async def decided(query: CallbackQuery) -> None:
         press = buttons.parse_press(query.data)
+        lang = await services.language_of(query.from_user, timeout=ctx.view_timeout)
         if press is None:
-            services.replies.send(
-                query.answer(texts.UNREADABLE_BUTTON, show_alert=True), what="announce"
-            )
+            said = say(lang, "broadcast.unreadable_button")
+            services.replies.send(query.answer(said, show_alert=True), what="announce")
             return
         presser = query.from_user.id
         if presser != press.author or not ctx.is_privileged(presser):
-            services.replies.send(query.answer(texts.ONLY_AUTHOR, show_alert=True), what="announce")
+            said = say(lang, "broadcast.only_author")
+            services.replies.send(query.answer(said, show_alert=True), what="announce")
             return
         aid = press.announcement_id
         envelope = new_envelope(
@@ -130,7 +135,7 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         else:
             decision = AnnouncementCancelled(**envelope, announcement_id=aid, admin_user_id=presser)
         await ctx.publisher.publish(ADMIN_EVENTS, decision)
-        said = texts.QUEUED if press.action == "send" else texts.CANCELLED
+        said = say(lang, "broadcast.queued" if press.action == "send" else "broadcast.cancelled")
         services.replies.send(query.answer(said), what="announce")
         shown = query.message
         if shown is not None and not isinstance(shown, InaccessibleMessage):

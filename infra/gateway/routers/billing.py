@@ -24,6 +24,7 @@ from actors.billing.payments import parse_refund_argument
 from actors.gateway import replies as gateway_replies
 from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
+from actors.texts import Language
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.envelope import new_envelope
 from events.keys import user_key
@@ -38,21 +39,21 @@ log = logging.getLogger(__name__)
 HISTORY_LINES = 10
 
 
-async def balance_report(ctx: GatewayContext, user_id: int) -> str:
+async def balance_report(ctx: GatewayContext, language: Language, user_id: int) -> str:
     """The user's balance and recent operations (the views read within their timeout)."""
     amount = await read_view(
-        ctx.balances.balance(user_id), what="your balance", timeout=ctx.view_timeout
+        ctx.balances.balance(user_id), what="view.balance", timeout=ctx.view_timeout
     )
     lines = (
         await read_view(
             ctx.balances.recent_operations(user_id, HISTORY_LINES),
-            what="your balance",
+            what="view.balance",
             timeout=ctx.view_timeout,
         )
         if amount is not None
         else []
     )
-    return replies.balance_report(amount, lines)
+    return replies.balance_report(language, amount, lines)
 
 
 def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
@@ -64,7 +65,8 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if message.from_user is None:
             return
         uid = message.from_user.id
-        report = await balance_report(ctx, uid)
+        lang = await services.language_of(message.from_user, timeout=ctx.view_timeout)
+        report = await balance_report(ctx, lang, uid)
         if message.chat.type == "private":
             send(message.answer(report, parse_mode=None), what="balance")
             return
@@ -73,23 +75,25 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
             await services.replies.deliver(private.as_(ctx.bot))
         except TelegramAPIError as exc:
             log.info("balance not sent privately", extra={"fields": {"error": str(exc)}})
-            text = gateway_replies.balance_needs_private_chat()
+            text = gateway_replies.balance_needs_private_chat(lang)
         else:
-            text = gateway_replies.balance_sent_privately()
+            text = gateway_replies.balance_sent_privately(lang)
         send(message.reply(text, parse_mode=None), what="balance")
 
     @router.message(bot_command("paysupport"))
     async def paysupport(message: Message) -> None:
-        send(message.answer(replies.PAYSUPPORT, parse_mode=None), what="paysupport")
+        lang = await services.language_of(message.from_user, timeout=ctx.view_timeout)
+        send(message.answer(replies.paysupport(lang), parse_mode=None), what="paysupport")
 
     @router.message(bot_command("refund"))
     async def refund(message: Message, command: CommandObject) -> None:
         if message.from_user is None:
             return
+        lang = await services.language_of(message.from_user, timeout=ctx.view_timeout)
         try:
             charge = parse_refund_argument(command.args)
-        except ValueError as exc:
-            send(message.answer(str(exc), parse_mode=None), what="refund")
+        except ValueError:
+            send(message.answer(replies.refund_usage(lang), parse_mode=None), what="refund")
             return
         uid = message.from_user.id
         record_id = telegram_record_id("refund", message.chat.id, message.message_id, message.date)
@@ -111,6 +115,7 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
             occurred_at=message.date,
         )
         await ctx.publisher.publish_all([(PAYMENTS_EVENTS, requested), (BILLING_COMMANDS, debit)])
-        send(message.answer(replies.refund_requested(charge), parse_mode=None), what="refund")
+        text = replies.refund_requested(lang, charge)
+        send(message.answer(text, parse_mode=None), what="refund")
 
     return router

@@ -1,5 +1,6 @@
-"""The user's settings commands: ``/model`` and ``/thinking`` (inline keyboards marking the
-current choice) and ``/personality``.
+"""The user's settings commands: ``/model``, ``/thinking`` and ``/language`` (inline
+keyboards marking the current choice) and ``/personality``; each answers in the user's
+language (:meth:`infra.gateway.services.GatewayServices.language_of`).
 
 Handlers translate and publish; the users actor decides. A reply is sent once the command is
 durable, in the background (see :class:`infra.gateway.replies.Replies`). The current choice
@@ -20,13 +21,18 @@ from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
+    User,
 )
 
 from actors.gateway import replies
 from actors.gateway.bot_commands import (
+    LANGUAGE_CALLBACK_PREFIX,
     MODEL_CALLBACK_PREFIX,
     THINKING_CALLBACK_PREFIX,
+    language_callback_data,
     model_callback_data,
+    parse_language_callback,
+    parse_language_name,
     parse_model_callback,
     parse_model_name,
     parse_personality,
@@ -35,7 +41,8 @@ from actors.gateway.bot_commands import (
 )
 from actors.gateway.normalize import telegram_user
 from actors.gateway.telegram import TgUser
-from actors.thread.thinking import LEVEL_LABELS, parse_level
+from actors.texts import LANGUAGES, Language, language_of
+from actors.thread.thinking import THINKING_LEVELS, parse_level
 from infra.gateway.command_menu import bot_command
 from infra.gateway.context import GatewayContext
 from infra.gateway.reads import ViewUnavailable
@@ -50,14 +57,29 @@ def _mark(label: str, chosen: bool) -> str:
     return ("✓ " if chosen else "") + label
 
 
-def thinking_keyboard(current: str | None = None) -> InlineKeyboardMarkup:
+def thinking_keyboard(language: Language, current: str | None = None) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
                 InlineKeyboardButton(
-                    text=_mark(label, level == current), callback_data=thinking_callback_data(level)
+                    text=_mark(replies.thinking_label(language, level), level == current),
+                    callback_data=thinking_callback_data(level),
                 )
-                for level, label in LEVEL_LABELS.items()
+                for level in THINKING_LEVELS
+            ]
+        ]
+    )
+
+
+def language_keyboard(current: Language | None = None) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_mark(replies.language_label(language), language == current),
+                    callback_data=language_callback_data(language),
+                )
+                for language in LANGUAGES
             ]
         ]
     )
@@ -104,6 +126,11 @@ class _Settings:
         except ViewUnavailable:
             return None
 
+    async def language(self, user: User | TgUser) -> Language:
+        """The language to answer ``user`` in (their choice, else Telegram's)."""
+        settings = await self.current_or_none(user.id)
+        return language_of(user.language_code, settings.language if settings else None)
+
 
 def _edit(query: CallbackQuery) -> Message | None:
     """The message under a pressed button, when it can still be edited."""
@@ -126,34 +153,38 @@ def add_model_handlers(router: Router, users: _Settings) -> None:
         profile = await users.known_user(message)
         if profile is None:
             return
+        settings = await users.current_or_none(profile.id)
+        lang = language_of(profile.language_code, settings.language if settings else None)
         if command.args:
             chosen = parse_model_name(command.args)
             if chosen is None:
-                services.replies.send(message.answer(replies.unknown_model()), what="model")
+                services.replies.send(message.answer(replies.unknown_model(lang)), what="model")
                 return
             await choose(profile.id, chosen)
-            services.replies.send(message.answer(replies.model_info(chosen)), what="model")
+            services.replies.send(message.answer(replies.model_info(lang, chosen)), what="model")
             return
-        settings = await users.current_or_none(profile.id)
         current = settings.default_model if settings is not None else None
         services.replies.send(
-            message.answer(replies.model_prompt(), reply_markup=model_keyboard(current)),
+            message.answer(replies.model_prompt(lang), reply_markup=model_keyboard(current)),
             what="model_keyboard",
         )
 
     @router.callback_query(F.data.startswith(MODEL_CALLBACK_PREFIX))
     async def model_chosen(query: CallbackQuery) -> None:
+        lang = await users.language(query.from_user)
         chosen = parse_model_callback(query.data)
         if chosen is None:
             services.replies.send(
-                query.answer(replies.unknown_model(), show_alert=True), what="model"
+                query.answer(replies.unknown_model(lang), show_alert=True), what="model"
             )
             return
         await choose(query.from_user.id, chosen)
-        services.replies.send(query.answer(replies.model_chosen(chosen)), what="model")
+        services.replies.send(query.answer(replies.model_chosen(lang, chosen)), what="model")
         if (shown := _edit(query)) is not None:
             services.replies.send(
-                shown.edit_text(replies.model_info(chosen), reply_markup=model_keyboard(chosen)),
+                shown.edit_text(
+                    replies.model_info(lang, chosen), reply_markup=model_keyboard(chosen)
+                ),
                 what="model_keyboard",
             )
 
@@ -171,34 +202,90 @@ def add_thinking_handlers(router: Router, users: _Settings) -> None:
         profile = await users.known_user(message)
         if profile is None:
             return
+        settings = await users.current_or_none(profile.id)
+        lang = language_of(profile.language_code, settings.language if settings else None)
         if not command.args:
-            settings = await users.current_or_none(profile.id)
             current = (settings.thinking or "off") if settings is not None else None
             services.replies.send(
-                message.answer(replies.thinking_prompt(), reply_markup=thinking_keyboard(current)),
+                message.answer(
+                    replies.thinking_prompt(lang), reply_markup=thinking_keyboard(lang, current)
+                ),
                 what="thinking_keyboard",
             )
             return
         level = parse_level(command.args)
         if level is None:
-            services.replies.send(message.answer(replies.unknown_thinking()), what="thinking")
+            services.replies.send(message.answer(replies.unknown_thinking(lang)), what="thinking")
             return
         await choose(profile.id, level)
-        services.replies.send(message.answer(replies.thinking_chosen(level)), what="thinking")
+        services.replies.send(message.answer(replies.thinking_chosen(lang, level)), what="thinking")
 
     @router.callback_query(F.data.startswith(THINKING_CALLBACK_PREFIX))
     async def thinking_chosen(query: CallbackQuery) -> None:
+        lang = await users.language(query.from_user)
         level = parse_thinking_callback(query.data)
         if level is None:
             services.replies.send(
-                query.answer(replies.unknown_thinking(), show_alert=True), what="thinking"
+                query.answer(replies.unknown_thinking(lang), show_alert=True), what="thinking"
             )
             return
         await choose(query.from_user.id, level)
-        services.replies.send(query.answer(replies.thinking_chosen(level)), what="thinking")
+        services.replies.send(query.answer(replies.thinking_chosen(lang, level)), what="thinking")
         if (shown := _edit(query)) is not None:
             services.replies.send(
-                shown.edit_text(replies.thinking_chosen(level)), what="thinking_keyboard"
+                shown.edit_text(replies.thinking_chosen(lang, level)), what="thinking_keyboard"
+            )
+
+
+def add_language_handlers(router: Router, users: _Settings) -> None:
+    """``/language`` (a keyboard: English / Русский) and ``/language <en|ru>``: the choice is
+    a ``users.language_change_requested`` command; the answer is in the language chosen."""
+    services = users.services
+
+    async def choose(user_id: int, language: Language) -> None:
+        await services.users.change_language(user_id, language)
+        services.chose_language(user_id, language)
+
+    @router.message(bot_command("language"))
+    async def language(message: Message, command: CommandObject) -> None:
+        profile = await users.known_user(message)
+        if profile is None:
+            return
+        settings = await users.current_or_none(profile.id)
+        lang = language_of(profile.language_code, settings.language if settings else None)
+        if command.args:
+            chosen = parse_language_name(command.args)
+            if chosen is None:
+                text = replies.unknown_language(lang)
+                services.replies.send(message.answer(text), what="language")
+                return
+            await choose(profile.id, chosen)
+            text = replies.language_chosen(chosen)
+            services.replies.send(message.answer(text), what="language")
+            return
+        current = lang if settings is not None else None
+        services.replies.send(
+            message.answer(replies.language_prompt(lang), reply_markup=language_keyboard(current)),
+            what="language_keyboard",
+        )
+
+    @router.callback_query(F.data.startswith(LANGUAGE_CALLBACK_PREFIX))
+    async def language_chosen(query: CallbackQuery) -> None:
+        chosen = parse_language_callback(query.data)
+        if chosen is None:
+            lang = await users.language(query.from_user)
+            services.replies.send(
+                query.answer(replies.unknown_language(lang), show_alert=True), what="language"
+            )
+            return
+        await choose(query.from_user.id, chosen)
+        services.replies.send(query.answer(replies.language_chosen(chosen)), what="language")
+        if (shown := _edit(query)) is not None:
+            services.replies.send(
+                shown.edit_text(
+                    replies.language_chosen(chosen), reply_markup=language_keyboard(chosen)
+                ),
+                what="language_keyboard",
             )
 
 
@@ -216,20 +303,26 @@ def add_personality_handler(router: Router, users: _Settings) -> None:
         if profile is None:
             return
         action = parse_personality(command.args)
+        try:
+            settings = await users.current(profile.id)
+        except ViewUnavailable:
+            settings, readable = None, False
+        else:
+            readable = True
+        lang = language_of(profile.language_code, settings.language if settings else None)
         if action.kind == "too_long":
-            text = replies.personality_too_long(len(action.text or ""))
+            text = replies.personality_too_long(lang, len(action.text or ""))
         elif action.kind in ("set", "reset"):
             await choose(profile.id, action.text if action.kind == "set" else None)
             text = (
-                replies.personality_set() if action.kind == "set" else replies.personality_reset()
+                replies.personality_set(lang)
+                if action.kind == "set"
+                else replies.personality_reset(lang)
             )
+        elif not readable:
+            text = replies.personality_unknown(lang)
         else:
-            try:
-                settings = await users.current(profile.id)
-            except ViewUnavailable:
-                text = replies.personality_unknown()
-            else:
-                text = replies.personality_show(settings.personality if settings else None)
+            text = replies.personality_show(lang, settings.personality if settings else None)
         services.replies.send(message.answer(text), what="personality")
 
 
@@ -238,5 +331,6 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     users = _Settings(ctx, services)
     add_model_handlers(router, users)
     add_thinking_handlers(router, users)
+    add_language_handlers(router, users)
     add_personality_handler(router, users)
     return router

@@ -20,12 +20,15 @@ from infra.gateway.services import GatewayServices
 def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     router = Router(name="conversation")
 
-    def tell(message: Message, notices: tuple[Notice, ...]) -> None:
+    async def tell(message: Message, notices: tuple[Notice, ...]) -> None:
+        if not notices:
+            return
+        lang = await services.language_of(message.from_user, timeout=ctx.view_timeout)
         for notice in notices:
             REFUSED.labels(reason=notice.kind).inc()
             services.replies.send(
                 message.answer(
-                    notice.text,
+                    notice.text(lang),
                     reply_parameters=ReplyParameters(
                         message_id=message.message_id, allow_sending_without_reply=True
                     ),
@@ -39,9 +42,9 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         if isinstance(result, Accepted):
             await services.users.seen(result.message.sender, chat_id=message.chat.id)
             await services.inbox.message(result.message, update_id=event_update.update_id)
-            tell(message, result.notices)
+            await tell(message, result.notices)
         elif isinstance(result, Refused):
-            tell(message, result.notices)
+            await tell(message, result.notices)
         elif isinstance(result, TopicCreated):
             await services.inbox.command(
                 forum_topic_created_received(result, received_at=ctx.clock())

@@ -28,15 +28,17 @@ from aiogram.types import (
     Message,
     PreCheckoutQuery,
     SuccessfulPayment,
+    User,
 )
 
 from actors.billing import commands, payments, replies
 from actors.billing.payments import (
     CALLBACK_PREFIX,
-    CUSTOM_AMOUNT_PROMPT,
     InvoicePayload,
     PayloadError,
+    amount_invalid,
     check_pre_checkout,
+    custom_amount_prompt,
     invoice_for,
     is_custom_amount_prompt,
     order_id_from,
@@ -45,10 +47,11 @@ from actors.billing.payments import (
     parse_payload,
 )
 from actors.billing.policy import stars_to_usd
-from actors.gateway import normalize
+from actors.gateway import refunds
 from actors.gateway import replies as gateway_replies
 from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
+from actors.texts import Language, say
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.envelope import new_envelope
 from events.ids import new_id
@@ -63,8 +66,8 @@ from infra.gateway.services import GatewayServices
 log = logging.getLogger(__name__)
 
 
-def _keyboard(owner_margin: Decimal) -> InlineKeyboardMarkup:
-    *packages, (custom_label, custom_data) = payments.package_buttons(owner_margin)
+def _keyboard(language: Language, owner_margin: Decimal) -> InlineKeyboardMarkup:
+    *packages, (custom_label, custom_data) = payments.package_buttons(language, owner_margin)
     rows = [
         [
             InlineKeyboardButton(text=label, callback_data=data)
@@ -83,10 +86,15 @@ class Invoices:
         self.ctx = ctx
         self.services = services
 
-    async def send(self, message: Message, user_id: int, stars: int) -> None:
+    async def language(self, user: User | None) -> Language:
+        return await self.services.language_of(user, timeout=self.ctx.view_timeout)
+
+    async def send(self, message: Message, user: User, stars: int) -> None:
         ctx = self.ctx
+        user_id = user.id
         margin = await self.services.billing.margin()
-        invoice = invoice_for(user_id, stars, margin, order_id_from(new_id()))
+        lang = await self.language(user)
+        invoice = invoice_for(lang, user_id, stars, margin, order_id_from(new_id()))
         call = SendInvoice(
             chat_id=message.chat.id,
             message_thread_id=topic_of(message),
@@ -112,10 +120,14 @@ class Invoices:
             ),
         )
 
-    def ask_custom_amount(self, message: Message, text: str = CUSTOM_AMOUNT_PROMPT) -> None:
+    def ask_custom_amount(self, message: Message, language: Language, problem: str = "") -> None:
+        """The custom amount question (after ``problem``, what was wrong with the last
+        answer, if any)."""
+        question = custom_amount_prompt(language)
+        placeholder = say(language, "billing.custom_placeholder")
         prompt = message.answer(
-            text if text == CUSTOM_AMOUNT_PROMPT else f"{CUSTOM_AMOUNT_PROMPT}\n\n{text}",
-            reply_markup=ForceReply(force_reply=True, input_field_placeholder="e.g. 150"),
+            f"{question}\n\n{problem}" if problem else question,
+            reply_markup=ForceReply(force_reply=True, input_field_placeholder=placeholder),
             parse_mode=None,
         )
         self.services.replies.send(prompt, what="custom_amount")
@@ -130,16 +142,19 @@ def add_invoice_handlers(router: Router, invoices: Invoices) -> None:
     async def pay(message: Message, command: CommandObject) -> None:
         if message.from_user is None:
             return
+        lang = await invoices.language(message.from_user)
         if command.args:
             try:
                 stars = parse_custom_amount(command.args)
-            except ValueError as exc:
-                send(message.answer(f"{exc}.", parse_mode=None), what="pay")
+            except ValueError:
+                send(message.answer(amount_invalid(lang), parse_mode=None), what="pay")
                 return
-            await invoices.send(message, message.from_user.id, stars)
+            await invoices.send(message, message.from_user, stars)
             return
         margin = await services.billing.margin()
-        prompt = message.answer(replies.PAY_PROMPT, reply_markup=_keyboard(margin), parse_mode=None)
+        prompt = message.answer(
+            replies.pay_prompt(lang), reply_markup=_keyboard(lang, margin), parse_mode=None
+        )
         send(prompt, what="pay")
 
     @router.callback_query(F.data.startswith(CALLBACK_PREFIX))
@@ -147,7 +162,8 @@ def add_invoice_handlers(router: Router, invoices: Invoices) -> None:
         try:
             stars = parse_package_callback(query.data or "")
         except ValueError:
-            stale = query.answer("This button is not valid any more; use /pay.", show_alert=True)
+            lang = await invoices.language(query.from_user)
+            stale = query.answer(replies.stale_button(lang), show_alert=True)
             send(stale, what="pay")
             return
         send(query.answer(), what="pay")
@@ -155,9 +171,9 @@ def add_invoice_handlers(router: Router, invoices: Invoices) -> None:
         if message is None or isinstance(message, InaccessibleMessage):
             return
         if stars is None:
-            invoices.ask_custom_amount(message)
+            invoices.ask_custom_amount(message, await invoices.language(query.from_user))
         else:
-            await invoices.send(message, query.from_user.id, stars)
+            await invoices.send(message, query.from_user, stars)
 
     @router.message(
         F.reply_to_message.from_user.is_bot,
@@ -169,10 +185,11 @@ def add_invoice_handlers(router: Router, invoices: Invoices) -> None:
             return
         try:
             stars = parse_custom_amount(message.text)
-        except ValueError as exc:
-            invoices.ask_custom_amount(message, replies.custom_amount_invalid(str(exc)))
+        except ValueError:
+            lang = await invoices.language(message.from_user)
+            invoices.ask_custom_amount(message, lang, amount_invalid(lang))
             return
-        await invoices.send(message, message.from_user.id, stars)
+        await invoices.send(message, message.from_user, stars)
 
 
 def _payment_succeeded(message: Message, paid: SuccessfulPayment, user_id: int) -> PaymentSucceeded:
@@ -203,6 +220,7 @@ async def record_payment(
     payload is recorded, not credited, and the user is sent to /paysupport)."""
     succeeded = _payment_succeeded(message, paid, user_id)
     charge, stars = succeeded.telegram_payment_charge_id, succeeded.stars
+    lang = await services.language_of(message.from_user, timeout=ctx.view_timeout)
     try:
         payload: InvoicePayload | None = parse_payload(succeeded.invoice_payload)
     except PayloadError:
@@ -213,7 +231,7 @@ async def record_payment(
             "payment with an unreadable invoice payload recorded, not credited",
             extra={"fields": {"charge_id": charge, "stars": stars}},
         )
-        text = gateway_replies.payment_needs_support(charge)
+        text = gateway_replies.payment_needs_support(lang, charge)
         services.replies.send(message.answer(text, parse_mode=None), what="payment")
         return
     credit = commands.payment_credit(
@@ -228,7 +246,7 @@ async def record_payment(
     )
     await ctx.publisher.publish_all([(PAYMENTS_EVENTS, succeeded), (BILLING_COMMANDS, credit)])
     usd = stars_to_usd(stars, payload.owner_margin)
-    text = replies.payment_received(stars, usd, charge)
+    text = replies.payment_received(lang, stars, usd, charge)
     services.replies.send(message.answer(text, parse_mode=None), what="payment")
 
 
@@ -237,7 +255,9 @@ def add_checkout_handlers(router: Router, ctx: GatewayContext, services: Gateway
 
     @router.pre_checkout_query()
     async def pre_checkout(query: PreCheckoutQuery) -> None:
+        lang = await services.language_of(query.from_user, timeout=ctx.view_timeout)
         verdict = check_pre_checkout(
+            lang,
             payload=query.invoice_payload,
             currency=query.currency,
             total_amount=query.total_amount,
@@ -277,7 +297,7 @@ def add_checkout_handlers(router: Router, ctx: GatewayContext, services: Gateway
     @router.message(F.refunded_payment)
     async def refunded_payment(message: Message) -> None:
         """Telegram refunded a payment (maybe outside the bot): the ledger debits it once."""
-        refund = normalize.refunded_payment(message_json(message))
+        refund = refunds.refunded_payment(message_json(message))
         if refund is None:
             return
         debit = commands.refunded_payment_debit(

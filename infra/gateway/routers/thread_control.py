@@ -64,6 +64,7 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
                 received_at=ctx.clock(),
             )
         )
-        services.replies.send(message.answer(replies.new_conversation()), what="new")
+        lang = await services.language_of(message.from_user, timeout=ctx.view_timeout)
+        services.replies.send(message.answer(replies.new_conversation(lang)), what="new")
 
     return router

@@ -25,12 +25,12 @@ from infra.projector.runner import run_projector
 from infra.projector.verify import verify
 from infra.settings import load_settings
 from infra.stack import binaries, health
-from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, _pg_user
+from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, pg_user
 from infra.stack.processes import ProcessRecord, is_alive, spawn, stop
 
 
 def _respawn(service: ServiceState, port: int, log: Path) -> ProcessRecord:
-    user = _pg_user()
+    user = pg_user()
     bindir = binaries.postgres_bin_dir(for_other_user=user is not None)
     assert service.data_dir is not None
     argv = [str(bindir / "postgres"), "-D", service.data_dir, "-h", HOST, "-p", str(port)]

@@ -29,7 +29,7 @@ def test_invoice_payload_round_trips_and_fits_telegram_limit(
 
 def test_packages_and_custom_button() -> None:
     """/pay offers 10, 50, 100, 250, 500 Stars with their USD value, then a custom amount."""
-    buttons = payments.package_buttons(Decimal(0))
+    buttons = payments.package_buttons("en", Decimal(0))
     assert [data for _, data in buttons] == [
         "pay:10",
         "pay:50",
@@ -58,25 +58,29 @@ def test_custom_amount_accepts_1_to_2500_whole_stars() -> None:
 
 def test_invoice_quotes_usd_at_the_current_margin() -> None:
     """The invoice is in XTR for the stars asked, quoting stars x 0.013 x (1-k)."""
-    invoice = payments.invoice_for(7, 100, Decimal("0.1"), ORDER)
+    invoice = payments.invoice_for("en", 7, 100, Decimal("0.1"), ORDER)
     assert (invoice.currency, invoice.stars, invoice.quoted_usd) == ("XTR", 100, Decimal("0.52"))
     assert invoice.payload.owner_margin == Decimal("0.1")
     assert len(invoice.title) <= 32
+    russian = payments.invoice_for("ru", 7, 100, Decimal("0.1"), ORDER)
+    assert russian.payload == invoice.payload
+    assert russian.title != invoice.title
+    assert len(russian.title) <= 32
     with pytest.raises(ValueError):
-        payments.invoice_for(7, 0, Decimal(0), ORDER)
+        payments.invoice_for("en", 7, 0, Decimal(0), ORDER)
 
 
 def test_pre_checkout_accepts_only_our_payload_for_the_payer_in_xtr_at_the_quoted_amount() -> None:
     """Payload, payer, currency and amount are checked, each refusal with a clear message."""
     payload = InvoicePayload(7, ORDER, 100, Decimal(0)).encode()
-    ok = check_pre_checkout(payload=payload, currency="XTR", total_amount=100, from_user_id=7)
+    ok = check_pre_checkout("en", payload=payload, currency="XTR", total_amount=100, from_user_id=7)
     assert ok.ok
     assert ok.payload is not None
     refusals = [
-        check_pre_checkout(payload="junk", currency="XTR", total_amount=100, from_user_id=7),
-        check_pre_checkout(payload=payload, currency="XTR", total_amount=100, from_user_id=8),
-        check_pre_checkout(payload=payload, currency="USD", total_amount=100, from_user_id=7),
-        check_pre_checkout(payload=payload, currency="XTR", total_amount=99, from_user_id=7),
+        check_pre_checkout("en", payload="junk", currency="XTR", total_amount=100, from_user_id=7),
+        check_pre_checkout("en", payload=payload, currency="XTR", total_amount=100, from_user_id=8),
+        check_pre_checkout("en", payload=payload, currency="USD", total_amount=100, from_user_id=7),
+        check_pre_checkout("en", payload=payload, currency="XTR", total_amount=99, from_user_id=7),
     ]
     for verdict in refusals:
         assert not verdict.ok

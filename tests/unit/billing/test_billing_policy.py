@@ -89,7 +89,8 @@ def test_policy_and_replies_never_raise_on_a_non_finite_balance(raw: str) -> Non
     assert not policy.may_start_request(balance).allowed
     assert not policy.may_use_paid_tool(balance).allowed
     assert policy.format_usd(balance)
-    assert "top up" in replies.balance_report(balance, [])
+    assert "top up" in replies.balance_report("en", balance, [])
+    assert "/pay" in replies.balance_report("ru", balance, [])
 
 
 @pytest.mark.parametrize(
@@ -145,7 +146,7 @@ def test_parse_margin_refuses_bad_input_with_a_reason(text: str, reason: str) ->
 def test_an_invoice_at_any_accepted_margin_fits_telegrams_128_byte_payload() -> None:
     """Largest user id, 2500 Stars, the longest accepted margin: the payload fits."""
     margin = policy.parse_margin("0.4999")
-    invoice = payments.invoice_for(2**63 - 1, 2500, margin, "f" * 32)
+    invoice = payments.invoice_for("ru", 2**63 - 1, 2500, margin, "f" * 32)
     encoded = invoice.payload.encode()
     assert len(encoded.encode()) <= 128
     assert payments.parse_payload(encoded).owner_margin == margin

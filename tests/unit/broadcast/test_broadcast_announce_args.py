@@ -40,11 +40,13 @@ def test_refusals(text: str) -> None:
 
 def test_too_long_and_too_many() -> None:
     """Texts over Telegram's 4096 and lists over the cap are refused."""
-    with pytest.raises(AnnounceRefused, match="4096"):
+    with pytest.raises(AnnounceRefused) as long:
         parse_announce("/announce " + "x" * 4097)
+    assert "4096" in long.value.text("en")
     ids = ",".join(str(i) for i in range(1, policy.MAX_LISTED + 2))
-    with pytest.raises(AnnounceRefused, match="at most"):
+    with pytest.raises(AnnounceRefused) as many:
         parse_announce(f"/announce to:{ids} hi")
+    assert str(policy.MAX_LISTED) in many.value.text("ru")
 
 
 def test_entities_move_with_the_text() -> None:

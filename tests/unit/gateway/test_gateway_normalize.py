@@ -177,7 +177,8 @@ def test_sticker_is_refused_with_a_reply() -> None:
     assert result.user_id == USER["id"]
     (notice,) = result.notices
     assert notice.kind == "unsupported"
-    assert "stickers" in notice.text
+    assert "stickers" in notice.text("en")
+    assert "стикеры" in notice.text("ru")
 
 
 @pytest.mark.parametrize(
@@ -192,7 +193,7 @@ def test_other_unsupported_kinds_get_a_reply(field: str, value: Any, word: str) 
     """Locations, contacts, dice... are refused with a reply naming the kind."""
     result = norm(**{field: value})
     assert isinstance(result, Refused)
-    assert word in result.notices[0].text
+    assert word in result.notices[0].text("en")
 
 
 def test_oversized_document_is_dropped_but_caption_kept() -> None:
@@ -208,8 +209,10 @@ def test_oversized_document_is_dropped_but_caption_kept() -> None:
     assert result.message.attachments == ()
     (notice,) = result.notices
     assert notice.kind == "too_large"
-    assert "dump.zip" in notice.text
-    assert "20 MB" in notice.text
+    assert "dump.zip" in notice.text("en")
+    assert "20 MB" in notice.text("en")
+    assert "dump.zip" in notice.text("ru")
+    assert "20 МБ" in notice.text("ru")
 
 
 def test_oversized_file_alone_is_refused() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from actors.gateway.normalize import Ignored, normalize, refunded_payment
+from actors.gateway.normalize import Ignored, normalize
+from actors.gateway.refunds import refunded_payment
 
 REFUND = {
     "message_id": 77,

@@ -1,0 +1,55 @@
+"""Groups of settings parsed together, returned as :class:`infra.settings.Settings` keyword
+arguments: the provider tools' and the thread worker's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from infra import settings_values as values
+from infra.settings_values import ConfigError
+
+DEFAULT_GEMINI_IMAGE_MODEL: Final = "gemini-3.1-flash-image-preview"
+
+DEFAULT_MAX_TOOL_ITERATIONS: Final = 25
+"""Model calls per turn at most (``THREAD_MAX_TOOL_ITERATIONS``); the last has tools off."""
+
+
+def tool_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The provider tools' settings (E2B, Gemini images, TeX)."""
+    attempts = (env.get("GEMINI_IMAGE_ATTEMPTS") or "3").strip()
+    if not attempts.isdigit() or not 1 <= int(attempts) <= 10:
+        raise ConfigError(f"GEMINI_IMAGE_ATTEMPTS: {attempts[:20]!r} is not a whole number 1-10")
+    bin_dir = env.get("LATEX_BIN_DIR")
+    return {
+        "e2b_api_url": values.url("E2B_API_URL", env.get("E2B_API_URL") or None, ("http", "https")),
+        "e2b_sandbox_url": values.url(
+            "E2B_SANDBOX_URL", env.get("E2B_SANDBOX_URL") or None, ("http", "https")
+        ),
+        "e2b_template": env.get("E2B_TEMPLATE") or None,
+        "sandbox_idle_timeout": values.seconds(env, "SANDBOX_IDLE_TIMEOUT", 300.0),
+        "gemini_image_model": env.get("GEMINI_IMAGE_MODEL") or DEFAULT_GEMINI_IMAGE_MODEL,
+        "gemini_image_timeout": values.seconds(env, "GEMINI_IMAGE_TIMEOUT", 120.0),
+        "gemini_image_attempts": int(attempts),
+        "latex_bin_dir": Path(bin_dir) if bin_dir else None,
+        "latex_timeout": values.seconds(env, "LATEX_TIMEOUT", 10.0),
+    }
+
+
+def thread_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The thread worker's ``THREAD_*`` settings."""
+    data_dir = env.get("THREAD_DATA_DIR")
+    return {
+        "thread_thinking_budget": values.whole_number(env, "THREAD_THINKING_BUDGET", 0) or None,
+        "thread_first_token_timeout": values.seconds(env, "THREAD_FIRST_TOKEN_TIMEOUT", 60.0),
+        "thread_idle_timeout": values.seconds(env, "THREAD_IDLE_TIMEOUT", 60.0),
+        "thread_model_retries": values.whole_number(env, "THREAD_MODEL_RETRIES", 1),
+        "thread_balance_wait": values.seconds(env, "THREAD_BALANCE_WAIT", 2.0, zero=True),
+        "thread_producers": values.whole_number(env, "THREAD_PRODUCERS", 4, low=1),
+        "thread_data_dir": Path(data_dir) if data_dir else None,
+        "thread_max_tool_iterations": values.whole_number(
+            env, "THREAD_MAX_TOOL_ITERATIONS", DEFAULT_MAX_TOOL_ITERATIONS, low=1
+        ),
+        "thread_fetch_max_wait_ms": values.whole_number(env, "THREAD_FETCH_MAX_WAIT_MS", 0) or None,
+    }
