@@ -506,6 +506,32 @@ async def edit_message_text(api: BotApi, bot: BotState, p: Params) -> Any:
     return msg.json
 
 
+@method("editMessageReplyMarkup")
+async def edit_message_reply_markup(api: BotApi, bot: BotState, p: Params) -> Any:
+    """Replace (or, without ``reply_markup``, remove) a bot message's inline keyboard."""
+    if p.get_str("inline_message_id"):
+        raise bad_request("MESSAGE_ID_INVALID")
+    chat = api._chat(bot, p)
+    msg = chat.find(p.req_int("message_id"))
+    if msg is None:
+        raise bad_request("message to edit not found")
+    if not msg.from_bot:
+        raise bad_request("message can't be edited")
+    markup = p.get_json("reply_markup")
+    keyboard = markup if isinstance(markup, dict) and markup.get("inline_keyboard") else None
+    if keyboard == msg.json.get("reply_markup"):
+        raise bad_request(
+            "message is not modified: specified new message content and reply markup are "
+            "exactly the same as a content and reply markup of the current message"
+        )
+    if keyboard is None:
+        msg.json.pop("reply_markup", None)
+    else:
+        msg.json["reply_markup"] = keyboard
+    msg.json["edit_date"] = now_ts()
+    return msg.json
+
+
 @method("deleteMessage")
 async def delete_message(api: BotApi, bot: BotState, p: Params) -> Any:
     chat = api._chat(bot, p)
