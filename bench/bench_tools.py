@@ -34,14 +34,17 @@ from devkit.harness.thread import message_command
 from devkit.stores import MemoryThreadStore
 from infra.files.thread_files import StoreFiles
 from infra.metrics import REGISTRY
-from infra.threads.actor import ActorConfig, InboxItem, OutboxRecord, ThreadActor
+from infra.threads.actor import ActorConfig, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import TailBalances, TailPreferences
+from infra.threads.mailbox import InboxItem
+from infra.threads.store_port import OutboxRecord
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
-from infra.threads.turn import TurnConfig, TurnRunner
+from infra.threads.turn import TurnRunner
+from infra.threads.turn_state import TurnConfig
 
 METRIC = "claudegram_tool_step_overhead_seconds"
 

@@ -5,9 +5,7 @@ personality, the balance from a view, how many other generations the user runs).
 are derived from the command id and a label, so a redelivered command decides the same ids.
 
 The turn itself (model call, Telegram output) is an effect run by the shell; its outcome
-events are built here too (:func:`assistant_completed` ...), caused by the turn's
-``TurnStarted`` with labels, so a retried report carries the same ids, and each usage
-report's billing operation id is ``usage:{event id}``.
+events are built by :mod:`actors.thread.outcomes`.
 """
 
 from __future__ import annotations
@@ -15,34 +13,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 
-from actors.billing import operations
 from actors.billing.policy import may_start_request
 from actors.thread.content import classify_message
-from actors.thread.context import (
-    context_budget,
-    estimate_text_tokens,
-    plan_output,
-    system_prompt,
-    trim_history,
-)
 from actors.thread.errors import (
     CONCURRENCY_MESSAGE,
     NOTHING_TO_STOP_MESSAGE,
     PAY_HINT,
-    FailureVerdict,
 )
 from actors.thread.evolve import evolve_all
 from actors.thread.models import DEFAULT_MODEL, MODELS
-from actors.thread.state import RunningTurn, ThreadState
-from events.billing import UsageChargeRequested
+from actors.thread.state import ThreadState
+from actors.thread.system_prompt import system_prompt
+from actors.thread.token_budget import (
+    context_budget,
+    estimate_text_tokens,
+    plan_output,
+    trim_history,
+)
 from events.catalog import ThreadEvent, ThreadInboxCommand
-from events.envelope import Envelope, caused_by
+from events.envelope import caused_by
 from events.ids import derived_id
-from events.keys import user_key
 from events.thread import (
-    AssistantMessageCompleted,
     ConversationReset,
     ForumTopicCreatedReceived,
     NewConversationRequested,
@@ -50,10 +43,6 @@ from events.thread import (
     SettingsOverrideRequested,
     StopRequested,
     ThreadOpened,
-    TopicNamed,
-    TurnCancelled,
-    TurnCompleted,
-    TurnFailed,
     TurnStarted,
     UserMessageAccepted,
     UserMessageEdited,
@@ -61,7 +50,7 @@ from events.thread import (
     UserMessageReceived,
     UserMessageRejected,
 )
-from events.usage import ModelId, Usage
+from events.usage import ModelId
 
 PRODUCER: Final = "thread-actor"
 MAX_CONCURRENT_GENERATIONS: Final = 5
@@ -203,67 +192,14 @@ def decide_messages(
     first = commands[0]
     m0 = first.message
     if not state.opened:
-        decision.events.append(
-            ThreadOpened(
-                **caused_by(first, producer=PRODUCER, label="opened"),
-                chat_id=m0.chat_id,
-                message_thread_id=m0.message_thread_id or 0,
-                chat_type=m0.chat_type,
-                is_forum=m0.is_topic_message or bool(m0.message_thread_id),
-                opened_by_user_id=m0.sender.user_id,
-            )
-        )
+        decision.events.append(_opened_by(first))
     model = effective_model(state, facts)
     personality = effective_personality(state, facts)
     plan = plan_output(model, facts.thinking_level, facts.thinking_budget)
-    max_tokens = plan.max_tokens
-    budget = context_budget(model, max_tokens, system_prompt(personality))
-
-    usable: list[UserMessageReceived] = []
-    skipped: list[str] = []
-    for command in commands:
-        m = command.message
-        content = classify_message(m)
-        reasons = [u.reason for u in content.unreadable]
-        if not content.usable:
-            detail = "; ".join(reasons) or "the message has no text"
-            decision.events.append(_rejected(command, "unsupported_content", detail))
-            decision.notices.append(Notice(f"⚠️ Sorry, {detail}.", m.message_id))
-            continue
-        if estimate_text_tokens(m.text) > budget:
-            detail = "the message is too long for the model's context window"
-            decision.events.append(_rejected(command, "unsupported_content", detail))
-            decision.notices.append(Notice(TOO_LONG_MESSAGE, m.message_id))
-            continue
-        skipped.extend(reasons)
-        usable.append(command)
-    if not usable:
+    budget = context_budget(model, plan.max_tokens, system_prompt(personality))
+    usable, skipped = _screen(commands, budget, decision)
+    if not usable or _refused(usable, facts, m0.sender.user_id, decision):
         return decision
-
-    verdict = may_start_request(facts.balance)
-    if not verdict.allowed:
-        for command in usable:
-            decision.events.append(_rejected(command, "insufficient_balance", verdict.reason))
-        text = f"💳 I can't answer: {verdict.reason}."
-        if "/pay" not in text:
-            text += " " + PAY_HINT
-        decision.notices.append(
-            Notice(text, usable[-1].message.message_id, refusal_to_user=m0.sender.user_id)
-        )
-        return decision
-    if facts.other_running >= MAX_CONCURRENT_GENERATIONS:
-        for command in usable:
-            decision.events.append(
-                _rejected(command, "concurrency_limit", "too many generations running")
-            )
-        decision.notices.append(
-            Notice(
-                CONCURRENCY_MESSAGE.format(limit=MAX_CONCURRENT_GENERATIONS),
-                usable[-1].message.message_id,
-            )
-        )
-        return decision
-
     first_user_message = not any(item.role == "user" for item in state.history)
     for command in usable:
         decision.events.append(
@@ -287,7 +223,7 @@ def decide_messages(
         personality=personality,
         thinking_budget_tokens=plan.budget_tokens,
         thinking_level=plan.level if plan.level != "off" else None,
-        max_output_tokens=max_tokens,
+        max_output_tokens=plan.max_tokens,
         context_tokens_estimate=history_tokens + estimate_text_tokens(system_prompt(personality)),
     )
     decision.events.append(started)
@@ -299,6 +235,71 @@ def decide_messages(
     return decision
 
 
+def _opened_by(first: UserMessageReceived) -> ThreadOpened:
+    """The thread opens with its first message (a topic opens with its creation instead)."""
+    m0 = first.message
+    return ThreadOpened(
+        **caused_by(first, producer=PRODUCER, label="opened"),
+        chat_id=m0.chat_id,
+        message_thread_id=m0.message_thread_id or 0,
+        chat_type=m0.chat_type,
+        is_forum=m0.is_topic_message or bool(m0.message_thread_id),
+        opened_by_user_id=m0.sender.user_id,
+    )
+
+
+def _screen(
+    commands: Sequence[UserMessageReceived], budget: int, decision: Decision
+) -> tuple[list[UserMessageReceived], list[str]]:
+    """The messages the model can read (and the reasons parts of them were skipped); each
+    unreadable or too long one is rejected with a notice in ``decision``."""
+    usable: list[UserMessageReceived] = []
+    skipped: list[str] = []
+    for command in commands:
+        m = command.message
+        content = classify_message(m)
+        reasons = [u.reason for u in content.unreadable]
+        if not content.usable:
+            detail = "; ".join(reasons) or "the message has no text"
+            decision.events.append(_rejected(command, "unsupported_content", detail))
+            decision.notices.append(Notice(f"⚠️ Sorry, {detail}.", m.message_id))
+            continue
+        if estimate_text_tokens(m.text) > budget:
+            detail = "the message is too long for the model's context window"
+            decision.events.append(_rejected(command, "unsupported_content", detail))
+            decision.notices.append(Notice(TOO_LONG_MESSAGE, m.message_id))
+            continue
+        skipped.extend(reasons)
+        usable.append(command)
+    return usable, skipped
+
+
+def _refused(
+    usable: Sequence[UserMessageReceived], facts: Facts, user_id: int, decision: Decision
+) -> bool:
+    """True when the balance or the concurrency limit refuses the turn; the rejections and
+    the notice (the balance refusal addressed to ``user_id``) are then in ``decision``."""
+    last = usable[-1].message.message_id
+    verdict = may_start_request(facts.balance)
+    if not verdict.allowed:
+        for command in usable:
+            decision.events.append(_rejected(command, "insufficient_balance", verdict.reason))
+        text = f"💳 I can't answer: {verdict.reason}."
+        if "/pay" not in text:
+            text += " " + PAY_HINT
+        decision.notices.append(Notice(text, last, refusal_to_user=user_id))
+        return True
+    if facts.other_running >= MAX_CONCURRENT_GENERATIONS:
+        for command in usable:
+            decision.events.append(
+                _rejected(command, "concurrency_limit", "too many generations running")
+            )
+        text = CONCURRENCY_MESSAGE.format(limit=MAX_CONCURRENT_GENERATIONS)
+        decision.notices.append(Notice(text, last))
+        return True
+    return False
+
+
 def _rejected(command: UserMessageReceived, reason: str, detail: str) -> UserMessageRejected:
     return UserMessageRejected(
         **caused_by(command, producer=PRODUCER, label="rejected"),
@@ -306,138 +307,4 @@ def _rejected(command: UserMessageReceived, reason: str, detail: str) -> UserMes
         message_id=command.message.message_id,
         reason=reason,
         detail=detail,
-    )
-
-
-# --------------------------------------------------------------------------- turn outcomes
-
-
-def assistant_completed(
-    running: RunningTurn,
-    *,
-    step: int,
-    model: ModelId,
-    api_message_id: str,
-    text: str,
-    stop_reason: str,
-    usage: Usage,
-    telegram_message_ids: tuple[int, ...] = (),
-    content: tuple[dict[str, Any], ...] = (),
-    tool_use_ids: tuple[str, ...] = (),
-) -> AssistantMessageCompleted:
-    """A step's event; ``content`` only for a step the turn continues after (tool_use,
-    pause_turn), so the next request and a resumed turn can send it back unchanged."""
-    env = caused_by(running.started, producer=PRODUCER, label=f"step-{step}")
-    return AssistantMessageCompleted(
-        **env,
-        turn_id=running.turn_id,
-        step=step,
-        user_id=running.started.user_id,
-        model=model,
-        api_message_id=api_message_id,
-        text=text,
-        stop_reason=stop_reason,
-        usage=usage,
-        telegram_message_ids=telegram_message_ids,
-        billing_operation_id=None if usage.is_zero() else operations.usage(env["id"]),
-        content=content,
-        tool_use_ids=tool_use_ids,
-    )
-
-
-def turn_completed(running: RunningTurn, telegram_message_ids: tuple[int, ...]) -> TurnCompleted:
-    return TurnCompleted(
-        **caused_by(running.started, producer=PRODUCER, label="completed"),
-        turn_id=running.turn_id,
-        user_id=running.started.user_id,
-        steps=running.steps,
-        telegram_message_ids=telegram_message_ids,
-    )
-
-
-def turn_cancelled(
-    running: RunningTurn, *, reason: str, partial_usage: Usage, partial_text: str
-) -> TurnCancelled:
-    env = caused_by(running.started, producer=PRODUCER, label="cancelled")
-    return TurnCancelled(
-        **env,
-        turn_id=running.turn_id,
-        user_id=running.started.user_id,
-        reason=reason,
-        model=running.started.model,
-        step=running.steps + 1,
-        partial_usage=partial_usage,
-        partial_text=partial_text,
-        billing_operation_id=None if partial_usage.is_zero() else operations.usage(env["id"]),
-    )
-
-
-def turn_failed(
-    running: RunningTurn, verdict: FailureVerdict, *, partial_usage: Usage
-) -> TurnFailed:
-    env = caused_by(running.started, producer=PRODUCER, label="failed")
-    return TurnFailed(
-        **env,
-        turn_id=running.turn_id,
-        user_id=running.started.user_id,
-        error_class=verdict.error_class,
-        message=verdict.user_message,
-        retryable=verdict.retryable,
-        model=running.started.model,
-        step=running.steps + 1,
-        partial_usage=partial_usage,
-        billing_operation_id=None if partial_usage.is_zero() else operations.usage(env["id"]),
-    )
-
-
-def topic_named(running: RunningTurn, *, title: str, model: ModelId, usage: Usage) -> TopicNamed:
-    env = caused_by(running.started, producer=PRODUCER, label="topic_named")
-    return TopicNamed(
-        **env,
-        title=title,
-        model=model,
-        usage=usage,
-        source_message_id=running.started.input_message_ids[0],
-        billing_operation_id=None if usage.is_zero() else operations.usage(env["id"]),
-    )
-
-
-_SOURCES: Final = {
-    AssistantMessageCompleted: "model_call",
-    TurnCancelled: "cancelled_call",
-    TurnFailed: "failed_call",
-    TopicNamed: "topic_naming",
-}
-
-
-def usage_charge(
-    event: AssistantMessageCompleted | TurnCancelled | TurnFailed | TopicNamed,
-    *,
-    user_id: int,
-    turn_id: str | None,
-    requested_model: str | None = None,
-) -> UsageChargeRequested | None:
-    """The billing command for an event's usage (``None`` when nothing was consumed).
-
-    It is priced by ``requested_model`` when given (the model the turn asked for), not by
-    the id the API reported in the event (a dated snapshot, say), which the event keeps."""
-    model: str | None
-    if isinstance(event, AssistantMessageCompleted | TopicNamed):
-        usage, model = event.usage, event.model
-    else:
-        usage, model = event.partial_usage, event.model
-    model = requested_model or model
-    if usage.is_zero() or event.billing_operation_id is None or model is None:
-        return None
-    source: Envelope = event
-    return UsageChargeRequested(
-        **caused_by(source, producer=PRODUCER, key=user_key(user_id), label="charge"),
-        operation_id=event.billing_operation_id,
-        user_id=user_id,
-        source=_SOURCES[type(event)],
-        source_event_id=event.id,
-        thread_key=event.key,
-        turn_id=turn_id,
-        model=model,
-        usage=usage,
     )

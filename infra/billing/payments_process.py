@@ -24,8 +24,9 @@ point of a retried batch) is skipped, and so is a second refund debit of a charg
 refund was already acted on and not reversed (the billing fold skips such an entry too).
 An operation is remembered as handled as soon as its outcome is published, *before* the
 user is told: a flood limit (429) on the notice must never lead to a second
-``refundStarPayment`` after a reversal was published. The notice itself is retried after
-the wait Telegram asks for (bounded), then given up with a warning.
+``refundStarPayment`` after a reversal was published. The notice goes out through the
+gateway's one reply path (:class:`infra.gateway.replies.Replies`): sent again after the wait
+Telegram asks for (bounded), then given up with a warning.
 
 A ledger record this process cannot decode is copied to ``bot.billing.ledger.dlq`` (reason
 and offset in its headers) and skipped: it is never silently lost, and never blocks refunds.
@@ -47,6 +48,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.methods import SendMessage
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
@@ -67,6 +69,7 @@ from events.envelope import caused_by, event_type
 from events.payments import Refunded, RefundFailed
 from infra.billing import metrics
 from infra.bootstrap import Root
+from infra.gateway.replies import Replies
 from infra.gateway.user_settings import UserSettingsView
 from infra.kafka.clients import make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
@@ -89,8 +92,6 @@ MAX_REFUND_ATTEMPTS: Final = 3
 HANDLED_MEMORY: Final = 100_000
 """Refund operation ids remembered as handled (oldest forgotten first)."""
 _OUTCOME_UNKNOWN: Final = (TelegramNetworkError, TelegramRetryAfter, TelegramServerError)
-NOTICE_ATTEMPTS: Final = 3
-MAX_NOTICE_WAIT_S: Final = 30.0
 
 
 class _ReadyListener(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -114,11 +115,13 @@ class PaymentsProcess:
         topic_prefix: str = "",
         group_id: str | None = None,
         user_settings: UserSettingsView | None = None,
+        replies: Replies | None = None,
     ) -> None:
         self._bootstrap = bootstrap
         self._user_settings = user_settings
         self._profile = profile
         self._bot = bot
+        self._replies = replies if replies is not None else Replies()
         self._prefix = topic_prefix
         self._topic = with_prefix(BILLING_LEDGER, topic_prefix).name
         self._group_id = group_id or topic_prefix + GROUP_ID
@@ -340,20 +343,10 @@ class PaymentsProcess:
         return language_of(settings.language_code, settings.language)
 
     async def _tell(self, user_id: int, text: str) -> None:
-        """Best effort: the outcome is already published; waits out a flood limit (bounded)
-        and gives up with a warning on any other Telegram error."""
-        for attempt in range(1, NOTICE_ATTEMPTS + 1):
-            try:
-                await self._bot.send_message(chat_id=user_id, text=text, parse_mode=None)
-                return
-            except TelegramRetryAfter as exc:
-                if attempt == NOTICE_ATTEMPTS:
-                    log.warning("could not message user %s (flood limit): %s", user_id, exc)
-                    return
-                await asyncio.sleep(min(exc.retry_after, MAX_NOTICE_WAIT_S))
-            except TelegramAPIError as exc:
-                log.warning("could not message user %s: %s", user_id, exc)
-                return
+        """Best effort, awaited: the outcome is already published. Through the gateway's
+        reply path, which waits out a flood limit (bounded) and logs a notice it gives up."""
+        notice = SendMessage(chat_id=user_id, text=text, parse_mode=None)
+        await self._replies.attempt(notice.as_(self._bot), what="refund notice")
 
 
 async def run_payments_process(

@@ -36,7 +36,7 @@ from pypdf.errors import PdfReadError
 
 from actors.thread import file_events
 from actors.thread.content import Readable, classify_attachment
-from actors.thread.context import FileView, context_budget, system_prompt, trim_history
+from actors.thread.context import FileView
 from actors.thread.file_store import (
     FileBytesDeleted,
     FileNotFound,
@@ -47,6 +47,8 @@ from actors.thread.file_store import (
 )
 from actors.thread.models import model_spec
 from actors.thread.state import FileNote, HistoryItem, RunningTurn, ThreadState
+from actors.thread.system_prompt import system_prompt
+from actors.thread.token_budget import context_budget, trim_history
 from actors.thread.tokens import estimate_tokens
 from events.catalog import BillingCommand, ThreadEvent
 from events.envelope import utc_now
@@ -54,7 +56,7 @@ from events.messages import Attachment
 from infra.files.claude_files import ClaudeFiles, UploadFailed
 from infra.files.images import ImageError, prepare_image
 from infra.files.transcription import TranscriptionFailed, WhisperTranscriber
-from infra.threads.tool_runtime import Commit
+from infra.threads.store_port import Commit
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,8 @@ seconds of waiting), so a user typing commands quickly still gets every answer.
   update); a reply that fails for good is logged.
 * :meth:`Replies.deliver`: awaited, for a call whose result the handler needs (the invoice's
   message id) or whose failure it answers (a private chat the user never opened).
+* :meth:`Replies.attempt`: awaited, best effort: a call that fails for good is logged, not
+  raised (the payments process's notices, sent after their outcome is published).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ class Replies:
 
     def send(self, call: TelegramMethod[Any], *, what: str) -> None:
         """Make ``call`` in the background (a bound method: ``message.answer(...)``)."""
-        task = asyncio.get_running_loop().create_task(self._guard(call, what))
+        task = asyncio.get_running_loop().create_task(self.attempt(call, what=what))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -58,11 +60,14 @@ class Replies:
                 await asyncio.sleep(exc.retry_after)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _guard(self, call: TelegramMethod[Any], what: str) -> None:
+    async def attempt(self, call: TelegramMethod[T], *, what: str) -> T | None:
+        """Make ``call`` now, best effort: its result, or ``None`` when it failed for good
+        (logged with ``what``)."""
         try:
-            await self.deliver(call)
+            return await self.deliver(call)
         except Exception:
             log.warning("reply failed", exc_info=True, extra={"fields": {"reply": what}})
+            return None
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait for the replies still being sent (at most ``timeout``), then drop the rest."""

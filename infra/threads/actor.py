@@ -1,16 +1,17 @@
 """The thread actor's shell: per-thread mailboxes, durable commits, turns as tasks.
 
 Ordering and concurrency
-    Every thread key has a mailbox served by its own task: one key's commands are handled
-    strictly in order, different keys concurrently, even on one partition. A turn runs as a
-    separate task, so the mailbox keeps reading: ``/stop`` or a new message cancels it
-    within milliseconds (``asyncio`` cancellation).
+    Every thread key has a mailbox (:mod:`infra.threads.mailbox`) served by its own task: one
+    key's commands are handled strictly in order, different keys concurrently, even on one
+    partition. A turn runs as a separate task, so the mailbox keeps reading: ``/stop`` or a
+    new message cancels it within milliseconds (``asyncio`` cancellation).
 
 Durability (at-least-once input, idempotent output)
-    A commit evolves the state with the decided events, writes the state *with those
-    records as an outbox* to the changelog-backed store and waits for the broker's ack, then
-    publishes the records and waits again; only then is the outbox cleared (lazily, with the
-    next write). An inbox command is acked only after everything it caused is durable.
+    A commit (:mod:`infra.threads.commits`) evolves the state with the decided events, writes
+    the state *with those records as an outbox* to the changelog-backed store and waits for
+    the broker's ack, then publishes the records and waits again; only then is the outbox
+    cleared (lazily, with the next write). An inbox command is acked only after everything it
+    caused is durable.
 
     * crash before the state write: the command is redelivered and decided again (same
       derived ids);
@@ -19,10 +20,10 @@ Durability (at-least-once input, idempotent output)
     * crash during a turn (``TurnStarted`` durable, no terminal event): the command is
       redelivered (never acked), the state shows the interrupted turn, and it is re-run once
       (same turn id and event ids) or, if it was already retried or had finished a step,
-      completed/failed exactly once. A turn in its tool loop (steps that ended in
-      ``tool_use``/``pause_turn``) is resumed once from its events instead: finished tool
-      calls are not run again, an interrupted one is re-run once or failed per its tool's
-      rule (``infra/threads/tool_runtime.py``);
+      completed/failed exactly once (:mod:`infra.threads.recovery`). A turn in its tool loop
+      (steps that ended in ``tool_use``/``pause_turn``) is resumed once from its events
+      instead: finished tool calls are not run again, an interrupted one is re-run once or
+      failed per its tool's rule (``infra/threads/tool_runtime.py``);
     * crash after the events, before the ack: the command id is in the processed set, so
       the redelivery is a no-op.
 """
@@ -33,113 +34,33 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any, Final, Protocol
+from dataclasses import dataclass
+from typing import Any, Final
 
-import msgspec
-
-from actors.thread.decide import (
-    Facts,
-    Notice,
-    decide,
-    decide_messages,
-    preemption,
-    turn_completed,
-    turn_failed,
-    turn_id_for,
-    usage_charge,
-)
-from actors.thread.errors import INTERRUPTED_MESSAGE, QUEUED_MESSAGE, FailureVerdict
-from actors.thread.evolve import evolve_all
+from actors.thread.decide import Facts, Notice, decide, decide_messages, preemption, turn_id_for
+from actors.thread.errors import QUEUED_MESSAGE
 from actors.thread.models import DEFAULT_MODEL
-from actors.thread.refusal_throttle import record_refusal, refusal_due
-from actors.thread.state import ThreadState, initial_state
-from actors.thread.tool_events import interrupted_calls
-from events.catalog import (
-    BILLING_COMMANDS,
-    THREAD_EVENTS,
-    BillingCommand,
-    ThreadEvent,
-    ThreadInboxCommand,
-    TopicSpec,
-    with_prefix,
-)
-from events.codec import codec_for
-from events.messages import Attachment, TelegramUser, UserMessage
+from actors.thread.state import ThreadState
+from events.catalog import BillingCommand, ThreadEvent, ThreadInboxCommand
 from events.thread import StopRequested, UserMessageReceived
-from events.usage import ModelId, Usage
+from events.usage import ModelId
 from infra.logs import thread_key_var, user_id_var
+from infra.threads.commits import ThreadCommits
 from infra.threads.generation_slots import GenerationSlots
-from infra.threads.holds import TurnHolds, interrupted_release
-from infra.threads.pricing_watch import note_unpriced
-from infra.threads.telegram_output import TelegramOutputError
-from infra.threads.turn import TurnHandle, TurnRunner, shielded
+from infra.threads.holds import TurnHolds
+from infra.threads.mailbox import InboxItem, Mailbox, more_of_batch
+from infra.threads.notices import NoticeSender
+from infra.threads.recovery import end_interrupted, may_rerun, rerun
+from infra.threads.store_port import Commit, RecordSink, StoredThread, ThreadStore
+from infra.threads.turn import TurnRunner
+from infra.threads.turn_state import TurnHandle
 from infra.views import BalanceReader, HoldsNotes, PreferencesReader
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS: Final = 2
-ALBUM_WAIT: Final = 0.3
-SPLIT_TEXT_WAIT: Final = 0.25
-SPLIT_TEXT_MIN_CHARS: Final = 3500
 BALANCE_WAIT: Final = 2.0
 QUEUE_WAIT: Final = 300.0
-
-
-class OutboxRecord(msgspec.Struct, frozen=True):
-    topic: str
-    key: bytes
-    value: bytes
-    headers: list[tuple[str, bytes]]
-
-
-class StoredThread(msgspec.Struct, frozen=True):
-    state: ThreadState
-    outbox: tuple[OutboxRecord, ...] = ()
-
-
-class ThreadStore(Protocol):
-    """The changelog-backed table of thread states (or an in-memory fake)."""
-
-    def load(self, key: str) -> StoredThread | None: ...
-
-    async def save(self, key: str, partition: int, stored: StoredThread) -> None:
-        """Store and wait until the write is durable."""
-        ...
-
-    def save_local(self, key: str, stored: StoredThread) -> None:
-        """Store in memory only (made durable by the next :meth:`save`)."""
-        ...
-
-
-class RecordSink(Protocol):
-    async def send_all(self, records: Sequence[OutboxRecord]) -> None:
-        """Produce the records (in order per topic and key) and wait for every ack."""
-        ...
-
-
-@dataclass(slots=True)
-class InboxItem:
-    command: ThreadInboxCommand
-    partition: int
-    ack: Callable[[], None]
-    received_at: float = field(default_factory=time.monotonic)
-
-
-@dataclass(slots=True)
-class Mailbox:
-    key: str
-    partition: int
-    items: deque[InboxItem] = field(default_factory=deque)
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    task: asyncio.Task[None] | None = None
-    turn: TurnHandle | None = None
-    publishing: asyncio.Task[None] | None = None
-    deferred_acks: list[Callable[[], None]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -168,20 +89,24 @@ class ThreadActor:
         preferences: PreferencesReader,
         config: ActorConfig | None = None,
     ) -> None:
-        self.store = store
-        self.sink = sink
         self.runner = runner
         self.slots = slots
         self.balances = balances
         self.preferences = preferences
         self.config = config or ActorConfig()
-        self._events_topic: TopicSpec[Any] = with_prefix(THREAD_EVENTS, self.config.topic_prefix)
-        self._billing_topic: TopicSpec[Any] = with_prefix(
-            BILLING_COMMANDS, self.config.topic_prefix
-        )
+        self.commits = ThreadCommits(store, sink, self.config.topic_prefix)
         self.mailboxes: dict[str, Mailbox] = {}
         self._background: set[asyncio.Task[Any]] = set()
-        self._refusals_sent: dict[int, float] = {}
+        self.notices = NoticeSender(runner.telegram, lambda: self.config.clock())
+
+    @property
+    def store(self) -> ThreadStore:
+        return self.commits.store
+
+    @store.setter
+    def store(self, store: ThreadStore) -> None:
+        """A restarted store (tests of a worker restart swap it in)."""
+        self.commits.store = store
 
     # ------------------------------------------------------------------ intake
 
@@ -246,7 +171,7 @@ class ThreadActor:
             del self.mailboxes[mailbox.key]
 
     def _load(self, key: str) -> StoredThread:
-        return self.store.load(key) or StoredThread(initial_state(key))
+        return self.commits.load(key)
 
     async def _handle(self, mailbox: Mailbox, item: InboxItem) -> None:
         command = item.command
@@ -269,7 +194,7 @@ class ThreadActor:
                 return
             state = self._load(mailbox.key).state
         if isinstance(command, UserMessageReceived):
-            batch = [item, *await self._more_of_batch(mailbox, item)]
+            batch = [item, *await more_of_batch(mailbox, item)]
             await self._messages(mailbox, batch, state)
             return
         facts = self._facts_without_balance(command)
@@ -283,36 +208,6 @@ class ThreadActor:
             mailbox.deferred_acks.append(ack)
         else:
             ack()
-
-    async def _more_of_batch(self, mailbox: Mailbox, first: InboxItem) -> list[InboxItem]:
-        """Album parts (same media group) and a long text's continuation form one turn."""
-        assert isinstance(first.command, UserMessageReceived)
-        message = first.command.message
-        if message.media_group_id:
-            wait = ALBUM_WAIT
-        elif len(message.text) >= SPLIT_TEXT_MIN_CHARS:
-            wait = SPLIT_TEXT_WAIT
-        else:
-            return []
-        batch: list[InboxItem] = []
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + wait
-        last = message
-        while True:
-            if mailbox.items:
-                nxt = mailbox.items[0].command
-                if not (isinstance(nxt, UserMessageReceived) and _continues(last, nxt.message)):
-                    return batch
-                batch.append(mailbox.items.popleft())
-                last = nxt.message
-                deadline = loop.time() + wait
-                continue
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return batch
-            mailbox.wakeup.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(mailbox.wakeup.wait(), remaining)
 
     # ------------------------------------------------------------------ messages -> turn
 
@@ -355,7 +250,7 @@ class ThreadActor:
 
     def _launch(self, mailbox: Mailbox, handle: TurnHandle) -> None:
         mailbox.turn = handle
-        handle.holds = TurnHolds(self._publish_billing)
+        handle.holds = TurnHolds(self.commits.publish_billing)
         if isinstance(self.balances, HoldsNotes):  # this worker's checks count them at once
             handle.holds.note = self.balances.note
         handle.task = asyncio.create_task(
@@ -367,17 +262,8 @@ class ThreadActor:
         user_id_var.set(str(handle.user_id))
         refresher = asyncio.create_task(self._refresh_slot(handle))
 
-        async def commit(
-            events: Sequence[ThreadEvent],
-            charges: Sequence[BillingCommand],
-            /,
-            *,
-            publish_later: bool = False,
-        ) -> ThreadState:
-            return await self._commit(mailbox, events, charges, publish_later=publish_later)
-
         try:
-            await self.runner.run(handle, commit)
+            await self.runner.run(handle, self._committer(mailbox))
         finally:
             refresher.cancel()
             if mailbox.turn is handle:
@@ -415,48 +301,13 @@ class ThreadActor:
             "recovering an interrupted turn",
             extra={"fields": {"turn_id": running.turn_id, "attempt": running.attempt}},
         )
-        resumable = running.steps == 0 or bool(running.transcript)  # not answering yet
-        if resumable and running.attempt < MAX_ATTEMPTS:
-            retry = msgspec.structs.replace(running, attempt=running.attempt + 1)
-            retried = msgspec.structs.replace(state, running=retry)
-            async with mailbox.lock:
-                stored = self._load(mailbox.key)
-                await self.store.save(
-                    mailbox.key, mailbox.partition, StoredThread(retried, stored.outbox)
-                )
+        if may_rerun(running):
+            retried, handle = rerun(state)
+            await self.commits.replace_state(mailbox, retried)
             await self.slots.acquire(running.started.user_id, running.turn_id)
-            inputs = _inputs_of(retried, running.started.input_message_ids)
-            handle = TurnHandle(
-                running=retry,
-                state=retried,
-                inputs=inputs,
-                name_topic=bool(
-                    retried.message_thread_id and retried.is_forum and not retried.topic_named
-                ),
-            )
             self._launch(mailbox, handle)
             return
-        chat_id, thread_id = running.chat_id, running.message_thread_id or None
-        abandoned = interrupted_calls(running)  # the turn ends: its open tool calls too
-        if abandoned:
-            await self._commit(mailbox, abandoned)
-        if running.steps > 0 and running.text.strip():
-            try:
-                ids = await self.runner.telegram.send_answer(chat_id, thread_id, running.text)
-            except TelegramOutputError:
-                ids = ()
-            await self._commit(
-                mailbox,
-                [turn_completed(running, running.telegram_message_ids + ids)],
-                [interrupted_release(running)],
-            )
-        else:
-            verdict = FailureVerdict("interrupted", INTERRUPTED_MESSAGE, True, False)
-            event = turn_failed(running, verdict, partial_usage=Usage())
-            charge = usage_charge(event, user_id=running.started.user_id, turn_id=running.turn_id)
-            with contextlib.suppress(TelegramOutputError):
-                await self.runner.telegram.send_notice(chat_id, thread_id, INTERRUPTED_MESSAGE)
-            await self._commit(mailbox, [event], [charge or interrupted_release(running)])
+        await end_interrupted(running, self._committer(mailbox), self.runner.telegram)
         await self.slots.release(running.started.user_id, running.turn_id)
 
     # ------------------------------------------------------------------ commits
@@ -470,59 +321,23 @@ class ThreadActor:
         processed: Sequence[str] = (),
         publish_later: bool = False,
     ) -> ThreadState:
-        """Evolve, store state + outbox durably, publish the outbox durably, clear it.
+        return await self.commits.commit(
+            mailbox, events, charges, processed=processed, publish_later=publish_later
+        )
 
-        With ``publish_later`` the outbox is published by a background task (the state write
-        is durable already, so a crash republishes it); the next commit of the thread waits
-        for that task first, and every ack comes after a later commit, so a command is still
-        acked only once its events are durable. The turn's model call need not wait for it.
-        """
-        async with mailbox.lock:
-            await self._settle_publishing(mailbox)
-            stored = self._load(mailbox.key)
-            state = evolve_all(stored.state, list(events)).mark_processed(*processed)
-            records = [self._record(self._events_topic, e) for e in events]
-            records += [self._record(self._billing_topic, c) for c in charges]
-            note_unpriced(charges)
-            outbox = stored.outbox + tuple(records)
-            if not outbox and state == stored.state:
-                return state
-            await shielded(
-                self.store.save(mailbox.key, mailbox.partition, StoredThread(state, outbox))
-            )
-            if outbox and publish_later:
-                mailbox.publishing = asyncio.create_task(self._publish(mailbox, state, outbox))
-            elif outbox:
-                await shielded(self.sink.send_all(outbox))
-                self.store.save_local(mailbox.key, StoredThread(state))
-            return state
+    def _committer(self, mailbox: Mailbox) -> Commit:
+        """The mailbox's commit, for a turn and the recovery."""
 
-    async def _publish(
-        self, mailbox: Mailbox, state: ThreadState, outbox: tuple[OutboxRecord, ...]
-    ) -> None:
-        await self.sink.send_all(outbox)
-        current = self.store.load(mailbox.key)
-        if current is not None and current.outbox == outbox:
-            self.store.save_local(mailbox.key, StoredThread(current.state))
+        async def commit(
+            events: Sequence[ThreadEvent],
+            charges: Sequence[BillingCommand],
+            /,
+            *,
+            publish_later: bool = False,
+        ) -> ThreadState:
+            return await self._commit(mailbox, events, charges, publish_later=publish_later)
 
-    async def _settle_publishing(self, mailbox: Mailbox) -> None:
-        """Wait for a background publish; if it failed, its records stay in the outbox."""
-        task, mailbox.publishing = mailbox.publishing, None
-        if task is not None:
-            try:
-                await shielded(task)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("outbox publish failed, will retry with the next commit: %s", exc)
-
-    async def _publish_billing(self, command: BillingCommand) -> None:
-        """A reservation, published now (see :mod:`infra.threads.holds`)."""
-        await self.sink.send_all([self._record(self._billing_topic, command)])
-
-    def _record(self, spec: TopicSpec[Any], record: Any) -> OutboxRecord:
-        key, value, headers = codec_for(spec).encode(record)
-        return OutboxRecord(spec.name, key, value, headers)
+        return commit
 
     # ------------------------------------------------------------------ facts and notices
 
@@ -573,76 +388,11 @@ class ThreadActor:
         )
 
     async def _send_notices(self, mailbox: Mailbox, notices: Sequence[Notice]) -> None:
-        if not notices:
-            return
-        state = self._load(mailbox.key).state
-        chat_id, thread_id = _address(mailbox.key, state)
-        for notice in notices:
-            if notice.refusal_to_user is not None:
-                now = self.config.clock()
-                if not refusal_due(self._refusals_sent.get(notice.refusal_to_user), now):
-                    continue
-                self._refusals_sent = record_refusal(
-                    self._refusals_sent, notice.refusal_to_user, now
-                )
-            try:
-                await self.runner.telegram.send_notice(
-                    chat_id, thread_id, notice.text, reply_to=notice.reply_to_message_id
-                )
-            except TelegramOutputError as exc:
-                log.warning("notice not sent: %s", exc)
+        if notices:
+            state = self._load(mailbox.key).state
+            await self.notices.send(mailbox.key, state, notices)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-def _continues(previous: UserMessage, message: UserMessage) -> bool:
-    if message.sender.user_id != previous.sender.user_id:
-        return False
-    if previous.media_group_id:
-        return message.media_group_id == previous.media_group_id
-    return len(previous.text) >= SPLIT_TEXT_MIN_CHARS and not message.media_group_id
-
-
-def _address(key: str, state: ThreadState) -> tuple[int, int | None]:
-    if state.opened:
-        return state.chat_id, state.message_thread_id or None
-    chat, _, thread = key.partition(":")
-    return int(chat), int(thread) or None
-
-
-def _inputs_of(state: ThreadState, message_ids: tuple[int, ...]) -> tuple[UserMessage, ...]:
-    """Inputs of a resumed turn: the history keeps texts and file refs, not UserMessages, so
-    files are rebuilt as attachments by reference."""
-    found: list[UserMessage] = []
-    for item in state.history:
-        if item.role != "user" or not set(item.message_ids) & set(message_ids):
-            continue
-        found.append(
-            UserMessage(
-                chat_id=state.chat_id,
-                chat_type=state.chat_type,
-                message_thread_id=state.message_thread_id or None,
-                message_id=item.message_ids[0],
-                sender=TelegramUser(user_id=0),
-                sent_at=_EPOCH,
-                text=item.text,
-                attachments=tuple(
-                    Attachment(
-                        kind=f.kind,
-                        file_id=f.file_id,
-                        file_unique_id=f.file_id,
-                        mime_type=f.mime_type,
-                        file_name=f.file_name,
-                        file_size=f.file_size,
-                    )
-                    for f in item.files
-                ),
-            )
-        )
-    return tuple(found)
-
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)

@@ -2,7 +2,7 @@
 
 A thread's value used to be written whole on every commit: twice per turn, up to 900 KB for
 a long conversation. Now the thread key holds a *snapshot* (the encoded
-:class:`~infra.threads.actor.StoredThread` plus the sequence number ``seq`` it stands for;
+:class:`~infra.threads.store_port.StoredThread` plus the sequence number ``seq`` it stands for;
 values written before this module decode with ``seq`` 0) and each later commit writes a
 *delta* under ``<key>\\x1f<seq>``: the small fields of the state and the outbox whole, and
 the history as a patch of the previous one (drop a prefix, keep a run of items, append a
@@ -25,7 +25,7 @@ from typing import Final
 import msgspec
 
 from actors.thread.state import HistoryItem, ThreadState, bounded
-from infra.threads.actor import OutboxRecord, StoredThread
+from infra.threads.store_port import OutboxRecord, StoredThread
 
 MAX_VALUE_BYTES: Final = 900_000
 MAX_DECODED: Final = 2_048

@@ -20,8 +20,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
-from infra.threads.actor import OutboxRecord, StoredThread
 from infra.threads.state_log import StateLog
+from infra.threads.store_port import OutboxRecord, StoredThread
 
 log = logging.getLogger(__name__)
 

@@ -51,17 +51,19 @@ from infra.kafka.contiguous_acks import ContiguousAcks
 from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.faust_commits import own_commit_rule
 from infra.settings import Settings
-from infra.threads.actor import ActorConfig, InboxItem, ThreadActor
+from infra.threads.actor import ActorConfig, ThreadActor
 from infra.threads.claude_client import ClaudeClient
 from infra.threads.gemini_client import GeminiClient, make_gemini_client
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews, ReadModelSeed
+from infra.threads.mailbox import InboxItem
 from infra.threads.metrics import INBOX_DELIVERY, LOOP_LAG
 from infra.threads.stores import FaustTableStore, ProducerPool, ProducerSink
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
-from infra.threads.turn import DEFAULT_MAX_ITERATIONS, TurnConfig, TurnRunner
+from infra.threads.turn import TurnRunner
+from infra.threads.turn_state import DEFAULT_MAX_ITERATIONS, TurnConfig
 from infra.tools.wiring import build_providers
 
 log = logging.getLogger(__name__)

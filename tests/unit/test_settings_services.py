@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infra.settings import CRASH_POINTS, ENV_NAMES, ConfigError, CrashHook, load_settings
-from infra.threads.turn import DEFAULT_MAX_ITERATIONS
+from infra.threads.turn_state import DEFAULT_MAX_ITERATIONS
 from infra.threads.worker import ThreadWorkerConfig
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from infra.threads.actor import StoredThread
 from infra.threads.state_log import StateLog
+from infra.threads.store_port import StoredThread
 
 
 class MemoryThreadStore:

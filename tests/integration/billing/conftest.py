@@ -1,4 +1,5 @@
-"""Fixtures for billing tests on the real broker: topics, a publisher, in-process workers."""
+"""Fixtures for billing tests on the real broker: topics, a publisher, in-process workers, the
+deployed gateway on the billing topics and the payments process."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
-from billing_helpers import ADMIN_IDS, WorkerFactory
+from aiogram import Bot
+from billing_helpers import ADMIN, ADMIN_IDS, GatewayFactory, PaymentsFactory, WorkerFactory
 
+from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import gateway_settings, open_test_gateway
 from devkit.harness.topics import running_publisher
 from events.catalog import (
     ADMIN_EVENTS,
@@ -18,8 +22,11 @@ from events.catalog import (
     BILLING_SNAPSHOTS,
     PAYMENTS_EVENTS,
 )
+from infra.billing.payments_process import PaymentsProcess
+from infra.billing.views import LedgerFoldView
 from infra.billing.worker import BillingWorker
 from infra.endpoints import Endpoints
+from infra.gateway.app import Gateway
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.kafka.topic_admin import ensure_topics
@@ -72,6 +79,59 @@ async def billing_worker(
                 task.result()
             assert ready in done, "billing worker not ready in 60 s"
             yield worker
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+
+    return start
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def billing_gateway(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    billing_topics: str,
+    telegram_emulator: TelegramEmulator,
+    telegram_bot: Bot,
+) -> GatewayFactory:
+    """``async with billing_gateway() as gateway``: the deployed gateway (every router) on
+    the billing topics, ADMIN privileged, balances from the ledger; each one a new process's
+    gateway. The emulator's flood limits are off: they are the gateway tests' concern."""
+    telegram_emulator.configure_flood(enabled=False)
+    settings = gateway_settings(telegram_emulator, privileged_user_ids=frozenset({ADMIN}))
+
+    @contextlib.asynccontextmanager
+    async def start() -> AsyncIterator[Gateway]:
+        balances = LedgerFoldView(
+            stack.kafka_bootstrap, broker_profile, topic_prefix=billing_topics
+        )
+        try:
+            async with open_test_gateway(
+                settings, stack, broker_profile, billing_topics, bot=telegram_bot, balances=balances
+            ) as gateway:
+                yield gateway
+        finally:
+            await balances.close()
+
+    return start
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def payments_process(
+    stack: Endpoints, broker_profile: BrokerProfile, billing_topics: str, telegram_bot: Bot
+) -> PaymentsFactory:
+    """``async with payments_process() as process``: running, its partitions assigned."""
+
+    @contextlib.asynccontextmanager
+    async def start() -> AsyncIterator[PaymentsProcess]:
+        process = PaymentsProcess(
+            stack.kafka_bootstrap, broker_profile, telegram_bot, topic_prefix=billing_topics
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(process.run(stop))
+        await asyncio.wait_for(process.ready.wait(), 60)
+        try:
+            yield process
         finally:
             stop.set()
             await asyncio.wait_for(task, 30)

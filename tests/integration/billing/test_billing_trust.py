@@ -5,25 +5,26 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from aiogram import Bot
-from billing_helpers import WorkerFactory, wait_for
-from test_billing_telegram import (
+from billing_helpers import (
     ADMIN,
     PAYER,
-    balance_view,
-    gateway,
-    payments_process,
+    GatewayFactory,
+    PaymentsFactory,
+    WorkerFactory,
+    pay_50_stars,
+    refund_debit_entry,
+    wait_for,
 )
 
 from actors.billing import commands
 from actors.billing.ledger import BillingState
 from actors.billing.payments import InvoicePayload
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import feed
 from devkit.harness.topics import read_ledger, read_records
 from events.admin import MarginChanged
 from events.billing import (
     OperationRejected,
-    RefundDebited,
     RefundedPaymentDebited,
     RefundReversed,
 )
@@ -103,27 +104,19 @@ async def test_a_refund_made_outside_the_bot_is_debited_exactly_once(
     stack: Endpoints,
     broker_profile: BrokerProfile,
     billing_topics: str,
-    publisher: EventPublisher,
     billing_worker: WorkerFactory,
     telegram_emulator: TelegramEmulator,
-    telegram_bot: Bot,
+    billing_gateway: GatewayFactory,
 ) -> None:
     """A refunded_payment service message (delivered twice, then a second message about the
     same charge) debits the payment's credit once (it used to be ignored: the user kept
     the credit and the Stars)."""
     telegram_emulator.add_private_chat(PAYER)
     async with (
-        balance_view(stack, broker_profile, billing_topics) as balances,
-        gateway(stack, telegram_emulator, telegram_bot, publisher, balances) as gw,
+        billing_gateway() as gw,
         billing_worker() as worker,
     ):
-        await gw.feed(telegram_emulator.send_command(PAYER, "pay", "50", user_id=PAYER))
-        [invoice] = telegram_emulator.invoices(PAYER)
-        await gw.feed(
-            telegram_emulator.successful_payment(
-                PAYER, 50, invoice.payload, user_id=PAYER, charge_id="stxOUT"
-            )
-        )
+        invoice = await pay_50_stars(gw, telegram_emulator, "stxOUT")
         await wait_for(lambda: _state(worker, PAYER).balance > 0)
         refund = {
             "message": {
@@ -141,7 +134,7 @@ async def test_a_refund_made_outside_the_bot_is_debited_exactly_once(
         }
         again = {"message": {**refund["message"], "message_id": 9902}}
         for update in (refund, refund, again):
-            await gw.feed(telegram_emulator.inject_update(update))
+            await feed(gw, telegram_emulator.inject_update(update))
         await wait_for(lambda: worker.stats.commands >= 4)
         assert _state(worker, PAYER).balance == 0
         assert _state(worker, PAYER).payments["stxOUT"].refunded
@@ -156,10 +149,10 @@ async def test_refund_refused_by_telegram_then_a_429_on_the_notice_refunds_nothi
     stack: Endpoints,
     broker_profile: BrokerProfile,
     billing_topics: str,
-    publisher: EventPublisher,
     billing_worker: WorkerFactory,
     telegram_emulator: TelegramEmulator,
-    telegram_bot: Bot,
+    billing_gateway: GatewayFactory,
+    payments_process: PaymentsFactory,
 ) -> None:
     """Telegram refuses refundStarPayment; the reversal is published; telling the user hits
     a flood limit. refundStarPayment is called once (the operation was not remembered before
@@ -167,20 +160,13 @@ async def test_refund_refused_by_telegram_then_a_429_on_the_notice_refunds_nothi
     reversed once and the user still gets the notice."""
     telegram_emulator.add_private_chat(PAYER)
     async with (
-        balance_view(stack, broker_profile, billing_topics) as balances,
-        gateway(stack, telegram_emulator, telegram_bot, publisher, balances) as gw,
+        billing_gateway() as gw,
         billing_worker() as worker,
     ):
-        await gw.feed(telegram_emulator.send_command(PAYER, "pay", "50", user_id=PAYER))
-        [invoice] = telegram_emulator.invoices(PAYER)
-        await gw.feed(
-            telegram_emulator.successful_payment(
-                PAYER, 50, invoice.payload, user_id=PAYER, charge_id="stx429"
-            )
-        )
+        await pay_50_stars(gw, telegram_emulator, "stx429")
         await wait_for(lambda: _state(worker, PAYER).balance > 0)
         credited = _state(worker, PAYER).balance
-        await gw.feed(telegram_emulator.send_command(PAYER, "refund", "stx429", user_id=PAYER))
+        await feed(gw, telegram_emulator.send_command(PAYER, "refund", "stx429", user_id=PAYER))
         await wait_for(lambda: _state(worker, PAYER).payments["stx429"].refunded)
         # The payments process starts only now, so both failures hit its own calls.
         telegram_emulator.fail_next(
@@ -188,7 +174,7 @@ async def test_refund_refused_by_telegram_then_a_429_on_the_notice_refunds_nothi
         )
         telegram_emulator.fail_next("sendMessage", error_code=429, retry_after=1, chat_id=PAYER)
         before = len(telegram_emulator.bot_messages(PAYER))
-        async with payments_process(stack, broker_profile, billing_topics, telegram_bot):
+        async with payments_process():
             await wait_for(lambda: _state(worker, PAYER).entries >= 3, 90)
             await wait_for(lambda: len(telegram_emulator.bot_messages(PAYER)) > before, 60)
         assert _state(worker, PAYER).balance == credited
@@ -204,27 +190,13 @@ async def test_a_ledger_record_the_payments_process_cannot_decode_is_dead_letter
     billing_topics: str,
     publisher: EventPublisher,
     telegram_emulator: TelegramEmulator,
-    telegram_bot: Bot,
+    payments_process: PaymentsFactory,
 ) -> None:
     """A broken ledger record goes to bot.billing.ledger.dlq with its reason (it used to be
     skipped silently) and the refund after it is still made."""
     telegram_emulator.add_private_chat(PAYER)
-    state = BillingState()
+    entry = refund_debit_entry("stxDLQ", "d" * 32)
     payload = InvoicePayload(PAYER, "d" * 32, 50, Decimal(0)).encode()
-    from datetime import UTC, datetime
-
-    from actors.billing.ledger import decide, evolve
-
-    now = datetime.now(UTC)
-    for cmd in (
-        commands.payment_credit(
-            PAYER, "stxDLQ", 50, invoice_payload=payload, owner_margin=Decimal(0), occurred_at=now
-        ),
-        commands.refund_debit(PAYER, "stxDLQ", occurred_at=now),
-    ):
-        [entry] = decide(state, cmd, now)
-        evolve(state, entry)
-    assert isinstance(entry, RefundDebited)
     telegram_emulator.successful_payment(PAYER, 50, payload, user_id=PAYER, charge_id="stxDLQ")
     topic = billing_topics + BILLING_LEDGER.name
     producer = make_producer(stack.kafka_bootstrap, broker_profile)
@@ -233,7 +205,7 @@ async def test_a_ledger_record_the_payments_process_cannot_decode_is_dead_letter
         await producer.send_and_wait(topic, b'{"type": "ledger.refund_debited", "v": 1}', key=b"1")
     finally:
         await producer.stop()
-    async with payments_process(stack, broker_profile, billing_topics, telegram_bot) as process:
+    async with payments_process() as process:
         await publisher.publish(BILLING_LEDGER, entry)
         await wait_for(lambda: process.handled >= 1 and process.dead_letters >= 1, 60)
         await wait_for(lambda: len(telegram_emulator.calls("refundStarPayment")) == 1, 60)

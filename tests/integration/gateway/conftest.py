@@ -3,30 +3,22 @@ reader of what landed on the topics."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import pytest_asyncio
-from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, NoSettings, TopicReader
 
-from actors.gateway.batching import BatchConfig
 from devkit.emulators.telegram import TelegramEmulator
-from infra.bootstrap import Root
+from devkit.harness import gateway as harness
+from devkit.harness.gateway import GatewayFactory, TopicReader
 from infra.endpoints import Endpoints
-from infra.gateway.app import Gateway, open_gateway
 from infra.kafka.compat import BrokerProfile
-from infra.settings import Secret, Settings
+from infra.settings import Settings
 
 
 @pytest.fixture
 def gateway_settings(telegram_emulator: TelegramEmulator) -> Settings:
-    return Settings(
-        telegram_bot_token=Secret(telegram_emulator.token),
-        telegram_api_url=telegram_emulator.base_url,
-        telegram_webhook_secret=Secret(WEBHOOK_SECRET),
-    )
+    return harness.gateway_settings(telegram_emulator)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -39,19 +31,10 @@ async def open_test_gateway(
 ) -> GatewayFactory:
     """``async with open_test_gateway(**options) as gateway`` on this test's topics."""
 
-    @contextlib.asynccontextmanager
-    async def start(**options: Any) -> AsyncIterator[Gateway]:
-        options.setdefault("batch_config", BatchConfig(window=0.2))
-        options.setdefault("user_settings", NoSettings())
-        options.setdefault("balances", NoBalances())
-        root = Root(gateway_settings, stack, profile=broker_profile)
-        try:
-            async with open_gateway(
-                root, topic_prefix=topic_prefix, bot=telegram_bot, **options
-            ) as gateway:
-                yield gateway
-        finally:
-            await root.close()
+    def start(**options: Any) -> Any:
+        return harness.open_test_gateway(
+            gateway_settings, stack, broker_profile, topic_prefix, bot=telegram_bot, **options
+        )
 
     return start
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from gateway_harness import GatewayFactory, polling
-
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import GatewayFactory, polling
 from infra.views import LedgerLine
 
 GROUP = -1007601

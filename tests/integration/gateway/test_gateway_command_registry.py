@@ -9,10 +9,10 @@ import pytest
 from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import BotCommandScopeChat
-from gateway_harness import GatewayFactory, polling
 
 from actors.gateway import command_registry
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import GatewayFactory, polling
 from infra.settings import Settings
 
 USER = 5557201

@@ -10,10 +10,10 @@ from decimal import Decimal
 import aiohttp
 from aiogram import Bot
 from aiohttp import web
-from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader, polling
 
 from actors.billing.payments import InvoicePayload
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader, polling
 from events.billing import PaymentCreditRequested
 from events.catalog import BILLING_COMMANDS, PAYMENTS_EVENTS
 from events.payments import PaymentSucceeded

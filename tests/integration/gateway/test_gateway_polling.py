@@ -5,10 +5,9 @@ from __future__ import annotations
 import base64
 from datetime import UTC
 
-from gateway_harness import GatewayFactory, TopicReader, polling
-
 from actors.thread.models import OPUS
 from devkit.emulators.telegram import MediaItem, TelegramEmulator
+from devkit.harness.gateway import GatewayFactory, TopicReader, polling
 from events.catalog import THREAD_INBOX, USERS_COMMANDS
 from events.thread import (
     ForumTopicCreatedReceived,

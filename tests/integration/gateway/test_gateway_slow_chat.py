@@ -6,9 +6,8 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-from gateway_harness import GatewayFactory, TopicReader, polling
-
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import GatewayFactory, TopicReader, polling
 from events.catalog import THREAD_INBOX
 from events.thread import UserMessageReceived
 from infra.views import LedgerLine

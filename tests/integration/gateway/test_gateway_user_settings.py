@@ -12,11 +12,11 @@ from typing import Any
 import asyncpg
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
-from gateway_harness import GatewayFactory, polling
 
 from actors.thread.models import HAIKU, OPUS, SONNET
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.telegram.state import ChatMessage
+from devkit.harness.gateway import GatewayFactory, polling
 from events import billing, catalog, users
 from events.codec import codec_for
 from events.envelope import new_envelope

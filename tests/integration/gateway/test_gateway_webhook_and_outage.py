@@ -10,9 +10,9 @@ from typing import Any
 import aiohttp
 from aiogram import Bot
 from aiohttp import web
-from gateway_harness import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader, polling
 
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import WEBHOOK_SECRET, GatewayFactory, NoBalances, TopicReader, polling
 from events.catalog import THREAD_INBOX
 from events.thread import UserMessageReceived
 from infra.endpoints import Endpoints

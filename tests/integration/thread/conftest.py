@@ -37,7 +37,8 @@ from infra.threads.stores import ProducerSink
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
-from infra.threads.turn import TurnConfig, TurnRunner
+from infra.threads.turn import TurnRunner
+from infra.threads.turn_state import TurnConfig
 
 
 @pytest_asyncio.fixture(loop_scope="session")

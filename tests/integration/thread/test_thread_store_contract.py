@@ -18,8 +18,8 @@ from infra.endpoints import Endpoints
 from infra.faust_app import make_faust_app
 from infra.kafka.clients import make_admin, make_producer
 from infra.kafka.compat import BrokerProfile
-from infra.threads.actor import OutboxRecord, StoredThread, ThreadStore
 from infra.threads.state_log import SNAPSHOT_EVERY
+from infra.threads.store_port import OutboxRecord, StoredThread, ThreadStore
 from infra.threads.stores import FaustTableStore, ProducerPool
 
 PARTITIONS = 4

@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actors.thread.state import HistoryItem, ThreadState
-from infra.threads.actor import OutboxRecord, StoredThread
 from infra.threads.state_log import (
     SEPARATOR,
     SNAPSHOT_EVERY,
@@ -15,6 +14,7 @@ from infra.threads.state_log import (
     apply_history,
     diff_history,
 )
+from infra.threads.store_port import OutboxRecord, StoredThread
 
 KEY = "42:0"
 

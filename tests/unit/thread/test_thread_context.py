@@ -6,17 +6,13 @@ from typing import Any
 
 import pytest
 
-from actors.thread.context import (
-    BASE_SYSTEM_PROMPT,
-    FilesTooLarge,
-    build_request,
-    continuation_messages,
-    estimate_text_tokens,
-)
+from actors.thread.context import build_request, continuation_messages
 from actors.thread.drafts import DraftGate, draft_id_for
 from actors.thread.errors import ModelFailure, classify
 from actors.thread.models import HAIKU, SONNET, model_spec
 from actors.thread.state import FileNote, HistoryItem, ThreadState
+from actors.thread.system_prompt import BASE_SYSTEM_PROMPT
+from actors.thread.token_budget import FilesTooLarge, estimate_text_tokens
 from actors.thread.topic_title import clean_title, title_request
 from events.thread import TURN_ERROR_CLASSES
 

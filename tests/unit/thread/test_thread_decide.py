@@ -11,18 +11,20 @@ from thread_builders import USER, photo, stop, user_message
 from actors.thread.decide import (
     MAX_CONCURRENT_GENERATIONS,
     Facts,
-    assistant_completed,
     decide,
     decide_messages,
     preemption,
+)
+from actors.thread.errors import ModelFailure, classify
+from actors.thread.evolve import evolve, evolve_all
+from actors.thread.models import HAIKU, OPUS, SONNET
+from actors.thread.outcomes import (
+    assistant_completed,
     turn_cancelled,
     turn_completed,
     turn_failed,
     usage_charge,
 )
-from actors.thread.errors import ModelFailure, classify
-from actors.thread.evolve import evolve, evolve_all
-from actors.thread.models import HAIKU, OPUS, SONNET
 from actors.thread.state import (
     MAX_PROCESSED_IDS,
     ThreadState,

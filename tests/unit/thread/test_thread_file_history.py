@@ -11,13 +11,14 @@ from thread_builders import user_message
 
 from actors.thread import file_events
 from actors.thread.content import classify_attachment
-from actors.thread.context import FilesTooLarge, FileView, build_request
+from actors.thread.context import FileView, build_request
 from actors.thread.decide import Facts, decide_messages
 from actors.thread.evolve import evolve_all
 from actors.thread.file_store import StoredFile
 from actors.thread.models import SONNET
 from actors.thread.progress import TurnTrace
 from actors.thread.state import RunningTurn, ThreadState, initial_state
+from actors.thread.token_budget import FilesTooLarge
 from events.messages import Attachment
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)

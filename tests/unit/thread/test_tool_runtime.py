@@ -18,7 +18,8 @@ from events.files import FileDelivered
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import ToolQuantities
 from infra.files.thread_files import ScopedFiles
-from infra.threads.tool_runtime import ToolRuntime, ToolTurn
+from infra.threads.tool_execution import ToolTurn
+from infra.threads.tool_runtime import ToolRuntime
 
 SCHEMA = {"type": "object"}
 

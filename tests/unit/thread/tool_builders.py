@@ -10,9 +10,10 @@ from typing import Any
 
 from thread_builders import user_message
 
-from actors.thread.decide import Facts, assistant_completed, decide_messages
+from actors.thread.decide import Facts, decide_messages
 from actors.thread.evolve import evolve_all
 from actors.thread.models import SONNET
+from actors.thread.outcomes import assistant_completed
 from actors.thread.state import RunningTurn, ThreadState, initial_state
 from events.billing import UsageChargeRequested
 from events.catalog import ThreadEvent

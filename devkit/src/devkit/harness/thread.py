@@ -24,8 +24,9 @@ from events.keys import thread_key, user_key
 from events.messages import Attachment, TelegramUser, UserMessage
 from events.thread import StopRequested, UserMessageReceived
 from infra.kafka.compat import BrokerProfile
-from infra.threads.actor import InboxItem, ThreadActor
+from infra.threads.actor import ThreadActor
 from infra.threads.log_views import TailBalances
+from infra.threads.mailbox import InboxItem
 
 
 def message_command(
