@@ -185,6 +185,15 @@ async def test_a_broadcast_to_1000_users_survives_a_kill_9_without_a_duplicate(
     assert numbers is not None, report
     assert tuple(map(int, numbers.groups())) == (len(sent), failed, len(BLOCKED))
     assert len(services["broadcaster"].pids) == 2
+    times = sorted(
+        c.at for c in telegram.calls("sendMessage") if int(c.params["chat_id"]) in set(users)
+    )
+    print(
+        f"broadcast: {len(users)} recipients, {len(sent)} sent, {failed} failed "
+        f"({len(log.unknown)} outcome unknown), {len(BLOCKED)} blocked; killed after {at_kill} "
+        f"sends; most sendMessage calls in one second {most_in_one_second(send_times(telegram))}; "
+        f"first to last recipient send {times[-1] - times[0]:.1f} s"
+    )
 
 
 async def _known(stack: Endpoints, schema: str) -> bool:
