@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Literal
 
+from events.broadcast import TextEntity
 from events.envelope import Envelope
 from events.ids import Id
 
@@ -26,11 +27,40 @@ class MarginChanged(Envelope, tag="admin.margin_changed", frozen=True, kw_only=T
 class AnnouncementRequested(
     Envelope, tag="admin.announcement_requested", frozen=True, kw_only=True
 ):
-    """``/announce``: a message to send to every user (delivery resumes after a crash)."""
+    """``/announce``: a message to send to every user, or to the listed ones, once the
+    author confirms it (the preview is shown meanwhile; see :mod:`events.broadcast`)."""
 
     v: Literal[1] = 1
     announcement_id: Id
     text: str
+    admin_user_id: int
+    entities: tuple[TextEntity, ...] = ()
+    """Formatting of ``text`` as the author wrote it (sent as is)."""
+    recipients: tuple[int, ...] | None = None
+    """The user ids listed; None: every known user (listed when the broadcast starts)."""
+    chat_id: int | None = None
+    """Where the author asked (progress and the report go there); None: their private chat."""
+    language: str | None = None
+    """The author's language (``en``, ``ru``): the broadcaster reports in it."""
+
+
+class AnnouncementConfirmed(
+    Envelope, tag="admin.announcement_confirmed", frozen=True, kw_only=True
+):
+    """The author pressed Send under the preview: the broadcast may start."""
+
+    v: Literal[1] = 1
+    announcement_id: Id
+    admin_user_id: int
+
+
+class AnnouncementCancelled(
+    Envelope, tag="admin.announcement_cancelled", frozen=True, kw_only=True
+):
+    """The author pressed Cancel under the preview: nothing is sent."""
+
+    v: Literal[1] = 1
+    announcement_id: Id
     admin_user_id: int
 
 

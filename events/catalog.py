@@ -12,7 +12,7 @@ import typing
 from dataclasses import dataclass
 from typing import Any, Final, Generic, TypeAlias, TypeVar
 
-from events import admin, billing, files, payments, thread, tools, users
+from events import admin, billing, broadcast, files, payments, thread, tools, users
 from events.envelope import Envelope, event_type
 from events.keys import KeyKind
 
@@ -152,7 +152,19 @@ PaymentEvent: TypeAlias = (
     | payments.RefundFailed
 )
 AdminEvent: TypeAlias = (
-    admin.MarginChanged | admin.AnnouncementRequested | admin.CacheSubsidyChanged
+    admin.MarginChanged
+    | admin.AnnouncementRequested
+    | admin.AnnouncementConfirmed
+    | admin.AnnouncementCancelled
+    | admin.CacheSubsidyChanged
+)
+BroadcastEvent: TypeAlias = (
+    broadcast.RecipientsListed
+    | broadcast.BroadcastStarted
+    | broadcast.DeliveryAttempted
+    | broadcast.DeliveryDeferred
+    | broadcast.DeliveryRecorded
+    | broadcast.BroadcastFinished
 )
 
 THREAD_INBOX: Final = TopicSpec[ThreadInboxCommand](
@@ -236,12 +248,22 @@ ADMIN_EVENTS: Final = TopicSpec[AdminEvent](
     description="Bot-wide admin records under the single key 'global': owner margin "
     "changes, announcements.",
     producers=("gateway",),
-    consumers=("payments", "billing-actor", "announcer", "projections"),
+    consumers=("payments", "billing-actor", "broadcaster", "projections"),
+    partitions=1,
+)
+BROADCAST_EVENTS: Final = TopicSpec[BroadcastEvent](
+    name="bot.broadcast.events",
+    key_kind="global",
+    value_type=BroadcastEvent,
+    description="What the broadcaster did with confirmed announcements, under the single "
+    "key 'global': recipients listed, broadcast started, each delivery's intent (before the "
+    "send), deferral (429) and outcome (sent, failed, blocked), finished with the counts.",
+    producers=("broadcaster",),
+    consumers=("broadcaster", "analytics"),
     partitions=1,
 )
 
 PLANNED: Final[dict[str, str]] = {
-    "admin.announcement_requested": "owner announcements (issue 15.3)",
     "thread.settings_override_requested": "per-thread model/personality (no command sends it)",
 }
 """Record types declared on a topic (schemas, projections) that nothing produces yet, with
@@ -257,6 +279,7 @@ TOPICS: Final[tuple[TopicSpec[Any], ...]] = (
     PAYMENTS_EVENTS,
     ADMIN_EVENTS,
     BILLING_SNAPSHOTS,
+    BROADCAST_EVENTS,
 )
 """Every data topic, in a stable order."""
 

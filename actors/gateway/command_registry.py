@@ -53,6 +53,7 @@ COMMANDS: Final[tuple[CommandSpec, ...]] = (
     CommandSpec("topup", "<user id|@username> <amount> [reason]", audience="privileged"),
     CommandSpec("set_margin", "[k3]", audience="privileged"),
     CommandSpec("set_cache_subsidy", "[on|off]", audience="privileged"),
+    CommandSpec("announce", "[to:ID,ID,...] <text>", audience="privileged"),
 )
 """Every command, in the order menus and ``/help`` list them."""
 

@@ -24,6 +24,9 @@ TEXTS: Final[dict[str, str]] = {
     "command.set_cache_subsidy": (
         "Show or set whether the bot pays users' cache writes (administrators)"
     ),
+    "command.announce": (
+        "Send a message to every user, or to the listed ids, after a preview (administrators)"
+    ),
     "help.title": "Commands:",
     "help.admin_title": "Administrator commands:",
     "help.footer": (
@@ -371,4 +374,39 @@ TEXTS: Final[dict[str, str]] = {
     ),
     "clear.deleted": "Topics deleted: {count}.",
     "clear.not_deleted": "Topic {topic} was not deleted: {why}",
+    # ------------------------------------------------------------------ /announce, broadcasts
+    "broadcast.usage": (
+        "Usage: /announce <text> (to every known user) or /announce to:ID,ID,... <text> "
+        "(to the listed user ids)."
+    ),
+    "broadcast.refused": "Refused: {problem}.",
+    "broadcast.too_many_ids": "At most {limit} user ids can be listed.",
+    "broadcast.too_long": (
+        "The text is {length} characters long; Telegram sends at most {limit} in one message."
+    ),
+    "broadcast.preview_all": (
+        "Preview of the announcement to every known user: the next message is exactly what "
+        "they will see. Send it, or cancel."
+    ),
+    "broadcast.preview_listed": (
+        "Preview of the announcement to {count} listed users: the next message is exactly "
+        "what they will see. Send it, or cancel."
+    ),
+    "broadcast.button_send": "✅ Send",
+    "broadcast.button_cancel": "✖️ Cancel",
+    "broadcast.only_author": "Only the author of this announcement can send or cancel it.",
+    "broadcast.queued": "Sending. I'll report here how it went.",
+    "broadcast.cancelled": "Announcement cancelled: nothing was sent.",
+    "broadcast.unreadable_button": "This button is no longer valid.",
+    "broadcast.started": "Broadcast started: {total} recipients.",
+    "broadcast.progress": (
+        "Broadcast: {done} of {total} done (sent {sent}, failed {failed}, blocked {blocked})."
+    ),
+    "broadcast.finished": (
+        "Broadcast finished: {total} recipients, sent {sent}, failed {failed}, blocked {blocked}."
+    ),
+    "broadcast.unknown_note": (
+        " {unknown} of the failed were being sent when the broadcaster stopped: they may have "
+        "received it, and were not sent it again."
+    ),
 }

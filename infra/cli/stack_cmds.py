@@ -28,7 +28,15 @@ from infra.stack.embedded import EmbeddedStack, StackError
 
 log = logging.getLogger(__name__)
 
-SERVICES = ("gateway", "users-worker", "thread-worker", "billing-worker", "payments", "projector")
+SERVICES = (
+    "gateway",
+    "users-worker",
+    "thread-worker",
+    "billing-worker",
+    "payments",
+    "projector",
+    "broadcaster",
+)
 
 
 def register(commands: Any) -> None:
@@ -143,6 +151,7 @@ REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     "billing-worker": (),
     "payments": ("telegram_bot_token",),
     "projector": (),
+    "broadcaster": ("telegram_bot_token",),
 }
 """The settings each service needs (checked before anything starts)."""
 
@@ -174,6 +183,10 @@ def _service_main(name: str) -> ServiceMain:
         from infra.projector.runner import run_projector
 
         return run_projector
+    if name == "broadcaster":
+        from infra.broadcast.service import run_broadcaster
+
+        return run_broadcaster
     raise ValueError(f"unknown service {name!r}")
 
 

@@ -11,6 +11,9 @@
   (by the ledger and by Telegram).
 * The balance is the fold of the ledger: per user, the amounts of the applied entries sum
   to the last ``balance_after`` (the projected ``users.balance`` is ``botctl verify``'s).
+* Every announcement reaches each recipient at most once, and each ends ``sent``, ``failed``
+  or ``blocked`` (one outcome, matching the chat: a recipient shown it is ``sent``, or
+  ``failed`` with the outcome unknown), and its broadcast finishes with those counts.
 * ``botctl verify`` is clean: a rebuild from offset zero equals the live read models and
   the ledger invariants hold there.
 
@@ -34,9 +37,10 @@ from itertools import pairwise
 from typing import Any
 
 from chaos_log import LogTails
-from chaos_workload import RunRecord, SentMessage
+from chaos_workload import RunRecord, SentBroadcast, SentMessage
 
 from devkit.emulators.telegram import TelegramEmulator
+from events.admin import AnnouncementRequested
 from events.billing import (
     OperationRejected,
     PaymentCredited,
@@ -44,6 +48,9 @@ from events.billing import (
     RefundReversed,
     UsageDebited,
 )
+from events.broadcast import BroadcastFinished, DeliveryRecorded
+from events.catalog import ADMIN_EVENTS, BROADCAST_EVENTS, TopicSpec
+from events.codec import DecodeError, codec_for
 from events.keys import thread_key
 from events.thread import (
     AssistantMessageCompleted,
@@ -57,6 +64,7 @@ from events.thread import (
 from events.usage import Usage
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
+from infra.kafka.topic_reader import read_topic_records
 from infra.projector.lag import lag
 from infra.projector.verify import verify
 
@@ -275,6 +283,80 @@ async def projections_caught_up(endpoints: Endpoints, profile: BrokerProfile) ->
     """Every projection has applied every record (what ``botctl verify`` compares)."""
     lags = await lag(endpoints, profile=profile, publish_metrics=False)
     return all(p.records == 0 for p in lags)
+
+
+async def read_all(bootstrap: str, profile: BrokerProfile, spec: TopicSpec[Any]) -> list[Any]:
+    """Every record of the topic, decoded, deduplicated by id (first occurrence kept);
+    undecodable ones (the dead-letter test's) are the consumers' to park, not ours."""
+    codec = codec_for(spec)
+    seen: set[str] = set()
+    out: list[Any] = []
+    async for record in read_topic_records(bootstrap, profile, spec.name):
+        try:
+            event = codec.decode(record.value, record.headers)
+        except DecodeError:
+            continue
+        if event.id not in seen:
+            seen.add(event.id)
+            out.append(event)
+    return out
+
+
+def _one_broadcast(
+    sent: SentBroadcast,
+    admin: list[Any],
+    deliveries: list[Any],
+    telegram: TelegramEmulator,
+    token: str,
+) -> list[str]:
+    where = f"broadcast {sent.token}"
+    asked = {r.announcement_id for r in admin if isinstance(r, AnnouncementRequested)
+             and r.text.endswith(sent.token)}  # fmt: skip
+    if len(asked) != 1:
+        return [f"{where}: {len(asked)} announcements recorded (want 1)"]
+    aid = asked.pop()
+    outcomes: dict[int, list[DeliveryRecorded]] = defaultdict(list)
+    for r in deliveries:
+        if isinstance(r, DeliveryRecorded) and r.announcement_id == aid:
+            outcomes[r.user_id].append(r)
+    found: list[str] = []
+    for user in sent.recipients:
+        shown = sum(sent.token in (m.text or "") for m in telegram.bot_messages(user, token=token))
+        mine = outcomes.get(user, [])
+        if shown > 1:
+            found.append(f"{where}: user {user} got it {shown} times")
+        if len(mine) != 1:
+            found.append(f"{where}: user {user} has {len(mine)} outcomes (want 1)")
+            continue
+        outcome = mine[0]
+        if shown and outcome.outcome != "sent" and not outcome.outcome_unknown:
+            found.append(f"{where}: user {user} was shown it, recorded {outcome.outcome}")
+        if outcome.outcome == "sent" and not shown:
+            found.append(f"{where}: user {user} recorded sent, not shown it")
+        if (user in sent.blocked) != (outcome.outcome == "blocked"):
+            found.append(f"{where}: user {user} recorded {outcome.outcome}")
+    ends = [r for r in deliveries if isinstance(r, BroadcastFinished) and r.announcement_id == aid]
+    kinds = [outcomes[u][0].outcome for u in sent.recipients if len(outcomes.get(u, [])) == 1]
+    counts = (kinds.count("sent"), kinds.count("failed"), kinds.count("blocked"))
+    if len(ends) != 1 or (ends[0].sent, ends[0].failed, ends[0].blocked) != counts:
+        found.append(f"{where}: {len(ends)} finished records, counts {counts}")
+    return found
+
+
+async def broadcast_violations(
+    endpoints: Endpoints,
+    profile: BrokerProfile,
+    record: RunRecord,
+    telegram: TelegramEmulator,
+    token: str,
+) -> list[str]:
+    """Each announcement of the run at most once per recipient, each recipient settled."""
+    if not record.broadcasts:
+        return []
+    admin = await read_all(endpoints.kafka_bootstrap, profile, ADMIN_EVENTS)
+    deliveries = await read_all(endpoints.kafka_bootstrap, profile, BROADCAST_EVENTS)
+    return [v for b in record.broadcasts
+            for v in _one_broadcast(b, admin, deliveries, telegram, token)]  # fmt: skip
 
 
 async def check_all(

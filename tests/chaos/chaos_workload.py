@@ -21,6 +21,12 @@ from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.telegram import TelegramEmulator
 
 ANSWER_FILLER = " ".join(["streaming"] * 30)
+OWNER = 7_070_001
+"""The privileged user who announces (``PRIVILEGED_USER_IDS`` of the bot under chaos)."""
+BROADCAST_EXTRA = 60
+"""Recipients of each run's announcement besides its users (about 2.5 s of sends, so a
+fault often lands mid-broadcast); the first two of them blocked the bot."""
+BROADCAST_FIRST = 7_500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +46,13 @@ class SentPayment:
     refund_asked: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SentBroadcast:
+    token: str
+    recipients: tuple[int, ...]
+    blocked: frozenset[int]
+
+
 @dataclass
 class RunRecord:
     """What a run's users did, for the verifier."""
@@ -47,6 +60,7 @@ class RunRecord:
     plan: RunPlan
     messages: list[SentMessage] = field(default_factory=list)
     payments: list[SentPayment] = field(default_factory=list)
+    broadcasts: list[SentBroadcast] = field(default_factory=list)
     duplicates: int = 0
     waits_timed_out: int = 0
 
@@ -59,8 +73,49 @@ class Workload:
     token: str
     answer_timeout: float = 60.0
 
+    broadcast: bool = True
+
     async def run(self, plan: RunPlan, record: RunRecord) -> None:
-        await asyncio.gather(*(self._user(plan, u, record) for u in plan.users))
+        users = [self._user(plan, u, record) for u in plan.users]
+        announcing = [self._broadcast(plan, record)] if self.broadcast and plan.users else []
+        await asyncio.gather(*users, *announcing)
+
+    async def _broadcast(self, plan: RunPlan, record: RunRecord) -> None:
+        """The owner announces to the run's users and more, previews it, presses Send."""
+        token = f"b{plan.index}q"
+        extra = [BROADCAST_FIRST + plan.index * 100 + n for n in range(BROADCAST_EXTRA)]
+        recipients = (*(u.user_id for u in plan.users), *extra)
+        for chat in (OWNER, *recipients):
+            self.telegram.add_private_chat(chat, token=self.token)
+        blocked = frozenset(extra[:2])
+        for chat in blocked:
+            self.telegram.block_chat(chat, token=self.token)
+        listed = ",".join(map(str, recipients))
+        update = self.telegram.send_text(
+            OWNER, f"/announce to:{listed} news {token}", token=self.token
+        )
+        record.broadcasts.append(SentBroadcast(token, recipients, blocked))
+        await self._maybe_duplicate(update, record)
+        if not await self._wait(lambda: self._preview(token) is not None, record):
+            return
+        press = {
+            "callback_query": {
+                "id": f"cb{token}",
+                "from": {"id": OWNER, "is_bot": False, "first_name": "Owner"},
+                "chat_instance": "chaos",
+                "message": self._preview(token),
+                "data": self._preview(token)["reply_markup"]["inline_keyboard"][0][0][
+                    "callback_data"
+                ],
+            }
+        }
+        self.telegram.inject_update(press, token=self.token)
+        await self._maybe_duplicate(press, record)
+
+    def _preview(self, token: str) -> dict[str, Any] | None:
+        shown = self.telegram.bot_messages(OWNER, token=self.token)
+        found = [m.json for m in shown if token in (m.text or "") and "reply_markup" in m.json]
+        return found[-1] if found else None
 
     async def _user(self, plan: RunPlan, user: UserPlan, record: RunRecord) -> None:
         self.telegram.add_private_chat(user.user_id, token=self.token)

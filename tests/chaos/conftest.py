@@ -31,6 +31,7 @@ import pytest_asyncio
 from chaos_bot import BotUnderTest
 from chaos_plan import FAULT_WEIGHTS, Profile, parse_weights
 from chaos_runner import Chaos
+from chaos_workload import OWNER
 
 from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.telegram import TelegramEmulator
@@ -106,6 +107,7 @@ def chaos_bot(
         "ANTHROPIC_BASE_URL": claude_emulator_server.base_url,
         "ANTHROPIC_API_KEY": API_KEY,
         "LOG_LEVEL": os.environ.get("CHAOS_LOG_LEVEL", "WARNING"),
+        "PRIVILEGED_USER_IDS": str(OWNER),
     }
     bot = BotUnderTest.configure(stack, state, env, logs / "bot.log")
     bot.start()

@@ -20,6 +20,7 @@ BOT_SERVICES = {
     "billing-worker",
     "payments",
     "projector",
+    "broadcaster",
 }
 INFRA_SERVICES = {"kafka", "postgres", "redis", "kafka-ui", "prometheus", "grafana"}
 

@@ -17,6 +17,7 @@ from infra.gateway.context import GatewayContext
 from infra.gateway.errors import build_error_router
 from infra.gateway.routers import (
     admin,
+    announce,
     billing,
     commands,
     conversation,
@@ -38,6 +39,7 @@ ROUTER_BUILDERS: Final[tuple[RouterBuilder, ...]] = (
     payments.build_router,
     billing.build_router,
     admin.build_router,
+    announce.build_router,
     conversation.build_router,
 )
 

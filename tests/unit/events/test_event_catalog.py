@@ -29,6 +29,7 @@ EXPECTED_TOPICS = {
     "bot.payments.events": "user",
     "bot.admin.events": "global",
     "bot.billing.snapshots": "user",
+    "bot.broadcast.events": "global",
 }
 
 

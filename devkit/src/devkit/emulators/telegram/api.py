@@ -81,7 +81,19 @@ class BotApi:
         if handler is None:
             raise TelegramError(404, "Not Found")
         self._armed_failure(bot, name, params)
+        self._blocked(bot, name, params)
         return await handler(self, bot, params)
+
+    def _blocked(self, bot: BotState, name: str, params: Params) -> None:
+        """A message to a chat that blocked the bot: 403, as Telegram answers."""
+        if not bot.blocked_by or name.lower() not in self.world.flood.config.methods:
+            return
+        try:
+            chat_id = params.get_int("chat_id")
+        except TelegramError:
+            return
+        if chat_id in bot.blocked_by:
+            raise TelegramError(403, "Forbidden: bot was blocked by the user")
 
     def _armed_failure(self, bot: BotState, name: str, params: Params) -> None:
         for armed in bot.failures:
@@ -491,6 +503,32 @@ async def edit_message_text(api: BotApi, bot: BotState, p: Params) -> Any:
         msg.json.pop("entities", None)
     if isinstance(markup, dict) and "inline_keyboard" in markup:
         msg.json["reply_markup"] = markup
+    return msg.json
+
+
+@method("editMessageReplyMarkup")
+async def edit_message_reply_markup(api: BotApi, bot: BotState, p: Params) -> Any:
+    """Replace (or, without ``reply_markup``, remove) a bot message's inline keyboard."""
+    if p.get_str("inline_message_id"):
+        raise bad_request("MESSAGE_ID_INVALID")
+    chat = api._chat(bot, p)
+    msg = chat.find(p.req_int("message_id"))
+    if msg is None:
+        raise bad_request("message to edit not found")
+    if not msg.from_bot:
+        raise bad_request("message can't be edited")
+    markup = p.get_json("reply_markup")
+    keyboard = markup if isinstance(markup, dict) and markup.get("inline_keyboard") else None
+    if keyboard == msg.json.get("reply_markup"):
+        raise bad_request(
+            "message is not modified: specified new message content and reply markup are "
+            "exactly the same as a content and reply markup of the current message"
+        )
+    if keyboard is None:
+        msg.json.pop("reply_markup", None)
+    else:
+        msg.json["reply_markup"] = keyboard
+    msg.json["edit_date"] = now_ts()
     return msg.json
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -418,6 +419,21 @@ class TelegramEmulator(EmulatorServer):
         if method is None:
             return list(calls)
         return [c for c in calls if c.method.lower() == method.lower()]
+
+    def sends_per_chat(
+        self, method: str = "sendMessage", *, token: str | None = None
+    ) -> collections.Counter[int]:
+        """How many ``method`` calls Telegram carried out per chat (refused ones not counted)."""
+        counts: collections.Counter[int] = collections.Counter()
+        for call in self.calls(method, token=token):
+            if call.error is None and call.params.get("chat_id") is not None:
+                counts[int(call.params["chat_id"])] += 1
+        return counts
+
+    def block_chat(self, chat_id: int, *, token: str | None = None) -> None:
+        """The user of private chat ``chat_id`` blocks the bot: every message sent there
+        from now on is answered 403 ``Forbidden: bot was blocked by the user``."""
+        self.bot(token).blocked_by.add(chat_id)
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
         """Wait until predicate() holds, re-checking after every API call or injection."""

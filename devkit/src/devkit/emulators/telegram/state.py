@@ -274,6 +274,8 @@ class BotState:
     refunds: list[Payment] = field(default_factory=list)
     calls: list[ApiCall] = field(default_factory=list)
     failures: list[ArmedFailure] = field(default_factory=list)
+    blocked_by: set[int] = field(default_factory=set)
+    """Chats (private: their user) that blocked the bot: sending there answers 403."""
     notifier: Notifier = field(default_factory=Notifier)
     poll_generation: int = 0
 

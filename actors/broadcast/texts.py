@@ -1,0 +1,43 @@
+"""What the owner reads about an announcement, in their language (the ``broadcast.*`` keys
+of :mod:`actors.texts`)."""
+
+from __future__ import annotations
+
+from actors.broadcast.book import Counts
+from actors.texts import Language, say
+
+
+def preview_header(lang: Language, recipients: tuple[int, ...] | None) -> str:
+    if recipients is None:
+        return say(lang, "broadcast.preview_all")
+    return say(lang, "broadcast.preview_listed", count=len(recipients))
+
+
+def started(lang: Language, total: int) -> str:
+    return say(lang, "broadcast.started", total=total)
+
+
+def progress(lang: Language, counts: Counts, total: int) -> str:
+    return say(
+        lang,
+        "broadcast.progress",
+        done=counts.done,
+        total=total,
+        sent=counts.sent,
+        failed=counts.failed,
+        blocked=counts.blocked,
+    )
+
+
+def report(lang: Language, counts: Counts, total: int) -> str:
+    text = say(
+        lang,
+        "broadcast.finished",
+        total=total,
+        sent=counts.sent,
+        failed=counts.failed,
+        blocked=counts.blocked,
+    )
+    if counts.outcome_unknown:
+        text += say(lang, "broadcast.unknown_note", unknown=counts.outcome_unknown)
+    return text

@@ -1,0 +1,1 @@
+"""The broadcaster service (``botctl broadcaster``): sends owners' confirmed announcements."""
