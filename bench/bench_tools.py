@@ -34,8 +34,9 @@ from devkit.harness.thread import message_command
 from devkit.stores import MemoryThreadStore
 from infra.files.thread_files import StoreFiles
 from infra.metrics import REGISTRY
-from infra.threads.actor import ActorConfig, ThreadActor
+from infra.threads.actor import ThreadActor
 from infra.threads.claude_client import ClaudeClient
+from infra.threads.facts import ActorConfig
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import TailBalances, TailPreferences
 from infra.threads.mailbox import InboxItem

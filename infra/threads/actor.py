@@ -34,28 +34,23 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, Final
 
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 
-from actors.texts import Language, language_of
-from actors.thread.decide import Facts, Notice, decide, decide_messages, preemption, turn_id_for
+from actors.texts import Language
+from actors.thread.decide import Notice, decide, decide_messages, preemption, turn_id_for
 from actors.thread.errors import queued_message
-from actors.thread.models import DEFAULT_MODEL
 from actors.thread.state import ThreadState
-from events.catalog import BillingCommand, ThreadEvent, ThreadInboxCommand
+from events.catalog import BillingCommand, ThreadEvent
 from events.thread import (
-    NewConversationRequested,
-    SettingsOverrideRequested,
     StopRequested,
     UserMessageReceived,
 )
-from events.usage import ModelId
 from infra.logs import thread_key_var, user_id_var
 from infra.threads.commits import ThreadCommits
+from infra.threads.facts import ActorConfig, FactsReader
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.holds import TurnHolds
 from infra.threads.mailbox import InboxItem, Mailbox, more_of_batch
@@ -68,25 +63,9 @@ from infra.views import BalanceReader, HoldsNotes, PreferencesReader
 
 log = logging.getLogger(__name__)
 
-BALANCE_WAIT: Final = 2.0
-QUEUE_WAIT: Final = 300.0
 RETRY_FIRST: Final = 0.5
 RETRY_MAX: Final = 10.0
 """Pauses before a command that met an unavailable broker is handled again (doubling)."""
-NOTICED: Final = (StopRequested, NewConversationRequested, SettingsOverrideRequested)
-"""Commands answered with a notice (so their user's language is looked up)."""
-
-
-@dataclass(slots=True)
-class ActorConfig:
-    topic_prefix: str = ""
-    thinking_budget: int | None = None
-    balance_wait: float = BALANCE_WAIT
-    default_model: ModelId = DEFAULT_MODEL
-    queue_wait: float = QUEUE_WAIT
-    """How long a request beyond the concurrency limit waits in line for a slot."""
-    clock: Callable[[], float] = time.monotonic
-    """Seconds, for pacing the balance refusal (:mod:`actors.thread.refusal_throttle`)."""
 
 
 class ThreadActor:
@@ -108,6 +87,7 @@ class ThreadActor:
         self.balances = balances
         self.preferences = preferences
         self.config = config or ActorConfig()
+        self.facts = FactsReader(balances, preferences, self.config)
         self.commits = ThreadCommits(store, sink, self.config.topic_prefix)
         self.mailboxes: dict[str, Mailbox] = {}
         self._background: set[asyncio.Task[Any]] = set()
@@ -225,7 +205,7 @@ class ThreadActor:
                 mailbox.items.extendleft(reversed(batch[1:]))  # handled again, together
                 raise
             return
-        facts = await self._facts_without_balance(command)
+        facts = await self.facts.for_command(command)
         decision = decide(state, command, facts)
         await self.commits.commit(mailbox, decision.events, processed=[command.id])
         await self._send_notices(mailbox, decision.notices)
@@ -248,10 +228,10 @@ class ThreadActor:
         acquired = await self.slots.acquire(user_id, turn_id)
         code = commands[0].message.sender.language_code
         if not acquired:
-            language = await self._language(user_id, code)
+            language = await self.facts.language(user_id, code)
             acquired = await self._wait_in_line(mailbox, user_id, turn_id, fresh[-1], language)
         others = 0 if acquired else self.slots.limit
-        facts = await self._facts(user_id, code, other_running=others)
+        facts = await self.facts.for_message(user_id, code, other_running=others)
         decision = decide_messages(state, fresh, facts)
         if decision.start is None and acquired:
             await self.slots.release(user_id, turn_id)
@@ -361,45 +341,6 @@ class ThreadActor:
         return commit
 
     # ------------------------------------------------------------------ facts and notices
-
-    async def _facts_without_balance(self, command: ThreadInboxCommand) -> Facts:
-        """Facts of a command other than a message: the language of a command that is
-        answered (a stop, a reset, a settings change), read only for those."""
-        user_id = getattr(command, "user_id", 0) if isinstance(command, NOTICED) else 0
-        return Facts(
-            thinking_budget=self.config.thinking_budget,
-            default_model=self.config.default_model,
-            language=await self._language(user_id, None),
-        )
-
-    async def _language(self, user_id: int, telegram_code: str | None) -> Language:
-        """The language to speak to ``user_id``: their ``/language`` choice (the users log),
-        else ``telegram_code`` (a message's sender), else their profile's Telegram one."""
-        if not user_id:
-            return language_of(telegram_code)
-        chosen = await self.preferences.preferences(user_id)
-        return language_of(telegram_code or chosen.language_code, chosen.language)
-
-    async def _facts(self, user_id: int, telegram_code: str | None, *, other_running: int) -> Facts:
-        balance = await self.balances.balance(user_id)
-        if balance is None and self.config.balance_wait > 0:
-            # a brand-new user's starter credit may be a few milliseconds behind
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + self.config.balance_wait
-            while balance is None and loop.time() < deadline:
-                await asyncio.sleep(0.05)
-                balance = await self.balances.balance(user_id)
-        chosen = await self.preferences.preferences(user_id)
-        return Facts(
-            user_model=chosen.model,
-            user_personality=chosen.personality,
-            balance=balance,
-            other_running=other_running,
-            thinking_budget=self.config.thinking_budget,
-            thinking_level=chosen.thinking,
-            default_model=self.config.default_model,
-            language=language_of(telegram_code or chosen.language_code, chosen.language),
-        )
 
     async def _wait_in_line(
         self,

@@ -53,8 +53,9 @@ from infra.kafka.dead_letter import send_to_dead_letter
 from infra.kafka.faust_commits import own_commit_rule
 from infra.service_health import startup_condition
 from infra.settings import Settings
-from infra.threads.actor import QUEUE_WAIT, ActorConfig, ThreadActor
+from infra.threads.actor import ThreadActor
 from infra.threads.claude_client import ClaudeClient
+from infra.threads.facts import QUEUE_WAIT, ActorConfig
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews, ReadModelSeed
 from infra.threads.mailbox import InboxItem

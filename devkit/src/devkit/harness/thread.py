@@ -39,8 +39,9 @@ from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.topic_admin import ensure_topics
 from infra.redis_store import create_redis
-from infra.threads.actor import ActorConfig, ThreadActor
+from infra.threads.actor import ThreadActor
 from infra.threads.claude_client import ClaudeClient
+from infra.threads.facts import ActorConfig
 from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import TailBalances, TailPreferences
 from infra.threads.mailbox import InboxItem
