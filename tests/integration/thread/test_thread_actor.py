@@ -166,7 +166,7 @@ async def test_sixth_generation_of_a_user_waits_in_line(
     h.telegram.add_group(-7010, forum=True)
     topics = [h.telegram.create_topic(-7010, f"t{i}")["message"]["message_thread_id"]
               for i in range(6)]  # fmt: skip
-    for _ in range(6):
+    for _ in range(12):  # six turns and up to six topic titles: every request is slow
         h.claude.script(text_reply("slow " * 400, chunk_delay=0.05, chunk_size=5))
     commands = [
         message_command(
