@@ -11,6 +11,8 @@ a chat that hangs).
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
@@ -19,6 +21,8 @@ import asyncpg
 
 if TYPE_CHECKING:
     from infra.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -131,6 +135,32 @@ async def connect(
     except TimeoutError as exc:
         raise StoreTimeout(f"cannot connect to PostgreSQL within {t.connect:g} s") from exc
     return conn
+
+
+UNREACHABLE: Final = (OSError, StoreTimeout, asyncpg.CannotConnectNowError)
+"""What connecting raises while PostgreSQL is down, restarting or still starting."""
+
+
+async def wait_for_database(dsn: str, wait: float, timeouts: PgTimeouts | None = None) -> None:
+    """Connect until PostgreSQL answers, backing off up to 10 s, for at most ``wait`` s (the
+    ``BROKER_WAIT`` setting, the services' wait for their dependencies): a service restarted
+    during a database outage waits for it instead of crash-looping the supervisor."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    delay = 0.5
+    while True:
+        try:
+            conn = await connect(dsn, timeouts=timeouts)
+        except UNREACHABLE as exc:
+            if loop.time() + delay > deadline:
+                raise
+            fields = {"error": str(exc) or type(exc).__name__, "retry_in_s": delay}
+            log.warning("PostgreSQL unreachable; waiting for it", extra={"fields": fields})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+        else:
+            await conn.close()
+            return
 
 
 async def create_pool(

@@ -38,7 +38,7 @@ from events.codec import codec_for
 from infra.bootstrap import Root
 from infra.kafka.clients import make_consumer, make_producer
 from infra.migrations import migrate
-from infra.postgres import PgTimeouts, StoreTimeout, create_pool
+from infra.postgres import PgTimeouts, StoreTimeout, create_pool, wait_for_database
 from infra.postgres import connect as pg_connect
 from infra.projector.batch import BatchWriter, InputTopic, prepare
 from infra.projector.cache import CacheWriter
@@ -362,6 +362,7 @@ async def run_projector(
         use_redis=use_redis,
         crash_after=settings.crash_after(CRASH_BEFORE_COMMIT),
     )
+    await wait_for_database(endpoints.database_url, settings.broker_wait, pg_timeouts)
     await _migrate(endpoints.database_url, schema, pg_timeouts)
     pool = await create_pool(endpoints.database_url, min_size=1, max_size=4, timeouts=pg_timeouts)
     consumer = make_consumer(
