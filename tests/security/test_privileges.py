@@ -16,8 +16,8 @@ from typing import Any
 
 from conftest import ADMIN, WEBHOOK_SECRET, Webhook
 
-from actors.billing.payments import CUSTOM_AMOUNT_PROMPT
-from actors.billing.replies import NOT_ADMIN
+from actors.billing.payments import custom_amount_prompt
+from actors.billing.replies import not_admin
 from devkit.emulators.telegram import TelegramEmulator
 from events.billing import AdminTopUpRequested
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS, USERS_COMMANDS
@@ -79,7 +79,7 @@ async def test_admin_commands_from_anyone_else_are_refused_and_write_nothing(
             assert await webhook.post(update) == 200
 
         def refusals(c: int = chat) -> int:
-            return sum(m.text == NOT_ADMIN for m in telegram_emulator.bot_messages(c))
+            return sum(m.text == not_admin("en") for m in telegram_emulator.bot_messages(c))
 
         await telegram_emulator.wait_until(lambda: refusals() >= len(ADMIN_COMMANDS), 20)
         assert refusals() == len(ADMIN_COMMANDS)
@@ -121,7 +121,7 @@ async def test_anothers_buttons_and_prompts_act_only_for_the_one_who_uses_them(
     assert await webhook.post(_press(telegram_emulator, MALLORY, keyboard, "pay:10")) == 200
     assert await webhook.post(_press(telegram_emulator, MALLORY, keyboard, "pay:custom")) == 200
     prompt = await _last_bot_message(
-        telegram_emulator, lambda m: CUSTOM_AMOUNT_PROMPT in (m.text or "")
+        telegram_emulator, lambda m: custom_amount_prompt("en") in (m.text or "")
     )
     reply = telegram_emulator.send_text(GROUP, "42", user_id=MALLORY, reply_to=prompt.message_id)
     assert await webhook.post(reply) == 200
