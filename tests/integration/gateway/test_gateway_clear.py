@@ -4,14 +4,23 @@ gone."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
+import pytest_asyncio
 
 from devkit.emulators.telegram import ChatMessage, TelegramEmulator
 from devkit.harness.gateway import WEBHOOK_SECRET, GatewayFactory, TopicReader, polling
 from events.catalog import THREAD_INBOX
+from events.keys import thread_key
 from events.thread import NewConversationRequested
+from infra.endpoints import Endpoints
+from infra.migrations import migrate
+from infra.postgres import create_pool, quote_schema
+from infra.projector.views import ReadModelViews
 from infra.settings import Secret, Settings
 
 GROUP = -1007701
@@ -32,14 +41,51 @@ def gateway_settings(telegram_emulator: TelegramEmulator) -> Settings:
 
 
 class KnownTopics:
-    """The threads read model's topics of a chat (the port ``/clear`` reads), as a fake
-    of what the projector would hold."""
+    """Forum topics as the bot knows them: created in the Telegram emulator and recorded in
+    the real threads read model (the row the projector writes when a topic's first message
+    opens its thread), read back by ``/clear`` through ``ReadModelViews.chat_topics``."""
 
-    def __init__(self, emulator: TelegramEmulator) -> None:
+    def __init__(self, emulator: TelegramEmulator, views: ReadModelViews, schema: str) -> None:
         self.emulator = emulator
+        self.views = views
+        self.schema = schema
+
+    async def create(self, chat_id: int, name: str, user: int) -> int:
+        created = self.emulator.create_topic(chat_id, name, user_id=user)
+        topic = int(created["message"]["message_thread_id"])
+        async with self.views.pool.acquire() as conn:
+            await conn.execute(
+                f"INSERT INTO {quote_schema(self.schema)}.threads (thread_key, chat_id,"
+                " message_thread_id, chat_type, is_forum, opened_by_user_id, opened_at)"
+                " VALUES ($1, $2, $3, $4, true, $5, $6)",
+                thread_key(chat_id, topic),
+                chat_id,
+                topic,
+                "private" if chat_id > 0 else "supergroup",
+                user,
+                datetime.now(UTC),
+            )
+        return topic
 
     async def chat_topics(self, chat_id: int) -> list[int]:
-        return sorted(self.emulator.topics(chat_id))
+        return await self.views.chat_topics(chat_id)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def known(
+    stack: Endpoints, pg_schema: str, telegram_emulator: TelegramEmulator
+) -> AsyncIterator[KnownTopics]:
+    conn = await asyncpg.connect(stack.database_url)
+    try:
+        await migrate(conn, pg_schema)
+        await conn.execute(f"TRUNCATE {quote_schema(pg_schema)}.threads")
+    finally:
+        await conn.close()
+    pool = await create_pool(stack.database_url, min_size=1, max_size=2)
+    try:
+        yield KnownTopics(telegram_emulator, ReadModelViews(pool, None, schema=pg_schema), pg_schema)
+    finally:
+        await pool.close()
 
 
 def _with_buttons(emulator: TelegramEmulator, chat_id: int) -> list[ChatMessage]:
@@ -58,21 +104,20 @@ def _ended(records: list[Any]) -> list[NewConversationRequested]:
     return [r for r in records if isinstance(r, NewConversationRequested)]
 
 
-async def _topic(emulator: TelegramEmulator, chat_id: int, name: str, user: int) -> int:
-    return int(emulator.create_topic(chat_id, name, user_id=user)["message"]["message_thread_id"])
-
-
 async def test_an_admin_deletes_the_current_topic_after_confirming_it(
-    open_test_gateway: GatewayFactory, telegram_emulator: TelegramEmulator, topics: TopicReader
+    open_test_gateway: GatewayFactory,
+    telegram_emulator: TelegramEmulator,
+    topics: TopicReader,
+    known: KnownTopics,
 ) -> None:
     """In a topic, /clear asks "Delete this topic?"; a member's press is refused with an
     alert and deletes nothing; the admin's Yes deletes the topic and ends its thread (and
     only its thread: the other topic stays)."""
     telegram_emulator.configure_flood(enabled=False)
     telegram_emulator.add_group(GROUP, forum=True, admins=(ADMIN,))
-    doomed = await _topic(telegram_emulator, GROUP, "Doomed", ADMIN)
-    kept = await _topic(telegram_emulator, GROUP, "Kept", ADMIN)
-    async with open_test_gateway(chat_topics=KnownTopics(telegram_emulator)) as gw, polling(gw):
+    doomed = await known.create(GROUP, "Doomed", ADMIN)
+    kept = await known.create(GROUP, "Kept", ADMIN)
+    async with open_test_gateway(chat_topics=known) as gw, polling(gw):
         telegram_emulator.send_command(GROUP, "clear", user_id=ADMIN, thread_id=doomed)
         await telegram_emulator.wait_until(
             lambda: bool(_with_buttons(telegram_emulator, GROUP)), 20
@@ -96,14 +141,17 @@ async def test_an_admin_deletes_the_current_topic_after_confirming_it(
 
 
 async def test_a_member_who_is_not_an_admin_is_refused_in_a_group(
-    open_test_gateway: GatewayFactory, telegram_emulator: TelegramEmulator, topics: TopicReader
+    open_test_gateway: GatewayFactory,
+    telegram_emulator: TelegramEmulator,
+    topics: TopicReader,
+    known: KnownTopics,
 ) -> None:
     """A plain member's /clear is refused outright: no question, nothing deleted, nothing
     written."""
     telegram_emulator.configure_flood(enabled=False)
     telegram_emulator.add_group(GROUP, forum=True, admins=(ADMIN,))
-    topic = await _topic(telegram_emulator, GROUP, "Ours", MEMBER)
-    async with open_test_gateway(chat_topics=KnownTopics(telegram_emulator)) as gw, polling(gw):
+    topic = await known.create(GROUP, "Ours", MEMBER)
+    async with open_test_gateway(chat_topics=known) as gw, polling(gw):
         telegram_emulator.send_command(GROUP, "clear", user_id=MEMBER, thread_id=topic)
         telegram_emulator.send_command(GROUP, "clear", user_id=MEMBER)
         await telegram_emulator.wait_until(lambda: len(_texts(telegram_emulator, GROUP)) == 2, 20)
@@ -115,16 +163,19 @@ async def test_a_member_who_is_not_an_admin_is_refused_in_a_group(
 
 
 async def test_outside_a_topic_a_privileged_user_deletes_every_topic_after_a_cancel(
-    open_test_gateway: GatewayFactory, telegram_emulator: TelegramEmulator, topics: TopicReader
+    open_test_gateway: GatewayFactory,
+    telegram_emulator: TelegramEmulator,
+    topics: TopicReader,
+    known: KnownTopics,
 ) -> None:
     """From the General view, /clear names every topic ("all 2 topics"); Cancel deletes
     nothing; asked again, Yes deletes both and ends both threads. A privileged user who is
     no chat admin may do it."""
     telegram_emulator.configure_flood(enabled=False)
     telegram_emulator.add_group(GROUP, forum=True, admins=(ADMIN,))
-    first = await _topic(telegram_emulator, GROUP, "One", ADMIN)
-    second = await _topic(telegram_emulator, GROUP, "Two", MEMBER)
-    async with open_test_gateway(chat_topics=KnownTopics(telegram_emulator)) as gw, polling(gw):
+    first = await known.create(GROUP, "One", ADMIN)
+    second = await known.create(GROUP, "Two", MEMBER)
+    async with open_test_gateway(chat_topics=known) as gw, polling(gw):
         telegram_emulator.send_command(GROUP, "clear", user_id=OWNER)
         await telegram_emulator.wait_until(
             lambda: bool(_with_buttons(telegram_emulator, GROUP)), 20
@@ -153,13 +204,16 @@ async def test_outside_a_topic_a_privileged_user_deletes_every_topic_after_a_can
 
 
 async def test_in_a_private_chat_the_user_deletes_a_topic(
-    open_test_gateway: GatewayFactory, telegram_emulator: TelegramEmulator, topics: TopicReader
+    open_test_gateway: GatewayFactory,
+    telegram_emulator: TelegramEmulator,
+    topics: TopicReader,
+    known: KnownTopics,
 ) -> None:
     """A private chat in topics mode belongs to its user: /clear there needs no admin."""
     telegram_emulator.configure_flood(enabled=False)
     telegram_emulator.add_private_chat(PRIVATE, topics=True)
-    topic = await _topic(telegram_emulator, PRIVATE, "Mine", PRIVATE)
-    async with open_test_gateway(chat_topics=KnownTopics(telegram_emulator)) as gw, polling(gw):
+    topic = await known.create(PRIVATE, "Mine", PRIVATE)
+    async with open_test_gateway(chat_topics=known) as gw, polling(gw):
         telegram_emulator.send_command(PRIVATE, "clear", user_id=PRIVATE, thread_id=topic)
         await telegram_emulator.wait_until(
             lambda: bool(_with_buttons(telegram_emulator, PRIVATE)), 20
