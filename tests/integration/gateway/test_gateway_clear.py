@@ -83,7 +83,9 @@ async def known(
         await conn.close()
     pool = await create_pool(stack.database_url, min_size=1, max_size=2)
     try:
-        yield KnownTopics(telegram_emulator, ReadModelViews(pool, None, schema=pg_schema), pg_schema)
+        yield KnownTopics(
+            telegram_emulator, ReadModelViews(pool, None, schema=pg_schema), pg_schema
+        )
     finally:
         await pool.close()
 
