@@ -92,8 +92,9 @@ class Sender:
     def _envelope(self, ann: Announcement, label: str) -> Any:
         return caused_by(ann.request, producer=PRODUCER, key=GLOBAL_KEY, label=label)
 
-    async def _slot(self, halt: asyncio.Event) -> bool:
-        """Wait for the send window; False if ``halt`` came first."""
+    async def _slot(self, halt: asyncio.Event, *, take: bool = True) -> bool:
+        """Wait for the send window (and take a place in it if ``take``); False if ``halt``
+        came first."""
         while (delay := self._window.wait(self._clock())) > 0:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(delay):
@@ -102,7 +103,8 @@ class Sender:
                 return False
         if halt.is_set():
             return False
-        self._window.take(self._clock())
+        if take:
+            self._window.take(self._clock())
         return True
 
     async def tell_owner(self, ann: Announcement, text: str) -> None:
@@ -198,7 +200,7 @@ class Sender:
 
     async def _deliver(self, ann: Announcement, user_id: int, halt: asyncio.Event) -> None:
         attempt = ann.recipients[user_id].attempts + 1
-        while await self._slot(halt):
+        while await self._slot(halt, take=False):
             await self._record(
                 ann,
                 DeliveryAttempted(
@@ -208,6 +210,10 @@ class Sender:
                     attempt=attempt,
                 ),
             )
+            # the place in the window is taken right before the call, after the intent is
+            # durable (not haltable: an intent without its send would be an unknown outcome),
+            # so a slow intent write never bunches sends at Telegram
+            await self._slot(asyncio.Event())
             answer = await send_text(self._bot, user_id, ann.request.text, ann.request.entities)
             judgement = judge(answer.answer, attempt)
             if judgement.verdict != "retry":
