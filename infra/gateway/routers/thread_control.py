@@ -3,12 +3,15 @@ thread actor decides on."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiogram import Router
 from aiogram.types import Message, MessageGenerationStopped
 
 from actors.gateway import replies
 from actors.gateway.commands import new_conversation_requested, stop_requested
 from actors.gateway.normalize import telegram_user
+from events.catalog import ThreadInboxCommand
 from infra.gateway.command_menu import bot_command
 from infra.gateway.context import GatewayContext
 from infra.gateway.senders import sender_profile, topic_of
@@ -18,14 +21,15 @@ from infra.gateway.services import GatewayServices
 def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     router = Router(name="thread_control")
 
-    @router.message(bot_command("stop"))
-    async def stop(message: Message) -> None:
+    async def forward(message: Message, build: Callable[..., ThreadInboxCommand]) -> bool:
+        """The sender's thread command built by ``build``, durable in the inbox; False
+        for a message without a sender (nothing to do)."""
         profile = sender_profile(message)
         if profile is None:
-            return
+            return False
         await services.users.seen(telegram_user(profile), chat_id=message.chat.id)
         await services.inbox.command(
-            stop_requested(
+            build(
                 chat_id=message.chat.id,
                 message_thread_id=topic_of(message),
                 user_id=profile.id,
@@ -34,6 +38,11 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
                 received_at=ctx.clock(),
             )
         )
+        return True
+
+    @router.message(bot_command("stop"))
+    async def stop(message: Message) -> None:
+        await forward(message, stop_requested)
 
     @router.stopped_message_generation()
     async def stop_button(event: MessageGenerationStopped) -> None:
@@ -50,20 +59,8 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
 
     @router.message(bot_command("new"))
     async def new(message: Message) -> None:
-        profile = sender_profile(message)
-        if profile is None:
+        if not await forward(message, new_conversation_requested):
             return
-        await services.users.seen(telegram_user(profile), chat_id=message.chat.id)
-        await services.inbox.command(
-            new_conversation_requested(
-                chat_id=message.chat.id,
-                message_thread_id=topic_of(message),
-                user_id=profile.id,
-                message_id=message.message_id,
-                sent_at=message.date,
-                received_at=ctx.clock(),
-            )
-        )
         lang = await services.language_of(message.from_user, timeout=ctx.view_timeout)
         services.replies.send(message.answer(replies.new_conversation(lang)), what="new")
 
