@@ -36,6 +36,7 @@ from actors.thread.state import (
     RunningTurn,
     ThreadState,
 )
+from actors.thread.tool_charges import PRODUCER, tool_usage_charge
 from actors.thread.tools.base import DeliveredFile
 from actors.thread.tools.produced import stored_kind
 from events.billing import UsageChargeRequested
@@ -47,10 +48,8 @@ from events.files import (
     FileTranscribed,
     FileUploaded,
 )
-from events.keys import user_key
 from events.usage import ToolQuantities
 
-PRODUCER: Final = "thread-actor"
 ANTHROPIC_FILES: Final = "anthropic_files"
 TRANSCRIPTION_SOURCE: Final = "transcription"
 TRANSCRIPTION_TOOL: Final = "whisper"
@@ -141,22 +140,12 @@ def transcription_charge(event: FileTranscribed) -> UsageChargeRequested | None:
     """The ledger charge of a transcription: Whisper seconds, priced per minute by the table."""
     if event.billing_operation_id is None:
         return None
-    return UsageChargeRequested(
-        **caused_by(
-            event,
-            producer=PRODUCER,
-            key=user_key(event.user_id),
-            label="charge",
-            occurred_at=event.occurred_at,
-        ),
+    return tool_usage_charge(
+        event,
         operation_id=event.billing_operation_id,
-        user_id=event.user_id,
         source=TRANSCRIPTION_SOURCE,
-        source_event_id=event.id,
-        thread_key=event.key,
-        turn_id=event.turn_id,
         tool_name=TRANSCRIPTION_TOOL,
-        tool_quantities=ToolQuantities(whisper_seconds=event.duration_seconds),
+        quantities=ToolQuantities(whisper_seconds=event.duration_seconds),
     )
 
 

@@ -24,10 +24,10 @@ from actors.billing.pricing import PricingError, price
 from actors.thread.decide import PRODUCER
 from actors.thread.state import RunningTurn
 from actors.thread.tool_calls import truncate_output, unfinished_calls
+from actors.thread.tool_charges import tool_usage_charge
 from actors.thread.tools.base import Tool
 from events.billing import UsageChargeRequested
 from events.envelope import caused_by, utc_now
-from events.keys import user_key
 from events.tools import ToolCallCompleted, ToolCallFailed, ToolCallRequested
 from events.usage import ToolQuantities
 
@@ -158,22 +158,12 @@ def tool_charge(event: ToolCallCompleted | ToolCallFailed) -> UsageChargeRequest
     """The billing command for what a call consumed (``None`` when nothing was)."""
     if event.billing_operation_id is None or event.quantities.is_zero():
         return None
-    return UsageChargeRequested(
-        **caused_by(
-            event,
-            producer=PRODUCER,
-            key=user_key(event.user_id),
-            label="charge",
-            occurred_at=event.occurred_at,
-        ),
+    return tool_usage_charge(
+        event,
         operation_id=event.billing_operation_id,
-        user_id=event.user_id,
         source=TOOL_CALL_SOURCE,
-        source_event_id=event.id,
-        thread_key=event.key,
-        turn_id=event.turn_id,
         tool_name=event.tool_name,
-        tool_quantities=event.quantities,
+        quantities=event.quantities,
     )
 
 

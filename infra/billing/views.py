@@ -21,7 +21,7 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Final, Generic, Self, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -125,17 +125,12 @@ async def _connect(
     return bootstrap, await probe_broker(bootstrap, settings.broker_compat)
 
 
-# --------------------------------------------------------------------------- margin
+# ------------------------------------------------------------------ admin topic settings
 
 
-class MarginView:
-    """The current owner margin k3 (default :data:`policy.DEFAULT_OWNER_MARGIN`).
-
-    Only a ``admin.margin_changed`` by one of ``privileged`` (``PRIVILEGED_USER_IDS``) with
-    an acceptable margin counts: a record written to the topic by anyone else (the Kafka UI,
-    a stray producer) or with k1 + k2 + k3 >= 1 is ignored, with a warning, so it never
-    reaches an invoice.
-    """
+class _AdminSetting:
+    """A setting privileged users change through ``bot.admin.events``, folded by
+    ``_apply`` (each subclass: its record, its checks) and caught up on every read."""
 
     def __init__(
         self,
@@ -145,7 +140,6 @@ class MarginView:
         topic_prefix: str = "",
         privileged: frozenset[int] = frozenset(),
     ) -> None:
-        self._margin = policy.DEFAULT_OWNER_MARGIN
         self._privileged = privileged
         self.ignored = 0
         self._tail = TopicTail(
@@ -159,11 +153,29 @@ class MarginView:
         *,
         topic_prefix: str = "",
         broker: tuple[str, BrokerProfile] | None = None,
-    ) -> MarginView:
+    ) -> Self:
         bootstrap, profile = await _connect(settings, broker)
         return cls(
             bootstrap, profile, topic_prefix=topic_prefix, privileged=settings.privileged_user_ids
         )
+
+    def _apply(self, record: Any) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        await self._tail.close()
+
+
+class MarginView(_AdminSetting):
+    """The current owner margin k3 (default :data:`policy.DEFAULT_OWNER_MARGIN`).
+
+    Only a ``admin.margin_changed`` by one of ``privileged`` (``PRIVILEGED_USER_IDS``) with
+    an acceptable margin counts: a record written to the topic by anyone else (the Kafka UI,
+    a stray producer) or with k1 + k2 + k3 >= 1 is ignored, with a warning, so it never
+    reaches an invoice.
+    """
+
+    _margin: Decimal = policy.DEFAULT_OWNER_MARGIN
 
     def _apply(self, record: Any) -> None:
         if not isinstance(record, MarginChanged):
@@ -181,14 +193,8 @@ class MarginView:
         await self._tail.catch_up()
         return self._margin
 
-    async def close(self) -> None:
-        await self._tail.close()
 
-
-# --------------------------------------------------------------------------- cache subsidy
-
-
-class CacheSubsidyView:
+class CacheSubsidyView(_AdminSetting):
     """The cache-write subsidy's schedule (:mod:`actors.billing.subsidy`): every
     ``admin.cache_subsidy_changed`` a privileged user made, from ``bot.admin.events``.
 
@@ -196,33 +202,7 @@ class CacheSubsidyView:
     keeps the schedule read last (and says so in the log): the billing worker never stops
     charging because the admin topic is unreachable."""
 
-    def __init__(
-        self,
-        bootstrap: str,
-        profile: BrokerProfile,
-        *,
-        topic_prefix: str = "",
-        privileged: frozenset[int] = frozenset(),
-    ) -> None:
-        self.schedule: SubsidySchedule = NO_SUBSIDY
-        self._privileged = privileged
-        self.ignored = 0
-        self._tail = TopicTail(
-            bootstrap, profile, ADMIN_EVENTS, self._apply, topic_prefix=topic_prefix
-        )
-
-    @classmethod
-    async def connect(
-        cls,
-        settings: Settings,
-        *,
-        topic_prefix: str = "",
-        broker: tuple[str, BrokerProfile] | None = None,
-    ) -> CacheSubsidyView:
-        bootstrap, profile = await _connect(settings, broker)
-        return cls(
-            bootstrap, profile, topic_prefix=topic_prefix, privileged=settings.privileged_user_ids
-        )
+    schedule: SubsidySchedule = NO_SUBSIDY
 
     def _apply(self, record: Any) -> None:
         if not isinstance(record, CacheSubsidyChanged):
@@ -241,9 +221,6 @@ class CacheSubsidyView:
         """The schedule with every change acknowledged before this call."""
         await self._tail.catch_up()
         return self.schedule
-
-    async def close(self) -> None:
-        await self._tail.close()
 
 
 # --------------------------------------------------------------------------- usernames

@@ -20,7 +20,12 @@ from infra.metrics import serve_metrics
 from infra.migrations import migrate
 from infra.postgres import connect as pg_connect
 from infra.service_health import Readiness, startup_condition
-from infra.services.lifecycle import stop_event_on_signals
+from infra.services.lifecycle import (
+    Stopped,
+    in_daemon_thread,
+    stop_event_on_signals,
+    unless_stopped,
+)
 from infra.services.supervisor import botctl_child, supervise
 from infra.services.together import ServiceRun, run_services_together
 from infra.settings import load_settings
@@ -193,8 +198,9 @@ def _service_main(name: str) -> ServiceMain:
 def _import_in_background(names: Sequence[str]) -> asyncio.Future[dict[str, ServiceMain]]:
     """The services' entry points, imported in a thread: the imports (aiogram's and
     anthropic's models: most of a start's CPU) overlap with what the process meanwhile waits
-    for (the stack, the broker, topics, migrations) instead of following it."""
-    return asyncio.ensure_future(asyncio.to_thread(lambda: {n: _service_main(n) for n in names}))
+    for (the stack, the broker, topics, migrations) instead of following it; a daemon thread,
+    so a process stopped meanwhile does not wait for them."""
+    return in_daemon_thread(lambda: {n: _service_main(n) for n in names})
 
 
 async def wait_for_broker(bootstrap: str, compat: str, wait: float) -> BrokerProfile:
@@ -217,27 +223,37 @@ async def wait_for_broker(bootstrap: str, compat: str, wait: float) -> BrokerPro
 
 
 async def run_service(args: argparse.Namespace) -> int:
-    """``botctl <service>``: the one way to start one service."""
+    """``botctl <service>``: the one way to start one service. SIGTERM/SIGINT stop it cleanly
+    from the first moment: every start step (the imports, the endpoints, the broker wait) is
+    given up when they come."""
+    stop = stop_event_on_signals()
     settings = load_settings()
     settings.require(*REQUIRED_SETTINGS[args.service])
     configure_logging(settings.log_level, secrets=settings.secret_values())
     entry = _import_in_background([args.service])
-    endpoints = await resolve_endpoints(settings, start_embedded=False)
-    readiness = Readiness(
-        {"broker": "waiting for the broker", startup_condition(args.service): "starting"}
-    )
-    serve_metrics(settings.metrics_port, readiness)
-    profile = await wait_for_broker(
-        endpoints.kafka_bootstrap, settings.broker_compat, settings.broker_wait
-    )
-    readiness.met("broker")
-    service_main = (await entry)[args.service]
+    try:
+        endpoints = await unless_stopped(stop, resolve_endpoints(settings, start_embedded=False))
+        readiness = Readiness(
+            {"broker": "waiting for the broker", startup_condition(args.service): "starting"}
+        )
+        serve_metrics(settings.metrics_port, readiness)
+        profile = await unless_stopped(
+            stop,
+            wait_for_broker(
+                endpoints.kafka_bootstrap, settings.broker_compat, settings.broker_wait
+            ),
+        )
+        readiness.met("broker")
+        service_main = (await unless_stopped(stop, entry))[args.service]
+    except Stopped:
+        log.info("stopped while starting", extra={"fields": {"service": args.service}})
+        return 0
     # the dependencies are probed only when someone can ask (a metrics port is set)
     watched = readiness if settings.metrics_port is not None else None
     root = Root(settings, endpoints, profile=profile, readiness=watched)
     root.watch_broker()
     try:
-        await service_main(root, stop_event_on_signals())
+        await service_main(root, stop)
     finally:
         await root.close()
     return 0
@@ -280,7 +296,8 @@ async def run_together(
 async def run_all(args: argparse.Namespace) -> int:
     """The whole bot: the stack (embedded unless configured), topics, migrations, and every
     service, in this process or as child processes (restarted when they fail), all stopped
-    together."""
+    together. SIGTERM/SIGINT stop it cleanly from the first moment."""
+    stop = stop_event_on_signals()
     settings = load_settings()
     settings.require("telegram_bot_token", "anthropic_api_key")
     configure_logging(settings.log_level, secrets=settings.secret_values())
@@ -294,27 +311,44 @@ async def run_all(args: argparse.Namespace) -> int:
         if together and settings.metrics_port is not None
         else None
     )
+    # the stack's start, topics and migrations are not given up half-way (processes or
+    # half-applied changes would be left behind): a signal during them stops the bot as soon
+    # as the step is done; the imports are given up
     root = await Root.open(settings, start_embedded=True, readiness=readiness)
     endpoints = root.endpoints
-    stop = stop_event_on_signals()
     try:
+        _unless_stopped_now(stop)
         report = await root.ensure_topics(all_topics())
         if not report.ok:
             raise StackError(f"topics do not match the catalog: {report.mismatches[0]}")
-        conn = await pg_connect(endpoints.database_url)
-        try:
-            await migrate(conn, settings.read_schema)
-        finally:
-            await conn.close()
+        _unless_stopped_now(stop)
+        await _migrate(endpoints.database_url, settings.read_schema)
+        _unless_stopped_now(stop)
         if mains is not None:
             serve_metrics(settings.metrics_port, readiness)
-            return await run_together(root, stop, await mains)
+            return await run_together(root, stop, await unless_stopped(stop, mains))
         children = [botctl_child(name, name) for name in SERVICES]
         return await supervise(children, child_env(endpoints), stop)
+    except Stopped:
+        log.info("stopped while starting")
+        return 0
     finally:
         await root.close()
         if endpoints.embedded and not already_up:  # a stack `stack up` started stays up
             embedded.stop()
+
+
+def _unless_stopped_now(stop: asyncio.Event) -> None:
+    if stop.is_set():
+        raise Stopped
+
+
+async def _migrate(database_url: str, schema: str) -> None:
+    conn = await pg_connect(database_url)
+    try:
+        await migrate(conn, schema)
+    finally:
+        await conn.close()
 
 
 def child_env(endpoints: Endpoints) -> dict[str, str]:

@@ -25,7 +25,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+import math
+from typing import Any, Final
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -41,6 +42,11 @@ from infra.gateway.intake import UpdateIntake, order_key
 
 log = logging.getLogger(__name__)
 
+CONFIRM_TIMEOUT: Final = 3.0
+"""Seconds the confirming ``getUpdates`` of a shutdown may take: a Telegram that does not
+answer must not hold the gateway's stop for the Bot API's default request timeout (the
+updates are then delivered again after the restart, and the dedupe drops them)."""
+
 
 class Poller:
     def __init__(
@@ -55,6 +61,7 @@ class Poller:
         busy_interval: float = 0.2,
         max_busy_interval: float = 1.6,
         shutdown_wait: float = 30.0,
+        confirm_timeout: float = CONFIRM_TIMEOUT,
     ) -> None:
         self._bot = bot
         self._intake = intake
@@ -66,6 +73,7 @@ class Poller:
         self._max_busy_interval = max_busy_interval
         self._interval = busy_interval
         self._shutdown_wait = shutdown_wait
+        self._confirm_timeout = confirm_timeout
         self._pending: dict[int, asyncio.Task[bool]] = {}
         self._last_of_key: dict[str, tuple[int, asyncio.Task[bool]]] = {}
         self.offset: int | None = None
@@ -185,11 +193,20 @@ class Poller:
         self._settle()
 
     async def confirm(self) -> None:
-        """Tell Telegram that everything before ``offset`` is handled (best effort)."""
+        """Tell Telegram that everything before ``offset`` is handled (best effort, for at
+        most ``confirm_timeout`` seconds)."""
         if self.offset is None:
             return
+        method = GetUpdates(offset=self.offset, limit=1, timeout=0)
         try:
-            await self._bot(GetUpdates(offset=self.offset, limit=1, timeout=0))
+            async with asyncio.timeout(self._confirm_timeout):
+                await self._bot(method, request_timeout=math.ceil(self._confirm_timeout) + 1)
+        except TimeoutError:
+            log.warning(
+                "Telegram did not confirm the last updates within %.1f s; giving up (they will "
+                "be re-delivered)",
+                self._confirm_timeout,
+            )
         except Exception as exc:
             log.warning("could not confirm the last updates (%s); they will be re-delivered", exc)
 

@@ -54,6 +54,7 @@ from infra.projector.positions import (
 )
 from infra.redis_store import create_redis
 from infra.service_health import startup_condition
+from infra.services.lifecycle import Stopped, unless_stopped
 from projections.catalog import Projection, input_topics, select
 
 log = logging.getLogger(__name__)
@@ -362,7 +363,12 @@ async def run_projector(
         use_redis=use_redis,
         crash_after=settings.crash_after(CRASH_BEFORE_COMMIT),
     )
-    await wait_for_database(endpoints.database_url, settings.broker_wait, pg_timeouts)
+    try:
+        await unless_stopped(
+            stop, wait_for_database(endpoints.database_url, settings.broker_wait, pg_timeouts)
+        )
+    except Stopped:
+        return
     await _migrate(endpoints.database_url, schema, pg_timeouts)
     pool = await create_pool(endpoints.database_url, min_size=1, max_size=4, timeouts=pg_timeouts)
     consumer = make_consumer(

@@ -60,6 +60,35 @@ def _money(value: Any) -> Decimal:
     return Decimal(0) if value is None else Decimal(value)
 
 
+TOKEN_SUMS: Final = (
+    f" {_tokens('input_tokens')} AS input_tokens,"
+    f" {_tokens('output_tokens')} AS output_tokens,"
+    f" {_tokens('cache_read_input_tokens')} AS cache_read,"
+    f" {_tokens('cache_creation_5m_input_tokens')}"
+    f" + {_tokens('cache_creation_1h_input_tokens')} AS cache_write"
+)
+"""The token sums of a section's query (cache writes of both lifetimes together)."""
+
+TOKEN_COLUMNS: Final = (
+    "input_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+    "cache_read_share",
+)
+
+
+def _token_cells(row: Any) -> tuple[int, int, int, int, float]:
+    """A row's :data:`TOKEN_SUMS` as the cells of :data:`TOKEN_COLUMNS`."""
+    return (
+        int(row["input_tokens"]),
+        int(row["cache_read"]),
+        int(row["cache_write"]),
+        int(row["output_tokens"]),
+        cache_read_share(row["input_tokens"], row["cache_read"], row["cache_write"]),
+    )
+
+
 async def build_sections(
     conn: asyncpg.Connection, schema: str, since: datetime, until: datetime, top: int = 20
 ) -> list[Section]:
@@ -134,12 +163,7 @@ async def _by_user(
 async def _by_model(conn: asyncpg.Connection, s: str, since: datetime, until: datetime) -> Section:
     """Charges, tokens, cache share and cost per model."""
     rows = await conn.fetch(
-        f"SELECT l.model, count(*) AS calls, {COST} AS cost,"
-        f" {_tokens('input_tokens')} AS input_tokens,"
-        f" {_tokens('output_tokens')} AS output_tokens,"
-        f" {_tokens('cache_read_input_tokens')} AS cache_read,"
-        f" {_tokens('cache_creation_5m_input_tokens')}"
-        f" + {_tokens('cache_creation_1h_input_tokens')} AS cache_write"
+        f"SELECT l.model, count(*) AS calls, {COST} AS cost,{TOKEN_SUMS}"
         f" FROM {s}.ledger_entries l WHERE {RANGE} AND l.kind = 'usage_debited'"
         f" AND l.model IS NOT NULL GROUP BY l.model ORDER BY {COST} DESC",
         since,
@@ -148,29 +172,8 @@ async def _by_model(conn: asyncpg.Connection, s: str, since: datetime, until: da
     return Section(
         "by_model",
         "Cost by model",
-        (
-            "model",
-            "charges",
-            "input_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "output_tokens",
-            "cache_read_share",
-            "cost_usd",
-        ),
-        [
-            (
-                r["model"],
-                r["calls"],
-                int(r["input_tokens"]),
-                int(r["cache_read"]),
-                int(r["cache_write"]),
-                int(r["output_tokens"]),
-                cache_read_share(r["input_tokens"], r["cache_read"], r["cache_write"]),
-                _money(r["cost"]),
-            )
-            for r in rows
-        ],
+        ("model", "charges", *TOKEN_COLUMNS, "cost_usd"),
+        [(r["model"], r["calls"], *_token_cells(r), _money(r["cost"])) for r in rows],
     )
 
 
@@ -179,12 +182,7 @@ async def _tokens_by_day(
 ) -> Section:
     """Tokens charged per UTC day, by kind, and the day's cache-read share."""
     rows = await conn.fetch(
-        f"SELECT (l.occurred_at AT TIME ZONE 'UTC')::date AS day,"
-        f" {_tokens('input_tokens')} AS input_tokens,"
-        f" {_tokens('output_tokens')} AS output_tokens,"
-        f" {_tokens('cache_read_input_tokens')} AS cache_read,"
-        f" {_tokens('cache_creation_5m_input_tokens')}"
-        f" + {_tokens('cache_creation_1h_input_tokens')} AS cache_write"
+        f"SELECT (l.occurred_at AT TIME ZONE 'UTC')::date AS day,{TOKEN_SUMS}"
         f" FROM {s}.ledger_entries l WHERE {RANGE} AND l.kind = 'usage_debited'"
         " AND l.usage IS NOT NULL GROUP BY 1 ORDER BY 1",
         since,
@@ -193,25 +191,8 @@ async def _tokens_by_day(
     return Section(
         "tokens_by_day",
         "Tokens by day",
-        (
-            "day",
-            "input_tokens",
-            "cache_read_tokens",
-            "cache_write_tokens",
-            "output_tokens",
-            "cache_read_share",
-        ),
-        [
-            (
-                r["day"].isoformat(),
-                int(r["input_tokens"]),
-                int(r["cache_read"]),
-                int(r["cache_write"]),
-                int(r["output_tokens"]),
-                cache_read_share(r["input_tokens"], r["cache_read"], r["cache_write"]),
-            )
-            for r in rows
-        ],
+        ("day", *TOKEN_COLUMNS),
+        [(r["day"].isoformat(), *_token_cells(r)) for r in rows],
     )
 
 

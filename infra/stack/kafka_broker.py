@@ -9,7 +9,9 @@ Class data sharing: the first format run on a Java runtime and set of jars dumps
 it loaded into an archive beside the jars (``-XX:ArchiveClassesAtExit``); later JVMs (the
 format tool, the broker) map it instead of loading and verifying those classes again, which
 halved the format tool's CPU (3.4 -> 1.7 s). A JVM that cannot use the archive (another build
-of Java) ignores it with a warning and starts as without it.
+of Java) ignores it with a warning and starts as without it. Publishing a new archive deletes
+the other archives beside it (of other Kafka versions or Java runtimes): nothing maps them
+again, and each is some 20 MB.
 """
 
 from __future__ import annotations
@@ -174,6 +176,23 @@ def class_archive(runtime: KafkaRuntime) -> Path:
     return runtime.jar_dir.parent / f"classes-{hashlib.sha256(key.encode()).hexdigest()[:16]}.jsa"
 
 
+ARCHIVE_PATTERN: Final = "classes-[0-9a-f]*.jsa"
+"""The names of :func:`class_archive` (a dump still being written has a suffix after it)."""
+
+
+def prune_class_archives(current: Path) -> list[Path]:
+    """Delete the archives beside ``current`` other than it (those of older jars or another
+    Java: the name changes with them); the ones deleted. A JVM that has one mapped keeps its
+    mapping; one that starts without it starts as without an archive."""
+    pruned = []
+    for other in current.parent.glob(ARCHIVE_PATTERN):
+        if other.name != current.name:
+            with contextlib.suppress(OSError):
+                other.unlink()
+                pruned.append(other)
+    return pruned
+
+
 def jvm_args(
     runtime: KafkaRuntime,
     layout: KafkaLayout,
@@ -235,6 +254,7 @@ async def format_storage(runtime: KafkaRuntime, layout: KafkaLayout, heap_opts: 
         with contextlib.suppress(OSError):
             if tool.returncode == 0 and dump.stat().st_size > 0:
                 os.replace(dump, archive)
+                prune_class_archives(archive)
         with contextlib.suppress(OSError):
             dump.unlink()
     if tool.returncode != 0 or not layout.formatted:

@@ -9,6 +9,7 @@ from conftest import ADMIN, Webhook
 
 from actors.texts import say
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import press_button
 from events.admin import AnnouncementCancelled, AnnouncementConfirmed, AnnouncementRequested
 from events.catalog import ADMIN_EVENTS
 
@@ -18,19 +19,10 @@ GROUP = -1_009_400_001
 
 
 def _press(telegram: TelegramEmulator, user_id: int, message: Any, label: str) -> dict[str, Any]:
+    """``user_id`` presses the button labelled ``label`` under ``message``."""
     rows = message.json["reply_markup"]["inline_keyboard"]
     data = next(b["callback_data"] for row in rows for b in row if label in b["text"])
-    return telegram.inject_update(
-        {
-            "callback_query": {
-                "id": f"cb{user_id}{len(telegram.calls())}",
-                "from": telegram.world.user_json(user_id),
-                "chat_instance": "ci",
-                "message": message.json,
-                "data": data,
-            }
-        }
-    )
+    return press_button(telegram, user_id, message, data)
 
 
 async def test_announce_from_anyone_else_is_refused_and_writes_nothing(

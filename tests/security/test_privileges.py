@@ -19,6 +19,7 @@ from conftest import ADMIN, WEBHOOK_SECRET, Webhook
 from actors.billing.payments import custom_amount_prompt
 from actors.billing.replies import not_admin
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.gateway import press_button
 from events.billing import AdminTopUpRequested
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS, USERS_COMMANDS
 from events.users import ModelChangeRequested
@@ -48,21 +49,6 @@ async def _last_bot_message(
 
     await telegram.wait_until(seen, 20)
     return found[-1]
-
-
-def _press(telegram: TelegramEmulator, user_id: int, message: Any, data: str) -> dict[str, Any]:
-    """``user_id`` presses the inline button ``data`` under ``message``."""
-    return telegram.inject_update(
-        {
-            "callback_query": {
-                "id": f"cb{user_id}{len(telegram.calls())}",
-                "from": telegram.world.user_json(user_id),
-                "chat_instance": "ci",
-                "message": message.json,
-                "data": data,
-            }
-        }
-    )
 
 
 async def test_admin_commands_from_anyone_else_are_refused_and_write_nothing(
@@ -118,8 +104,8 @@ async def test_anothers_buttons_and_prompts_act_only_for_the_one_who_uses_them(
     telegram_emulator.add_group(GROUP)
     assert await webhook.post(telegram_emulator.send_command(GROUP, "pay", user_id=ALICE)) == 200
     keyboard = await _last_bot_message(telegram_emulator, lambda m: "reply_markup" in m.json)
-    assert await webhook.post(_press(telegram_emulator, MALLORY, keyboard, "pay:10")) == 200
-    assert await webhook.post(_press(telegram_emulator, MALLORY, keyboard, "pay:custom")) == 200
+    for data in ("pay:10", "pay:custom"):
+        assert await webhook.post(press_button(telegram_emulator, MALLORY, keyboard, data)) == 200
     prompt = await _last_bot_message(
         telegram_emulator, lambda m: custom_amount_prompt("en") in (m.text or "")
     )
@@ -137,7 +123,7 @@ async def test_anothers_buttons_and_prompts_act_only_for_the_one_who_uses_them(
     )
     buttons = models.json["reply_markup"]["inline_keyboard"]
     data = buttons[-1][0]["callback_data"]
-    assert await webhook.post(_press(telegram_emulator, MALLORY, models, data)) == 200
+    assert await webhook.post(press_button(telegram_emulator, MALLORY, models, data)) == 200
     changes = [
         r for r in await webhook.records(USERS_COMMANDS) if isinstance(r, ModelChangeRequested)
     ]

@@ -12,6 +12,7 @@ still work, without the ✓.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from aiogram import F, Router
 from aiogram.filters import CommandObject
@@ -104,6 +105,21 @@ def model_keyboard(
     )
 
 
+def _answer_language(user: User | TgUser, settings: UserSettings | None) -> Language:
+    """The language to answer ``user`` in: their choice, else Telegram's."""
+    return language_of(user.language_code, settings.language if settings else None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Sender:
+    """A settings command's sender: who, their settings (None: none yet, or unreadable) and
+    the language to answer in."""
+
+    profile: TgUser
+    settings: UserSettings | None
+    lang: Language
+
+
 class _Settings:
     """The routers' access to the user: announce them, read their settings."""
 
@@ -116,6 +132,15 @@ class _Settings:
         if profile is not None:
             await self.services.users.seen(telegram_user(profile), chat_id=message.chat.id)
         return profile
+
+    async def sender(self, message: Message) -> _Sender | None:
+        """The message's sender, announced, with their settings (a keyboard without ✓ when
+        they cannot be read) and language; None for a message without a sender."""
+        profile = await self.known_user(message)
+        if profile is None:
+            return None
+        settings = await self.current_or_none(profile.id)
+        return _Sender(profile, settings, _answer_language(profile, settings))
 
     async def current(self, user_id: int) -> UserSettings | None:
         """The user's settings; raises :class:`ViewUnavailable` when they cannot be read."""
@@ -134,8 +159,7 @@ class _Settings:
 
     async def language(self, user: User | TgUser) -> Language:
         """The language to answer ``user`` in (their choice, else Telegram's)."""
-        settings = await self.current_or_none(user.id)
-        return language_of(user.language_code, settings.language if settings else None)
+        return _answer_language(user, await self.current_or_none(user.id))
 
 
 def _edit(query: CallbackQuery) -> Message | None:
@@ -156,11 +180,10 @@ def add_model_handlers(router: Router, users: _Settings) -> None:
 
     @router.message(bot_command("model"))
     async def model(message: Message, command: CommandObject) -> None:
-        profile = await users.known_user(message)
-        if profile is None:
+        sender = await users.sender(message)
+        if sender is None:
             return
-        settings = await users.current_or_none(profile.id)
-        lang = language_of(profile.language_code, settings.language if settings else None)
+        profile, settings, lang = sender.profile, sender.settings, sender.lang
         if command.args:
             chosen = parse_model_name(command.args)
             if chosen is None:
@@ -211,11 +234,10 @@ def add_thinking_handlers(router: Router, users: _Settings) -> None:
 
     @router.message(bot_command("thinking"))
     async def thinking(message: Message, command: CommandObject) -> None:
-        profile = await users.known_user(message)
-        if profile is None:
+        sender = await users.sender(message)
+        if sender is None:
             return
-        settings = await users.current_or_none(profile.id)
-        lang = language_of(profile.language_code, settings.language if settings else None)
+        profile, settings, lang = sender.profile, sender.settings, sender.lang
         if not command.args:
             current = (settings.thinking or "off") if settings is not None else None
             services.replies.send(
@@ -260,11 +282,10 @@ def add_language_handlers(router: Router, users: _Settings) -> None:
 
     @router.message(bot_command("language"))
     async def language(message: Message, command: CommandObject) -> None:
-        profile = await users.known_user(message)
-        if profile is None:
+        sender = await users.sender(message)
+        if sender is None:
             return
-        settings = await users.current_or_none(profile.id)
-        lang = language_of(profile.language_code, settings.language if settings else None)
+        profile, settings, lang = sender.profile, sender.settings, sender.lang
         if command.args:
             chosen = parse_language_name(command.args)
             if chosen is None:
@@ -321,7 +342,7 @@ def add_personality_handler(router: Router, users: _Settings) -> None:
             settings, readable = None, False
         else:
             readable = True
-        lang = language_of(profile.language_code, settings.language if settings else None)
+        lang = _answer_language(profile, settings)
         if action.kind == "too_long":
             text = replies.personality_too_long(lang, len(action.text or ""))
         elif action.kind in ("set", "reset"):

@@ -1,12 +1,15 @@
 """Shared aiohttp plumbing for the emulators: start/stop a server, the lifecycle every
-emulator shares, JSON responses."""
+emulator shares, JSON responses, a client that goes away mid-response taken quietly."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Self
 
 import msgspec
 from aiohttp import web
+
+log = logging.getLogger(__name__)
 
 _encoder = msgspec.json.Encoder()
 
@@ -26,10 +29,27 @@ def encode_json(data: Any) -> bytes:
     return _encoder.encode(data)
 
 
+@web.middleware
+async def quiet_when_client_left(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A handler writing to a client that went away (a cancelled long poll or stream, a
+    stopped service) ends with a debug line instead of aiohttp's error traceback; any other
+    error, and a connection error while the client is still there, stays loud."""
+    try:
+        response: web.StreamResponse = await handler(request)
+    except ConnectionResetError as exc:
+        transport = request.transport
+        if transport is not None and not transport.is_closing():
+            raise
+        log.debug("client left during %s %s: %s", request.method, request.path, exc)
+        return web.Response(status=499)  # written nowhere: the connection is gone
+    return response
+
+
 class Server:
     """An aiohttp app on a loopback port; `start` returns the base URL."""
 
     def __init__(self, app: web.Application) -> None:
+        app.middlewares.insert(0, quiet_when_client_left)
         self.app = app
         self._runner: web.AppRunner | None = None
         self.base_url = ""

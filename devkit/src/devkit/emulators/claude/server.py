@@ -21,6 +21,7 @@ import msgspec
 from aiohttp import web
 
 from devkit.emulators._http import EmulatorServer, Server, encode_json, json_response
+from devkit.emulators._provider import RecordedCall
 
 from .compose import compose_message, stream_events
 from .files import (
@@ -63,15 +64,8 @@ MODELS = {
 
 
 @dataclasses.dataclass(slots=True)
-class RecordedRequest:
+class RecordedRequest(RecordedCall):
     """A request as the emulator received it (header names lower-cased)."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    query: dict[str, str]
-    body: Any
-    at: float
 
     @property
     def betas(self) -> list[str]:

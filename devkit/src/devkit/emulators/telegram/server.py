@@ -58,6 +58,7 @@ class TelegramEmulator(EmulatorServer):
         self.webhooks = WebhookDelivery(self._call, webhook_retry_delay, webhook_timeout)
         self.api = BotApi(self.world, self.webhooks.changed)
         self.users = UserActions(self.world)
+        self._holds: list[tuple[str | None, str, asyncio.Event]] = []
         self.record_calls = record_calls
         self.activity = Notifier()
         app = web.Application(client_max_size=64 * 1024 * 1024)
@@ -74,6 +75,8 @@ class TelegramEmulator(EmulatorServer):
         return self.world.default_token
 
     async def stop(self) -> None:
+        for _, _, release in self._holds:
+            release.set()
         await self.webhooks.close()
         for bot in self.world.bots.values():
             bot.notifier.notify()
@@ -99,6 +102,7 @@ class TelegramEmulator(EmulatorServer):
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         token, method = request.match_info["token"], request.match_info["method"]
+        await self._held(token, method)
         try:
             params = await _read_params(request)
             result = await self._call(token, method, params)
@@ -475,6 +479,20 @@ class TelegramEmulator(EmulatorServer):
                 method, chat_id, TelegramError(error_code, description, retry_after), times
             )
         )
+
+    def hold_calls(self, method: str | None = None, *, token: str | None = None) -> asyncio.Event:
+        """Leave every later call of ``method`` (None: any) unanswered until the returned
+        event is set: a Telegram that does not answer."""
+        release = asyncio.Event()
+        self._holds.append((method.lower() if method else None, token or self.token, release))
+        return release
+
+    async def _held(self, token: str, method: str) -> None:
+        for held_method, held_token, release in list(self._holds):
+            if release.is_set():
+                self._holds.remove((held_method, held_token, release))
+            elif held_token == token and held_method in (None, method.lower()):
+                await release.wait()
 
     def reset(self) -> None:
         """Forget every bot, chat, update, file and flood history; keep configuration."""
