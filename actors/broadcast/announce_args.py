@@ -77,6 +77,14 @@ def body_entities(
     return tuple(kept)
 
 
+_STOP: Final = re.compile(r"/announce(?:@\w+)?\s+stop\s*", re.IGNORECASE)
+
+
+def is_stop(text: str) -> bool:
+    """Whether ``text`` is ``/announce stop`` (stop the author's running broadcasts)."""
+    return _STOP.fullmatch(text) is not None
+
+
 def parse_announce(text: str, entities: Sequence[TextEntity] = ()) -> Announce:
     """The announcement a ``/announce ...`` message asks for, else :class:`AnnounceRefused`."""
     match = _ANNOUNCE.fullmatch(text)

@@ -377,7 +377,7 @@ TEXTS: Final[dict[str, str]] = {
     # ------------------------------------------------------------------ /announce, broadcasts
     "broadcast.usage": (
         "Usage: /announce <text> (to every known user) or /announce to:ID,ID,... <text> "
-        "(to the listed user ids)."
+        "(to the listed user ids); /announce stop stops your running broadcasts."
     ),
     "broadcast.refused": "Refused: {problem}.",
     "broadcast.too_many_ids": "At most {limit} user ids can be listed.",
@@ -405,6 +405,11 @@ TEXTS: Final[dict[str, str]] = {
     "broadcast.finished": (
         "Broadcast finished: {total} recipients, sent {sent}, failed {failed}, blocked {blocked}."
     ),
+    "broadcast.stopped_report": (
+        "Broadcast stopped: {total} recipients, sent {sent}, failed {failed}, blocked "
+        "{blocked}, not sent {not_sent}."
+    ),
+    "broadcast.stop_requested": "Stopping your running broadcasts; the report follows here.",
     "broadcast.unknown_note": (
         " {unknown} of the failed were being sent when the broadcaster stopped: they may have "
         "received it, and were not sent it again."
