@@ -6,7 +6,8 @@ microseconds: the text's length, its characters, the digits before and after the
 the exponent's digits are all checked on the string, and only a string that passes becomes a
 ``Decimal`` or an ``int``. (``int(Decimal("1e999999999"))`` builds a billion-digit integer:
 seconds to minutes of CPU in the event loop, for every chat.) A refusal is a
-:class:`NumberRefused` (a ``ValueError``) whose message can be shown to the person as is.
+:class:`NumberRefused` (a ``ValueError``) whose :meth:`~actors.texts.refusal.Refusal.text` is
+shown to the person in their language.
 Range rules (how many Stars, which margin) stay with their owners; this module only makes the
 conversion safe and the refusal clear.
 """
@@ -16,6 +17,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Final
+
+from actors.texts.refusal import Refusal, Term
 
 MAX_NUMBER_CHARS: Final = 128
 """Longest number text read at all (sign, digits, point, exponent, % or $ included)."""
@@ -38,8 +41,13 @@ _NON_FINITE: Final = frozenset({"nan", "snan", "inf", "infinity"})
 _SHOWN_CHARS: Final = 24
 
 
-class NumberRefused(ValueError):
-    """Typed input that is not an acceptable number or id; the message is for the person."""
+class NumberRefused(Refusal):
+    """Typed input that is not an acceptable number or id; :meth:`text` words it for the
+    person in their language (``str()``: English)."""
+
+
+NUMBER: Final = Term("number.noun.number")
+"""What a number is called when none more precise is given (``noun``)."""
 
 
 def shown(text: str) -> str:
@@ -49,40 +57,41 @@ def shown(text: str) -> str:
     return repr(text[:_SHOWN_CHARS] + "…")
 
 
-def parse_decimal(text: str, *, what: str, example: str, noun: str = "a number") -> Decimal:
+def parse_decimal(text: str, *, what: Term, example: str, noun: Term = NUMBER) -> Decimal:
     """A finite decimal number (``12``, ``-0.5``, ``1e3``) of bounded size, else
-    :class:`NumberRefused` naming ``what`` (e.g. ``"the amount"``), what was expected
-    (``noun``) and an ``example``."""
+    :class:`NumberRefused` naming ``what`` (a catalog term, e.g. "the amount"), what was
+    expected (``noun``) and an ``example`` (a :class:`Term` or literal)."""
     raw = text.strip()
+    said = {"what": what, "example": example}
     if len(raw) > MAX_NUMBER_CHARS:
-        raise NumberRefused(f"{what} is too long to be {noun} (e.g. {example})")
+        raise NumberRefused("number.too_long", noun=noun, **said)
     if raw.lstrip("+-").lower() in _NON_FINITE:
-        raise NumberRefused(f"{what} must be a finite number (e.g. {example})")
+        raise NumberRefused("number.not_finite", **said)
     match = _NUMBER.fullmatch(raw) if raw.isascii() else None
     if match is None or not (match["int"] or match["frac"]):
-        raise NumberRefused(f"{shown(raw)} is not {noun} (e.g. {example})")
+        raise NumberRefused("number.not_a_number", shown=shown(raw), noun=noun, example=example)
     if len(match["int"].lstrip("0")) > MAX_INTEGER_DIGITS:
-        raise NumberRefused(f"{what} is out of range (e.g. {example})")
+        raise NumberRefused("number.out_of_range", **said)
     if len(match["frac"] or "") > MAX_FRACTION_DIGITS:
-        raise NumberRefused(f"{what} has too many decimal places (e.g. {example})")
+        raise NumberRefused("number.too_many_places", **said)
     exponent = match["exp"]
     if exponent is not None and len(exponent.lstrip("+-").lstrip("0")) > MAX_EXPONENT_DIGITS:
-        raise NumberRefused(f"{what} is out of range (e.g. {example})")
+        raise NumberRefused("number.out_of_range", **said)
     return Decimal(raw)
 
 
-def parse_whole(text: str, *, what: str, low: int, high: int, unit: str = "") -> int:
+def parse_whole(text: str, *, what: Term, low: int, high: int, unit: Term | str = "") -> int:
     """A whole number from ``low`` to ``high`` (``1e3`` is 1000), else
     :class:`NumberRefused` saying what is accepted."""
-    accepted = f"a whole number between {low} and {high}{unit}"
+    bounds = {"low": low, "high": high, "unit": unit}
     try:
         value = parse_decimal(text, what=what, example=str(low))
     except NumberRefused as exc:
-        raise NumberRefused(f"{exc}; send {accepted}") from None
+        raise NumberRefused("number.send_whole", problem=exc, **bounds) from None
     if value != value.to_integral_value():
-        raise NumberRefused(f"{what} must be {accepted}, in whole numbers")
+        raise NumberRefused("number.not_whole", what=what, **bounds)
     if not low <= value <= high:
-        raise NumberRefused(f"{what} must be between {low} and {high}{unit}")
+        raise NumberRefused("number.between", what=what, **bounds)
     return int(value)
 
 
@@ -90,21 +99,21 @@ def parse_user_id(text: str) -> int:
     """A numeric Telegram user id (1 to 2**63 - 1), else :class:`NumberRefused`."""
     raw = text.strip()
     if not (raw.isascii() and raw.isdigit() and 0 < len(raw) <= MAX_ID_DIGITS):
-        raise NumberRefused(f"{shown(raw)} is not a numeric Telegram user id")
+        raise NumberRefused("number.not_user_id", shown=shown(raw))
     value = int(raw)
     if not 0 < value <= MAX_ID:
-        raise NumberRefused(f"{shown(raw)} is not a numeric Telegram user id")
+        raise NumberRefused("number.not_user_id", shown=shown(raw))
     return value
 
 
-def parse_token(text: str, *, what: str, usage: str) -> str:
+def parse_token(text: str, *, what: Term, usage: Term) -> str:
     """One word of visible ASCII (a transaction id), at most :data:`MAX_TOKEN_CHARS`
-    characters, else :class:`NumberRefused` with ``usage``."""
+    characters, else :class:`NumberRefused` with ``usage`` (a catalog term)."""
     raw = text.strip()
     if not raw or len(raw) > MAX_TOKEN_CHARS:
-        raise NumberRefused(usage)
+        raise NumberRefused(str(usage))
     if not all("!" <= c <= "~" for c in raw):
-        raise NumberRefused(f"{what} is one word of letters, digits and signs; {usage}")
+        raise NumberRefused("number.token_chars", what=what, usage=usage)
     return raw
 
 
@@ -116,5 +125,5 @@ def parse_username(text: str) -> str:
     :class:`NumberRefused`."""
     raw = text.strip()
     if _USERNAME.fullmatch(raw) is None:
-        raise NumberRefused(f"{shown(raw)} is not a Telegram @username")
+        raise NumberRefused("number.not_username", shown=shown(raw))
     return raw

@@ -64,6 +64,19 @@ class AnnouncementCancelled(
     admin_user_id: int
 
 
+class AnnouncementStopRequested(
+    Envelope, tag="admin.announcement_stop_requested", frozen=True, kw_only=True
+):
+    """``/announce stop``: the author stops their running broadcasts; nothing more is sent
+    for them (a send already under way is recorded), and the report says how many were not
+    sent. ``announcement_id`` None: every confirmed, unfinished announcement of this author
+    at this point of the log."""
+
+    v: Literal[1] = 1
+    admin_user_id: int
+    announcement_id: Id | None = None
+
+
 class CacheSubsidyChanged(Envelope, tag="admin.cache_subsidy_changed", frozen=True, kw_only=True):
     """``/set_cache_subsidy on|off``: whether the bot pays its users' prompt-cache writes.
 

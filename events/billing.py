@@ -310,12 +310,17 @@ class AdminToppedUp(LedgerEntry, tag="ledger.admin_topped_up", frozen=True, kw_o
 
 
 class OperationRejected(LedgerEntry, tag="ledger.operation_rejected", frozen=True, kw_only=True):
-    """A command was refused: amount 0, balance unchanged; see :data:`REJECTION_REASONS`."""
+    """A command was refused: amount 0, balance unchanged; see :data:`REJECTION_REASONS`.
+
+    ``detail`` says why in English; ``detail_values`` (refund refusals) holds its specifics
+    (dates, amounts, the transaction id) so the refusal can be worded in the user's language
+    (``refusal_detail.<reason>`` in the text catalogs)."""
 
     v: Literal[1] = 1
     command_type: str
     reason: str
     detail: str = ""
+    detail_values: dict[str, str] | None = None
 
 
 # --------------------------------------------------------------------------- snapshots

@@ -96,7 +96,8 @@ class DeliveryRecorded(Envelope, tag="broadcast.delivery_recorded", frozen=True,
 
 
 class BroadcastFinished(Envelope, tag="broadcast.finished", frozen=True, kw_only=True):
-    """Every recipient has an outcome."""
+    """Every recipient has an outcome, or the author stopped the broadcast (``stopped``:
+    ``not_sent`` recipients were never sent it)."""
 
     v: Literal[1] = 1
     announcement_id: Id
@@ -105,3 +106,5 @@ class BroadcastFinished(Envelope, tag="broadcast.finished", frozen=True, kw_only
     blocked: int
     outcome_unknown: int = 0
     """Of ``failed``: attempts interrupted by a crash (maybe delivered, never resent)."""
+    stopped: bool = False
+    not_sent: int = 0

@@ -156,6 +156,7 @@ AdminEvent: TypeAlias = (
     | admin.AnnouncementRequested
     | admin.AnnouncementConfirmed
     | admin.AnnouncementCancelled
+    | admin.AnnouncementStopRequested
     | admin.CacheSubsidyChanged
 )
 BroadcastEvent: TypeAlias = (

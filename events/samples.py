@@ -99,6 +99,8 @@ def _value(name: str, tp: Any) -> Any:
     if origin is tuple:
         return (_value(name, typing.get_args(tp)[0]),)
     if origin is dict:
+        if typing.get_args(tp)[1:] == (str,):  # a map of texts (e.g. a refusal's values)
+            return {"paid": "2026-06-01", "days": "30"}
         return {"code": "print(2 + 2)", "timeout_seconds": 30}
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         return sample(tp)

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Final
 
+from actors.broadcast import policy as broadcast_policy
 from actors.thread.models import DEFAULT_MODEL
 from infra import settings_values as values
 from infra.settings_groups import (
     DEFAULT_GEMINI_IMAGE_MODEL,
     DEFAULT_MAX_TOOL_ITERATIONS,
+    broadcast_settings,
     process_settings,
     thread_settings,
     tool_settings,
@@ -122,6 +124,9 @@ ENV_NAMES: Final = (
     "THREAD_MODEL_RETRIES",
     "THREAD_BALANCE_WAIT",
     "THREAD_QUEUE_WAIT",
+    "BROADCAST_SENDS_PER_SECOND",
+    "BROADCAST_IN_FLIGHT",
+    "BROADCAST_PROGRESS_EVERY",
     "THREAD_PRODUCERS",
     "THREAD_DATA_DIR",
     "THREAD_MAX_TOOL_ITERATIONS",
@@ -202,6 +207,9 @@ class Settings:
     thread_model_retries: int = 1
     thread_balance_wait: float = 2.0
     thread_queue_wait: float = 300.0
+    broadcast_sends_per_second: int = broadcast_policy.SENDS_PER_SECOND
+    broadcast_in_flight: int = broadcast_policy.IN_FLIGHT
+    broadcast_progress_every: float = broadcast_policy.PROGRESS_EVERY_S
     thread_producers: int = 4
     thread_data_dir: Path | None = None
     thread_max_tool_iterations: int = DEFAULT_MAX_TOOL_ITERATIONS
@@ -308,6 +316,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         projector_batch_size=values.whole_number(env, "PROJECTOR_BATCH_SIZE", 2000, low=1),
         projector_batch_ms=values.whole_number(env, "PROJECTOR_BATCH_MS", 20),
         **thread_settings(env),
+        **broadcast_settings(env),
         test_crash=values.crash_hook(env.get("CLAUDEGRAM_TEST_CRASH")),
         default_model=values.default_model(env.get("DEFAULT_MODEL")),
     )

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
+from actors.broadcast import policy as broadcast_policy
 from infra import settings_values as values
 from infra.settings_values import ConfigError
 
@@ -57,6 +58,27 @@ def tool_settings(env: Mapping[str, str]) -> dict[str, Any]:
         "gemini_image_attempts": int(attempts),
         "latex_bin_dir": Path(bin_dir) if bin_dir else None,
         "latex_timeout": values.seconds(env, "LATEX_TIMEOUT", 10.0),
+    }
+
+
+def broadcast_settings(env: Mapping[str, str]) -> dict[str, Any]:
+    """The broadcaster's ``BROADCAST_*`` settings (pace, sends in flight, progress)."""
+    rate = values.whole_number(
+        env, "BROADCAST_SENDS_PER_SECOND", broadcast_policy.SENDS_PER_SECOND, low=1
+    )
+    if rate > broadcast_policy.MAX_SENDS_PER_SECOND:
+        raise ConfigError(
+            f"BROADCAST_SENDS_PER_SECOND: {rate} is above Telegram's limit of about "
+            f"{broadcast_policy.MAX_SENDS_PER_SECOND} messages a second per bot"
+        )
+    return {
+        "broadcast_sends_per_second": rate,
+        "broadcast_in_flight": values.whole_number(
+            env, "BROADCAST_IN_FLIGHT", broadcast_policy.IN_FLIGHT, low=1
+        ),
+        "broadcast_progress_every": values.seconds(
+            env, "BROADCAST_PROGRESS_EVERY", broadcast_policy.PROGRESS_EVERY_S
+        ),
     }
 
 

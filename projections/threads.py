@@ -91,6 +91,7 @@ def opened(e: thread.ThreadOpened, src: Source) -> list[RowOp]:
         "is_forum": e.is_forum,
         "opened_by_user_id": e.opened_by_user_id,
         "opened_at": e.occurred_at,
+        "deleted_at": None,  # a topic deleted under this key before is open again
     }
     if e.title is not None:
         values.update(title=e.title, title_source="opened")
@@ -119,7 +120,12 @@ def settings_overridden(e: thread.SettingsOverridden, src: Source) -> list[RowOp
 
 
 def conversation_reset(e: thread.ConversationReset, src: Source) -> list[RowOp]:
-    return [touch_thread(e, src, {"reset_at": e.occurred_at, "reset_offset": src.offset})]
+    """A reset; with ``topic_deleted`` the forum topic is gone (``deleted_at``), so a chat's
+    topics (``/clear`` of all topics) no longer list it."""
+    values: dict[str, Any] = {"reset_at": e.occurred_at, "reset_offset": src.offset}
+    if e.topic_deleted:
+        values["deleted_at"] = e.occurred_at
+    return [touch_thread(e, src, values)]
 
 
 # --------------------------------------------------------------------------- messages

@@ -28,6 +28,7 @@ from actors.billing.ledger_state import (
 from actors.billing.pricing import PriceTable, PricingError, price
 from actors.billing.quantities import charge_problem
 from actors.billing.subsidy import NO_SUBSIDY, SubsidySchedule
+from actors.texts.refusal import Refusal
 from events.billing import (
     AdminToppedUp,
     AdminTopUpRequested,
@@ -85,16 +86,20 @@ def rejected(
     digest: str,
     now: datetime,
     reason: str,
-    detail: str,
+    detail: str | Refusal,
     *,
     label: str = "ledger",
 ) -> OperationRejected:
+    """The refusal of ``command``; a :class:`Refusal` detail keeps its values (the reply
+    words them in the user's language)."""
+    values = detail.plain_values() if isinstance(detail, Refusal) and detail.values else None
     return OperationRejected(
         **_envelope(command, now, label),
         **_common(state, command, digest, ZERO),
         command_type=event_type(type(command)),
         reason=reason,
-        detail=detail,
+        detail=str(detail),
+        detail_values=values,
     )
 
 
@@ -244,7 +249,7 @@ def refund(state: BillingState, command: RefundDebitRequested, digest: str, now:
             digest,
             now,
             UNKNOWN_PAYMENT,
-            f"no payment {charge} was made by you (only the payer can refund a payment)",
+            Refusal("refusal_detail.unknown_payment", charge_id=charge),
         )
     problem = policy.refund_problem(
         payer_id=command.user_id,

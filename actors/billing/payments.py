@@ -21,6 +21,7 @@ from typing import Final
 from actors import typed_numbers
 from actors.billing import policy
 from actors.texts import LANGUAGES, Language, say
+from actors.texts.refusal import Term
 from events.money import STARS_CURRENCY
 
 PAYLOAD_PREFIX: Final = "xtr1"
@@ -140,10 +141,10 @@ def parse_custom_amount(text: str) -> int:
     raw = text.strip().replace("⭐", "").strip()
     return typed_numbers.parse_whole(
         raw,
-        what="the amount",
+        what=Term("number.what.amount"),
         low=policy.CUSTOM_STARS_MIN,
         high=policy.CUSTOM_STARS_MAX,
-        unit=" Stars",
+        unit=Term("number.unit.stars"),
     )
 
 
@@ -199,6 +200,6 @@ def parse_refund_argument(text: str | None) -> str:
     ``billing.refund_usage``)."""
     return typed_numbers.parse_token(
         text or "",
-        what="the transaction id",
-        usage="usage: /refund <transaction id> (the id is shown by /balance)",
+        what=Term("number.what.transaction_id"),
+        usage=Term("billing.refund_usage"),
     )

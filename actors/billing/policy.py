@@ -28,6 +28,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Final
 
 from actors import typed_numbers
+from actors.texts.refusal import Refusal, Term
 
 STARTER_CREDIT: Final = Decimal("1.00")
 USD_PER_STAR: Final = Decimal("0.013")
@@ -41,6 +42,8 @@ MARGIN_PLACES: Final = 4
 """k3 is set to at most 4 decimal places (0.0001 = 0.01 %): short, exact invoice payloads."""
 MARGIN_QUANTUM: Final = Decimal(1).scaleb(-MARGIN_PLACES)
 MAX_OWNER_MARGIN: Final = Decimal(1) - WITHDRAWAL_FEE - TOPICS_FEE - MARGIN_QUANTUM
+MARGIN: Final = Term("number.what.margin")
+MARGIN_EXAMPLE: Final = Term("number.example.margin")
 """The largest k3: one quantum below what would make every credit $0."""
 REFUND_WINDOW: Final = timedelta(days=30)
 RESERVATION_TTL: Final = timedelta(minutes=30)
@@ -93,22 +96,27 @@ def may_use_paid_tool(balance: Decimal | None) -> Verdict:
     return ALLOWED
 
 
-def margin_problem(owner_margin: Decimal) -> str | None:
+def margin_refusal(owner_margin: Decimal) -> Refusal | None:
     """Why ``owner_margin`` (k3) is not acceptable, or ``None``: 0 <= k3, k1 + k2 + k3 < 1."""
     if not owner_margin.is_finite():
-        return "the margin must be a finite number"
+        return Refusal("policy.margin_not_finite")
     if owner_margin < 0:
-        return "the margin cannot be negative"
+        return Refusal("policy.margin_negative")
     if owner_margin > MAX_OWNER_MARGIN:  # bounded before any arithmetic on it
-        return (
-            f"k1 + k2 + k3 must stay below 1 (k1={WITHDRAWAL_FEE}, k2={TOPICS_FEE}, so k3 "
-            f"must not exceed {MAX_OWNER_MARGIN}): at 1 every payment would credit $0"
+        return Refusal(
+            "policy.margin_too_high", k1=WITHDRAWAL_FEE, k2=TOPICS_FEE, limit=MAX_OWNER_MARGIN
         )
     return None
 
 
+def margin_problem(owner_margin: Decimal) -> str | None:
+    """:func:`margin_refusal` in English (records, logs)."""
+    refusal = margin_refusal(owner_margin)
+    return None if refusal is None else str(refusal)
+
+
 def parse_margin(text: str) -> Decimal:
-    """``"0.1"`` or ``"10%"`` -> Decimal("0.1"); raises ValueError with a reason.
+    """``"0.1"`` or ``"10%"`` -> Decimal("0.1"); raises a :class:`Refusal` with a reason.
 
     The result is normalised (no sign on zero, no exponent, at most :data:`MARGIN_PLACES`
     decimals) so it always fits the invoice payload; anything else is refused, never rounded.
@@ -116,19 +124,22 @@ def parse_margin(text: str) -> Decimal:
     raw = text.strip()
     percent = raw.endswith("%")
     number = raw.removesuffix("%").strip()
-    value = typed_numbers.parse_decimal(number, what="the margin", example="0.1 or 10%")
+    value = typed_numbers.parse_decimal(number, what=MARGIN, example=MARGIN_EXAMPLE)
     if value.is_signed():
-        raise ValueError("the margin cannot be negative")
+        raise Refusal("policy.margin_negative")
     if percent:
         value = value.scaleb(-2)
-    problem = margin_problem(value)
-    if problem:
-        raise ValueError(problem)
+    refusal = margin_refusal(value)
+    if refusal is not None:
+        raise refusal
     quantized = value.quantize(MARGIN_QUANTUM)
     if quantized != value:
-        raise ValueError(
-            f"the margin takes at most {MARGIN_PLACES} decimal places "
-            f"({MARGIN_QUANTUM} = {MARGIN_QUANTUM.scaleb(2).normalize():f}%)"
+        percent_quantum = f"{MARGIN_QUANTUM.scaleb(2).normalize():f}"
+        raise Refusal(
+            "policy.margin_places",
+            places=MARGIN_PLACES,
+            quantum=MARGIN_QUANTUM,
+            percent=percent_quantum,
         )
     normalized = quantized.normalize()
     return normalized if normalized else Decimal(0)
@@ -158,28 +169,31 @@ def refund_problem(
     credited: Decimal,
     balance: Decimal,
     already_refunded: bool,
-) -> tuple[str, str] | None:
-    """``(reason code, message)`` when a refund must be refused, else ``None``.
+) -> tuple[str, Refusal] | None:
+    """``(reason code, why)`` when a refund must be refused, else ``None``.
 
     Reason codes are the ledger's rejection reasons (``not_payer``, ``already_refunded``,
-    ``refund_window_expired``, ``balance_too_low``).
+    ``refund_window_expired``, ``balance_too_low``); ``why`` words the specifics in any
+    language (``str()``: English, the ledger record's detail).
     """
     if requested_by != payer_id:
-        return "not_payer", "only the user who paid can ask for its refund"
+        return "not_payer", Refusal("refusal.not_payer")
     if already_refunded:
-        return "already_refunded", "this payment has already been refunded"
+        return "already_refunded", Refusal("refusal.already_refunded")
     if requested_at - paid_at > REFUND_WINDOW:
-        return (
-            "refund_window_expired",
-            f"refunds are possible within {REFUND_WINDOW.days} days of the payment "
-            f"(paid {paid_at:%Y-%m-%d})",
+        why = Refusal(
+            "refusal_detail.refund_window_expired",
+            days=REFUND_WINDOW.days,
+            paid=f"{paid_at:%Y-%m-%d}",
         )
+        return "refund_window_expired", why
     if not (balance.is_finite() and credited.is_finite()) or balance < credited:
-        return (
-            "balance_too_low",
-            f"the available balance ${format_usd(balance)} (after usage still running) no "
-            f"longer covers the ${format_usd(credited)} this payment credited",
+        why = Refusal(
+            "refusal_detail.balance_too_low",
+            balance=format_usd(balance),
+            credited=format_usd(credited),
         )
+        return "balance_too_low", why
     return None
 
 
@@ -194,32 +208,43 @@ def reservation_problem(amount: Decimal) -> str | None:
     return None
 
 
-def admin_amount_problem(amount: Decimal) -> str | None:
+def admin_amount_refusal(amount: Decimal) -> Refusal | None:
+    """Why an admin top-up ``amount`` is not acceptable, or ``None``."""
     if not amount.is_finite():
-        return "the amount must be a finite number"
+        return Refusal("policy.amount_not_finite")
     if amount == 0:
-        return "the amount must not be zero"
+        return Refusal("policy.amount_zero")
     if abs(amount) > MAX_ADMIN_AMOUNT:
-        return f"the amount must not exceed {MAX_ADMIN_AMOUNT} USD either way"
+        return Refusal("policy.amount_too_large", limit=MAX_ADMIN_AMOUNT)
     return None
+
+
+def admin_amount_problem(amount: Decimal) -> str | None:
+    """:func:`admin_amount_refusal` in English (records, logs)."""
+    refusal = admin_amount_refusal(amount)
+    return None if refusal is None else str(refusal)
 
 
 ADMIN_AMOUNT_PLACES: Final = 4
 
 
 def parse_admin_amount(text: str) -> Decimal:
-    """``"2.5"``, ``"$2.5"``, ``"-1"`` -> Decimal; ValueError with the reason otherwise."""
+    """``"2.5"``, ``"$2.5"``, ``"-1"`` -> Decimal; a :class:`Refusal` (a ValueError) with
+    the reason otherwise."""
     raw = text.strip()
     sign = "-" if raw.startswith("-") else ""
     number = raw.removeprefix("-").removeprefix("$")
     amount = typed_numbers.parse_decimal(
-        sign + number, what="the amount", example="2.5 or -1", noun="an amount in USD"
+        sign + number,
+        what=Term("number.what.amount"),
+        example=Term("number.example.admin_amount"),
+        noun=Term("number.noun.usd_amount"),
     )
-    problem = admin_amount_problem(amount)
-    if problem:
-        raise ValueError(problem)
+    refusal = admin_amount_refusal(amount)
+    if refusal is not None:
+        raise refusal
     if amount != amount.quantize(Decimal(1).scaleb(-ADMIN_AMOUNT_PLACES)):
-        raise ValueError(f"the amount takes at most {ADMIN_AMOUNT_PLACES} decimal places")
+        raise Refusal("policy.amount_places", places=ADMIN_AMOUNT_PLACES)
     return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount
 
 

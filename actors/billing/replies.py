@@ -3,7 +3,7 @@ language passed first to each function (texts in :mod:`actors.texts`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Final, Protocol
@@ -22,6 +22,10 @@ REFUSAL_REASONS: Final = frozenset(
     }
 )
 """Refund refusals with their own text (``refusal.<reason>``)."""
+DETAILED_REFUSALS: Final = frozenset(
+    {"refund_window_expired", "balance_too_low", "unknown_payment"}
+)
+"""Refund refusals worded with their specifics (``refusal_detail.<reason>``)."""
 
 OPERATION_KINDS: Final = frozenset(
     {
@@ -123,10 +127,24 @@ def refund_requested(language: Language, charge_id: str) -> str:
     return say(language, "billing.refund_requested", charge_id=charge_id)
 
 
-def refund_refused(language: Language, charge_id: str, reason: str, detail: str) -> str:
-    """A refund the ledger refused, and why: the ledger's detail is English prose with the
-    specifics (dates, amounts), shown as is in English; another language gets its text of
-    the reason (a reason without one: the detail)."""
+def refund_refused(
+    language: Language,
+    charge_id: str,
+    reason: str,
+    detail: str,
+    values: Mapping[str, str] | None = None,
+) -> str:
+    """A refund the ledger refused, and why: with the record's ``values`` (its specifics:
+    dates, amounts), ``refusal_detail.<reason>`` worded in ``language``; without them (older
+    records) the ledger's English detail in English, another language's text of the reason
+    (a reason without one: the detail)."""
+    if values is not None and reason in DETAILED_REFUSALS:
+        try:
+            why = say(language, f"refusal_detail.{reason}", **values)
+        except KeyError:  # a record missing a value: the plainer wording below
+            why = ""
+        if why:
+            return say(language, "billing.refund_refused", charge_id=charge_id, why=why)
     if reason in REFUSAL_REASONS and not (language == "en" and detail):
         why = say(language, f"refusal.{reason}")
     else:

@@ -17,6 +17,7 @@ from typing import Final
 from actors import typed_numbers
 from actors.broadcast import policy
 from actors.texts import Language, say
+from actors.texts.refusal import Refusal
 from events.broadcast import TextEntity
 
 _ANNOUNCE: Final = re.compile(
@@ -24,20 +25,15 @@ _ANNOUNCE: Final = re.compile(
 )
 
 
-class AnnounceRefused(ValueError):
-    """An ``/announce`` that cannot be previewed: :meth:`text` says why, in a language."""
+class AnnounceRefused(Refusal):
+    """An ``/announce`` that cannot be previewed: :meth:`text` says why, in a language (a
+    refused id in the same language), then how to use ``/announce``."""
 
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.values = values
-
-    def text(self, lang: Language) -> str:
-        """Why, then how to use ``/announce``."""
-        usage = say(lang, "broadcast.usage")
+    def text(self, language: Language) -> str:
+        usage = say(language, "broadcast.usage")
         if self.key == "broadcast.usage":
             return usage
-        return f"{say(lang, self.key, **self.values)}\n{usage}"
+        return f"{super().text(language)}\n{usage}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +55,7 @@ def _recipients(raw: str) -> tuple[int, ...]:
     try:
         ids = [typed_numbers.parse_user_id(item) for item in items]
     except typed_numbers.NumberRefused as exc:
-        raise AnnounceRefused("broadcast.refused", problem=str(exc)) from exc
+        raise AnnounceRefused("broadcast.refused", problem=exc) from exc
     return tuple(dict.fromkeys(ids))
 
 
@@ -79,6 +75,14 @@ def body_entities(
         moved.update(offset=start - body_offset, length=stop - start)
         kept.append(TextEntity(**moved))
     return tuple(kept)
+
+
+_STOP: Final = re.compile(r"/announce(?:@\w+)?\s+stop\s*", re.IGNORECASE)
+
+
+def is_stop(text: str) -> bool:
+    """Whether ``text`` is ``/announce stop`` (stop the author's running broadcasts)."""
+    return _STOP.fullmatch(text) is not None
 
 
 def parse_announce(text: str, entities: Sequence[TextEntity] = ()) -> Announce:

@@ -27,7 +27,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
-from events.admin import AnnouncementCancelled, AnnouncementConfirmed, AnnouncementRequested
+from events.admin import (
+    AnnouncementCancelled,
+    AnnouncementConfirmed,
+    AnnouncementRequested,
+    AnnouncementStopRequested,
+)
 from events.broadcast import (
     BroadcastFinished,
     BroadcastStarted,
@@ -53,6 +58,8 @@ class Counts:
     blocked: int = 0
     outcome_unknown: int = 0
     """Of ``failed``: interrupted by a crash, maybe delivered."""
+    not_sent: int = 0
+    """Never sent: the author stopped the broadcast before their turn."""
 
     @property
     def done(self) -> int:
@@ -76,6 +83,8 @@ class Announcement:
     recipients: dict[int, Recipient] = field(default_factory=dict)
     """By user id, in listing order (empty until started)."""
     finished: BroadcastFinished | None = None
+    stopped: bool = False
+    """The author stopped it (``admin.announcement_stop_requested``): nothing more is sent."""
 
     @property
     def id(self) -> str:
@@ -94,11 +103,14 @@ class Announcement:
         return [u for u, r in self.recipients.items() if r.status == "attempted"]
 
     def to_send(self) -> list[int]:
-        """Recipients still to send to, in listing order (never tried, or deferred)."""
+        """Recipients still to send to, in listing order (never tried, or deferred); none
+        once stopped."""
+        if self.stopped:
+            return []
         return [u for u, r in self.recipients.items() if r.status in ("pending", "deferred")]
 
     def counts(self) -> Counts:
-        sent = failed = blocked = unknown = 0
+        sent = failed = blocked = unknown = not_sent = 0
         for r in self.recipients.values():
             if r.status == "sent":
                 sent += 1
@@ -107,16 +119,26 @@ class Announcement:
                 unknown += r.outcome_unknown
             elif r.status == "blocked":
                 blocked += 1
-        return Counts(sent, failed, blocked, unknown)
+            elif r.status != "attempted":
+                not_sent += 1
+        return Counts(sent, failed, blocked, unknown, not_sent)
 
     def complete(self) -> bool:
-        """Started, and every recipient has an outcome."""
+        """Every recipient has an outcome (started), or it was stopped and no send is
+        under way (a stop before the start: nobody is listed, nothing sent)."""
+        if self.stopped:
+            return all(r.status != "attempted" for r in self.recipients.values())
         return self.started is not None and all(
             r.status in TERMINAL for r in self.recipients.values()
         )
 
 
-AdminRecord: TypeAlias = AnnouncementRequested | AnnouncementConfirmed | AnnouncementCancelled
+AdminRecord: TypeAlias = (
+    AnnouncementRequested
+    | AnnouncementConfirmed
+    | AnnouncementCancelled
+    | AnnouncementStopRequested
+)
 BroadcastRecord: TypeAlias = (
     RecipientsListed
     | BroadcastStarted
@@ -149,6 +171,8 @@ class BroadcastBook:
             self.announcements.setdefault(record.announcement_id, Announcement(record))
         elif isinstance(record, AnnouncementConfirmed | AnnouncementCancelled):
             self._decide(record)
+        elif isinstance(record, AnnouncementStopRequested):
+            self._stop(record)
         elif isinstance(record, RecipientsListed | BroadcastStarted | BroadcastFinished):
             self._progress(record)
         elif isinstance(record, DeliveryAttempted | DeliveryDeferred | DeliveryRecorded):
@@ -163,6 +187,14 @@ class BroadcastBook:
         self._decisions += 1
         found.decided_order = self._decisions
         found.decision = "confirmed" if isinstance(record, AnnouncementConfirmed) else "cancelled"
+
+    def _stop(self, record: AnnouncementStopRequested) -> None:
+        """Stop the author's confirmed, unfinished announcements (or the one named)."""
+        for found in self.announcements.values():
+            if record.announcement_id not in (None, found.id):
+                continue
+            if found.request.admin_user_id == record.admin_user_id and found.runnable:
+                found.stopped = True
 
     def _progress(self, record: RecipientsListed | BroadcastStarted | BroadcastFinished) -> None:
         found = self.announcements.get(record.announcement_id)

@@ -8,6 +8,8 @@ SENDS_PER_SECOND: Final = 25
 """Broadcast sends started in any one-second window, at most. Telegram allows about 30
 messages a second per bot overall; 25 leaves room for the bot's other messages (answers,
 the owner's progress) and for network jitter bunching sends at Telegram's end."""
+MAX_SENDS_PER_SECOND: Final = 30
+"""Telegram's overall limit per bot; ``BROADCAST_SENDS_PER_SECOND`` above it is refused."""
 WINDOW_SECONDS: Final = 1.0
 """The window :data:`SENDS_PER_SECOND` is counted over."""
 IN_FLIGHT: Final = 4

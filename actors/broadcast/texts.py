@@ -41,3 +41,19 @@ def report(lang: Language, counts: Counts, total: int) -> str:
     if counts.outcome_unknown:
         text += say(lang, "broadcast.unknown_note", unknown=counts.outcome_unknown)
     return text
+
+
+def stopped_report(lang: Language, counts: Counts, total: int) -> str:
+    """The report of a broadcast its author stopped: what went out, what never did."""
+    text = say(
+        lang,
+        "broadcast.stopped_report",
+        total=total,
+        sent=counts.sent,
+        failed=counts.failed,
+        blocked=counts.blocked,
+        not_sent=counts.not_sent,
+    )
+    if counts.outcome_unknown:
+        text += say(lang, "broadcast.unknown_note", unknown=counts.outcome_unknown)
+    return text

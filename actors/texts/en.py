@@ -377,7 +377,7 @@ TEXTS: Final[dict[str, str]] = {
     # ------------------------------------------------------------------ /announce, broadcasts
     "broadcast.usage": (
         "Usage: /announce <text> (to every known user) or /announce to:ID,ID,... <text> "
-        "(to the listed user ids)."
+        "(to the listed user ids); /announce stop stops your running broadcasts."
     ),
     "broadcast.refused": "Refused: {problem}.",
     "broadcast.too_many_ids": "At most {limit} user ids can be listed.",
@@ -405,8 +405,58 @@ TEXTS: Final[dict[str, str]] = {
     "broadcast.finished": (
         "Broadcast finished: {total} recipients, sent {sent}, failed {failed}, blocked {blocked}."
     ),
+    "broadcast.stopped_report": (
+        "Broadcast stopped: {total} recipients, sent {sent}, failed {failed}, blocked "
+        "{blocked}, not sent {not_sent}."
+    ),
+    "broadcast.stop_requested": "Stopping your running broadcasts; the report follows here.",
     "broadcast.unknown_note": (
         " {unknown} of the failed were being sent when the broadcaster stopped: they may have "
         "received it, and were not sent it again."
+    ),
+    # ------------------------------------------------------------------ refusals of typed input
+    "number.noun.number": "a number",
+    "number.noun.usd_amount": "an amount in USD",
+    "number.what.amount": "the amount",
+    "number.what.margin": "the margin",
+    "number.what.transaction_id": "the transaction id",
+    "number.unit.stars": " Stars",
+    "number.example.margin": "0.1 or 10%",
+    "number.example.admin_amount": "2.5 or -1",
+    "number.too_long": "{what} is too long to be {noun} (e.g. {example})",
+    "number.not_finite": "{what} must be a finite number (e.g. {example})",
+    "number.not_a_number": "{shown} is not {noun} (e.g. {example})",
+    "number.out_of_range": "{what} is out of range (e.g. {example})",
+    "number.too_many_places": "{what} has too many decimal places (e.g. {example})",
+    "number.send_whole": "{problem}; send a whole number between {low} and {high}{unit}",
+    "number.not_whole": (
+        "{what} must be a whole number between {low} and {high}{unit}, in whole numbers"
+    ),
+    "number.between": "{what} must be between {low} and {high}{unit}",
+    "number.not_user_id": "{shown} is not a numeric Telegram user id",
+    "number.not_username": "{shown} is not a Telegram @username",
+    "number.token_chars": "{what} is one word of letters, digits and signs; {usage}",
+    "policy.margin_not_finite": "the margin must be a finite number",
+    "policy.margin_negative": "the margin cannot be negative",
+    "policy.margin_too_high": (
+        "k1 + k2 + k3 must stay below 1 (k1={k1}, k2={k2}, so k3 must not exceed {limit}): "
+        "at 1 every payment would credit $0"
+    ),
+    "policy.margin_places": (
+        "the margin takes at most {places} decimal places ({quantum} = {percent}%)"
+    ),
+    "policy.amount_not_finite": "the amount must be a finite number",
+    "policy.amount_zero": "the amount must not be zero",
+    "policy.amount_too_large": "the amount must not exceed {limit} USD either way",
+    "policy.amount_places": "the amount takes at most {places} decimal places",
+    "refusal_detail.unknown_payment": (
+        "no payment {charge_id} was made by you (only the payer can refund a payment)"
+    ),
+    "refusal_detail.refund_window_expired": (
+        "refunds are possible within {days} days of the payment (paid {paid})"
+    ),
+    "refusal_detail.balance_too_low": (
+        "the available balance ${balance} (after usage still running) no longer covers the "
+        "${credited} this payment credited"
     ),
 }

@@ -392,7 +392,8 @@ TEXTS: Final[dict[str, str]] = {
     # ------------------------------------------------------------------ /announce, broadcasts
     "broadcast.usage": (
         "Как пользоваться: /announce <текст> (всем известным пользователям) или "
-        "/announce to:ID,ID,... <текст> (перечисленным id пользователей)."
+        "/announce to:ID,ID,... <текст> (перечисленным id пользователей); "
+        "/announce stop останавливает ваши идущие рассылки."
     ),
     "broadcast.refused": "Отклонено: {problem}.",
     "broadcast.too_many_ids": "Можно перечислить не больше {limit} id пользователей.",
@@ -422,8 +423,56 @@ TEXTS: Final[dict[str, str]] = {
         "Рассылка завершена: получателей {total}, отправлено {sent}, не удалось {failed}, "
         "заблокировали бота {blocked}."
     ),
+    "broadcast.stopped_report": (
+        "Рассылка остановлена: получателей {total}, отправлено {sent}, не удалось {failed}, "
+        "заблокировали бота {blocked}, не отправлено {not_sent}."
+    ),
+    "broadcast.stop_requested": "Останавливаю ваши рассылки; отчёт придёт сюда.",
     "broadcast.unknown_note": (
         " Из неудавшихся {unknown} отправлялись в момент остановки рассылки: возможно, они "
         "его получили; повторно не отправлялось."
+    ),
+    # ------------------------------------------------------------------ refusals of typed input
+    "number.noun.number": "числом",
+    "number.noun.usd_amount": "суммой в долларах",
+    "number.what.amount": "сумма",
+    "number.what.margin": "маржа",
+    "number.what.transaction_id": "номер транзакции",
+    "number.unit.stars": " звёзд",
+    "number.example.margin": "0.1 или 10%",
+    "number.example.admin_amount": "2.5 или -1",
+    "number.too_long": "{what}: слишком длинно, чтобы быть {noun} (например, {example})",
+    "number.not_finite": "{what}: нужно конечное число (например, {example})",
+    "number.not_a_number": "{shown} не является {noun} (например, {example})",
+    "number.out_of_range": "{what}: число вне допустимого диапазона (например, {example})",
+    "number.too_many_places": "{what}: слишком много знаков после точки (например, {example})",
+    "number.send_whole": "{problem}; отправьте целое число от {low} до {high}{unit}",
+    "number.not_whole": "{what}: нужно целое число от {low} до {high}{unit}, без дробной части",
+    "number.between": "{what}: нужно от {low} до {high}{unit}",
+    "number.not_user_id": "{shown} — не числовой id пользователя Telegram",
+    "number.not_username": "{shown} — не @имя пользователя Telegram",
+    "number.token_chars": "{what} — одно слово из букв, цифр и знаков; {usage}",
+    "policy.margin_not_finite": "маржа должна быть конечным числом",
+    "policy.margin_negative": "маржа не может быть отрицательной",
+    "policy.margin_too_high": (
+        "k1 + k2 + k3 должно быть меньше 1 (k1={k1}, k2={k2}, значит k3 не больше {limit}): "
+        "при 1 каждый платёж зачислял бы $0"
+    ),
+    "policy.margin_places": (
+        "у маржи не больше {places} знаков после точки ({quantum} = {percent}%)"
+    ),
+    "policy.amount_not_finite": "сумма должна быть конечным числом",
+    "policy.amount_zero": "сумма не может быть нулевой",
+    "policy.amount_too_large": "сумма не может превышать {limit} USD ни в ту, ни в другую сторону",
+    "policy.amount_places": "у суммы не больше {places} знаков после точки",
+    "refusal_detail.unknown_payment": (
+        "платежа {charge_id} от вас не было (вернуть платёж может только тот, кто его оплатил)"
+    ),
+    "refusal_detail.refund_window_expired": (
+        "возврат возможен в течение {days} дней после платежа (оплачен {paid})"
+    ),
+    "refusal_detail.balance_too_low": (
+        "доступный баланс ${balance} (с учётом ещё идущих запросов) уже не покрывает "
+        "${credited}, зачисленные этим платежом"
     ),
 }

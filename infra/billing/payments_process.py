@@ -329,7 +329,7 @@ class PaymentsProcess:
         self._remember(done)
         metrics.REFUNDS.labels("declined").inc()
         lang = await self._language(entry.user_id)
-        text = replies.refund_refused(lang, charge, entry.reason, entry.detail)
+        text = replies.refund_refused(lang, charge, entry.reason, entry.detail, entry.detail_values)
         await self._tell(entry.user_id, text)
 
     async def _language(self, user_id: int) -> Language:

@@ -73,6 +73,7 @@ class Sender:
         *,
         window: SendWindow | None = None,
         in_flight: int = policy.IN_FLIGHT,
+        sends_per_second: int = policy.SENDS_PER_SECOND,
         progress_every: float = policy.PROGRESS_EVERY_S,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -80,7 +81,7 @@ class Sender:
         self._publisher = publisher
         self._book = book
         self._known_users = known_users
-        self._window = window or SendWindow(policy.SENDS_PER_SECOND, policy.WINDOW_SECONDS)
+        self._window = window or SendWindow(sends_per_second, policy.WINDOW_SECONDS)
         self._in_flight = in_flight
         self._progress_every = progress_every
         self._clock = clock
@@ -123,8 +124,9 @@ class Sender:
             self._window.pause(self._clock(), min(answer.retry_after, policy.MAX_RETRY_AFTER_S))
 
     async def run(self, ann: Announcement, halt: asyncio.Event) -> None:
-        """Bring ``ann`` as far as possible before ``halt``: to ``broadcast.finished``."""
-        if ann.started is None:
+        """Bring ``ann`` as far as possible before ``halt``: to ``broadcast.finished`` (at
+        once when its author stopped it: nothing more is sent)."""
+        if ann.started is None and not ann.stopped:
             await self._start(ann)
         for user_id in ann.interrupted():
             await self._record(
@@ -180,7 +182,7 @@ class Sender:
             return
 
         async def worker() -> None:
-            while queue and not halt.is_set():
+            while queue and not halt.is_set() and not ann.stopped:
                 await self._deliver(ann, queue.popleft(), halt)
 
         progress = asyncio.create_task(self._progress(ann))
@@ -200,7 +202,7 @@ class Sender:
 
     async def _deliver(self, ann: Announcement, user_id: int, halt: asyncio.Event) -> None:
         attempt = ann.recipients[user_id].attempts + 1
-        while await self._slot(halt, take=False):
+        while not ann.stopped and await self._slot(halt, take=False):
             await self._record(
                 ann,
                 DeliveryAttempted(
@@ -253,7 +255,11 @@ class Sender:
 
     async def _finish(self, ann: Announcement) -> None:
         counts = ann.counts()
-        await self.tell_owner(ann, texts.report(_lang(ann), counts, len(ann.recipients)))
+        total = len(ann.recipients)
+        if ann.stopped:
+            await self.tell_owner(ann, texts.stopped_report(_lang(ann), counts, total))
+        else:
+            await self.tell_owner(ann, texts.report(_lang(ann), counts, total))
         await self._record(
             ann,
             BroadcastFinished(
@@ -263,6 +269,8 @@ class Sender:
                 failed=counts.failed,
                 blocked=counts.blocked,
                 outcome_unknown=counts.outcome_unknown,
+                stopped=ann.stopped,
+                not_sent=counts.not_sent,
             ),
         )
         log.info(

@@ -87,7 +87,16 @@ async def run_rounds(root: Root, stop: asyncio.Event, lost: asyncio.Event) -> No
         publisher = EventPublisher(await root.producer(), topic_prefix=prefix)
         pool = await root.pg_pool()
         schema = root.settings.read_schema
-        sender = Sender(root.bot(), publisher, book, lambda: known_user_ids(pool, schema))
+        settings = root.settings
+        sender = Sender(
+            root.bot(),
+            publisher,
+            book,
+            lambda: known_user_ids(pool, schema),
+            in_flight=settings.broadcast_in_flight,
+            sends_per_second=settings.broadcast_sends_per_second,
+            progress_every=settings.broadcast_progress_every,
+        )
         wake = asyncio.Event()
         follower = asyncio.ensure_future(_follow(consumer, positions, book, wake))
         try:

@@ -132,10 +132,12 @@ async def fetch_threads(
 
 
 async def fetch_chat_topics(conn: asyncpg.Connection, schema: str, chat_id: int) -> list[int]:
-    """The forum topics (``message_thread_id`` > 0) of a chat's threads, in order."""
+    """The forum topics (``message_thread_id`` > 0) of a chat's threads, in order; topics
+    ``/clear`` deleted (``deleted_at``) are left out."""
     rows = await conn.fetch(
         f"SELECT DISTINCT message_thread_id FROM {quote_schema(schema)}.threads "
-        "WHERE chat_id = $1 AND message_thread_id > 0 ORDER BY message_thread_id",
+        "WHERE chat_id = $1 AND message_thread_id > 0 AND deleted_at IS NULL"
+        " ORDER BY message_thread_id",
         chat_id,
     )
     return [int(row["message_thread_id"]) for row in rows]

@@ -21,6 +21,7 @@ from actors.billing.subsidy import parse_switch
 from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
 from actors.texts import Language
+from actors.texts.refusal import Refusal
 from events.admin import CacheSubsidyChanged, MarginChanged
 from events.billing import AdminTopUpRequested
 from events.catalog import ADMIN_EVENTS, BILLING_COMMANDS
@@ -45,7 +46,7 @@ async def _target(reads: BillingReads, lang: Language, target: str) -> int:
             found = typed_numbers.parse_user_id(target)
     except typed_numbers.NumberRefused as exc:
         usage = replies.topup_usage(lang)
-        raise Refused(f"{replies.refused(lang, str(exc))}\n{usage}") from exc
+        raise Refused(f"{replies.refused(lang, exc.text(lang))}\n{usage}") from exc
     if found is None:
         raise Refused(replies.unknown_user(lang, target))
     return found
@@ -54,12 +55,12 @@ async def _target(reads: BillingReads, lang: Language, target: str) -> int:
 def _amount(lang: Language, raw: str) -> Decimal:
     try:
         amount = policy.parse_admin_amount(raw)
-    except ValueError as exc:
+    except Refusal as exc:
         usage = replies.topup_usage(lang)
-        raise Refused(f"{replies.refused(lang, str(exc))}\n{usage}") from exc
-    problem = policy.admin_amount_problem(amount)
-    if problem:
-        raise Refused(replies.refused(lang, problem))
+        raise Refused(f"{replies.refused(lang, exc.text(lang))}\n{usage}") from exc
+    refusal = policy.admin_amount_refusal(amount)
+    if refusal is not None:
+        raise Refused(replies.refused(lang, refusal.text(lang)))
     return amount
 
 
@@ -89,8 +90,8 @@ async def margin_change(
     """The record a ``/set_margin <k3>`` asks for."""
     try:
         margin = policy.parse_margin(args)
-    except ValueError as exc:
-        raise Refused(replies.refused(lang, str(exc))) from exc
+    except Refusal as exc:
+        raise Refused(replies.refused(lang, exc.text(lang))) from exc
     previous = await reads.margin("view.margin")
     record_id = telegram_record_id("set_margin", message.chat.id, message.message_id, message.date)
     return MarginChanged(

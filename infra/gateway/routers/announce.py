@@ -20,11 +20,16 @@ from aiogram.types import (
 
 from actors.billing import replies
 from actors.broadcast import buttons, texts
-from actors.broadcast.announce_args import Announce, AnnounceRefused, parse_announce
+from actors.broadcast.announce_args import Announce, AnnounceRefused, is_stop, parse_announce
 from actors.gateway.commands import PRODUCER
 from actors.gateway.ids import telegram_record_id
 from actors.texts import Language, say
-from events.admin import AnnouncementCancelled, AnnouncementConfirmed, AnnouncementRequested
+from events.admin import (
+    AnnouncementCancelled,
+    AnnouncementConfirmed,
+    AnnouncementRequested,
+    AnnouncementStopRequested,
+)
 from events.broadcast import TextEntity
 from events.catalog import ADMIN_EVENTS
 from events.envelope import new_envelope
@@ -91,6 +96,21 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         lang = await services.language_of(user, timeout=ctx.view_timeout)
         if user is None or not ctx.is_privileged(user.id):
             answer(message, replies.not_admin(lang))
+            return
+        if is_stop(message.text or ""):
+            stop = AnnouncementStopRequested(
+                **new_envelope(
+                    key=GLOBAL_KEY,
+                    producer=PRODUCER,
+                    id=telegram_record_id(
+                        "announce_stop", message.chat.id, message.message_id, message.date
+                    ),
+                    occurred_at=message.date,
+                ),
+                admin_user_id=user.id,
+            )
+            await ctx.publisher.publish(ADMIN_EVENTS, stop)
+            answer(message, say(lang, "broadcast.stop_requested"))
             return
         try:
             parsed = parse_announce(message.text or "", _entities(message))

@@ -65,6 +65,8 @@ def _for(tp: Any) -> st.SearchStrategy[Any]:
     if origin is tuple:
         return st.lists(_for(typing.get_args(tp)[0]), max_size=3).map(tuple)
     if origin is dict:
+        if typing.get_args(tp)[1:] == (str,):  # a map of texts
+            return st.dictionaries(_TEXT, _TEXT, max_size=3)
         return st.dictionaries(_TEXT, _JSON, max_size=3)
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         return _struct(tp, overrides={})

@@ -27,6 +27,8 @@ CONVERTED = (
     "infra/threads/turn_tools.py",
     "infra/threads/notices.py",
     "infra/billing/payments_process.py",
+    "actors/typed_numbers.py",
+    "actors/broadcast/announce_args.py",
     "infra/gateway/errors.py",
     "infra/gateway/command_menu.py",
     *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "infra/gateway/routers").glob("*.py")),
