@@ -6,13 +6,27 @@ Each side runs in an interpreter of its own, since the models are built once per
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 from typing import Any
 
+from aiogram.methods.base import Response
+from aiogram.types import Message
+
+from devkit.emulators.testing import running_telegram
+from infra.bootstrap import Root
+from infra.endpoints import Endpoints
+from infra.kafka.compat import BrokerProfile
+from infra.settings import Secret, Settings
+
 ROOT = Path(__file__).resolve().parents[2]
+ENDPOINTS = Endpoints("127.0.0.1:9", "postgresql://u@127.0.0.1:9/db", "redis://127.0.0.1:9", False)
+PROFILE = BrokerProfile("test-cluster", tansu_workarounds=False)
+CHAT = 5551234
 
 PROBE = r"""
 import json, sys, warnings
@@ -87,3 +101,25 @@ def test_models_built_on_first_use_validate_as_the_ones_built_at_import() -> Non
     assert len(lazy["errors"]) == 2
     assert all(lazy["errors"])
     assert lazy == eager
+
+
+async def test_the_response_model_of_a_result_type_outlives_the_call() -> None:
+    """After a Bot API call through the root's Bot, the ``Response[Message]`` model aiogram
+    parsed the answer with survives a garbage collection, so the next call of the kind does
+    not build it again."""
+    async with running_telegram() as telegram:
+        telegram.add_private_chat(CHAT)
+        settings = Settings(
+            telegram_bot_token=Secret(telegram.token), telegram_api_url=telegram.base_url
+        )
+        root = Root(settings, ENDPOINTS, profile=PROFILE)
+        try:
+            await root.bot().send_message(CHAT, "first")
+            gc.collect()
+            model = weakref.ref(Response[Message])
+            gc.collect()
+            assert model() is not None
+            await root.bot().send_message(CHAT, "second")
+            assert Response[Message] is model()
+        finally:
+            await root.close()
