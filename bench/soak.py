@@ -1,6 +1,7 @@
 """Soak: mixed load at a steady rate for a long time; memory of every service and log errors.
 
-Run: ``.venv/bin/python bench/soak.py [--minutes 60] [--rate 50] [--chats 500]``.
+Run: ``.venv/bin/python bench/soak.py [--minutes 60] [--rate 50] [--chats 500]
+[--py-spy DIR]``.
 
 Starts an embedded stack of its own (in a temporary folder, deleted at the end), the Telegram
 and Claude emulators in this process, and ``botctl run`` on that stack (every service its own
@@ -10,7 +11,11 @@ gets its next message only once its previous one was answered, so a slow bot sho
 a lower achieved rate, not as batched turns); about one turn in 20 is a command instead
 (/balance, /help, /model), and one in 200 a /pay invoice. Reported: turns sent and
 answered, achieved rate, answer latency p50/p99, RSS of every service process at the start
-and the end of the load (and the growth), and the error lines in the services' logs.
+and the end of the load (and the growth), the CPU time each service process used during the
+load (user + system, in total and per answered turn; this process's own, the load generator
+and both emulators, apart), and the error lines in the services' logs. With ``--py-spy DIR``
+every service process is sampled by py-spy during the load (``DIR/<service>.raw``, collapsed
+stacks).
 """
 
 from __future__ import annotations
@@ -59,6 +64,34 @@ def service_pids(parent: int) -> dict[str, int]:
         ):
             out[argv[-1]] = int(entry.name)
     return out
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a live process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def start_py_spy(
+    pids: dict[str, int], folder: str, seconds: float
+) -> list[subprocess.Popen[bytes]]:
+    """py-spy sampling every service process for ``seconds`` (collapsed stacks)."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    spies = []
+    for name, pid in pids.items():
+        argv = ["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds))]
+        argv += ["--rate", "50", "--nonblocking", "--format", "raw"]
+        argv += ["--output", str(Path(folder) / f"{name}.raw")]
+        spies.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return spies
 
 
 def rss_mb(pid: int) -> float:
@@ -205,12 +238,20 @@ async def measure(
     rss_start = {name: rss_mb(pid) for name, pid in pids.items()}
     errors_before = len(errors_in(log))
     load = Load(telegram, claude, args.chats)
+    spies = start_py_spy(pids, args.py_spy, args.minutes * 60) if args.py_spy else []
+    cpu_start = {name: cpu_s(pid) for name, pid in pids.items()}
+    own_start = own_cpu_s()
     started = time.monotonic()
     await load.run(args.rate, args.minutes * 60)
     elapsed = time.monotonic() - started
     now = service_pids(bot.pid)
+    cpu = {name: cpu_s(pid) - cpu_start[name] for name, pid in now.items() if name in cpu_start}
+    cpu["(load generator and emulators)"] = own_cpu_s() - own_start
     rss_end = {name: rss_mb(pid) for name, pid in now.items()}
+    for spy in spies:
+        await asyncio.to_thread(spy.wait)
     report(args, load, elapsed, pids, now, rss_start, rss_end, errors_in(log)[errors_before:])
+    report_cpu(cpu, load.answered)
 
 
 def report(
@@ -240,11 +281,22 @@ def report(
         print(f"  {line}")
 
 
+def report_cpu(cpu: dict[str, float], answered: int) -> None:
+    """CPU seconds during the load, per process and per answered turn."""
+    per = max(answered, 1)
+    print("CPU during the load (user + system):")
+    for name, seconds in cpu.items():
+        print(f"  {name:31} {seconds:8.1f} s  {1000 * seconds / per:7.1f} ms per answered turn")
+    bot = sum(s for name, s in cpu.items() if name in SERVICES)
+    print(f"  {'bot (all services)':31} {bot:8.1f} s  {1000 * bot / per:7.1f} ms per answered turn")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=50.0, help="user turns per second")
     parser.add_argument("--chats", type=int, default=500)
+    parser.add_argument("--py-spy", metavar="DIR", help="sample every service with py-spy")
     asyncio.run(soak(parser.parse_args()))
 
 

@@ -135,6 +135,8 @@ class Root:
             from aiogram.client.session.aiohttp import AiohttpSession
             from aiogram.client.telegram import TelegramAPIServer
 
+            from infra.telegram_models import keep_response_models
+
             self.settings.require("telegram_bot_token")
             assert self.settings.telegram_bot_token is not None
             session = AiohttpSession(
@@ -142,6 +144,7 @@ class Root:
                 timeout=TELEGRAM_CALL_TIMEOUT,
             )
             self._bot = Bot(self.settings.telegram_bot_token.reveal(), session=session)
+            keep_response_models(self._bot)
             self._closers.append(self._bot.session.close)
         return self._bot
 
