@@ -34,7 +34,7 @@ THREADS: Final = Table(
     _cols(
         "thread_key chat_id message_thread_id chat_type is_forum opened_by_user_id opened_at"
         " title title_source title_model model_override personality_override reset_at"
-        " reset_offset deleted_at last_activity_at last_offset"
+        " reset_offset last_activity_at last_offset deleted_at"
     ),
     key=("thread_key",),
     groups=(Group("row", "last_offset"),),

@@ -1,6 +1,7 @@
-"""The Send / Cancel buttons under an announcement's preview: their callback data.
+"""The Send / Cancel buttons under an announcement's preview, and the Stop button under a
+running broadcast's messages to its author: their callback data.
 
-``ann:<send|cancel>:<author id>:<announcement id>`` (at most 63 bytes, Telegram allows 64).
+``ann:<send|cancel|stop>:<author id>:<announcement id>`` (at most 63 bytes, Telegram allows 64).
 The author is in the data so the gateway refuses another user's press without reading the
 log; the broadcaster's fold checks it again (only the author's decision counts).
 """
@@ -12,10 +13,10 @@ from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
 PREFIX: Final = "ann:"
-Action: TypeAlias = Literal["send", "cancel"]
-ACTIONS: Final[tuple[Action, ...]] = ("send", "cancel")
+Action: TypeAlias = Literal["send", "cancel", "stop"]
+ACTIONS: Final[tuple[Action, ...]] = ("send", "cancel", "stop")
 _DATA: Final = re.compile(
-    r"ann:(?P<action>send|cancel):(?P<author>[0-9]{1,19}):"
+    r"ann:(?P<action>send|cancel|stop):(?P<author>[0-9]{1,19}):"
     r"(?P<id>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )
 
@@ -36,5 +37,5 @@ def parse_press(data: str | None) -> Press | None:
     match = _DATA.fullmatch(data or "")
     if match is None:
         return None
-    action: Action = "send" if match["action"] == "send" else "cancel"
+    action = next(a for a in ACTIONS if a == match["action"])
     return Press(action, int(match["author"]), match["id"])

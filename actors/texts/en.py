@@ -405,6 +405,7 @@ TEXTS: Final[dict[str, str]] = {
     "broadcast.finished": (
         "Broadcast finished: {total} recipients, sent {sent}, failed {failed}, blocked {blocked}."
     ),
+    "broadcast.button_stop": "⏹ Stop",
     "broadcast.stopped_report": (
         "Broadcast stopped: {total} recipients, sent {sent}, failed {failed}, blocked "
         "{blocked}, not sent {not_sent}."

@@ -423,6 +423,7 @@ TEXTS: Final[dict[str, str]] = {
         "Рассылка завершена: получателей {total}, отправлено {sent}, не удалось {failed}, "
         "заблокировали бота {blocked}."
     ),
+    "broadcast.button_stop": "⏹ Остановить",
     "broadcast.stopped_report": (
         "Рассылка остановлена: получателей {total}, отправлено {sent}, не удалось {failed}, "
         "заблокировали бота {blocked}, не отправлено {not_sent}."

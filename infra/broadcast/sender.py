@@ -27,12 +27,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
-from actors.broadcast import policy, texts
+from actors.broadcast import buttons, policy, texts
 from actors.broadcast.book import Announcement, BroadcastBook, BroadcastRecord, chunked
 from actors.broadcast.outcomes import judge
 from actors.broadcast.pacing import SendWindow
-from actors.texts import Language, language_of
+from actors.texts import Language, language_of, say
 from events.broadcast import (
     BroadcastFinished,
     BroadcastStarted,
@@ -59,6 +60,15 @@ Recipients = Callable[[], Awaitable[list[int]]]
 def _lang(ann: Announcement) -> Language:
     """The author's language when they asked (English for older records)."""
     return language_of(None, ann.request.language)
+
+
+def _stop_button(ann: Announcement) -> InlineKeyboardMarkup:
+    author = ann.request.admin_user_id
+    data = buttons.callback_data("stop", author, ann.id)
+    label = say(_lang(ann), "broadcast.button_stop")
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[InlineKeyboardButton(text=label, callback_data=data)]]
+    )
 
 
 class Sender:
@@ -108,12 +118,13 @@ class Sender:
             self._window.take(self._clock())
         return True
 
-    async def tell_owner(self, ann: Announcement, text: str) -> None:
+    async def tell_owner(self, ann: Announcement, text: str, *, stoppable: bool = False) -> None:
         """A message to the author (within the window; a failure is logged, not retried
-        beyond Telegram's flood waits)."""
+        beyond Telegram's flood waits); ``stoppable``: under a Stop button."""
+        markup = _stop_button(ann) if stoppable else None
         for _ in range(policy.MAX_ATTEMPTS):
             await self._slot(asyncio.Event())
-            answer = await send_text(self._bot, ann.report_chat, text)
+            answer = await send_text(self._bot, ann.report_chat, text, reply_markup=markup)
             if answer.answer != "flood":
                 if answer.answer != "ok":
                     log.warning(
@@ -174,7 +185,7 @@ class Sender:
             "broadcast started",
             extra={"fields": {"announcement": ann.id, "recipients": len(ann.recipients)}},
         )
-        await self.tell_owner(ann, texts.started(_lang(ann), len(ann.recipients)))
+        await self.tell_owner(ann, texts.started(_lang(ann), len(ann.recipients)), stoppable=True)
 
     async def _deliver_all(self, ann: Announcement, halt: asyncio.Event) -> None:
         queue = deque(ann.to_send())
@@ -197,7 +208,7 @@ class Sender:
         while True:
             await asyncio.sleep(self._progress_every)
             await self.tell_owner(
-                ann, texts.progress(_lang(ann), ann.counts(), len(ann.recipients))
+                ann, texts.progress(_lang(ann), ann.counts(), len(ann.recipients)), stoppable=True
             )
 
     async def _deliver(self, ann: Announcement, user_id: int, halt: asyncio.Event) -> None:

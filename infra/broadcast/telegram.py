@@ -15,7 +15,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.types import MessageEntity
+from aiogram.types import InlineKeyboardMarkup, MessageEntity
 
 from actors.broadcast.outcomes import Answer
 from events.broadcast import TextEntity
@@ -46,13 +46,21 @@ def entities_of(entities: Sequence[TextEntity]) -> list[MessageEntity] | None:
 
 
 async def send_text(
-    bot: Bot, chat_id: int, text: str, entities: Sequence[TextEntity] = ()
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    entities: Sequence[TextEntity] = (),
+    reply_markup: InlineKeyboardMarkup | None = None,
 ) -> SendAnswer:
     """``sendMessage``; a 401 (the bot's token is wrong) is raised, not judged: it is no
     recipient's fault and must stop the broadcast."""
     try:
         sent = await bot.send_message(
-            chat_id, text, entities=entities_of(entities), parse_mode=None
+            chat_id,
+            text,
+            entities=entities_of(entities),
+            parse_mode=None,
+            reply_markup=reply_markup,
         )
     except TelegramRetryAfter as exc:
         return SendAnswer("flood", retry_after=int(exc.retry_after), detail=exc.message)

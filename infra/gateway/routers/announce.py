@@ -84,6 +84,14 @@ def request_of(
     )
 
 
+_SAID = {
+    "send": "broadcast.queued",
+    "cancel": "broadcast.cancelled",
+    "stop": "broadcast.stop_requested",
+}
+"""What the author is told after each button."""
+
+
 def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
     router = Router(name="announce")
 
@@ -149,13 +157,17 @@ def build_router(ctx: GatewayContext, services: GatewayServices) -> Router:
         envelope = new_envelope(
             key=GLOBAL_KEY, producer=PRODUCER, id=derived_id(aid, f"decision:{press.action}")
         )
-        decision: AnnouncementConfirmed | AnnouncementCancelled
-        if press.action == "send":
+        decision: AnnouncementConfirmed | AnnouncementCancelled | AnnouncementStopRequested
+        if press.action == "stop":
+            decision = AnnouncementStopRequested(
+                **envelope, announcement_id=aid, admin_user_id=presser
+            )
+        elif press.action == "send":
             decision = AnnouncementConfirmed(**envelope, announcement_id=aid, admin_user_id=presser)
         else:
             decision = AnnouncementCancelled(**envelope, announcement_id=aid, admin_user_id=presser)
         await ctx.publisher.publish(ADMIN_EVENTS, decision)
-        said = say(lang, "broadcast.queued" if press.action == "send" else "broadcast.cancelled")
+        said = say(lang, _SAID[press.action])
         services.replies.send(query.answer(said), what="announce")
         shown = query.message
         if shown is not None and not isinstance(shown, InaccessibleMessage):

@@ -7,6 +7,7 @@ import asyncio
 
 from aiogram import Bot
 
+from actors.broadcast import buttons
 from actors.broadcast.book import BroadcastBook
 from devkit.emulators.telegram import TelegramEmulator
 from events.admin import AnnouncementConfirmed, AnnouncementRequested, AnnouncementStopRequested
@@ -32,7 +33,8 @@ async def test_a_stop_while_sending_sends_nothing_more_and_reports_stopped(
     telegram_emulator: TelegramEmulator,
     telegram_bot: Bot,
 ) -> None:
-    """Five sends in, the author's stop is folded in: the in-flight sends finish, nobody
+    """The start message to the author carries a Stop button (its press is the stop);
+    five sends in, the author's stop is folded in: the in-flight sends finish, nobody
     else gets the announcement, broadcast.finished says stopped with the not-sent count,
     the owner's report says stopped, and running it again sends nothing."""
     telegram_emulator.configure_flood(enabled=False)
@@ -83,6 +85,9 @@ async def test_a_stop_while_sending_sends_nothing_more_and_reports_stopped(
         assert finished.stopped
         assert finished.sent == reached
         assert finished.not_sent == len(USERS) - reached
+        first = telegram_emulator.bot_messages(OWNER)[0]  # "Broadcast started", with Stop
+        [[button]] = first.json["reply_markup"]["inline_keyboard"]
+        assert buttons.parse_press(button["callback_data"]) == buttons.Press("stop", OWNER, aid)
         owner = [m.text or "" for m in telegram_emulator.bot_messages(OWNER)]
         assert any(t.startswith("Broadcast stopped") for t in owner), owner
         assert f"not sent {len(USERS) - reached}" in owner[-1]

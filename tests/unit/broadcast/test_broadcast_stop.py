@@ -16,7 +16,7 @@ from test_broadcast_book import (
     started,
 )
 
-from actors.broadcast import policy, texts
+from actors.broadcast import buttons, policy, texts
 from actors.broadcast.announce_args import is_stop
 from actors.broadcast.book import BroadcastBook, Counts
 from events.admin import AnnouncementStopRequested
@@ -144,3 +144,14 @@ def test_broadcast_settings_default_to_a_margin_under_telegrams_limit() -> None:
     for name, raw in refused:
         with pytest.raises(ConfigError, match=name):
             load_settings({name: raw})
+
+
+def test_the_stop_button_data_round_trips_and_fits_telegrams_limit() -> None:
+    """The Stop button's callback data names the action, the author and the announcement,
+    fits Telegram's 64 bytes for any user id (they fit 52 bits), and is read back as a stop
+    press."""
+    aid = new_id()
+    data = buttons.callback_data("stop", 2**52 - 1, aid)
+    assert len(data.encode()) <= 64
+    assert buttons.parse_press(data) == buttons.Press("stop", 2**52 - 1, aid)
+    assert buttons.parse_press(data.replace("stop", "halt")) is None
