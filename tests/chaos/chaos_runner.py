@@ -59,6 +59,9 @@ WARM_UP_USER = 7_080_001
 USERS_PER_RUN = 10
 EXITS_PER_MINUTE = 3
 """At most this many exits we cause (kill -9 or SIGTERM) of one service a minute."""
+SETTLE_POLL = 0.25
+"""How often a run's settle and the full check's lag are polled (the log is read
+incrementally, so a poll costs little; a run ends up to this much after its effects)."""
 NOT_YET = (KafkaError, OSError, asyncpg.PostgresError, TimeoutError)
 """What the broker or PostgreSQL raise while they cannot answer yet."""
 
@@ -334,7 +337,7 @@ class Chaos:
         try:
             async with asyncio.timeout(self.settle_timeout):
                 while (view := await self._run_settled(record)) is None:  # noqa: ASYNC110 - polls
-                    await asyncio.sleep(1.0)
+                    await asyncio.sleep(SETTLE_POLL)
         except TimeoutError:
             found.append(f"not settled within {self.settle_timeout:g} s")
             view = await self._view([u.user_id for u in record.plan.users])
@@ -383,7 +386,7 @@ class Chaos:
         try:
             async with asyncio.timeout(self.settle_timeout):
                 while not await self._caught_up():  # noqa: ASYNC110 - polls the lag
-                    await asyncio.sleep(1.0)
+                    await asyncio.sleep(SETTLE_POLL)
         except TimeoutError:
             found.append(f"projections not caught up within {self.settle_timeout:g} s")
         verdict = await self._check_all()
