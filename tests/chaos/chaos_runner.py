@@ -192,12 +192,22 @@ class Chaos:
             on_progress(report)
         return report
 
-    async def run_one(self, plan: RunPlan, report: ChaosReport) -> RunRecord:
-        """One run: its workload with its fault, then the checks over its users."""
+    async def run_one(
+        self, plan: RunPlan, report: ChaosReport, *, broadcast: bool = True, answer_words: int = 30
+    ) -> RunRecord:
+        """One run: its workload with its fault, then the checks over its users (answers of
+        ``answer_words`` words; with an announcement to them and more if ``broadcast``)."""
         record = RunRecord(plan)
         began = time.monotonic()
         duplicate = any(f.kind == "duplicate" for f in plan.faults)
-        workload = Workload(self.telegram, self.claude, duplicate=duplicate, token=self.token)
+        workload = Workload(
+            self.telegram,
+            self.claude,
+            duplicate=duplicate,
+            token=self.token,
+            broadcast=broadcast,
+            answer_words=answer_words,
+        )
         injected = [asyncio.create_task(self.inject(f)) for f in plan.faults]
         await workload.run(plan, record)
         done = await asyncio.gather(*injected, return_exceptions=True)
@@ -307,12 +317,12 @@ class Chaos:
     async def _broadcast_violations(self, record: RunRecord) -> list[str]:
         """The run's announcements not yet settled (or wrong); a placeholder while the
         broker cannot answer yet."""
+        assert self.tails is not None
         try:
-            return await broadcast_violations(
-                self.endpoints, self.profile, record, self.telegram, self.token
-            )
+            admin, deliveries = await self.tails.refresh_broadcasts()
         except NOT_YET as exc:
             return [f"broadcast log not readable yet ({type(exc).__name__}: {exc})"]
+        return broadcast_violations(record, admin, deliveries, self.telegram, self.token)
 
     async def _caught_up(self) -> bool:
         try:
