@@ -34,9 +34,12 @@ from infra.broadcast.sender import Sender
 from infra.kafka.clients import make_consumer
 from infra.kafka.publisher import EventPublisher
 from infra.postgres import connect
+from infra.service_health import startup_condition
 
 log = logging.getLogger(__name__)
 
+READY = startup_condition("broadcaster")
+"""Met on ``/readyz`` while this broadcaster holds the lock and has folded the log."""
 LOCK_POLL_S = 1.0
 RETRY_PAUSE_S = 2.0
 
@@ -84,6 +87,8 @@ async def run_rounds(root: Root, stop: asyncio.Event, lost: asyncio.Event) -> No
     await consumer.start()
     try:
         book, positions = await fold_book(consumer, prefix)
+        if root.readiness is not None:
+            root.readiness.met(READY)
         publisher = EventPublisher(await root.producer(), topic_prefix=prefix)
         pool = await root.pg_pool()
         schema = root.settings.read_schema
@@ -116,7 +121,20 @@ async def run_rounds(root: Root, stop: asyncio.Event, lost: asyncio.Event) -> No
                 await follower
     finally:
         relay.cancel()
+        await _stop_consumer(consumer)
+
+
+async def _stop_consumer(consumer: AIOKafkaConsumer) -> None:
+    """Stop ``consumer``. With the broker gone, aiokafka's stop raises the CancelledError of
+    its own fetch task: that ends the round (the broadcaster folds again), not the process;
+    a cancellation of this task itself still propagates."""
+    try:
         await consumer.stop()
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        log.warning("the broadcaster's consumer stopped with its fetch task cancelled")
 
 
 async def _relay(halt: asyncio.Event, *sources: asyncio.Event) -> None:
@@ -151,6 +169,8 @@ async def run_broadcaster(root: Root, stop: asyncio.Event) -> None:
                 await run_rounds(root, stop, lost)
         except Exception:
             log.exception("broadcaster round failed; folding again after a pause")
+        if root.readiness is not None:
+            root.readiness.require(READY, "taking the lock and folding the log again")
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(RETRY_PAUSE_S):
                 await stop.wait()

@@ -4,6 +4,10 @@ It runs the suite in ``tests/chaos`` (a source checkout with the ``dev`` extra: 
 drives the bot through the Telegram and Claude emulators) with N runs, outages of
 ``--outage-seconds`` (30 by default) and the given or a random seed, then prints the report:
 runs, faults injected by kind, violations. Exit status 0 only when there is none.
+
+``botctl chaos --rolling-restart-turns N`` runs the issue's rolling restart instead: every
+service restarted in turn during N streaming turns (``tests/chaos/scenario_rolling_restart.py``),
+with the same checks and the turns' longest pauses beyond the restart.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "tests" / "chaos"
+ROLLING_SCENARIO = "scenario_rolling_restart.py"
+"""``--rolling-restart-turns N``: every service restarted in turn during N streaming turns."""
 
 
 def register(commands: Any) -> None:
@@ -49,6 +55,13 @@ def register(commands: Any) -> None:
         default=None,
         help="fault kinds' weights, e.g. kill9=0.6,duplicate=0.3,outage=0.05,rolling_restart=0.05",
     )
+    chaos.add_argument(
+        "--rolling-restart-turns",
+        type=int,
+        default=None,
+        metavar="N",
+        help="instead of the runs: restart every service in turn during N streaming turns",
+    )
     chaos.add_argument("--log-dir", type=Path, default=None, help="keep botctl run's log here")
     chaos.add_argument("--report", type=Path, default=None, help="also write the JSON here")
     chaos.set_defaults(handler=chaos_cmd)
@@ -62,8 +75,8 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    for name in ("runs", "lanes", "full_check_every"):
-        if getattr(args, name) < 1:
+    for name in ("runs", "lanes", "full_check_every", "rolling_restart_turns"):
+        if (value := getattr(args, name)) is not None and value < 1:
             flag = "--" + name.replace("_", "-")
             print(f"botctl: error: {flag} must be at least 1", file=sys.stderr)
             return 2
@@ -85,8 +98,12 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
             env["CHAOS_LOG_DIR"] = str(args.log_dir.resolve())
         if args.minutes is not None:
             env["CHAOS_MINUTES"] = f"{args.minutes:g}"
+        target = SUITE
+        if args.rolling_restart_turns is not None:
+            env["CHAOS_ROLLING_TURNS"] = str(args.rolling_restart_turns)
+            target = SUITE / ROLLING_SCENARIO
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "pytest", str(SUITE), "-q", "-s", "-p", "no:cacheprovider",
+            sys.executable, "-m", "pytest", str(target), "-q", "-s", "-p", "no:cacheprovider",
             cwd=ROOT, env=env,
         )  # fmt: skip
         code = await proc.wait()

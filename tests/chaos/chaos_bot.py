@@ -6,7 +6,7 @@ supervisor (restarted with backoff when it exits), exactly as deployed. The faul
 real processes: SIGKILL or SIGTERM of a service's process (found among ``botctl run``'s
 children by its command line), and a dependency (Apache Kafka, PostgreSQL, Redis) stopped
 and started again with the very same command line, so it comes back on the same port and
-data directory.
+data directory (``devkit.harness.outages``).
 """
 
 from __future__ import annotations
@@ -17,23 +17,19 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from devkit.harness.outages import start_dependency, stop_dependency
 from infra.cli.stack_cmds import SERVICES
-from infra.stack import binaries, health
-from infra.stack.embedded import HOST, EmbeddedStack, ServiceState, StackState, pg_user
-from infra.stack.processes import spawn, start_ticks, stop
+from infra.stack.embedded import EmbeddedStack, StackState
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPENDENCIES = ("kafka", "postgres", "redis")
 RESTART_WAIT = 240.0
 """How long a restarted dependency may take to answer (Apache Kafka on a machine at load 30
 took over 90 s): longer is the harness failing, reported as a violation of the run."""
-STOP_SIGNAL = {"kafka": signal.SIGKILL, "postgres": signal.SIGINT, "redis": signal.SIGTERM}
-"""How each dependency is stopped: the broker killed outright (its log must survive a
-crash), PostgreSQL by its fast shutdown, Redis (a cache without persistence) terminated."""
 
 
 def children_of(pid: int) -> dict[int, list[str]]:
@@ -51,34 +47,6 @@ def children_of(pid: int) -> dict[int, list[str]]:
         if rest[0] not in ("Z", "X") and int(rest[1]) == pid:
             found[int(entry.name)] = cmdline.decode(errors="replace").split("\0")[:-1]
     return found
-
-
-@dataclass(frozen=True, slots=True)
-class Relaunch:
-    """What it takes to start a stopped dependency again exactly as it was."""
-
-    argv: list[str]
-    cwd: str
-    user: str | None
-
-
-def _relaunch_of(service: ServiceState, state_dir: Path) -> Relaunch:
-    pid = service.process.pid
-    cwd = os.readlink(f"/proc/{pid}/cwd")
-    if service.name == "redis":  # redis rewrites its command line (proctitle): rebuild it
-        port = service.url.rsplit(":", 1)[1].split("/")[0]
-        argv = [str(binaries.redis_server_binary()), "--bind", HOST, "--port", port]
-        argv += ["--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", str(state_dir)]
-        return Relaunch(argv, cwd, None)
-    argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")[:-1]
-    return Relaunch(argv, cwd, pg_user() if service.name == "postgres" else None)
-
-
-_CHECKS: dict[str, Callable[[str], Awaitable[str]]] = {
-    "kafka": health.kafka_coordinator_ready,
-    "postgres": health.postgres_ready,
-    "redis": health.redis_ready,
-}
 
 
 @dataclass
@@ -172,29 +140,9 @@ class BotUnderTest:
 
     async def outage(self, name: str, seconds: float) -> None:
         """Stop the dependency ``name`` for ``seconds``, then start it again as it was."""
-        service = self.state.services[name]
-        relaunch = _relaunch_of(service, self.stack.state_dir)
-        await asyncio.to_thread(stop, service.process, sig=STOP_SIGNAL[name], grace=30.0)
+        relaunch = await stop_dependency(self.stack, self.state, name)
         await asyncio.sleep(seconds)
-        await self.restart_dependency(service, relaunch)
-
-    async def restart_dependency(self, service: ServiceState, relaunch: Relaunch) -> None:
-        log_path = Path(service.process.log_path)
-        record = await asyncio.to_thread(
-            spawn,
-            service.name,
-            relaunch.argv,
-            log_path,
-            user=relaunch.user,
-            cwd=Path(relaunch.cwd),
-        )
-        self.state.services[service.name] = replace(service, process=record)
-        self.stack.state_path.write_text(self.state.to_json())
-        await health.wait_until(
-            lambda: _CHECKS[service.name](service.url),
-            RESTART_WAIT,
-            still_running=lambda: start_ticks(record.pid) == record.start_ticks,
-        )
+        await start_dependency(self.stack, self.state, name, relaunch, wait=RESTART_WAIT)
 
     def stop(self, grace: float = 30.0) -> int | None:
         """SIGTERM ``botctl run`` (it stops its services), SIGKILL the group after

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from events.catalog import BILLING_LEDGER, THREAD_EVENTS, TopicSpec
+from events.catalog import ADMIN_EVENTS, BILLING_LEDGER, BROADCAST_EVENTS, THREAD_EVENTS, TopicSpec
 from events.codec import DecodeError, codec_for
 from infra.kafka.clients import make_consumer, refresh_partitions
 from infra.kafka.compat import BrokerProfile
@@ -94,18 +94,25 @@ class TopicTail:
 
 
 class LogTails:
-    """The thread events and the ledger, each a :class:`TopicTail` (one refresh at a time:
-    the lanes share them)."""
+    """The thread events and the ledger, and the admin and broadcast topics, each a
+    :class:`TopicTail` (one refresh at a time: the lanes share them)."""
 
     def __init__(self, bootstrap: str, profile: BrokerProfile) -> None:
         self.events = TopicTail(bootstrap, profile, THREAD_EVENTS)
         self.ledger = TopicTail(bootstrap, profile, BILLING_LEDGER)
+        self.admin = TopicTail(bootstrap, profile, ADMIN_EVENTS)
+        self.broadcasts = TopicTail(bootstrap, profile, BROADCAST_EVENTS)
         self.lock = asyncio.Lock()
 
     async def refresh(self) -> tuple[list[Any], list[Any]]:
         async with self.lock:
             return await self.events.refresh(), await self.ledger.refresh()
 
+    async def refresh_broadcasts(self) -> tuple[list[Any], list[Any]]:
+        """The admin records and the broadcast records so far."""
+        async with self.lock:
+            return await self.admin.refresh(), await self.broadcasts.refresh()
+
     async def close(self) -> None:
-        await self.events.close()
-        await self.ledger.close()
+        for tail in (self.events, self.ledger, self.admin, self.broadcasts):
+            await tail.close()

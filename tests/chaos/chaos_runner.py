@@ -59,6 +59,9 @@ WARM_UP_USER = 7_080_001
 USERS_PER_RUN = 10
 EXITS_PER_MINUTE = 3
 """At most this many exits we cause (kill -9 or SIGTERM) of one service a minute."""
+SETTLE_POLL = 0.25
+"""How often a run's settle and the full check's lag are polled (the log is read
+incrementally, so a poll costs little; a run ends up to this much after its effects)."""
 NOT_YET = (KafkaError, OSError, asyncpg.PostgresError, TimeoutError)
 """What the broker or PostgreSQL raise while they cannot answer yet."""
 
@@ -189,12 +192,22 @@ class Chaos:
             on_progress(report)
         return report
 
-    async def run_one(self, plan: RunPlan, report: ChaosReport) -> RunRecord:
-        """One run: its workload with its fault, then the checks over its users."""
+    async def run_one(
+        self, plan: RunPlan, report: ChaosReport, *, broadcast: bool = True, answer_words: int = 30
+    ) -> RunRecord:
+        """One run: its workload with its fault, then the checks over its users (answers of
+        ``answer_words`` words; with an announcement to them and more if ``broadcast``)."""
         record = RunRecord(plan)
         began = time.monotonic()
         duplicate = any(f.kind == "duplicate" for f in plan.faults)
-        workload = Workload(self.telegram, self.claude, duplicate=duplicate, token=self.token)
+        workload = Workload(
+            self.telegram,
+            self.claude,
+            duplicate=duplicate,
+            token=self.token,
+            broadcast=broadcast,
+            answer_words=answer_words,
+        )
         injected = [asyncio.create_task(self.inject(f)) for f in plan.faults]
         await workload.run(plan, record)
         done = await asyncio.gather(*injected, return_exceptions=True)
@@ -304,12 +317,12 @@ class Chaos:
     async def _broadcast_violations(self, record: RunRecord) -> list[str]:
         """The run's announcements not yet settled (or wrong); a placeholder while the
         broker cannot answer yet."""
+        assert self.tails is not None
         try:
-            return await broadcast_violations(
-                self.endpoints, self.profile, record, self.telegram, self.token
-            )
+            admin, deliveries = await self.tails.refresh_broadcasts()
         except NOT_YET as exc:
             return [f"broadcast log not readable yet ({type(exc).__name__}: {exc})"]
+        return broadcast_violations(record, admin, deliveries, self.telegram, self.token)
 
     async def _caught_up(self) -> bool:
         try:
@@ -334,7 +347,7 @@ class Chaos:
         try:
             async with asyncio.timeout(self.settle_timeout):
                 while (view := await self._run_settled(record)) is None:  # noqa: ASYNC110 - polls
-                    await asyncio.sleep(1.0)
+                    await asyncio.sleep(SETTLE_POLL)
         except TimeoutError:
             found.append(f"not settled within {self.settle_timeout:g} s")
             view = await self._view([u.user_id for u in record.plan.users])
@@ -383,7 +396,7 @@ class Chaos:
         try:
             async with asyncio.timeout(self.settle_timeout):
                 while not await self._caught_up():  # noqa: ASYNC110 - polls the lag
-                    await asyncio.sleep(1.0)
+                    await asyncio.sleep(SETTLE_POLL)
         except TimeoutError:
             found.append(f"projections not caught up within {self.settle_timeout:g} s")
         verdict = await self._check_all()

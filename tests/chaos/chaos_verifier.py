@@ -37,7 +37,7 @@ from itertools import pairwise
 from typing import Any
 
 from chaos_log import LogTails
-from chaos_workload import RunRecord, SentBroadcast, SentMessage
+from chaos_workload import RunRecord, SentBroadcast, SentMessage, bot_text_with
 
 from devkit.emulators.telegram import TelegramEmulator
 from events.admin import AnnouncementRequested
@@ -49,8 +49,6 @@ from events.billing import (
     UsageDebited,
 )
 from events.broadcast import BroadcastFinished, DeliveryRecorded
-from events.catalog import ADMIN_EVENTS, BROADCAST_EVENTS, TopicSpec
-from events.codec import DecodeError, codec_for
 from events.keys import thread_key
 from events.thread import (
     AssistantMessageCompleted,
@@ -64,7 +62,6 @@ from events.thread import (
 from events.usage import Usage
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
-from infra.kafka.topic_reader import read_topic_records
 from infra.projector.lag import lag
 from infra.projector.verify import verify
 
@@ -285,23 +282,6 @@ async def projections_caught_up(endpoints: Endpoints, profile: BrokerProfile) ->
     return all(p.records == 0 for p in lags)
 
 
-async def read_all(bootstrap: str, profile: BrokerProfile, spec: TopicSpec[Any]) -> list[Any]:
-    """Every record of the topic, decoded, deduplicated by id (first occurrence kept);
-    undecodable ones (the dead-letter test's) are the consumers' to park, not ours."""
-    codec = codec_for(spec)
-    seen: set[str] = set()
-    out: list[Any] = []
-    async for record in read_topic_records(bootstrap, profile, spec.name):
-        try:
-            event = codec.decode(record.value, record.headers)
-        except DecodeError:
-            continue
-        if event.id not in seen:
-            seen.add(event.id)
-            out.append(event)
-    return out
-
-
 def _one_broadcast(
     sent: SentBroadcast,
     admin: list[Any],
@@ -319,6 +299,11 @@ def _one_broadcast(
     for r in deliveries:
         if isinstance(r, DeliveryRecorded) and r.announcement_id == aid:
             outcomes[r.user_id].append(r)
+    if not sent.confirmed:  # never confirmed: nobody may have been sent it
+        shown = [u for u in sent.recipients if bot_text_with(telegram, token, u, sent.token)]
+        if outcomes or shown:
+            return [f"{where}: never confirmed, yet {len(outcomes)} outcomes, shown to {shown}"]
+        return []
     found: list[str] = []
     for user in sent.recipients:
         shown = sum(sent.token in (m.text or "") for m in telegram.bot_messages(user, token=token))
@@ -343,18 +328,15 @@ def _one_broadcast(
     return found
 
 
-async def broadcast_violations(
-    endpoints: Endpoints,
-    profile: BrokerProfile,
+def broadcast_violations(
     record: RunRecord,
+    admin: list[Any],
+    deliveries: list[Any],
     telegram: TelegramEmulator,
     token: str,
 ) -> list[str]:
-    """Each announcement of the run at most once per recipient, each recipient settled."""
-    if not record.broadcasts:
-        return []
-    admin = await read_all(endpoints.kafka_bootstrap, profile, ADMIN_EVENTS)
-    deliveries = await read_all(endpoints.kafka_bootstrap, profile, BROADCAST_EVENTS)
+    """Each announcement of the run at most once per recipient, each recipient settled
+    (``admin`` and ``deliveries``: the admin and broadcast topics' records)."""
     return [v for b in record.broadcasts
             for v in _one_broadcast(b, admin, deliveries, telegram, token)]  # fmt: skip
 

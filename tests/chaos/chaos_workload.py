@@ -20,7 +20,6 @@ from chaos_plan import RunPlan, UserPlan
 from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.telegram import TelegramEmulator
 
-ANSWER_FILLER = " ".join(["streaming"] * 30)
 OWNER = 7_070_001
 """The privileged user who announces (``PRIVILEGED_USER_IDS`` of the bot under chaos)."""
 BROADCAST_EXTRA = 60
@@ -51,6 +50,9 @@ class SentBroadcast:
     token: str
     recipients: tuple[int, ...]
     blocked: frozenset[int]
+    confirmed: bool = True
+    """Send was pressed (False: the preview did not come within the wait, so the owner never
+    confirmed it, and nobody may be sent it)."""
 
 
 @dataclass
@@ -74,6 +76,8 @@ class Workload:
     answer_timeout: float = 60.0
 
     broadcast: bool = True
+    answer_words: int = 30
+    """Each answer's length in words (30: streamed over about half a second)."""
 
     async def run(self, plan: RunPlan, record: RunRecord) -> None:
         users = [self._user(plan, u, record) for u in plan.users]
@@ -94,10 +98,11 @@ class Workload:
         update = self.telegram.send_text(
             OWNER, f"/announce to:{listed} news {token}", token=self.token
         )
-        record.broadcasts.append(SentBroadcast(token, recipients, blocked))
         await self._maybe_duplicate(update, record)
         if not await self._wait(lambda: self._preview(token) is not None, record):
+            record.broadcasts.append(SentBroadcast(token, recipients, blocked, confirmed=False))
             return
+        record.broadcasts.append(SentBroadcast(token, recipients, blocked))
         press = {
             "callback_query": {
                 "id": f"cb{token}",
@@ -128,7 +133,10 @@ class Workload:
         token = f"k{plan.index}u{user.user_id}m{n}q"
         self.claude.script(
             text_reply(
-                f"answer {token} {ANSWER_FILLER}", contains=token, chunk_delay=0.04, chunk_size=24
+                f"answer {token} {' '.join(['streaming'] * self.answer_words)}",
+                contains=token,
+                chunk_delay=0.04,
+                chunk_size=24,
             )
         )
         sent_at = self.telegram.world.clock()

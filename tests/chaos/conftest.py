@@ -2,35 +2,32 @@
 kill its broker, PostgreSQL and Redis, which the rest of the session must not feel), talking
 to the session's Telegram and Claude emulators under a bot token of its own.
 
-Settings, from the environment (``botctl chaos`` sets them):
-
-* ``CHAOS_SEED``: the seed of the run plans (default: a fixed one for CI; ``random``: a new
-  one), printed in the header and in every failure, so a failing run can be repeated;
-* ``CHAOS_RUNS``: how many randomized runs (default 1: the CI profile);
-* ``CHAOS_OUTAGE_SECONDS``: how long a dependency stays stopped (default 3 in CI; the long
-  profile uses 30);
-* ``CHAOS_MINUTES``: start no run after this many minutes (the report says how many ran);
-* ``CHAOS_LANES``: how many runs go at once (default 1);
-* ``CHAOS_WEIGHTS``: the fault kinds' weights, ``kill9=0.6,duplicate=0.3,...`` (default
-  ``chaos_plan.FAULT_WEIGHTS``);
-* ``CHAOS_LOG_DIR``: where ``botctl run``'s log goes (default: a pytest temporary folder);
-* ``CHAOS_FULL_CHECK_EVERY``: the whole-log checks and ``botctl verify`` after every that many
-  runs (default 1: after each) and after the last;
-* ``CHAOS_REPORT``: a file to write the JSON report to (rewritten after every run).
+Its settings (``CHAOS_SEED``, ``CHAOS_RUNS``, ``CHAOS_LANES``... which ``botctl chaos`` sets)
+are read in ``chaos_settings``, which the tests import too (a module of its own: ``from
+conftest import`` finds another folder's conftest when several are named on one command line).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 from chaos_bot import BotUnderTest
-from chaos_plan import FAULT_WEIGHTS, Profile, parse_weights
+from chaos_plan import FAULT_WEIGHTS, Profile
 from chaos_runner import Chaos
+from chaos_settings import (
+    API_KEY,
+    BOT_TOKEN,
+    FULL_CHECK_EVERY,
+    LANES,
+    OUTAGE_SECONDS,
+    RUNS,
+    SEED,
+    WEIGHTS,
+)
 from chaos_workload import OWNER
 
 from devkit.emulators.claude import ClaudeEmulator
@@ -38,20 +35,6 @@ from devkit.emulators.telegram import TelegramEmulator
 from infra.endpoints import Endpoints
 from infra.kafka.compat import probe_broker
 from infra.stack.embedded import EmbeddedStack
-
-CI_SEED = 16016
-"""The CI profile's plan (its first run: a kill -9 of the payments process mid-payment), fixed
-so that CI is repeatable; ``CHAOS_SEED=random`` or ``botctl chaos`` explore other seeds."""
-_SEED = os.environ.get("CHAOS_SEED") or str(CI_SEED)
-SEED = secrets.randbelow(1_000_000) if _SEED == "random" else int(_SEED)
-RUNS = int(os.environ.get("CHAOS_RUNS") or 1)
-OUTAGE_SECONDS = float(os.environ.get("CHAOS_OUTAGE_SECONDS") or 3)
-MINUTES = float(os.environ["CHAOS_MINUTES"]) if os.environ.get("CHAOS_MINUTES") else None
-LANES = int(os.environ.get("CHAOS_LANES") or 1)
-FULL_CHECK_EVERY = int(os.environ.get("CHAOS_FULL_CHECK_EVERY") or 1)
-WEIGHTS = parse_weights(os.environ["CHAOS_WEIGHTS"]) if os.environ.get("CHAOS_WEIGHTS") else None
-BOT_TOKEN = "7100000001:chaos-suite-bot-token"
-API_KEY = "sk-ant-chaos-suite-api-key"
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -139,8 +122,3 @@ async def chaos(
     await chaos.warm_up()
     yield chaos
     await chaos.close()
-
-
-def report_path() -> Path | None:
-    raw = os.environ.get("CHAOS_REPORT")
-    return Path(raw) if raw else None

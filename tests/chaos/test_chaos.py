@@ -15,7 +15,7 @@ import pytest
 from chaos_plan import RunPlan, UserPlan
 from chaos_poison import Poison, bad_values, consumed_topics, dead_lettered, key_for
 from chaos_runner import Chaos, ChaosReport
-from conftest import API_KEY, BOT_TOKEN, MINUTES, RUNS, SEED, report_path
+from chaos_settings import API_KEY, BOT_TOKEN, MINUTES, RUNS, SEED, report_path
 
 from events.catalog import all_topics
 from infra.cli.stack_cmds import SERVICES

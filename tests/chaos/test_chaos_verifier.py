@@ -6,9 +6,20 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
-from chaos_verifier import LogView, TurnStream, balance_violations, charge_violations
+from chaos_plan import RunPlan
+from chaos_verifier import (
+    LogView,
+    TurnStream,
+    balance_violations,
+    broadcast_violations,
+    charge_violations,
+)
+from chaos_workload import RunRecord, SentBroadcast
 
+from devkit.emulators.telegram import TelegramEmulator
+from events.admin import AnnouncementRequested
 from events.billing import PaymentCredited, UsageDebited
+from events.broadcast import DeliveryRecorded
 from events.samples import sample
 from events.thread import AssistantMessageCompleted, TurnFailed
 from events.usage import Usage
@@ -95,3 +106,31 @@ def test_a_turns_longest_pause_and_the_part_beyond_a_restart() -> None:
     assert stream.pause_beyond([(2.0, 7.5)]) == 2.5
     assert stream.pause_beyond([]) == 8.0
     assert TurnStream("t", (3.0,)).longest_pause == 0.0
+
+
+def _announced(token: str, confirmed: bool) -> tuple[RunRecord, AnnouncementRequested]:
+    record = RunRecord(RunPlan(1, ()))
+    record.broadcasts.append(SentBroadcast(token, (USER,), frozenset(), confirmed=confirmed))
+    asked = msgspec.structs.replace(
+        sample(AnnouncementRequested), announcement_id="ann-1", text=f"news {token}"
+    )
+    return record, asked
+
+
+def test_an_announcement_never_confirmed_must_reach_nobody(
+    telegram_emulator: TelegramEmulator,
+) -> None:
+    """An announcement whose preview did not come in time (so Send was never pressed) is
+    settled with no delivery at all, and a delivery of it is a violation; a confirmed one
+    with no delivery is one too."""
+    token = telegram_emulator.token
+    telegram_emulator.add_private_chat(USER, token=token)
+    record, asked = _announced("b7q", confirmed=False)
+    assert broadcast_violations(record, [asked], [], telegram_emulator, token) == []
+    sent = msgspec.structs.replace(
+        sample(DeliveryRecorded), announcement_id="ann-1", user_id=USER, outcome="sent"
+    )
+    found = broadcast_violations(record, [asked], [sent], telegram_emulator, token)
+    assert [v for v in found if "never confirmed" in v] == found != []
+    confirmed, asked = _announced("b7q", confirmed=True)
+    assert broadcast_violations(confirmed, [asked], [], telegram_emulator, token) != []

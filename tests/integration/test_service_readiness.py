@@ -9,7 +9,7 @@ import contextlib
 import json
 import os
 import subprocess
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,8 +18,11 @@ import pytest
 import pytest_asyncio
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
+from devkit.emulators.claude import ClaudeEmulator
+from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.outages import start_dependency, stop_dependency
 from events.catalog import THREAD_INBOX, all_topics
+from infra.cli.stack_cmds import SERVICES
 from infra.endpoints import Endpoints
 from infra.kafka.assignment_readiness import REBALANCING, WAITING, track_assignment
 from infra.kafka.clients import make_consumer
@@ -33,6 +36,10 @@ from infra.stack.ports import free_port
 ROOT = Path(__file__).resolve().parents[2]
 WAIT = 300.0
 """Seconds a state change may take to show (a bound for a hung test, not a speed target)."""
+
+POLL = 0.5
+"""Seconds between two polls of a service's ``/readyz`` (seven services polled at once
+must leave the test's event loop, where the emulators answer them, free to do so)."""
 
 Pending = dict[str, str]
 
@@ -56,14 +63,20 @@ class Service:
                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+    async def stop(self, grace: float = 30.0) -> None:
+        """SIGTERM, then SIGKILL after ``grace`` s; waits without blocking the event loop
+        (the emulators a stopping service may still call run in it)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(grace):
+                while self.proc.poll() is None:  # noqa: ASYNC110 - a child process
+                    await asyncio.sleep(0.1)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            while self.proc.poll() is None:  # noqa: ASYNC110 - a child process
+                await asyncio.sleep(0.1)
 
     async def get(self, path: str) -> tuple[int, dict[str, object]] | None:
         """The JSON answer of ``path`` (None while the process serves no HTTP yet)."""
@@ -77,6 +90,13 @@ class Service:
     async def until(self, holds: Callable[[Pending], bool], what: str) -> Pending:
         """Poll ``/readyz`` until its pending conditions satisfy ``holds``; each answer is
         kept in ``seen`` and checked against ``/healthz`` (alive whatever the readiness)."""
+        try:
+            return await self._until(holds, what)
+        except TimeoutError:
+            last = self.seen[-1] if self.seen else "no answer"
+            raise AssertionError(f"{self.name}: {what}: /readyz pending {last}") from None
+
+    async def _until(self, holds: Callable[[Pending], bool], what: str) -> Pending:
         async with asyncio.timeout(WAIT):
             while True:
                 assert self.proc is not None
@@ -91,7 +111,7 @@ class Service:
                     assert alive == (200, {"status": "alive"}), (what, alive)
                     if holds(pending):
                         return pending
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(POLL)
 
     def log_tail(self) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-40:])
@@ -115,12 +135,11 @@ def _env(endpoints: Endpoints, tmp: Path, prefix: str, schema: str = "public") -
     }
 
 
-@pytest.fixture
-def services() -> Iterator[list[Service]]:
+@pytest_asyncio.fixture(loop_scope="session")
+async def services() -> AsyncIterator[list[Service]]:
     started: list[Service] = []
     yield started
-    for service in started:
-        service.stop()
+    await asyncio.gather(*(service.stop() for service in started))
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
@@ -135,25 +154,65 @@ async def own_stack(
         stack.reset()
 
 
-async def test_the_projector_is_not_ready_while_postgres_or_redis_is_down(
-    own_stack: tuple[EmbeddedStack, StackState], tmp_path: Path, services: list[Service]
+USES: dict[str, frozenset[str]] = {
+    "gateway": frozenset({"broker", "postgres", "redis"}),
+    "users-worker": frozenset({"broker"}),
+    "thread-worker": frozenset({"broker", "postgres", "redis"}),
+    "billing-worker": frozenset({"broker"}),
+    "payments": frozenset({"broker", "postgres", "redis"}),
+    "projector": frozenset({"broker", "postgres", "redis"}),
+    "broadcaster": frozenset({"broker", "postgres"}),
+}
+"""The dependencies each service uses, as its ``/readyz`` names them."""
+OUTAGE = ("kafka", "postgres", "redis")
+"""Stopped all at once: one outage (and one broker restart) serves every service."""
+NAMED = {"kafka": "broker", "postgres": "postgres", "redis": "redis"}
+
+
+def _ready(pending: Pending) -> bool:
+    return not pending
+
+
+def _unreachable(names: frozenset[str]) -> Callable[[Pending], bool]:
+    return lambda pending: all(pending.get(n, "").startswith(f"{n} unreachable: ") for n in names)
+
+
+async def test_every_service_is_not_ready_while_a_dependency_it_uses_is_down(
+    own_stack: tuple[EmbeddedStack, StackState],
+    telegram_emulator_server: TelegramEmulator,
+    claude_emulator_server: ClaudeEmulator,
+    tmp_path: Path,
+    services: list[Service],
 ) -> None:
-    """The projector (broker, PostgreSQL, Redis) turns not ready naming the dependency that
-    stopped and why, and ready again once it is back; it stays alive throughout."""
+    """Every service turns not ready while the broker, PostgreSQL and Redis are down, naming
+    each of them it uses (and none it does not use) and why, and is ready again once they are
+    back; each stays alive throughout."""
+    assert set(USES) == set(SERVICES)
     stack, state = own_stack
     endpoints = Endpoints(state.kafka_bootstrap, state.database_url, state.redis_url, True)
     assert (await ensure_topics(endpoints.kafka_bootstrap, all_topics(), name_prefix="rdy.")).ok
-    projector = Service("projector", _env(endpoints, tmp_path, "rdy."), tmp_path / "p.log")
-    services.append(projector)
-    projector.start()
-    await projector.until(lambda pending: not pending, "ready at first")
+    env = {
+        **_env(endpoints, tmp_path, "rdy."),
+        "TELEGRAM_API_URL": telegram_emulator_server.base_url,
+        "ANTHROPIC_BASE_URL": claude_emulator_server.base_url,
+    }
+    services += [Service(name, env, tmp_path / f"{name}.log") for name in SERVICES]
+    for service in services:
+        service.start()
+    await asyncio.gather(*(s.until(_ready, "ready at first") for s in services))
 
-    for dependency, name in (("redis", "redis"), ("postgres", "postgres")):
-        relaunch = await stop_dependency(stack, state, dependency)
-        pending = await projector.until(lambda p, n=name: n in p, f"{name} down")  # type: ignore[misc]
-        assert pending[name].startswith(f"{name} unreachable: "), pending
-        await start_dependency(stack, state, dependency, relaunch)
-        await projector.until(lambda pending: not pending, f"{name} back")
+    relaunches = {name: await stop_dependency(stack, state, name) for name in OUTAGE}
+    down = await asyncio.gather(
+        *(s.until(_unreachable(USES[s.name]), "dependencies down") for s in services)
+    )
+    unused = {
+        s.name: sorted(set(p) & (set(NAMED.values()) - USES[s.name]))
+        for s, p in zip(services, down, strict=True)
+    }
+    assert unused == {name: [] for name in SERVICES}, down
+    for name in OUTAGE:
+        await start_dependency(stack, state, name, relaunches[name], wait=WAIT)
+    await asyncio.gather(*(s.until(_ready, "back") for s in services))
 
 
 async def test_the_thread_worker_is_ready_only_with_its_partitions_and_not_while_rebalancing(

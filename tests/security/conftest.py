@@ -4,57 +4,18 @@ webhook endpoint, on this test's topics, with one privileged user id."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
 
-import aiohttp
 import pytest_asyncio
 from aiogram import Bot
 from aiohttp import web
+from security_webhook import ADMIN, WEBHOOK_SECRET, Webhook
 
 from devkit.emulators.telegram import TelegramEmulator
-from events.catalog import TopicSpec, with_prefix
-from events.codec import codec_for
 from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.gateway.app import open_gateway
-from infra.gateway.webhook import SECRET_HEADER
 from infra.kafka.compat import BrokerProfile
-from infra.kafka.topic_reader import TopicNotFound, read_topic_records
 from infra.settings import Secret, Settings
-
-ADMIN = 9_400_001
-WEBHOOK_SECRET = "security-suite-webhook-secret_0123456789"
-
-
-@dataclass
-class Webhook:
-    """Posts updates to the gateway's webhook and reads what it wrote."""
-
-    url: str
-    stack: Endpoints
-    profile: BrokerProfile
-    prefix: str
-
-    async def post(self, body: dict[str, Any], secret: str | None = WEBHOOK_SECRET) -> int:
-        headers = {} if secret is None else {SECRET_HEADER: secret}
-        async with (
-            aiohttp.ClientSession() as http,
-            http.post(self.url, json=body, headers=headers) as response,
-        ):
-            return response.status
-
-    async def records(self, spec: TopicSpec[Any]) -> list[Any]:
-        """Every record of the (prefixed) topic now, decoded."""
-        name = with_prefix(spec, self.prefix).name
-        codec = codec_for(spec)
-        try:
-            return [
-                codec.decode(r.value)
-                async for r in read_topic_records(self.stack.kafka_bootstrap, self.profile, name)
-            ]
-        except TopicNotFound:
-            return []
 
 
 @pytest_asyncio.fixture(loop_scope="session")

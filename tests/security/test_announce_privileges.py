@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import ADMIN, Webhook
+from security_webhook import ADMIN, Webhook
 
 from actors.texts import say
 from devkit.emulators.telegram import TelegramEmulator

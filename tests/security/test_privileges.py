@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from conftest import ADMIN, WEBHOOK_SECRET, Webhook
+from security_webhook import ADMIN, WEBHOOK_SECRET, Webhook
 
 from actors.billing.payments import custom_amount_prompt
 from actors.billing.replies import not_admin

@@ -13,9 +13,9 @@ import logging
 from typing import Any
 
 import pytest
-from conftest import Webhook
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from security_webhook import Webhook
 
 from devkit.emulators.telegram import TelegramEmulator
 from events.catalog import THREAD_INBOX

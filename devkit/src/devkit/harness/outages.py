@@ -62,10 +62,11 @@ async def stop_dependency(stack: EmbeddedStack, state: StackState, name: str) ->
 
 
 async def start_dependency(
-    stack: EmbeddedStack, state: StackState, name: str, relaunch: Relaunch
+    stack: EmbeddedStack, state: StackState, name: str, relaunch: Relaunch, *, wait: float = 90.0
 ) -> None:
     """Start ``name`` again as ``relaunch`` says (recorded in ``state`` and the stack's state
-    file, so the stack's own stop and reset find it); returns once it is healthy."""
+    file, so the stack's own stop and reset find it); returns once it is healthy (raises
+    TimeoutError when it is not within ``wait`` seconds)."""
     service = state.services[name]
     record = await asyncio.to_thread(
         spawn,
@@ -79,6 +80,6 @@ async def start_dependency(
     stack.state_path.write_text(state.to_json())
     await health.wait_until(
         lambda: CHECKS[name](service.url),
-        90.0,
+        wait,
         still_running=lambda: start_ticks(record.pid) == record.start_ticks,
     )
