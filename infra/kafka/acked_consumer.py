@@ -9,7 +9,8 @@ redelivered after a crash or a rebalance whatever finished after it.
 
 * **Assignment**: ``hooks.assigned(partitions)`` runs (the service restores what it keeps
   per partition) before any record of the new assignment is handed out; readiness
-  (:func:`~infra.kafka.assignment_readiness.track_assignment`) is met only after it.
+  (:func:`~infra.kafka.assignment_readiness.track_assignment`) is met only after it. If it
+  fails the loop raises (aiokafka would log it and go on with nothing restored).
 * **Revocation**: ``hooks.revoked(partitions)`` stops the work of those partitions (their
   unacked records are left for the next owner), then what is acked is committed and the
   bookkeeping forgotten. An ack from before a revocation no longer counts (generation).
@@ -87,6 +88,8 @@ class AckedConsumer:
         self._settled = asyncio.Event()  # set while an assignment is handled and current
         self._room = asyncio.Event()
         self._last_commit = time.monotonic()
+        self.failed: Exception | None = None
+        """Why handling an assignment failed (the loop raises it: restart the service)."""
         listener = _Listener(self)
         self.listener: ConsumerRebalanceListener = track_assignment(listener, readiness, service)
 
@@ -114,6 +117,8 @@ class AckedConsumer:
         handed = 0
         if not self._settled.is_set():  # no fetch: records must wait for the restore
             await _first(self._settled.wait(), stopping, timeout=self.commit_interval)
+        elif self.failed is not None:
+            raise RuntimeError(f"the assignment of {self.topic} failed") from self.failed
         else:
             generation = self._generation
             got = await self.consumer.getmany(timeout_ms=POLL_TIMEOUT_MS)
@@ -169,9 +174,14 @@ class AckedConsumer:
 
     async def _on_assigned(self, assigned: set[TopicPartition]) -> None:
         mine = {tp for tp in assigned if tp.topic == self.topic}
-        await self.hooks.assigned({tp.partition for tp in mine})
+        try:
+            await self.hooks.assigned({tp.partition for tp in mine})
+        except Exception as exc:  # aiokafka would only log it: the loop fails instead
+            self.failed = exc
+            raise
+        finally:
+            self._settled.set()
         self.owned = mine
-        self._settled.set()
 
 
 class _Listener(ConsumerRebalanceListener):  # type: ignore[misc]
