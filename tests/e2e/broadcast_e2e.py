@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,8 @@ import asyncpg
 from thread_e2e import ROOT
 
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.processes import ChildProcess, stop_process
+from devkit.harness.service_fork import spawn
 from events.broadcast import BroadcastFinished, DeliveryAttempted, DeliveryRecorded
 from events.catalog import USERS_EVENTS
 from events.envelope import new_envelope
@@ -30,14 +31,11 @@ class Service:
     name: str
     env: dict[str, str]
     logs: Path
-    proc: subprocess.Popen[bytes] | None = None
+    proc: ChildProcess | None = None
     pids: list[int] = field(default_factory=list)
 
     def start(self) -> None:
-        out = open(self.logs / f"{self.name}.log", "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen(
-            botctl_argv(self.name), env=self.env, cwd=ROOT, stdout=out, stderr=out
-        )
+        self.proc = spawn(botctl_argv(self.name), self.env, ROOT, self.logs / f"{self.name}.log")
         self.pids.append(self.proc.pid)
 
     def kill9(self) -> None:
@@ -45,15 +43,8 @@ class Service:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
+    async def stop(self) -> None:
+        await stop_process(self.proc)
 
     def log_tail(self, lines: int = 30) -> str:
         path = self.logs / f"{self.name}.log"

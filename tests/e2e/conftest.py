@@ -3,10 +3,9 @@ its inbox topic, answering through the Telegram and Claude emulators (in this pr
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,8 @@ from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.e2b_sandbox import E2BEmulator
 from devkit.emulators.gemini import GeminiEmulator
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.processes import ChildProcess, stop_processes
+from devkit.harness.service_fork import spawn
 from devkit.harness.topics import running_publisher
 from events.catalog import (
     BILLING_COMMANDS,
@@ -58,36 +59,35 @@ async def publisher(
         yield out
 
 
-@pytest.fixture(scope="module")
-def thread_worker(
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def thread_worker(
     stack: Endpoints,
     e2e_prefix: str,
     telegram_emulator_server: TelegramEmulator,
     claude_emulator_server: ClaudeEmulator,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[WorkerProcess]:
+) -> AsyncIterator[WorkerProcess]:
     """One worker process shared by the module's tests (unique thread keys per test)."""
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     env = worker_env(stack, e2e_prefix, telegram_emulator_server, claude_emulator_server)
     worker = WorkerProcess(stack, e2e_prefix, env, log_path)
     worker.start()
     yield worker
-    worker.terminate()
+    await worker.stop()
 
 
-def _spawn(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    out = open(log, "ab")  # noqa: SIM115 - owned by the child
-    return subprocess.Popen(argv, env=env, cwd=ROOT, stdout=out, stderr=out)
+def _spawn(argv: list[str], env: dict[str, str], log: Path) -> ChildProcess:
+    return spawn(argv, env, ROOT, log)
 
 
-@pytest.fixture(scope="module")
-def tool_processes(
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def tool_processes(
     stack: Endpoints,
     e2e_prefix: str,
     telegram_emulator_server: TelegramEmulator,
     claude_emulator_server: ClaudeEmulator,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Processes]:
+) -> AsyncIterator[Processes]:
     """Gateway, thread worker (with the probe tools, iteration cap 3, thinking on) and
     billing worker."""
     logs = tmp_path_factory.mktemp("tools")
@@ -114,18 +114,11 @@ def tool_processes(
         _spawn(botctl_argv("gateway"), env, logs / "gateway.log"),
     ]
     yield Processes(worker, others, probe_log)
-    worker.terminate()
-    for proc in others:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+    await stop_processes([*others, *([worker.proc] if worker.proc else [])])
 
 
-@pytest.fixture(scope="module")
-def provider_processes(
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def provider_processes(
     stack: Endpoints,
     e2e_prefix: str,
     telegram_emulator_server: TelegramEmulator,
@@ -133,7 +126,7 @@ def provider_processes(
     e2b_emulator_server: E2BEmulator,
     gemini_emulator_server: GeminiEmulator,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Processes]:
+) -> AsyncIterator[Processes]:
     """Gateway, the thread worker as deployed (built-in tools, providers from its settings:
     the E2B and Gemini emulators) and the billing worker."""
     logs = tmp_path_factory.mktemp("providers")
@@ -159,10 +152,4 @@ def provider_processes(
         _spawn(botctl_argv("gateway"), env, logs / "gateway.log"),
     ]
     yield Processes(worker, others, logs / "none.log")
-    worker.terminate()
-    for proc in others:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    await stop_processes([*others, *([worker.proc] if worker.proc else [])])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import struct
-import subprocess
 import zlib
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -21,6 +20,8 @@ from thread_e2e import ROOT, WorkerProcess, eventually, fund, wait_ready
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.telegram.state import ChatMessage
 from devkit.harness.e2e import Scenario
+from devkit.harness.processes import ChildProcess, stop_processes
+from devkit.harness.service_fork import spawn
 from events.billing import UsageDebited
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
@@ -33,30 +34,14 @@ class Processes:
 
     env: dict[str, str]
     log_dir: Path
-    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    procs: list[ChildProcess] = field(default_factory=list)
 
     def start(self, name: str, *args: str, **extra_env: str) -> None:
-        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
-        self.procs.append(
-            subprocess.Popen(
-                list(args),
-                env={**self.env, **extra_env},
-                cwd=ROOT,
-                stdout=log,
-                stderr=log,
-            )
-        )
+        log = self.log_dir / f"{name}.log"
+        self.procs.append(spawn(args, {**self.env, **extra_env}, ROOT, log))
 
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+    async def stop(self) -> None:
+        await stop_processes(self.procs)
 
     def logs(self) -> str:
         return "\n".join(
@@ -87,20 +72,21 @@ async def running_bot(
     probe_chat: int,
     funds: Mapping[int, str],
 ) -> AsyncIterator[Processes]:
-    """The thread worker ready (it answered a probe in ``probe_chat``), every test user
-    funded *before* the billing worker folds the ledger, then the gateway, users and billing
-    workers started; yields once the gateway polls (its start-up is slow under load)."""
-    await wait_ready(worker, publisher, telegram, probe_chat, timeout=300)
+    """Every test user funded *before* the billing worker folds the ledger, then the
+    gateway, users and billing workers started while the thread worker (already started)
+    gets ready; yields once the worker answered a probe in ``probe_chat`` and the gateway
+    polls (their start-ups overlap: both are slow under load)."""
     for user_id, amount in funds.items():
         telegram.add_private_chat(user_id)
         await fund(publisher, user_id, amount)
     polls = len(telegram.calls("getUpdates"))
     procs = start_processes(worker.env, worker.prefix, log_dir)
     try:
+        await wait_ready(worker, publisher, telegram, probe_chat, timeout=300)
         await eventually(lambda: len(telegram.calls("getUpdates")) > polls, 300, interval=0.2)
         yield procs
     finally:
-        procs.stop()
+        await procs.stop()
 
 
 def link_urls(message: ChatMessage) -> list[str]:

@@ -24,6 +24,7 @@ from thread_e2e import worker_env
 from actors.broadcast import policy
 from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.processes import stop_processes
 from devkit.harness.topics import eventually, read_topic, running_publisher
 from events.admin import AnnouncementRequested
 from events.catalog import ADMIN_EVENTS, BROADCAST_EVENTS, all_topics
@@ -155,8 +156,7 @@ async def test_a_broadcast_to_1000_users_survives_a_kill_9_without_a_duplicate(
 
         report = await eventually(lambda: _report(telegram), STARTUP + 120, interval=0.2)
     finally:
-        for service in services.values():
-            service.stop()
+        await stop_processes(s.proc for s in services.values() if s.proc is not None)
 
     sends = telegram.sends_per_chat()
     assert max(sends[u] for u in users) == 1, "a recipient got the announcement twice"

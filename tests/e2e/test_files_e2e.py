@@ -5,7 +5,7 @@ worker charging; asserting what the user sees, what the model is sent and what i
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -34,15 +34,15 @@ VOICE, READER, INTRUDER = range(862001, 862004)
 FUNDS = dict.fromkeys((VOICE, READER, INTRUDER), "5.00")
 
 
-@pytest.fixture(scope="module")
-def files_worker(
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def files_worker(
     stack: Endpoints,
     e2e_prefix: str,
     telegram_emulator_server: TelegramEmulator,
     claude_emulator_server: ClaudeEmulator,
     whisper_emulator_server: WhisperEmulator,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[WorkerProcess]:
+) -> AsyncIterator[WorkerProcess]:
     """A thread worker with Whisper configured (the file store is in the stack's database)."""
     log_dir = tmp_path_factory.mktemp("files-e2e")
     env = worker_env(
@@ -56,7 +56,7 @@ def files_worker(
     worker = WorkerProcess(stack, e2e_prefix, env, log_dir / "worker.log")
     worker.start()
     yield worker
-    worker.terminate()
+    await worker.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

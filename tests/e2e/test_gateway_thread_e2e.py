@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 
 import pytest
@@ -10,6 +9,8 @@ from thread_e2e import ROOT, WorkerProcess, eventually, fund, wait_ready
 
 from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.telegram import MediaItem, TelegramEmulator
+from devkit.harness.processes import stop_process
+from devkit.harness.service_fork import spawn
 from infra.kafka.publisher import EventPublisher
 from infra.services.supervisor import botctl_argv
 
@@ -29,14 +30,8 @@ async def test_updates_through_gateway_and_worker(
     """A text and an album sent in Telegram are answered: gateway -> inbox -> worker."""
     await wait_ready(thread_worker, publisher, telegram_emulator, 840001)
     claude_emulator.reset()
-    log = open(thread_worker.log_path.with_name("gateway.log"), "ab")  # noqa: SIM115
-    gateway = await asyncio.create_subprocess_exec(
-        *botctl_argv("gateway"),
-        env=thread_worker.env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=log,
-    )
+    gateway_log = thread_worker.log_path.with_name("gateway.log")
+    gateway = spawn(botctl_argv("gateway"), thread_worker.env, ROOT, gateway_log)
     try:
         cid = 840002
         telegram_emulator.add_private_chat(cid)
@@ -65,10 +60,4 @@ async def test_updates_through_gateway_and_worker(
         blocks = [b for m in album_requests[0].body["messages"] for b in m["content"]]
         assert sum(b["type"] == "image" for b in blocks) == 2
     finally:
-        gateway.terminate()
-        try:
-            await asyncio.wait_for(gateway.wait(), 20)
-        except TimeoutError:
-            gateway.kill()
-            await gateway.wait()
-        log.close()
+        await stop_process(gateway)

@@ -42,15 +42,15 @@ ANSWER = (
 )
 
 
-@pytest.fixture(scope="module")
-def thread_worker(
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def thread_worker(
     stack: Endpoints,
     e2e_prefix: str,
     telegram_emulator_server: TelegramEmulator,
     claude_emulator_server: ClaudeEmulator,
     gemini_emulator_server: GeminiEmulator,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[WorkerProcess]:
+) -> AsyncIterator[WorkerProcess]:
     """The thread worker with a Gemini key and the Gemini emulator's URL."""
     env = worker_env(
         stack,
@@ -63,7 +63,7 @@ def thread_worker(
     worker = WorkerProcess(stack, e2e_prefix, env, tmp_path_factory.mktemp("gw") / "worker.log")
     worker.start()
     yield worker
-    worker.terminate()
+    await worker.stop()
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="session")

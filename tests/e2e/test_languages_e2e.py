@@ -22,6 +22,7 @@ from actors.gateway.command_registry import help_text
 from actors.texts import Language, say
 from devkit.emulators.claude import ClaudeEmulator, Overloaded, failure_reply, text_reply
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.processes import stop_processes
 from devkit.harness.topics import running_publisher
 from events.catalog import TOPICS
 from infra.endpoints import Endpoints
@@ -64,21 +65,20 @@ async def bot(
     procs = Processes(env, logs)
     try:
         async with running_publisher(stack.kafka_bootstrap, broker_profile, prefix) as publisher:
-            await wait_ready(worker, publisher, telegram_emulator_server, 871000, timeout=300)
             telegram_emulator_server.add_private_chat(RU, first_name="Анна", language_code="ru")
             telegram_emulator_server.add_private_chat(EN, first_name="Erik", language_code="de")
             for user_id in (RU, EN):
                 await fund(publisher, user_id, "5.00")
-        polls = len(telegram_emulator_server.calls("getUpdates"))
-        for service in SERVICES:
-            procs.start(service, *botctl_argv(service))
+            polls = len(telegram_emulator_server.calls("getUpdates"))
+            for service in SERVICES:
+                procs.start(service, *botctl_argv(service))
+            await wait_ready(worker, publisher, telegram_emulator_server, 871000, timeout=300)
         await eventually(
             lambda: len(telegram_emulator_server.calls("getUpdates")) > polls, 300, interval=0.2
         )
         yield procs
     finally:
-        procs.stop()
-        worker.terminate()
+        await stop_processes([*procs.procs, *([worker.proc] if worker.proc else [])])
 
 
 @pytest.fixture

@@ -4,16 +4,18 @@ answered once one of the five running answers ends."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from thread_e2e import ROOT, WorkerProcess, eventually, fund, wait_ready, worker_env
 
 from actors.thread.models import SONNET
 from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.processes import stop_process
+from devkit.harness.service_fork import spawn
 from infra.endpoints import Endpoints
 from infra.kafka.publisher import EventPublisher
 from infra.services.supervisor import botctl_argv
@@ -25,14 +27,14 @@ USER = 8501
 QUEUE_WAIT_SECONDS = 120
 
 
-@pytest.fixture(scope="module")
-def thread_worker(
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def thread_worker(
     stack: Endpoints,
     e2e_prefix: str,
     telegram_emulator_server: TelegramEmulator,
     claude_emulator_server: ClaudeEmulator,
     tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[WorkerProcess]:
+) -> AsyncIterator[WorkerProcess]:
     """A worker whose requests wait in line up to 2 minutes (``THREAD_QUEUE_WAIT``)."""
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
     env = worker_env(
@@ -47,7 +49,7 @@ def thread_worker(
     worker = WorkerProcess(stack, e2e_prefix, env, log_path)
     worker.start()
     yield worker
-    worker.terminate()
+    await worker.stop()
 
 
 def _asked(claude: ClaudeEmulator) -> list[Any]:
@@ -70,10 +72,8 @@ async def test_the_sixth_request_waits_in_line_and_is_answered_when_a_slot_frees
     is then answered in its topic."""
     await wait_ready(thread_worker, publisher, telegram_emulator, 850001, timeout=240)
     claude_emulator.reset()
-    log = open(thread_worker.log_path.with_name("gateway.log"), "ab")  # noqa: SIM115
-    gateway = await asyncio.create_subprocess_exec(
-        *botctl_argv("gateway"), env=thread_worker.env, cwd=ROOT, stdout=log, stderr=log
-    )
+    gateway_log = thread_worker.log_path.with_name("gateway.log")
+    gateway = spawn(botctl_argv("gateway"), thread_worker.env, ROOT, gateway_log)
     try:
         telegram_emulator.add_group(GROUP, forum=True)
         await fund(publisher, USER, "10.00")
@@ -110,10 +110,4 @@ async def test_the_sixth_request_waits_in_line_and_is_answered_when_a_slot_frees
             interval=0.1,
         )
     finally:
-        gateway.terminate()
-        try:
-            await asyncio.wait_for(gateway.wait(), 20)
-        except TimeoutError:
-            gateway.kill()
-            await gateway.wait()
-        log.close()
+        await stop_process(gateway)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.processes import ChildProcess, stop_process
+from devkit.harness.service_fork import spawn
 from devkit.harness.thread import message_command, starter_credit, stop_command
 from devkit.harness.topics import eventually, read_topic
 from events.billing import UsageChargeRequested
@@ -68,19 +69,12 @@ class WorkerProcess:
     prefix: str
     env: dict[str, str]
     log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
+    proc: ChildProcess | None = None
     starts: list[int] = field(default_factory=list)
     argv: tuple[str, ...] = tuple(botctl_argv("thread-worker"))
 
     def start(self) -> None:
-        log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child
-        self.proc = subprocess.Popen(
-            list(self.argv),
-            env=self.env,
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
+        self.proc = spawn(self.argv, self.env, ROOT, self.log_path)
         self.starts.append(self.proc.pid)
 
     def kill9(self) -> None:
@@ -88,14 +82,9 @@ class WorkerProcess:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait(10)
 
-    def terminate(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+    async def stop(self) -> None:
+        """SIGTERM, waiting without blocking the emulators' event loop."""
+        await stop_process(self.proc)
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -135,7 +124,7 @@ class Processes:
     """The processes of a tool-loop test: thread worker, billing worker and gateway."""
 
     worker: WorkerProcess
-    others: list[subprocess.Popen[bytes]]
+    others: list[ChildProcess]
     probe_log: Path
 
 

@@ -6,12 +6,14 @@ import asyncio
 import json
 import os
 import signal
-import sys
 from pathlib import Path
 
 from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.telegram import TelegramEmulator
+from devkit.harness.processes import ChildProcess, wait_exit
+from devkit.harness.service_fork import spawn
 from infra.endpoints import Endpoints
+from infra.services.supervisor import botctl_argv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -51,20 +53,22 @@ def _env(
     }
 
 
-async def _start_bot(env: dict[str, str], tmp_path: Path) -> asyncio.subprocess.Process:
-    log = open(tmp_path / "run.log", "ab")  # noqa: SIM115
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "infra.cli.main", "run", "--processes", "one",
-        cwd=ROOT, env=env, stdout=log, stderr=log,
-    )  # fmt: skip
+def _start_bot(env: dict[str, str], tmp_path: Path) -> ChildProcess:
+    return spawn(botctl_argv("run", "--processes", "one"), env, ROOT, tmp_path / "run.log")
+
+
+async def _exit_code(bot: ChildProcess, timeout: float) -> int | None:
+    """The bot's exit status once it exited (None: still running after ``timeout``)."""
+    await wait_exit(bot, timeout)
+    return bot.poll()
 
 
 async def _wait_answer(
-    bot: asyncio.subprocess.Process, telegram_emulator: TelegramEmulator, chat: int, log: Path
+    bot: ChildProcess, telegram_emulator: TelegramEmulator, chat: int, log: Path
 ) -> None:
     async with asyncio.timeout(180):
         while not [m for m in telegram_emulator.bot_messages(chat) if m.text]:
-            assert bot.returncode is None, log.read_text()[-3000:]
+            assert bot.poll() is None, log.read_text()[-3000:]
             await asyncio.sleep(0.2)
 
 
@@ -80,14 +84,14 @@ async def test_one_process_answers_a_message_and_stops_on_ctrl_c(
     chat = 860001
     telegram_emulator.add_private_chat(chat)
     claude_emulator.script(text_reply("answered by one process"))
-    bot = await _start_bot(env, tmp_path)
+    bot = _start_bot(env, tmp_path)
     try:
         telegram_emulator.send_text(chat, "hello")
         await _wait_answer(bot, telegram_emulator, chat, tmp_path / "run.log")
         assert _children(bot.pid) == []
     finally:
         bot.send_signal(signal.SIGINT)
-        code = await asyncio.wait_for(bot.wait(), 90)
+        code = await _exit_code(bot, 90)
     assert code == 0, (tmp_path / "run.log").read_text()[-3000:]
 
 
@@ -119,13 +123,13 @@ async def test_a_failed_service_is_restarted_in_the_process_and_sigterm_stops_it
     chat = 860002
     telegram_emulator.add_private_chat(chat)
     claude_emulator.script(text_reply("answered after two restarts"))
-    bot = await _start_bot(env, tmp_path)
+    bot = _start_bot(env, tmp_path)
     try:
         telegram_emulator.send_text(chat, "hello")
         await _wait_answer(bot, telegram_emulator, chat, tmp_path / "run.log")
     finally:
         bot.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(bot.wait(), 90)
+        code = await _exit_code(bot, 90)
     log = tmp_path / "run.log"
     assert code == 0, log.read_text()[-3000:]
     assert _restarts(log, "thread-worker") == 2, log.read_text()[-3000:]
@@ -148,8 +152,8 @@ async def test_a_crash_looping_service_stops_the_one_process_bot_naming_it(
         CLAUDEGRAM_TEST_CRASH="task-users-worker:1000",
         TOPIC_PREFIX="oneloop.",
     )
-    bot = await _start_bot(env, tmp_path)
-    code = await asyncio.wait_for(bot.wait(), 180)
+    bot = _start_bot(env, tmp_path)
+    code = await _exit_code(bot, 180)
     log = (tmp_path / "run.log").read_text()
     assert code == 1, log[-3000:]
     assert "botctl: service users-worker exited 5 times within 60 s; stopping the bot" in log

@@ -44,7 +44,10 @@ async def many_users(stack: Endpoints, pg_schema: str) -> str:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def writer_parts(stack: Endpoints) -> AsyncIterator[dict[str, Any]]:
-    redis = create_redis(stack.redis_url)
+    # A page is 1,000 users in one pipeline; the Redis the test processes share can take
+    # longer than the 1 s production timeout to answer it on a loaded machine (a CI run
+    # failed so), and these tests are about paging, not about that timeout.
+    redis = create_redis(stack.redis_url, socket_timeout=15.0)
     pool = await create_pool(
         stack.database_url, max_size=2, timeouts=PgTimeouts(command=1.0, acquire=1.0)
     )
