@@ -4,14 +4,10 @@
 ``/readyz`` condition is pending from the start until the first assignment has been handled
 (the wrapped listener's ``on_partitions_assigned`` returned: states restored, offsets
 sought), pending again from a rebalance's revocation until the next assignment is handled.
-:func:`faust_assignment` answers the same for a Faust app (its ``rebalancing`` flag stays
-set until its tables have recovered). Each assignment also counts in
-``claudegram_rebalances_total`` (by service).
+Each assignment also counts in ``claudegram_rebalances_total`` (by service).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
 
@@ -54,23 +50,3 @@ def track_assignment(
     """``listener``, counting the service's rebalances and reporting
     ``"<service> partitions"`` in ``readiness`` (when there is one)."""
     return _TrackingListener(listener, readiness, service)
-
-
-def count_faust_rebalances(app: Any, service: str) -> None:
-    """Count the Faust ``app``'s assignments in ``claudegram_rebalances_total``."""
-    counter = REBALANCES.labels(service)
-
-    async def assigned(sender: Any, assigned: Any, **_: Any) -> None:
-        counter.inc()
-
-    app.on_partitions_assigned.connect(assigned)
-
-
-def faust_assignment(app: Any) -> str | None:
-    """Why the Faust ``app`` is not ready to consume, or None: no assignment received yet,
-    or a rebalance under way (revocation to the end of its tables' recovery)."""
-    if getattr(app, "_assignment", None) is None:
-        return WAITING
-    if app.rebalancing:
-        return REBALANCING
-    return None

@@ -6,13 +6,13 @@ A record is *delivered* when the consumer hands it to its processing, *acked* wh
 caused is durable. Records of one partition are delivered in offset order (offsets may skip:
 compaction, transaction markers), acked in any order. Committing at :meth:`commit_point`
 never skips a record in flight, so after a crash or a rebalance every unfinished record is
-redelivered; everything below it is finished. Pure bookkeeping (no I/O): the thread worker
-feeds it and hands its answer to Faust's commit path (:mod:`infra.kafka.faust_commits`).
+redelivered; everything below it is finished. Pure bookkeeping (no I/O): the thread worker's
+own consumer loop (:mod:`infra.kafka.acked_consumer`) feeds it and commits what it answers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -76,3 +76,17 @@ class ContiguousAcks(Generic[P]):
 
     def partitions(self) -> list[P]:
         return list(self._partitions)
+
+    def total_in_flight(self) -> int:
+        """Records delivered and not yet acked, over every partition."""
+        return sum(len(acks.in_flight) for acks in self._partitions.values())
+
+    def due(self, committed: Mapping[P, int]) -> dict[P, int]:
+        """The commit points that moved past ``committed`` (what was last committed per
+        partition): what a commit should send now, nothing when nothing moved."""
+        due: dict[P, int] = {}
+        for partition, acks in self._partitions.items():
+            point = acks.commit_point()
+            if point is not None and point > committed.get(partition, -1):
+                due[partition] = point
+        return due

@@ -1,1 +1,1 @@
-"""Thread worker: the Faust shell of the thread actor and its Claude/Telegram adapters."""
+"""Thread worker: the consumer shell of the thread actor and its Claude/Telegram adapters."""

@@ -1,15 +1,19 @@
-"""The thread worker: a Faust app whose agent feeds ``bot.thread.inbox`` to the thread actor.
+"""The thread worker: its own consumer loop feeds ``bot.thread.inbox`` to the thread actor.
 
 Start it with ``botctl thread-worker`` (:func:`run_thread_worker`); its tuning comes from
 the ``THREAD_*`` settings (:class:`ThreadWorkerConfig`), its clients from the root.
 
-The agent reads the inbox with ``stream.noack()``: it decodes each record (undecodable ones
-go to the dead-letter topic), hands it to the actor's mailbox for its thread key and goes on
-to the next record at once. The actor acks each event when what it caused is durable;
-the worker owns the commit rule (:mod:`infra.kafka.contiguous_acks`): Faust commits an inbox
-partition only up to its first delivered and unacked offset, so out-of-order completion
-across threads never skips a command (Faust's own rule can, faust-streaming#606). Thread
-states live in the changelog-backed table ``thread-state``.
+The loop (:class:`~infra.kafka.acked_consumer.AckedConsumer`, group ``thread-actor``) decodes
+each record (undecodable ones go to the dead-letter topic), hands it to the actor's mailbox
+for its thread key and goes on to the next record at once. The actor acks each command when
+what it caused is durable; the loop commits an inbox partition only up to its first
+delivered and unacked offset (:mod:`infra.kafka.contiguous_acks`), so out-of-order
+completion across threads never skips a command. Thread states live in
+:class:`~infra.threads.table_store.ChangelogStore`, restored from their compacted changelog
+for the partitions assigned before any of their inbox records is handled.
+
+Until issue 13 the inbox went through a Faust agent; its consumer thread's hand-off was
+the tail of the update->model-request latency (bench/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -18,9 +22,7 @@ import asyncio
 import contextlib
 import gc
 import logging
-import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -43,15 +45,11 @@ from events.catalog import (
 )
 from events.codec import DecodeError, codec_for
 from infra.bootstrap import Root
-from infra.faust_app import make_faust_app
 from infra.files.services import start_file_services
-from infra.kafka.assignment_readiness import count_faust_rebalances, faust_assignment
-from infra.kafka.clients import make_producer
-from infra.kafka.compat import BrokerProfile
-from infra.kafka.contiguous_acks import ContiguousAcks
+from infra.kafka.acked_consumer import Ack, AckedConsumer, Record
+from infra.kafka.clients import make_consumer, make_producer
+from infra.kafka.compat import FAUST_HEARTBEAT_INTERVAL_S, FAUST_SESSION_TIMEOUT_S, BrokerProfile
 from infra.kafka.dead_letter import send_to_dead_letter
-from infra.kafka.faust_commits import own_commit_rule
-from infra.service_health import startup_condition
 from infra.settings import Settings
 from infra.threads.actor import ThreadActor
 from infra.threads.claude_client import ClaudeClient
@@ -60,7 +58,8 @@ from infra.threads.generation_slots import GenerationSlots
 from infra.threads.log_views import LogViews, ReadModelSeed
 from infra.threads.mailbox import InboxItem
 from infra.threads.metrics import INBOX_DELIVERY, LOOP_LAG
-from infra.threads.stores import FaustTableStore, ProducerPool, ProducerSink
+from infra.threads.stores import ProducerPool, ProducerSink
+from infra.threads.table_store import THREAD_STATE_CHANGELOG, ChangelogStore
 from infra.threads.telegram_output import TelegramOutput
 from infra.threads.tool_ports import ClaudeModelPort
 from infra.threads.tool_runtime import ToolRuntime
@@ -111,7 +110,7 @@ class ThreadWorkerConfig:
 
 
 class ThreadWorker:
-    """The Faust app, its table and agent, and the actor with its adapters."""
+    """The inbox loop, the state store and the actor with its adapters."""
 
     def __init__(
         self,
@@ -126,36 +125,7 @@ class ThreadWorker:
         self.profile = profile
         self.config = config
         prefix = config.topic_prefix
-        data_dir = config.data_dir or Path(tempfile.mkdtemp(prefix="thread-worker-"))
-        self.app = make_faust_app(
-            f"{prefix}thread-actor",
-            endpoints.kafka_bootstrap,
-            profile,
-            data_dir=data_dir,
-            topic_partitions=PARTITIONS,
-            stream_buffer_maxsize=8192,
-            broker_commit_interval=1.0,
-            table_standby_replicas=0,
-            fetch_max_wait_ms=config.fetch_max_wait_ms,
-        )
         self.inbox_name = with_prefix(THREAD_INBOX, prefix).name
-        self.inbox = self.app.topic(
-            self.inbox_name,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=PARTITIONS,
-        )
-        self.table = self.app.Table(
-            "thread-state",
-            default=None,
-            key_type=bytes,
-            value_type=bytes,
-            partitions=PARTITIONS,
-        )
-        self.ready = asyncio.Event()
-        self.commits: ContiguousAcks[Any] = ContiguousAcks()
         self.producer: AIOKafkaProducer = make_producer(endpoints.kafka_bootstrap, profile)
         self.pool = ProducerPool(
             [self.producer]
@@ -164,49 +134,63 @@ class ThreadWorker:
                 for _ in range(max(0, config.producers - 1))
             ]
         )
+        self.reader = make_consumer(endpoints.kafka_bootstrap, profile, [], group_id=None)
+        self.store = ChangelogStore(
+            with_prefix(THREAD_STATE_CHANGELOG, prefix).name, self.pool, self.reader
+        )
+        self.consumer = make_consumer(
+            endpoints.kafka_bootstrap,
+            profile,
+            [],
+            group_id=f"{prefix}{GROUP}",
+            **inbox_consumer_options(profile, config.fetch_max_wait_ms),
+        )
+        self.inbox = AckedConsumer(
+            self.consumer,
+            self.inbox_name,
+            self,
+            self._handle,
+            readiness=root.readiness,
+            service="thread-worker",
+        )
         self.views = LogViews(endpoints.kafka_bootstrap, profile, topic_prefix=prefix)
         self.actor: ThreadActor | None = None
         self._closers: list[Any] = []
-        self.app.agent(self.inbox, name=f"{prefix}thread-inbox")(self._consume)
-        self.app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]
-        count_faust_rebalances(self.app, "thread-worker")
+        self._codec = codec_for(THREAD_INBOX)
 
-    async def _consume(self, stream: Any) -> None:
-        await self.ready.wait()
-        codec = codec_for(THREAD_INBOX)
-        async for event in stream.noack().events():
-            message = event.message
-            if message.timestamp:
-                INBOX_DELIVERY.observe(max(0.0, time.time() - message.timestamp))
-            try:
-                command = codec.decode(message.value, message.headers)
-            except DecodeError as exc:
-                ack = self._ack_of(event)
-                await send_to_dead_letter(self.producer, message, exc.reason, exc.detail)
-                ack()
-                continue
-            assert self.actor is not None
-            self.actor.submit(InboxItem(command, message.partition, self._ack_of(event)))
+    async def _handle(self, record: Record, ack: Ack) -> None:
+        if record.timestamp:
+            INBOX_DELIVERY.observe(max(0.0, time.time() - record.timestamp / 1000))
+        try:
+            command = self._codec.decode(record.value, record.headers)
+        except DecodeError as exc:
+            await send_to_dead_letter(self.producer, record, exc.reason, exc.detail)
+            ack()
+            return
+        assert self.actor is not None
+        self.actor.submit(InboxItem(command, record.partition, ack))
 
-    def _ack_of(self, event: Any) -> Callable[[], None]:
-        """Record ``event`` as delivered; its ack for the commit rule and for Faust."""
-        tp, offset = event.message.tp, event.message.offset
-        self.commits.delivered(tp, offset)
+    async def assigned(self, partitions: set[int]) -> None:
+        """Restore the states of ``partitions`` (before any of their inbox records)."""
+        self.store.drop(self.store.owned() - partitions)
+        started = time.monotonic()
+        count = await self.store.restore(partitions)
+        log.info(
+            "thread states restored",
+            extra={
+                "fields": {
+                    "partitions": sorted(partitions),
+                    "records": count,
+                    "seconds": round(time.monotonic() - started, 3),
+                }
+            },
+        )
 
-        def ack() -> None:
-            self.commits.acked(tp, offset)
-            event.ack()
-
-        return ack
-
-    async def _on_revoked(self, app: Any, revoked: Any, **_: Any) -> None:
-        partitions = {tp.partition for tp in revoked if tp.topic == self.inbox_name}
-        self.commits.forget(tp for tp in revoked if tp.topic == self.inbox_name)
-        if self.actor is not None and partitions:
+    async def revoked(self, partitions: set[int]) -> None:
+        """Abandon the turns of ``partitions`` unacked (the next owner gets them again)."""
+        if self.actor is not None:
             await self.actor.stop(partitions)
-        store = self.actor.store if self.actor is not None else None
-        if isinstance(store, FaustTableStore):
-            store.forget()
+        self.store.forget()
 
     async def start(self) -> None:
         root = self.root
@@ -267,7 +251,7 @@ class ThreadWorker:
             providers=chat_providers,
         )
         self.actor = ThreadActor(
-            store=FaustTableStore(self.table, self.pool),
+            store=self.store,
             sink=ProducerSink(self.pool),
             runner=runner,
             slots=GenerationSlots(redis, prefix=f"cg:{self.config.topic_prefix}gen:"),
@@ -281,15 +265,18 @@ class ThreadWorker:
                 default_model=root.settings.default_model,
             ),
         )
-        own_commit_rule(self.app.consumer, self.commits, {self.inbox_name})
-        self.ready.set()
-        await self.app.start()
+        await self.reader.start()
+        self._closers.append(self.reader.stop)
+        await self.consumer.start()
+        self._closers.append(self.consumer.stop)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume the inbox until ``stop`` is set."""
+        await self.inbox.run(stop)
 
     async def stop(self) -> None:
         if self.actor is not None:
             await self.actor.stop()
-        with contextlib.suppress(Exception):
-            await self.app.stop()
         for close in reversed(self._closers):
             with contextlib.suppress(Exception):
                 await close()
@@ -306,28 +293,23 @@ async def run_thread_worker(
     replaces the one from the root's settings, ``tools`` the built-in tool registry (tests
     add test-only tools)."""
     config = config or ThreadWorkerConfig.from_settings(root.settings)
-    specs: list[TopicSpec[Any]] = [*TOPICS, *(t.dead_letter() for t in TOPICS)]
+    specs: list[TopicSpec[Any]] = [
+        *TOPICS,
+        *(t.dead_letter() for t in TOPICS),
+        THREAD_STATE_CHANGELOG,
+    ]
     report = await root.ensure_topics(specs, name_prefix=config.topic_prefix)
     for mismatch in report.mismatches:
         log.warning("topic differs from the catalog: %s", mismatch)
     worker = ThreadWorker(root, await root.profile(), config, tools)
     helpers: list[asyncio.Task[None]] = []
     try:
-        if root.readiness is not None:  # from now on asked of the Faust app at every probe
-            root.readiness.live(READY, lambda: faust_assignment(worker.app))
-            root.readiness.met(READY)
         await worker.start()
-        log.info("thread worker ready", extra={"fields": {"prefix": config.topic_prefix}})
+        log.info("thread worker started", extra={"fields": {"prefix": config.topic_prefix}})
         freeze_heap()
         helpers.append(asyncio.create_task(_freeze_again(FREEZE_AGAIN_AFTER)))
         helpers.append(asyncio.create_task(watch_loop_lag()))
-        stopping = asyncio.ensure_future(stop.wait())
-        crashed = asyncio.ensure_future(worker.app._crashed.wait())
-        await asyncio.wait([stopping, crashed], return_when=asyncio.FIRST_COMPLETED)
-        stopping.cancel()
-        crashed.cancel()
-        if worker.app._crashed.is_set():
-            raise RuntimeError(f"the Faust app crashed: {worker.app.crash_reason!r}")
+        await worker.run(stop)
     finally:
         for helper in helpers:
             helper.cancel()
@@ -335,7 +317,22 @@ async def run_thread_worker(
 
 
 FREEZE_AGAIN_AFTER: Final = 20.0
-READY: Final = startup_condition("thread-worker")
+GROUP: Final = "thread-actor"
+"""The inbox consumer group (the Faust app id of earlier versions: its offsets carry over)."""
+
+
+def inbox_consumer_options(profile: BrokerProfile, fetch_max_wait_ms: int | None) -> dict[str, Any]:
+    """The inbox consumer's options beyond :func:`~infra.kafka.clients.consumer_options`:
+    the failover timing the Faust app had on Apache Kafka (Tansu keeps its own short
+    timeouts), and the fetch wait when ``THREAD_FETCH_MAX_WAIT_MS`` sets one. On Apache
+    Kafka a fetch returns as soon as a record arrives, so the wait only paces idle polls."""
+    options: dict[str, Any] = {}
+    if not profile.tansu_workarounds:
+        options["session_timeout_ms"] = int(FAUST_SESSION_TIMEOUT_S * 1000)
+        options["heartbeat_interval_ms"] = int(FAUST_HEARTBEAT_INTERVAL_S * 1000)
+    if fetch_max_wait_ms:
+        options["fetch_max_wait_ms"] = fetch_max_wait_ms
+    return options
 
 
 async def _read_pool(root: Root) -> asyncpg.Pool | None:

@@ -7,7 +7,7 @@ from infra.threads.store_port import StoredThread
 
 
 class MemoryThreadStore:
-    """The in-memory fake of the thread table (``infra.threads.stores.FaustTableStore``): the
+    """The in-memory fake of the thread table (``infra.threads.table_store.ChangelogStore``): the
     same snapshot + delta values, no durability."""
 
     def __init__(self, values: dict[bytes, bytes] | None = None) -> None:

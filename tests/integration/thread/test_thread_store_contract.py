@@ -1,26 +1,25 @@
-"""The thread store's contract, one suite for the in-memory fake and the Faust table store:
+"""The thread store's contract, one suite for the in-memory fake and the changelog store:
 what a store saved it loads back, and so does a restarted store over its durable values."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import NewTopic
 
 from actors.thread.state import HistoryItem, ThreadState
-from devkit.harness.topics import read_records
 from devkit.stores import MemoryThreadStore
 from infra.endpoints import Endpoints
-from infra.faust_app import make_faust_app
-from infra.kafka.clients import make_admin, make_producer
+from infra.kafka.clients import make_admin, make_consumer, make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.threads.state_log import SNAPSHOT_EVERY
 from infra.threads.store_port import OutboxRecord, StoredThread, ThreadStore
-from infra.threads.stores import FaustTableStore, ProducerPool
+from infra.threads.stores import ProducerPool
+from infra.threads.table_store import ChangelogStore
 
 PARTITIONS = 4
 
@@ -33,58 +32,49 @@ class Subject:
     restart: Callable[[], Awaitable[ThreadStore]]
 
 
-async def _faust_store(
-    stack: Endpoints, profile: BrokerProfile, prefix: str, data_dir: Path
+async def _changelog_store(
+    stack: Endpoints, profile: BrokerProfile, prefix: str
 ) -> AsyncIterator[Subject]:
-    def table_store(pool: ProducerPool) -> FaustTableStore:
-        app = make_faust_app(
-            f"{prefix}store-contract",
-            stack.kafka_bootstrap,
-            profile,
-            data_dir=data_dir,
-            topic_partitions=PARTITIONS,
-        )
-        table = app.Table(
-            "thread-state", default=None, key_type=bytes, value_type=bytes, partitions=PARTITIONS
-        )
-        return FaustTableStore(table, pool)
-
-    pool = ProducerPool([make_producer(stack.kafka_bootstrap, profile)])
-    store = table_store(pool)
+    topic = f"{prefix}store-contract-thread-state-changelog"
     admin = make_admin(stack.kafka_bootstrap)
     await admin.start()
     try:
-        topic = NewTopic(
-            store.changelog_topic, PARTITIONS, 1, topic_configs={"cleanup.policy": "compact"}
-        )
-        await admin.create_topics([topic])
+        created = NewTopic(topic, PARTITIONS, 1, topic_configs={"cleanup.policy": "compact"})
+        await admin.create_topics([created])
     finally:
         await admin.close()
+    pool = ProducerPool([make_producer(stack.kafka_bootstrap, profile)])
+    readers: list[AIOKafkaConsumer] = []
+
+    async def store_over_changelog() -> ChangelogStore:
+        reader = make_consumer(stack.kafka_bootstrap, profile, [], group_id=None)
+        await reader.start()
+        readers.append(reader)
+        return ChangelogStore(topic, pool, reader)
+
     await pool.start()
+    store = await store_over_changelog()
 
     async def restart() -> ThreadStore:
-        """A new worker's table, restored from the changelog as Faust restores it."""
-        fresh = table_store(pool)
-        for record in await read_records(stack.kafka_bootstrap, profile, store.changelog_topic):
-            if record.value is None:
-                fresh.table.data.pop(record.key, None)
-            else:
-                fresh.table.data[record.key] = record.value
+        """A new worker's store, restored from the changelog as on an assignment."""
+        fresh = await store_over_changelog()
+        await fresh.restore(range(PARTITIONS))
         return fresh
 
     try:
         yield Subject(store, restart)
     finally:
+        for reader in readers:
+            await reader.stop()
         await pool.stop()
 
 
-@pytest_asyncio.fixture(params=["memory", "faust"], loop_scope="session")
+@pytest_asyncio.fixture(params=["memory", "changelog"], loop_scope="session")
 async def subject(
     request: pytest.FixtureRequest,
     stack: Endpoints,
     broker_profile: BrokerProfile,
     topic_prefix: str,
-    tmp_path: Path,
 ) -> AsyncIterator[Subject]:
     if request.param == "memory":
         memory = MemoryThreadStore()
@@ -94,8 +84,8 @@ async def subject(
 
         yield Subject(memory, restart)
         return
-    async for faust_subject in _faust_store(stack, broker_profile, topic_prefix, tmp_path):
-        yield faust_subject
+    async for changelog_subject in _changelog_store(stack, broker_profile, topic_prefix):
+        yield changelog_subject
 
 
 def _stored(key: str, n: int, *, with_outbox: bool = False) -> StoredThread:

@@ -73,3 +73,20 @@ def test_repositioning_forgets_what_was_in_flight() -> None:
     tracker.forget(["p"])
     assert tracker.commit_point("p") is None
     assert not tracker.acked("p", 5)
+
+
+@given(deliveries_and_acks())
+def test_due_commits_are_the_moved_commit_points_only(case: tuple[list[int], list[int]]) -> None:
+    """What is due is each partition's commit point when it moved past the last commit, and
+    nothing once that was committed; the in-flight total counts the unacked deliveries."""
+    offsets, acks = case
+    tracker: ContiguousAcks[str] = ContiguousAcks()
+    for offset in offsets:
+        tracker.delivered("p", offset)
+    tracker.delivered("q", 5)
+    for offset in acks:
+        tracker.acked("p", offset)
+    assert tracker.total_in_flight() == len(offsets) - len(acks) + 1
+    due = tracker.due({"q": 5})
+    assert due == {"p": tracker.commit_point("p")}
+    assert tracker.due({"p": due["p"], "q": 5}) == {}
