@@ -15,7 +15,7 @@ from typing import Final
 from actors.telegram_text import utf16_len
 from actors.thread.telegram_text import Rendered
 
-__all__ = ["TELEGRAM_LIMIT", "split_plain", "split_rendered", "utf16_len"]
+__all__ = ["TELEGRAM_LIMIT", "split_plain", "split_rendered", "tail_rendered", "utf16_len"]
 
 TELEGRAM_LIMIT: Final = 4096
 _BREAKS: Final = ("\n\n", "\n", " ")
@@ -61,6 +61,27 @@ def split_rendered(rendered: Rendered, limit: int = TELEGRAM_LIMIT) -> list[Rend
     """``rendered`` in parts of at most ``limit`` UTF-16 units that, joined, are ``rendered``
     (entities cut at a part's edge are closed there and reopened in the next part)."""
     return [rendered.slice(start, end) for start, end in bounds(rendered.text, limit)]
+
+
+def tail_rendered(rendered: Rendered, limit: int) -> Rendered:
+    """The longest end of ``rendered`` within ``limit`` UTF-16 units, starting after a break
+    (blank line, line end, space) when one falls in the first half of it; trimmed."""
+    text = rendered.text
+    start, total = len(text), 0
+    while start > 0:
+        width = 2 if ord(text[start - 1]) > 0xFFFF else 1
+        if total + width > limit:
+            break
+        total += width
+        start -= 1
+    if start > 0:
+        half = start + (len(text) - start) // 2
+        for mark in _BREAKS:
+            found = text.find(mark, start, half)
+            if found >= 0:
+                start = found + len(mark)
+                break
+    return rendered.slice(start, len(text)).strip()
 
 
 def split_plain(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:

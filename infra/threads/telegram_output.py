@@ -45,7 +45,7 @@ from aiogram.types import MessageEntity
 from actors.thread.content import Readable
 from actors.thread.drafts import DraftGate
 from actors.thread.markdown import render_markdown
-from actors.thread.split import TELEGRAM_LIMIT, split_plain, split_rendered
+from actors.thread.split import TELEGRAM_LIMIT, split_plain, split_rendered, tail_rendered
 from actors.thread.telegram_text import Rendered, concat
 
 log = logging.getLogger(__name__)
@@ -310,10 +310,10 @@ def draft_view(markdown: str, header: Rendered) -> Rendered:
     room = max(DRAFT_ROOM - header.length, MIN_ANSWER_SHOWN)
     body = render_markdown(markdown) if markdown.strip() else Rendered("")
     if body.length > room:
-        body = split_rendered(body, room)[-1].strip()
+        body = tail_rendered(body, room)
     shown = concat([header, body])
     if shown.length > TELEGRAM_LIMIT:
-        shown = split_rendered(shown, TELEGRAM_LIMIT)[-1].strip()
+        shown = tail_rendered(shown, TELEGRAM_LIMIT)
     return shown
 
 

@@ -3,7 +3,7 @@ limit, checked against the Telegram emulator's entity validation."""
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from actors.telegram_text import utf16_len
@@ -164,6 +164,7 @@ def test_split_plain_keeps_every_word(text: str, limit: int) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(markdown_texts, st.integers(min_value=0, max_value=5000), st.text(max_size=200))
+@example(text="", padding=2010, thinking="0")  # showed only the last "x": a split's remainder
 def test_a_draft_shows_the_header_and_the_end_of_the_answer_within_the_limit(
     text: str, padding: int, thinking: str
 ) -> None:
@@ -177,3 +178,5 @@ def test_a_draft_shows_the_header_and_the_end_of_the_answer_within_the_limit(
     assert_valid(shown)
     rendered = render_markdown(answer)
     assert shown.text.endswith(rendered.text[-20:].strip())
+    if rendered.length > TELEGRAM_LIMIT:  # as much of the end as fits, not a split's remainder
+        assert shown.length > TELEGRAM_LIMIT // 2
