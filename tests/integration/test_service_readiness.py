@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import os
-import subprocess
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,9 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.outages import start_dependency, stop_dependency
+from devkit.harness.processes import ChildProcess
+from devkit.harness.service_fork import spawn
+from devkit.harness.topics import eventually
 from events.catalog import THREAD_INBOX, all_topics
 from infra.cli.stack_cmds import SERVICES
 from infra.endpoints import Endpoints
@@ -52,16 +54,12 @@ class Service:
     env: dict[str, str]
     log_path: Path
     port: int = field(default_factory=free_port)
-    proc: subprocess.Popen[bytes] | None = None
+    proc: ChildProcess | None = None
     seen: list[Pending] = field(default_factory=list)
 
     def start(self) -> None:
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen(
-                botctl_argv(self.name),
-                env={**self.env, "METRICS_PORT": str(self.port)},
-                cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+        env = {**self.env, "METRICS_PORT": str(self.port)}
+        self.proc = spawn(botctl_argv(self.name), env, ROOT, self.log_path)
 
     async def stop(self, grace: float = 30.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` s; waits without blocking the event loop
@@ -86,6 +84,14 @@ class Service:
                 return response.status, json.loads(await response.text())
         except aiohttp.ClientConnectionError:
             return None
+
+    async def rebalances(self) -> float:
+        """The process's ``claudegram_rebalances_total`` (assignments handled)."""
+        url = f"http://127.0.0.1:{self.port}/metrics"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            text = await response.text()
+        prefix = "claudegram_rebalances_total{"
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix))
 
     async def until(self, holds: Callable[[Pending], bool], what: str) -> Pending:
         """Poll ``/readyz`` until its pending conditions satisfy ``holds``; each answer is
@@ -218,9 +224,11 @@ async def test_every_service_is_not_ready_while_a_dependency_it_uses_is_down(
 async def test_the_thread_worker_is_ready_only_with_its_partitions_and_not_while_rebalancing(
     stack: Endpoints, pg_schema: str, tmp_path: Path, services: list[Service]
 ) -> None:
-    """The thread worker (Faust) is not ready until its partitions are assigned; when a
-    second worker joins the group, the first is not ready while the group rebalances, then
-    ready again."""
+    """The thread worker is not ready until its partitions are assigned; when a second
+    worker joins the group, the first goes through the rebalance (its assignment handled
+    again, counted) and is ready again. (That it is not ready *during* a rebalance is
+    pinned by the next test on a gated listener: the worker's own window is too short to
+    catch by polling.)"""
     env = _env(stack, tmp_path, f"rdy{os.getpid()}.", pg_schema)
     first = Service("thread-worker", env, tmp_path / "first.log")
     services.append(first)
@@ -230,16 +238,18 @@ async def test_the_thread_worker_is_ready_only_with_its_partitions_and_not_while
         {k: v for k, v in p.items() if k == "thread-worker partitions"} for p in first.seen
     ], first.seen
 
-    first.seen.clear()
+    assigned = await first.rebalances()
+    assert assigned >= 1
     second = Service("thread-worker", env, tmp_path / "second.log")
     services.append(second)
     second.start()
-    rebalancing = asyncio.create_task(
-        first.until(lambda p: p.get("thread-worker partitions") == REBALANCING, "rebalancing")
-    )
     await second.until(lambda pending: not pending, "second worker ready")
-    await rebalancing
+    await eventually(lambda: _more(first, assigned), WAIT, interval=POLL)
     await first.until(lambda pending: not pending, "first worker ready again")
+
+
+async def _more(service: Service, than: float) -> bool:
+    return await service.rebalances() > than
 
 
 class _Gated(ConsumerRebalanceListener):  # type: ignore[misc]
