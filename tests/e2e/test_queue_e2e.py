@@ -1,6 +1,6 @@
-"""The generation queue through the gateway and thread worker processes: a user's sixth
-concurrent request waits in line with a notice (its wait from ``THREAD_QUEUE_WAIT``) and is
-answered once one of the five running answers ends."""
+"""Forum topics through the gateway and thread worker processes: a user's sixth concurrent
+request waits in line with a notice (its wait from ``THREAD_QUEUE_WAIT``) and is answered
+once one of the five running answers ends; /clear deletes a topic after the admin's Yes."""
 
 from __future__ import annotations
 
@@ -9,14 +9,17 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from thread_e2e import ROOT, WorkerProcess, eventually, fund, wait_ready, worker_env
+from thread_e2e import ROOT, WorkerProcess, events_of, eventually, fund, wait_ready, worker_env
 
 from actors.thread.models import SONNET
 from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.processes import stop_process
 from devkit.harness.service_fork import spawn
+from events.keys import thread_key
+from events.thread import ConversationReset
 from infra.endpoints import Endpoints
+from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
 from infra.services.supervisor import botctl_argv
 
@@ -109,5 +112,65 @@ async def test_the_sixth_request_waits_in_line_and_is_answered_when_a_slot_frees
             90,
             interval=0.1,
         )
+    finally:
+        await stop_process(gateway)
+
+
+CLEAR_GROUP = -1008502
+ADMIN = 8502
+
+
+async def test_clear_deletes_the_topic_after_the_admins_yes_and_ends_its_thread(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    e2e_prefix: str,
+    thread_worker: WorkerProcess,
+    publisher: EventPublisher,
+    telegram_emulator: TelegramEmulator,
+    claude_emulator: ClaudeEmulator,
+) -> None:
+    """Through the gateway and thread worker processes: a conversation in a forum topic,
+    then the group admin's /clear there asks "Delete this topic?" with Yes / Cancel; Yes
+    deletes the topic in Telegram and the worker ends its thread (``topic_deleted``)."""
+    await wait_ready(thread_worker, publisher, telegram_emulator, 850002, timeout=240)
+    gateway_log = thread_worker.log_path.with_name("gateway-clear.log")
+    gateway = spawn(botctl_argv("gateway"), thread_worker.env, ROOT, gateway_log)
+    try:
+        telegram_emulator.add_group(CLEAR_GROUP, forum=True, admins=(ADMIN,))
+        await fund(publisher, ADMIN, "5.00")
+        created = telegram_emulator.create_topic(CLEAR_GROUP, "doomed", user_id=ADMIN)
+        topic = int(created["message"]["message_thread_id"])
+        claude_emulator.script(
+            text_reply("answered in the topic", contains="hello topic", model=SONNET)
+        )
+        telegram_emulator.send_text(CLEAR_GROUP, "hello topic", user_id=ADMIN, thread_id=topic)
+        in_topic = lambda: [  # noqa: E731
+            m for m in telegram_emulator.bot_messages(CLEAR_GROUP, thread_id=topic)
+        ]
+        await eventually(
+            lambda: any("answered in the topic" in (m.text or "") for m in in_topic()),
+            120,
+            interval=0.1,
+        )
+        telegram_emulator.send_command(CLEAR_GROUP, "clear", user_id=ADMIN, thread_id=topic)
+        question = await eventually(
+            lambda: next((m for m in in_topic() if "reply_markup" in m.json), None),
+            120,
+            interval=0.1,
+        )
+        assert "Delete this topic" in (question.text or "")
+        assert topic in telegram_emulator.topics(CLEAR_GROUP)
+        telegram_emulator.press_button(CLEAR_GROUP, question.message_id, "Yes", user_id=ADMIN)
+        await eventually(
+            lambda: topic not in telegram_emulator.topics(CLEAR_GROUP), 120, interval=0.1
+        )
+        key = thread_key(CLEAR_GROUP, topic)
+
+        async def reset() -> list[ConversationReset]:
+            found = await events_of(stack.kafka_bootstrap, broker_profile, e2e_prefix, key)
+            return [e for e in found if isinstance(e, ConversationReset) and e.topic_deleted]
+
+        [ended] = await eventually(reset, 120, interval=0.5)
+        assert ended.key == key
     finally:
         await stop_process(gateway)
