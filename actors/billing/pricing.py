@@ -93,72 +93,58 @@ def _d(text: str) -> Decimal:
     return Decimal(text)
 
 
-PRICE_TABLES: Final[tuple[PriceTable, ...]] = (
-    PriceTable(
-        # The reference bot's table as of 2026-05 (reference-bot-tools.md, "Prices per
-        # million tokens"; the Gemini rows are Google's list prices it charged). It is the
-        # first table, so it applies to everything before the next one. Rows are named by
-        # the model registry's ids (actors/thread/models.py, ``ModelSpec.price_id``).
-        version="2026-05",
-        effective_from=datetime(2000, 1, 1, tzinfo=UTC),
-        models=MappingProxyType(
-            {
-                HAIKU: ModelPrice(_d("1"), _d("5"), _d("1.25"), _d("2"), _d("0.10")),
-                SONNET: ModelPrice(_d("3"), _d("15"), _d("3.75"), _d("6"), _d("0.30")),
-                OPUS: ModelPrice(_d("5"), _d("25"), _d("6.25"), _d("10"), _d("0.50")),
-                # Gemini has no cache-write price (implicit caching; explicit caches are
-                # billed as input): a reported write is charged as input, never free.
-                GEMINI_FLASH_LITE: ModelPrice(
-                    _d("0.25"), _d("1.50"), _d("0.25"), _d("0.25"), _d("0.025")
-                ),
-                GEMINI_FLASH: ModelPrice(_d("0.50"), _d("3"), _d("0.50"), _d("0.50"), _d("0.05")),
-                GEMINI_PRO: ModelPrice(_d("2"), _d("12"), _d("2"), _d("2"), _d("0.20")),
-            }
-        ),
-        web_search_per_use=_d("0.01"),
-        web_fetch_per_use=_d("0"),  # web fetch costs only the tokens it adds
-        whisper_per_minute=_d("0.006"),
-        sandbox_per_second=_d("0.00005"),
-        image_per_size=MappingProxyType(
-            {"512px": _d("0.04482"), "1k": _d("0.0672"), "2k": _d("0.0672"), "4k": _d("0.12")}
-        ),
+_TABLE_2026_05: Final = PriceTable(
+    # The reference bot's table as of 2026-05 (reference-bot-tools.md, "Prices per
+    # million tokens"; the Gemini rows are Google's list prices it charged). It is the
+    # first table, so it applies to everything before the next one. Rows are named by
+    # the model registry's ids (actors/thread/models.py, ``ModelSpec.price_id``).
+    version="2026-05",
+    effective_from=datetime(2000, 1, 1, tzinfo=UTC),
+    models=MappingProxyType(
+        {
+            HAIKU: ModelPrice(_d("1"), _d("5"), _d("1.25"), _d("2"), _d("0.10")),
+            SONNET: ModelPrice(_d("3"), _d("15"), _d("3.75"), _d("6"), _d("0.30")),
+            OPUS: ModelPrice(_d("5"), _d("25"), _d("6.25"), _d("10"), _d("0.50")),
+            # Gemini has no cache-write price (implicit caching; explicit caches are
+            # billed as input): a reported write is charged as input, never free.
+            GEMINI_FLASH_LITE: ModelPrice(
+                _d("0.25"), _d("1.50"), _d("0.25"), _d("0.25"), _d("0.025")
+            ),
+            GEMINI_FLASH: ModelPrice(_d("0.50"), _d("3"), _d("0.50"), _d("0.50"), _d("0.05")),
+            GEMINI_PRO: ModelPrice(_d("2"), _d("12"), _d("2"), _d("2"), _d("0.20")),
+        }
     ),
-    PriceTable(
-        # 2026-12: the same rows, plus Gemini 3.1 Pro's long-context tier. Google's list
-        # price for gemini-3.1-pro-preview is $2 input / $12 output / $0.20 cached input per
-        # million tokens up to 200k prompt tokens and $4 / $18 / $0.40 above (the whole call
-        # at the higher rates). The 2026-05 table charged every prompt at the base rates and
-        # stays as it was, so its charges still recompute.
+    web_search_per_use=_d("0.01"),
+    web_fetch_per_use=_d("0"),  # web fetch costs only the tokens it adds
+    whisper_per_minute=_d("0.006"),
+    sandbox_per_second=_d("0.00005"),
+    image_per_size=MappingProxyType(
+        {"512px": _d("0.04482"), "1k": _d("0.0672"), "2k": _d("0.0672"), "4k": _d("0.12")}
+    ),
+)
+
+PRICE_TABLES: Final[tuple[PriceTable, ...]] = (
+    _TABLE_2026_05,
+    # 2026-12: the same rows, plus Gemini 3.1 Pro's long-context tier. Google's list
+    # price for gemini-3.1-pro-preview is $2 input / $12 output / $0.20 cached input per
+    # million tokens up to 200k prompt tokens and $4 / $18 / $0.40 above (the whole call
+    # at the higher rates). The 2026-05 table charged every prompt at the base rates and
+    # stays as it was, so its charges still recompute.
+    replace(
+        _TABLE_2026_05,
         version="2026-12",
         effective_from=datetime(2026, 12, 1, tzinfo=UTC),
         models=MappingProxyType(
             {
-                HAIKU: ModelPrice(_d("1"), _d("5"), _d("1.25"), _d("2"), _d("0.10")),
-                SONNET: ModelPrice(_d("3"), _d("15"), _d("3.75"), _d("6"), _d("0.30")),
-                OPUS: ModelPrice(_d("5"), _d("25"), _d("6.25"), _d("10"), _d("0.50")),
-                GEMINI_FLASH_LITE: ModelPrice(
-                    _d("0.25"), _d("1.50"), _d("0.25"), _d("0.25"), _d("0.025")
-                ),
-                GEMINI_FLASH: ModelPrice(_d("0.50"), _d("3"), _d("0.50"), _d("0.50"), _d("0.05")),
-                GEMINI_PRO: ModelPrice(
-                    _d("2"),
-                    _d("12"),
-                    _d("2"),
-                    _d("2"),
-                    _d("0.20"),
+                **_TABLE_2026_05.models,
+                GEMINI_PRO: replace(
+                    _TABLE_2026_05.models[GEMINI_PRO],
                     long_context=LongContext(
                         above_tokens=200_000,
                         price=ModelPrice(_d("4"), _d("18"), _d("4"), _d("4"), _d("0.40")),
                     ),
                 ),
             }
-        ),
-        web_search_per_use=_d("0.01"),
-        web_fetch_per_use=_d("0"),
-        whisper_per_minute=_d("0.006"),
-        sandbox_per_second=_d("0.00005"),
-        image_per_size=MappingProxyType(
-            {"512px": _d("0.04482"), "1k": _d("0.0672"), "2k": _d("0.0672"), "4k": _d("0.12")}
         ),
     ),
 )

@@ -38,9 +38,7 @@ def report(lang: Language, counts: Counts, total: int) -> str:
         failed=counts.failed,
         blocked=counts.blocked,
     )
-    if counts.outcome_unknown:
-        text += say(lang, "broadcast.unknown_note", unknown=counts.outcome_unknown)
-    return text
+    return _with_unknown(lang, counts, text)
 
 
 def stopped_report(lang: Language, counts: Counts, total: int) -> str:
@@ -54,6 +52,11 @@ def stopped_report(lang: Language, counts: Counts, total: int) -> str:
         blocked=counts.blocked,
         not_sent=counts.not_sent,
     )
+    return _with_unknown(lang, counts, text)
+
+
+def _with_unknown(lang: Language, counts: Counts, text: str) -> str:
+    """``text`` and, when a crash left some outcomes unknown, the note saying how many."""
     if counts.outcome_unknown:
         text += say(lang, "broadcast.unknown_note", unknown=counts.outcome_unknown)
     return text

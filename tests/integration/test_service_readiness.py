@@ -20,7 +20,7 @@ from aiokafka import ConsumerRebalanceListener, TopicPartition
 from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.outages import start_dependency, stop_dependency
-from devkit.harness.processes import ChildProcess
+from devkit.harness.processes import ChildProcess, stop_process
 from devkit.harness.service_fork import spawn
 from devkit.harness.topics import eventually
 from events.catalog import THREAD_INBOX, all_topics
@@ -64,17 +64,7 @@ class Service:
     async def stop(self, grace: float = 30.0) -> None:
         """SIGTERM, then SIGKILL after ``grace`` s; waits without blocking the event loop
         (the emulators a stopping service may still call run in it)."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(grace):
-                while self.proc.poll() is None:  # noqa: ASYNC110 - a child process
-                    await asyncio.sleep(0.1)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            while self.proc.poll() is None:  # noqa: ASYNC110 - a child process
-                await asyncio.sleep(0.1)
+        await stop_process(self.proc, grace)
 
     async def get(self, path: str) -> tuple[int, dict[str, object]] | None:
         """The JSON answer of ``path`` (None while the process serves no HTTP yet)."""
