@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
 import statistics
 import subprocess
@@ -297,7 +298,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=50.0, help="user turns per second")
     parser.add_argument("--chats", type=int, default=500)
     parser.add_argument("--py-spy", metavar="DIR", help="sample every service with py-spy")
-    asyncio.run(soak(parser.parse_args()))
+    args = parser.parse_args()
+    if args.py_spy and shutil.which("py-spy") is None:
+        parser.error("--py-spy needs the py-spy command (pip install py-spy==0.4.3)")
+    asyncio.run(soak(args))
 
 
 if __name__ == "__main__":
