@@ -4,9 +4,10 @@ Starts the Telegram and Claude emulators (`botctl emulators`), then `botctl run`
 them on the embedded stack, sends one text message as soon as `botctl run` is started, and
 measures until the bot's answer shows in the chat, with the CPU time the bot's processes used
 until then (user + system: a figure the machine's load changes less than the wall time).
-Then reads the resident memory (RSS) of `botctl run` and its child processes (the bot's own
+Then reads the resident memory of `botctl run` and the processes below it (the bot's own
 processes: the embedded broker, PostgreSQL and Redis run in sessions of their own and are
-reported apart), and stops the bot with SIGINT (Ctrl-C).
+left out), as RSS and as PSS (proportional: the pages forked services share with their fork
+server counted once), and stops the bot with SIGINT (Ctrl-C).
 
 Usage: .venv/bin/python bench/bench_first_answer.py [--processes auto|one|separate]
        [--state-dir DIR] [--runs 2]
@@ -26,6 +27,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from infra.services.process_table import descendants
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAT = 777001
 
@@ -34,6 +37,17 @@ def _rss_kb(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: shared pages (a fork's, its fork server's) counted once."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -49,21 +63,6 @@ def _cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        if ppid == pid:
-            out.append(int(entry.name))
-    return out
-
-
 def _stack_pids(state_dir: str) -> set[int]:
     """The embedded servers' pids (recorded by the stack), not the bot's own processes."""
     try:
@@ -71,15 +70,6 @@ def _stack_pids(state_dir: str) -> set[int]:
     except (OSError, ValueError):
         return set()
     return {int(s["process"]["pid"]) for s in state.values()}
-
-
-def _tree(pid: int, exclude: set[int]) -> list[int]:
-    """``pid`` and its descendants, without the ``exclude`` subtrees."""
-    pids = [pid]
-    for child in _children(pid):
-        if child not in exclude:
-            pids += _tree(child, exclude)
-    return pids
 
 
 def _post(url: str, body: dict[str, Any]) -> Any:
@@ -143,18 +133,20 @@ def one_run(
             chat = _get(f"{telegram}/_control/_/chats/{CHAT}")
             if any(m["from_bot"] and m["text"] for m in chat["chat"]["messages"]):
                 answered = time.monotonic() - started
-                cpu_s = sum(_cpu_s(p) for p in _tree(bot.pid, _stack_pids(state_dir)))
+                cpu_s = sum(_cpu_s(p) for p in descendants(bot.pid, _stack_pids(state_dir)))
             else:
                 time.sleep(0.05)
         if answered is None:
             raise RuntimeError(f"no answer within {limit:g} s")
         time.sleep(3.0)  # settle: every service is up by now
-        pids = _tree(bot.pid, _stack_pids(state_dir))
+        pids = descendants(bot.pid, _stack_pids(state_dir))
         rss_mb = sum(_rss_kb(p) for p in pids) / 1024
+        pss_mb = sum(_pss_kb(p) for p in pids) / 1024
         return {
             "first_answer_s": round(answered, 2),
             "bot_cpu_s_to_answer": round(cpu_s, 2),
             "bot_rss_mb": round(rss_mb, 1),
+            "bot_pss_mb": round(pss_mb, 1),
             "processes": len(pids),
             "load1": os.getloadavg()[0],
         }

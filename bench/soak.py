@@ -40,31 +40,12 @@ from devkit.emulators.claude import ClaudeEmulator, text_reply
 from devkit.emulators.telegram import TelegramEmulator
 from devkit.emulators.testing import running_claude, running_telegram
 from infra.cli.stack_cmds import SERVICES
+from infra.services.process_table import service_pids
 from infra.stack.embedded import EmbeddedStack
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "7200000001:soak-bench-bot-token"
 FIRST_CHAT = 7_200_000
-
-
-def service_pids(parent: int) -> dict[str, int]:
-    """``botctl run``'s service children by name."""
-    out: dict[str, int] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            argv = (entry / "cmdline").read_bytes().decode(errors="replace").split("\0")[:-1]
-        except OSError:
-            continue
-        if (
-            int(stat[stat.rindex(")") + 2 :].split()[1]) == parent
-            and argv[-1:]
-            and (argv[-1] in SERVICES)
-        ):
-            out[argv[-1]] = int(entry.name)
-    return out
 
 
 def cpu_s(pid: int) -> float:
@@ -235,7 +216,7 @@ async def measure(
             raise SystemExit(f"botctl run exited:\n{log.read_text()[-3000:]}")
         await warm.turn(FIRST_CHAT, -1)
     print(f"warm-up: first answer after {time.monotonic() - began:.0f} s", flush=True)
-    pids = service_pids(bot.pid)
+    pids = service_pids(bot.pid, SERVICES)
     rss_start = {name: rss_mb(pid) for name, pid in pids.items()}
     errors_before = len(errors_in(log))
     load = Load(telegram, claude, args.chats)
@@ -245,7 +226,7 @@ async def measure(
     started = time.monotonic()
     await load.run(args.rate, args.minutes * 60)
     elapsed = time.monotonic() - started
-    now = service_pids(bot.pid)
+    now = service_pids(bot.pid, SERVICES)
     cpu = {name: cpu_s(pid) - cpu_start[name] for name, pid in now.items() if name in cpu_start}
     cpu["(load generator and emulators)"] = own_cpu_s() - own_start
     rss_end = {name: rss_mb(pid) for name, pid in now.items()}

@@ -20,6 +20,7 @@ from infra.metrics import serve_metrics
 from infra.migrations import migrate
 from infra.postgres import connect as pg_connect
 from infra.service_health import Readiness, startup_condition
+from infra.services.forkserver import start_fork_server
 from infra.services.lifecycle import (
     Stopped,
     in_daemon_thread,
@@ -306,6 +307,8 @@ async def run_all(args: argparse.Namespace) -> int:
     already_up = uses_embedded and _stack_running(embedded)
     together = args.processes == "one" or (args.processes == "auto" and uses_embedded)
     mains = _import_in_background(SERVICES) if together else None
+    if not together:
+        start_fork_server()  # it imports the services while the stack starts
     readiness = (
         Readiness({startup_condition(name): "starting" for name in SERVICES})
         if together and settings.metrics_port is not None

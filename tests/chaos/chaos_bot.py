@@ -3,10 +3,10 @@ the faults need.
 
 ``botctl run`` with configured URLs runs every service as its own child process under the
 supervisor (restarted with backoff when it exits), exactly as deployed. The faults act on
-real processes: SIGKILL or SIGTERM of a service's process (found among ``botctl run``'s
-children by its command line), and a dependency (Apache Kafka, PostgreSQL, Redis) stopped
-and started again with the very same command line, so it comes back on the same port and
-data directory (``devkit.harness.outages``).
+real processes: SIGKILL or SIGTERM of a service's process (found below ``botctl run`` by
+its command line: the supervisor forks them from its fork server), and a dependency (Apache
+Kafka, PostgreSQL, Redis) stopped and started again with the very same command line, so it
+comes back on the same port and data directory (``devkit.harness.outages``).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from devkit.harness.outages import start_dependency, stop_dependency
 from infra.cli.stack_cmds import SERVICES
+from infra.services.process_table import service_pids
 from infra.stack.embedded import EmbeddedStack, StackState
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,23 +31,6 @@ DEPENDENCIES = ("kafka", "postgres", "redis")
 RESTART_WAIT = 240.0
 """How long a restarted dependency may take to answer (Apache Kafka on a machine at load 30
 took over 90 s): longer is the harness failing, reported as a violation of the run."""
-
-
-def children_of(pid: int) -> dict[int, list[str]]:
-    """The live child processes of ``pid`` with their command lines."""
-    found: dict[int, list[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes()
-        except OSError:
-            continue
-        rest = stat[stat.rindex(")") + 2 :].split()
-        if rest[0] not in ("Z", "X") and int(rest[1]) == pid:
-            found[int(entry.name)] = cmdline.decode(errors="replace").split("\0")[:-1]
-    return found
 
 
 @dataclass
@@ -99,11 +83,7 @@ class BotUnderTest:
         """Each running service's pid (a service being restarted is absent)."""
         if self.proc is None:
             return {}
-        out: dict[str, int] = {}
-        for pid, argv in children_of(self.proc.pid).items():
-            if argv and argv[-1] in SERVICES:
-                out[argv[-1]] = pid
-        return out
+        return service_pids(self.proc.pid, SERVICES)
 
     async def wait_services(self, timeout: float = 180.0) -> dict[str, int]:
         """Wait until every service has a process (answers their pids)."""

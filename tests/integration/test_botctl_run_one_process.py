@@ -13,22 +13,10 @@ from devkit.emulators.telegram import TelegramEmulator
 from devkit.harness.processes import ChildProcess, wait_exit
 from devkit.harness.service_fork import spawn
 from infra.endpoints import Endpoints
+from infra.services.process_table import children
 from infra.services.supervisor import botctl_argv
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-                found.append(int(entry.name))
-    return found
 
 
 def _env(
@@ -88,7 +76,7 @@ async def test_one_process_answers_a_message_and_stops_on_ctrl_c(
     try:
         telegram_emulator.send_text(chat, "hello")
         await _wait_answer(bot, telegram_emulator, chat, tmp_path / "run.log")
-        assert _children(bot.pid) == []
+        assert children(bot.pid) == []
     finally:
         bot.send_signal(signal.SIGINT)
         code = await _exit_code(bot, 90)
@@ -133,7 +121,7 @@ async def test_a_failed_service_is_restarted_in_the_process_and_sigterm_stops_it
     log = tmp_path / "run.log"
     assert code == 0, log.read_text()[-3000:]
     assert _restarts(log, "thread-worker") == 2, log.read_text()[-3000:]
-    assert _children(bot.pid) == []
+    assert children(bot.pid) == []
 
 
 async def test_a_crash_looping_service_stops_the_one_process_bot_naming_it(

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
+import signal
 import sys
 from pathlib import Path
 
+import pytest
+
 from devkit.harness.topics import eventually
+from infra.endpoints import Endpoints
+from infra.kafka.topic_admin import ensure_topics
+from infra.services.process_table import children, command_line, service_pids
 from infra.services.restart_policy import RestartPolicy
-from infra.services.supervisor import ChildSpec, supervise
+from infra.services.supervisor import ChildSpec, botctl_argv, supervise
+from infra.users.worker import USERS_TOPICS
+
+ROOT = Path(__file__).resolve().parents[2]
 
 FAST = RestartPolicy(max_exits=5, window=60.0, first_delay=0.05, max_delay=0.2, stable_after=30.0)
 
@@ -89,3 +99,51 @@ async def test_a_crash_looping_service_stops_the_bot_with_its_name(
     assert "service broken exited 5 times" in err
     assert "last exit code 7" in err
     assert not _alive(int(pid_file.read_text()))
+
+
+async def test_a_botctl_service_is_forked_and_restarted_at_once_after_a_kill_9(
+    stack: Endpoints, topic_prefix: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ``botctl <service>`` child is a fork of the fork server (not a child process of the
+    supervisor) showing its botctl command line; killed with -9 it is logged with exit code
+    -9 and forked again under a new pid; stop ends it."""
+    report = await ensure_topics(stack.kafka_bootstrap, USERS_TOPICS, name_prefix=topic_prefix)
+    assert report.ok
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": stack.kafka_bootstrap,
+        "DATABASE_URL": stack.database_url,
+        "REDIS_URL": stack.redis_url,
+        "TOPIC_PREFIX": topic_prefix,
+        "BOTCTL_STATE_DIR": str(tmp_path / "botctl"),
+        "PYTHONPATH": str(ROOT),
+    }
+    me = os.getpid()
+
+    def worker_pid() -> int | None:
+        return service_pids(me, ["users-worker"]).get("users-worker")
+
+    stop = asyncio.Event()
+    caplog.set_level(logging.INFO, logger="infra.services.supervisor")
+    task = asyncio.create_task(
+        supervise(
+            [ChildSpec("users-worker", botctl_argv("users-worker"))],
+            env,
+            stop,
+            grace=20.0,
+            policy=FAST,
+        )
+    )
+    try:
+        first = await eventually(worker_pid, timeout=60)
+        assert first not in children(me)
+        assert command_line(first)[-3:] == ["-m", "infra.cli.main", "users-worker"]
+        os.kill(first, signal.SIGKILL)
+        second = await eventually(lambda: (pid := worker_pid()) != first and pid, timeout=60)
+    finally:
+        stop.set()
+        code = await asyncio.wait_for(task, 60)
+    assert code == 0
+    exits = [r for r in caplog.records if r.getMessage() == "service exited; restarting"]
+    assert [getattr(r, "fields", {}).get("code") for r in exits] == [-signal.SIGKILL]
+    assert not _alive(second)
