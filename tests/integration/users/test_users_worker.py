@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
@@ -206,3 +208,31 @@ async def test_a_failed_commit_mid_batch_skips_none_of_the_following_commands(
     assert worker.failed
     assert [type(e) for e in events] == [UserRegistered, ModelChanged, ModelChanged]
     assert [e.model for e in events[1:]] == [OPUS, HAIKU]
+
+
+async def test_a_restarted_worker_folds_every_assigned_partition_in_one_read(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    topic_prefix: str,
+    publisher: EventPublisher,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After a restart, the first command folds the users of every assigned partition at once
+    (one "users state folded" for all of them), not one partition per command."""
+    uids = range(3001, 3013)
+    for uid in uids:
+        await publisher.publish(USERS_COMMANDS, registration(uid))
+    async with running_worker(stack, broker_profile, topic_prefix):
+        await read_at_least(
+            stack.kafka_bootstrap, broker_profile, USERS_EVENTS, topic_prefix, count=len(uids)
+        )
+    await publisher.publish(USERS_COMMANDS, model_change(uids[0], OPUS))
+    caplog.set_level(logging.INFO, logger="infra.users.worker")
+    async with running_worker(stack, broker_profile, topic_prefix) as worker:
+        await read_at_least(
+            stack.kafka_bootstrap, broker_profile, USERS_EVENTS, topic_prefix, count=len(uids) + 1
+        )
+        folds = [r for r in caplog.records if r.getMessage() == "users state folded"]
+        assert len(folds) == 1
+        assert sorted(worker.states) == list(range(USERS_COMMANDS.partitions))
+        assert sum(map(len, worker.states.values())) == len(uids)
