@@ -220,8 +220,10 @@ class Chaos:
         report.violations += [f"run {plan.index} ({self.describe(plan)}): {v}" for v in found]
         self.unchecked.append(plan.index)
         took = time.monotonic() - began
+        waited = f"; waited {workload.answer_timeout:g} s in vain for {', '.join(record.timed_out)}"
         self.log(
             f"chaos run {plan.index}: {self.describe(plan)}: {len(found)} violations ({took:.0f} s)"
+            + (waited if record.timed_out else "")
         )
         return record
 

@@ -65,6 +65,8 @@ class RunRecord:
     broadcasts: list[SentBroadcast] = field(default_factory=list)
     duplicates: int = 0
     waits_timed_out: int = 0
+    timed_out: list[str] = field(default_factory=list)
+    """What the workload waited for in vain (``answer_timeout`` each), for the run's line."""
 
 
 @dataclass
@@ -99,7 +101,10 @@ class Workload:
             OWNER, f"/announce to:{listed} news {token}", token=self.token
         )
         await self._maybe_duplicate(update, record)
-        if not await self._wait(lambda: self._preview(token) is not None, record):
+        previewed = await self._wait(
+            lambda: self._preview(token) is not None, record, f"preview {token}"
+        )
+        if not previewed:
             record.broadcasts.append(SentBroadcast(token, recipients, blocked, confirmed=False))
             return
         record.broadcasts.append(SentBroadcast(token, recipients, blocked))
@@ -144,20 +149,22 @@ class Workload:
         message_id = update["message"]["message_id"]
         record.messages.append(SentMessage(user.user_id, message_id, token, sent_at))
         await self._maybe_duplicate(update, record)
-        await self._wait(lambda: self._shows(user.user_id, token), record)
+        await self._wait(
+            lambda: self._heard_back(user.user_id, token, message_id), record, f"answer {token}"
+        )
 
     async def _payment(self, plan: RunPlan, user: UserPlan, record: RunRecord) -> None:
         uid, stars = user.user_id, user.pay_stars
         charge_id = f"stxchaos{plan.index}u{uid}"
         update = self.telegram.send_command(uid, "pay", str(stars), token=self.token)
         await self._maybe_duplicate(update, record)
-        if not await self._wait(lambda: bool(self._invoices(uid)), record):
+        if not await self._wait(lambda: bool(self._invoices(uid)), record, f"invoice {uid}"):
             return
         payload = self._invoices(uid)[-1].payload
         query = self.telegram.pre_checkout_query(uid, stars, payload, token=self.token)
         query_id = query["pre_checkout_query"]["id"]
         queries = self.telegram.bot(self.token).pre_checkout_queries
-        if not await self._wait(lambda: queries[query_id].answered, record):
+        if not await self._wait(lambda: queries[query_id].answered, record, f"pre-checkout {uid}"):
             return
         if not queries[query_id].ok:
             return
@@ -166,11 +173,22 @@ class Workload:
         )
         record.payments.append(SentPayment(uid, charge_id, stars, user.refund))
         await self._maybe_duplicate(paid, record)
-        await self._wait(lambda: self._shows(uid, charge_id), record)
+        await self._wait(lambda: self._shows(uid, charge_id), record, f"receipt {charge_id}")
         if user.refund:
             asked = self.telegram.send_command(uid, "refund", charge_id, token=self.token)
             await self._maybe_duplicate(asked, record)
-            await self._wait(lambda: self._refund_settled(uid, charge_id), record)
+            await self._wait(
+                lambda: self._refund_settled(uid, charge_id), record, f"refund {charge_id}"
+            )
+
+    def _heard_back(self, chat_id: int, token: str, message_id: int) -> bool:
+        """The answer shows, or the bot replied to the message otherwise (a refusal, a
+        failure): the user may send the next one. The verifier judges which was right."""
+        return any(
+            token in (m.text or "")
+            or (m.json.get("reply_to_message") or {}).get("message_id") == message_id
+            for m in self.telegram.bot_messages(chat_id, token=self.token)
+        )
 
     def _shows(self, chat_id: int, needle: str) -> bool:
         return bot_text_with(self.telegram, self.token, chat_id, needle)
@@ -189,11 +207,12 @@ class Workload:
         self.telegram.inject_update(body, token=self.token)
         record.duplicates += 1
 
-    async def _wait(self, predicate: Callable[[], bool], record: RunRecord) -> bool:
+    async def _wait(self, predicate: Callable[[], bool], record: RunRecord, what: str) -> bool:
         try:
             await self.telegram.wait_until(predicate, self.answer_timeout)
         except TimeoutError:
             record.waits_timed_out += 1
+            record.timed_out.append(what)
             return False
         return True
 
