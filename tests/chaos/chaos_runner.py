@@ -211,12 +211,15 @@ class Chaos:
         injected = [asyncio.create_task(self.inject(f)) for f in plan.faults]
         await workload.run(plan, record)
         done = await asyncio.gather(*injected, return_exceptions=True)
-        for fault, outcome in zip(plan.faults, done, strict=True):
-            if isinstance(outcome, BaseException):
-                report.violations.append(f"run {plan.index}: {fault.describe()}: {outcome!r}")
-            else:
+        found = [
+            f"{fault.describe()}: {outcome!r}"
+            for fault, outcome in zip(plan.faults, done, strict=True)
+            if isinstance(outcome, BaseException)
+        ]
+        for outcome in done:
+            if not isinstance(outcome, BaseException):
                 report.faults[outcome] += 1
-        found = await self.verify(record, report)
+        found += await self.verify(record, report)
         report.violations += [f"run {plan.index} ({self.describe(plan)}): {v}" for v in found]
         self.unchecked.append(plan.index)
         took = time.monotonic() - began
@@ -225,6 +228,8 @@ class Chaos:
             f"chaos run {plan.index}: {self.describe(plan)}: {len(found)} violations ({took:.0f} s)"
             + (waited if record.timed_out else "")
         )
+        for violation in found:  # at once: a long run's report comes only at its end
+            self.log(f"  run {plan.index}: {violation[:400]}")
         return record
 
     @staticmethod
