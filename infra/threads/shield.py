@@ -17,3 +17,10 @@ async def shielded(awaitable: Awaitable[Any]) -> Any:
         with contextlib.suppress(Exception):
             await task
         raise
+
+
+async def stopped(task: asyncio.Future[Any]) -> None:
+    """Cancel ``task`` and wait until it has ended (a request it was making included), so
+    that nothing it does lands after what the caller does next."""
+    task.cancel()
+    await asyncio.wait([task])

@@ -220,8 +220,11 @@ class TelegramOutput:
                 await asyncio.sleep(every)
                 continue
             changed.clear()
+            # not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as
+            # ``changed`` is set, and this loop would outlive its turn
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), every)
+                async with asyncio.timeout(every):
+                    await changed.wait()
 
     async def rename_topic(self, chat_id: int, thread_id: int, name: str) -> bool:
         try:

@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from typing import Any, Final
 
 import msgspec
@@ -39,7 +39,7 @@ from events.usage import Usage
 from infra.files.intake import FileIntake
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
-from infra.threads.shield import shielded
+from infra.threads.shield import shielded, stopped
 from infra.threads.store_port import Commit
 from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
 from infra.threads.tool_runtime import ToolRuntime
@@ -102,6 +102,7 @@ class TurnRunner:
         naming: asyncio.Task[None] | None = None
         if handle.name_topic:
             naming = asyncio.create_task(self._name_topic(handle, commit))
+        ending: Coroutine[Any, Any, None] | None = None
         try:
             await self._steps(handle, commit, typing)
             if naming is not None:
@@ -110,19 +111,22 @@ class TurnRunner:
         except asyncio.CancelledError:
             if handle.cancel_reason is None:
                 raise  # shutdown or partition revoked: a restart recovers the turn
-            await shielded(self.endings.cancelled(handle, commit))
+            ending = self.endings.cancelled(handle, commit)
         except ModelCallError as exc:
-            await shielded(self.endings.failed(handle, commit, exc.failure))
+            ending = self.endings.failed(handle, commit, exc.failure)
         except TelegramOutputError as exc:
-            await shielded(self.endings.failed(handle, commit, ModelFailure("telegram", str(exc))))
+            ending = self.endings.failed(handle, commit, ModelFailure("telegram", str(exc)))
         except Exception as exc:
             log.exception("turn crashed")
-            failure = ModelFailure("internal", f"{type(exc).__name__}")
-            await shielded(self.endings.failed(handle, commit, failure))
+            failure = ModelFailure("internal", type(exc).__name__)
+            ending = self.endings.failed(handle, commit, failure)
         finally:
             typing.cancel()
             if naming is not None and not naming.done():
                 naming.cancel()
+        if ending is not None:
+            # the typing indicator ends before the partial answer or the failure shows
+            await shielded(_after(stopped(typing), ending))
 
     async def _steps(self, handle: TurnHandle, commit: Commit, typing: asyncio.Task[None]) -> None:
         running = handle.running
@@ -248,7 +252,7 @@ class TurnRunner:
         """Send the whole answer, then commit the last step and the turn's completion."""
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
-        typing.cancel()
+        await stopped(typing)
         await handle.stop_drafts()
         full = handle.text_done + result.text + suffix
         reply_to = (
@@ -372,3 +376,8 @@ def _choice(kwargs: Mapping[str, Any]) -> dict[str, Any]:
 
 def _with_steps(running: RunningTurn, steps: int) -> RunningTurn:
     return msgspec.structs.replace(running, steps=steps)
+
+
+async def _after(first: Awaitable[None], then: Awaitable[None]) -> None:
+    await first
+    await then

@@ -150,8 +150,9 @@ def test_a_database_url_without_any_host_is_refused() -> None:
 SETTINGS_MODULES = ("infra/settings.py", "infra/settings_values.py", "infra/settings_groups.py")
 """The modules that hold the settings: the only ones that may read the environment."""
 ENV_READ = re.compile(r"os\.environ|getenv")
-WRITES_CHILD_ENV = re.compile(r"(\{|^)\s*\*\*os\.environ\b")
-"""``{**os.environ, ...}``: a parent building the environment of a child process."""
+WRITES_CHILD_ENV = re.compile(r"(\{|^)\s*\*\*os\.environ\b|^\s*os\.environ\.(clear|update)\(")
+"""``{**os.environ, ...}``: a parent building the environment of a child process; a fork
+installing the environment it was given (``os.environ.clear()``, ``.update(env)``)."""
 
 
 def test_only_the_settings_read_the_environment() -> None:
