@@ -176,11 +176,16 @@ class Root:
         return self._producer
 
     async def pg_pool(self) -> asyncpg.Pool:
-        """A small PostgreSQL pool for reads of the read models."""
+        """A small PostgreSQL pool for reads of the read models. While PostgreSQL is
+        unreachable it waits for it (up to ``BROKER_WAIT``), so a service started during a
+        database outage waits instead of exiting: restarted at once from the fork server,
+        it would otherwise exit five times in seconds and stop the whole bot."""
         if self._pool is None:
-            from infra.postgres import create_pool
+            from infra.postgres import create_pool, wait_for_database
 
-            pool = await create_pool(self.endpoints.database_url, min_size=1, max_size=4)
+            dsn = self.endpoints.database_url
+            await wait_for_database(dsn, self.settings.broker_wait)
+            pool = await create_pool(dsn, min_size=1, max_size=4)
             self._pool = pool
             self._closers.append(pool.close)
             self.watch("postgres", lambda: pool.fetchval("SELECT 1"))
