@@ -210,7 +210,8 @@ async def test_files_api_client_made_on_the_first_upload(claude_emulator: Claude
 
 def test_the_thread_worker_and_gateway_load_no_claude_sdk() -> None:
     """Importing the thread worker and the gateway, and building the worker's Claude client
-    from the settings, loads no anthropic SDK (seconds of a start's CPU)."""
+    from the settings, loads neither the anthropic SDK (seconds of a start's CPU) nor pypdf
+    (both are imported on first use)."""
     code = (
         "import asyncio, sys\n"
         "import infra.threads.worker, infra.gateway.app\n"
@@ -227,9 +228,9 @@ def test_the_thread_worker_and_gateway_load_no_claude_sdk() -> None:
         "    await ClaudeClient(root.claude_api()).close()\n"
         "    await root.close()\n"
         "asyncio.run(main())\n"
-        "print('anthropic' in sys.modules)\n"
+        "print([m for m in ('anthropic', 'pypdf') if m in sys.modules])\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
-    assert out.stdout.strip() == "False"
+    assert out.stdout.strip() == "[]"
