@@ -7,7 +7,9 @@ it uses. Everything is built on first request and shared afterwards:
 - ``await root.profile()``: the broker probed once (cluster id, Tansu workarounds);
 - ``await root.ensure_topics(specs)``: each topic created or verified once per process;
 - ``root.bot()``: the one Telegram ``Bot`` (aiogram is imported only here, only then);
-- ``root.claude()``: the one Claude SDK client (anthropic likewise);
+- ``root.claude_api()``: where the Claude API is and its request headers (no SDK);
+- ``root.claude()``: the one Claude SDK client (anthropic imported only here, only then:
+  the Files API uploads ask for it on the first upload);
 - ``await root.producer()``: one started Kafka producer;
 - ``await root.read_views()``: the projector's read models (PostgreSQL pool, Redis).
 
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
     from redis import asyncio as aioredis
 
     from infra.projector.views import ReadModelViews
+    from infra.threads.claude_api import ClaudeApi
 
 TELEGRAM_CALL_TIMEOUT = 30.0
 """Seconds a Bot API call may take (getUpdates sets its own, longer)."""
@@ -147,6 +150,17 @@ class Root:
             keep_response_models(self._bot)
             self._closers.append(self._bot.session.close)
         return self._bot
+
+    def claude_api(self) -> ClaudeApi:
+        """The Claude API's base URL and request headers (needs ``ANTHROPIC_API_KEY``), for
+        the worker's own Messages client: no SDK imported."""
+        from infra.threads.claude_api import ClaudeApi
+
+        self.settings.require("anthropic_api_key")
+        assert self.settings.anthropic_api_key is not None
+        return ClaudeApi.with_key(
+            self.settings.anthropic_base_url, self.settings.anthropic_api_key.reveal()
+        )
 
     def claude(self) -> anthropic.AsyncAnthropic:
         """The process's Claude SDK client (needs ``ANTHROPIC_API_KEY``); no SDK retries:

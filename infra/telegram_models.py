@@ -13,6 +13,12 @@ annotations, and leaves the validator to pydantic's own deferred build on the ty
 use (the one ``defer_build`` asks for). The validators are the same; only when they are
 built changes. Any other ``model_rebuild`` call goes to pydantic unchanged, and if pydantic's
 internals this relies on are not there (another version), aiogram is imported as before.
+
+The Bot API methods (~170 models, ``aiogram.methods``) are not declared with ``defer_build``:
+each built its validator as its class was made, ~1.4 s of CPU at import for the few methods
+a service calls. Their base class, ``TelegramMethod``, gets ``defer_build`` as soon as it is
+made, before any method class, so each method's validator too is built by pydantic on its
+first use (a call of that method), from the same fields.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import importlib.machinery
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
     from aiogram import Bot
 
 _PACKAGE = "aiogram"
+_METHODS_BASE = "aiogram.methods.base"
 _lock = threading.Lock()
 
 
@@ -43,34 +50,44 @@ def install() -> None:
 
 
 class _Finder(importlib.abc.MetaPathFinder):
-    """Finds nothing itself: wraps the loader of the ``aiogram`` package, once."""
+    """Finds nothing itself: wraps the loaders of the ``aiogram`` package and of its
+    methods' base module, once each (then leaves)."""
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname != _PACKAGE:
+        if fullname not in (_PACKAGE, _METHODS_BASE):
             return None
-        with _lock:
-            if self in sys.meta_path:
-                sys.meta_path.remove(self)
+        if fullname == _METHODS_BASE:
+            with _lock:
+                if self in sys.meta_path:
+                    sys.meta_path.remove(self)
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _Loader(spec.loader)
+        if fullname == _PACKAGE:
+            spec.loader = _Loader(spec.loader, _fields_only_rebuilds)
+        else:
+            spec.loader = _Loader(spec.loader, _methods_deferred)
         return spec
 
 
 class _Loader(importlib.abc.Loader):
-    """The package's own loader, executing it with fields-only rebuilds."""
+    """A module's own loader, executing it within ``around(module)``."""
 
-    def __init__(self, inner: importlib.abc.Loader) -> None:
+    def __init__(
+        self,
+        inner: importlib.abc.Loader,
+        around: Callable[[ModuleType], AbstractContextManager[None]],
+    ) -> None:
         self._inner = inner
+        self._around = around
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self._inner.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
-        with _fields_only_rebuilds():
+        with self._around(module):
             self._inner.exec_module(module)
 
     def __getattr__(self, name: str) -> Any:  # get_resource_reader, is_package, ...
@@ -78,7 +95,18 @@ class _Loader(importlib.abc.Loader):
 
 
 @contextmanager
-def _fields_only_rebuilds() -> Iterator[None]:
+def _methods_deferred(module: ModuleType) -> Iterator[None]:
+    """Once ``aiogram.methods.base`` is executed: ``defer_build`` on ``TelegramMethod``'s
+    config, which every method class made afterwards inherits."""
+    yield
+    base = getattr(module, "TelegramMethod", None)
+    config = getattr(base, "model_config", None)
+    if isinstance(config, dict):
+        config["defer_build"] = True
+
+
+@contextmanager
+def _fields_only_rebuilds(module: ModuleType) -> Iterator[None]:
     patched = _patch_model_rebuild()
     try:
         yield

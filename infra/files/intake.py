@@ -33,8 +33,6 @@ from typing import Final
 import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 from actors.thread import file_events
 from actors.thread.content import Readable, classify_attachment
@@ -133,6 +131,11 @@ def _renamed(name: str, mime: str) -> str:
 
 
 def _pdf_tokens(data: bytes) -> int | None:
+    """The PDF's token estimate (run in a thread: pypdf is imported there on the first PDF,
+    not at start)."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         return len(PdfReader(io.BytesIO(data)).pages) * PDF_PAGE_TOKENS
     except (PdfReadError, ValueError, OSError):

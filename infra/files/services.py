@@ -50,8 +50,10 @@ async def start_file_services(
     settings: Settings,
     database_url: str | None,
     bot: Bot,
-    claude: anthropic.AsyncAnthropic,
+    claude: anthropic.AsyncAnthropic | Callable[[], anthropic.AsyncAnthropic],
 ) -> FileServices:
+    """The file services; ``claude`` is the SDK client for the Files API uploads, or what
+    makes it on the first upload (the SDK is not imported before)."""
     dsn = settings.file_store_url.reveal() if settings.file_store_url else database_url
     if not dsn:
         log.warning("no database for the file store: files are read in their own turn only")

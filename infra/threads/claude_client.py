@@ -1,6 +1,9 @@
 """The Claude adapter of the chat provider port (:mod:`actors.thread.provider`): one streamed
-Messages call, with SDK exceptions translated at this boundary into :class:`ModelCallError`
-carrying a :class:`ModelFailure`.
+Messages call, with HTTP errors and transport exceptions translated at this boundary into
+:class:`ModelCallError` carrying a :class:`ModelFailure`.
+
+The calls go through the worker's own client (:mod:`infra.threads.messages_stream`): the
+anthropic SDK is never imported for them (:mod:`infra.threads.claude_api`).
 
 Streaming callbacks receive text and thinking deltas as they arrive; a first-token timeout
 and an idle timeout between events bound a stalled stream. What was observed so far
@@ -14,95 +17,32 @@ import asyncio
 import json
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import anthropic
-
-from actors.thread.errors import FailureKind, ModelFailure
+from actors.thread.errors import ModelFailure
 from actors.thread.provider import ModelCallError, StepResult, StreamProgress
 from actors.thread.tokens import token_weight
 from events.usage import Usage
-
-__all__ = ["ClaudeClient", "ModelCallError", "StepResult", "StreamProgress"]
+from infra.threads.claude_api import ClaudeApi
 from infra.threads.messages_stream import MessagesStreamer, StreamFailure
 
+if TYPE_CHECKING:
+    import anthropic
 
-def usage_from_api(raw: Any, thinking_chars: int = 0) -> Usage:
-    """Our Usage from the SDK's usage object (cache writes split by TTL when reported)."""
-    if raw is None:
-        return Usage()
-    creation = getattr(raw, "cache_creation", None)
-    total_creation = int(getattr(raw, "cache_creation_input_tokens", 0) or 0)
-    five = int(getattr(creation, "ephemeral_5m_input_tokens", 0) or 0) if creation else 0
-    hour = int(getattr(creation, "ephemeral_1h_input_tokens", 0) or 0) if creation else 0
-    if five + hour != total_creation:
-        five, hour = total_creation - hour, hour
-    server = getattr(raw, "server_tool_use", None)
-    return Usage(
-        input_tokens=int(getattr(raw, "input_tokens", 0) or 0),
-        output_tokens=int(getattr(raw, "output_tokens", 0) or 0),
-        cache_creation_5m_input_tokens=max(0, five),
-        cache_creation_1h_input_tokens=max(0, hour),
-        cache_read_input_tokens=int(getattr(raw, "cache_read_input_tokens", 0) or 0),
-        thinking_tokens=math.ceil(thinking_chars / 4),
-        web_search_requests=int(getattr(server, "web_search_requests", 0) or 0) if server else 0,
-        web_fetch_requests=int(getattr(server, "web_fetch_requests", 0) or 0) if server else 0,
-    )
-
-
-def _retry_after(exc: anthropic.APIStatusError) -> float | None:
-    raw = exc.response.headers.get("retry-after") if exc.response is not None else None
-    try:
-        return float(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _error_type(exc: anthropic.APIStatusError) -> str:
-    body = exc.body
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return str(error.get("type", ""))
-    return ""
+__all__ = ["ClaudeClient", "ModelCallError", "StepResult", "StreamProgress"]
 
 
 def translate(exc: BaseException, *, streamed: bool) -> ModelFailure:
-    """Our failure record for an SDK or transport exception."""
-    kind: FailureKind
-    if isinstance(exc, anthropic.APITimeoutError | TimeoutError):
+    """Our failure record for an exception the client's own call did not classify (its HTTP
+    and transport failures come as :class:`StreamFailure`): a timeout, else a defect."""
+    if isinstance(exc, TimeoutError):
         return ModelFailure("timeout", str(exc) or "no answer in time", streamed=streamed)
-    if isinstance(exc, anthropic.APIStatusError):
-        status = exc.status_code
-        detail = exc.message
-        if status == 200 or streamed:
-            # an `error` event in the middle of a stream
-            return ModelFailure(
-                "stream_broken", f"{_error_type(exc)}: {detail}", status=status, streamed=streamed
-            )
-        if isinstance(exc, anthropic.RateLimitError):
-            kind = "rate_limited"
-        elif status == 529 or _error_type(exc) == "overloaded_error":
-            kind = "overloaded"
-        elif isinstance(exc, anthropic.BadRequestError):
-            kind = "prompt_too_long" if "prompt is too long" in detail else "invalid_request"
-        elif isinstance(exc, anthropic.AuthenticationError | anthropic.PermissionDeniedError):
-            kind = "auth"
-        elif status == 413:
-            kind = "invalid_request"
-        else:
-            kind = "api_error"
-        return ModelFailure(
-            kind, detail, status=status, retry_after=_retry_after(exc), streamed=streamed
-        )
-    if isinstance(exc, anthropic.APIConnectionError) or type(exc).__module__.startswith("httpx"):
-        kind = "stream_broken" if streamed else "api_error"
-        return ModelFailure(kind, str(exc) or type(exc).__name__, streamed=streamed)
     return ModelFailure("internal", f"{type(exc).__name__}: {exc}", streamed=streamed)
 
 
 def usage_from_json(raw: Mapping[str, Any] | None, thinking_chars: int = 0) -> Usage:
-    """:func:`usage_from_api` for the usage object of a raw event (a JSON dict)."""
+    """Our Usage from the API's usage object (a JSON dict; cache writes split by TTL when
+    reported)."""
     if not raw:
         return Usage()
     creation = raw.get("cache_creation") or {}
@@ -209,26 +149,29 @@ class _Accumulator:
 class ClaudeClient:
     """Streams one Messages call at a time for a turn; translate failures at the boundary.
 
-    Streamed turns go through :class:`MessagesStreamer` (aiohttp + msgspec, the SDK
-    client's base URL and headers); the SDK client serves the small non-streamed calls.
+    The calls go through :class:`MessagesStreamer` (aiohttp + msgspec) to ``api``: a
+    :class:`ClaudeApi`, or an SDK client whose base URL and headers are used (and which
+    :meth:`close` closes).
     """
 
     def __init__(
         self,
-        client: anthropic.AsyncAnthropic,
+        api: ClaudeApi | anthropic.AsyncAnthropic,
         *,
         first_token_timeout: float = 60.0,
         idle_timeout: float = 60.0,
     ) -> None:
-        self._client = client
-        headers = {k: v for k, v in client.default_headers.items() if isinstance(v, str)}
-        self._streamer = MessagesStreamer(str(client.base_url), headers)
+        self._sdk_client = None if isinstance(api, ClaudeApi) else api
+        if not isinstance(api, ClaudeApi):
+            api = ClaudeApi.of_sdk_client(api)
+        self._streamer = MessagesStreamer(api.base_url, api.headers)
         self.first_token_timeout = first_token_timeout
         self.idle_timeout = idle_timeout
 
     async def close(self) -> None:
         await self._streamer.close()
-        await self._client.close()
+        if self._sdk_client is not None:
+            await self._sdk_client.close()
 
     async def stream(
         self,
@@ -314,10 +257,13 @@ class ClaudeClient:
         """A small non-streamed call (topic titles): its text and usage."""
         try:
             async with asyncio.timeout(timeout):
-                message = await self._client.messages.create(**kwargs)
+                message = await self._streamer.create(kwargs)
         except asyncio.CancelledError:
             raise
+        except StreamFailure as exc:
+            raise ModelCallError(exc.failure) from exc
         except Exception as exc:
             raise ModelCallError(translate(exc, streamed=False)) from exc
-        text = "".join(getattr(b, "text", "") for b in message.content if b.type == "text")
-        return text, usage_from_api(message.usage)
+        blocks = [b for b in message.get("content") or () if isinstance(b, dict)]
+        text = "".join(str(b.get("text", "")) for b in blocks if b.get("type") == "text")
+        return text, usage_from_json(message.get("usage"))

@@ -2,10 +2,12 @@
 
 The thread worker's hot path: per turn the anthropic SDK (httpx, pydantic models for every
 event, a deep copy of the request, a connection-pool scan that polls every idle socket)
-cost more CPU than the rest of the worker together. This client sends the same request
-(the SDK client's base URL and headers) and reads the same events as plain dicts; HTTP
-errors and ``error`` events become :class:`~actors.thread.errors.ModelFailure` with the
-same classification as :func:`infra.threads.claude_client.translate` gives SDK exceptions.
+cost more CPU than the rest of the worker together, and importing it most of a start's.
+This client sends the same request (the SDK's headers: :mod:`infra.threads.claude_api`) and
+reads the same events as plain dicts; HTTP errors and ``error`` events become
+:class:`~actors.thread.errors.ModelFailure` with the same classification as
+:func:`infra.threads.claude_client.translate` gives SDK exceptions. The small non-streamed
+calls (topic titles) go the same way (:meth:`MessagesStreamer.create`).
 """
 
 from __future__ import annotations
@@ -69,11 +71,10 @@ class MessagesStreamer:
 
     def __init__(self, base_url: str, headers: Mapping[str, str]) -> None:
         self.url = base_url.rstrip("/") + "/v1/messages"
-        self.headers = {
-            **{k: v for k, v in headers.items() if k.lower() != "content-type"},
-            "Accept": "text/event-stream",
-            "Content-Type": "application/json",
-        }
+        plain = {k: v for k, v in headers.items() if k.lower() not in ("content-type", "accept")}
+        json_body = {**plain, "Content-Type": "application/json"}
+        self.json_headers = {**json_body, "Accept": "application/json"}
+        self.headers = {**json_body, "Accept": "text/event-stream"}
         self._session: aiohttp.ClientSession | None = None
 
     def _client(self) -> aiohttp.ClientSession:
@@ -87,6 +88,26 @@ class MessagesStreamer:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+
+    async def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        """One non-streamed call: the message (a JSON dict); raises :class:`StreamFailure`."""
+        fields = dict(body)
+        betas = fields.pop("betas", None)
+        headers = self.json_headers
+        if betas:
+            headers = {**headers, "anthropic-beta": ",".join(betas)}
+        try:
+            async with self._client().post(
+                self.url, data=_encode(fields), headers=headers
+            ) as response:
+                raw = await response.read()
+                if response.status != 200:
+                    raise StreamFailure(
+                        status_failure(response.status, _error_body(raw), response.headers)
+                    )
+                return _decode(raw)
+        except (aiohttp.ClientError, msgspec.DecodeError) as exc:
+            raise StreamFailure(ModelFailure("api_error", str(exc) or type(exc).__name__)) from exc
 
     async def events(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         """The stream's events (``ping`` left out); raises :class:`StreamFailure`.
@@ -104,12 +125,8 @@ class MessagesStreamer:
             async with self._client().post(self.url, data=data, headers=headers) as response:
                 if response.status != 200:
                     raw = await response.read()
-                    try:
-                        error_body: Any = _decode(raw)
-                    except msgspec.DecodeError:
-                        error_body = raw.decode("utf-8", "replace")
                     raise StreamFailure(
-                        status_failure(response.status, error_body, response.headers)
+                        status_failure(response.status, _error_body(raw), response.headers)
                     )
                 async for payload in _data_lines(response.content):
                     event = _decode(payload)
@@ -126,6 +143,14 @@ class MessagesStreamer:
             raise StreamFailure(
                 ModelFailure(kind_, str(exc) or type(exc).__name__, streamed=started)
             ) from exc
+
+
+def _error_body(raw: bytes) -> Any:
+    """An error answer's body: its JSON, else its text."""
+    try:
+        return _decode(raw)
+    except msgspec.DecodeError:
+        return raw.decode("utf-8", "replace")
 
 
 async def _data_lines(content: aiohttp.StreamReader) -> AsyncIterator[bytes]:

@@ -40,7 +40,7 @@ from aiogram.methods import (
     SendMessageDraft,
 )
 from aiogram.methods.base import Response
-from aiogram.types import MessageEntity
+from aiogram.types import Message, MessageEntity
 
 from actors.thread.content import Readable
 from actors.thread.drafts import DraftGate
@@ -59,6 +59,11 @@ DOWNLOAD_TIMEOUT: Final = 60
 # aiogram parses every answer as ``Response[<the method's result type>]``, a pydantic generic
 # created on use and cached only weakly: unpinned, it is rebuilt (a full schema build of
 # ``Message``, milliseconds of CPU) whenever the garbage collector has dropped it.
+# ``Message`` itself is built first (aiogram's models are built on first use,
+# infra.telegram_models): each model built after it reuses its schema instead of generating
+# it again (these pins, the gateway's ``Response[list[Update]]`` and its dumps of messages in a
+# process running both: ~0.2 s of a start's CPU).
+Message.model_rebuild()
 _PINNED_RESPONSE_TYPES: Final = tuple(
     Response[method.__returning__]  # type: ignore[name-defined]
     for method in (SendMessage, SendMessageDraft, SendChatAction, EditForumTopic, GetFile)

@@ -208,13 +208,14 @@ class ThreadWorker:
         redis = root.redis() if root.endpoints.redis_url else None
         bot = root.bot()
         claude = ClaudeClient(
-            root.claude(),
+            root.claude_api(),
             first_token_timeout=self.config.first_token_timeout,
             idle_timeout=self.config.idle_timeout,
         )
-        self._closers.append(claude.close)  # its streaming session and the SDK client
+        self._closers.append(claude.close)  # its HTTP session
+        # the SDK client (and the SDK) only on the first Files API upload; the root closes it
         files = await start_file_services(
-            root.settings, root.endpoints.database_url, bot, root.claude()
+            root.settings, root.endpoints.database_url, bot, root.claude
         )
         self._closers.append(files.close)
         providers = build_providers(root.settings, bot, files.transcriber)

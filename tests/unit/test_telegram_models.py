@@ -33,9 +33,11 @@ import json, sys, warnings
 warnings.simplefilter("ignore")
 if sys.argv[1] == "lazy":
     import infra  # installs the first-use build before aiogram is imported
+from aiogram.methods import EditForumTopic, GetUpdates, SendChatAction, SendMessage
 from aiogram.types import Message, Update
 from pydantic import ValidationError
 
+CHAT = 5551234
 user = {"id": 5551234, "is_bot": False, "first_name": "Ada", "language_code": "en"}
 forum = {"id": -1001234, "type": "supergroup", "title": "Lab", "is_forum": True}
 def message(**fields):
@@ -60,6 +62,7 @@ bad = [
     {"update_id": "x", "callback_query": {"id": 5}},
 ]
 out = {"built_before_use": Update.__pydantic_complete__}
+out["method_built_before_use"] = SendMessage.__pydantic_complete__
 out["updates"] = [
     Update.model_validate(u).model_dump(mode="json", exclude_unset=True) for u in updates
 ]
@@ -72,6 +75,15 @@ for u in bad:
 out["errors"] = errors
 out["answer"] = Message.model_validate(message(text="ok")).model_dump(mode="json")
 out["schema"] = Update.model_json_schema()
+keyboard = {"inline_keyboard": [[{"text": "a", "callback_data": "b"}]]}
+out["method"] = SendMessage(chat_id=CHAT, text="x", reply_markup=keyboard).model_dump()
+try:
+    SendMessage(chat_id=None, text=3)
+except ValidationError as exc:
+    out["method_errors"] = exc.errors(include_url=False, include_context=False)
+out["method_schemas"] = [
+    m.model_json_schema() for m in (SendMessage, GetUpdates, SendChatAction, EditForumTopic)
+]
 print(json.dumps(out, sort_keys=True, default=str))
 """
 
@@ -90,13 +102,17 @@ def probe(mode: str) -> dict[str, Any]:
 
 
 def test_models_built_on_first_use_validate_as_the_ones_built_at_import() -> None:
-    """With ``infra`` imported first, aiogram's Update is not built at import but on its first
-    use, and parses updates, reports errors and describes itself exactly as when aiogram
-    builds every model at import."""
+    """With ``infra`` imported first, aiogram's Update and its Bot API methods are not built
+    at import but on their first use, and parse updates, validate method calls, report errors
+    and describe themselves exactly as when aiogram builds every model at import."""
     lazy = probe("lazy")
     eager = probe("eager")
     assert lazy.pop("built_before_use") is False
     assert eager.pop("built_before_use") is True
+    assert lazy.pop("method_built_before_use") is False
+    assert eager.pop("method_built_before_use") is True
+    assert lazy["method"]["text"] == "x"
+    assert lazy["method_errors"]
     assert lazy["updates"][0]["message"]["text"] == "hi /start"
     assert len(lazy["errors"]) == 2
     assert all(lazy["errors"])

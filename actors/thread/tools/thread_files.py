@@ -12,14 +12,14 @@ import base64
 import io
 import re
 from collections.abc import Sequence
-from typing import Final, Literal, TypeAlias
-
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PdfReadError
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 from actors.thread.content import IMAGE_TYPES, MAX_IMAGE_BYTES, TEXT_SUFFIXES, TEXT_TYPES
 from actors.thread.state import FileNote
 from actors.thread.tools.base import ToolContext, ToolFailure
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 FileKind: TypeAlias = Literal["image", "pdf", "text", "other"]
 MAX_PAGES: Final = 100
@@ -145,6 +145,10 @@ def parse_pages(spec: object, total: int) -> list[int]:
 
 
 def _reader(data: bytes) -> tuple[PdfReader, int]:
+    # pypdf is imported on the first PDF, not with the tools (a start's CPU)
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         return reader, len(reader.pages)
@@ -162,6 +166,8 @@ def pdf_pages(data: bytes, spec: object) -> tuple[bytes, list[int], int]:
     pages = parse_pages(spec, total)
     if pages == list(range(1, total + 1)):
         return data, pages, total
+    from pypdf import PdfWriter
+
     writer = PdfWriter()
     for page in pages:
         writer.add_page(reader.pages[page - 1])

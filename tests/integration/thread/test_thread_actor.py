@@ -371,8 +371,9 @@ async def test_in_a_group_the_model_sees_author_forward_and_reply(harness: Harne
     )
     command = msgspec.structs.replace(base, message=message)
     h.submit(command)
-    await h.claude.wait_for_requests(1, timeout=10)
-    content = h.claude.last_message_request().body["messages"][-1]["content"]
+    await h.claude.wait_for_requests(2, timeout=10)  # the turn's and the topic title's
+    turn = next(r for r in h.claude.message_requests() if r.body.get("stream"))
+    content = turn.body["messages"][-1]["content"]
     texts = [block.get("text", "") for block in content]
     assert (
         "[from Tester; forwarded from News; replying to your message «an earlier answer»]\n"

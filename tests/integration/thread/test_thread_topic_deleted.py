@@ -74,7 +74,8 @@ async def test_deleting_the_topic_cancels_its_turn_charges_it_and_ends_the_threa
     assert sum(k is TurnStarted for k in kinds) == 2
     charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
     assert "cancelled_call" in [c.source for c in charges]
-    request = h.claude.last_message_request().body
+    # the later turn's request (its topic title is asked for by a request of its own)
+    request = [r.body for r in h.claude.message_requests() if r.body.get("stream")][-1]
     texts = [b.get("text", "") for m in request["messages"] for b in m["content"]]
     assert any("hello again" in t for t in texts)
     assert not any("long story" in t for t in texts)
