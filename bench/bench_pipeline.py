@@ -290,6 +290,8 @@ async def bench(args: argparse.Namespace) -> None:
             probe_inbox(bootstrap, profile, prefix + THREAD_INBOX.name, probe_ms)
         )
     publisher = EventPublisher(producer, topic_prefix=prefix)
+    lag_ms: list[float] = []
+    lag = asyncio.create_task(loop_lag(lag_ms))
     try:
         max_threads = max(args.threads)
         base = 5_000_000
@@ -321,6 +323,7 @@ async def bench(args: argparse.Namespace) -> None:
                 "broker": cpu_seconds(broker_pid),
                 "bench+emulators": cpu_seconds(os.getpid()),
             }
+            lag_ms.clear()
             run.started = time.monotonic()
             deadline = run.started + args.seconds
             interval = n / args.rate if args.rate else 0.0
@@ -349,6 +352,10 @@ async def bench(args: argparse.Namespace) -> None:
                 )
             )
             print(f"#   CPU use (of one core): {busy}")
+            print(
+                f"#   this process's event loop (emulators, publisher, probe): a 5 ms timer late "
+                f"by p99 {pct(lag_ms, 0.99):.1f} ms, max {max(lag_ms, default=0):.1f} ms"
+            )
             worker_cpu = cpu_seconds(worker.pid) - cpu_before["worker"]
             if run.done:
                 print(f"#   worker CPU per turn: {worker_cpu / run.done * 1000:.2f} ms")
@@ -373,6 +380,7 @@ async def bench(args: argparse.Namespace) -> None:
             if to_request:
                 _ = statistics.mean(to_request)
     finally:
+        lag.cancel()
         if probe is not None:
             probe.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -389,6 +397,15 @@ async def bench(args: argparse.Namespace) -> None:
                 except TimeoutError:
                     proc.kill()
         await setup.close()
+
+
+async def loop_lag(into: list[float], period: float = 0.005) -> None:
+    """How late a ``period`` timer fires in this process's event loop, again and again (ms):
+    the emulators' time stamps and the publisher's are this loop's, and late by as much."""
+    while True:
+        before = time.monotonic()
+        await asyncio.sleep(period)
+        into.append((time.monotonic() - before - period) * 1000)
 
 
 async def probe_inbox(bootstrap: str, profile: Any, topic: str, delays: list[float]) -> None:
