@@ -18,8 +18,9 @@ falls on every variant alike. Per window of ``--seconds``:
   the record in the consumer's hands);
 * a 5 ms timer measures this process's event-loop lag (how late it fires): a late loop delays
   both of the above without the broker having anything to do with it;
-* the broker's GC log (``-Xlog:gc``, kept for every variant) gives the stop-the-world pauses
-  that fell in the window, and /proc the broker's and this process's CPU.
+* the broker's GC log (``<kafka>/gc.log``, which the embedded broker writes) gives the
+  stop-the-world pauses that fell in the window, and /proc the broker's and this process's
+  CPU and how long their threads waited for a core (run-queue wait).
 
 With ``--java``, Kafka's own ``ProducerPerformance`` (Java client, acks=all, paced at the same
 rate) runs against each broker once per round too: the broker's tail without Python in it.
@@ -149,8 +150,6 @@ async def start_broker(runtime: KafkaRuntime, variant: Variant, root: Path) -> B
     if variant.jvm is not None:
         first = argv.index(kafka_broker.JVM_OPTS[0])
         argv[first : first + len(kafka_broker.JVM_OPTS)] = variant.jvm
-    gc_log = root / "gc.log"
-    argv.insert(1, f"-Xlog:gc:file={gc_log}:uptime")
     process = spawn("kafka", argv, root / "kafka.log", cwd=root)
     bootstrap = f"{HOST}:{port}"
     await health.wait_until(
@@ -160,7 +159,7 @@ async def start_broker(runtime: KafkaRuntime, variant: Variant, root: Path) -> B
         for task in Path(f"/proc/{process.pid}/task").iterdir():
             with contextlib.suppress(OSError):
                 os.setpriority(os.PRIO_PROCESS, int(task.name), variant.nice)
-    return Broker(bootstrap, process, gc_log)
+    return Broker(bootstrap, process, layout.gc_log)
 
 
 def cpu_seconds(pid: int) -> float:
