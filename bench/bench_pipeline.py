@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import platform
 import signal
@@ -290,6 +291,9 @@ async def bench(args: argparse.Namespace) -> None:
             probe_inbox(bootstrap, profile, prefix + THREAD_INBOX.name, probe_ms)
         )
     publisher = EventPublisher(producer, topic_prefix=prefix)
+    lag_ms: list[float] = []
+    lag = asyncio.create_task(loop_lag(lag_ms))
+    gc_ms = track_gc_pauses()
     try:
         max_threads = max(args.threads)
         base = 5_000_000
@@ -321,6 +325,15 @@ async def bench(args: argparse.Namespace) -> None:
                 "broker": cpu_seconds(broker_pid),
                 "bench+emulators": cpu_seconds(os.getpid()),
             }
+            # This process is the bench, not the pipeline: its collections (over every request
+            # and message the emulators recorded) stopped its loop for up to 0.5 s, stamping
+            # a few dozen turns late and making the p99; none during the row.
+            gc.collect()
+            gc.freeze()
+            gc.disable()
+            await asyncio.sleep(0.05)  # the loop-lag timer's late tick (the collection) first
+            lag_ms.clear()
+            gc_ms.clear()
             run.started = time.monotonic()
             deadline = run.started + args.seconds
             interval = n / args.rate if args.rate else 0.0
@@ -330,6 +343,7 @@ async def bench(args: argparse.Namespace) -> None:
                   for c in range(n))
             )  # fmt: skip
             run.ended = time.monotonic()
+            gc.enable()
             finals = telegram.final_at
             requests = claude.request_times()
             to_request = [(requests[t] - s) * 1000 for t, s in run.sent_at.items() if t in requests]
@@ -349,6 +363,11 @@ async def bench(args: argparse.Namespace) -> None:
                 )
             )
             print(f"#   CPU use (of one core): {busy}")
+            print(
+                f"#   this process's event loop (emulators, publisher, probe): a 5 ms timer late "
+                f"by p99 {pct(lag_ms, 0.99):.1f} ms, max {max(lag_ms, default=0):.1f} ms; "
+                f"its Python GC: {len(gc_ms)} collections, longest {max(gc_ms, default=0):.1f} ms"
+            )
             worker_cpu = cpu_seconds(worker.pid) - cpu_before["worker"]
             if run.done:
                 print(f"#   worker CPU per turn: {worker_cpu / run.done * 1000:.2f} ms")
@@ -373,6 +392,7 @@ async def bench(args: argparse.Namespace) -> None:
             if to_request:
                 _ = statistics.mean(to_request)
     finally:
+        lag.cancel()
         if probe is not None:
             probe.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -389,6 +409,31 @@ async def bench(args: argparse.Namespace) -> None:
                 except TimeoutError:
                     proc.kill()
         await setup.close()
+
+
+def track_gc_pauses() -> list[float]:
+    """A list that gains the duration (ms) of each of this process's garbage collections (a
+    collection stops the event loop, and with it the emulators' time stamps)."""
+    pauses: list[float] = []
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append((time.perf_counter() - started[0]) * 1000)
+
+    gc.callbacks.append(callback)
+    return pauses
+
+
+async def loop_lag(into: list[float], period: float = 0.005) -> None:
+    """How late a ``period`` timer fires in this process's event loop, again and again (ms):
+    the emulators' time stamps and the publisher's are this loop's, and late by as much."""
+    while True:
+        before = time.monotonic()
+        await asyncio.sleep(period)
+        into.append((time.monotonic() - before - period) * 1000)
 
 
 async def probe_inbox(bootstrap: str, profile: Any, topic: str, delays: list[float]) -> None:

@@ -39,7 +39,12 @@ JVM_OPTS: Final = (
     "-Djava.awt.headless=true",
 )
 """Serial GC: a 384 MB heap on a 2-core machine gains nothing from parallel collectors and
-their threads."""
+their threads. Measured (bench/bench_broker_latency.py, bench/RESULTS.md 2026-12-02): with
+other processes on both cores, Parallel and G1 gave no lower publish/delivery p99 than Serial
+(their pauses stretch when their GC threads wait for a core)."""
+
+GC_LOG_ROTATION: Final = "filecount=2,filesize=1m"
+"""The GC log keeps two files of 1 MB at most (a line per pause, about one every 10 s)."""
 
 LOG4J2: Final = """\
 status = warn
@@ -75,6 +80,10 @@ class KafkaLayout:
     @property
     def log4j(self) -> Path:
         return self.root / "log4j2.properties"
+
+    @property
+    def gc_log(self) -> Path:
+        return self.root / "gc.log"
 
     @property
     def cluster_id_file(self) -> Path:
@@ -262,5 +271,18 @@ async def format_storage(runtime: KafkaRuntime, layout: KafkaLayout, heap_opts: 
         raise KafkaFormatError(f"kafka: formatting {layout.data_dir} failed: {text}")
 
 
+def gc_logging(layout: KafkaLayout) -> str:
+    """The broker's stop-the-world pauses, one line each with the time and the JVM's uptime,
+    in ``<kafka>/gc.log``: a pause stalls every request in flight, and this log is where
+    a latency spike of the broker is matched with one (the file name is quoted: a ``:`` in
+    the path would otherwise end it)."""
+    return f'-Xlog:gc:file="{layout.gc_log}":time,uptime:{GC_LOG_ROTATION}'
+
+
 def broker_argv(runtime: KafkaRuntime, layout: KafkaLayout, heap_opts: str | None) -> list[str]:
-    return [*jvm_args(runtime, layout, heap_opts), "kafka.Kafka", str(layout.properties)]
+    return [
+        *jvm_args(runtime, layout, heap_opts),
+        gc_logging(layout),
+        "kafka.Kafka",
+        str(layout.properties),
+    ]

@@ -91,6 +91,14 @@ async def _pg(state: StackState, sql: str) -> object:
         await conn.close()
 
 
+async def test_the_broker_logs_its_gc_pauses_beside_its_data(private_stack: EmbeddedStack) -> None:
+    """The embedded broker writes its GC log to ``<state>/kafka/gc.log`` (the collector named
+    at its start, a line per pause after), where a latency spike is matched with a pause."""
+    await private_stack.start()
+    log = private_stack.state_dir / "kafka" / "gc.log"
+    assert "Using Serial" in log.read_text()
+
+
 async def test_down_and_up_keep_the_log_and_the_database(private_stack: EmbeddedStack) -> None:
     """After `stack down` and `stack up`, records and rows are there, nothing re-initialised."""
     state = await private_stack.start()
