@@ -318,7 +318,9 @@ def _one_broadcast(
             found.append(f"{where}: user {user} was shown it, recorded {outcome.outcome}")
         if outcome.outcome == "sent" and not shown:
             found.append(f"{where}: user {user} recorded sent, not shown it")
-        if (user in sent.blocked) != (outcome.outcome == "blocked"):
+        # an interrupted send (the broadcaster killed mid-request) is recorded failed with
+        # its outcome unknown whatever the chat: it is never sent again
+        if not outcome.outcome_unknown and (user in sent.blocked) != (outcome.outcome == "blocked"):
             found.append(f"{where}: user {user} recorded {outcome.outcome}")
     ends = [r for r in deliveries if isinstance(r, BroadcastFinished) and r.announcement_id == aid]
     kinds = [outcomes[u][0].outcome for u in sent.recipients if len(outcomes.get(u, [])) == 1]
