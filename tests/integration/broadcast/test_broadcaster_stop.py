@@ -4,11 +4,14 @@ stop`` (the admin record folded in while it sends) ends the broadcast early."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from aiogram import Bot
 
-from actors.broadcast import buttons
+from actors.broadcast import buttons, policy
 from actors.broadcast.book import BroadcastBook
+from actors.broadcast.pacing import SendWindow
 from devkit.emulators.telegram import TelegramEmulator
 from events.admin import AnnouncementConfirmed, AnnouncementRequested, AnnouncementStopRequested
 from events.broadcast import BroadcastFinished
@@ -24,6 +27,23 @@ from infra.kafka.topic_admin import ensure_topics
 
 OWNER = 6_300_001
 USERS = list(range(6_300_100, 6_300_140))
+
+
+@dataclass(slots=True)
+class _StopOnceSent(SendWindow):
+    """The send window, calling ``then`` at the first send that starts once ``sent()`` is
+    true (the test folds the stop in there, in the sender's own flow: no polling race,
+    whatever the machine's load)."""
+
+    sent: Callable[[], bool] = lambda: False
+    then: Callable[[], None] = lambda: None
+    done: bool = False
+
+    def take(self, now: float) -> None:
+        SendWindow.take(self, now)
+        if not self.done and self.sent():
+            self.done = True
+            self.then()
 
 
 async def test_a_stop_while_sending_sends_nothing_more_and_reports_stopped(
@@ -59,8 +79,6 @@ async def test_a_stop_while_sending_sends_nothing_more_and_reports_stopped(
         ]
     )  # fmt: skip
     publisher = EventPublisher(producer, topic_prefix=topic_prefix)
-    sender = Sender(telegram_bot, publisher, book, lambda: _nobody(), in_flight=2)
-    ann = book.announcements[aid]
 
     def announced() -> int:
         return sum(
@@ -69,14 +87,17 @@ async def test_a_stop_while_sending_sends_nothing_more_and_reports_stopped(
             if c.params.get("text") == "Maintenance tonight"
         )
 
+    stop = AnnouncementStopRequested(**new_envelope(**env), admin_user_id=OWNER)
+    window = _StopOnceSent(
+        policy.SENDS_PER_SECOND, sent=lambda: announced() >= 5, then=lambda: book.apply(stop)
+    )
+    sender = Sender(telegram_bot, publisher, book, lambda: _nobody(), window=window, in_flight=2)
+    ann = book.announcements[aid]
+
     try:
-        running = asyncio.create_task(sender.run(ann, asyncio.Event()))
-        while announced() < 5 and not running.done():  # noqa: ASYNC110 - polls the emulator
-            await asyncio.sleep(0.01)
-        book.apply(
-            AnnouncementStopRequested(**new_envelope(**env), admin_user_id=OWNER)
-        )  # as the broadcaster's follower folds the admin topic
-        await running
+        # the stop is folded in five sends in (see _StopOnceSent), as the broadcaster's follower
+        # folds the admin topic
+        await sender.run(ann, asyncio.Event())
         reached = announced()
         assert 5 <= reached <= 5 + 2  # the sends already under way (2 in flight) finish
         assert ann.finished is not None
