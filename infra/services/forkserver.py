@@ -33,6 +33,7 @@ import signal
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Mapping, Sequence
 from multiprocessing.context import ForkServerContext, ForkServerProcess
 from typing import Final
@@ -52,6 +53,14 @@ PRELOAD: Final = (
 
 BOTCTL_ARGV: Final = ("-m", "infra.cli.main")
 """``python -m infra.cli.main ...``: the command lines a fork can stand in for."""
+
+# Each fork re-runs the parent's main module as ``__mp_main__`` (multiprocessing's rule), and
+# runpy warns that ``botctl run``'s main, ``infra.cli.main``, is imported already (the fork
+# server preloaded it): harmless, and seven lines of noise on every start. Installed in the
+# fork server by its preload, so every fork inherits it.
+warnings.filterwarnings(
+    "ignore", message=r"'infra\.cli\.main' found in sys\.modules", category=RuntimeWarning
+)
 
 _lock = threading.Lock()
 _context: ForkServerContext | None = None
