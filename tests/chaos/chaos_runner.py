@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import asyncpg
 from aiokafka.errors import KafkaError
-from chaos_bot import DEPENDENCIES, BotUnderTest
+from chaos_bot import DEPENDENCIES, RESTART_WAIT, BotUnderTest
 from chaos_log import LogTails
 from chaos_plan import Fault, Profile, RunPlan, plan_run
 from chaos_report import ChaosReport
@@ -331,6 +331,16 @@ class Chaos:
             return [f"broadcast log not readable yet ({type(exc).__name__}: {exc})"]
         return broadcast_violations(record, admin, deliveries, self.telegram, self.token)
 
+    async def _final_broadcast_violations(self, record: RunRecord) -> list[str]:
+        """The run's broadcast checks, read again while another lane's broker outage keeps
+        the log unreadable (for as long as a restarted broker may take)."""
+        deadline = time.monotonic() + RESTART_WAIT
+        while (found := await self._broadcast_violations(record)) and time.monotonic() < deadline:
+            if not found[0].startswith("broadcast log not readable yet"):
+                break
+            await asyncio.sleep(1.0)
+        return found
+
     async def _caught_up(self) -> bool:
         try:
             return await projections_caught_up(self.endpoints, self.profile)
@@ -361,7 +371,8 @@ class Chaos:
         if view is None:
             return [*found, "the log could not be read to check the run"]
         verdict = check_run(view, record, self.telegram, self.token)
-        verdict.add(await self._broadcast_violations(record))
+        if record.broadcasts:
+            verdict.add(await self._final_broadcast_violations(record))
         self._note_pauses(record, report)
         return found + verdict.violations
 
