@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import asyncpg
@@ -13,12 +14,15 @@ from aiokafka import AIOKafkaProducer
 from events.catalog import TOPICS
 from events.codec import codec_for
 from events.envelope import Envelope
+from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.clients import make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.topic_admin import ensure_topics
 from infra.postgres import quote_schema
+from infra.projector.runner import run_projector
 from infra.projector.verify import checksums
+from infra.settings import load_settings
 from projections.tables import TABLES
 
 
@@ -98,3 +102,30 @@ async def table_sums(stack: Endpoints, schema: str) -> dict[str, tuple[int, str]
         return await checksums(conn, schema, list(TABLES.values()))
     finally:
         await conn.close()
+
+
+@contextlib.asynccontextmanager
+async def projecting(
+    stack: Endpoints,
+    profile: BrokerProfile,
+    prefix: str,
+    schema: str,
+    items: list[tuple[Any, Envelope]],
+    **options: Any,
+) -> AsyncIterator[tuple[asyncio.Event, asyncio.Task[None]]]:
+    """A projector on the ``prefix`` topics into ``schema`` (cache keys ``<schema>:`` unless
+    ``options`` say otherwise), entered once it has applied ``items``; stopped at exit.
+    Yields its stop event and task."""
+    options.setdefault("cache_prefix", f"{schema}:")
+    stop = asyncio.Event()
+    root = Root(load_settings(), stack, profile=profile)
+    task = asyncio.create_task(
+        run_projector(root, stop, topic_prefix=prefix, schema=schema, **options)
+    )
+    try:
+        await wait_positions(stack, schema, expected_counts(items))
+        yield stop, task
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 30)

@@ -3,25 +3,20 @@ projector on PostgreSQL), and a replay of the log gives the same rows (verify)."
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from typing import Any
 
 import asyncpg
-from projection_helpers import create_topics, expected_counts, produce, wait_positions
+from projection_helpers import create_topics, produce, projecting
 
 from events import catalog, thread
 from events.envelope import Envelope, new_envelope
 from events.keys import thread_key
-from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import create_pool, quote_schema
-from infra.projector.runner import run_projector
 from infra.projector.verify import verify
 from infra.projector.views import ReadModelViews
-from infra.settings import load_settings
 
 GROUP = -1_006_150_001
 ADMIN = 6_150_001
@@ -66,22 +61,8 @@ async def test_deleted_topics_leave_the_chat_topics_and_replay_agrees(
     await create_topics(stack, prefix)
     items = _records()
     await produce(stack, broker_profile, prefix, items)
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_projector(
-            Root(load_settings(), stack, profile=broker_profile),
-            stop,
-            topic_prefix=prefix,
-            schema=pg_schema,
-            cache_prefix=f"{pg_schema}:",
-        )
-    )
-    try:
-        await wait_positions(stack, pg_schema, expected_counts(items))
-    finally:
-        stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 30)
+    async with projecting(stack, broker_profile, prefix, pg_schema, items):
+        pass
     pool = await create_pool(stack.database_url, min_size=1, max_size=2)
     try:
         assert await ReadModelViews(pool, None, schema=pg_schema).chat_topics(GROUP) == [

@@ -4,7 +4,6 @@ replay equivalence, --until, swap and verify."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -15,25 +14,23 @@ from projection_helpers import (
     create_topics,
     expected_counts,
     produce,
+    projecting,
     table_sums,
     wait_positions,
 )
 
 from devkit.scenario import Scenario
 from events.envelope import Envelope
-from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.migrations import migrate
 from infra.postgres import create_pool, quote_schema
 from infra.projector.lag import format_lag, lag
 from infra.projector.replay import replay
-from infra.projector.runner import run_projector
 from infra.projector.verify import verify
 from infra.projector.views import ReadModelViews
 from infra.redis_store import create_redis
 from infra.reports.report import report
-from infra.settings import load_settings
 from projections.tables import TABLES
 
 COUNT = 2500
@@ -51,21 +48,8 @@ async def world(
     scenario = Scenario(3, users=40)
     items: list[tuple[Any, Envelope]] = list(scenario.records(COUNT))
     await produce(stack, broker_profile, prefix, items)
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_projector(
-            Root(load_settings(), stack, profile=broker_profile),
-            stop,
-            topic_prefix=prefix,
-            schema=pg_schema,
-            cache_prefix=f"{pg_schema}:",
-        )
-    )
-    await wait_positions(stack, pg_schema, expected_counts(items))
-    yield {"prefix": prefix, "items": items, "scenario": scenario, "stop": stop, "task": task}
-    stop.set()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.wait_for(task, 30)
+    async with projecting(stack, broker_profile, prefix, pg_schema, items) as (stop, task):
+        yield {"prefix": prefix, "items": items, "scenario": scenario, "stop": stop, "task": task}
 
 
 async def test_migration_columns_match_the_table_specs(stack: Endpoints, pg_schema: str) -> None:

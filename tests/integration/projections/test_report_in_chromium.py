@@ -8,7 +8,6 @@ when it runs as root with apt). Without one, the test is skipped and says so.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import subprocess
@@ -21,20 +20,17 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from projection_helpers import create_topics, expected_counts, produce, wait_positions
+from projection_helpers import create_topics, produce, projecting
 
 from actors.billing.policy import format_usd
 from devkit.chromium import find_chromium, problems, render
 from devkit.scenario import Scenario
 from events import billing
 from events.envelope import Envelope
-from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
-from infra.projector.runner import run_projector
 from infra.reports.report import ReportResult, report
 from infra.services.supervisor import botctl_argv
-from infra.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -57,21 +53,10 @@ async def young_bot(
     await create_topics(stack, prefix)
     items: list[tuple[Any, Envelope]] = list(Scenario(16, users=6).records(RECORDS))
     await produce(stack, broker_profile, prefix, items)
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_projector(
-            Root(load_settings(), stack, profile=broker_profile),
-            stop,
-            topic_prefix=prefix,
-            schema=pg_schema,
-            use_redis=False,
-        )
-    )
-    await wait_positions(stack, pg_schema, expected_counts(items))
-    yield items
-    stop.set()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.wait_for(task, 30)
+    async with projecting(
+        stack, broker_profile, prefix, pg_schema, items, use_redis=False, cache_prefix=None
+    ):
+        yield items
 
 
 async def _report(stack: Endpoints, schema: str, out: Path) -> ReportResult:

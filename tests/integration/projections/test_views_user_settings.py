@@ -4,14 +4,13 @@ and Redis."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import pytest_asyncio
-from projection_helpers import create_topics, expected_counts, produce, wait_positions
+from projection_helpers import create_topics, produce, projecting
 
 from actors.thread.models import OPUS, SONNET
 from events import billing, catalog, users
@@ -20,14 +19,11 @@ from events.ids import new_id
 from events.keys import user_key
 from events.messages import TelegramUser
 from infra.billing.views import UsernameDirectory
-from infra.bootstrap import Root
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.postgres import create_pool
-from infra.projector.runner import run_projector
 from infra.projector.views import ReadModelViews, UserSettings
 from infra.redis_store import create_redis
-from infra.settings import load_settings
 from infra.views import UserPreferences
 
 PIRATE = 6_100_001  # registered, then changed model and personality
@@ -85,21 +81,10 @@ async def projected(
     await create_topics(stack, prefix)
     items = _records()
     await produce(stack, broker_profile, prefix, items)
-    stop = asyncio.Event()
-    task = asyncio.create_task(
-        run_projector(
-            Root(load_settings(), stack, profile=broker_profile),
-            stop,
-            topic_prefix=prefix,
-            schema=pg_schema,
-            cache_prefix=cache_prefix,
-        )
-    )
-    await wait_positions(stack, pg_schema, expected_counts(items))
-    yield cache_prefix
-    stop.set()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.wait_for(task, 30)
+    async with projecting(
+        stack, broker_profile, prefix, pg_schema, items, cache_prefix=cache_prefix
+    ):
+        yield cache_prefix
 
 
 async def test_user_settings_from_redis_then_postgresql(
