@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import KafkaError
 
 from events.catalog import ADMIN_EVENTS, BILLING_LEDGER, BROADCAST_EVENTS, THREAD_EVENTS, TopicSpec
 from events.codec import DecodeError, codec_for
@@ -24,6 +26,37 @@ from infra.kafka.read_to_end import read_to_end
 
 REFRESH_TIMEOUT = 60.0
 """A refresh that reaches no end within this long gives up (the broker went away)."""
+
+T = TypeVar("T")
+
+
+class ReadCancelled(KafkaError):
+    """A read of the log ended by a cancel nobody asked for (see :func:`isolated`)."""
+
+
+async def isolated(work: Awaitable[T], timeout: float) -> T:
+    """``work`` in a task of its own, given up after ``timeout`` (``TimeoutError``).
+
+    aiokafka bounds its requests with ``async_timeout``, which cancels the task it runs in;
+    when the request ends in the same moment, the cancel is left pending and lands at the
+    task's next ``await``, long after. In a lane of the chaos run that ended the whole run
+    (run B, 2026-12-02: a broker outage, then a ``CancelledError`` out of the verifier).
+    Here such a cancel lands in the read's own task and comes out as :class:`ReadCancelled`,
+    a broker error like the others; a cancel of the caller still cancels the read."""
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+    except asyncio.CancelledError:
+        task.cancel()
+        raise
+    if not done:
+        task.cancel()
+        with contextlib.suppress(BaseException):
+            await task
+        raise TimeoutError(f"no answer within {timeout:g} s")
+    if task.cancelled():
+        raise ReadCancelled("the read was cancelled by the Kafka client's own timeout")
+    return task.result()
 
 
 class TopicTail:
@@ -45,8 +78,7 @@ class TopicTail:
         broker error, or no end reached within ``timeout`` (a broker gone mid-read), the
         consumer is dropped (made again next time) and the error raised."""
         try:
-            async with asyncio.timeout(timeout):
-                await self._read()
+            await isolated(self._read(), timeout)
         except BaseException:
             await asyncio.shield(self.close())
             raise
@@ -90,7 +122,7 @@ class TopicTail:
         consumer, self.consumer = self.consumer, None
         if consumer is not None:
             with contextlib.suppress(Exception):
-                await consumer.stop()
+                await isolated(consumer.stop(), REFRESH_TIMEOUT)
 
 
 class LogTails:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import asyncpg
 from aiokafka.errors import KafkaError
 from chaos_bot import DEPENDENCIES, RESTART_WAIT, BotUnderTest
-from chaos_log import LogTails
+from chaos_log import LogTails, isolated
 from chaos_plan import Fault, Profile, RunPlan, plan_run
 from chaos_report import ChaosReport
 from chaos_verifier import (
@@ -62,6 +62,8 @@ EXITS_PER_MINUTE = 3
 SETTLE_POLL = 0.25
 """How often a run's settle and the full check's lag are polled (the log is read
 incrementally, so a poll costs little; a run ends up to this much after its effects)."""
+CHECK_TIMEOUT = 900.0
+"""The checks over the whole log (``botctl verify``'s replay included) give up after this."""
 NOT_YET = (KafkaError, OSError, asyncpg.PostgresError, TimeoutError)
 """What the broker or PostgreSQL raise while they cannot answer yet."""
 
@@ -343,7 +345,7 @@ class Chaos:
 
     async def _caught_up(self) -> bool:
         try:
-            return await projections_caught_up(self.endpoints, self.profile)
+            return await isolated(projections_caught_up(self.endpoints, self.profile), 120.0)
         except NOT_YET as exc:
             self.log(f"chaos: projections not caught up yet ({type(exc).__name__}: {exc})")
             return False
@@ -352,7 +354,10 @@ class Chaos:
         if self.bot.running:
             return []
         found = [f"botctl run stopped:\n{self.bot.log_tail(20)}"]
-        self.bot.start()
+        async with contextlib.AsyncExitStack() as held:  # not during an outage: it would
+            for name in DEPENDENCIES:  # fail fast on a dependency that does not answer
+                await held.enter_async_context(self.locks[name])
+            self.bot.start()
         await self.bot.wait_services()
         return found
 
@@ -431,8 +436,11 @@ class Chaos:
         for attempt in range(10):
             try:
                 log = await LogView.read(self.tails)
-                return await check_all(
-                    self.endpoints, self.profile, log, frozenset(self.expected_dead_letters)
+                return await isolated(
+                    check_all(
+                        self.endpoints, self.profile, log, frozenset(self.expected_dead_letters)
+                    ),
+                    CHECK_TIMEOUT,
                 )
             except NOT_YET as exc:
                 self.log(f"chaos: full check failed, again ({attempt}): {exc!r}")
