@@ -121,20 +121,7 @@ async def run_rounds(root: Root, stop: asyncio.Event, lost: asyncio.Event) -> No
                 await follower
     finally:
         relay.cancel()
-        await _stop_consumer(consumer)
-
-
-async def _stop_consumer(consumer: AIOKafkaConsumer) -> None:
-    """Stop ``consumer``. With the broker gone, aiokafka's stop raises the CancelledError of
-    its own fetch task: that ends the round (the broadcaster folds again), not the process;
-    a cancellation of this task itself still propagates."""
-    try:
-        await consumer.stop()
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
-        log.warning("the broadcaster's consumer stopped with its fetch task cancelled")
+        await consumer.stop()  # with the broker gone too (infra.kafka.clients.Consumer)
 
 
 async def _relay(halt: asyncio.Event, *sources: asyncio.Event) -> None:

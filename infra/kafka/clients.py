@@ -47,6 +47,25 @@ class Consumer(AIOKafkaConsumer):  # type: ignore[misc]
         if not self._client._topics:  # nothing tracked: this update asks for every topic
             await self._client.force_metadata_update()
 
+    async def stop(self) -> None:
+        """Stop, as aiokafka does, except that a broker gone away does not make it raise.
+
+        aiokafka's fetcher cancels its pending fetch requests and then awaits them, so a stop
+        while one waits out its retry backoff (the broker is down) raised that request's
+        ``CancelledError`` into the caller, left the client's connections open, and ended
+        a service stopped during an outage with a traceback and exit code 1. Here the rest
+        of the stop is done; a cancellation of the calling task itself still propagates."""
+        try:
+            await super().stop()
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+            fetcher = self._fetcher
+            for pending in list(getattr(fetcher, "_pending_tasks", ())):
+                pending.cancel()
+            await self._client.close()
+
     async def topics(self) -> set[str]:
         found: set[str] = await super().topics()
         missing = found - self._client.cluster.topics()
