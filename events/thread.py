@@ -216,11 +216,16 @@ class AssistantMessageCompleted(
     """One Claude response of a turn finished (a turn has one per tool round trip).
 
     ``usage`` is that response's full usage; ``stop_reason`` is the API's (``end_turn``,
-    ``tool_use``, ``max_tokens``, ``pause_turn``...). ``telegram_message_ids`` are the
-    final messages sent for this text. ``content`` is the response's content blocks as the
-    API returned them (thinking with its signature, tool_use...) for a step the turn
-    continues after (``tool_use``, ``pause_turn``): the next request sends them back
+    ``tool_use``, ``max_tokens``, ``pause_turn``...). ``content`` is the response's content
+    blocks as the API returned them (thinking with its signature, tool_use...) for a step the
+    turn continues after (``tool_use``, ``pause_turn``): the next request sends them back
     unchanged, and a worker resuming the turn after a crash rebuilds it from them.
+
+    ``final`` marks the turn's last call: its answer is recorded (and charged) before it is
+    sent, and ``thread.turn_completed`` then names the messages that show it, so a worker
+    that dies in between sends the recorded answer instead of calling the model again.
+    ``telegram_message_ids`` are the messages sent for this text by a worker of before
+    ``final`` (which recorded the answer after sending it); empty since.
     """
 
     v: Literal[1] = 1
@@ -236,16 +241,23 @@ class AssistantMessageCompleted(
     telegram_message_ids: tuple[int, ...] = ()
     billing_operation_id: str | None = None
     content: tuple[dict[str, Any], ...] = ()
+    final: bool = False
 
 
 class TurnCompleted(Envelope, tag="thread.turn_completed", frozen=True, kw_only=True):
-    """The turn ended normally; its usage is in its ``assistant_message_completed`` events."""
+    """The turn ended normally; its usage is in its ``assistant_message_completed`` events.
+
+    ``telegram_message_ids`` are the messages that show the answer, and ``answer`` their text
+    as sent (every step's text with the turn's tool and source lines); empty when recorded
+    by a worker of before ``answer`` (the answer's messages were then named by the last
+    ``assistant_message_completed``)."""
 
     v: Literal[1] = 1
     turn_id: Id
     user_id: int
     steps: int
     telegram_message_ids: tuple[int, ...] = ()
+    answer: str = ""
 
 
 class TurnCancelled(Envelope, tag="thread.turn_cancelled", frozen=True, kw_only=True):

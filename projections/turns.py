@@ -68,6 +68,8 @@ def assistant_message(e: thread.AssistantMessageCompleted, src: Source) -> list[
 
 
 def turn_completed(e: thread.TurnCompleted, src: Source) -> list[RowOp]:
+    """The turn's row; and the answer's message, when the completion names it (since the
+    answer is recorded before it is sent: ``AssistantMessageCompleted.final``)."""
     values = {
         "thread_key": e.key,
         "user_id": e.user_id,
@@ -75,7 +77,24 @@ def turn_completed(e: thread.TurnCompleted, src: Source) -> list[RowOp]:
         "ended_at": e.occurred_at,
         "steps": e.steps,
     }
-    return [_turn(e, e.turn_id, values, src), touch_thread(e, src)]
+    ops: list[RowOp] = [_turn(e, e.turn_id, values, src)]
+    if e.answer and e.telegram_message_ids:
+        answer = {
+            "thread_key": e.key,
+            "role": "assistant",
+            "status": "sent",
+            "user_id": e.user_id,
+            "sent_at": e.occurred_at,
+            "text": e.answer,
+            "turn_id": e.turn_id,
+            "step": e.steps,
+            "telegram_message_ids": list(e.telegram_message_ids),
+            "seq": src.offset,
+        }
+        key = (chat_id(e.key), e.telegram_message_ids[0])
+        ops.append(Patch(MESSAGES.name, "row", key, answer, src.offset))
+    ops.append(touch_thread(e, src))
+    return ops
 
 
 def turn_cancelled(e: thread.TurnCancelled, src: Source) -> list[RowOp]:

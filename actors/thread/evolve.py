@@ -86,6 +86,7 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
                 steps=max(running.steps, event.step),
                 text=running.text + event.text,
                 telegram_message_ids=running.telegram_message_ids + event.telegram_message_ids,
+                answered=running.answered or event.final,
             )
             running = evolve_running(running, event)
         return replace(state, history=history, running=running)

@@ -37,6 +37,7 @@ def assistant_completed(
     telegram_message_ids: tuple[int, ...] = (),
     content: tuple[dict[str, Any], ...] = (),
     tool_use_ids: tuple[str, ...] = (),
+    final: bool = False,
 ) -> AssistantMessageCompleted:
     """A step's event; ``content`` only for a step the turn continues after (tool_use,
     pause_turn), so the next request and a resumed turn can send it back unchanged."""
@@ -55,16 +56,20 @@ def assistant_completed(
         billing_operation_id=None if usage.is_zero() else operations.usage(env["id"]),
         content=content,
         tool_use_ids=tool_use_ids,
+        final=final,
     )
 
 
-def turn_completed(running: RunningTurn, telegram_message_ids: tuple[int, ...]) -> TurnCompleted:
+def turn_completed(
+    running: RunningTurn, telegram_message_ids: tuple[int, ...], answer: str = ""
+) -> TurnCompleted:
     return TurnCompleted(
         **caused_by(running.started, producer=PRODUCER, label="completed"),
         turn_id=running.turn_id,
         user_id=running.started.user_id,
         steps=running.steps,
         telegram_message_ids=telegram_message_ids,
+        answer=answer,
     )
 
 

@@ -110,6 +110,9 @@ class RunningTurn(msgspec.Struct, frozen=True, kw_only=True):
     telegram_message_ids: tuple[int, ...] = ()
     transcript: tuple[dict[str, Any], ...] = ()
     tool_calls: tuple[ToolCallNote, ...] = ()
+    answered: bool = False
+    """The turn's last call is recorded (``final``): ``text`` is its whole answer, and all
+    that is left is sending it and recording the turn's completion."""
 
     @property
     def turn_id(self) -> str:

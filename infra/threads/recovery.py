@@ -1,6 +1,13 @@
 """A turn a dead worker left running (``TurnStarted`` durable, no terminal event): re-run
 once (same turn id and event ids), or resumed once from its events when it is in its tool
-loop, else completed/failed exactly once (see :mod:`infra.threads.actor`)."""
+loop, else completed/failed exactly once (see :mod:`infra.threads.actor`).
+
+A turn whose answer is recorded (``RunningTurn.answered``: the last call's event is durable,
+its charge with it) is never re-run: its answer is sent from the record. Whether the dead
+worker's own send reached Telegram cannot be known (the Bot API has no idempotency key), so
+the user may see it twice when the worker died between Telegram's answer and the record of
+the completion, a window of milliseconds; never an answer lost or a call made or charged
+twice."""
 
 from __future__ import annotations
 
@@ -25,8 +32,14 @@ from infra.threads.turn_state import TurnHandle
 MAX_ATTEMPTS: Final = 2
 
 
+NO_ANSWER: Final = "(no answer)"
+"""What an answer with no text shows (a turn whose model said nothing)."""
+
+
 def may_rerun(running: RunningTurn) -> bool:
     """Not answering yet (no step, or in its tool loop) and not re-run already."""
+    if running.answered:
+        return False
     resumable = running.steps == 0 or bool(running.transcript)
     return resumable and running.attempt < MAX_ATTEMPTS
 
@@ -53,15 +66,15 @@ async def end_interrupted(running: RunningTurn, commit: Commit, telegram: Telegr
     abandoned = interrupted_calls(running)  # the turn ends: its open tool calls too
     if abandoned:
         await commit(abandoned, [])
-    if running.steps > 0 and running.text.strip():
+    if running.answered or (running.steps > 0 and running.text.strip()):
+        answer = running.text if running.text.strip() else NO_ANSWER
         try:
-            ids = await telegram.send_answer(chat_id, thread_id, running.text)
+            ids = await telegram.send_answer(chat_id, thread_id, answer)
         except TelegramOutputError:
-            ids = ()
-        await commit(
-            [turn_completed(running, running.telegram_message_ids + ids)],
-            [interrupted_release(running)],
-        )
+            ids, answer = (), ""
+        # an answered turn's last call was charged with its record: no reservation is open
+        release = [] if running.answered else [interrupted_release(running)]
+        await commit([turn_completed(running, running.telegram_message_ids + ids, answer)], release)
         return
     notice = interrupted_message(recorded_language(running.started.language))
     verdict = FailureVerdict("interrupted", notice, True, False)

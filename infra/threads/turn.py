@@ -3,10 +3,12 @@ events with usage. Cancellation keeps the partial answer visible and reports par
 
 The runner never touches the state store itself: it hands every batch of events (and the
 billing commands for their usage) to ``commit``, which makes them durable before returning.
-A step's usage is committed as soon as the step ends; the final answer is sent before the
-last step's events are committed, so a crash in between re-runs the turn (the user may see
-the answer twice). If the answer cannot be delivered (Telegram refuses it), the turn fails
-and reports the completed call's whole usage: it was consumed, so it is charged once.
+A step's usage is committed as soon as the step ends, the last step's too: its answer is
+recorded (``final``) and charged before it is sent, and the completion naming the messages
+that show it is committed after, so a worker dying in between leaves a turn that is answered
+from its record, never by calling the model again (:mod:`infra.threads.recovery`). If the
+answer cannot be delivered (Telegram refuses it), the turn fails; its calls stay charged
+once, as they were consumed.
 
 Its parts: the turn in flight (:mod:`infra.threads.turn_state`), its inputs
 (:mod:`infra.threads.turn_inputs`), drafts (:mod:`infra.threads.turn_drafts`), tool steps
@@ -39,6 +41,7 @@ from events.usage import Usage
 from infra.files.intake import FileIntake
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
+from infra.threads.recovery import NO_ANSWER
 from infra.threads.shield import shielded, stopped
 from infra.threads.store_port import Commit
 from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
@@ -249,7 +252,8 @@ class TurnRunner:
         typing: asyncio.Task[None],
         suffix: str = "",
     ) -> None:
-        """Send the whole answer, then commit the last step and the turn's completion."""
+        """Record the last step (its answer and charge), send the answer, then record the
+        turn's completion with the messages that show it."""
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
         await stopped(typing)
@@ -258,17 +262,30 @@ class TurnRunner:
         reply_to = (
             running.started.input_message_ids[-1] if running.started.input_message_ids else None
         )
-        handle.answered_usage = result.usage
         handle.trace.blocks(result.content)
         shown = handle.trace.final_markdown(full)
-        ids = await self.telegram.send_answer(
-            chat_id, thread_id, shown if shown.strip() else "(no answer)", reply_to=reply_to
-        )
+        answer = shown if shown.strip() else NO_ANSWER
+        await self._record_answer(handle, commit, result, step)
+        ids = await self.telegram.send_answer(chat_id, thread_id, answer, reply_to=reply_to)
         handle.timings.final_at = self.clock()
         if handle.timings.last_token_at is not None:
             PIPELINE_ADDED.labels("last_token_to_final").observe(
                 handle.timings.final_at - handle.timings.last_token_at
             )
+        done = turn_completed(
+            _with_steps(running, step), running.telegram_message_ids + ids, answer
+        )
+        await commit([done], [])
+        handle.finished = True
+        TURNS.labels("completed").inc()
+
+    async def _record_answer(
+        self, handle: TurnHandle, commit: Commit, result: StepResult, step: int
+    ) -> None:
+        """Commit the last step with its charge: from here the turn is answered (see
+        :mod:`infra.threads.recovery`), and a failure to deliver it charges nothing more."""
+        running = handle.running
+        handle.answered_usage = result.usage  # consumed: charged by the failure if not here
         event = assistant_completed(
             running,
             step=step,
@@ -277,7 +294,7 @@ class TurnRunner:
             text=result.text,
             stop_reason=result.stop_reason,
             usage=result.usage,
-            telegram_message_ids=ids,
+            final=True,
         )
         charge = usage_charge(
             event,
@@ -285,11 +302,10 @@ class TurnRunner:
             turn_id=running.turn_id,
             requested_model=running.started.model,
         )
-        done = turn_completed(_with_steps(running, step), running.telegram_message_ids + ids)
         server = handle.server_events(step, result)
-        await commit([event, *server, done], await handle.settle(charge, "no_usage"))
-        handle.finished = True
-        TURNS.labels("completed").inc()
+        await commit([event, *server], await handle.settle(charge, "no_usage"))
+        handle.answered_usage = None
+        handle.progress = StreamProgress()
 
     async def _call(
         self,

@@ -303,7 +303,8 @@ async def test_interrupted_turn_is_rerun_once_after_restart(
 async def test_undeliverable_answer_fails_the_turn_and_charges_the_completed_call(
     harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
 ) -> None:
-    """Telegram refusing the final answer fails the turn; the finished call's usage is charged."""
+    """Telegram refusing the final answer fails the turn; the finished call's usage is charged
+    once, with the answer's record (made before the send), and the failure charges nothing."""
     h = harness
     cid = chat(h, 7010)
     h.claude.script(text_reply("a complete answer that Telegram will refuse"))
@@ -320,10 +321,14 @@ async def test_undeliverable_answer_fails_the_turn_and_charges_the_completed_cal
     events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
     (failed,) = [e for e in events if isinstance(e, TurnFailed)]
     assert not [e for e in events if isinstance(e, TurnCompleted)]
-    assert failed.partial_usage.output_tokens > 0
-    assert failed.partial_usage.input_tokens > 0
+    (answer,) = [e for e in events if isinstance(e, AssistantMessageCompleted)]
+    assert answer.final
+    assert answer.telegram_message_ids == ()
+    assert answer.usage.output_tokens > 0
+    assert answer.usage.input_tokens > 0
+    assert failed.partial_usage.is_zero()
     charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
-    assert [(c.source_event_id, c.usage) for c in charges] == [(failed.id, failed.partial_usage)]
+    assert [(c.source_event_id, c.usage) for c in charges] == [(answer.id, answer.usage)]
 
 
 async def test_the_balance_refusal_is_repeated_at_most_once_per_ten_seconds(

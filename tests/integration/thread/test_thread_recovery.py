@@ -3,14 +3,26 @@ commands; a command that met an unavailable broker."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import NewTopic
 
 from devkit.emulators.claude import text_reply
-from devkit.harness.thread import Harness, message_command, stop_command, thread_events
+from devkit.harness.thread import (
+    Harness,
+    billing_commands,
+    message_command,
+    reservation_commands,
+    stop_command,
+    thread_events,
+)
 from devkit.harness.topics import eventually
 from devkit.stores import MemoryThreadStore
+from events.billing import ReservationReleaseRequested
 from events.thread import (
+    AssistantMessageCompleted,
     TurnCancelled,
     TurnCompleted,
     TurnFailed,
@@ -21,6 +33,7 @@ from infra.endpoints import Endpoints
 from infra.kafka.clients import make_admin, make_producer
 from infra.kafka.compat import BrokerProfile
 from infra.threads.actor import StoredThread
+from infra.threads.telegram_output import TelegramOutput
 
 TERMINAL = (TurnCompleted, TurnFailed, TurnCancelled)
 
@@ -133,3 +146,56 @@ async def test_a_command_that_met_an_unavailable_broker_is_handled_once_it_is_ba
     events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
     ends = [e for e in events if e.key == cmd.key and isinstance(e, TERMINAL)]
     assert [type(e).__name__ for e in ends] == ["TurnCompleted"]
+
+
+class _LostAtTheSend(TelegramOutput):
+    """The Telegram output of a worker that dies as it is about to send the final answer
+    (the process is gone: the send never leaves, nothing after it runs)."""
+
+    def __init__(self, real: TelegramOutput) -> None:
+        self.__dict__.update(real.__dict__)
+        self.reached = asyncio.Event()
+
+    async def send_answer(self, *args: Any, **kwargs: Any) -> tuple[int, ...]:
+        self.reached.set()
+        raise asyncio.CancelledError  # as a kill -9 ends the turn: no terminal event, no ack
+
+
+async def test_a_worker_lost_between_the_answer_and_its_send_answers_from_the_record(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """The answer is recorded (and its call charged) before it is sent: the worker that takes
+    the turn over sends the recorded answer, without calling the model again; the turn
+    completes once, naming the message, and the call is charged once."""
+    h = harness
+    cid = 7104
+    h.telegram.add_private_chat(cid)
+    h.fund(cid)
+    h.claude.script(text_reply("the recorded answer"))
+    real = h.actor.runner.telegram
+    lost = h.actor.runner.telegram = _LostAtTheSend(real)
+    cmd = message_command(cid, "what is it", message_id=1)
+    h.submit(cmd)
+    await asyncio.wait_for(lost.reached.wait(), 20)
+    await h.actor.stop()  # the worker is gone: its command unacked, the turn left running
+    assert cmd.id not in h.acked
+    assert not h.telegram.bot_messages(cid)
+    h.actor.runner.telegram = real
+    h.actor.store = h.store.restarted()
+    h.submit(cmd)  # redelivered to the partition's next owner
+    await eventually(lambda: cmd.id in h.acked, 30)
+
+    assert len(h.claude.message_requests()) == 1
+    assert [m.text for m in h.telegram.bot_messages(cid)] == ["the recorded answer"]
+    events = [e for e in await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+              if e.key == cmd.key]  # fmt: skip
+    (answer,) = [e for e in events if isinstance(e, AssistantMessageCompleted)]
+    assert answer.final
+    (done,) = [e for e in events if isinstance(e, TERMINAL)]
+    assert isinstance(done, TurnCompleted)
+    assert done.answer == "the recorded answer"
+    assert done.telegram_message_ids == (h.telegram.bot_messages(cid)[0].message_id,)
+    charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert [(c.source_event_id, c.usage) for c in charges] == [(answer.id, answer.usage)]
+    holds = await reservation_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert not [c for c in holds if isinstance(c, ReservationReleaseRequested)]

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from events.catalog import TOPICS
 from events.samples import SAMPLE_KEYS, sample
+from events.thread import TurnCompleted
 from projections.catalog import PROJECTIONS, input_topics, select
 from projections.changes import Changes
 from projections.rows import Insert, Patch
 from projections.source import Source
-from projections.tables import TABLES
+from projections.tables import MESSAGES, TABLES
+from projections.turns import turn_completed
 
 ALL_RECORDS = [(spec, cls) for spec in TOPICS for cls in spec.record_types]
 
@@ -79,3 +82,19 @@ def test_balance_is_the_newest_entry_and_rejections_leave_it() -> None:
     assert row["balance"] == credit.balance_after
     assert row["balance_offset"] == 5
     assert row["balance"] == Decimal("0.012345")
+
+
+def test_a_completion_naming_its_answer_writes_the_answer_message() -> None:
+    """Since the answer is recorded before it is sent, the completion names the messages
+    that show it: the answer's ``messages`` row comes from it (an older completion, with no
+    answer, writes none: its answer's row came from the last step's record)."""
+    done = sample(TurnCompleted, key="42:7")
+    named = msgspec.structs.replace(done, telegram_message_ids=(501, 502), answer="**hi**")
+    rows = [op for op in turn_completed(named, Source("bot.thread.events", 0, 9))
+            if isinstance(op, Patch) and op.table == MESSAGES.name]  # fmt: skip
+    assert [(op.key, op.values["text"], op.values["telegram_message_ids"]) for op in rows] == [
+        ((42, 501), "**hi**", [501, 502])
+    ]
+    older = msgspec.structs.replace(done, telegram_message_ids=(501,), answer="")
+    ops = turn_completed(older, Source("bot.thread.events", 0, 9))
+    assert not [op for op in ops if op.table == MESSAGES.name]
