@@ -93,6 +93,16 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
     if isinstance(event, TurnCompleted | TurnFailed):
         if not _for_running(state, event.turn_id):
             return state
+        assert state.running is not None
+        if isinstance(event, TurnFailed) and state.running.answered:
+            # the recorded answer never reached the chat (Telegram refused it): the model
+            # must not take it for said
+            kept = tuple(
+                item
+                for item in state.history
+                if not (item.role == "assistant" and item.turn_id == event.turn_id)
+            )
+            return replace(state, running=None, history=kept)
         return replace(state, running=None)
     if isinstance(event, TurnCancelled):
         if not _for_running(state, event.turn_id):

@@ -58,13 +58,15 @@ class Consumer(AIOKafkaConsumer):  # type: ignore[misc]
         try:
             await super().stop()
         except asyncio.CancelledError:
+            fetcher = self._fetcher
+            if fetcher is not None:  # what aiokafka's stop left running when it raised
+                fetcher._fetch_task.cancel()
+                for pending in list(fetcher._pending_tasks):
+                    pending.cancel()
+            await asyncio.shield(self._client.close())
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 raise
-            fetcher = self._fetcher
-            for pending in list(getattr(fetcher, "_pending_tasks", ())):
-                pending.cancel()
-            await self._client.close()
 
     async def topics(self) -> set[str]:
         found: set[str] = await super().topics()

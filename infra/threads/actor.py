@@ -37,8 +37,6 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
-from aiokafka.errors import KafkaError, KafkaTimeoutError
-
 from actors.texts import Language
 from actors.thread.decide import Notice, decide, decide_messages, preemption, turn_id_for
 from actors.thread.errors import queued_message
@@ -49,6 +47,7 @@ from events.thread import (
     UserMessageReceived,
 )
 from infra.logs import thread_key_var, user_id_var
+from infra.threads.broker_errors import transient
 from infra.threads.commits import ThreadCommits
 from infra.threads.facts import ActorConfig, FactsReader
 from infra.threads.generation_slots import GenerationSlots
@@ -88,7 +87,9 @@ class ThreadActor:
         self.preferences = preferences
         self.config = config or ActorConfig()
         self.facts = FactsReader(balances, preferences, self.config)
-        self.commits = ThreadCommits(store, sink, self.config.topic_prefix)
+        self.commits = ThreadCommits(
+            store, sink, self.config.topic_prefix, wait=self.config.commit_wait
+        )
         self.mailboxes: dict[str, Mailbox] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self.notices = NoticeSender(runner.telegram, lambda: self.config.clock())
@@ -146,9 +147,11 @@ class ThreadActor:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if _transient(exc):
-                    # The broker cannot take the commit now (stopped, electing leaders):
-                    # handle the command again once it is back, not after the next restart.
+                if transient(exc):
+                    # The broker did not take the commit within its wait (stopped, electing
+                    # leaders): handle the command again once it is back, not after the next
+                    # restart (a command decides the same ids again; what was durable is
+                    # skipped).
                     log.warning("broker unavailable, command retried in %.1f s: %r", pause, exc)
                     mailbox.items.appendleft(item)
                     await asyncio.sleep(pause)
@@ -375,14 +378,6 @@ class ThreadActor:
         task = asyncio.create_task(coro)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
-
-
-def _transient(exc: Exception) -> bool:
-    """The broker is unavailable for now (down, restarting, electing leaders): a retry will
-    do, and is safe (a command decides the same ids again; what was durable is skipped)."""
-    if isinstance(exc, KafkaError):
-        return exc.retriable or isinstance(exc, KafkaTimeoutError)
-    return isinstance(exc, ConnectionError | TimeoutError)
 
 
 async def _begun(task: asyncio.Task[None]) -> None:

@@ -5,14 +5,21 @@ an outbox* to the changelog-backed store and waits for the broker's ack, then pu
 records and waits again; only then is the outbox cleared (lazily, with the next write). A
 crash between the state write and the publish leaves the outbox, which the restarted worker
 republishes byte for byte (consumers deduplicate by id).
+
+While the broker is unavailable (stopped, electing leaders) the write that failed, the state
+write or the publish, is tried again as it was, pausing 0.5 s and doubling to 10 s, for up to
+``wait`` seconds; only then does the commit fail. Trying the failed step again, never the
+whole commit, keeps a commit whose state write landed from evolving its events twice (a turn
+finishing during an outage would otherwise be failed after its answer was recorded, and its
+call charged a second time by the failure).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Final
 
 from actors.thread.evolve import evolve_all
 from actors.thread.state import ThreadState, initial_state
@@ -25,6 +32,7 @@ from events.catalog import (
     with_prefix,
 )
 from events.codec import codec_for
+from infra.threads.broker_errors import transient
 from infra.threads.mailbox import Mailbox
 from infra.threads.pricing_watch import note_unpriced
 from infra.threads.shield import shielded
@@ -32,11 +40,18 @@ from infra.threads.store_port import OutboxRecord, RecordSink, StoredThread, Thr
 
 log = logging.getLogger(__name__)
 
+RETRY_FIRST: Final = 0.5
+RETRY_MAX: Final = 10.0
+
 
 class ThreadCommits:
-    def __init__(self, store: ThreadStore, sink: RecordSink, topic_prefix: str = "") -> None:
+    def __init__(
+        self, store: ThreadStore, sink: RecordSink, topic_prefix: str = "", *, wait: float = 0.0
+    ) -> None:
         self.store = store
         self.sink = sink
+        self.wait = wait
+        """How long a failed write is tried again while the broker is unavailable."""
         self._events_topic: TopicSpec[Any] = with_prefix(THREAD_EVENTS, topic_prefix)
         self._billing_topic: TopicSpec[Any] = with_prefix(BILLING_COMMANDS, topic_prefix)
 
@@ -69,15 +84,32 @@ class ThreadCommits:
             outbox = stored.outbox + tuple(records)
             if not outbox and state == stored.state:
                 return state
-            await shielded(
-                self.store.save(mailbox.key, mailbox.partition, StoredThread(state, outbox))
+            await self._until_taken(
+                lambda: self.store.save(mailbox.key, mailbox.partition, StoredThread(state, outbox))
             )
             if outbox and publish_later:
                 mailbox.publishing = asyncio.create_task(self._publish(mailbox, state, outbox))
             elif outbox:
-                await shielded(self.sink.send_all(outbox))
+                await self._until_taken(lambda: self.sink.send_all(outbox))
                 self.store.save_local(mailbox.key, StoredThread(state))
             return state
+
+    async def _until_taken(self, write: Callable[[], Awaitable[None]]) -> None:
+        """``write()`` (finished even if the caller is cancelled meanwhile), again while the
+        broker is unavailable, for up to ``wait`` s; a cancel between tries ends the wait."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait
+        pause = RETRY_FIRST
+        while True:
+            try:
+                await shielded(write())
+                return
+            except Exception as exc:
+                if not transient(exc) or loop.time() + pause > deadline:
+                    raise
+                log.warning("broker unavailable, write tried again in %.1f s: %r", pause, exc)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, RETRY_MAX)
 
     async def replace_state(self, mailbox: Mailbox, state: ThreadState) -> None:
         """Store ``state`` durably in place of the thread's, keeping its outbox."""

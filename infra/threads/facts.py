@@ -19,6 +19,7 @@ from infra.views import BalanceReader, PreferencesReader
 
 BALANCE_WAIT: Final = 2.0
 QUEUE_WAIT: Final = 300.0
+COMMIT_WAIT: Final = 300.0
 NOTICED: Final = (StopRequested, NewConversationRequested, SettingsOverrideRequested)
 """Commands answered with a notice (so their user's language is looked up)."""
 
@@ -33,6 +34,9 @@ class ActorConfig:
     """How long a request beyond the concurrency limit waits in line for a slot."""
     clock: Callable[[], float] = time.monotonic
     """Seconds, for pacing the balance refusal (:mod:`actors.thread.refusal_throttle`)."""
+    commit_wait: float = COMMIT_WAIT
+    """How long a commit tries again while the broker is unavailable before it fails
+    (:class:`infra.threads.commits.ThreadCommits`)."""
 
 
 class FactsReader:

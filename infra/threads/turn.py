@@ -60,6 +60,11 @@ CAP_NOTE: Final = "\n\n_(stopped after {n} tool steps)_"
 CONTINUE_REASONS: Final = ("max_tokens", "pause_turn")
 
 
+class AnswerNotRecorded(Exception):
+    """The broker did not take the answer's record within the commit's wait: whether it is
+    durable is unknown, so the turn is neither completed nor failed here."""
+
+
 class TurnRunner:
     def __init__(
         self,
@@ -115,6 +120,11 @@ class TurnRunner:
             if handle.cancel_reason is None:
                 raise  # shutdown or partition revoked: a restart recovers the turn
             ending = self.endings.cancelled(handle, commit)
+        except AnswerNotRecorded as exc:
+            # Failing the turn would charge its call again if the record is durable after all.
+            # Left as a dead worker leaves it: no terminal event, its command unacked; the
+            # recovery finds it answered (and sends the record) or re-runs it.
+            log.error("answer not recorded; the turn is left to its recovery: %r", exc.__cause__)
         except ModelCallError as exc:
             ending = self.endings.failed(handle, commit, exc.failure)
         except TelegramOutputError as exc:
@@ -256,6 +266,7 @@ class TurnRunner:
         turn's completion with the messages that show it."""
         running = handle.running
         chat_id, thread_id = running.chat_id, running.message_thread_id or None
+        handle.answered_usage = result.usage  # consumed: charged by a failure until recorded
         await stopped(typing)
         await handle.stop_drafts()
         full = handle.text_done + result.text + suffix
@@ -285,7 +296,6 @@ class TurnRunner:
         """Commit the last step with its charge: from here the turn is answered (see
         :mod:`infra.threads.recovery`), and a failure to deliver it charges nothing more."""
         running = handle.running
-        handle.answered_usage = result.usage  # consumed: charged by the failure if not here
         event = assistant_completed(
             running,
             step=step,
@@ -303,7 +313,11 @@ class TurnRunner:
             requested_model=running.started.model,
         )
         server = handle.server_events(step, result)
-        await commit([event, *server], await handle.settle(charge, "no_usage"))
+        billing = await handle.settle(charge, "no_usage")
+        try:
+            await commit([event, *server], billing)
+        except Exception as exc:
+            raise AnswerNotRecorded from exc
         handle.answered_usage = None
         handle.progress = StreamProgress()
 

@@ -48,11 +48,11 @@ async def isolated(work: Awaitable[T], timeout: float) -> T:
         done, _ = await asyncio.wait({task}, timeout=timeout)
     except asyncio.CancelledError:
         task.cancel()
+        await asyncio.wait({task})  # unwound before the caller goes on (closes the consumer)
         raise
     if not done:
         task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
+        await asyncio.wait({task})  # a cancel of the caller meanwhile still propagates
         raise TimeoutError(f"no answer within {timeout:g} s")
     if task.cancelled():
         raise ReadCancelled("the read was cancelled by the Kafka client's own timeout")

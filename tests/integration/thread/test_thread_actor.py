@@ -304,7 +304,8 @@ async def test_undeliverable_answer_fails_the_turn_and_charges_the_completed_cal
     harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
 ) -> None:
     """Telegram refusing the final answer fails the turn; the finished call's usage is charged
-    once, with the answer's record (made before the send), and the failure charges nothing."""
+    once, with the answer's record (made before the send), the failure charges nothing, and
+    the answer the user never saw is not in the conversation's history."""
     h = harness
     cid = chat(h, 7010)
     h.claude.script(text_reply("a complete answer that Telegram will refuse"))
@@ -329,6 +330,9 @@ async def test_undeliverable_answer_fails_the_turn_and_charges_the_completed_cal
     assert failed.partial_usage.is_zero()
     charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
     assert [(c.source_event_id, c.usage) for c in charges] == [(answer.id, answer.usage)]
+    stored = h.actor.store.load(cmd.key)
+    assert stored is not None
+    assert not [i for i in stored.state.history if i.role == "assistant"]  # never shown
 
 
 async def test_the_balance_refusal_is_repeated_at_most_once_per_ten_seconds(

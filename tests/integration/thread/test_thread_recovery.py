@@ -199,3 +199,59 @@ async def test_a_worker_lost_between_the_answer_and_its_send_answers_from_the_re
     assert [(c.source_event_id, c.usage) for c in charges] == [(answer.id, answer.usage)]
     holds = await reservation_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
     assert not [c for c in holds if isinstance(c, ReservationReleaseRequested)]
+
+
+class _UnavailableFromTheAnswer(ChangelogStore):
+    """From the answer's record on, every save goes to a topic the broker does not know yet
+    (to the producer, a broker that cannot take the write) until the test creates it."""
+
+    def __init__(self, producer: AIOKafkaProducer, topic: str, missing: str) -> None:
+        super().__init__(producer, topic)
+        self.missing = missing
+        self.failing = 0
+
+    async def save(self, key: str, partition: int, stored: StoredThread) -> None:
+        running = stored.state.running
+        if running is not None and running.answered:
+            self.topic = self.missing
+        self.failing += self.topic == self.missing
+        await super().save(key, partition, stored)
+
+
+async def test_a_turn_finishing_while_the_broker_is_unavailable_completes_once_it_is_back(
+    harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """The broker cannot take the answer's record: the write is tried again until it is back
+    (the turn is not failed, which charged the call a second time when the record had
+    landed); then the answer is sent once and the turn completes, its call charged once."""
+    h = harness
+    cid = 7105
+    h.telegram.add_private_chat(cid)
+    h.fund(cid)
+    topic, missing = f"{h.prefix}answer.changelog", f"{h.prefix}answer.changelog.later"
+    producer = make_producer(stack.kafka_bootstrap, broker_profile, request_timeout_ms=1000)
+    await producer.start()
+    admin = make_admin(stack.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])
+        store = h.actor.store = _UnavailableFromTheAnswer(producer, topic, missing)
+        h.claude.script(text_reply("kept through the outage"))
+        cmd = message_command(cid, "still there?", message_id=1)
+        h.submit(cmd)
+        await eventually(lambda: store.failing >= 2, 30)  # failed, and tried again
+        assert not h.telegram.bot_messages(cid)
+        assert cmd.id not in h.acked
+        await admin.create_topics([NewTopic(missing, num_partitions=1, replication_factor=1)])
+        await eventually(lambda: cmd.id in h.acked, 60)
+    finally:
+        await admin.close()
+        await producer.stop()
+    assert [m.text for m in h.telegram.bot_messages(cid)] == ["kept through the outage"]
+    assert len(h.claude.message_requests()) == 1
+    events = [e for e in await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
+              if e.key == cmd.key]  # fmt: skip
+    assert [type(e).__name__ for e in events if isinstance(e, TERMINAL)] == ["TurnCompleted"]
+    (answer,) = [e for e in events if isinstance(e, AssistantMessageCompleted)]
+    charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
+    assert [(c.source_event_id, c.usage) for c in charges] == [(answer.id, answer.usage)]
