@@ -1,8 +1,10 @@
 """The thread worker's file services, built from the settings: the store (PostgreSQL large
 objects in ``FILE_STORE_URL``'s database, else ``DATABASE_URL``'s), the intake the turns use,
 the tools' view of the store, Whisper when ``OPENAI_API_KEY`` is set, and the retention sweep
-(``FILE_RETENTION_DAYS``, hourly). Without a reachable database the worker runs without a
-store: input files are then inlined into their own turn only, as before the store existed.
+(``FILE_RETENTION_DAYS``, hourly). While the database cannot be reached the worker runs
+without a store (input files are inlined into their own turn only, as before the store
+existed) and connects again every :data:`RECONNECT_EVERY` seconds: once it answers, the
+store is attached to the running services (:meth:`FileServices.on_ready`), without a restart.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 import asyncpg
 
@@ -30,6 +32,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+RECONNECT_EVERY: Final = 30.0
+"""Seconds between attempts to reach the file store's database after it did not answer."""
+CONNECT_TIMEOUT: Final = 15.0
+
 
 @dataclass(slots=True)
 class FileServices:
@@ -39,6 +45,14 @@ class FileServices:
     transcriber: WhisperTranscriber | None = None
     """Whisper for the transcribe_audio tool too (one adapter for intake and tool)."""
     closers: list[Callable[[], Awaitable[object]]] = field(default_factory=list)
+    ready: list[Callable[[FileIntake], object]] = field(default_factory=list)
+
+    def on_ready(self, attach: Callable[[FileIntake], object]) -> None:
+        """Call ``attach`` with the intake once the store is attached (now, if it is)."""
+        if self.intake is not None:
+            attach(self.intake)
+        else:
+            self.ready.append(attach)
 
     async def close(self) -> None:
         for close in reversed(self.closers):
@@ -46,28 +60,55 @@ class FileServices:
                 await close()
 
 
+@dataclass(slots=True)
+class _StoreSource:
+    """How to reach the store and what to build on it."""
+
+    dsn: str
+    settings: Settings
+    bot: Bot
+    claude: anthropic.AsyncAnthropic | Callable[[], anthropic.AsyncAnthropic]
+
+    async def attach(self, services: FileServices) -> bool:
+        """Connect and migrate; on success put the store into ``services`` (tools, intake,
+        retention sweep) and tell those waiting for it. False (logged) when unreachable."""
+        try:
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                pool = await create_pool(self.dsn, min_size=1, max_size=4)
+                store = PostgresFileStore(pool)
+                await store.migrate()
+        except (OSError, TimeoutError, StoreTimeout, asyncpg.PostgresError) as exc:
+            log.warning(
+                "file store unreachable, files are read in their own turn only "
+                "(trying again in %g s): %s",
+                RECONNECT_EVERY,
+                exc,
+            )
+            return False
+        services.closers.append(pool.close)
+        services.store = services.tools.store = store
+        intake = FileIntake(store, self.bot, ClaudeFiles(self.claude), services.transcriber)
+        services.intake = intake
+        days = self.settings.file_retention_days
+        if days > 0:
+            services.closers.append(_background(sweep_forever(store, days)))
+        for attach in services.ready:
+            attach(intake)
+        services.ready.clear()
+        return True
+
+
 async def start_file_services(
     settings: Settings,
     database_url: str | None,
     bot: Bot,
     claude: anthropic.AsyncAnthropic | Callable[[], anthropic.AsyncAnthropic],
+    *,
+    reconnect_every: float = RECONNECT_EVERY,
 ) -> FileServices:
     """The file services; ``claude`` is the SDK client for the Files API uploads, or what
     makes it on the first upload (the SDK is not imported before)."""
-    dsn = settings.file_store_url.reveal() if settings.file_store_url else database_url
-    if not dsn:
-        log.warning("no database for the file store: files are read in their own turn only")
-        return FileServices(tools=StoreFiles(None, bot))
-    try:
-        async with asyncio.timeout(15):
-            pool = await create_pool(dsn, min_size=1, max_size=4)
-            store = PostgresFileStore(pool)
-            await store.migrate()
-    except (OSError, TimeoutError, StoreTimeout, asyncpg.PostgresError) as exc:
-        log.warning("file store unreachable, files are read in their own turn only: %s", exc)
-        return FileServices(tools=StoreFiles(None, bot))
-    services = FileServices(tools=StoreFiles(store, bot), store=store, closers=[pool.close])
-    transcriber = None
+    services = FileServices(tools=StoreFiles(None, bot))
     if settings.openai_api_key is not None:
         import openai  # only then: the SDK costs start-up time and memory
 
@@ -75,16 +116,32 @@ async def start_file_services(
             api_key=settings.openai_api_key.reveal(), base_url=settings.openai_base_url
         )
         services.closers.append(whisper.close)
-        transcriber = WhisperTranscriber(whisper)
-    services.transcriber = transcriber
-    services.intake = FileIntake(store, bot, ClaudeFiles(claude), transcriber)
-    if settings.file_retention_days > 0:
-        sweeper = asyncio.create_task(sweep_forever(store, settings.file_retention_days))
-
-        async def stop_sweeper() -> None:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-
-        services.closers.append(stop_sweeper)
+        services.transcriber = WhisperTranscriber(whisper)
+    dsn = settings.file_store_url.reveal() if settings.file_store_url else database_url
+    if not dsn:
+        log.warning("no database for the file store: files are read in their own turn only")
+        return services
+    source = _StoreSource(dsn, settings, bot, claude)
+    if not await source.attach(services):
+        services.closers.append(_background(_keep_trying(source, services, reconnect_every)))
     return services
+
+
+async def _keep_trying(source: _StoreSource, services: FileServices, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        if await source.attach(services):
+            log.info("file store reachable again: files are kept in the store")
+            return
+
+
+def _background(work: Awaitable[None]) -> Callable[[], Awaitable[None]]:
+    """Run ``work`` in the background; answers what cancels it and waits for its end."""
+    task = asyncio.ensure_future(work)
+
+    async def stop() -> None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return stop

@@ -92,6 +92,12 @@ class TurnRunner:
         self.endings = TurnEndings(telegram, tools)
         self.tool_steps = ToolSteps(tools, self.drafts, clock) if tools is not None else None
 
+    def use_files(self, intake: FileIntake) -> None:
+        """Take the turns' files in with ``intake`` from now on (the file store became
+        reachable after the worker started without it)."""
+        self.files = intake
+        self.inputs.files = intake
+
     # ------------------------------------------------------------------ main path
 
     async def run(self, handle: TurnHandle, commit: Commit) -> None:

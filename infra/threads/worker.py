@@ -251,6 +251,7 @@ class ThreadWorker:
             files=files.intake,
             providers=chat_providers,
         )
+        files.on_ready(runner.use_files)  # a store that answers only later is used then
         self.actor = ThreadActor(
             store=self.store,
             sink=ProducerSink(self.pool),
