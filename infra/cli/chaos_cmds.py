@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -106,12 +107,26 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
             sys.executable, "-m", "pytest", str(target), "-q", "-s", "-p", "no:cacheprovider",
             cwd=ROOT, env=env,
         )  # fmt: skip
-        code = await proc.wait()
+        code = await _wait_passing_signals(proc)
         if not report.is_file():
             print(f"botctl: error: the chaos suite ended ({code}) without a report; see above")
             return 1
         print(summary(json.loads(report.read_text())))
     return 0 if code == 0 else 1
+
+
+async def _wait_passing_signals(proc: asyncio.subprocess.Process) -> int:
+    """Wait for the suite; SIGINT and SIGTERM go to it (it finishes the runs under way and
+    writes the report) instead of ending this process and leaving it behind. Ctrl-C at a
+    terminal reaches both: the suite gets it from the terminal, so here it is ignored."""
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, lambda: None)
+    loop.add_signal_handler(signal.SIGTERM, proc.send_signal, signal.SIGTERM)
+    try:
+        return await proc.wait()
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        loop.remove_signal_handler(signal.SIGTERM)
 
 
 def summary(report: dict[str, Any]) -> str:

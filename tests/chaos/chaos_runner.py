@@ -157,16 +157,23 @@ class Chaos:
         *,
         minutes: float | None = None,
         on_progress: Callable[[ChaosReport], object] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> ChaosReport:
         """``runs`` runs from ``seed`` in ``lanes`` lanes (or fewer: no run starts after
-        ``minutes``); ``on_progress`` gets the report after every run."""
+        ``minutes``, nor once ``stop`` is set); ``on_progress`` gets the report after every
+        run."""
         rng = random.Random(seed)
         report = ChaosReport(seed, runs_asked=runs, lanes=self.lanes)
         started = time.monotonic()
         indices = iter(range(runs))
 
+        def may_start() -> bool:
+            if stop is not None and stop.is_set():
+                return False
+            return minutes is None or time.monotonic() - started < minutes * 60
+
         async def lane() -> None:
-            while minutes is None or time.monotonic() - started < minutes * 60:
+            while may_start():
                 index = next(indices, None)
                 if index is None:
                     return

@@ -9,7 +9,9 @@ the report (runs, faults injected, violations).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Iterator
 
 import pytest
 from chaos_plan import RunPlan, UserPlan
@@ -32,14 +34,43 @@ async def test_random_faults_lose_nothing_and_charge_nothing_twice(chaos: Chaos)
     Redis, and rolling restarts, every message is answered or failed once, every payment
     credited once, every model call debited once, and the read side rebuilds identically."""
     path = report_path()
-    report = await chaos.run_all(
-        RUNS,
-        SEED,
-        minutes=MINUTES,
-        on_progress=(lambda r: path.write_text(r.to_json())) if path is not None else None,
-    )
+    with stopped_by_signals() as stop:
+        report = await chaos.run_all(
+            RUNS,
+            SEED,
+            minutes=MINUTES,
+            on_progress=(lambda r: path.write_text(r.to_json())) if path is not None else None,
+            stop=stop,
+        )
     print(report.summary())
     assert report.violations == [], f"CHAOS_SEED={SEED} repeats it\n" + "\n".join(report.violations)
+    if stop.is_set():
+        pytest.exit(f"chaos: stopped by a signal after {report.runs} runs", returncode=130)
+
+
+@contextlib.contextmanager
+def stopped_by_signals() -> Iterator[asyncio.Event]:
+    """An event SIGINT or SIGTERM sets (the lanes then finish their runs, the last full check
+    is made and the report written); a second signal interrupts as before."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def first(sig: signal.Signals) -> None:
+        print(f"chaos: {sig.name}: finishing the runs under way (again to interrupt)", flush=True)
+        stop.set()
+        for s, handler in before.items():
+            loop.remove_signal_handler(s)
+            signal.signal(s, handler)
+
+    for sig in before:
+        loop.add_signal_handler(sig, first, sig)
+    try:
+        yield stop
+    finally:
+        for sig, handler in before.items():
+            if loop.remove_signal_handler(sig):
+                signal.signal(sig, handler)
 
 
 async def _poison_every_topic(chaos: Chaos, user_id: int) -> list[Poison]:
