@@ -80,9 +80,34 @@ def _reap(pid: int) -> None:
         os.waitpid(pid, os.WNOHANG)
 
 
+def _ended(record: ProcessRecord) -> bool:
+    """Whether the process is gone; when it is our child, reaped (not left a zombie)."""
+    _reap(record.pid)
+    if is_alive(record):
+        return False
+    _reap_exited(record.pid)
+    return True
+
+
+def _reap_exited(pid: int, wait: float = 2.0) -> None:
+    """Reap our child ``pid``, which has exited. A process of many threads (the broker's
+    JVM) shows as a zombie in /proc before its last thread is gone, and can be reaped only
+    then: a reap at the first sight of the zombie left the killed broker a zombie until the
+    chaos suite ended."""
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            reaped, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return  # not our child, or reaped already
+        if reaped or time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+
+
 def stop(record: ProcessRecord, *, sig: int = signal.SIGTERM, grace: float = 10.0) -> None:
     """Signal the process group, wait up to ``grace`` seconds, then SIGKILL it."""
-    if not is_alive(record):
+    if _ended(record):
         return
     try:
         os.killpg(record.pid, sig)
@@ -90,8 +115,7 @@ def stop(record: ProcessRecord, *, sig: int = signal.SIGTERM, grace: float = 10.
         return
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        _reap(record.pid)
-        if not is_alive(record):
+        if _ended(record):
             return
         time.sleep(0.05)
     try:
@@ -99,7 +123,6 @@ def stop(record: ProcessRecord, *, sig: int = signal.SIGTERM, grace: float = 10.
     except ProcessLookupError:
         return
     for _ in range(100):
-        _reap(record.pid)
-        if not is_alive(record):
+        if _ended(record):
             return
         time.sleep(0.05)
