@@ -105,7 +105,7 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
             target = SUITE / ROLLING_SCENARIO
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "pytest", str(target), "-q", "-s", "-p", "no:cacheprovider",
-            cwd=ROOT, env=env,
+            cwd=ROOT, env=env, process_group=0,
         )  # fmt: skip
         code = await _wait_passing_signals(proc)
         if not report.is_file():
@@ -116,12 +116,13 @@ async def chaos_cmd(args: argparse.Namespace) -> int:
 
 
 async def _wait_passing_signals(proc: asyncio.subprocess.Process) -> int:
-    """Wait for the suite; SIGINT and SIGTERM go to it (it finishes the runs under way and
-    writes the report) instead of ending this process and leaving it behind. Ctrl-C at a
-    terminal reaches both: the suite gets it from the terminal, so here it is ignored."""
+    """Wait for the suite (in a process group of its own, so a Ctrl-C at the terminal reaches
+    this process only); SIGINT and SIGTERM are passed on to it (it finishes the runs under
+    way and writes the report; a second one interrupts it) instead of ending this process
+    and leaving the suite behind."""
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, lambda: None)
-    loop.add_signal_handler(signal.SIGTERM, proc.send_signal, signal.SIGTERM)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, proc.send_signal, sig)
     try:
         return await proc.wait()
     finally:

@@ -72,6 +72,7 @@ class _StoreSource:
     async def attach(self, services: FileServices) -> bool:
         """Connect and migrate; on success put the store into ``services`` (tools, intake,
         retention sweep) and tell those waiting for it. False (logged) when unreachable."""
+        pool: asyncpg.Pool | None = None
         try:
             async with asyncio.timeout(CONNECT_TIMEOUT):
                 pool = await create_pool(self.dsn, min_size=1, max_size=4)
@@ -84,6 +85,8 @@ class _StoreSource:
                 RECONNECT_EVERY,
                 exc,
             )
+            if pool is not None:  # connected, but the migration failed: not kept open
+                pool.terminate()
             return False
         services.closers.append(pool.close)
         services.store = services.tools.store = store
@@ -130,7 +133,12 @@ async def start_file_services(
 async def _keep_trying(source: _StoreSource, services: FileServices, every: float) -> None:
     while True:
         await asyncio.sleep(every)
-        if await source.attach(services):
+        try:
+            attached = await source.attach(services)
+        except Exception:  # whatever it was, the worker runs on without a store: try again
+            log.exception("attaching the file store failed; trying again in %g s", every)
+            continue
+        if attached:
             log.info("file store reachable again: files are kept in the store")
             return
 
