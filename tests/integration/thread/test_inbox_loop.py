@@ -3,8 +3,10 @@ it commits, what a revocation leaves to the next owner, and a redelivered comman
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest_asyncio
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -205,3 +207,60 @@ async def test_a_command_redelivered_after_a_crash_is_handled_once(
     events = await thread_events(stack.kafka_bootstrap, broker_profile, h.prefix)
     assert len([e for e in events if e.key == command.key and isinstance(e, TurnStarted)]) == 1
     assert len(h.telegram.bot_messages(cid)) == 1
+
+
+@dataclass
+class SlowSecondRestore(Hooks):
+    """Hooks whose second restore waits for ``release`` (a worker restoring many threads),
+    saying so with ``restoring``."""
+
+    restoring: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def assigned(self, partitions: set[int]) -> None:
+        await super().assigned(partitions)
+        if len(self.assigned_to) == 2:
+            self.restoring.set()
+            await self.release.wait()
+
+
+async def test_records_fetched_while_a_new_assignment_is_restored_are_not_lost(
+    members: Members, stack: Endpoints, broker_profile: BrokerProfile, topic_prefix: str
+) -> None:
+    """A rebalance while the loop waits in ``getmany``: aiokafka activates the new assignment
+    and fetches its records before our listener has restored it, and answers them to that
+    ``getmany``. They must be handed out after the restore, not dropped (which moved the
+    commit past them once later records were acked: a first message never handled)."""
+    topic, group = f"{topic_prefix}inbox", f"{topic_prefix}group"
+    await _topic(stack, broker_profile, topic, 0)
+    member = await members(topic, group)
+    hooks = member.loop.hooks = SlowSecondRestore()
+    await _poll_until([member], lambda: len(hooks.assigned_to) == 1 and member.loop.owned != set())
+    producer = make_producer(stack.kafka_bootstrap, broker_profile)
+    await producer.start()
+    try:
+        for n in range(3):
+            await producer.send_and_wait(topic, f"r{n}".encode(), key=b"k", partition=0)
+    finally:
+        await producer.stop()
+    real_getmany = member.loop.consumer.getmany
+
+    async def getmany_in_flight_over_the_rebalance(*args: Any, **kwargs: Any) -> Any:
+        await hooks.restoring.wait()  # the new assignment is active, its restore under way
+        return await real_getmany(timeout_ms=5000)
+
+    member.loop.consumer.getmany = getmany_in_flight_over_the_rebalance  # type: ignore[method-assign]
+    polling = asyncio.create_task(member.loop.poll_once())
+    other = make_consumer(stack.kafka_bootstrap, broker_profile, [], group_id=group, **QUICK_GROUP)
+    await other.start()
+    other.subscribe([f"{topic}-other"])  # a member of the group: everyone rebalances
+    try:
+        async with asyncio.timeout(30):
+            await polling  # answered the new assignment's records
+        member.loop.consumer.getmany = real_getmany  # type: ignore[method-assign]
+        hooks.release.set()
+        await _poll_until([member], lambda: len(member.handed) >= 3)
+    finally:
+        hooks.release.set()
+        await other.stop()
+    assert [offset for offset, _ in member.handed] == [0, 1, 2]
