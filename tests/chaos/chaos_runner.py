@@ -251,8 +251,12 @@ class Chaos:
         """Inject ``fault`` at its moment; answers its kind and target, for the report."""
         await asyncio.sleep(fault.at)
         if fault.kind == "kill9":
-            target = await self._exit_target(fault.target)
+            target = self._exit_target(fault.target)
             async with self.locks[target], self._window(self.other_windows):
+                # counted when it happens, not before the wait for the lock: claims made
+                # a minute apart could otherwise land together, and five exits of one
+                # service within a minute stop the bot (run F: the broadcaster's)
+                await self._claim_exit(target)
                 pid = self.bot.signal_service(target, signal.SIGKILL)
                 if pid is not None:
                     await self.bot.wait_replaced(target, pid)
@@ -301,13 +305,11 @@ class Chaos:
             await asyncio.sleep(max(0.1, 60.0 - (time.monotonic() - recent[0])))
         self.bot.kills[service].append(time.monotonic())
 
-    async def _exit_target(self, wanted: str) -> str:
+    def _exit_target(self, wanted: str) -> str:
         """``wanted``, or the service with the fewest recent exits when it had its share."""
-        target = wanted
         if len(self._recent_exits(wanted)) >= EXITS_PER_MINUTE:
-            target = min(SERVICES, key=lambda s: len(self._recent_exits(s)))
-        await self._claim_exit(target)
-        return target
+            return min(SERVICES, key=lambda s: len(self._recent_exits(s)))
+        return wanted
 
     # ------------------------------------------------------------------ checks
 
