@@ -77,7 +77,9 @@ async def render(page: Path, chromium: str, *, timeout: float = 120.0) -> Page:
     """Open ``page`` (an absolute path) in a headless ``chromium`` of its own and read it
     once charts show."""
     port = _free_port()
-    with tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+    # Chromium's helper processes may still write into the profile a moment after the
+    # browser exits ("Directory not empty" from the clean-up once in CI): not an error here
+    with tempfile.TemporaryDirectory(prefix="chromium-", ignore_cleanup_errors=True) as profile:
         browser = await asyncio.create_subprocess_exec(
             chromium, "--headless", "--no-sandbox", "--disable-gpu",
             "--no-first-run", f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
