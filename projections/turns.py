@@ -18,6 +18,32 @@ def _turn(e: Envelope, turn_id: Any, values: dict[str, Any], src: Source) -> Pat
     return Patch(TURNS.name, "row", (turn_id,), values, src.offset)
 
 
+def _answer_message(
+    e: thread.AssistantMessageCompleted | thread.TurnCompleted,
+    turn_id: Any,
+    text: str,
+    step: int,
+    ids: tuple[int, ...],
+    src: Source,
+    extra: dict[str, Any] | None = None,
+) -> Patch:
+    """The ``messages`` row of an answer, keyed by its first Telegram message."""
+    values = {
+        "thread_key": e.key,
+        "role": "assistant",
+        "status": "sent",
+        "user_id": e.user_id,
+        "sent_at": e.occurred_at,
+        "text": text,
+        "turn_id": turn_id,
+        "step": step,
+        **(extra or {}),
+        "telegram_message_ids": list(ids),
+        "seq": src.offset,
+    }
+    return Patch(MESSAGES.name, "row", (chat_id(e.key), ids[0]), values, src.offset)
+
+
 def turn_started(e: thread.TurnStarted, src: Source) -> list[RowOp]:
     values = {
         "thread_key": e.key,
@@ -46,23 +72,10 @@ def assistant_message(e: thread.AssistantMessageCompleted, src: Source) -> list[
         )
     ]
     if e.telegram_message_ids:
-        values = {
-            "thread_key": e.key,
-            "role": "assistant",
-            "status": "sent",
-            "user_id": e.user_id,
-            "sent_at": e.occurred_at,
-            "text": e.text,
-            "turn_id": e.turn_id,
-            "step": e.step,
-            "model": e.model,
-            "usage": to_json(e.usage),
-            "stop_reason": e.stop_reason,
-            "telegram_message_ids": list(e.telegram_message_ids),
-            "seq": src.offset,
-        }
-        key = (chat_id(e.key), e.telegram_message_ids[0])
-        ops.append(Patch(MESSAGES.name, "row", key, values, src.offset))
+        extra = {"model": e.model, "usage": to_json(e.usage), "stop_reason": e.stop_reason}
+        ops.append(
+            _answer_message(e, e.turn_id, e.text, e.step, e.telegram_message_ids, src, extra)
+        )
     ops.append(touch_thread(e, src))
     return ops
 
@@ -79,20 +92,7 @@ def turn_completed(e: thread.TurnCompleted, src: Source) -> list[RowOp]:
     }
     ops: list[RowOp] = [_turn(e, e.turn_id, values, src)]
     if e.answer and e.telegram_message_ids:
-        answer = {
-            "thread_key": e.key,
-            "role": "assistant",
-            "status": "sent",
-            "user_id": e.user_id,
-            "sent_at": e.occurred_at,
-            "text": e.answer,
-            "turn_id": e.turn_id,
-            "step": e.steps,
-            "telegram_message_ids": list(e.telegram_message_ids),
-            "seq": src.offset,
-        }
-        key = (chat_id(e.key), e.telegram_message_ids[0])
-        ops.append(Patch(MESSAGES.name, "row", key, answer, src.offset))
+        ops.append(_answer_message(e, e.turn_id, e.answer, e.steps, e.telegram_message_ids, src))
     ops.append(touch_thread(e, src))
     return ops
 
