@@ -43,6 +43,9 @@ class BotUnderTest:
     log_path: Path
     proc: subprocess.Popen[bytes] | None = None
     kills: dict[str, list[float]] = field(default_factory=dict)
+    """Each service's recent exits we caused (pruned to the last minute; see the runner)."""
+    killed: dict[str, list[float]] = field(default_factory=dict)
+    """Each service's kill -9 moments (``time.monotonic``), all of them, for the verifier."""
 
     @classmethod
     def configure(

@@ -42,6 +42,10 @@ class ChaosReport:
     lanes: int = 1
     faults: Counter[str] = field(default_factory=Counter)
     violations: list[str] = field(default_factory=list)
+    redelivered: list[str] = field(default_factory=list)
+    """Answers shown twice by the at-least-once window, each with its run (no violation:
+    the thread worker was killed after Telegram took the answer and before the completion
+    was recorded; see ``chaos_verifier.redelivery``)."""
     messages: int = 0
     payments: int = 0
     duplicates: int = 0
@@ -79,6 +83,8 @@ class ChaosReport:
             f"{sum(self.faults.values())} faults ({faults}), {self.messages} messages, "
             f"{self.payments} payments, {self.duplicates} duplicate deliveries, "
             f"{self.full_checks} full checks, {len(self.violations)} violations, "
+            f"{len(self.redelivered)} answers shown twice after a kill -9 between "
+            "Telegram's acceptance and the completion's record, "
             f"{self.seconds:.0f} s; longest pause during rolling restarts "
             f"{rolling['max_s']} s, beyond the restart {rolling['max_beyond_restart_s']} s "
             f"({rolling['turns']} turns)"
@@ -97,6 +103,7 @@ class ChaosReport:
             "duplicates": self.duplicates,
             "full_checks": self.full_checks,
             "violations": self.violations,
+            "redelivered": self.redelivered,
             "seconds": round(self.seconds, 1),
             "pauses": self.pause_figures(),
         }

@@ -257,8 +257,10 @@ class Chaos:
                 # a minute apart could otherwise land together, and five exits of one
                 # service within a minute stop the bot (run F: the broadcaster's)
                 await self._claim_exit(target)
+                at = time.monotonic()
                 pid = self.bot.signal_service(target, signal.SIGKILL)
                 if pid is not None:
+                    self.bot.killed.setdefault(target, []).append(at)
                     await self.bot.wait_replaced(target, pid)
             return f"kill9 {target}"
         if fault.kind == "outage":
@@ -326,7 +328,9 @@ class Chaos:
         """The run's users' share of the log once the run's effects have landed, else None."""
         users = [u.user_id for u in record.plan.users] or [WARM_UP_USER]
         view = await self._view(users)
-        if view is None or not run_settled(view, record, self.telegram, self.token):
+        if view is None or not run_settled(
+            view, record, self.telegram, self.token, self.bot.killed
+        ):
             return None
         if record.broadcasts and await self._broadcast_violations(record):
             return None
@@ -384,7 +388,10 @@ class Chaos:
             view = await self._view([u.user_id for u in record.plan.users])
         if view is None:
             return [*found, "the log could not be read to check the run"]
-        verdict = check_run(view, record, self.telegram, self.token)
+        verdict = check_run(view, record, self.telegram, self.token, self.bot.killed)
+        for redelivered in verdict.redelivered:
+            report.redelivered.append(f"run {record.plan.index}: {redelivered}")
+            self.log(f"  run {record.plan.index}: {redelivered} (at least once: no violation)")
         if record.broadcasts:
             verdict.add(await self._final_broadcast_violations(record))
         self._note_pauses(record, report)

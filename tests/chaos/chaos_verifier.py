@@ -3,7 +3,10 @@
 * Every user message is answered or failed exactly once: it is accepted (or rejected) by
   one event, every turn it started ends in exactly one terminal event, and the chat shows
   exactly one answer for a completed turn (none for a rejected message, at most one for a
-  failed or cancelled turn).
+  failed or cancelled turn). One exception is counted apart, never hidden: a completed
+  turn's answer shown twice because the thread worker was killed after Telegram took it and
+  before the completion was recorded (see :func:`redelivery`; the Bot API has no
+  idempotency key, so answers are delivered at least once).
 * No charge is applied twice and none is lost: every model call that completed
   (``assistant_message_completed``), and every failed or cancelled call that consumed
   tokens, has exactly one ``usage_debited`` in the ledger; no debit names a source the
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
@@ -102,6 +105,8 @@ class LogView:
 @dataclass
 class Verdict:
     violations: list[str] = field(default_factory=list)
+    redelivered: list[str] = field(default_factory=list)
+    """Answers shown twice by the at-least-once window (no violation; see redelivery)."""
 
     def add(self, found: Iterable[str]) -> None:
         self.violations.extend(found)
@@ -120,10 +125,66 @@ def _consumed(usage: Usage) -> bool:
 
 
 def message_violations(
-    log: LogView, record: RunRecord, telegram: TelegramEmulator, token: str
+    log: LogView,
+    record: RunRecord,
+    telegram: TelegramEmulator,
+    token: str,
+    kills: Mapping[str, Sequence[float]] | None = None,
 ) -> list[str]:
-    """Each message of the run answered or failed exactly once (log and chat)."""
+    """Each message of the run answered or failed exactly once (log and chat); an answer
+    shown twice is named unless it is a :func:`redelivery` after one of ``kills``."""
+    return _message_outcomes(log, record, telegram, token, kills or {})[0]
+
+
+ANSWERING_SERVICE = "thread-worker"
+"""The service that sends the answers (its kill -9 can cut the window below)."""
+KILL_SLACK = 0.25
+"""A kill may come this long before the emulator's record of the send it cut short: the
+request was on the wire, and the emulator records a call when it has answered it."""
+
+
+def redelivery(
+    answers: Sequence[tuple[int, float]], recorded: Sequence[int], kills: Sequence[float]
+) -> bool:
+    """Whether two answers of one completed turn are its at-least-once redelivery, not a
+    double answer: the worker that sent the first was killed (``kills``, monotonic) after
+    sending it and before the second was sent, and the completion names only the second
+    (``recorded``, its message ids). The Bot API has no idempotency key, so a worker that
+    dies between Telegram's acceptance and the completion's record leaves the recovering
+    worker nothing to tell whether the recorded answer was shown: it sends it again.
+    ``answers`` are (message id, emulator time of its sendMessage), oldest first."""
+    if len(answers) != 2:
+        return False
+    (first, first_at), (second, second_at) = answers
+    return (
+        first not in recorded
+        and second in recorded
+        and any(first_at - KILL_SLACK <= k <= second_at for k in kills)
+    )
+
+
+def _answer_sends(telegram: TelegramEmulator, token: str, chat_id: int, text: str) -> list[float]:
+    """When each sendMessage to ``chat_id`` holding ``text`` was answered, oldest first."""
+    return [
+        c.at
+        for c in telegram.bot(token).calls
+        if c.method == "sendMessage"
+        and c.error is None
+        and str(c.params.get("chat_id")) == str(chat_id)
+        and text in str(c.params.get("text", ""))
+    ]
+
+
+def _message_outcomes(
+    log: LogView,
+    record: RunRecord,
+    telegram: TelegramEmulator,
+    token: str,
+    kills: Mapping[str, Sequence[float]],
+) -> tuple[list[str], list[str]]:
+    """(violations, redeliveries) of the run's messages."""
     found: list[str] = []
+    redelivered: list[str] = []
     for sent in record.messages:
         events = log.of_key(thread_key(sent.user_id))
         outcomes = [
@@ -157,10 +218,19 @@ def message_violations(
                 found.append(f"{where}: turn {turn_id} has {len(ends)} terminal events (want 1)")
             last = ends[-1] if ends else None
         if isinstance(last, TurnCompleted) and len(answers) != 1:
-            found.append(f"{where}: turn completed but {len(answers)} answers in the chat")
+            sends = _answer_sends(telegram, token, sent.user_id, sent.token)
+            shown = [(m.message_id, at) for m, at in zip(answers, sends, strict=False)]
+            if len(sends) == len(answers) and redelivery(
+                shown, last.telegram_message_ids, kills.get(ANSWERING_SERVICE, ())
+            ):
+                redelivered.append(
+                    f"{where}: turn {last.turn_id} answered twice, its worker killed between"
+                )
+            else:
+                found.append(f"{where}: turn completed but {len(answers)} answers in the chat")
         elif last is not None and not isinstance(last, TurnCompleted) and len(answers) > 1:
             found.append(f"{where}: turn {type(last).__name__} with {len(answers)} answers")
-    return found
+    return found, redelivered
 
 
 def charge_violations(log: LogView) -> list[str]:
@@ -254,22 +324,37 @@ def balance_violations(log: LogView) -> list[str]:
     return found
 
 
-def run_settled(log: LogView, record: RunRecord, telegram: TelegramEmulator, token: str) -> bool:
+def run_settled(
+    log: LogView,
+    record: RunRecord,
+    telegram: TelegramEmulator,
+    token: str,
+    kills: Mapping[str, Sequence[float]] | None = None,
+) -> bool:
     """The run's effects have all landed: every message has an outcome, every consumed
     call of its users a debit, every payment its credit and every refund asked its outcome
     (a payments process restarted after a kill -9 pays a refund out a minute later under
     load) (``log`` is the run's users' share, see LogView.of_users)."""
     return not (
-        message_violations(log, record, telegram, token)
+        message_violations(log, record, telegram, token, kills)
         or charge_violations(log)
         or payment_violations(log, record, telegram, token)
     )
 
 
-def check_run(log: LogView, record: RunRecord, telegram: TelegramEmulator, token: str) -> Verdict:
-    """The invariants of the module doc over one run's users (their share of the log)."""
+def check_run(
+    log: LogView,
+    record: RunRecord,
+    telegram: TelegramEmulator,
+    token: str,
+    kills: Mapping[str, Sequence[float]] | None = None,
+) -> Verdict:
+    """The invariants of the module doc over one run's users (their share of the log);
+    ``kills`` (each service's kill -9 moments) tell a redelivery from a double answer."""
     verdict = Verdict()
-    verdict.add(message_violations(log, record, telegram, token))
+    violations, redelivered = _message_outcomes(log, record, telegram, token, kills or {})
+    verdict.add(violations)
+    verdict.redelivered += redelivered
     verdict.add(charge_violations(log))
     verdict.add(payment_violations(log, record, telegram, token))
     verdict.add(balance_violations(log))

@@ -13,6 +13,7 @@ from chaos_verifier import (
     balance_violations,
     broadcast_violations,
     charge_violations,
+    redelivery,
 )
 from chaos_workload import RunRecord, SentBroadcast
 
@@ -96,6 +97,21 @@ def test_a_ledger_that_does_not_fold_to_its_balance_is_named() -> None:
     found = balance_violations(_log([], ledger))
     assert any("ledger sums to 2.00" in v for v in found)
     assert any("operation p1 applied 2 times" in v for v in found)
+
+
+def test_an_answer_shown_twice_is_a_redelivery_only_after_its_worker_was_killed_between() -> None:
+    """Two answers of a completed turn (ids 10 sent at 5.0, 12 at 20.0): a redelivery when
+    the completion names only the second and the worker was killed in between (or just
+    before the emulator recorded the first send, which was then on the wire); a double
+    answer otherwise: no kill, a kill outside, the completion naming the first, or three."""
+    answers = [(10, 5.0), (12, 20.0)]
+    assert redelivery(answers, (12,), kills=[5.1])
+    assert redelivery(answers, (12,), kills=[1.0, 4.9])
+    assert not redelivery(answers, (12,), kills=[])
+    assert not redelivery(answers, (12,), kills=[3.0, 20.5])
+    assert not redelivery(answers, (10,), kills=[5.1])
+    assert not redelivery(answers, (10, 12), kills=[5.1])
+    assert not redelivery([*answers, (14, 30.0)], (14,), kills=[5.1, 25.0])
 
 
 def test_a_turns_longest_pause_and_the_part_beyond_a_restart() -> None:
