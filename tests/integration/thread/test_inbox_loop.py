@@ -92,6 +92,9 @@ async def _topic(stack: Endpoints, profile: BrokerProfile, name: str, records: i
     producer = make_producer(stack.kafka_bootstrap, profile)
     await producer.start()
     try:
+        # the broker's metadata has the topic once a client sees it: a member that joined
+        # before would be assigned nothing (seen under load, with no record to wait for)
+        await producer.partitions_for(name)
         for n in range(records):
             await producer.send_and_wait(name, f"r{n}".encode(), key=b"k", partition=0)
     finally:
