@@ -225,7 +225,9 @@ class AssistantMessageCompleted(
     sent, and ``thread.turn_completed`` then names the messages that show it, so a worker
     that dies in between sends the recorded answer instead of calling the model again.
     ``telegram_message_ids`` are the messages sent for this text by a worker of before
-    ``final`` (which recorded the answer after sending it); empty since.
+    ``final`` (which recorded the answer after sending it); empty since. ``answer`` is, for
+    the final call, the answer as it is then sent (every step's text with the turn's tool
+    and source lines; empty from a worker of before it, whose recovery sends ``text``).
     """
 
     v: Literal[1] = 1
@@ -242,6 +244,7 @@ class AssistantMessageCompleted(
     billing_operation_id: str | None = None
     content: tuple[dict[str, Any], ...] = ()
     final: bool = False
+    answer: str = ""
 
 
 class TurnCompleted(Envelope, tag="thread.turn_completed", frozen=True, kw_only=True):

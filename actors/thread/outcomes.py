@@ -38,6 +38,7 @@ def assistant_completed(
     content: tuple[dict[str, Any], ...] = (),
     tool_use_ids: tuple[str, ...] = (),
     final: bool = False,
+    answer: str = "",
 ) -> AssistantMessageCompleted:
     """A step's event; ``content`` only for a step the turn continues after (tool_use,
     pause_turn), so the next request and a resumed turn can send it back unchanged."""
@@ -57,6 +58,7 @@ def assistant_completed(
         content=content,
         tool_use_ids=tool_use_ids,
         final=final,
+        answer=answer,
     )
 
 

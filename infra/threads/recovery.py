@@ -3,7 +3,8 @@ once (same turn id and event ids), or resumed once from its events when it is in
 loop, else completed/failed exactly once (see :mod:`infra.threads.actor`).
 
 A turn whose answer is recorded (``RunningTurn.answered``: the last call's event is durable,
-its charge with it) is never re-run: its answer is sent from the record. Whether the dead
+its charge with it) is never re-run: its answer is sent from the record, as the dead worker
+would have sent it (its tool and source lines, a reply to the question). Whether the dead
 worker's own send reached Telegram cannot be known (the Bot API has no idempotency key), so
 the user may see it twice when the worker died between Telegram's answer and the record of
 the completion, a window of milliseconds; never an answer lost or a call made or charged
@@ -67,9 +68,12 @@ async def end_interrupted(running: RunningTurn, commit: Commit, telegram: Telegr
     if abandoned:
         await commit(abandoned, [])
     if running.answered or (running.steps > 0 and running.text.strip()):
-        answer = running.text if running.text.strip() else NO_ANSWER
+        answer = running.answer or (running.text if running.text.strip() else NO_ANSWER)
+        inputs = running.started.input_message_ids
         try:
-            ids = await telegram.send_answer(chat_id, thread_id, answer)
+            ids = await telegram.send_answer(
+                chat_id, thread_id, answer, reply_to=inputs[-1] if inputs else None
+            )
         except TelegramOutputError:
             ids, answer = (), ""
         # an answered turn's last call was charged with its record: no reservation is open

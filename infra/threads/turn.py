@@ -282,7 +282,7 @@ class TurnRunner:
         handle.trace.blocks(result.content)
         shown = handle.trace.final_markdown(full)
         answer = shown if shown.strip() else NO_ANSWER
-        await self._record_answer(handle, commit, result, step)
+        await self._record_answer(handle, commit, result, step, answer)
         ids = await self.telegram.send_answer(chat_id, thread_id, answer, reply_to=reply_to)
         handle.timings.final_at = self.clock()
         if handle.timings.last_token_at is not None:
@@ -297,10 +297,11 @@ class TurnRunner:
         TURNS.labels("completed").inc()
 
     async def _record_answer(
-        self, handle: TurnHandle, commit: Commit, result: StepResult, step: int
+        self, handle: TurnHandle, commit: Commit, result: StepResult, step: int, answer: str
     ) -> None:
-        """Commit the last step with its charge: from here the turn is answered (see
-        :mod:`infra.threads.recovery`), and a failure to deliver it charges nothing more."""
+        """Commit the last step with its charge and the ``answer`` about to be sent: from here
+        the turn is answered (see :mod:`infra.threads.recovery`), and a failure to deliver it
+        charges nothing more."""
         running = handle.running
         event = assistant_completed(
             running,
@@ -311,6 +312,7 @@ class TurnRunner:
             stop_reason=result.stop_reason,
             usage=result.usage,
             final=True,
+            answer=answer,
         )
         charge = usage_charge(
             event,

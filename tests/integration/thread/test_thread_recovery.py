@@ -9,7 +9,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import NewTopic
 
-from devkit.emulators.claude import text_reply
+from devkit.emulators.claude import WebSearchResult, text_reply, web_search_reply
 from devkit.harness.thread import (
     Harness,
     billing_commands,
@@ -255,3 +255,37 @@ async def test_a_turn_finishing_while_the_broker_is_unavailable_completes_once_i
     (answer,) = [e for e in events if isinstance(e, AssistantMessageCompleted)]
     charges = await billing_commands(stack.kafka_bootstrap, broker_profile, h.prefix)
     assert [(c.source_event_id, c.usage) for c in charges] == [(answer.id, answer.usage)]
+
+
+async def test_a_recorded_answer_is_sent_as_the_dead_worker_would_have_sent_it(
+    tool_harness: Harness, stack: Endpoints, broker_profile: BrokerProfile
+) -> None:
+    """The recorded answer keeps what the dead worker would have shown: the turn's trace line
+    and its sources (recorded with the answer, not rebuilt from the model's text), sent as a
+    reply to the question."""
+    h = tool_harness
+    cid = 7105
+    h.telegram.add_private_chat(cid)
+    h.fund(cid)
+    source = WebSearchResult(url="https://source.example/page", title="The source page")
+    h.claude.script(web_search_reply("what is it", [source], "It is the recorded answer."))
+    real = h.actor.runner.telegram
+    lost = h.actor.runner.telegram = _LostAtTheSend(real)
+    cmd = message_command(cid, "what is it", message_id=1)
+    h.submit(cmd)
+    await asyncio.wait_for(lost.reached.wait(), 20)
+    await h.actor.stop()
+    h.actor.runner.telegram = real
+    h.actor.store = h.store.restarted()
+    h.submit(cmd)
+    await eventually(lambda: cmd.id in h.acked, 30)
+
+    assert len(h.claude.message_requests()) == 1
+    (shown,) = h.telegram.bot_messages(cid)
+    lines = (shown.text or "").splitlines()
+    assert lines[0] == "🔍 searched the web"
+    assert "It is the recorded answer." in lines
+    assert "The source page" in lines[-1]
+    assert any(e.get("url") == source.url for e in shown.entities)
+    (call,) = [c for c in h.telegram.calls("sendMessage") if c.error is None]
+    assert call.params.get("reply_to_message_id") == "1"  # form-encoded, as aiogram sends it
