@@ -225,9 +225,10 @@ class AssistantMessageCompleted(
     sent, and ``thread.turn_completed`` then names the messages that show it, so a worker
     that dies in between sends the recorded answer instead of calling the model again.
     ``telegram_message_ids`` are the messages sent for this text by a worker of before
-    ``final`` (which recorded the answer after sending it); empty since. ``answer`` is, for
-    the final call, the answer as it is then sent (every step's text with the turn's tool
-    and source lines; empty from a worker of before it, whose recovery sends ``text``).
+    ``final`` (which recorded the answer after sending it); empty since. ``answer_before``
+    and ``answer_after`` are, for the final call, what the message showing the answer has
+    before and after the turn's text (its steps' ``text`` stripped): the trace line, the
+    sources, a cap note; empty from a worker of before them, whose recovery sends the text.
     """
 
     v: Literal[1] = 1
@@ -244,7 +245,8 @@ class AssistantMessageCompleted(
     billing_operation_id: str | None = None
     content: tuple[dict[str, Any], ...] = ()
     final: bool = False
-    answer: str = ""
+    answer_before: str = ""
+    answer_after: str = ""
 
 
 class TurnCompleted(Envelope, tag="thread.turn_completed", frozen=True, kw_only=True):

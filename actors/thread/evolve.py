@@ -87,7 +87,8 @@ def evolve(state: ThreadState, event: ThreadEvent) -> ThreadState:
                 text=running.text + event.text,
                 telegram_message_ids=running.telegram_message_ids + event.telegram_message_ids,
                 answered=running.answered or event.final,
-                answer=event.answer if event.final else running.answer,
+                answer_before=event.answer_before if event.final else running.answer_before,
+                answer_after=event.answer_after if event.final else running.answer_after,
             )
             running = evolve_running(running, event)
         return replace(state, history=history, running=running)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from actors.billing import operations
+from actors.thread.answer_frame import NO_FRAME, AnswerFrame
 from actors.thread.decide import PRODUCER
 from actors.thread.errors import FailureVerdict
 from actors.thread.state import RunningTurn
@@ -38,7 +39,7 @@ def assistant_completed(
     content: tuple[dict[str, Any], ...] = (),
     tool_use_ids: tuple[str, ...] = (),
     final: bool = False,
-    answer: str = "",
+    frame: AnswerFrame = NO_FRAME,
 ) -> AssistantMessageCompleted:
     """A step's event; ``content`` only for a step the turn continues after (tool_use,
     pause_turn), so the next request and a resumed turn can send it back unchanged."""
@@ -58,7 +59,8 @@ def assistant_completed(
         content=content,
         tool_use_ids=tool_use_ids,
         final=final,
-        answer=answer,
+        answer_before=frame.before,
+        answer_after=frame.after,
     )
 
 

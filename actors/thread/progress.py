@@ -251,15 +251,20 @@ class TurnTrace:
 
     def final_markdown(self, answer: str) -> str:
         """The final message: the trace line, the answer, the sources as links."""
-        out = answer.strip()
+        return "".join(self.final_parts(answer))
+
+    def final_parts(self, answer: str) -> tuple[str, str, str]:
+        """The final message in three parts: what comes before the answer (the trace line),
+        the answer stripped, and what comes after it (the sources as links)."""
+        core = answer.strip()
         summary = self.summary()
-        if summary:
-            out = f"_{summary}_\n\n{out}" if out else f"_{summary}_"
+        before = (f"_{summary}_\n\n" if core else f"_{summary}_") if summary else ""
+        after = ""
         sources = (self.cited or self.sources)[:MAX_SOURCES]
         if sources:
             links = "\n".join(f"• [{_link_text(s.title)}]({s.url})" for s in sources)
-            out += f"\n\n**{say(self.language, 'progress.sources')}**\n{links}"
-        return out
+            after = f"\n\n**{say(self.language, 'progress.sources')}**\n{links}"
+        return before, core, after
 
 
 SUMMARIZED: Final = frozenset(

@@ -111,10 +111,11 @@ class RunningTurn(msgspec.Struct, frozen=True, kw_only=True):
     transcript: tuple[dict[str, Any], ...] = ()
     tool_calls: tuple[ToolCallNote, ...] = ()
     answered: bool = False
-    """The turn's last call is recorded (``final``): ``answer`` is what to send (``text``, its
-    steps' text, when recorded by a worker of before it), and all that is left is sending it
-    and recording the turn's completion."""
-    answer: str = ""
+    """The turn's last call is recorded (``final``): ``text`` is its whole answer, shown
+    between ``answer_before`` and ``answer_after`` (see :mod:`actors.thread.answer_frame`),
+    and all that is left is sending it and recording the turn's completion."""
+    answer_before: str = ""
+    answer_after: str = ""
 
     @property
     def turn_id(self) -> str:

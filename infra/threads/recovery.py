@@ -19,6 +19,7 @@ from typing import Final
 import msgspec
 
 from actors.texts import recorded_language
+from actors.thread.answer_frame import AnswerFrame, framed
 from actors.thread.errors import FailureVerdict, interrupted_message
 from actors.thread.outcomes import turn_completed, turn_failed, usage_charge
 from actors.thread.state import RunningTurn, ThreadState
@@ -31,10 +32,6 @@ from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
 from infra.threads.turn_state import TurnHandle
 
 MAX_ATTEMPTS: Final = 2
-
-
-NO_ANSWER: Final = "(no answer)"
-"""What an answer with no text shows (a turn whose model said nothing)."""
 
 
 def may_rerun(running: RunningTurn) -> bool:
@@ -68,7 +65,7 @@ async def end_interrupted(running: RunningTurn, commit: Commit, telegram: Telegr
     if abandoned:
         await commit(abandoned, [])
     if running.answered or (running.steps > 0 and running.text.strip()):
-        answer = running.answer or (running.text if running.text.strip() else NO_ANSWER)
+        answer = framed(running.text, AnswerFrame(running.answer_before, running.answer_after))
         inputs = running.started.input_message_ids
         try:
             ids = await telegram.send_answer(

@@ -27,6 +27,7 @@ from typing import Any, Final
 
 import msgspec
 
+from actors.thread.answer_frame import AnswerFrame, answer_frame, framed
 from actors.thread.context import TurnRequest, continuation_messages
 from actors.thread.drafts import draft_id_for
 from actors.thread.errors import ModelFailure
@@ -41,7 +42,6 @@ from events.usage import Usage
 from infra.files.intake import FileIntake
 from infra.metrics import MODEL_FIRST_TOKEN, PIPELINE_ADDED, TURNS
 from infra.threads.claude_client import ClaudeClient, ModelCallError, StepResult, StreamProgress
-from infra.threads.recovery import NO_ANSWER
 from infra.threads.shield import shielded, stopped
 from infra.threads.store_port import Commit
 from infra.threads.telegram_output import TelegramOutput, TelegramOutputError
@@ -280,9 +280,9 @@ class TurnRunner:
             running.started.input_message_ids[-1] if running.started.input_message_ids else None
         )
         handle.trace.blocks(result.content)
-        shown = handle.trace.final_markdown(full)
-        answer = shown if shown.strip() else NO_ANSWER
-        await self._record_answer(handle, commit, result, step, answer)
+        frame = answer_frame(handle.trace.final_parts(full), handle.text_done + result.text)
+        answer = framed(handle.text_done + result.text, frame)
+        await self._record_answer(handle, commit, result, step, frame)
         ids = await self.telegram.send_answer(chat_id, thread_id, answer, reply_to=reply_to)
         handle.timings.final_at = self.clock()
         if handle.timings.last_token_at is not None:
@@ -297,11 +297,11 @@ class TurnRunner:
         TURNS.labels("completed").inc()
 
     async def _record_answer(
-        self, handle: TurnHandle, commit: Commit, result: StepResult, step: int, answer: str
+        self, handle: TurnHandle, commit: Commit, result: StepResult, step: int, frame: AnswerFrame
     ) -> None:
-        """Commit the last step with its charge and the ``answer`` about to be sent: from here
-        the turn is answered (see :mod:`infra.threads.recovery`), and a failure to deliver it
-        charges nothing more."""
+        """Commit the last step with its charge and the ``frame`` of the answer about to be
+        sent: from here the turn is answered (see :mod:`infra.threads.recovery`), and a
+        failure to deliver it charges nothing more."""
         running = handle.running
         event = assistant_completed(
             running,
@@ -312,7 +312,7 @@ class TurnRunner:
             stop_reason=result.stop_reason,
             usage=result.usage,
             final=True,
-            answer=answer,
+            frame=frame,
         )
         charge = usage_charge(
             event,
