@@ -39,9 +39,11 @@ from chaos_report import ChaosReport
 from chaos_verifier import (
     LogView,
     Verdict,
+    Witness,
     broadcast_violations,
     check_all,
     check_run,
+    model_asked,
     projections_caught_up,
     run_settled,
     turn_streams,
@@ -134,6 +136,7 @@ class Chaos:
             self.tails = LogTails(self.endpoints.kafka_bootstrap, self.profile)
         for name in (*SERVICES, *DEPENDENCIES):
             self.locks.setdefault(name, asyncio.Lock())
+        self.witness = Witness(self.bot.killed, model_asked(self.claude))
 
     async def warm_up(self, timeout: float = 600.0) -> None:
         """One message answered end to end and the read side caught up: every service has
@@ -328,9 +331,7 @@ class Chaos:
         """The run's users' share of the log once the run's effects have landed, else None."""
         users = [u.user_id for u in record.plan.users] or [WARM_UP_USER]
         view = await self._view(users)
-        if view is None or not run_settled(
-            view, record, self.telegram, self.token, self.bot.killed
-        ):
+        if view is None or not run_settled(view, record, self.telegram, self.token, self.witness):
             return None
         if record.broadcasts and await self._broadcast_violations(record):
             return None
@@ -388,7 +389,7 @@ class Chaos:
             view = await self._view([u.user_id for u in record.plan.users])
         if view is None:
             return [*found, "the log could not be read to check the run"]
-        verdict = check_run(view, record, self.telegram, self.token, self.bot.killed)
+        verdict = check_run(view, record, self.telegram, self.token, self.witness)
         for redelivered in verdict.redelivered:
             report.redelivered.append(f"run {record.plan.index}: {redelivered}")
             self.log(f"  run {record.plan.index}: {redelivered} (at least once: no violation)")

@@ -31,9 +31,10 @@ pauses its runs for it). :func:`turn_streams` measures how long each answer paus
 
 from __future__ import annotations
 
+import json
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import pairwise
@@ -42,6 +43,7 @@ from typing import Any
 from chaos_log import LogTails
 from chaos_workload import RunRecord, SentBroadcast, SentMessage, bot_text_with
 
+from devkit.emulators.claude import ClaudeEmulator
 from devkit.emulators.telegram import TelegramEmulator
 from events.admin import AnnouncementRequested
 from events.billing import (
@@ -124,42 +126,91 @@ def _consumed(usage: Usage) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Witness:
+    """What the harness saw besides the log and the chat, to tell an answer redelivered after
+    a kill from an answer given twice: each service's kill -9 moments, and when the model
+    was asked about a message (both ``time.monotonic``, as the emulators' records)."""
+
+    kills: Mapping[str, Sequence[float]] = field(default_factory=dict)
+    asked: Callable[[str], Sequence[float]] = lambda token: ()
+
+
+def model_asked(claude: ClaudeEmulator) -> Callable[[str], Sequence[float]]:
+    """When the model was asked to answer a message holding ``token`` (its last user turn)."""
+
+    def asked(token: str) -> list[float]:
+        return [r.at for r in claude.message_requests() if token in _last_user_text(r.body)]
+
+    return asked
+
+
+def _last_user_text(body: Any) -> str:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    users = [m for m in messages or () if isinstance(m, dict) and m.get("role") == "user"]
+    return json.dumps(users[-1].get("content"), ensure_ascii=False) if users else ""
+
+
 def message_violations(
     log: LogView,
     record: RunRecord,
     telegram: TelegramEmulator,
     token: str,
-    kills: Mapping[str, Sequence[float]] | None = None,
+    witness: Witness | None = None,
 ) -> list[str]:
     """Each message of the run answered or failed exactly once (log and chat); an answer
-    shown twice is named unless it is a :func:`redelivery` after one of ``kills``."""
-    return _message_outcomes(log, record, telegram, token, kills or {})[0]
+    shown twice is named unless ``witness`` shows it a :func:`redelivery`."""
+    return _message_outcomes(log, record, telegram, token, witness or Witness())[0]
 
 
 ANSWERING_SERVICE = "thread-worker"
 """The service that sends the answers (its kill -9 can cut the window below)."""
-KILL_SLACK = 0.25
+KILL_SLACK = 1.0
 """A kill may come this long before the emulator's record of the send it cut short: the
-request was on the wire, and the emulator records a call when it has answered it."""
+request was on the wire, and the emulator (in the harness's busy event loop) records a call
+when it has answered it."""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """An answer in the chat: its message id, its text, when its sendMessage was answered."""
+
+    message_id: int
+    text: str
+    at: float
 
 
 def redelivery(
-    answers: Sequence[tuple[int, float]], recorded: Sequence[int], kills: Sequence[float]
+    answers: Sequence[Shown],
+    recorded: Collection[int],
+    named: Collection[int],
+    kills: Sequence[float],
+    asked: Sequence[float],
 ) -> bool:
-    """Whether two answers of one completed turn are its at-least-once redelivery, not a
-    double answer: the worker that sent the first was killed (``kills``, monotonic) after
-    sending it and before the second was sent, and the completion names only the second
-    (``recorded``, its message ids). The Bot API has no idempotency key, so a worker that
-    dies between Telegram's acceptance and the completion's record leaves the recovering
-    worker nothing to tell whether the recorded answer was shown: it sends it again.
-    ``answers`` are (message id, emulator time of its sendMessage), oldest first."""
+    """Whether the two answers of a message's one completed turn are its at-least-once
+    redelivery, not an answer given twice. The Bot API has no idempotency key: a worker that
+    dies between Telegram's acceptance of the answer and the completion's record leaves the
+    next worker nothing to tell whether the recorded answer was shown, so it sends it again.
+    It is one only when all of these hold:
+
+    * the two show the same text (the recorded answer, sent again);
+    * the turn's completion names the second (``recorded``), and no completion of the
+      thread names the first (``named``: every completion's message ids);
+    * the model was not asked about the message after the first was sent (``asked``): the
+      turn was not run again;
+    * the thread worker was killed after the first was sent and before the second
+      (``kills``; the first's time less :data:`KILL_SLACK`).
+
+    ``answers`` are oldest first; times are ``time.monotonic``."""
     if len(answers) != 2:
         return False
-    (first, first_at), (second, second_at) = answers
+    first, second = answers
     return (
-        first not in recorded
-        and second in recorded
-        and any(first_at - KILL_SLACK <= k <= second_at for k in kills)
+        first.text == second.text
+        and second.message_id in recorded
+        and first.message_id not in named
+        and not any(at > first.at for at in asked)
+        and any(first.at - KILL_SLACK <= k <= second.at for k in kills)
     )
 
 
@@ -180,7 +231,7 @@ def _message_outcomes(
     record: RunRecord,
     telegram: TelegramEmulator,
     token: str,
-    kills: Mapping[str, Sequence[float]],
+    witness: Witness,
 ) -> tuple[list[str], list[str]]:
     """(violations, redeliveries) of the run's messages."""
     found: list[str] = []
@@ -219,9 +270,23 @@ def _message_outcomes(
             last = ends[-1] if ends else None
         if isinstance(last, TurnCompleted) and len(answers) != 1:
             sends = _answer_sends(telegram, token, sent.user_id, sent.token)
-            shown = [(m.message_id, at) for m, at in zip(answers, sends, strict=False)]
-            if len(sends) == len(answers) and redelivery(
-                shown, last.telegram_message_ids, kills.get(ANSWERING_SERVICE, ())
+            shown = (
+                [
+                    Shown(m.message_id, m.text or "", at)
+                    for m, at in zip(answers, sends, strict=True)
+                ]
+                if len(sends) == len(answers)
+                else []  # a send of it failed or the chat lost one: no redelivery to judge
+            )
+            named = {
+                i for e in events if isinstance(e, TurnCompleted) for i in e.telegram_message_ids
+            }
+            if len(set(turns)) == 1 and redelivery(
+                shown,
+                last.telegram_message_ids,
+                named,
+                witness.kills.get(ANSWERING_SERVICE, ()),
+                witness.asked(sent.token),
             ):
                 redelivered.append(
                     f"{where}: turn {last.turn_id} answered twice, its worker killed between"
@@ -329,14 +394,14 @@ def run_settled(
     record: RunRecord,
     telegram: TelegramEmulator,
     token: str,
-    kills: Mapping[str, Sequence[float]] | None = None,
+    witness: Witness | None = None,
 ) -> bool:
     """The run's effects have all landed: every message has an outcome, every consumed
     call of its users a debit, every payment its credit and every refund asked its outcome
     (a payments process restarted after a kill -9 pays a refund out a minute later under
     load) (``log`` is the run's users' share, see LogView.of_users)."""
     return not (
-        message_violations(log, record, telegram, token, kills)
+        message_violations(log, record, telegram, token, witness)
         or charge_violations(log)
         or payment_violations(log, record, telegram, token)
     )
@@ -347,12 +412,12 @@ def check_run(
     record: RunRecord,
     telegram: TelegramEmulator,
     token: str,
-    kills: Mapping[str, Sequence[float]] | None = None,
+    witness: Witness | None = None,
 ) -> Verdict:
     """The invariants of the module doc over one run's users (their share of the log);
-    ``kills`` (each service's kill -9 moments) tell a redelivery from a double answer."""
+    ``witness`` tells a redelivery from an answer given twice."""
     verdict = Verdict()
-    violations, redelivered = _message_outcomes(log, record, telegram, token, kills or {})
+    violations, redelivered = _message_outcomes(log, record, telegram, token, witness or Witness())
     verdict.add(violations)
     verdict.redelivered += redelivered
     verdict.add(charge_violations(log))

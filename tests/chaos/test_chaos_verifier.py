@@ -9,6 +9,7 @@ import msgspec
 from chaos_plan import RunPlan
 from chaos_verifier import (
     LogView,
+    Shown,
     TurnStream,
     balance_violations,
     broadcast_violations,
@@ -99,19 +100,34 @@ def test_a_ledger_that_does_not_fold_to_its_balance_is_named() -> None:
     assert any("operation p1 applied 2 times" in v for v in found)
 
 
-def test_an_answer_shown_twice_is_a_redelivery_only_after_its_worker_was_killed_between() -> None:
-    """Two answers of a completed turn (ids 10 sent at 5.0, 12 at 20.0): a redelivery when
-    the completion names only the second and the worker was killed in between (or just
-    before the emulator recorded the first send, which was then on the wire); a double
-    answer otherwise: no kill, a kill outside, the completion naming the first, or three."""
-    answers = [(10, 5.0), (12, 20.0)]
-    assert redelivery(answers, (12,), kills=[5.1])
-    assert redelivery(answers, (12,), kills=[1.0, 4.9])
-    assert not redelivery(answers, (12,), kills=[])
-    assert not redelivery(answers, (12,), kills=[3.0, 20.5])
-    assert not redelivery(answers, (10,), kills=[5.1])
-    assert not redelivery(answers, (10, 12), kills=[5.1])
-    assert not redelivery([*answers, (14, 30.0)], (14,), kills=[5.1, 25.0])
+def test_an_answer_shown_twice_is_a_redelivery_only_with_all_the_evidence() -> None:
+    """Two answers of a completed turn (id 10 sent at 5.0, id 12 at 20.0, the model asked at
+    1.0): a redelivery when they show the same text, the completion names only the second,
+    the model was not asked again after the first, and the thread worker was killed in
+    between (or just before the emulator recorded the first send, then on the wire). Any
+    piece missing makes it an answer given twice."""
+    first, second = Shown(10, "the answer", 5.0), Shown(12, "the answer", 20.0)
+    answers = [first, second]
+
+    def judged(**changed: Any) -> bool:
+        args: dict[str, Any] = {
+            "answers": answers,
+            "recorded": (12,),
+            "named": {12},
+            "kills": [5.1],
+            "asked": [1.0],
+        }
+        return redelivery(**(args | changed))
+
+    assert judged()
+    assert judged(kills=[1.0, 4.5])
+    assert not judged(kills=[])
+    assert not judged(kills=[3.0, 20.5])
+    assert not judged(answers=[first, Shown(12, "another answer", 20.0)])  # a second run
+    assert not judged(asked=[1.0, 9.0])  # the model asked again: the turn ran again
+    assert not judged(recorded=(10,), named={10})
+    assert not judged(named={10, 12})  # another completion shows the first
+    assert not judged(answers=[*answers, Shown(14, "the answer", 30.0)], kills=[5.1, 25.0])
 
 
 def test_a_turns_longest_pause_and_the_part_beyond_a_restart() -> None:
