@@ -31,6 +31,12 @@ BATCH_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
     registry=REGISTRY,
 )
+SUBSIDY_UNREAD = Counter(
+    "claudegram_billing_subsidy_unread_total",
+    "Batches of billing commands held because the cache-subsidy schedule could not be read "
+    "(they come again; none is priced without it)",
+    registry=REGISTRY,
+)
 FOLDED = Counter(
     "claudegram_billing_folded_entries_total",
     "Ledger entries folded when partitions were assigned",

@@ -17,6 +17,7 @@ is seen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable
@@ -88,12 +89,19 @@ class TopicTail(Generic[E]):
         async with self._lock:
             if self._reader is None:
                 reader = make_consumer(self._bootstrap, self._profile, [], group_id=None)
-                await reader.start()
-                await reader.topics()
+                try:
+                    await reader.start()
+                except BaseException:  # a timeout or a broker away: no client left running
+                    with contextlib.suppress(Exception):
+                        await reader.stop()
+                    raise
                 self._reader = reader
             reader = self._reader
             if self._positions is None:  # first read: from each partition's start
+                await reader.topics()  # the topic may be new since the last look
                 parts = sorted(reader.partitions_for_topic(self._topic) or ())
+                if not parts:
+                    return  # not created yet: nothing to fold, looked for again next time
                 tps = [TopicPartition(self._topic, p) for p in parts]
                 read = await read_to_end(reader, tps)
             else:
@@ -199,8 +207,8 @@ class CacheSubsidyView(_AdminSetting):
     ``admin.cache_subsidy_changed`` a privileged user made, from ``bot.admin.events``.
 
     A change by anyone else is ignored with a warning. A read that cannot reach the broker
-    keeps the schedule read last (and says so in the log): the billing worker never stops
-    charging because the admin topic is unreachable."""
+    raises: the billing worker holds its batch until it can read it (a charge priced by a
+    schedule that missed a switch would be final), see ``BillingWorker._read_subsidy``."""
 
     schedule: SubsidySchedule = NO_SUBSIDY
 

@@ -101,8 +101,12 @@ FOLD_ATTEMPTS: Final = 3
 SNAPSHOT_EVERY: Final = 100_000
 """Ledger entries appended to a partition between two snapshot rounds (0: never)."""
 FOLD_BACKOFF_SECONDS: Final = 0.5
-SUBSIDY_READ_TIMEOUT: Final = 2.0
-"""Seconds a batch waits for the cache-subsidy schedule before using the one read last."""
+SUBSIDY_READ_TIMEOUT: Final = 10.0
+"""Seconds a batch waits for the cache-subsidy schedule; unread by then, the batch is held
+and comes again (never priced by a schedule that may miss a switch: a ledger entry is
+final)."""
+SUBSIDY_RETRY_SECONDS: Final = 0.5
+"""The pause before a held batch is fetched again."""
 """First wait between fold attempts on assignment (doubles each time)."""
 
 
@@ -130,6 +134,7 @@ class BillingWorker:
         snapshot_every: int = SNAPSHOT_EVERY,
         ensure_topics: bool = True,
         readiness: Readiness | None = None,
+        subsidy: CacheSubsidyView | None = None,
     ) -> None:
         self._readiness = readiness
         self._bootstrap = bootstrap
@@ -145,7 +150,8 @@ class BillingWorker:
         self._clock = clock
         self._privileged = privileged_user_ids
         self._schedule: SubsidySchedule = NO_SUBSIDY
-        self._subsidy: CacheSubsidyView | None = None
+        self._subsidy: CacheSubsidyView | None = subsidy
+        """The cache-subsidy schedule's reader (made at start unless given)."""
         self._decide: Decider = decide or self._decide_entries
         self._fold_attempts = max(1, fold_attempts)
         self._fold_backoff = fold_backoff
@@ -222,9 +228,13 @@ class BillingWorker:
             [self._commands_topic],
             listener=track_assignment(_Listener(self), self._readiness, "billing-worker"),
         )
-        self._subsidy = CacheSubsidyView(
-            self._bootstrap, self._profile, topic_prefix=self._prefix, privileged=self._privileged
-        )
+        if self._subsidy is None:
+            self._subsidy = CacheSubsidyView(
+                self._bootstrap,
+                self._profile,
+                topic_prefix=self._prefix,
+                privileged=self._privileged,
+            )
 
     async def _close(self) -> None:
         if self._subsidy is not None:
@@ -295,15 +305,22 @@ class BillingWorker:
                 # Rewind what is still ours to the committed offsets; they come again.
                 await self._rewind([tp for tp in batches if tp.partition in self._ledger.states])
                 return
-            try:
-                # Per-command failures are dead-lettered inside; what escapes is a failed
-                # append, dead-letter or commit: retry the batch from the ledger.
-                await self._process(batches)
-            except Exception:
-                log.exception("billing append/commit failed; re-folding state and rewinding")
-                await self._resync()
-                return
-            await self._maybe_snapshot()
+            held = not await self._read_subsidy()
+            if held:
+                for tp, records in batches.items():  # they come again, nothing decided
+                    self._consumer.seek(tp, records[0].offset)
+            else:
+                try:
+                    # Per-command failures are dead-lettered inside; what escapes is a failed
+                    # append, dead-letter or commit: retry the batch from the ledger.
+                    await self._process(batches)
+                except Exception:
+                    log.exception("billing append/commit failed; re-folding state and rewinding")
+                    await self._resync()
+                    return
+                await self._maybe_snapshot()
+        if held:
+            await asyncio.sleep(SUBSIDY_RETRY_SECONDS)
 
     def _owns(self, batches: dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]) -> bool:
         return all(tp.partition in self._ledger.states for tp in batches)
@@ -314,7 +331,6 @@ class BillingWorker:
         assert self._consumer is not None
         assert self._producer is not None
         started = time.monotonic()
-        await self._refresh_subsidy()
         decided = await self._decider.decide(batches, self._clock(), self._dead_letter)
         outgoing = decided.outgoing
         appended = await append_entries(self._producer, self._profile, self._ledger_topic, outgoing)
@@ -330,19 +346,23 @@ class BillingWorker:
         observe_entries(decided.entries)
         metrics.BATCH_SECONDS.observe(time.monotonic() - started)
 
-    async def _refresh_subsidy(self) -> None:
-        """The cache-write subsidy as every change acknowledged so far sets it (one
-        ListOffsets round trip per batch); unreadable: the schedule read last, logged."""
+    async def _read_subsidy(self) -> bool:
+        """Read the cache-write subsidy as every change acknowledged so far sets it (one
+        ListOffsets round trip per batch); False, logged, when it cannot be read: the batch
+        waits rather than be priced by a schedule that may miss a switch."""
         if self._subsidy is None:
-            return
+            return True
         try:
             async with asyncio.timeout(SUBSIDY_READ_TIMEOUT):
                 self._schedule = await self._subsidy.current()
         except Exception as exc:
             log.warning(
-                "cache subsidy not read; deciding with the schedule read last",
+                "cache subsidy not read; the batch is held and comes again",
                 extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}},
             )
+            metrics.SUBSIDY_UNREAD.inc()
+            return False
+        return True
 
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], reason: str, detail: str

@@ -20,9 +20,11 @@ from events.envelope import new_envelope
 from events.keys import GLOBAL_KEY
 from events.usage import Usage
 from infra.billing.replay import replay_ledger
+from infra.billing.views import CacheSubsidyView
 from infra.endpoints import Endpoints
 from infra.kafka.compat import BrokerProfile
 from infra.kafka.publisher import EventPublisher
+from infra.metrics import REGISTRY
 
 UID = 5557001
 ADMIN = min(ADMIN_IDS)
@@ -85,3 +87,38 @@ async def test_the_worker_charges_cache_writes_only_while_the_subsidy_is_off(
         stack.kafka_bootstrap, broker_profile, topic_prefix=billing_topics
     )
     assert replayed[str(UID)].balance == live.balance
+
+
+async def test_a_batch_waits_for_the_subsidy_schedule_rather_than_be_priced_without_it(
+    stack: Endpoints,
+    broker_profile: BrokerProfile,
+    billing_topics: str,
+    publisher: EventPublisher,
+    billing_worker: WorkerFactory,
+) -> None:
+    """A worker that cannot read the admin topic (its schedule's reader points at a closed
+    port) holds its batches instead of pricing them as if no switch had been made (a ledger
+    entry is final; in CI, on a loaded machine, a first read over 2 s once charged a
+    subsidized minute in full). The next worker, which can read it, charges the minute
+    inside the subsidized window $0.033."""
+    uid = UID + 1
+    await publisher.publish(ADMIN_EVENTS, _switch(True, 5))
+    await publisher.publish(BILLING_COMMANDS, commands.admin_top_up(uid, Decimal(5), ADMIN))
+    charge = commands.usage_charge(
+        uid, model=SONNET, usage=USAGE, occurred_at=T0 + timedelta(minutes=10)
+    )
+    await publisher.publish(BILLING_COMMANDS, charge)
+    unread = CacheSubsidyView("127.0.0.1:1", broker_profile, privileged=ADMIN_IDS)
+    held_before = _held()
+    async with billing_worker(subsidy=unread) as blind:
+        await wait_for(lambda: _held() >= held_before + 2)  # held, and tried again
+        assert blind.state_of(uid) is None or blind.state_of(uid).entries == 0
+    async with billing_worker() as worker:
+        await wait_for(lambda: (s := worker.state_of(uid)) is not None and s.entries == 2)
+    ledger = await read_ledger(stack.kafka_bootstrap, broker_profile, billing_topics)
+    (debit,) = [e for e in ledger if isinstance(e, UsageDebited) and e.user_id == uid]
+    assert debit.amount == -Decimal("0.033")
+
+
+def _held() -> float:
+    return REGISTRY.get_sample_value("claudegram_billing_subsidy_unread_total") or 0.0
