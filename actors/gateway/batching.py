@@ -150,6 +150,16 @@ class Batcher:
             return None
         return self._close(key)
 
+    def chat_of(self, key: BatchKey) -> int | None:
+        """The chat of an open batch (None: closed)."""
+        current = self._open.get(key)
+        return None if current is None else current.parts[0].message.chat_id
+
+    def held_out(self, key: BatchKey, now: float) -> bool:
+        """Whether an open batch has waited its ``max_hold`` (closed then, whatever comes)."""
+        current = self._open.get(key)
+        return current is None or now - current.first_at >= self.config.max_hold
+
     def flush_thread(self, thread: str) -> list[Batch]:
         """Close every batch of a thread now (before a command or an edit for it)."""
         keys = [k for k in self._open if k[0] == thread]

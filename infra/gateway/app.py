@@ -28,7 +28,7 @@ from infra.bootstrap import Root
 from infra.gateway.command_menu import announce_commands
 from infra.gateway.context import GatewayContext
 from infra.gateway.durable import DEFAULT_PUBLISH_TIMEOUT, DurablePublisher
-from infra.gateway.intake import UpdateIntake
+from infra.gateway.intake import Arrivals, UpdateIntake
 from infra.gateway.middlewares import UpdateContextMiddleware
 from infra.gateway.polling import Poller
 from infra.gateway.reads import VIEW_READ_TIMEOUT
@@ -100,11 +100,16 @@ class Gateway:
             view_timeout=view_timeout,
             broker=broker,
         )
+        arrivals = Arrivals()
         services = GatewayServices.create(
-            ctx, batch_config=batch_config, user_settings=user_settings, chat_topics=chat_topics
+            ctx,
+            batch_config=batch_config,
+            user_settings=user_settings,
+            chat_topics=chat_topics,
+            arrivals=arrivals,
         )
         dispatcher = build_dispatcher(ctx, services)
-        return cls(ctx, services, dispatcher, UpdateIntake(dispatcher, bot))
+        return cls(ctx, services, dispatcher, UpdateIntake(dispatcher, bot, arrivals=arrivals))
 
     async def start(self) -> None:
         """Set the command menus and run the routers' startup hooks (polling and the

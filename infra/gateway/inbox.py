@@ -4,7 +4,10 @@ Every record for a thread goes through :class:`ThreadInbox`, which holds one loc
 thread key: a message, the batch it closes, and a later ``/stop`` for the same thread reach
 the log in the order the user sent them. Messages that may be part of a longer input wait
 in a :class:`actors.gateway.batching.Batcher` until its window passes; an asyncio timer
-closes them.
+closes them. A part is stamped with when its update arrived (:func:`received_at`), and the
+timer leaves the batch of a chat whose next update is still being handled (``busy``) to
+that update, up to the batch's ``max_hold``: how fast the gateway works never splits an
+album (see :class:`infra.gateway.intake.Arrivals`).
 
 Durability: :meth:`message` and :meth:`command` return once the records they write are
 acknowledged by the broker (a batch part returns once it is queued in memory); every write
@@ -27,12 +30,16 @@ from actors.gateway.commands import message_thread_key, user_message_received
 from events.catalog import THREAD_INBOX, ThreadInboxCommand
 from events.messages import UserMessage
 from infra.gateway.durable import CommandNotDurable, DurablePublisher
+from infra.gateway.intake import received_at
 from infra.gateway.keyed_locks import KeyedLocks
 from infra.gateway.metrics import BATCH_PARTS
 
 __all__ = ["CommandNotDurable", "ThreadInbox"]
 
 log = logging.getLogger(__name__)
+
+BUSY_RECHECK = 0.05
+"""Seconds at least between two looks at a due batch whose chat is busy."""
 
 
 class ThreadInbox:
@@ -43,8 +50,10 @@ class ThreadInbox:
         clock: Callable[[], datetime],
         batch_config: BatchConfig | None = None,
         retry_delay: float = 0.5,
+        busy: Callable[[int], bool] | None = None,
     ) -> None:
         self._publisher = publisher
+        self._busy = busy or (lambda _chat_id: False)
         self._clock = clock
         self._batcher = Batcher(batch_config)
         self._locks = KeyedLocks()
@@ -66,9 +75,8 @@ class ThreadInbox:
     async def message(self, message: UserMessage, *, update_id: int | None) -> None:
         """A user's message: written now, or held as part of a batch (see the module doc)."""
         key = message_thread_key(message)
-        now = asyncio.get_running_loop().time()
         async with self._locks.hold(key):
-            ready = self._batcher.offer(Part(message, update_id, now))
+            ready = self._batcher.offer(Part(message, update_id, received_at()))
             for batch in ready:
                 await self._write_batch(batch)
         self._reschedule()
@@ -106,7 +114,7 @@ class ThreadInbox:
     async def _publish(self, record: ThreadInboxCommand) -> None:
         await self._publisher.publish(THREAD_INBOX, record)
 
-    def _reschedule(self) -> None:
+    def _reschedule(self, not_before: float = 0.0) -> None:
         if self._closed:
             return
         deadline = self._batcher.next_deadline()
@@ -116,7 +124,7 @@ class ThreadInbox:
         if deadline is None:
             return
         loop = asyncio.get_running_loop()
-        self._timer = loop.call_at(deadline, self._on_timer)
+        self._timer = loop.call_at(max(deadline, not_before), self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
@@ -126,12 +134,19 @@ class ThreadInbox:
 
     async def _flush_due(self) -> None:
         now = asyncio.get_running_loop().time()
+        waiting = False
         for key in self._batcher.due_keys(now):
+            chat = self._batcher.chat_of(key)
+            if chat is not None and self._busy(chat) and not self._batcher.held_out(key, now):
+                waiting = True  # its chat's next update decides when it is offered
+                continue
             async with self._locks.hold(key[0]):
                 batch = self._batcher.close_due(key, now)
                 if batch is not None:
                     await self._write_until_durable(batch)
-        self._reschedule()
+        self._reschedule(
+            not_before=now + max(self.batch_config.window, BUSY_RECHECK) if waiting else 0.0
+        )
 
     async def _write_until_durable(self, batch: Batch) -> None:
         delay = self._retry_delay

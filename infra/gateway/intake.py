@@ -10,12 +10,24 @@
   concurrently.
 * :meth:`UpdateIntake.feed` returns True once the update's commands are durable (or the
   update was a duplicate), False if they are not: the source must not confirm that update.
+* :class:`Arrivals`: when each update reached the gateway, and which chats still have
+  updates to handle. Albums and split pastes are batched by the gaps between their parts'
+  arrivals (:mod:`actors.gateway.batching`), which must be the gaps the user and Telegram
+  made, not the time the gateway took to work through the parts: the updates of one chat
+  are handled one after another, so on a busy gateway the second photo of an album is
+  offered well after the first although both came in one ``getUpdates`` answer. The source
+  stamps an update when it receives it (one stamp for a whole ``getUpdates`` answer, one
+  per webhook request); the stamp travels with its handling in a context variable
+  (:func:`received_at`), and its chat counts as busy until the handling ends: a batch of a
+  busy chat is not closed by its timer, only by its ``max_hold``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from contextvars import ContextVar
 
 from aiogram import Bot, Dispatcher
 from aiogram.types import Update
@@ -41,10 +53,50 @@ def order_key(update: Update) -> str:
     return "other"
 
 
+_RECEIVED: ContextVar[float | None] = ContextVar("update_received_at", default=None)
+
+
+def received_at() -> float:
+    """When the update being handled arrived (event-loop time; now if it was not stamped)."""
+    stamped = _RECEIVED.get()
+    return asyncio.get_running_loop().time() if stamped is None else stamped
+
+
+class Arrivals:
+    """The updates received and not handled yet, by chat (see the module doc)."""
+
+    def __init__(self) -> None:
+        self._waiting: Counter[str] = Counter()
+
+    def arrived(self, update: Update, at: float) -> None:
+        """``update`` arrived at ``at``: its handling (in this context, or a task created
+        from it) sees the stamp, and its chat is busy until :meth:`handled`."""
+        _RECEIVED.set(at)
+        self._waiting[order_key(update)] += 1
+
+    def handled(self, update: Update) -> None:
+        key = order_key(update)
+        self._waiting[key] -= 1
+        if self._waiting[key] <= 0:
+            del self._waiting[key]
+
+    def busy(self, chat_id: int) -> bool:
+        """Whether an update of this chat arrived and its handling has not ended."""
+        return self._waiting.get(f"chat:{chat_id}", 0) > 0
+
+
 class UpdateIntake:
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, *, capacity: int = 100_000) -> None:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        bot: Bot,
+        *,
+        capacity: int = 100_000,
+        arrivals: Arrivals | None = None,
+    ) -> None:
         self._dp = dispatcher
         self._bot = bot
+        self.arrivals = arrivals or Arrivals()
         self._done = RecentIds(capacity)
         self._in_flight: dict[int, asyncio.Future[bool]] = {}
         self._locks = KeyedLocks()

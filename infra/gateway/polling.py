@@ -106,7 +106,8 @@ class Poller:
                     delay = min(delay * 2, 30.0)
                     continue
                 delay = self._retry_delay
-                started_chats = [self._start(update) for update in updates]
+                received = asyncio.get_running_loop().time()  # one arrival for the answer
+                started_chats = [self._start(update, received) for update in updates]
                 self._adapt_interval(any(started_chats))
         finally:
             stopping.cancel()
@@ -122,19 +123,22 @@ class Poller:
         else:
             self._interval = min(self._interval * 2, self._max_busy_interval)
 
-    def _start(self, update: Update) -> bool:
-        """Handle ``update`` in its own task unless it is in flight (a repeat of one already
-        handled is dropped by the intake); True if it starts at once (no earlier update of
-        its chat in flight)."""
+    def _start(self, update: Update, received: float) -> bool:
+        """Handle ``update`` (``received`` then) in its own task unless it is in flight (a
+        repeat of one already handled is dropped by the intake); True if it starts at once
+        (no earlier update of its chat in flight)."""
         uid = update.update_id
         if uid in self._pending:
             return False
         key = order_key(update)
         previous = self._last_of_key.get(key)
+        arrivals = self._intake.arrivals
+        arrivals.arrived(update, received)  # the task below copies the stamp with the context
         task = asyncio.ensure_future(self._handle(update, previous))
         self._pending[uid] = task
         self._last_of_key[key] = (uid, task)
         task.add_done_callback(lambda _: self._forget(key, task))
+        task.add_done_callback(lambda _: arrivals.handled(update))
         return previous is None
 
     def _forget(self, key: str, task: asyncio.Task[bool]) -> None:

@@ -14,6 +14,7 @@ from actors.texts import Language, language_of
 from infra.billing.views import CacheSubsidyView, MarginView, UsernameDirectory
 from infra.gateway.context import GatewayContext
 from infra.gateway.inbox import ThreadInbox
+from infra.gateway.intake import Arrivals
 from infra.gateway.reads import ViewUnavailable, read_view
 from infra.gateway.replies import Replies
 from infra.gateway.user_settings import RecentChoices, UserSettings, UserSettingsView
@@ -109,9 +110,15 @@ class GatewayServices:
         margins: MarginView | None = None,
         directory: UsernameDirectory | None = None,
         chat_topics: ChatTopicsView | None = None,
+        arrivals: Arrivals | None = None,
     ) -> GatewayServices:
         return cls(
-            inbox=ThreadInbox(ctx.publisher, clock=ctx.clock, batch_config=batch_config),
+            inbox=ThreadInbox(
+                ctx.publisher,
+                clock=ctx.clock,
+                batch_config=batch_config,
+                busy=arrivals.busy if arrivals is not None else None,
+            ),
             users=UserCommands(ctx.publisher, clock=ctx.clock),
             billing=BillingReads(ctx, margins, directory),
             user_settings=RecentChoices(user_settings) if user_settings is not None else None,

@@ -12,6 +12,7 @@ are not, so Telegram delivers it again (it retries non-2xx answers).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import secrets
@@ -51,7 +52,12 @@ def webhook_app(bot: Bot, intake: UpdateIntake, *, path: str, secret: str) -> we
         except (ValueError, ValidationError) as exc:
             log.warning("webhook body is not an Update: %s", exc)
             return web.json_response({"ok": False, "error": "bad update"}, status=400)
-        if await intake.feed(update):
+        intake.arrivals.arrived(update, asyncio.get_running_loop().time())
+        try:
+            durable = await intake.feed(update)
+        finally:
+            intake.arrivals.handled(update)
+        if durable:
             return web.json_response({"ok": True})
         return web.json_response({"ok": False, "error": "not durable, retry"}, status=500)
 
