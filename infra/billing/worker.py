@@ -101,13 +101,13 @@ FOLD_ATTEMPTS: Final = 3
 SNAPSHOT_EVERY: Final = 100_000
 """Ledger entries appended to a partition between two snapshot rounds (0: never)."""
 FOLD_BACKOFF_SECONDS: Final = 0.5
+"""First wait between fold attempts on assignment (doubles each time)."""
 SUBSIDY_READ_TIMEOUT: Final = 10.0
 """Seconds a batch waits for the cache-subsidy schedule; unread by then, the batch is held
 and comes again (never priced by a schedule that may miss a switch: a ledger entry is
-final)."""
+final). The read is made before the worker's lock: a revocation never waits for it."""
 SUBSIDY_RETRY_SECONDS: Final = 0.5
 """The pause before a held batch is fetched again."""
-"""First wait between fold attempts on assignment (doubles each time)."""
 
 
 def _utc_now() -> datetime:
@@ -152,6 +152,8 @@ class BillingWorker:
         self._schedule: SubsidySchedule = NO_SUBSIDY
         self._subsidy: CacheSubsidyView | None = subsidy
         """The cache-subsidy schedule's reader (made at start unless given)."""
+        self._subsidy_unread = 0
+        """Batches held since the schedule was last read."""
         self._decide: Decider = decide or self._decide_entries
         self._fold_attempts = max(1, fold_attempts)
         self._fold_backoff = fold_backoff
@@ -299,13 +301,13 @@ class BillingWorker:
                         await self._maybe_snapshot()
             return
         await fill_batch(self._consumer, batches, self._batch_max)
+        held = not await self._read_subsidy()
         async with self._lock:
             if generation != self._generation or not self._owns(batches):
                 # The assignment changed while fetching: these records may predate it.
                 # Rewind what is still ours to the committed offsets; they come again.
                 await self._rewind([tp for tp in batches if tp.partition in self._ledger.states])
                 return
-            held = not await self._read_subsidy()
             if held:
                 for tp, records in batches.items():  # they come again, nothing decided
                     self._consumer.seek(tp, records[0].offset)
@@ -356,12 +358,17 @@ class BillingWorker:
             async with asyncio.timeout(SUBSIDY_READ_TIMEOUT):
                 self._schedule = await self._subsidy.current()
         except Exception as exc:
-            log.warning(
-                "cache subsidy not read; the batch is held and comes again",
-                extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}},
-            )
+            if not self._subsidy_unread:  # once per spell, not every half second
+                log.warning(
+                    "cache subsidy not read; batches are held until it is",
+                    extra={"fields": {"error": f"{type(exc).__name__}: {exc}"}},
+                )
+            self._subsidy_unread += 1
             metrics.SUBSIDY_UNREAD.inc()
             return False
+        if self._subsidy_unread:
+            log.info("cache subsidy read again after %d held batches", self._subsidy_unread)
+            self._subsidy_unread = 0
         return True
 
     async def _dead_letter(
