@@ -8,6 +8,14 @@ previous one. The batch closes when a message that does not look like a part joi
 short tail of a split paste), when ``window`` passes without a new part, when it is
 ``max_hold`` seconds old, or when it has ``max_parts`` parts.
 
+A part has two times: when its update arrived (``Part.arrived_at``, stamped by the source)
+and when it is offered (``now``, the gateway's clock as it gets to it). A part joins when
+either gap is within the window (a gateway that is slow to get through an album leaves its
+arrival gaps small; a poll that brought two parts in separate answers leaves the offer gap
+small), and never when the user sent the two more than ``window`` + 1 s apart (Telegram's
+``date``, 1 s resolution: a backlog read at once does not merge a day's messages).
+``max_hold`` runs from the batch's first offer.
+
 Ordinary messages never wait: they form a batch of one at once, so the latency the window
 adds falls only on albums and split pastes.
 
@@ -67,9 +75,20 @@ class Batch:
 @dataclass(slots=True)
 class _Open:
     parts: list[Part]
-    first_at: float
+    opened_at: float
+    """When the first part was offered (``max_hold`` runs from it)."""
     last_at: float
+    """When the last part arrived."""
+    last_offered: float
     deadline: float = field(default=0.0)
+
+    def joins(self, part: Part, now: float, config: BatchConfig) -> bool:
+        """Whether ``part``, offered ``now``, continues this batch (see the module doc)."""
+        sent_apart = abs((part.message.sent_at - self.parts[-1].message.sent_at).total_seconds())
+        return sent_apart <= config.window + 1.0 and (
+            part.arrived_at - self.last_at <= config.window
+            or now - self.last_offered <= config.window
+        )
 
 
 def batch_key(message: UserMessage) -> BatchKey:
@@ -110,24 +129,26 @@ class Batcher:
         self.config = config or BatchConfig()
         self._open: dict[BatchKey, _Open] = {}
 
-    def offer(self, part: Part) -> list[Batch]:
-        """Add a message; returns the batches that are complete now (possibly none)."""
-        now = part.arrived_at
+    def offer(self, part: Part, now: float | None = None) -> list[Batch]:
+        """Add a message, offered ``now`` (default: when it arrived); returns the batches
+        that are complete now (possibly none)."""
+        now = part.arrived_at if now is None else now
         key = batch_key(part.message)
         out: list[Batch] = []
         current = self._open.get(key)
         is_part = looks_like_part(part.message, self.config)
         if current is not None:
-            if now - current.last_at <= self.config.window:
+            if current.joins(part, now, self.config):
                 current.parts.append(part)
-                current.last_at = now
+                current.last_at = max(current.last_at, part.arrived_at)
+                current.last_offered = now
                 current.deadline = self._deadline(current)
                 if not is_part or self._full(current, now):
                     out.append(self._close(key))
                 return out
             out.append(self._close(key))  # the timer was late: close it before the newcomer
         if is_part:
-            opened = _Open([part], first_at=now, last_at=now)
+            opened = _Open([part], opened_at=now, last_at=part.arrived_at, last_offered=now)
             opened.deadline = self._deadline(opened)
             self._open[key] = opened
         else:
@@ -158,7 +179,7 @@ class Batcher:
     def held_out(self, key: BatchKey, now: float) -> bool:
         """Whether an open batch has waited its ``max_hold`` (closed then, whatever comes)."""
         current = self._open.get(key)
-        return current is None or now - current.first_at >= self.config.max_hold
+        return current is None or now - current.opened_at >= self.config.max_hold
 
     def flush_thread(self, thread: str) -> list[Batch]:
         """Close every batch of a thread now (before a command or an edit for it)."""
@@ -180,12 +201,13 @@ class Batcher:
         return sum(len(b.parts) for b in self._open.values())
 
     def _deadline(self, batch: _Open) -> float:
-        return min(batch.last_at + self.config.window, batch.first_at + self.config.max_hold)
+        last = max(batch.last_at, batch.last_offered)
+        return min(last + self.config.window, batch.opened_at + self.config.max_hold)
 
     def _full(self, batch: _Open, now: float) -> bool:
         return (
             len(batch.parts) >= self.config.max_parts
-            or now - batch.first_at >= self.config.max_hold
+            or now - batch.opened_at >= self.config.max_hold
         )
 
     def _close(self, key: BatchKey) -> Batch:

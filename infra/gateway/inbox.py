@@ -76,7 +76,8 @@ class ThreadInbox:
         """A user's message: written now, or held as part of a batch (see the module doc)."""
         key = message_thread_key(message)
         async with self._locks.hold(key):
-            ready = self._batcher.offer(Part(message, update_id, received_at()))
+            now = asyncio.get_running_loop().time()
+            ready = self._batcher.offer(Part(message, update_id, received_at()), now)
             for batch in ready:
                 await self._write_batch(batch)
         self._reschedule()
@@ -135,18 +136,19 @@ class ThreadInbox:
     async def _flush_due(self) -> None:
         now = asyncio.get_running_loop().time()
         waiting = False
-        for key in self._batcher.due_keys(now):
-            chat = self._batcher.chat_of(key)
-            if chat is not None and self._busy(chat) and not self._batcher.held_out(key, now):
-                waiting = True  # its chat's next update decides when it is offered
-                continue
-            async with self._locks.hold(key[0]):
-                batch = self._batcher.close_due(key, now)
-                if batch is not None:
-                    await self._write_until_durable(batch)
-        self._reschedule(
-            not_before=now + max(self.batch_config.window, BUSY_RECHECK) if waiting else 0.0
-        )
+        try:
+            for key in self._batcher.due_keys(now):
+                chat = self._batcher.chat_of(key)
+                if chat is not None and self._busy(chat) and not self._batcher.held_out(key, now):
+                    waiting = True  # its chat's next update decides when it is offered
+                    continue
+                async with self._locks.hold(key[0]):
+                    batch = self._batcher.close_due(key, now)
+                    if batch is not None:
+                        await self._write_until_durable(batch)
+        finally:
+            recheck = now + max(self.batch_config.window, BUSY_RECHECK)
+            self._reschedule(not_before=recheck if waiting else 0.0)
 
     async def _write_until_durable(self, batch: Batch) -> None:
         delay = self._retry_delay

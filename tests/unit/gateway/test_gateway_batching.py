@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import msgspec
 from hypothesis import given, settings
@@ -122,6 +122,42 @@ def test_max_hold_bounds_a_stream_of_parts() -> None:
         out += b.offer(part(msg(i + 1, text=LONG), i * 0.1))
     assert out
     assert all(x.parts[-1].arrived_at - x.parts[0].arrived_at <= 0.5 for x in out)
+
+
+def test_an_album_the_gateway_gets_to_late_is_still_one_message() -> None:
+    """Three album items that arrived together (one getUpdates answer, stamp 0.0) but were
+    offered 0.5 s apart each (a slow gateway): one message, closed a window after the last
+    offer; max_hold runs from the first offer, not from the arrival."""
+    b = Batcher(CONFIG)
+    items = [msg(i, text="", album="g", files=1) for i in (1, 2, 3)]
+    for i, item in enumerate(items):
+        assert b.offer(part(item, 0.0), now=3.0 + 0.5 * i) == []
+    assert not b.held_out(("1:0", 1), 4.9)
+    assert b.held_out(("1:0", 1), 5.0)
+    assert b.due(4.1) == []
+    (batch,) = b.due(4.2)
+    assert [p.message.message_id for p in batch.parts] == [1, 2, 3]
+
+
+def test_parts_of_two_poll_answers_join_by_their_offers() -> None:
+    """The second half of a split paste came in the next getUpdates answer, stamped 0.35 s
+    after the first (the poll's own interval), and was offered 0.1 s after it: it joins."""
+    b = Batcher(CONFIG)
+    assert b.offer(part(msg(1, text=LONG), 0.0), now=0.3) == []
+    (batch,) = b.offer(part(msg(2, text="tail"), 0.35), now=0.4)
+    assert [p.message.message_id for p in batch.parts] == [1, 2]
+
+
+def test_messages_sent_far_apart_never_join() -> None:
+    """A backlog read at once (every update stamped alike) does not merge parts the user
+    sent a minute apart: Telegram's send times decide."""
+    b = Batcher(CONFIG)
+    first = msg(1, text=LONG)
+    later = msgspec.structs.replace(msg(2, text=LONG), sent_at=SENT + timedelta(minutes=1))
+    assert b.offer(part(first, 0.0), now=0.0) == []
+    (closed,) = b.offer(part(later, 0.0), now=0.01)
+    assert [p.message.message_id for p in closed.parts] == [1]
+    assert b.pending_parts == 1
 
 
 def test_merge_keeps_first_reply_and_orders_by_id() -> None:
