@@ -37,7 +37,8 @@ PROBE = """(() => {
   const subtitle = (document.querySelector('h1 + p') || {}).textContent || '';
   const sections = Object.fromEntries([...document.querySelectorAll('section')].map(
     s => [s.querySelector('h2').textContent, s.querySelectorAll('svg').length]));
-  return JSON.stringify({charts, cells, cards, subtitle, sections});
+  const loaded = document.readyState === 'complete';
+  return JSON.stringify({charts, cells, cards, subtitle, sections, loaded});
 })()"""
 
 
@@ -120,8 +121,11 @@ async def _evaluate(port: int, url: str) -> dict[str, Any]:
                 while reply.get("id") != attempt:
                     reply = await ws.receive_json()
                 text = reply.get("result", {}).get("result", {}).get("value")
-                if text and json.loads(text)["charts"]:
-                    return dict(json.loads(text))
+                read = json.loads(text) if text else {}
+                # the whole document, not its first chart: on a loaded machine Chromium was
+                # once read while parsing, and the later sections were missing (CI)
+                if read.get("loaded") and read["charts"]:
+                    return dict(read)
                 await asyncio.sleep(0.2)  # not loaded yet
 
 
