@@ -63,6 +63,8 @@ class Gateway:
     services: GatewayServices
     dispatcher: Dispatcher
     intake: UpdateIntake
+    warming: asyncio.Task[None] | None = None
+    """The admin views' first read, started with the gateway (see BillingReads.warm)."""
 
     @property
     def allowed_updates(self) -> list[str]:
@@ -118,8 +120,13 @@ class Gateway:
             self.ctx.bot, self.services.replies, self.ctx.settings.privileged_user_ids
         )
         await self.dispatcher.emit_startup(bot=self.ctx.bot)
+        self.warming = asyncio.create_task(self.services.billing.warm())
 
     async def close(self) -> None:
+        if self.warming is not None:
+            self.warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.warming
         await self.services.close()
         await self.dispatcher.emit_shutdown(bot=self.ctx.bot)
 

@@ -3,6 +3,8 @@ views they read, and the one reply path. Built once by :meth:`GatewayServices.cr
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -21,6 +23,9 @@ from infra.gateway.user_settings import RecentChoices, UserSettings, UserSetting
 from infra.gateway.users import UserCommands
 
 __all__ = ["BillingReads", "ChatTopicsView", "GatewayServices"]
+
+
+log = logging.getLogger(__name__)
 
 
 class ChatTopicsView(Protocol):
@@ -45,6 +50,18 @@ class BillingReads:
         self._margins = margins
         self._directory = directory
         self._subsidy: CacheSubsidyView | None = None
+        self._connecting = asyncio.Lock()  # one view of each, whoever reads first
+
+    async def warm(self) -> None:
+        """Connect and read the margin and the subsidy now, at the gateway's start: a first
+        read starts a consumer and reads the admin topic (seconds on a busy machine, once
+        over the view timeout in CI), which the first /pay or price after a start should
+        not wait for. A failure here is left to the first use."""
+        for name, read in (("margin", self._margin), ("cache subsidy", self._cache_subsidy)):
+            try:
+                await read()
+            except Exception as exc:
+                log.info("%s view not warmed: %s: %s", name, type(exc).__name__, exc)
 
     async def margin(self, what: str = "view.price") -> Decimal:
         return await read_view(self._margin(), what=what, timeout=self._ctx.view_timeout)
@@ -56,12 +73,13 @@ class BillingReads:
         )
 
     async def _cache_subsidy(self) -> bool:
-        if self._subsidy is None:
-            self._subsidy = await CacheSubsidyView.connect(
-                self._ctx.settings,
-                topic_prefix=self._ctx.publisher.topic_prefix,
-                broker=self._ctx.broker,
-            )
+        async with self._connecting:
+            if self._subsidy is None:
+                self._subsidy = await CacheSubsidyView.connect(
+                    self._ctx.settings,
+                    topic_prefix=self._ctx.publisher.topic_prefix,
+                    broker=self._ctx.broker,
+                )
         return (await self._subsidy.current()).current
 
     async def user_id(self, username: str) -> int | None:
@@ -70,12 +88,13 @@ class BillingReads:
         )
 
     async def _margin(self) -> Decimal:
-        if self._margins is None:
-            self._margins = await MarginView.connect(
-                self._ctx.settings,
-                topic_prefix=self._ctx.publisher.topic_prefix,
-                broker=self._ctx.broker,
-            )
+        async with self._connecting:
+            if self._margins is None:
+                self._margins = await MarginView.connect(
+                    self._ctx.settings,
+                    topic_prefix=self._ctx.publisher.topic_prefix,
+                    broker=self._ctx.broker,
+                )
         return await self._margins.current()
 
     async def _user_id(self, username: str) -> int | None:
