@@ -91,6 +91,7 @@ class TopicTail(Generic[E]):
                 reader = make_consumer(self._bootstrap, self._profile, [], group_id=None)
                 try:
                     await reader.start()
+                    await reader.topics()
                 except BaseException:  # a timeout or a broker away: no client left running
                     with contextlib.suppress(Exception):
                         await reader.stop()
@@ -98,10 +99,7 @@ class TopicTail(Generic[E]):
                 self._reader = reader
             reader = self._reader
             if self._positions is None:  # first read: from each partition's start
-                await reader.topics()  # the topic may be new since the last look
                 parts = sorted(reader.partitions_for_topic(self._topic) or ())
-                if not parts:
-                    return  # not created yet: nothing to fold, looked for again next time
                 tps = [TopicPartition(self._topic, p) for p in parts]
                 read = await read_to_end(reader, tps)
             else:
